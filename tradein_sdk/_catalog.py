@@ -1,0 +1,505 @@
+"""The device catalog: models and variants of phones, tablets and watches.
+
+A catalog is built from one or more JSON documents (``schemas/catalog.schema.json``): the bundled reference
+catalog, then any shop documents laid over it, model by model. Each document is validated against the
+schema and against the rules a schema cannot state (unique identifiers, unambiguous TACs); every problem
+is reported with its JSON path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+import attrs
+
+from grading_questionnaire._i18n import N_, normalize_locale, translate
+from grading_questionnaire._schemas import json_path, schema_problems
+from tradein_sdk._errors import (
+    ConfigurationError,
+    DeviceNotFoundError,
+    DocumentInvalidError,
+    DocumentProblem,
+)
+from tradein_sdk._identifiers import parse_imei
+from tradein_sdk._money import Money  # noqa: TC001 - cattrs reads the annotations at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
+    from tradein_sdk._search import SearchHit, SearchIndex
+
+BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "catalog.json"
+
+
+class DeviceCategory(StrEnum):
+    """What kind of device a model is."""
+
+    SMARTPHONE = "smartphone"
+    TABLET = "tablet"
+    SMARTWATCH = "smartwatch"
+
+    def label(self, locale: str) -> str:
+        """Return the category's name in ``locale`` (``Smartwatch`` → ``Montre connectée`` in French)."""
+        return translate(_CATEGORY_LABELS[self], normalize_locale(locale))
+
+
+_CATEGORY_LABELS = {
+    DeviceCategory.SMARTPHONE: N_("Smartphone"),
+    DeviceCategory.TABLET: N_("Tablet"),
+    DeviceCategory.SMARTWATCH: N_("Smartwatch"),
+}
+
+
+class DatePrecision(StrEnum):
+    """How precisely a release date is known."""
+
+    DAY = "day"
+    MONTH = "month"
+    """Only the month is known; the date is the month's first day."""
+
+
+class Confidence(StrEnum):
+    """How sure the catalog is of a model's facts."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@attrs.frozen(kw_only=True)
+class DataSource:
+    """Where a model's facts come from.
+
+    Attributes:
+        reference: a URL, or a short note such as ``general knowledge``.
+        confidence: how sure the figures are.
+        note: anything a reader should know about the figures.
+    """
+
+    reference: str
+    confidence: Confidence
+    note: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LaunchPrice:
+    """A variant's launch price in one market.
+
+    Attributes:
+        market: ISO 3166-1 alpha-2 country code.
+        price: the price at launch.
+        tax_included: whether the price includes VAT or sales tax.
+    """
+
+    market: str
+    price: Money
+    tax_included: bool
+
+
+@attrs.frozen(kw_only=True)
+class DeviceVariant:
+    """One sellable configuration of a model (its storage size).
+
+    Attributes:
+        id: the variant's identifier, unique in the catalog (``apple-iphone-13-128gb``).
+        storage_gb: storage in GB (1 TB is 1024).
+        launch_prices: launch prices per market, where known.
+    """
+
+    id: str
+    storage_gb: int
+    launch_prices: tuple[LaunchPrice, ...] = ()
+
+    @property
+    def storage_label(self) -> str:
+        """Storage for display: ``128 GB``, ``1 TB``."""
+        if self.storage_gb >= 1024 and self.storage_gb % 1024 == 0:
+            return f"{self.storage_gb // 1024} TB"
+        return f"{self.storage_gb} GB"
+
+    def launch_price(self, market: str) -> LaunchPrice | None:
+        """Return the launch price in ``market`` (``DE``, ``US``), or ``None`` when unknown."""
+        return next((price for price in self.launch_prices if price.market == market), None)
+
+
+@attrs.frozen(kw_only=True)
+class DeviceModel:
+    """A device model with its variants.
+
+    Attributes:
+        id: the model's identifier (``apple-iphone-13``).
+        brand: the manufacturer (``Apple``).
+        name: the marketing name (``iPhone 13``).
+        category: smartphone, tablet or smartwatch.
+        release_date: first on-sale date in the catalog's home market.
+        release_date_precision: ``month`` when only the month is known.
+        aliases: other names shoppers use for it.
+        tac_prefixes: Type Allocation Codes (or prefixes of them) identifying the model by IMEI.
+        variants: its storage variants.
+        source: where its facts come from.
+    """
+
+    id: str
+    brand: str
+    name: str
+    category: DeviceCategory
+    release_date: date
+    release_date_precision: DatePrecision = DatePrecision.DAY
+    aliases: tuple[str, ...] = ()
+    tac_prefixes: tuple[str, ...] = ()
+    variants: tuple[DeviceVariant, ...]
+    source: DataSource | None = None
+
+    @property
+    def display_name(self) -> str:
+        """Brand and name, without repeating the brand (``Apple iPhone 13``, ``Fairphone 5``)."""
+        if self.name.casefold().startswith(self.brand.casefold()):
+            return self.name
+        return f"{self.brand} {self.name}"
+
+    def variant_for_storage(self, storage_gb: int) -> DeviceVariant:
+        """Return the variant with ``storage_gb`` of storage.
+
+        Raises:
+            DeviceNotFoundError: the model has no such variant.
+        """
+        for variant in self.variants:
+            if variant.storage_gb == storage_gb:
+                return variant
+        raise DeviceNotFoundError(f"{self.id} with {storage_gb} GB")
+
+
+@attrs.frozen(kw_only=True)
+class CatalogEntry:
+    """A model and, when the identifier named one, its variant.
+
+    Attributes:
+        model: the device model.
+        variant: the variant, or ``None`` when a model identifier was looked up.
+    """
+
+    model: DeviceModel
+    variant: DeviceVariant | None = None
+
+    @property
+    def id(self) -> str:
+        """The variant's identifier when there is a variant, else the model's."""
+        return self.variant.id if self.variant is not None else self.model.id
+
+
+@attrs.frozen(kw_only=True)
+class CatalogDocumentInfo:
+    """Which document a catalog was built from.
+
+    Attributes:
+        catalog_id: the document's ``catalog_id``.
+        version: the document's ``version``.
+        as_of: the date its data was last checked.
+        content_hash: ``sha256:`` of the document's canonical JSON form.
+        origin: a file path, ``bundled`` or ``<memory>``.
+    """
+
+    catalog_id: str
+    version: str
+    as_of: date
+    content_hash: str
+    origin: str
+
+
+def content_hash(document: object) -> str:
+    """Return ``sha256:<hex>`` of a JSON document's canonical form (sorted keys, no spaces)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Catalog:
+    """A searchable set of device models, built from one or more catalog documents.
+
+    Use :meth:`bundled` for the reference catalog shipped with the library, :meth:`from_file` for a
+    shop's own, and :meth:`extended_with` to lay a shop's models over the bundled ones.
+    """
+
+    __slots__ = ("_by_model", "_by_variant", "_index", "_models", "_tacs", "documents")
+
+    def __init__(self, models: Iterable[DeviceModel], documents: Iterable[CatalogDocumentInfo]) -> None:
+        """Index ``models`` (already validated) and remember which ``documents`` they came from.
+
+        Raises:
+            DocumentInvalidError: two models or variants share an identifier, or two models share a TAC.
+        """
+        self._models = tuple(models)
+        self.documents = tuple(documents)
+        problems = list(_uniqueness_problems(self._models))
+        if problems:
+            origin = self.documents[-1].origin if self.documents else "<memory>"
+            raise DocumentInvalidError(kind="catalog", source=origin, problems=problems)
+        self._by_model = {model.id: model for model in self._models}
+        self._by_variant = {
+            variant.id: CatalogEntry(model=model, variant=variant)
+            for model in self._models
+            for variant in model.variants
+        }
+        self._tacs = {tac: model for model in self._models for tac in model.tac_prefixes}
+        self._index: SearchIndex | None = None
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def bundled(cls) -> Catalog:
+        """Return the reference catalog shipped with the library (loaded once, then shared)."""
+        return _bundled_catalog()
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Self:
+        """Load and validate a catalog document from a JSON file.
+
+        Raises:
+            ConfigurationError: the file cannot be read.
+            DocumentInvalidError: the file is not JSON or not a valid catalog; each problem has its
+                JSON path.
+        """
+        path = Path(path)
+        document = read_json_document(path, kind="catalog")
+        return cls.from_document(document, origin=str(path))
+
+    @classmethod
+    def from_document(cls, document: object, *, origin: str = "<memory>") -> Self:
+        """Build a catalog from a decoded JSON document.
+
+        Args:
+            document: the decoded catalog document.
+            origin: where it came from, for error messages.
+
+        Raises:
+            DocumentInvalidError: the document is not a valid catalog.
+        """
+        info, models = parse_catalog_document(document, origin=origin)
+        return cls(models, [info])
+
+    def extended_with(self, other: Catalog) -> Catalog:
+        """Return a catalog with ``other``'s models laid over this one's.
+
+        A model of ``other`` replaces the model with the same identifier (with all its variants); the
+        others are added.
+
+        Raises:
+            DocumentInvalidError: the result would have clashing variant identifiers or TACs.
+        """
+        replaced = {model.id for model in other.models}
+        kept = [model for model in self._models if model.id not in replaced]
+        return Catalog([*kept, *other.models], [*self.documents, *other.documents])
+
+    # -- look-ups --------------------------------------------------------------------------------
+
+    @property
+    def models(self) -> tuple[DeviceModel, ...]:
+        """Every model, in document order."""
+        return self._models
+
+    @property
+    def version(self) -> str:
+        """The versions of the documents it was built from: ``tradein-reference@2026.11.0``."""
+        return "+".join(f"{doc.catalog_id}@{doc.version}" for doc in self.documents)
+
+    @property
+    def content_hash(self) -> str:
+        """A hash over every source document's hash: it changes when any document changes."""
+        return content_hash([doc.content_hash for doc in self.documents])
+
+    def __len__(self) -> int:
+        """Return the number of models."""
+        return len(self._models)
+
+    def __iter__(self) -> Iterator[DeviceModel]:
+        """Iterate over the models."""
+        return iter(self._models)
+
+    def model(self, model_id: str) -> DeviceModel:
+        """Return the model with identifier ``model_id``.
+
+        Raises:
+            DeviceNotFoundError: no model has that identifier.
+        """
+        try:
+            return self._by_model[model_id]
+        except KeyError:
+            raise DeviceNotFoundError(model_id) from None
+
+    def lookup(self, device_id: str) -> CatalogEntry:
+        """Return the model or variant with identifier ``device_id``.
+
+        Args:
+            device_id: a variant identifier (``apple-iphone-13-128gb``) or a model identifier.
+
+        Raises:
+            DeviceNotFoundError: no model or variant has that identifier.
+        """
+        entry = self._by_variant.get(device_id)
+        if entry is not None:
+            return entry
+        return CatalogEntry(model=self.model(device_id))
+
+    def model_for_imei(self, imei: str) -> DeviceModel:
+        """Return the model whose TAC prefix matches the IMEI (the longest prefix wins).
+
+        Raises:
+            InvalidIMEIError: ``imei`` is not a valid IMEI.
+            DeviceNotFoundError: no model in the catalog lists a matching TAC.
+        """
+        tac = parse_imei(imei).tac
+        for length in range(len(tac), 5, -1):
+            model = self._tacs.get(tac[:length])
+            if model is not None:
+                return model
+        raise DeviceNotFoundError(f"TAC {tac}")
+
+    def search(
+        self, text: str, *, limit: int = 10, category: DeviceCategory | None = None
+    ) -> tuple[SearchHit, ...]:
+        """Find models by free text, best match first (``iphone 13 128``, ``Galaxy Uhr 6``).
+
+        Words may be in English, German or French, with storage (``128``, ``256 GB``, ``1 To``) and
+        small typing slips; a storage size that matches selects the variant.
+
+        Args:
+            text: what the shopper typed.
+            limit: at most this many hits.
+            category: only models of this category.
+
+        Returns:
+            The hits, ranked; empty when nothing matches.
+        """
+        if self._index is None:
+            from tradein_sdk._search import SearchIndex  # noqa: PLC0415
+
+            self._index = SearchIndex(self._models)
+        return self._index.search(text, limit=limit, category=category)
+
+
+@cache
+def _bundled_catalog() -> Catalog:
+    return Catalog.from_document(read_json_document(BUNDLED_CATALOG, kind="catalog"), origin="bundled")
+
+
+def read_json_document(path: Path, *, kind: str) -> object:
+    """Read a JSON file.
+
+    Raises:
+        ConfigurationError: the file cannot be read.
+        DocumentInvalidError: the file is not valid JSON (the problem names line and column).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError("cannot read {path}: {reason}", path=str(path),
+                                 reason=exc.strerror or str(exc)) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = DocumentProblem(path="$", message=f"not valid JSON: {exc.msg} at line {exc.lineno}, "
+                                  f"column {exc.colno}")
+        raise DocumentInvalidError(kind=kind, source=str(path), problems=[problem]) from exc
+
+
+def catalog_problems(document: object) -> list[DocumentProblem]:
+    """Return every problem of a catalog document: schema violations, then rule violations.
+
+    Args:
+        document: the decoded JSON document.
+
+    Returns:
+        The problems with their JSON paths, in document order; empty when the document is valid.
+    """
+    return _checked_models(document)[0]
+
+
+def parse_catalog_document(
+    document: object, *, origin: str
+) -> tuple[CatalogDocumentInfo, list[DeviceModel]]:
+    """Validate a catalog document and structure its models.
+
+    Raises:
+        DocumentInvalidError: the document has problems (see :func:`catalog_problems`).
+    """
+    problems, models = _checked_models(document)
+    if problems:
+        raise DocumentInvalidError(kind="catalog", source=origin, problems=problems)
+    assert isinstance(document, dict)  # noqa: S101 - validated above
+    info = CatalogDocumentInfo(
+        catalog_id=document["catalog_id"],
+        version=document["version"],
+        as_of=date.fromisoformat(document["as_of"]),
+        content_hash=content_hash(document),
+        origin=origin,
+    )
+    return info, models
+
+
+def _checked_models(document: object) -> tuple[list[DocumentProblem], list[DeviceModel]]:
+    """Validate in three stages (schema, values, cross-references); structure the models once."""
+    problems = [
+        DocumentProblem(path=path, message=message)
+        for path, message in schema_problems("catalog", document)
+    ]
+    if problems:
+        return problems, []
+    assert isinstance(document, dict)  # noqa: S101 - guaranteed by the schema
+    dates = [("$.as_of", document["as_of"])] + [
+        (json_path("models", index, "release_date"), model["release_date"])
+        for index, model in enumerate(document["models"])
+    ]
+    for path, raw in dates:
+        try:
+            date.fromisoformat(raw)
+        except ValueError:
+            problems.append(DocumentProblem(path=path, message=f"{raw!r} is not a calendar date"))
+    if problems:
+        return problems, []
+    from tradein_sdk._converters import json_converter, structuring_problems  # noqa: PLC0415
+
+    try:
+        models = json_converter().structure(document["models"], list[DeviceModel])
+    except Exception as exc:  # noqa: BLE001 - every structuring failure becomes a located problem
+        located = structuring_problems(exc, "$.models")
+        return [DocumentProblem(path=path, message=message) for path, message in located], []
+    return list(_uniqueness_problems(models)), models
+
+
+def _uniqueness_problems(models: Iterable[DeviceModel]) -> Iterator[DocumentProblem]:
+    model_at: dict[str, int] = {}
+    variant_at: dict[str, str] = {}
+    tac_at: dict[str, str] = {}
+    for index, model in enumerate(models):
+        if model.id in model_at:
+            yield DocumentProblem(path=json_path("models", index, "id"),
+                                  message=f"model id {model.id!r} is already used at "
+                                  f"{json_path('models', model_at[model.id], 'id')}")
+        model_at.setdefault(model.id, index)
+        storages: set[int] = set()
+        for v_index, variant in enumerate(model.variants):
+            here = json_path("models", index, "variants", v_index)
+            if variant.id in variant_at or variant.id in model_at:
+                first = variant_at.get(variant.id, "a model id")
+                yield DocumentProblem(path=f"{here}.id",
+                                      message=f"variant id {variant.id!r} is already used at {first}")
+            variant_at.setdefault(variant.id, f"{here}.id")
+            if variant.storage_gb in storages:
+                yield DocumentProblem(path=f"{here}.storage_gb",
+                                      message=f"{model.id} lists {variant.storage_gb} GB twice")
+            storages.add(variant.storage_gb)
+            markets = [price.market for price in variant.launch_prices]
+            if len(markets) != len(set(markets)):
+                yield DocumentProblem(path=f"{here}.launch_prices",
+                                      message="a market has more than one launch price")
+        for t_index, tac in enumerate(model.tac_prefixes):
+            clash = next((other for other in tac_at if other.startswith(tac) or tac.startswith(other)), None)
+            if clash is not None:
+                yield DocumentProblem(path=json_path("models", index, "tac_prefixes", t_index),
+                                      message=f"TAC prefix {tac} overlaps {clash} of {tac_at[clash]}")
+            tac_at.setdefault(tac, model.id)
