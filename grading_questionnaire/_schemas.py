@@ -6,6 +6,7 @@ the first time one is needed, and each validator is compiled once and cached.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -76,3 +77,12 @@ def json_path(*parts: str | int) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else f".{part}"
     return text
+
+
+def content_hash(document: object) -> str:
+    """Return ``sha256:<hex>`` of a JSON document's canonical form (sorted keys, no spaces).
+
+    Two documents that differ only in key order or white space have the same hash.
+    """
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -8,7 +8,6 @@ is reported with its JSON path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date
 from enum import StrEnum
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Self
 import attrs
 
 from grading_questionnaire._i18n import N_, normalize_locale, translate
-from grading_questionnaire._schemas import json_path, schema_problems
+from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._errors import (
     ConfigurationError,
     DeviceNotFoundError,
@@ -210,12 +209,6 @@ class CatalogDocumentInfo:
     as_of: date
     content_hash: str
     origin: str
-
-
-def content_hash(document: object) -> str:
-    """Return ``sha256:<hex>`` of a JSON document's canonical form (sorted keys, no spaces)."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class Catalog:
