@@ -24,12 +24,14 @@ SCHEMA_ID_PREFIX = "urn:tradein-sdk:schemas:"
 def _registry() -> Registry[Any]:
     from referencing import Registry, Resource  # noqa: PLC0415 - loaded on first validation
 
-    resources = []
+    pairs: list[tuple[str, Resource[Any]]] = []
     for path in sorted(shared_dir("schemas").glob("*.schema.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
-        resources.append(Resource.from_contents(contents))
-    return Registry().with_resources((resource.id(), resource) for resource in resources
-                                     if resource.id() is not None)
+        resource: Resource[Any] = Resource.from_contents(json.loads(path.read_text(encoding="utf-8")))
+        schema_id = resource.id()
+        if schema_id is None:
+            raise ValueError(f"{path.name} has no $id")
+        pairs.append((schema_id, resource))
+    return Registry().with_resources(pairs)
 
 
 @cache
@@ -66,7 +68,7 @@ def schema_problems(name: str, document: object) -> list[tuple[str, str]]:
     Returns:
         ``(json_path, message)`` pairs in document order; empty when the document is valid.
     """
-    errors = validator(name).iter_errors(document)
+    errors = validator(name).iter_errors(document)  # type: ignore[arg-type]  # any decoded JSON value
     ordered = sorted(errors, key=lambda error: [(isinstance(p, str), p) for p in error.absolute_path])
     return [(error.json_path, error.message) for error in ordered]
 

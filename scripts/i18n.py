@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/i18n.py extract   # sources (Python and questionnaire JSON, per babel.cfg) → locales/tradein.pot
+    python scripts/i18n.py extract   # sources (Python, questionnaire JSON; babel.cfg) → locales/tradein.pot
     python scripts/i18n.py update    # merge the template into every locales/<lang>/LC_MESSAGES/tradein.po
     python scripts/i18n.py compile   # .po → .mo beside them (what the wheel build does), for a checkout
     python scripts/i18n.py check     # exit 1 if the template drifted from the sources, or a locale
@@ -37,7 +37,7 @@ SOURCE_LANGUAGE = "en"
 def extract() -> Catalog:
     """Extract every marked message from the sources named in ``babel.cfg``."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as mapping_file:
-        method_map, options_map = parse_mapping_cfg(mapping_file)
+        method_map, options_map = parse_mapping_cfg(mapping_file)  # type: ignore[no-untyped-call]  # Babel lacks a hint
     catalog = Catalog(project="tradein-sdk", domain=DOMAIN, charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, comment_tags=("Translators:",), strip_comment_tags=True
@@ -81,19 +81,25 @@ def problems() -> list[str]:
     """Return what is out of date: template drift, then missing or fuzzy translations per locale."""
     found: list[str] = []
     extracted, template = _ids(extract()), _ids(_read(TEMPLATE))
-    found.extend(f"template lacks {msgid!r} (run extract)" for msgid in sorted(map(str, extracted - template)))
-    found.extend(f"template has stale {msgid!r} (run extract)" for msgid in sorted(map(str, template - extracted)))
+    found.extend(
+        f"template lacks {msgid!r} (run extract)" for msgid in sorted(map(str, extracted - template))
+    )
+    found.extend(
+        f"template has stale {msgid!r} (run extract)" for msgid in sorted(map(str, template - extracted))
+    )
     for language in LANGUAGES:
         path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
         if not path.exists():
             found.append(f"{language}: no catalog at {path.relative_to(ROOT)}")
             continue
         catalog = _read(path, language)
-        by_id = {message.id: message for message in catalog if message.id}
-        for msgid in sorted(extracted, key=str):
+        by_id = {str(message.id): message for message in catalog if message.id}
+        for msgid in sorted(map(str, extracted)):
             message = by_id.get(msgid)
-            if message is None or not message.string or (
-                isinstance(message.string, tuple) and not all(message.string)
+            if (
+                message is None
+                or not message.string
+                or (isinstance(message.string, tuple) and not all(message.string))
             ):
                 found.append(f"{language}: no translation for {msgid!r}")
             elif message.fuzzy:

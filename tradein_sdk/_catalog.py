@@ -29,7 +29,7 @@ from tradein_sdk._identifiers import parse_imei
 from tradein_sdk._money import Money  # noqa: TC001 - cattrs reads the annotations at run time
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Iterator
 
     from tradein_sdk._search import SearchHit, SearchIndex
 
@@ -390,13 +390,15 @@ def read_json_document(path: Path, *, kind: str) -> object:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigurationError("cannot read {path}: {reason}", path=str(path),
-                                 reason=exc.strerror or str(exc)) from exc
+        raise ConfigurationError(
+            "cannot read {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)
+        ) from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        problem = DocumentProblem(path="$", message=f"not valid JSON: {exc.msg} at line {exc.lineno}, "
-                                  f"column {exc.colno}")
+        problem = DocumentProblem(
+            path="$", message=f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        )
         raise DocumentInvalidError(kind=kind, source=str(path), problems=[problem]) from exc
 
 
@@ -412,9 +414,7 @@ def catalog_problems(document: object) -> list[DocumentProblem]:
     return _checked_models(document)[0]
 
 
-def parse_catalog_document(
-    document: object, *, origin: str
-) -> tuple[CatalogDocumentInfo, list[DeviceModel]]:
+def parse_catalog_document(document: object, *, origin: str) -> tuple[CatalogDocumentInfo, list[DeviceModel]]:
     """Validate a catalog document and structure its models.
 
     Raises:
@@ -437,8 +437,7 @@ def parse_catalog_document(
 def _checked_models(document: object) -> tuple[list[DocumentProblem], list[DeviceModel]]:
     """Validate in three stages (schema, values, cross-references); structure the models once."""
     problems = [
-        DocumentProblem(path=path, message=message)
-        for path, message in schema_problems("catalog", document)
+        DocumentProblem(path=path, message=message) for path, message in schema_problems("catalog", document)
     ]
     if problems:
         return problems, []
@@ -470,29 +469,38 @@ def _uniqueness_problems(models: Iterable[DeviceModel]) -> Iterator[DocumentProb
     tac_at: dict[str, str] = {}
     for index, model in enumerate(models):
         if model.id in model_at:
-            yield DocumentProblem(path=json_path("models", index, "id"),
-                                  message=f"model id {model.id!r} is already used at "
-                                  f"{json_path('models', model_at[model.id], 'id')}")
+            yield DocumentProblem(
+                path=json_path("models", index, "id"),
+                message=f"model id {model.id!r} is already used at "
+                f"{json_path('models', model_at[model.id], 'id')}",
+            )
         model_at.setdefault(model.id, index)
         storages: set[int] = set()
         for v_index, variant in enumerate(model.variants):
             here = json_path("models", index, "variants", v_index)
             if variant.id in variant_at or variant.id in model_at:
                 first = variant_at.get(variant.id, "a model id")
-                yield DocumentProblem(path=f"{here}.id",
-                                      message=f"variant id {variant.id!r} is already used at {first}")
+                yield DocumentProblem(
+                    path=f"{here}.id",
+                    message=f"variant id {variant.id!r} is already used at {first}",
+                )
             variant_at.setdefault(variant.id, f"{here}.id")
             if variant.storage_gb in storages:
-                yield DocumentProblem(path=f"{here}.storage_gb",
-                                      message=f"{model.id} lists {variant.storage_gb} GB twice")
+                yield DocumentProblem(
+                    path=f"{here}.storage_gb",
+                    message=f"{model.id} lists {variant.storage_gb} GB twice",
+                )
             storages.add(variant.storage_gb)
             markets = [price.market for price in variant.launch_prices]
             if len(markets) != len(set(markets)):
-                yield DocumentProblem(path=f"{here}.launch_prices",
-                                      message="a market has more than one launch price")
+                yield DocumentProblem(
+                    path=f"{here}.launch_prices", message="a market has more than one launch price"
+                )
         for t_index, tac in enumerate(model.tac_prefixes):
             clash = next((other for other in tac_at if other.startswith(tac) or tac.startswith(other)), None)
             if clash is not None:
-                yield DocumentProblem(path=json_path("models", index, "tac_prefixes", t_index),
-                                      message=f"TAC prefix {tac} overlaps {clash} of {tac_at[clash]}")
+                yield DocumentProblem(
+                    path=json_path("models", index, "tac_prefixes", t_index),
+                    message=f"TAC prefix {tac} overlaps {clash} of {tac_at[clash]}",
+                )
             tac_at.setdefault(tac, model.id)

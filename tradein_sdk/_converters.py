@@ -72,6 +72,8 @@ def structuring_problems(exc: Exception, root: str = "$") -> list[tuple[str, str
     def describe(error: BaseException, type_: type | None) -> str:
         if isinstance(error, TradeInError):
             return str(error.__cause__ or error)
+        if type(error) in {ValueError, TypeError} and str(error):
+            return f"{format_exception(error, type_)}: {error}"
         return format_exception(error, type_)
 
     pairs = []

@@ -106,8 +106,10 @@ class InvalidIMEIError(InvalidIdentifierError):
 
 
 class InvalidSerialNumberError(InvalidIdentifierError):
-    """A serial number failed a sanity check (``empty``, ``characters``, ``length``, ``repeated``,
-    ``placeholder`` or ``imei_given``)."""  # noqa: D209
+    """A serial number failed a sanity check.
+
+    The ``rule`` is ``empty``, ``characters``, ``length``, ``repeated``, ``placeholder`` or ``imei_given``.
+    """
 
     code = "invalid_serial_number"
 

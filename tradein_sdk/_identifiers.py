@@ -74,7 +74,7 @@ def parse_imei(value: str) -> IMEI:
     if not isinstance(value, str):
         raise InvalidIMEIError(N_("An IMEI must be text."), rule="type", value=repr(value))
     compact = _compact(value)
-    if not compact.isascii() or not compact.isdigit():
+    if compact and not (compact.isascii() and compact.isdigit()):
         raise InvalidIMEIError(
             N_("An IMEI consists of digits only; “{value}” contains other characters."),
             rule="digits",
@@ -139,11 +139,10 @@ def normalize_serial_number(value: str, *, brand: str | None = None) -> str:
     """
     compact = _compact(value).upper() if isinstance(value, str) else ""
     if not compact:
-        raise InvalidSerialNumberError(N_("Please enter the serial number."), rule="empty",
-                                       value=str(value))
+        raise InvalidSerialNumberError(N_("Please enter the serial number."), rule="empty", value=str(value))
     if not (compact.isascii() and compact.isalnum()):
         raise InvalidSerialNumberError(
-            N_("A serial number consists of letters A–Z and digits only."),
+            N_("A serial number consists of letters A–Z and digits only."),  # noqa: RUF001 - typographic dash
             rule="characters",
             value=value,
         )

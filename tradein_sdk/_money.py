@@ -10,14 +10,14 @@ from __future__ import annotations
 import decimal
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 import attrs
 
 from tradein_sdk._errors import CurrencyMismatchError, InvalidMoneyError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 MAX_INTEGER_DIGITS = 15
 """Amounts are below 10**15 in magnitude: far above any price, far below the exact-context limit."""
@@ -75,12 +75,14 @@ def _to_amount(value: Decimal | int | str) -> Decimal:
 
 def _to_currency(value: str) -> str:
     if not isinstance(value, str):
-        raise InvalidMoneyError("currency must be an ISO 4217 code string, not {kind}",
-                                kind=type(value).__name__)
+        raise InvalidMoneyError(
+            "currency must be an ISO 4217 code string, not {kind}", kind=type(value).__name__
+        )
     code = value.strip().upper()
     if len(code) != 3 or code not in _known_currencies():
-        raise InvalidMoneyError("unknown currency {value!r}: expected an ISO 4217 code such as EUR",
-                                value=value)
+        raise InvalidMoneyError(
+            "unknown currency {value!r}: expected an ISO 4217 code such as EUR", value=value
+        )
     return code
 
 
@@ -125,12 +127,13 @@ class Money:
         if other.currency != self.currency:
             raise CurrencyMismatchError(self.currency, other.currency)
 
-    def _exact(self, operation: str, compute: Any) -> Self:
+    def _exact(self, operation: str, compute: Callable[[], Decimal]) -> Self:
         try:
             amount = compute()
         except decimal.DecimalException as exc:
-            raise InvalidMoneyError("{operation} on {money} is not exact", operation=operation,
-                                    money=repr(self)) from exc
+            raise InvalidMoneyError(
+                "{operation} on {money} is not exact", operation=operation, money=repr(self)
+            ) from exc
         return type(self)(amount, self.currency)
 
     def __add__(self, other: Money) -> Self:
@@ -243,9 +246,7 @@ class Money:
         by_loss = sorted(range(len(shares)), key=lambda i: (-(exact_shares[i] - shares[i]), i))
         for index in by_loss[:leftover]:
             shares[index] += 1
-        return tuple(
-            type(self)(Decimal(sign * share) / scale, self.currency).rounded() for share in shares
-        )
+        return tuple(type(self)(Decimal(sign * share) / scale, self.currency).rounded() for share in shares)
 
     # -- presentation ----------------------------------------------------------------------------
 
@@ -287,8 +288,7 @@ class Money:
             )
         amount = data["amount"]
         if not isinstance(amount, str):
-            raise InvalidMoneyError("{path}.amount: expected a decimal string such as \"12.50\"",
-                                    path=path)
+            raise InvalidMoneyError('{path}.amount: expected a decimal string such as "12.50"', path=path)
         try:
             return cls(amount, data["currency"])
         except InvalidMoneyError as exc:
@@ -308,6 +308,8 @@ def _ratios(parts: int | Sequence[Decimal | int]) -> list[Decimal]:
         if parts < 1:
             raise InvalidMoneyError("cannot allocate into {parts} parts", parts=parts)
         return [Decimal(1)] * parts
+    if isinstance(parts, bool | int):
+        raise InvalidMoneyError("cannot allocate into {parts} parts", parts=parts)
     ratios = [Decimal(ratio) for ratio in parts]
     if not ratios or any(ratio < 0 for ratio in ratios) or sum(ratios) <= 0:
         raise InvalidMoneyError("allocation ratios must be non-negative with a positive sum")

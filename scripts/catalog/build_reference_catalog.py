@@ -25,7 +25,7 @@ ALIASES = {
     "apple-iphone-se-3rd-generation": ["iPhone SE 2022"],
     "apple-ipad-9th-generation": ["iPad 2021"],
     "apple-ipad-10th-generation": ["iPad 2022"],
-    "apple-watch-se-2nd-generation": ["Apple Watch SE 2022"],
+    "apple-watch-se-2nd-generation": ["Watch SE 2022"],
 }
 
 
@@ -50,12 +50,25 @@ def model_from_row(row: dict[str, str]) -> dict[str, object]:
     for storage in (int(value) for value in row["storage_variants_gb"].split(";")):
         launch_prices = []
         if storage == priced_storage and row["launch_price_eur_de"]:
-            launch_prices.append({"market": "DE", "price": {"amount": row["launch_price_eur_de"],
-                                  "currency": "EUR"}, "tax_included": True})
+            launch_prices.append(
+                {
+                    "market": "DE",
+                    "price": {"amount": row["launch_price_eur_de"], "currency": "EUR"},
+                    "tax_included": True,
+                }
+            )
         if storage == priced_storage and row["launch_price_usd"]:
-            launch_prices.append({"market": "US", "price": {"amount": row["launch_price_usd"],
-                                  "currency": "USD"}, "tax_included": False})
-        variant: dict[str, object] = {"id": f"{model_id}-{storage_suffix(storage)}", "storage_gb": storage}
+            launch_prices.append(
+                {
+                    "market": "US",
+                    "price": {"amount": row["launch_price_usd"], "currency": "USD"},
+                    "tax_included": False,
+                }
+            )
+        variant: dict[str, object] = {
+            "id": f"{model_id}-{storage_suffix(storage)}",
+            "storage_gb": storage,
+        }
         if launch_prices:
             variant["launch_prices"] = launch_prices
         variants.append(variant)

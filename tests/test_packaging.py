@@ -1,0 +1,95 @@
+"""The built wheel works on its own: installed into a fresh virtual environment with no dev dependencies."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SMOKE = textwrap.dedent(
+    """
+    import tradein_sdk
+    from tradein_sdk import Catalog, InvalidIMEIError, Money, parse_imei
+
+    assert tradein_sdk.__file__.startswith(sys.prefix), tradein_sdk.__file__
+    hits = Catalog.bundled().search("galaxy s23 ultra 256")
+    assert hits[0].id == "samsung-galaxy-s23-ultra-256gb", hits
+    assert Money("1234.56", "EUR").format("de_DE") == "1.234,56\\xa0€"
+    assert parse_imei("490154203237518").tac == "49015420"
+    try:
+        parse_imei("490154203237519")
+    except InvalidIMEIError as error:
+        assert "Prüfziffer" in error.localized("de_DE"), error.localized("de_DE")
+    else:
+        raise AssertionError("invalid IMEI accepted")
+    print("smoke ok")
+    """
+)
+
+
+@pytest.mark.packaging
+def test_wheel_installs_and_works_in_a_fresh_environment(tmp_path: Path) -> None:
+    """Build the wheel, install it with its runtime dependencies only, and run the smoke script."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("tradein_sdk-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in (
+        "tradein_sdk/py.typed",
+        "tradein_sdk/data/catalog.json",
+        "tradein_sdk/schemas/catalog.schema.json",
+        "tradein_sdk/locales/de/LC_MESSAGES/tradein.mo",
+        "grading_questionnaire/__init__.py",
+        "grading_questionnaire/py.typed",
+    ):
+        assert expected in names, expected
+    assert not any(name.startswith(("tests/", "scripts/")) for name in names)
+
+    environment = tmp_path / "env"
+    venv.EnvBuilder(with_pip=True).create(environment)
+    python = environment / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    freeze = subprocess.run([str(python), "-m", "pip", "freeze"], check=True, capture_output=True, text=True)
+    installed = {line.split("==")[0].lower() for line in freeze.stdout.splitlines()}
+    assert not installed & {"pytest", "hypothesis", "respx", "mypy", "ruff", "flask"}
+
+    result = subprocess.run(
+        [str(python), "-c", "import sys\n" + SMOKE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "smoke ok"
+    cli = subprocess.run(
+        [str(environment / "bin" / "tradein"), "catalog", "search", "pixel 8", "--limit", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert cli.stdout.startswith("google-pixel-8 ")
