@@ -10,7 +10,21 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   └── InvalidSerialNumberError    invalid_serial_number (.rule: empty | characters | length | ...)
     ├── DocumentInvalidError            document_invalid      (.problems: each with a JSON path)
     ├── NotFoundError                   not_found
-    │   └── DeviceNotFoundError         device_not_found
+    │   ├── DeviceNotFoundError         device_not_found
+    │   └── QuoteNotFoundError          quote_not_found
+    ├── QuoteTokenError                 token_invalid
+    │   ├── TokenMalformedError         token_malformed       (not a token of this library)
+    │   ├── TokenSignatureError         token_signature_invalid
+    │   ├── TokenUnknownKeyError        token_unknown_key     (a key id the key ring does not hold)
+    │   ├── TokenExpiredError           token_expired
+    │   └── TokenAudienceError          token_wrong_audience
+    ├── QuoteStateError                 quote_state
+    │   ├── QuoteExpiredError           quote_expired
+    │   ├── QuoteAlreadyRedeemedError   quote_already_redeemed
+    │   └── QuoteNotRedeemableError     quote_not_redeemable  (a recycling-only quote)
+    ├── PriceUnavailableError           price_unavailable     (no price for a device, market or grade)
+    │   └── PriceFeedError              price_feed_unavailable
+    ├── StoreError                      store_error
     └── ConfigurationError              configuration_error
 
 A message is an English template with ``{named}`` parameters. ``str(error)`` is the English text;
@@ -177,3 +191,109 @@ class ConfigurationError(TradeInError):
     """The library was configured with something it cannot use (a missing file, a bad option)."""
 
     code = "configuration_error"
+
+
+class QuoteNotFoundError(NotFoundError):
+    """No quote has the identifier given."""
+
+    code = "quote_not_found"
+
+    def __init__(self, quote_id: str) -> None:
+        """Create the error naming the quote."""
+        super().__init__(N_("No quote {quote_id} exists."), quote_id=quote_id)
+        self.quote_id = quote_id
+
+
+class QuoteTokenError(TradeInError):
+    """A quote token did not verify. Subclasses say why; none of them is ever honoured."""
+
+    code = "token_invalid"
+
+
+class TokenMalformedError(QuoteTokenError):
+    """The text is not a quote token of this library (wrong shape, encoding or fields)."""
+
+    code = "token_malformed"
+
+
+class TokenSignatureError(QuoteTokenError):
+    """The token's signature does not match its content: it was altered or signed with another key."""
+
+    code = "token_signature_invalid"
+
+
+class TokenUnknownKeyError(QuoteTokenError):
+    """The token names a signing key id the key ring does not hold (retired, or never issued here)."""
+
+    code = "token_unknown_key"
+
+
+class TokenExpiredError(QuoteTokenError):
+    """The token's expiry has passed."""
+
+    code = "token_expired"
+
+
+class TokenAudienceError(QuoteTokenError):
+    """The token was issued for another shop or store."""
+
+    code = "token_wrong_audience"
+
+
+class QuoteStateError(TradeInError):
+    """The quote exists but cannot be used the way asked."""
+
+    code = "quote_state"
+
+
+class QuoteExpiredError(QuoteStateError):
+    """The quote's validity has ended."""
+
+    code = "quote_expired"
+
+    def __init__(self, quote_id: str) -> None:
+        """Create the error naming the quote."""
+        super().__init__(N_("Quote {quote_id} has expired."), quote_id=quote_id)
+        self.quote_id = quote_id
+
+
+class QuoteAlreadyRedeemedError(QuoteStateError):
+    """The quote was redeemed before; a quote is redeemed exactly once."""
+
+    code = "quote_already_redeemed"
+
+    def __init__(self, quote_id: str) -> None:
+        """Create the error naming the quote."""
+        super().__init__(N_("Quote {quote_id} has already been redeemed."), quote_id=quote_id)
+        self.quote_id = quote_id
+
+
+class QuoteNotRedeemableError(QuoteStateError):
+    """The quote has no value to redeem (a recycling-only quote for a knocked-out device)."""
+
+    code = "quote_not_redeemable"
+
+    def __init__(self, quote_id: str) -> None:
+        """Create the error naming the quote."""
+        super().__init__(
+            N_("Quote {quote_id} is for free recycling and has no value to redeem."), quote_id=quote_id
+        )
+        self.quote_id = quote_id
+
+
+class PriceUnavailableError(TradeInError):
+    """The price source has no price for this device, market or grade."""
+
+    code = "price_unavailable"
+
+
+class PriceFeedError(PriceUnavailableError):
+    """The HTTP price feed could not be reached or answered with something unusable."""
+
+    code = "price_feed_unavailable"
+
+
+class StoreError(TradeInError):
+    """The store (database) failed; the operation was rolled back and nothing was written."""
+
+    code = "store_error"
