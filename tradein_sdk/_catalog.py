@@ -26,7 +26,7 @@ from tradein_sdk._errors import (
     DocumentProblem,
 )
 from tradein_sdk._identifiers import parse_imei
-from tradein_sdk._money import Money  # noqa: TC001 - cattrs reads the annotations at run time
+from tradein_sdk._money import Money
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

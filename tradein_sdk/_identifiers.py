@@ -142,7 +142,7 @@ def normalize_serial_number(value: str, *, brand: str | None = None) -> str:
         raise InvalidSerialNumberError(N_("Please enter the serial number."), rule="empty", value=str(value))
     if not (compact.isascii() and compact.isalnum()):
         raise InvalidSerialNumberError(
-            N_("A serial number consists of letters A–Z and digits only."),  # noqa: RUF001 - typographic dash
+            N_("A serial number consists of letters A–Z and digits only."),
             rule="characters",
             value=value,
         )

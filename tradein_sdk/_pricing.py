@@ -1,0 +1,460 @@
+"""Pricing: a device variant, its condition report and a date in; an itemized :class:`Valuation` out.
+
+Pricing is pure. The price book (``schemas/pricebook.schema.json``) for one market and currency gives the
+value of a variant in a pricing grade, either from an explicit price list or from the reference
+residual-value model:
+
+    value = launch price of the base variant in the model's launch market
+            × (1 + storage uplift × doublings of storage over the base variant)
+            × brand factor
+            × max(at_launch × monthly_retention ^ months since release, minimum_share)
+            × grade factor
+
+then applies the book's adjustments (carrier lock, missing accessories, a worn battery, ...), its floor and
+cap, and its rounding rule. Every step is a :class:`ValuationLine` with a message id and an amount; each
+line is the difference between two running totals rounded to the currency's minor units, so the lines
+always add up to the total exactly. A knocked-out device gets a zero, recycling-only valuation that says
+why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from grading_questionnaire._i18n import N_, normalize_locale, translate
+from grading_questionnaire._schemas import content_hash, schema_problems
+from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, PriceUnavailableError
+from tradein_sdk._money import Money
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from grading_questionnaire import ConditionReport
+    from tradein_sdk._catalog import DeviceModel, DeviceVariant
+
+
+class RoundingMode(StrEnum):
+    """How the final value is rounded to the book's increment."""
+
+    DOWN = "down"
+    HALF_UP = "half_up"
+    UP = "up"
+
+
+_DECIMAL_ROUNDING = {
+    RoundingMode.DOWN: ROUND_FLOOR,
+    RoundingMode.HALF_UP: ROUND_HALF_UP,
+    RoundingMode.UP: ROUND_CEILING,
+}
+
+
+@attrs.frozen(kw_only=True)
+class Curve:
+    """How a category's value falls with age (shares of the launch price)."""
+
+    at_launch: Decimal
+    monthly_retention: Decimal
+    minimum_share: Decimal
+
+    def share(self, months: int) -> Decimal:
+        """The share of the launch price a device of this age fetches."""
+        return max(self.at_launch * self.monthly_retention**months, self.minimum_share)
+
+
+@attrs.frozen(kw_only=True)
+class ReferenceModel:
+    """The residual-value model (see the module docstring)."""
+
+    launch_price_market: str
+    curves: Mapping[str, Curve]
+    grade_factors: Mapping[str, Decimal]
+    brand_factors: Mapping[str, Decimal] = attrs.field(factory=dict)
+    storage_uplift_per_doubling: Decimal = Decimal(0)
+
+    def brand_factor(self, brand: str) -> Decimal:
+        """The factor for ``brand``: its own, else the ``*`` entry, else 1."""
+        return self.brand_factors.get(brand, self.brand_factors.get("*", Decimal(1)))
+
+
+@attrs.frozen(kw_only=True)
+class AdjustmentCondition:
+    """When an adjustment applies: every condition given must hold (each list means "any of")."""
+
+    cosmetic: tuple[str, ...] | None = None
+    functional: tuple[int, ...] | None = None
+    lock: tuple[str, ...] | None = None
+    battery: tuple[str, ...] | None = None
+    liquid: tuple[str, ...] | None = None
+    findings: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+
+    def holds(self, report: ConditionReport) -> bool:
+        """Return whether the condition holds for ``report``."""
+        checks: list[tuple[tuple[Any, ...] | None, Any]] = [
+            (self.cosmetic, report.cosmetic.value),
+            (self.functional, report.functional),
+            (self.lock, report.lock.value),
+            (self.battery, report.battery.value),
+            (self.liquid, report.liquid.value),
+            (self.categories, report.category),
+        ]
+        if any(allowed is not None and value not in allowed for allowed, value in checks):
+            return False
+        return self.findings is None or any(finding.id in self.findings for finding in report.findings)
+
+
+@attrs.frozen(kw_only=True)
+class Adjustment:
+    """A change to the value when a condition holds: a percentage of the graded value, or an amount."""
+
+    id: str
+    message: str
+    when: AdjustmentCondition
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Rounding:
+    """Round the final value to a multiple of ``increment``."""
+
+    increment: Decimal
+    mode: RoundingMode
+
+
+@attrs.frozen(kw_only=True)
+class VariantPrices:
+    """Explicit prices of one variant, per pricing grade."""
+
+    variant_id: str
+    grades: Mapping[str, Decimal]
+
+
+@attrs.frozen(kw_only=True)
+class PriceBook:
+    """What a shop pays for used devices in one market.
+
+    Build it with :func:`parse_pricebook` (which validates the document) or load it through a price source.
+    """
+
+    pricebook_id: str
+    version: str
+    market: str
+    currency: str
+    description: str | None = None
+    prices: tuple[VariantPrices, ...] = ()
+    reference_model: ReferenceModel | None = None
+    adjustments: tuple[Adjustment, ...] = ()
+    floor: Decimal | None = None
+    cap: Decimal | None = None
+    rounding: Rounding | None = None
+    content_hash: str = ""
+    document: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @cached_property
+    def _explicit(self) -> dict[str, Mapping[str, Decimal]]:
+        return {entry.variant_id: entry.grades for entry in self.prices}
+
+    def explicit_prices(self, variant_id: str) -> Mapping[str, Decimal] | None:
+        """The explicit prices of a variant per grade, or ``None`` when the book does not list it."""
+        return self._explicit.get(variant_id)
+
+
+@attrs.frozen(kw_only=True)
+class ValuationLine:
+    """One step of a valuation.
+
+    Attributes:
+        code: what kind of step (``launch_price``, ``brand``, ``age``, ``condition``, ``list_price``,
+            ``adjustment``, ``floor``, ``cap``, ``not_negative``, ``rounding``, ``recycle_only``).
+        message_id: the English explanation, a gettext msgid.
+        params: the values for the message's ``{named}`` placeholders.
+        amount: what the step adds (negative: what it takes away).
+        adjustment_id: the price book's adjustment id, for ``adjustment`` lines.
+    """
+
+    code: str
+    message_id: str
+    params: Mapping[str, str] = attrs.field(factory=dict)
+    amount: Money
+    adjustment_id: str | None = None
+
+    def describe(self, locale: str) -> str:
+        """The explanation in ``locale`` (``Age: 38 months since release``)."""
+        return translate(self.message_id, normalize_locale(locale), **self.params)
+
+
+@attrs.frozen(kw_only=True)
+class Valuation:
+    """The value of one device in a stated condition, with every step that made it.
+
+    Attributes:
+        variant_id: the device variant.
+        market: the market priced in.
+        as_of: the date the value is for (the device's age is counted up to it).
+        pricing_grade: the grade priced, ``None`` for a recycling-only device.
+        recycle_only: a knockout applies; the total is zero.
+        pricebook_id: the price book used.
+        pricebook_version: its version.
+        pricebook_hash: its content hash.
+        lines: the steps, in order; their amounts add up to ``total`` exactly.
+        total: the value.
+    """
+
+    variant_id: str
+    market: str
+    as_of: date
+    pricing_grade: str | None
+    recycle_only: bool
+    pricebook_id: str
+    pricebook_version: str
+    pricebook_hash: str
+    lines: tuple[ValuationLine, ...]
+    total: Money
+
+
+# -- documents -------------------------------------------------------------------------------------------
+
+
+def pricebook_problems(document: object) -> list[DocumentProblem]:
+    """Return every problem of a price book document, each with its JSON path."""
+    problems = [
+        DocumentProblem(path=path, message=message)
+        for path, message in schema_problems("pricebook", document)
+    ]
+    if problems or not isinstance(document, dict):
+        return problems
+    from tradein_sdk._money import minor_units  # noqa: PLC0415
+
+    try:
+        minor_units(document["currency"])
+        Money(0, document["currency"])
+    except Exception:  # noqa: BLE001 - reported as a problem
+        problems.append(
+            DocumentProblem(path="$.currency", message=f"unknown currency {document['currency']!r}")
+        )
+    model = document.get("reference_model")
+    grade_ids = set(model["grade_factors"]) if model else set()
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(document.get("prices", [])):
+        variant_id = entry["variant_id"]
+        if variant_id in seen:
+            first = f"$.prices[{seen[variant_id]}]"
+            problems.append(
+                DocumentProblem(
+                    path=f"$.prices[{index}].variant_id", message=f"{variant_id} is already priced at {first}"
+                )
+            )
+        seen.setdefault(variant_id, index)
+        if grade_ids and not set(entry["grades"]) <= grade_ids:
+            unknown = sorted(set(entry["grades"]) - grade_ids)
+            problems.append(
+                DocumentProblem(
+                    path=f"$.prices[{index}].grades",
+                    message=f"grades {unknown} are not in the reference model's grade_factors",
+                )
+            )
+    if "floor" in document and "cap" in document and Decimal(document["floor"]) > Decimal(document["cap"]):
+        problems.append(DocumentProblem(path="$.floor", message="the floor is above the cap"))
+    ids = [adjustment["id"] for adjustment in document.get("adjustments", [])]
+    problems.extend(
+        DocumentProblem(path=f"$.adjustments[{index}].id", message=f"adjustment id {name!r} is used twice")
+        for index, name in enumerate(ids)
+        if name in ids[:index]
+    )
+    return problems
+
+
+def parse_pricebook(document: object, *, origin: str = "<memory>") -> PriceBook:
+    """Validate a price book document and build the :class:`PriceBook`.
+
+    Raises:
+        DocumentInvalidError: the document has problems (each with its JSON path).
+    """
+    problems = pricebook_problems(document)
+    if problems:
+        raise DocumentInvalidError(kind="pricebook", source=origin, problems=problems)
+    assert isinstance(document, dict)  # noqa: S101 - validated above
+    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+    fields = {key: value for key, value in document.items() if key != "$schema"}
+    book = json_converter().structure(fields, PriceBook)
+    return attrs.evolve(book, content_hash=content_hash(document), document=document)
+
+
+# -- valuation -------------------------------------------------------------------------------------------
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (0 when ``end`` is not later)."""
+    months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+    return max(months, 0)
+
+
+class _Running:
+    """A running total that records each change as a line, rounded to minor units."""
+
+    def __init__(self, currency: str) -> None:
+        self.total = Money.zero(currency)
+        self.lines: list[ValuationLine] = []
+
+    def move_to(self, target: Money, code: str, message_id: str, **params: str) -> None:
+        rounded = target.rounded()
+        change = rounded - self.total
+        self.lines.append(ValuationLine(code=code, message_id=message_id, params=params, amount=change))
+        self.total = rounded
+
+    def add(
+        self, change: Money, code: str, message_id: str, adjustment_id: str | None = None, **params: str
+    ) -> None:
+        change = change.rounded()
+        self.lines.append(
+            ValuationLine(
+                code=code, message_id=message_id, params=params, amount=change, adjustment_id=adjustment_id
+            )
+        )
+        self.total = self.total + change
+
+
+def value_device(
+    book: PriceBook,
+    *,
+    model: DeviceModel,
+    variant: DeviceVariant,
+    report: ConditionReport,
+    as_of: date,
+) -> Valuation:
+    """Price ``variant`` in the condition ``report`` describes, as of ``as_of``.
+
+    Args:
+        book: the price book of the market.
+        model: the device model.
+        variant: the variant (storage size) being priced.
+        report: the graded condition.
+        as_of: the date the value is for.
+
+    Returns:
+        The itemized valuation; zero and recycling-only when a knockout applies.
+
+    Raises:
+        PriceUnavailableError: the book has no price for this variant and grade, and its reference model
+            cannot price it (no launch price in its market, no curve for the category, no grade factor).
+    """
+    running = _Running(book.currency)
+    grade = report.pricing_grade
+    if grade is None:
+        reasons = ", ".join(knockout.code for knockout in report.knockouts) or "not acceptable"
+        running.add(
+            Money.zero(book.currency),
+            "recycle_only",
+            N_("No price ({reasons}): the device can be recycled free of charge."),
+            reasons=reasons,
+        )
+    else:
+        explicit = book.explicit_prices(variant.id)
+        if explicit is not None and grade in explicit:
+            running.move_to(
+                Money(explicit[grade], book.currency),
+                "list_price",
+                N_("Price for this model in grade {grade}"),
+                grade=grade,
+            )
+        else:
+            _reference_value(book, running, model=model, variant=variant, grade=grade, as_of=as_of)
+        _adjust(book, running, report)
+    return Valuation(
+        variant_id=variant.id,
+        market=book.market,
+        as_of=as_of,
+        pricing_grade=grade,
+        recycle_only=grade is None,
+        pricebook_id=book.pricebook_id,
+        pricebook_version=book.version,
+        pricebook_hash=book.content_hash,
+        lines=tuple(running.lines),
+        total=running.total,
+    )
+
+
+def _reference_value(
+    book: PriceBook, running: _Running, *, model: DeviceModel, variant: DeviceVariant, grade: str, as_of: date
+) -> None:
+    reference = book.reference_model
+    unavailable = f"{variant.id} in grade {grade} ({book.pricebook_id}@{book.version})"
+    if reference is None:
+        raise PriceUnavailableError("no price for {device}", device=unavailable)
+    curve = reference.curves.get(model.category.value)
+    factor = reference.grade_factors.get(grade)
+    base = next(
+        (
+            candidate
+            for candidate in sorted(model.variants, key=lambda v: v.storage_gb)
+            if candidate.launch_price(reference.launch_price_market) is not None
+        ),
+        None,
+    )
+    if curve is None or factor is None or base is None:
+        raise PriceUnavailableError("no price for {device}", device=unavailable)
+    launch = base.launch_price(reference.launch_price_market)
+    assert launch is not None  # noqa: S101 - chosen for having one
+    if launch.price.currency != book.currency:
+        raise PriceUnavailableError(
+            "no launch price in {currency} for {device}", currency=book.currency, device=unavailable
+        )
+    doublings = round(math.log2(variant.storage_gb / base.storage_gb))
+    value = launch.price * (1 + reference.storage_uplift_per_doubling * doublings)
+    running.move_to(
+        value, "launch_price", N_("Launch price of the {storage} model"), storage=variant.storage_label
+    )
+    brand = reference.brand_factor(model.brand)
+    if brand != 1:
+        value = value * brand
+        running.move_to(value, "brand", N_("Demand for {brand} devices"), brand=model.brand)
+    months = months_between(model.release_date, as_of)
+    value = value * curve.share(months)
+    running.move_to(value, "age", N_("Age: {months} months since release"), months=str(months))
+    value = value * factor
+    running.move_to(value, "condition", N_("Condition: grade {grade}"), grade=grade)
+
+
+def _adjust(book: PriceBook, running: _Running, report: ConditionReport) -> None:
+    graded = running.total
+    for adjustment in book.adjustments:
+        if not adjustment.when.holds(report):
+            continue
+        if adjustment.percent is not None:
+            change = graded * (adjustment.percent / 100)
+        else:
+            change = Money(adjustment.amount or 0, book.currency)
+        running.add(change, "adjustment", adjustment.message, adjustment_id=adjustment.id)
+    zero = Money.zero(book.currency)
+    if book.floor is not None and running.total < Money(book.floor, book.currency):
+        running.move_to(Money(book.floor, book.currency), "floor", N_("Minimum price"))
+    if book.cap is not None and running.total > Money(book.cap, book.currency):
+        running.move_to(Money(book.cap, book.currency), "cap", N_("Maximum price"))
+    if running.total < zero:
+        running.move_to(zero, "not_negative", N_("A price is never below zero"))
+    if book.rounding is not None:
+        increment = book.rounding.increment
+        steps = (running.total.amount / increment).to_integral_value(
+            rounding=_DECIMAL_ROUNDING[book.rounding.mode]
+        )
+        target = Money(steps * increment, book.currency)
+        if target != running.total:
+            running.move_to(
+                target, "rounding", N_("Rounded to a multiple of {increment}"), increment=str(increment)
+            )
+
+
+def iter_lines(valuation: Valuation) -> Iterator[tuple[str, Money]]:
+    """Yield (code, amount) of each line: a compact view for logs and tests."""
+    for line in valuation.lines:
+        yield line.code, line.amount

@@ -1,0 +1,478 @@
+"""The store port and its SQL adapter (SQLAlchemy Core): SQLite by default, PostgreSQL for many instances.
+
+Guarantees:
+
+- **Exactly-once redemption** is enforced by the database, not by Python: a conditional ``UPDATE ... WHERE
+  redeemed_at IS NULL AND expires_at > now`` claims the quote (one row or none), and the redemption row
+  it writes has a unique ``quote_id``. Concurrent callers on threads, processes or machines get one
+  success; the rest get :class:`QuoteAlreadyRedeemedError`.
+- **Nothing half-written**: each operation is one transaction; a database failure raises
+  :class:`StoreError` and leaves the data as it was.
+- **Schema migrations**: versioned steps, applied in order on start (:meth:`SQLStore.migrate`), under a
+  lock (PostgreSQL advisory lock; SQLite's immediate write transaction), so several instances starting
+  together upgrade once.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts ``BEGIN IMMEDIATE`` so two
+writers queue instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from tradein_sdk._clock import Clock, SystemClock, as_utc
+from tradein_sdk._errors import (
+    ConfigurationError,
+    QuoteAlreadyRedeemedError,
+    QuoteExpiredError,
+    QuoteNotFoundError,
+    QuoteNotRedeemableError,
+    StoreError,
+)
+from tradein_sdk._money import Money
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from sqlalchemy import Connection, Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_MIGRATION_LOCK_ID = 0x7472_6164  # "trad": the PostgreSQL advisory lock key for migrations
+
+
+@attrs.frozen(kw_only=True)
+class QuoteRecord:
+    """A quote as the store keeps it: the indexed fields plus the quote's full JSON document.
+
+    Attributes:
+        quote_id: the quote's identifier.
+        issued_at: when it was issued (UTC).
+        expires_at: when it stops being redeemable (UTC).
+        amount: the amount a redemption credits.
+        audience: the shop or store it was issued for.
+        redeemable: ``False`` for a recycling-only quote.
+        document: the quote's JSON document (``schemas/quote.schema.json``), as text.
+    """
+
+    quote_id: str
+    issued_at: datetime
+    expires_at: datetime
+    amount: Money
+    audience: str
+    redeemable: bool
+    document: str
+
+
+@attrs.frozen(kw_only=True)
+class Redemption:
+    """The one redemption of a quote.
+
+    Attributes:
+        redemption_id: the redemption's identifier.
+        quote_id: the quote redeemed.
+        amount: the amount credited: always the stored quote's amount.
+        reference: the shop's reference for it (an order or basket number), if given.
+        redeemed_at: when it happened (UTC).
+    """
+
+    redemption_id: str
+    quote_id: str
+    amount: Money
+    reference: str | None
+    redeemed_at: datetime
+
+
+class Store(Protocol):
+    """What the library needs from persistent storage."""
+
+    def migrate(self) -> int:
+        """Bring the schema up to date and return its version."""
+        ...
+
+    def add_quote(self, record: QuoteRecord) -> None:
+        """Persist a new quote."""
+        ...
+
+    def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
+        """Return a stored quote and its redemption, if any."""
+        ...
+
+    def redeem_quote(self, quote_id: str, *, now: datetime, reference: str | None = None) -> Redemption:
+        """Redeem a quote exactly once and return the redemption."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+# -- schema ----------------------------------------------------------------------------------------------
+
+
+def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
+    """Declare the tables of schema version 1 in ``metadata``: quotes and their redemptions."""
+    import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
+
+    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+
+    sa.Table(
+        "tradein_quotes",
+        metadata,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("issued_at", UTCDateTime, nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("amount", sa.String(40), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("audience", sa.String(120), nullable=False),
+        sa.Column("redeemable", sa.Boolean, nullable=False),
+        sa.Column("document", sa.Text, nullable=False),
+        sa.Column("redeemed_at", UTCDateTime, nullable=True),
+        sa.Index("ix_tradein_quotes_issued_at", "issued_at"),
+    )
+    sa.Table(
+        "tradein_redemptions",
+        metadata,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("quote_id", sa.String(64), sa.ForeignKey("tradein_quotes.id"), nullable=False),
+        sa.Column("amount", sa.String(40), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("reference", sa.String(200), nullable=True),
+        sa.Column("redeemed_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("quote_id", name="uq_tradein_redemptions_quote_id"),
+    )
+
+
+def _migration_1(conn: Connection) -> None:
+    """Create the tables of schema version 1."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    metadata = sa.MetaData()
+    _define_v1(metadata)
+    metadata.create_all(conn)
+
+
+@cache
+def tables() -> dict[str, Any]:
+    """The current table definitions (what the last migration produces), built on first use.
+
+    A migration's own definitions stay frozen once released; when a later migration changes a table,
+    this function declares the table as it is after all migrations.
+    """
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+
+    metadata = sa.MetaData()
+    _define_v1(metadata)
+    migrations = sa.Table(
+        "tradein_schema_migrations",
+        metadata,
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("description", sa.String(200), nullable=False),
+        sa.Column("applied_at", UTCDateTime, nullable=False),
+    )
+    return {
+        "schema_migrations": migrations,
+        "quotes": metadata.tables["tradein_quotes"],
+        "redemptions": metadata.tables["tradein_redemptions"],
+    }
+
+
+MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
+    (1, "quotes and redemptions", _migration_1),
+)
+"""The schema's history: (version, description, step). Append new steps; never edit an applied one."""
+
+
+# -- the SQL adapter -------------------------------------------------------------------------------------
+
+
+def engine_url(url: str) -> str:
+    """Return a SQLAlchemy URL with the driver the library uses (psycopg 3 for PostgreSQL).
+
+    Raises:
+        ConfigurationError: the URL is neither SQLite nor PostgreSQL.
+    """
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith(("postgresql+psycopg://", "sqlite://", "sqlite+pysqlite://")):
+        return url
+    raise ConfigurationError(
+        "unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...",
+        url=url.rsplit("@", maxsplit=1)[-1],
+    )
+
+
+class SQLStore:
+    """The store on a SQL database: a SQLite file by default, PostgreSQL for several shop instances.
+
+    >>> store = SQLStore("sqlite:///:memory:")   # or SQLStore.sqlite_file(path), or a postgresql:// URL
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True, clock: Clock | None = None) -> None:
+        """Connect to the database at ``url`` and, unless told not to, apply pending migrations.
+
+        Args:
+            url: ``sqlite:///path/to/file.db`` or ``postgresql://user@host/db``.
+            migrate: apply pending schema migrations now.
+            clock: where the time of a migration comes from (the system clock by default).
+
+        Raises:
+            ConfigurationError: the URL is not supported.
+            StoreError: the database cannot be reached or migrated.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        self.url = engine_url(url)
+        self.dialect = self.url.split(":", 1)[0].split("+", 1)[0]
+        options: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        else:
+            options["pool_pre_ping"] = True
+        self._engine: Engine = sa.create_engine(self.url, **options)
+        if self.dialect == "sqlite":
+            _configure_sqlite(self._engine)
+        self._t = tables()
+        self._clock = clock or SystemClock()
+        if migrate:
+            self.migrate()
+
+    @classmethod
+    def sqlite_file(cls, path: Path) -> SQLStore:
+        """Open (creating it if needed) the SQLite database file at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{path}")
+
+    # -- plumbing --------------------------------------------------------------------------------------
+
+    def _transaction(self, *, write: bool = True) -> Any:  # noqa: ANN401 - a context manager of Connection
+        engine = self._engine if write else self._engine.execution_options(tradein_read_only=True)
+        return engine.begin()
+
+    def _guard(self, action: str) -> _Guard:
+        return _Guard(action)
+
+    # -- Store -----------------------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply pending migrations in order, once, even with several instances starting together.
+
+        Returns:
+            The schema version now in force.
+
+        Raises:
+            StoreError: a migration failed; it was rolled back.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["schema_migrations"]
+        with self._guard("migrate"), self._transaction() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_ID})
+            table.create(conn, checkfirst=True)
+            applied = set(conn.execute(sa.select(table.c.version)).scalars())
+            for version, description, step in MIGRATIONS:
+                if version not in applied:
+                    step(conn)
+                    conn.execute(
+                        sa.insert(table).values(
+                            version=version, description=description, applied_at=self._clock.now()
+                        )
+                    )
+            return max(applied | {version for version, _, _ in MIGRATIONS})
+
+    def schema_version(self) -> int:
+        """Return the highest applied migration (0 for an empty database)."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["schema_migrations"]
+        with self._guard("read the schema version"), self._transaction(write=False) as conn:
+            if not sa.inspect(conn).has_table(table.name):
+                return 0
+            return int(conn.execute(sa.select(sa.func.max(table.c.version))).scalar() or 0)
+
+    def add_quote(self, record: QuoteRecord) -> None:
+        """Persist a new quote.
+
+        Raises:
+            StoreError: the database failed (or a quote with that id exists); nothing was written.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        values = {
+            "id": record.quote_id,
+            "issued_at": record.issued_at,
+            "expires_at": record.expires_at,
+            "amount": format(record.amount.amount, "f"),
+            "currency": record.amount.currency,
+            "audience": record.audience,
+            "redeemable": record.redeemable,
+            "document": record.document,
+        }
+        with self._guard("store the quote"), self._transaction() as conn:
+            conn.execute(sa.insert(self._t["quotes"]).values(**values))
+
+    def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
+        """Return the stored quote and its redemption (``None`` while unredeemed).
+
+        Raises:
+            QuoteNotFoundError: no quote has that id.
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        quotes, redemptions = self._t["quotes"], self._t["redemptions"]
+        with self._guard("read the quote"), self._transaction(write=False) as conn:
+            row = conn.execute(sa.select(quotes).where(quotes.c.id == quote_id)).first()
+            if row is None:
+                raise QuoteNotFoundError(quote_id)
+            redemption = conn.execute(
+                sa.select(redemptions).where(redemptions.c.quote_id == quote_id)
+            ).first()
+        record = QuoteRecord(
+            quote_id=row.id,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            amount=Money(row.amount, row.currency),
+            audience=row.audience,
+            redeemable=row.redeemable,
+            document=row.document,
+        )
+        return record, _redemption(redemption) if redemption is not None else None
+
+    def redeem_quote(self, quote_id: str, *, now: datetime, reference: str | None = None) -> Redemption:
+        """Redeem a quote exactly once, crediting the stored amount.
+
+        Args:
+            quote_id: the quote to redeem.
+            now: the current time (from the injected clock).
+            reference: the shop's reference for the redemption (an order number).
+
+        Returns:
+            The redemption, with the amount stored on the quote.
+
+        Raises:
+            QuoteNotFoundError: no quote has that id.
+            QuoteAlreadyRedeemedError: it was redeemed before (by this or any other caller).
+            QuoteExpiredError: its validity ended before ``now``.
+            QuoteNotRedeemableError: it is a recycling-only quote.
+            StoreError: the database failed; nothing was written.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        now = as_utc(now)
+        quotes, redemptions = self._t["quotes"], self._t["redemptions"]
+        with self._guard("redeem the quote"), self._transaction() as conn:
+            claimed = conn.execute(
+                sa.update(quotes)
+                .where(
+                    quotes.c.id == quote_id,
+                    quotes.c.redeemed_at.is_(None),
+                    quotes.c.redeemable.is_(True),
+                    quotes.c.expires_at > now,
+                )
+                .values(redeemed_at=now)
+                .returning(quotes.c.amount, quotes.c.currency)
+            ).first()
+            if claimed is None:
+                _raise_unredeemable(conn, quotes, quote_id)
+            redemption = Redemption(
+                redemption_id=f"rdm_{uuid.uuid4().hex}",
+                quote_id=quote_id,
+                amount=Money(claimed.amount, claimed.currency),
+                reference=reference,
+                redeemed_at=now,
+            )
+            conn.execute(
+                sa.insert(redemptions).values(
+                    id=redemption.redemption_id,
+                    quote_id=quote_id,
+                    amount=claimed.amount,
+                    currency=claimed.currency,
+                    reference=reference,
+                    redeemed_at=now,
+                )
+            )
+        return redemption
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+
+def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row
+    return Redemption(
+        redemption_id=row.id,
+        quote_id=row.quote_id,
+        amount=Money(row.amount, row.currency),
+        reference=row.reference,
+        redeemed_at=row.redeemed_at,
+    )
+
+
+def _raise_unredeemable(conn: Connection, quotes: Any, quote_id: str) -> None:  # noqa: ANN401
+    """Say why the conditional update claimed nothing."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    row = conn.execute(
+        sa.select(quotes.c.redeemed_at, quotes.c.redeemable).where(quotes.c.id == quote_id)
+    ).first()
+    if row is None:
+        raise QuoteNotFoundError(quote_id)
+    if row.redeemed_at is not None:
+        raise QuoteAlreadyRedeemedError(quote_id)
+    if not row.redeemable:
+        raise QuoteNotRedeemableError(quote_id)
+    raise QuoteExpiredError(quote_id)
+
+
+class _Guard:
+    """Turn database failures into :class:`StoreError`; let the library's own errors through."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
+        from sqlalchemy.exc import IntegrityError, SQLAlchemyError  # noqa: PLC0415
+
+        if isinstance(error, IntegrityError) and "redemptions" in str(error):
+            raise QuoteAlreadyRedeemedError(str(error.params)) from error
+        if isinstance(error, SQLAlchemyError):
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise StoreError("cannot {action}: {reason}", action=self.action, reason=reason) from error
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for writes (the SQLAlchemy pysqlite recipe)."""
+    from sqlalchemy import event  # noqa: PLC0415
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # noqa: ANN401
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get("tradein_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def iter_migrations() -> Iterator[tuple[int, str]]:
+    """Yield (version, description) of every migration the library knows."""
+    for version, description, _ in MIGRATIONS:
+        yield version, description
