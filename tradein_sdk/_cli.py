@@ -68,13 +68,13 @@ def _catalog_search(args: argparse.Namespace) -> int:
 
 def _catalog_show(args: argparse.Namespace) -> int:
     entry = _catalog(args).lookup(args.device_id)
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._converters import document_converter  # noqa: PLC0415
 
     data = {
         "id": entry.id,
         "display_name": entry.model.display_name,
-        "model": json_converter().unstructure(entry.model),
-        "variant": json_converter().unstructure(entry.variant) if entry.variant else None,
+        "model": document_converter().unstructure(entry.model),
+        "variant": document_converter().unstructure(entry.variant) if entry.variant else None,
     }
     if args.json:
         _print_json(data)

@@ -41,10 +41,20 @@ def _structure_money(value: object, _: type) -> Money:
 
 @cache
 def json_converter() -> cattrs.Converter:
-    """Return the converter used for every JSON document of the library (built once)."""
+    """Return the converter for the library's own JSON forms: every field written, even when empty."""
+    return _converter(omit_defaults=False)
+
+
+@cache
+def document_converter() -> cattrs.Converter:
+    """Return the converter for documents a shop writes (catalogs): fields at their default are left out."""
+    return _converter(omit_defaults=True)
+
+
+def _converter(*, omit_defaults: bool) -> cattrs.Converter:
     import cattrs  # noqa: PLC0415 - cattrs loads with the first document
 
-    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=omit_defaults)
     converter.register_structure_hook(Money, _structure_money)
     converter.register_unstructure_hook(Money, Money.to_json)
     converter.register_structure_hook(Decimal, _structure_decimal)

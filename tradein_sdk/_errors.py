@@ -9,8 +9,11 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── InvalidIMEIError            invalid_imei          (.rule: length | digits | check_digit)
     │   └── InvalidSerialNumberError    invalid_serial_number (.rule: empty | characters | length | ...)
     ├── DocumentInvalidError            document_invalid      (.problems: each with a JSON path)
+    ├── AnswersInvalidError             answers_invalid       (.problems: path, code, message per answer)
+    ├── UnsupportedLocaleError          unknown_locale
     ├── NotFoundError                   not_found
     │   ├── DeviceNotFoundError         device_not_found
+    │   ├── QuestionnaireNotFoundError  questionnaire_not_found
     │   └── QuoteNotFoundError          quote_not_found
     ├── QuoteTokenError                 token_invalid
     │   ├── TokenMalformedError         token_malformed       (not a token of this library)
@@ -33,7 +36,7 @@ A message is an English template with ``{named}`` parameters. ``str(error)`` is 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -297,3 +300,43 @@ class StoreError(TradeInError):
     """The store (database) failed; the operation was rolled back and nothing was written."""
 
     code = "store_error"
+
+
+class AnswersInvalidError(TradeInError):
+    """Answers do not fit the questionnaire.
+
+    Attributes:
+        problems: every problem, each with ``path`` (``$.display_glass``), ``code``
+            (``unknown_question``, ``missing_answer``, ``option_not_offered``, ``number_out_of_range``,
+            ``question_not_shown``, ``wrong_type``, ...) and a translatable message
+            (``problem.localized(locale)``).
+    """
+
+    code = "answers_invalid"
+
+    def __init__(self, *, questionnaire_id: str, problems: Iterable[Any]) -> None:
+        """Create the error listing every problem."""
+        self.questionnaire_id = questionnaire_id
+        self.problems = tuple(problems)
+        super().__init__(
+            "answers do not fit questionnaire {questionnaire_id}: {listing}",
+            questionnaire_id=questionnaire_id,
+            listing="; ".join(str(problem) for problem in self.problems),
+        )
+
+
+class QuestionnaireNotFoundError(NotFoundError):
+    """No questionnaire exists for the device category."""
+
+    code = "questionnaire_not_found"
+
+    def __init__(self, category: str) -> None:
+        """Create the error naming the category."""
+        super().__init__(N_("There is no questionnaire for {category}."), category=category)
+        self.category = category
+
+
+class UnsupportedLocaleError(TradeInError):
+    """A locale identifier is not one Babel knows."""
+
+    code = "unknown_locale"

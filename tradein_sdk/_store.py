@@ -28,6 +28,7 @@ import attrs
 from tradein_sdk._clock import Clock, SystemClock, as_utc
 from tradein_sdk._errors import (
     ConfigurationError,
+    NotFoundError,
     QuoteAlreadyRedeemedError,
     QuoteExpiredError,
     QuoteNotFoundError,
@@ -95,6 +96,14 @@ class Store(Protocol):
         """Bring the schema up to date and return its version."""
         ...
 
+    def add_document(self, *, kind: str, content_hash: str, document: str) -> None:
+        """Keep a document under its content hash (idempotent)."""
+        ...
+
+    def get_document(self, content_hash: str) -> str:
+        """Return the document stored under ``content_hash``."""
+        ...
+
     def add_quote(self, record: QuoteRecord) -> None:
         """Persist a new quote."""
         ...
@@ -116,11 +125,18 @@ class Store(Protocol):
 
 
 def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
-    """Declare the tables of schema version 1 in ``metadata``: quotes and their redemptions."""
+    """Declare the tables of schema version 1: documents, quotes and their redemptions."""
     import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
 
     from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
 
+    sa.Table(
+        "tradein_documents",
+        metadata,
+        sa.Column("content_hash", sa.String(80), primary_key=True),
+        sa.Column("kind", sa.String(40), nullable=False),
+        sa.Column("document", sa.Text, nullable=False),
+    )
     sa.Table(
         "tradein_quotes",
         metadata,
@@ -179,13 +195,14 @@ def tables() -> dict[str, Any]:
     )
     return {
         "schema_migrations": migrations,
+        "documents": metadata.tables["tradein_documents"],
         "quotes": metadata.tables["tradein_quotes"],
         "redemptions": metadata.tables["tradein_redemptions"],
     }
 
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
-    (1, "quotes and redemptions", _migration_1),
+    (1, "documents, quotes and redemptions", _migration_1),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -297,6 +314,50 @@ class SQLStore:
             if not sa.inspect(conn).has_table(table.name):
                 return 0
             return int(conn.execute(sa.select(sa.func.max(table.c.version))).scalar() or 0)
+
+    def add_document(self, *, kind: str, content_hash: str, document: str) -> None:
+        """Keep a document (a questionnaire, a price book) under its content hash, once.
+
+        Quotes name the documents they were computed from by hash, so a quote can be reproduced
+        exactly later, whatever has changed since.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+        from sqlalchemy.exc import IntegrityError  # noqa: PLC0415
+
+        documents = self._t["documents"]
+        try:
+            with self._guard("store the document"), self._transaction() as conn:
+                exists = conn.execute(
+                    sa.select(documents.c.content_hash).where(documents.c.content_hash == content_hash)
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        sa.insert(documents).values(content_hash=content_hash, kind=kind, document=document)
+                    )
+        except StoreError as error:
+            if not isinstance(error.__cause__, IntegrityError):  # else another instance stored it first
+                raise
+
+    def get_document(self, content_hash: str) -> str:
+        """Return the document stored under ``content_hash``.
+
+        Raises:
+            NotFoundError: no document has that hash.
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        documents = self._t["documents"]
+        with self._guard("read the document"), self._transaction(write=False) as conn:
+            text = conn.execute(
+                sa.select(documents.c.document).where(documents.c.content_hash == content_hash)
+            ).scalar()
+        if text is None:
+            raise NotFoundError("no document {content_hash} is stored", content_hash=content_hash)
+        return str(text)
 
     def add_quote(self, record: QuoteRecord) -> None:
         """Persist a new quote.

@@ -1,0 +1,556 @@
+"""The facade: :class:`TradeIn`, the one object a shop creates; every use case is a method on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from grading_questionnaire._i18n import normalize_locale
+from tradein_sdk._catalog import Catalog, DeviceModel, DeviceVariant
+from tradein_sdk._clock import Clock, SystemClock
+from tradein_sdk._errors import (
+    AnswersInvalidError,
+    DeviceNotFoundError,
+    DocumentInvalidError,
+    DocumentProblem,
+    InvalidIMEIError,
+    QuestionnaireNotFoundError,
+    UnsupportedLocaleError,
+)
+from tradein_sdk._identifiers import parse_imei
+from tradein_sdk._prices import PriceBookSource, PriceSource
+from tradein_sdk._pricing import Valuation, parse_pricebook, value_device
+from tradein_sdk._quotes import (
+    Channel,
+    DocumentRef,
+    IssuedQuote,
+    Quote,
+    QuotedDevice,
+    QuoteKind,
+    QuoteLine,
+    TranscriptLine,
+)
+from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store
+from tradein_sdk._tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
+
+DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
+    Channel.ONLINE: timedelta(days=14),
+    Channel.STORE: timedelta(days=1),
+}
+"""How long a quote is valid by channel unless configured otherwise."""
+
+DATA_DIR_ENV = "TRADEIN_DATA_DIR"
+DATABASE_URL_ENV = "TRADEIN_DATABASE_URL"
+
+
+def default_data_dir() -> Path:
+    """Return ``$TRADEIN_DATA_DIR``, else ``$XDG_DATA_HOME/tradein`` or ``~/.local/share/tradein``."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tradein"
+
+
+@attrs.frozen(kw_only=True)
+class StoredQuote:
+    """A quote as stored, with its redemption once redeemed.
+
+    Attributes:
+        quote: the quote.
+        redemption: its redemption, or ``None``.
+    """
+
+    quote: Quote
+    redemption: Redemption | None
+
+
+@contextmanager
+def _library_errors() -> Iterator[None]:
+    """Turn the questionnaire package's errors into the library's TradeInError tree."""
+    import grading_questionnaire as gq  # noqa: PLC0415
+
+    try:
+        yield
+    except gq.AnswersInvalidError as exc:
+        raise AnswersInvalidError(questionnaire_id=exc.questionnaire_id, problems=exc.problems) from exc
+    except gq.QuestionnaireNotFoundError as exc:
+        raise QuestionnaireNotFoundError(exc.name) from exc
+    except (gq.QuestionnaireInvalidError, gq.DiagnosticsInvalidError) as exc:
+        kind = "questionnaire" if isinstance(exc, gq.QuestionnaireInvalidError) else "diagnostics"
+        problems = [
+            DocumentProblem(path=problem.path, message=f"{problem.message} [{problem.code}]")
+            for problem in exc.problems
+        ]
+        raise DocumentInvalidError(kind=kind, source=exc.source, problems=problems) from exc
+    except gq.UnknownLocaleError as exc:
+        raise UnsupportedLocaleError(str(exc)) from exc
+
+
+class TradeIn:
+    """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
+
+    Create it once and share it; it is safe to use from several threads. For the bundled defaults use
+    :meth:`embedded`; in production pass the store, keys and data explicitly.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        key_ring: KeyRing,
+        audience: str,
+        catalog: Catalog | None = None,
+        questionnaires: Mapping[str, Questionnaire] | None = None,
+        prices: PriceSource | None = None,
+        clock: Clock | None = None,
+        market: str = "DE",
+        locale: str = "en",
+        validity: Mapping[Channel, timedelta] | None = None,
+    ) -> None:
+        """Wire the parts together.
+
+        Args:
+            store: where quotes are kept (see :class:`SQLStore`).
+            key_ring: the keys that sign and verify quote tokens.
+            audience: the shop or store id quotes are issued for; tokens verify only here.
+            catalog: the device catalog (default: the bundled reference catalog).
+            questionnaires: a questionnaire per device category (default: the bundled ones).
+            prices: where price books come from (default: the bundled reference books).
+            clock: where "now" comes from (default: the system clock).
+            market: the default market (ISO 3166-1 alpha-2).
+            locale: the default locale for texts.
+            validity: how long quotes are valid per channel (default: 14 days online, 1 day in store).
+        """
+        self.store = store
+        self.key_ring = key_ring
+        self.audience = audience
+        self.catalog = catalog or Catalog.bundled()
+        self._questionnaires = dict(questionnaires or {})
+        self.prices = prices or PriceBookSource.bundled()
+        self.clock = clock or SystemClock()
+        self.market = market
+        self.locale = normalize_locale(locale)
+        self.validity = {**DEFAULT_VALIDITY, **(validity or {})}
+
+    @classmethod
+    def embedded(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        database_url: str | None = None,
+        audience: str = "embedded-shop",
+        market: str = "DE",
+        locale: str = "de_DE",
+        clock: Clock | None = None,
+        catalog: Catalog | None = None,
+        prices: PriceSource | None = None,
+    ) -> TradeIn:
+        """The bundled defaults: bundled data, a SQLite file and a signing key kept in ``data_dir``.
+
+        Args:
+            data_dir: where the database and the key file live (default: :func:`default_data_dir`).
+            database_url: use this database instead (``$TRADEIN_DATABASE_URL`` when set).
+            audience: the shop id tokens are issued for.
+            market: the default market.
+            locale: the default locale.
+            clock: where "now" comes from.
+            catalog: a catalog instead of the bundled one.
+            prices: a price source instead of the bundled reference books.
+
+        Returns:
+            A ready-to-use facade; the key is generated on first use and kept (mode 0600).
+        """
+        directory = Path(data_dir) if data_dir is not None else default_data_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        url = database_url or os.environ.get(DATABASE_URL_ENV)
+        store = SQLStore(url, clock=clock) if url else SQLStore.sqlite_file(directory / "tradein.sqlite3")
+        return cls(
+            store=store,
+            key_ring=KeyRing.load_or_create(directory / "quote-keys.json"),
+            audience=audience,
+            catalog=catalog,
+            prices=prices,
+            clock=clock,
+            market=market,
+            locale=locale,
+        )
+
+    # -- questionnaires and grading ------------------------------------------------------------------
+
+    def questionnaire(self, category: str) -> Questionnaire:
+        """Return the questionnaire for a device category (``smartphone``, ``tablet``, ``smartwatch``).
+
+        Raises:
+            QuestionnaireNotFoundError: no questionnaire exists for the category.
+        """
+        found = self._questionnaires.get(category)
+        if found is None:
+            from grading_questionnaire import load_questionnaire  # noqa: PLC0415
+
+            with _library_errors():
+                found = self._questionnaires[category] = load_questionnaire(category)
+        return found
+
+    def render_questionnaire(
+        self, category: str, locale: str | None = None, *, staff: bool = False
+    ) -> RenderedQuestionnaire:
+        """Return the questionnaire of ``category`` rendered for a frontend in ``locale``.
+
+        Args:
+            category: the device category.
+            locale: the shopper's locale (default: the facade's).
+            staff: include the staff-only checks (blocklist, authenticity) for a store terminal.
+
+        Raises:
+            QuestionnaireNotFoundError: no questionnaire exists for the category.
+            UnsupportedLocaleError: the locale is unknown.
+        """
+        from grading_questionnaire import Audience  # noqa: PLC0415
+
+        with _library_errors():
+            return self.questionnaire(category).render(
+                locale or self.locale, audience=Audience.STAFF if staff else Audience.SHOPPER
+            )
+
+    def grade(
+        self,
+        category: str,
+        answers: object,
+        *,
+        verification: str = "self_declared",
+        diagnostics: object | None = None,
+    ) -> ConditionReport:
+        """Grade answers (and optional diagnostics results) into a condition report.
+
+        Args:
+            category: the device category.
+            answers: the answers document, keyed by question id.
+            verification: ``self_declared`` (the shopper), ``staff_verified`` or ``measured``.
+            diagnostics: a diagnostics document (``schemas/diagnostics.schema.json``), merged in as measured.
+
+        Raises:
+            AnswersInvalidError: the answers do not fit; ``problems`` lists each with path and code.
+            DocumentInvalidError: the diagnostics document is invalid.
+        """
+        from grading_questionnaire import VerificationDepth  # noqa: PLC0415
+
+        questionnaire = self.questionnaire(category)
+        with _library_errors():
+            measured = questionnaire.import_diagnostics(diagnostics) if diagnostics is not None else None
+            return questionnaire.evaluate(
+                answers, verification=VerificationDepth(verification), diagnostics=measured
+            )
+
+    # -- quotes ------------------------------------------------------------------------------------
+
+    def quote(
+        self,
+        device_id: str,
+        answers: object,
+        *,
+        market: str | None = None,
+        locale: str | None = None,
+        imei: str | None = None,
+        channel: Channel = Channel.ONLINE,
+        verification: str = "self_declared",
+        diagnostics: object | None = None,
+        audience: str | None = None,
+    ) -> IssuedQuote:
+        """Grade, price, sign and store a quote for a device variant.
+
+        A self-declared quote is an estimate, subject to inspection; one verified by staff or measured
+        by diagnostics is guaranteed and needs the IMEI. A knocked-out device gets a recycling-only quote
+        with its reasons, not an error.
+
+        Args:
+            device_id: the catalog variant id (``apple-iphone-13-128gb``).
+            answers: the questionnaire answers.
+            market: the market to price in (default: the facade's).
+            locale: the locale the shopper sees texts in (default: the facade's).
+            imei: the device's IMEI (required for a guaranteed quote).
+            channel: online or store (sets the validity).
+            verification: ``self_declared``, ``staff_verified`` or ``measured``.
+            diagnostics: a diagnostics document merged in as measured.
+            audience: the shop or store id the quote is for (default: the facade's).
+
+        Returns:
+            The stored quote and its signed token.
+
+        Raises:
+            DeviceNotFoundError: the id is not a variant of the catalog.
+            AnswersInvalidError: the answers do not fit the questionnaire.
+            InvalidIMEIError: the IMEI is malformed, missing for a guaranteed quote, or its TAC belongs
+                to another model.
+            PriceUnavailableError: no price for this device and market.
+            StoreError: the quote could not be stored (nothing was issued).
+        """
+        entry = self.catalog.lookup(device_id)
+        if entry.variant is None and len(entry.model.variants) != 1:
+            raise DeviceNotFoundError(device_id)  # a model with several variants: say which one
+        variant = entry.variant or entry.model.variants[0]
+        model = entry.model
+        locale = normalize_locale(locale or self.locale)
+        kind = QuoteKind.ESTIMATE if verification == "self_declared" else QuoteKind.GUARANTEED
+        checked_imei = self._check_imei(imei, model, required=kind is QuoteKind.GUARANTEED)
+        report = self.grade(model.category.value, answers, verification=verification, diagnostics=diagnostics)
+        book = self.prices.price_book(market or self.market)
+        now = self.clock.now().replace(microsecond=0)
+        valuation = value_device(book, model=model, variant=variant, report=report, as_of=now.date())
+        questionnaire = self.questionnaire(model.category.value)
+        quote = self._build_quote(
+            quote_id=f"q_{uuid.uuid4().hex}",
+            kind=kind,
+            channel=channel,
+            audience=audience or self.audience,
+            locale=locale,
+            issued_at=now,
+            expires_at=now + self.validity[channel],
+            model=model,
+            variant=variant,
+            imei=checked_imei,
+            report=report,
+            valuation=valuation,
+            questionnaire=questionnaire,
+            catalog=DocumentRef(
+                id=self.catalog.version, version=self.catalog.version, content_hash=self.catalog.content_hash
+            ),
+        )
+        self.store.add_document(
+            kind="questionnaire",
+            content_hash=questionnaire.content_hash,
+            document=json.dumps(questionnaire.to_json(), sort_keys=True),
+        )
+        self.store.add_document(
+            kind="pricebook",
+            content_hash=book.content_hash,
+            document=json.dumps(dict(book.document), sort_keys=True),
+        )
+        self.store.add_quote(
+            QuoteRecord(
+                quote_id=quote.id,
+                issued_at=quote.issued_at,
+                expires_at=quote.expires_at,
+                amount=quote.amount,
+                audience=quote.audience,
+                redeemable=not quote.recycle_only,
+                document=json.dumps(quote.to_json(), sort_keys=True),
+            )
+        )
+        token = issue_quote_token(
+            QuoteClaims(
+                quote_id=quote.id,
+                amount=quote.amount,
+                audience=quote.audience,
+                issued_at=quote.issued_at,
+                expires_at=quote.expires_at,
+            ),
+            self.key_ring,
+        )
+        return IssuedQuote(quote=quote, token=token)
+
+    def _check_imei(self, imei: str | None, model: DeviceModel, *, required: bool) -> str | None:
+        from grading_questionnaire._i18n import N_  # noqa: PLC0415
+
+        if imei is None:
+            if required:
+                raise InvalidIMEIError(
+                    N_("A guaranteed quote needs the device's IMEI."), rule="missing", value=""
+                )
+            return None
+        parsed = parse_imei(imei)
+        try:
+            identified = self.catalog.model_for_imei(parsed.value)
+        except DeviceNotFoundError:
+            return parsed.value
+        if identified.id != model.id:
+            raise InvalidIMEIError(
+                N_("IMEI “{value}” belongs to a {other}, not a {expected}."),
+                rule="model_mismatch",
+                value=parsed.value,
+                other=identified.display_name,
+                expected=model.display_name,
+            )
+        return parsed.value
+
+    def _build_quote(
+        self,
+        *,
+        quote_id: str,
+        kind: QuoteKind,
+        channel: Channel,
+        audience: str,
+        locale: str,
+        issued_at: datetime,
+        expires_at: datetime,
+        model: DeviceModel,
+        variant: DeviceVariant,
+        imei: str | None,
+        report: ConditionReport,
+        valuation: Valuation,
+        questionnaire: Questionnaire,
+        catalog: DocumentRef,
+    ) -> Quote:
+        from grading_questionnaire import Audience  # noqa: PLC0415
+        from tradein_sdk._converters import document_converter  # noqa: PLC0415
+
+        staff = report.verification.value != "self_declared"
+        rendered = questionnaire.render(locale, audience=Audience.STAFF if staff else Audience.SHOPPER)
+        transcript = tuple(
+            TranscriptLine(
+                question=entry.question,
+                text=entry.text,
+                answer=list(entry.answer) if isinstance(entry.answer, tuple) else entry.answer,
+                answer_text=entry.answer_text,
+            )
+            for entry in rendered.transcript(report.answers)
+        )
+        lines = tuple(
+            QuoteLine(
+                code=line.code,
+                message_id=line.message_id,
+                params=dict(line.params),
+                text=line.describe(locale),
+                amount=line.amount,
+                adjustment_id=line.adjustment_id,
+            )
+            for line in valuation.lines
+        )
+        answers: dict[str, Any] = {
+            key: list(value) if isinstance(value, tuple) else value for key, value in report.answers.items()
+        }
+        return Quote(
+            id=quote_id,
+            kind=kind,
+            channel=channel,
+            audience=audience,
+            market=valuation.market,
+            locale=locale,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            price_date=valuation.as_of,
+            device=QuotedDevice(
+                model_id=model.id,
+                variant_id=variant.id,
+                display_name=model.display_name,
+                storage_gb=variant.storage_gb,
+                category=model.category.value,
+                imei=imei,
+                model=document_converter().unstructure(model),
+            ),
+            amount=valuation.total,
+            recycle_only=valuation.recycle_only,
+            recycle_reasons=tuple(knockout.code for knockout in report.knockouts),
+            pricing_grade=valuation.pricing_grade,
+            verification=report.verification.value,
+            lines=lines,
+            answers=answers,
+            transcript=transcript,
+            condition=report.to_json(),
+            questionnaire=DocumentRef(
+                id=questionnaire.id, version=questionnaire.version, content_hash=questionnaire.content_hash
+            ),
+            catalog=catalog,
+            pricebook=DocumentRef(
+                id=valuation.pricebook_id,
+                version=valuation.pricebook_version,
+                content_hash=valuation.pricebook_hash,
+            ),
+        )
+
+    def verify_token(self, token: str, *, audience: str | None = None) -> QuoteClaims:
+        """Verify a quote token offline: signature, key id, audience and expiry.
+
+        Raises:
+            QuoteTokenError: a subclass says why (``token_malformed``, ``token_signature_invalid``,
+                ``token_unknown_key``, ``token_expired``, ``token_wrong_audience``).
+        """
+        return verify_quote_token(
+            token, self.key_ring, audience=audience or self.audience, now=self.clock.now()
+        )
+
+    def get_quote(self, quote_id: str) -> StoredQuote:
+        """Return a stored quote and its redemption.
+
+        Raises:
+            QuoteNotFoundError: no quote has that id.
+        """
+        record, redemption = self.store.get_quote(quote_id)
+        return StoredQuote(quote=Quote.from_json(json.loads(record.document)), redemption=redemption)
+
+    def redeem(self, token: str, *, reference: str | None = None, audience: str | None = None) -> Redemption:
+        """Redeem the quote a token names, exactly once, crediting the stored amount.
+
+        The token is verified first; the amount credited comes from the stored quote, never from the
+        token or the caller.
+
+        Args:
+            token: the quote token the frontend carried.
+            reference: the shop's reference for the redemption (an order number).
+            audience: the shop or store redeeming (default: the facade's).
+
+        Raises:
+            QuoteTokenError: the token does not verify.
+            QuoteAlreadyRedeemedError: the quote was redeemed before.
+            QuoteExpiredError: the quote's validity ended.
+            QuoteNotRedeemableError: it is a recycling-only quote.
+        """
+        claims = self.verify_token(token, audience=audience)
+        return self.store.redeem_quote(claims.quote_id, now=self.clock.now(), reference=reference)
+
+    def reproduce_quote(self, quote_id: str) -> Quote:
+        """Recompute a stored quote from its snapshot: the exact questionnaire, price book and device data.
+
+        The result equals the stored quote whenever the computation is deterministic, whatever changed in
+        the shop's current questionnaires, price books or catalog since.
+
+        Raises:
+            QuoteNotFoundError: no quote has that id.
+        """
+        from grading_questionnaire import VerificationDepth, build_questionnaire  # noqa: PLC0415
+        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+        stored = self.get_quote(quote_id).quote
+        with _library_errors():
+            questionnaire = build_questionnaire(
+                json.loads(self.store.get_document(stored.questionnaire.content_hash))
+            )
+            report = questionnaire.evaluate(
+                dict(stored.answers), verification=VerificationDepth(stored.verification)
+            )
+        book = parse_pricebook(json.loads(self.store.get_document(stored.pricebook.content_hash)))
+        model = json_converter().structure(dict(stored.device.model), DeviceModel)
+        variant = next(variant for variant in model.variants if variant.id == stored.device.variant_id)
+        valuation = value_device(book, model=model, variant=variant, report=report, as_of=stored.price_date)
+        return self._build_quote(
+            quote_id=stored.id,
+            kind=stored.kind,
+            channel=stored.channel,
+            audience=stored.audience,
+            locale=stored.locale,
+            issued_at=stored.issued_at,
+            expires_at=stored.expires_at,
+            model=model,
+            variant=variant,
+            imei=stored.device.imei,
+            report=report,
+            valuation=valuation,
+            questionnaire=questionnaire,
+            catalog=stored.catalog,
+        )
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()

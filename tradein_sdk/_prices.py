@@ -1,0 +1,204 @@
+"""Price sources: where price books come from.
+
+- :class:`PriceBookSource` serves price books held in memory: the bundled reference books, or a shop's
+  own files.
+- :class:`HTTPPriceFeed` fetches a market's book from a URL with httpx: a timeout on every request,
+  conditional requests (``ETag`` / ``Last-Modified``) so an unchanged book is not downloaded again, and a
+  :class:`PriceFeedError` when the feed cannot be reached or sends something unusable. It never falls
+  back to a zero price; it serves its last good copy only within ``max_stale``, when you allow that.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
+
+from tradein_sdk._catalog import read_json_document
+from tradein_sdk._clock import Clock, SystemClock
+from tradein_sdk._errors import DocumentInvalidError, PriceFeedError, PriceUnavailableError
+from tradein_sdk._pricing import PriceBook, parse_pricebook
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import httpx
+
+BUNDLED_PRICEBOOKS = Path(__file__).resolve().parent / "data" / "pricebooks"
+
+
+class PriceSource(Protocol):
+    """Where the price book of a market comes from."""
+
+    def price_book(self, market: str) -> PriceBook:
+        """Return the price book in force for ``market`` (an ISO 3166-1 alpha-2 code)."""
+        ...
+
+
+class PriceBookSource:
+    """Price books held in memory, one per market."""
+
+    def __init__(self, books: Iterable[PriceBook]) -> None:
+        """Serve ``books``; a later book for the same market replaces an earlier one."""
+        self._books = {book.market: book for book in books}
+
+    @classmethod
+    def bundled(cls) -> PriceBookSource:
+        """The reference price books shipped with the library (a reference model, not market prices)."""
+        return cls.from_files(*sorted(BUNDLED_PRICEBOOKS.glob("*.json")))
+
+    @classmethod
+    def from_files(cls, *paths: str | Path) -> PriceBookSource:
+        """Load and validate price book files.
+
+        Raises:
+            ConfigurationError: a file cannot be read.
+            DocumentInvalidError: a file is not a valid price book (each problem with its JSON path).
+        """
+        books = []
+        for path in paths:
+            document = read_json_document(Path(path), kind="pricebook")
+            books.append(parse_pricebook(document, origin=str(path)))
+        return cls(books)
+
+    @property
+    def markets(self) -> tuple[str, ...]:
+        """The markets served, sorted."""
+        return tuple(sorted(self._books))
+
+    def price_book(self, market: str) -> PriceBook:
+        """Return the book for ``market``.
+
+        Raises:
+            PriceUnavailableError: no book covers the market.
+        """
+        try:
+            return self._books[market]
+        except KeyError:
+            raise PriceUnavailableError("no price book for market {market}", market=market) from None
+
+
+@attrs.frozen(kw_only=True)
+class _Fetched:
+    book: PriceBook
+    fetched_at: datetime
+    etag: str | None
+    last_modified: str | None
+
+
+class HTTPPriceFeed:
+    """Price books fetched over HTTP, one URL per market, cached and revalidated.
+
+    >>> feed = HTTPPriceFeed("https://prices.example/books/{market}.json")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.Client | None = None,
+        timeout: float = 5.0,
+        refresh_after: timedelta = timedelta(minutes=5),
+        max_stale: timedelta = timedelta(0),
+        headers: dict[str, str] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Configure the feed.
+
+        Args:
+            url: the book's URL; ``{market}`` is replaced by the market code.
+            client: an httpx client to use (connection pooling, proxies, test transports); one is created
+                when omitted.
+            timeout: seconds allowed for each request.
+            refresh_after: how long a fetched book is used before it is revalidated.
+            max_stale: how long past ``refresh_after`` the last good book may still be served while the
+                feed is failing (zero: never; the failure is raised).
+            headers: extra request headers (an API key).
+            clock: where "now" comes from.
+        """
+        import httpx  # noqa: PLC0415 - httpx loads with the first feed
+
+        self._url = url
+        self._client = client or httpx.Client(timeout=timeout)
+        self._timeout = timeout
+        self._refresh_after = refresh_after
+        self._max_stale = max_stale
+        self._headers = dict(headers or {})
+        self._clock = clock or SystemClock()
+        self._cache: dict[str, _Fetched] = {}
+
+    def price_book(self, market: str) -> PriceBook:
+        """Return the market's book, fetching or revalidating it when due.
+
+        Raises:
+            PriceFeedError: the feed cannot be reached, times out, answers with an error status, or
+                sends a document that is not a valid price book for the market (and no cached book may
+                be served).
+        """
+        now = self._clock.now()
+        cached = self._cache.get(market)
+        if cached is not None and now - cached.fetched_at < self._refresh_after:
+            return cached.book
+        try:
+            fetched = self._fetch(market, cached, now)
+        except PriceFeedError:
+            if cached is not None and now - cached.fetched_at < self._refresh_after + self._max_stale:
+                return cached.book
+            raise
+        self._cache[market] = fetched
+        return fetched.book
+
+    def _fetch(self, market: str, cached: _Fetched | None, now: datetime) -> _Fetched:
+        import httpx  # noqa: PLC0415
+
+        url = self._url.format(market=market)
+        headers = dict(self._headers)
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached is not None and cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+        try:
+            response = self._client.get(url, headers=headers, timeout=self._timeout)
+        except httpx.TimeoutException as exc:
+            raise PriceFeedError(
+                "price feed {url} timed out after {seconds} s", url=url, seconds=self._timeout
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise PriceFeedError(
+                "price feed {url} unreachable: {reason}", url=url, reason=type(exc).__name__
+            ) from exc
+        if response.status_code == 304 and cached is not None:
+            return attrs.evolve(cached, fetched_at=now)
+        if response.status_code != 200:
+            raise PriceFeedError(
+                "price feed {url} answered HTTP {status}", url=url, status=response.status_code
+            )
+        try:
+            book = parse_pricebook(json.loads(response.content), origin=url)
+        except json.JSONDecodeError as exc:
+            raise PriceFeedError("price feed {url} sent something that is not JSON", url=url) from exc
+        except DocumentInvalidError as exc:
+            first = "; ".join(str(problem) for problem in exc.problems[:3])
+            raise PriceFeedError(
+                "price feed {url} sent an invalid price book: {problems}", url=url, problems=first
+            ) from exc
+        if book.market != market:
+            raise PriceFeedError(
+                "price feed {url} sent the book of market {other}, not {market}",
+                url=url,
+                other=book.market,
+                market=market,
+            )
+        return _Fetched(
+            book=book,
+            fetched_at=now,
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+        )
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()

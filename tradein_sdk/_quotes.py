@@ -1,0 +1,201 @@
+"""Quotes: the signed, reproducible price offer for one device in a stated condition.
+
+A :class:`Quote` snapshots everything that made its amount: the device as the catalog described it, the
+questionnaire (id, version, content hash) with the questions and answers as the shopper saw them, the
+condition report, the price book (id, version, content hash) and every valuation line. Its JSON form is
+``schemas/quote.schema.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from tradein_sdk._money import Money
+
+
+class QuoteKind(StrEnum):
+    """How binding a quote is."""
+
+    ESTIMATE = "estimate"
+    """Based on the shopper's own answers: subject to inspection."""
+    GUARANTEED = "guaranteed"
+    """Based on a check by staff or diagnostics, with the IMEI recorded: honoured as quoted."""
+
+
+class Channel(StrEnum):
+    """Where the quote was given."""
+
+    ONLINE = "online"
+    STORE = "store"
+
+
+@attrs.frozen(kw_only=True)
+class DocumentRef:
+    """The exact document a quote was computed from.
+
+    Attributes:
+        id: the document's id (or, for a catalog, its layered version).
+        version: its version.
+        content_hash: ``sha256:`` of its canonical JSON.
+    """
+
+    id: str
+    version: str
+    content_hash: str
+
+
+@attrs.frozen(kw_only=True)
+class QuotedDevice:
+    """The device quoted, as the catalog described it then.
+
+    Attributes:
+        model_id: the catalog model.
+        variant_id: the catalog variant.
+        display_name: the name shown (``Apple iPhone 13``).
+        storage_gb: the variant's storage.
+        category: smartphone, tablet or smartwatch.
+        imei: the IMEI, when given (required for a guaranteed quote).
+        model: the catalog's model document at the time, for reproduction.
+    """
+
+    model_id: str
+    variant_id: str
+    display_name: str
+    storage_gb: int
+    category: str
+    imei: str | None = None
+    model: Mapping[str, Any]
+
+
+@attrs.frozen(kw_only=True)
+class QuoteLine:
+    """One line of a quote's explanation.
+
+    Attributes:
+        code: the kind of step (see :class:`ValuationLine`).
+        message_id: the English explanation, a gettext msgid.
+        params: values for its placeholders.
+        text: the explanation as shown, in the quote's locale.
+        amount: what it adds (negative: takes away).
+        adjustment_id: the price book adjustment, for adjustment lines.
+    """
+
+    code: str
+    message_id: str
+    params: Mapping[str, str] = attrs.field(factory=dict)
+    text: str
+    amount: Money
+    adjustment_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptLine:
+    """A question and its answer as the person answering saw them.
+
+    Attributes:
+        question: the question id.
+        text: the question as shown.
+        answer: the answer's value.
+        answer_text: the answer as shown.
+    """
+
+    question: str
+    text: str
+    answer: Any  # a JSON answer value: true/false, a number, an option id or a list of them
+    answer_text: str
+
+
+@attrs.frozen(kw_only=True)
+class Quote:
+    """A price offer for one device in a stated condition.
+
+    Attributes:
+        id: the quote's identifier (``q_...``).
+        kind: estimate (subject to inspection) or guaranteed.
+        channel: online or store.
+        audience: the shop or store it was issued for (its tokens verify only there).
+        market: the market priced in.
+        locale: the locale its texts were shown in.
+        issued_at: when it was issued (UTC).
+        expires_at: when it stops being redeemable (UTC).
+        price_date: the date the device's age was counted to.
+        device: the device quoted.
+        amount: what the shop credits; zero for recycling only.
+        recycle_only: a knockout applies: no value, free recycling.
+        recycle_reasons: the knockout codes.
+        pricing_grade: the pricing grade, ``None`` when recycling only.
+        verification: who established the answers (self_declared, staff_verified, measured).
+        lines: the valuation lines; their amounts add up to ``amount`` exactly.
+        answers: the answers given.
+        transcript: the questions and answers as shown.
+        condition: the condition report's JSON form.
+        questionnaire: the questionnaire used.
+        catalog: the catalog used.
+        pricebook: the price book used.
+    """
+
+    id: str
+    kind: QuoteKind
+    channel: Channel
+    audience: str
+    market: str
+    locale: str
+    issued_at: datetime
+    expires_at: datetime
+    price_date: date
+    device: QuotedDevice
+    amount: Money
+    recycle_only: bool
+    recycle_reasons: tuple[str, ...] = ()
+    pricing_grade: str | None
+    verification: str
+    lines: tuple[QuoteLine, ...]
+    answers: Mapping[str, Any]
+    transcript: tuple[TranscriptLine, ...]
+    condition: Mapping[str, Any]
+    questionnaire: DocumentRef
+    catalog: DocumentRef
+    pricebook: DocumentRef
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the quote's JSON form (``schemas/quote.schema.json``)."""
+        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+        data: dict[str, Any] = json_converter().unstructure(self)
+        return data
+
+    @classmethod
+    def from_json(cls, data: object) -> Quote:
+        """Read a quote's JSON form.
+
+        Raises:
+            DocumentInvalidError: ``data`` is not a valid quote document; each problem has its path.
+        """
+        from grading_questionnaire._schemas import schema_problems  # noqa: PLC0415
+        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._errors import DocumentInvalidError, DocumentProblem  # noqa: PLC0415
+
+        problems = [
+            DocumentProblem(path=path, message=message) for path, message in schema_problems("quote", data)
+        ]
+        if problems:
+            raise DocumentInvalidError(kind="quote", source="<memory>", problems=problems)
+        return json_converter().structure(data, cls)
+
+
+@attrs.frozen(kw_only=True)
+class IssuedQuote:
+    """A new quote and the signed token a frontend carries for it.
+
+    Attributes:
+        quote: the quote, as stored.
+        token: the compact signed token (verifies offline with the shop's key ring).
+    """
+
+    quote: Quote
+    token: str
