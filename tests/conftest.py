@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 
 from tradein_sdk._catalog import BUNDLED_CATALOG
+from tradein_sdk._store import engine_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 
@@ -37,3 +41,35 @@ def write_json(tmp_path: Path) -> Callable[[str, object], Path]:
         return path
 
     return write
+
+
+POSTGRES_URL_ENV = "TRADEIN_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose connections use a fresh, private schema (dropped afterwards).
+
+    Skips with the reason when no server is reachable; fails instead when TRADEIN_REQUIRE_POSTGRES=1
+    (as CI sets it).
+    """
+    base = os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
+    engine = sa.create_engine(engine_url(base), isolation_level="AUTOCOMMIT")
+    schema = f"tradein_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        reason = f"PostgreSQL not reachable at {base.rsplit('@', 1)[-1]}: {str(exc.orig).splitlines()[0]}"
+        if os.environ.get("TRADEIN_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

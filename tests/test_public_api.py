@@ -6,21 +6,35 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tradein_sdk
 import tradein_sdk._errors as errors_module
 from tradein_sdk import TradeInError
 
 
 def test_all_is_sorted_and_complete() -> None:
-    """__all__ lists every public name of the package once, sorted, and each exists."""
+    """__all__ lists every public name once, sorted; each resolves, lazily loaded ones included."""
     names = tradein_sdk.__all__
     assert names == sorted(
         names, key=lambda name: (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
     )
     assert len(set(names)) == len(names)
-    public = {name for name in vars(tradein_sdk) if not name.startswith("_")} - {"annotations"}
+    assert dir(tradein_sdk) == sorted(names)
+    for name in names:
+        assert getattr(tradein_sdk, name) is not None, name
+    public = {name for name in vars(tradein_sdk) if not name.startswith("_")} - {
+        "annotations",
+        "TYPE_CHECKING",
+    }
     submodules = {name for name, value in vars(tradein_sdk).items() if inspect.ismodule(value)}
-    assert public - submodules == set(names) - {"__version__"}
+    assert public - submodules <= set(names)
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    """A name the package does not have raises AttributeError, as for any module."""
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = tradein_sdk.Nope  # type: ignore[attr-defined]
 
 
 def test_every_public_callable_has_a_docstring() -> None:

@@ -232,13 +232,17 @@ class SQLStore:
     >>> store = SQLStore("sqlite:///:memory:")   # or SQLStore.sqlite_file(path), or a postgresql:// URL
     """
 
-    def __init__(self, url: str, *, migrate: bool = True, clock: Clock | None = None) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, clock: Clock | None = None, pool_size: int | None = None
+    ) -> None:
         """Connect to the database at ``url`` and, unless told not to, apply pending migrations.
 
         Args:
             url: ``sqlite:///path/to/file.db`` or ``postgresql://user@host/db``.
             migrate: apply pending schema migrations now.
             clock: where the time of a migration comes from (the system clock by default).
+            pool_size: how many connections to keep open (SQLAlchemy's default when omitted); as many
+                again may be opened under load.
 
         Raises:
             ConfigurationError: the URL is not supported.
@@ -253,6 +257,9 @@ class SQLStore:
             options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         else:
             options["pool_pre_ping"] = True
+        if pool_size is not None:
+            options["pool_size"] = pool_size
+            options["max_overflow"] = pool_size
         self._engine: Engine = sa.create_engine(self.url, **options)
         if self.dialect == "sqlite":
             _configure_sqlite(self._engine)
