@@ -34,7 +34,7 @@ def test_all_is_sorted_and_complete() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     """A name the package does not have raises AttributeError, as for any module."""
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        _ = tradein_sdk.Nope  # type: ignore[attr-defined]
+        _ = tradein_sdk.Nope
 
 
 def test_every_public_callable_has_a_docstring() -> None:
