@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tradein_sdk._catalog import Catalog, DeviceCategory, catalog_problems, read_json_document
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
@@ -19,7 +19,10 @@ from tradein_sdk._version import __version__
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from grading_questionnaire import Questionnaire
     from tradein_sdk._errors import DocumentProblem
+    from tradein_sdk._facade import TradeIn
+    from tradein_sdk._quotes import Quote
 
 
 def _print_json(data: object) -> None:
@@ -90,6 +93,193 @@ def _catalog_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_json_file(path: str, kind: str) -> object:
+    return read_json_document(Path(path), kind=kind)
+
+
+def _questionnaire(args: argparse.Namespace) -> Questionnaire:
+    import grading_questionnaire as gq  # noqa: PLC0415
+    from tradein_sdk._facade import _library_errors  # noqa: PLC0415
+
+    with _library_errors():
+        if getattr(args, "questionnaire_file", None):
+            return gq.load_questionnaire_file(args.questionnaire_file)
+        return gq.load_questionnaire(args.category)
+
+
+def _questionnaire_command(args: argparse.Namespace) -> int:
+    from grading_questionnaire import Audience  # noqa: PLC0415
+    from tradein_sdk._facade import _library_errors  # noqa: PLC0415
+
+    questionnaire = _questionnaire(args)
+    with _library_errors():
+        rendered = questionnaire.render(
+            args.locale, audience=Audience.STAFF if args.staff else Audience.SHOPPER
+        )
+    document = rendered.to_json()
+    if args.json:
+        _print_json(document)
+        return 0
+    print(f"{document['title']} ({questionnaire.id} {questionnaire.version}, {document['locale']})")
+    for section in document["sections"]:
+        print(f"\n{section['title']}")
+        for question in section["questions"]:
+            choices = " / ".join(option["label"] for option in question.get("options", []))
+            print(f"  [{question['id']}] {question['text']}" + (f"  ({choices})" if choices else ""))
+    return 0
+
+
+def _grade_command(args: argparse.Namespace) -> int:
+    from grading_questionnaire import VerificationDepth  # noqa: PLC0415
+    from tradein_sdk._facade import _library_errors  # noqa: PLC0415
+
+    questionnaire = _questionnaire(args)
+    answers = _read_json_file(args.answers_file, "answers")
+    with _library_errors():
+        diagnostics = (
+            questionnaire.import_diagnostics(
+                _read_json_file(args.diagnostics, "diagnostics"), source=args.diagnostics
+            )
+            if args.diagnostics
+            else None
+        )
+        report = questionnaire.evaluate(
+            answers, verification=VerificationDepth(args.verification), diagnostics=diagnostics
+        )
+    if args.json:
+        _print_json(report.to_json())
+        return 0
+    print(f"pricing grade: {report.pricing_grade or 'none (recycling only)'}")
+    print(
+        f"cosmetic {report.cosmetic.value} · functional {report.functional} · lock {report.lock.value} · "
+        f"battery {report.battery.value} · liquid {report.liquid.value} · {report.verification.value}"
+    )
+    for knockout in report.knockouts:
+        print(f"knockout {knockout.code}: {questionnaire.translate(knockout.message_id, args.locale)}")
+    for finding in report.findings:
+        print(f"  - {questionnaire.translate(finding.message_id, args.locale)}")
+    return 0
+
+
+def _trade_in(args: argparse.Namespace) -> TradeIn:
+    from tradein_sdk._facade import TradeIn  # noqa: PLC0415
+
+    return TradeIn.embedded(args.data_dir, market=getattr(args, "market", None) or "DE")
+
+
+def _quote_command(args: argparse.Namespace) -> int:
+    action, value = args.target, args.value
+    if action in {"verify", "show", "redeem"}:
+        if value is None:
+            raise argparse.ArgumentTypeError(f"quote {action} needs its argument")
+        return {"verify": _quote_verify, "show": _quote_show, "redeem": _quote_redeem}[action](args, value)
+    if value is not None:
+        raise argparse.ArgumentTypeError(f"unexpected argument {value!r}")
+    if not args.answers:
+        raise argparse.ArgumentTypeError("quote DEVICE_ID needs --answers FILE")
+    from tradein_sdk._quotes import Channel  # noqa: PLC0415
+
+    trade_in = _trade_in(args)
+    try:
+        diagnostics = _read_json_file(args.diagnostics, "diagnostics") if args.diagnostics else None
+        issued = trade_in.quote(
+            action,
+            _read_json_file(args.answers, "answers"),
+            market=args.market,
+            locale=args.locale,
+            imei=args.imei,
+            channel=Channel(args.channel),
+            verification=args.verification,
+            diagnostics=diagnostics,
+        )
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json({"quote": issued.quote.to_json(), "token": issued.token})
+        return 0
+    _print_quote(issued.quote)
+    print(f"token: {issued.token}")
+    return 0
+
+
+def _print_quote(quote: Quote) -> None:
+    from babel.dates import format_datetime  # noqa: PLC0415
+
+    until = format_datetime(
+        quote.expires_at, format="medium", tzinfo=quote.expires_at.tzinfo, locale=quote.locale
+    )
+    print(f"quote {quote.id} ({quote.kind.value}, valid until {until} UTC)")
+    grade = quote.pricing_grade or "recycling only"
+    print(f"{quote.device.display_name} · {quote.device.storage_gb} GB · {grade}")
+    width = max(len(line.text) for line in quote.lines)
+    for line in quote.lines:
+        print(f"  {line.text:<{width}}  {line.amount.format(quote.locale):>14}")
+    print(f"  {'total':<{width}}  {quote.amount.format(quote.locale):>14}")
+
+
+def _quote_verify(args: argparse.Namespace, token: str) -> int:
+    trade_in = _trade_in(args)
+    try:
+        claims = trade_in.verify_token(token, audience=args.audience)
+    finally:
+        trade_in.close()
+    data = {
+        "quote_id": claims.quote_id,
+        "amount": claims.amount.to_json(),
+        "audience": claims.audience,
+        "issued_at": claims.issued_at.isoformat(),
+        "expires_at": claims.expires_at.isoformat(),
+        "key_id": claims.key_id,
+    }
+    if args.json:
+        _print_json(data)
+    else:
+        print(
+            f"valid: quote {claims.quote_id}, {claims.amount}, for {claims.audience}, "
+            f"until {claims.expires_at.isoformat()} (key {claims.key_id})"
+        )
+    return 0
+
+
+def _quote_show(args: argparse.Namespace, quote_id: str) -> int:
+    trade_in = _trade_in(args)
+    try:
+        stored = trade_in.get_quote(quote_id)
+    finally:
+        trade_in.close()
+    if args.json:
+        redemption = stored.redemption
+        _print_json(
+            {
+                "quote": stored.quote.to_json(),
+                "redemption": None
+                if redemption is None
+                else {
+                    "redemption_id": redemption.redemption_id,
+                    "amount": redemption.amount.to_json(),
+                    "reference": redemption.reference,
+                    "redeemed_at": redemption.redeemed_at.isoformat(),
+                },
+            }
+        )
+        return 0
+    _print_quote(stored.quote)
+    if stored.redemption is not None:
+        reference = stored.redemption.reference or "no reference"
+        print(f"redeemed {stored.redemption.redeemed_at.isoformat()} ({reference})")
+    return 0
+
+
+def _quote_redeem(args: argparse.Namespace, token: str) -> int:
+    trade_in = _trade_in(args)
+    try:
+        redemption = trade_in.redeem(token, reference=args.reference, audience=args.audience)
+    finally:
+        trade_in.close()
+    print(f"redeemed quote {redemption.quote_id}: {redemption.amount} ({redemption.redemption_id})")
+    return 0
+
+
 def _report_problems(path: str, problems: Sequence[DocumentProblem], kind: str) -> int:
     if not problems:
         print(f"{path}: valid {kind}")
@@ -107,6 +297,28 @@ def _validate_catalog(args: argparse.Namespace) -> int:
     return _report_problems(args.file, catalog_problems(document), "catalog")
 
 
+def _validate_questionnaire(args: argparse.Namespace) -> int:
+    from grading_questionnaire import validate_questionnaire_file  # noqa: PLC0415
+
+    problems = validate_questionnaire_file(args.file)
+    if not problems:
+        print(f"{args.file}: valid questionnaire")
+        return 0
+    for problem in problems:
+        print(f"{args.file}: {problem.path}: {problem.message} [{problem.code}]")
+    return 1
+
+
+def _validate_pricebook(args: argparse.Namespace) -> int:
+    from tradein_sdk._pricing import pricebook_problems  # noqa: PLC0415
+
+    try:
+        document = read_json_document(Path(args.file), kind="pricebook")
+    except DocumentInvalidError as exc:
+        return _report_problems(args.file, exc.problems, "pricebook")
+    return _report_problems(args.file, pricebook_problems(document), "pricebook")
+
+
 def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--catalog",
@@ -120,6 +332,70 @@ def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use only the --catalog files, not the bundled reference catalog",
     )
+
+
+def _add_questionnaire_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    questionnaire = commands.add_parser("questionnaire", help="print a questionnaire rendered for a locale")
+    questionnaire.add_argument("category", help="smartphone, tablet or smartwatch")
+    questionnaire.add_argument("--locale", default="en", help="the locale to render in (default en)")
+    questionnaire.add_argument("--staff", action="store_true", help="include the staff-only checks")
+    questionnaire.add_argument(
+        "--json", action="store_true", help="print JSON (schemas/rendered-questionnaire.schema.json)"
+    )
+    questionnaire.add_argument(
+        "--questionnaire",
+        dest="questionnaire_file",
+        metavar="FILE",
+        help="a shop's own definition instead of the bundled one",
+    )
+    questionnaire.set_defaults(handler=_questionnaire_command)
+
+    grade = commands.add_parser("grade", help="grade an answers file into a condition report")
+    grade.add_argument("category", help="smartphone, tablet or smartwatch")
+    grade.add_argument("answers_file")
+    grade.add_argument(
+        "--json", action="store_true", help="print JSON (schemas/condition-report.schema.json)"
+    )
+    grade.add_argument("--locale", default="en", help="the locale for findings (default en)")
+    grade.add_argument(
+        "--verification", default="self_declared", choices=["self_declared", "staff_verified", "measured"]
+    )
+    grade.add_argument("--diagnostics", metavar="FILE", help="automated test results, merged in as measured")
+    grade.add_argument(
+        "--questionnaire",
+        dest="questionnaire_file",
+        metavar="FILE",
+        help="a shop's own definition instead of the bundled one",
+    )
+    grade.set_defaults(handler=_grade_command)
+
+
+def _add_quote_command(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    quote = commands.add_parser(
+        "quote",
+        help="issue a quote (DEVICE_ID --answers FILE), or: quote verify TOKEN | show ID | redeem TOKEN",
+    )
+    quote.add_argument("target", metavar="DEVICE_ID|verify|show|redeem")
+    quote.add_argument("value", nargs="?", metavar="TOKEN|ID")
+    quote.add_argument("--answers", metavar="FILE", help="the questionnaire answers (JSON)")
+    quote.add_argument("--imei", help="the device's IMEI (needed for a guaranteed quote)")
+    quote.add_argument("--market", default=None, help="the market to price in (default DE)")
+    quote.add_argument("--locale", default=None, help="the locale of the texts (default de_DE)")
+    quote.add_argument("--channel", default="online", choices=["online", "store"])
+    quote.add_argument(
+        "--verification", default="self_declared", choices=["self_declared", "staff_verified", "measured"]
+    )
+    quote.add_argument("--diagnostics", metavar="FILE", help="automated test results, merged in as measured")
+    quote.add_argument("--audience", default=None, help="the shop or store verifying or redeeming")
+    quote.add_argument("--reference", default=None, help="the shop's reference for a redemption")
+    quote.add_argument("--json", action="store_true", help="print JSON (schemas/quote.schema.json)")
+    quote.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="where the database and keys live (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
+    )
+    quote.set_defaults(handler=_quote_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,11 +419,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_catalog_options(show)
     show.set_defaults(handler=_catalog_show)
 
+    _add_questionnaire_commands(commands)
+    _add_quote_command(commands)
+
     validate = commands.add_parser("validate", help="check a document against its schema and rules")
     validate_commands = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT")
     validate_catalog = validate_commands.add_parser("catalog", help="validate a catalog file")
     validate_catalog.add_argument("file")
     validate_catalog.set_defaults(handler=_validate_catalog)
+    validate_questionnaire = validate_commands.add_parser(
+        "questionnaire", help="validate a questionnaire file"
+    )
+    validate_questionnaire.add_argument("file")
+    validate_questionnaire.set_defaults(handler=_validate_questionnaire)
+    validate_pricebook = validate_commands.add_parser("pricebook", help="validate a price book file")
+    validate_pricebook.add_argument("file")
+    validate_pricebook.set_defaults(handler=_validate_pricebook)
     return parser
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from grading_questionnaire._i18n import normalize_locale
+from grading_questionnaire._i18n import normalize_locale, translate
 from tradein_sdk._catalog import Catalog, DeviceModel, DeviceVariant
 from tradein_sdk._clock import Clock, SystemClock
 from tradein_sdk._errors import (
@@ -26,7 +26,7 @@ from tradein_sdk._errors import (
 )
 from tradein_sdk._identifiers import parse_imei
 from tradein_sdk._prices import PriceBookSource, PriceSource
-from tradein_sdk._pricing import Valuation, parse_pricebook, value_device
+from tradein_sdk._pricing import Valuation, ValuationLine, parse_pricebook, value_device
 from tradein_sdk._quotes import (
     Channel,
     DocumentRef,
@@ -97,6 +97,17 @@ def _library_errors() -> Iterator[None]:
         raise DocumentInvalidError(kind=kind, source=exc.source, problems=problems) from exc
     except gq.UnknownLocaleError as exc:
         raise UnsupportedLocaleError(str(exc)) from exc
+
+
+def _line_text(
+    line: ValuationLine, locale: str, questionnaire: Questionnaire, grade_labels: Mapping[str, str]
+) -> str:
+    """A valuation line in ``locale``, the pricing grade shown by its translated label."""
+    grade = line.params.get("grade")
+    if grade is None or grade not in grade_labels:
+        return line.describe(locale)
+    label = questionnaire.translate(grade_labels[grade], locale)
+    return translate(line.message_id, locale, **{**line.params, "grade": label})
 
 
 class TradeIn:
@@ -417,12 +428,13 @@ class TradeIn:
             )
             for entry in rendered.transcript(report.answers)
         )
+        grade_labels = {grade.id: grade.label for grade in questionnaire.pricing_grades}
         lines = tuple(
             QuoteLine(
                 code=line.code,
                 message_id=line.message_id,
                 params=dict(line.params),
-                text=line.describe(locale),
+                text=_line_text(line, locale, questionnaire, grade_labels),
                 amount=line.amount,
                 adjustment_id=line.adjustment_id,
             )
