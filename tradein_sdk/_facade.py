@@ -167,6 +167,7 @@ class TradeIn:
         locale: str = "de_DE",
         clock: Clock | None = None,
         catalog: Catalog | None = None,
+        questionnaires: Mapping[str, Questionnaire] | None = None,
         prices: PriceSource | None = None,
     ) -> TradeIn:
         """The bundled defaults: bundled data, a SQLite file and a signing key kept in ``data_dir``.
@@ -179,6 +180,7 @@ class TradeIn:
             locale: the default locale.
             clock: where "now" comes from.
             catalog: a catalog instead of the bundled one.
+            questionnaires: the shop's own questionnaires by category, instead of the bundled ones.
             prices: a price source instead of the bundled reference books.
 
         Returns:
@@ -193,6 +195,7 @@ class TradeIn:
             key_ring=KeyRing.load_or_create(directory / "quote-keys.json"),
             audience=audience,
             catalog=catalog,
+            questionnaires=questionnaires,
             prices=prices,
             clock=clock,
             market=market,

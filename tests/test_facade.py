@@ -1,0 +1,364 @@
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import luhn
+
+from grading_questionnaire import (
+    build_questionnaire,
+    example_answer_names,
+    example_answers,
+    example_diagnostics,
+)
+from grading_questionnaire._schemas import schema_problems
+from tradein_sdk import (
+    AnswersInvalidError,
+    Catalog,
+    Channel,
+    DeviceNotFoundError,
+    FixedClock,
+    InvalidIMEIError,
+    KeyRing,
+    Money,
+    PriceBookSource,
+    PriceUnavailableError,
+    QuoteAlreadyRedeemedError,
+    QuoteExpiredError,
+    QuoteKind,
+    QuoteNotRedeemableError,
+    SQLStore,
+    TokenAudienceError,
+    TokenExpiredError,
+    TokenUnknownKeyError,
+    TradeIn,
+    parse_pricebook,
+)
+from tradein_sdk._converters import document_converter
+from tradein_sdk._prices import BUNDLED_PRICEBOOKS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+START = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+IPHONE = "apple-iphone-13-128gb"
+
+
+def answers(name: str, category: str = "smartphone") -> dict[str, Any]:
+    """A bundled example answer set."""
+    return example_answers(category, name).answers
+
+
+def imei_with_tac(tac: str) -> str:
+    """A valid IMEI with the given TAC."""
+    body = tac + "123456"
+    return body + luhn.calc_check_digit(body)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at the test's start time."""
+    return FixedClock(START)
+
+
+@pytest.fixture
+def trade_in(tmp_path: Path, clock: FixedClock) -> Iterator[TradeIn]:
+    """The embedded facade on a fresh data directory."""
+    facade = TradeIn.embedded(tmp_path / "data", clock=clock)
+    yield facade
+    facade.close()
+
+
+def test_quote_flow_online(trade_in: TradeIn) -> None:
+    """An online quote is an estimate, valid 14 days, schema-valid, explained line by line, and signed."""
+    issued = trade_in.quote(IPHONE, answers("worn"), locale="de_DE")
+    quote = issued.quote
+    assert quote.kind is QuoteKind.ESTIMATE
+    assert quote.expires_at - quote.issued_at == timedelta(days=14)
+    assert schema_problems("quote", quote.to_json()) == []
+    assert sum((line.amount for line in quote.lines), Money.zero("EUR")) == quote.amount
+    assert quote.amount > Money.zero("EUR")
+    assert quote.device.variant_id == IPHONE
+    assert quote.questionnaire.content_hash == trade_in.questionnaire("smartphone").content_hash
+    assert quote.pricebook.id == "tradein-reference-de"
+    assert quote.catalog.content_hash == Catalog.bundled().content_hash
+    assert any(line.text.startswith("Alter:") for line in quote.lines)
+    assert {entry.question for entry in quote.transcript} == set(quote.answers)
+    claims = trade_in.verify_token(issued.token)
+    assert (claims.quote_id, claims.amount, claims.expires_at) == (quote.id, quote.amount, quote.expires_at)
+
+
+def test_stored_quote_reads_back_equal(trade_in: TradeIn) -> None:
+    """get_quote returns exactly the quote that was issued, unredeemed."""
+    issued = trade_in.quote(IPHONE, answers("flawless"))
+    stored = trade_in.get_quote(issued.quote.id)
+    assert stored.quote == issued.quote
+    assert stored.redemption is None
+
+
+def test_store_quotes_are_short_lived(trade_in: TradeIn) -> None:
+    """A store quote is valid for one day by default."""
+    quote = trade_in.quote(IPHONE, answers("flawless"), channel=Channel.STORE).quote
+    assert quote.expires_at - quote.issued_at == timedelta(days=1)
+
+
+def test_redemption_credits_the_stored_amount_exactly_once(trade_in: TradeIn) -> None:
+    """Redeeming credits the stored amount with the shop's reference; a second redemption is refused."""
+    issued = trade_in.quote(IPHONE, answers("flawless"))
+    redemption = trade_in.redeem(issued.token, reference="basket-17")
+    assert redemption.amount == issued.quote.amount
+    assert redemption.reference == "basket-17"
+    with pytest.raises(QuoteAlreadyRedeemedError):
+        trade_in.redeem(issued.token)
+    assert trade_in.get_quote(issued.quote.id).redemption == redemption
+
+
+def test_redemption_ignores_later_price_changes(tmp_path: Path, clock: FixedClock) -> None:
+    """A quote redeemed after the shop doubled its prices still credits what was quoted."""
+    first = TradeIn.embedded(tmp_path, clock=clock)
+    issued = first.quote(IPHONE, answers("flawless"))
+    first.close()
+    doubled = _changed_book(factor="2")
+    second = TradeIn.embedded(tmp_path, clock=clock, prices=PriceBookSource([doubled]))
+    assert second.quote(IPHONE, answers("flawless")).quote.amount > issued.quote.amount
+    assert second.redeem(issued.token).amount == issued.quote.amount
+    second.close()
+
+
+def _changed_book(*, factor: str) -> Any:  # noqa: ANN401 - a PriceBook
+    document = json.loads((BUNDLED_PRICEBOOKS / "reference-de.json").read_text(encoding="utf-8"))
+    document["version"] = "2026.12.0"
+    curve = document["reference_model"]["curves"]["smartphone"]
+    curve["at_launch"] = str(Decimal(curve["at_launch"]) * Decimal(factor))
+    return parse_pricebook(document)
+
+
+def test_quote_from_yesterday_reproduces_after_book_and_questionnaire_changed(tmp_path: Path) -> None:
+    """A quote issued yesterday is recomputed today from its snapshot, identical to the stored one."""
+    clock = FixedClock(START)
+    yesterday = TradeIn.embedded(tmp_path, clock=clock)
+    original = yesterday.quote(IPHONE, answers("worn"), locale="fr_FR").quote
+    yesterday.close()
+
+    smartphone = yesterday.questionnaire("smartphone")
+    changed_document = copy.deepcopy(smartphone.to_json())
+    changed_document["version"] = "2026.12.0"
+    for rule in changed_document["grading"]["rules"]:
+        if rule["id"] == "display_scratched":  # light scratches now count as heavy wear
+            rule["set"] = {"cosmetic": "C"}
+    changed_questionnaire = build_questionnaire(changed_document)
+    assert changed_questionnaire.content_hash != smartphone.content_hash
+
+    clock.advance(days=1)
+    today = TradeIn.embedded(
+        tmp_path,
+        clock=clock,
+        prices=PriceBookSource([_changed_book(factor="1.5")]),
+        questionnaires={"smartphone": changed_questionnaire},
+    )
+    fresh = today.quote(IPHONE, answers("worn"), locale="fr_FR").quote
+    assert fresh.amount != original.amount
+    assert today.reproduce_quote(original.id) == original
+    today.close()
+
+
+def _expire(_: TradeIn, clock: FixedClock) -> None:
+    clock.advance(days=14)
+
+
+def _other_shop(facade: TradeIn, _: FixedClock) -> None:
+    facade.audience = "another-shop"
+
+
+def _rotated_away(facade: TradeIn, _: FixedClock) -> None:
+    facade.key_ring = KeyRing.generate(key_id="k9")
+
+
+@pytest.mark.parametrize(
+    ("move", "error"),
+    [(_expire, TokenExpiredError), (_other_shop, TokenAudienceError), (_rotated_away, TokenUnknownKeyError)],
+    ids=["expired", "other-audience", "unknown-key"],
+)
+def test_tokens_that_do_not_verify(
+    trade_in: TradeIn,
+    clock: FixedClock,
+    move: Callable[[TradeIn, FixedClock], None],
+    error: type[Exception],
+) -> None:
+    """Expired, wrong-audience and unknown-key tokens are refused, each with its own code."""
+    issued = trade_in.quote(IPHONE, answers("flawless"))
+    move(trade_in, clock)
+    with pytest.raises(error):
+        trade_in.verify_token(issued.token)
+    with pytest.raises(error):
+        trade_in.redeem(issued.token)
+
+
+def test_expired_quote_cannot_be_redeemed_even_with_a_valid_token(
+    trade_in: TradeIn, clock: FixedClock
+) -> None:
+    """The store checks expiry itself: a quote past its validity is refused whatever the token says."""
+    issued = trade_in.quote(IPHONE, answers("flawless"))
+    clock.advance(days=14)
+    with pytest.raises(QuoteExpiredError):
+        trade_in.store.redeem_quote(issued.quote.id, now=clock.now())
+
+
+def test_knocked_out_device_gets_a_recycling_quote(trade_in: TradeIn) -> None:
+    """An activation-locked phone gets a zero, recycling-only quote with its reasons; it cannot be redeemed."""
+    issued = trade_in.quote(IPHONE, answers("activation-locked"), locale="de_DE")
+    quote = issued.quote
+    assert quote.recycle_only
+    assert quote.amount == Money("0.00", "EUR")
+    assert quote.pricing_grade is None
+    assert quote.recycle_reasons
+    assert [line.code for line in quote.lines] == ["recycle_only"]
+    with pytest.raises(QuoteNotRedeemableError):
+        trade_in.redeem(issued.token)
+
+
+def test_guaranteed_quote_needs_the_imei(trade_in: TradeIn) -> None:
+    """A staff-verified quote without an IMEI is refused; with one it is guaranteed and records it."""
+    store_answers = answers("store-inspected")
+    with pytest.raises(InvalidIMEIError) as caught:
+        trade_in.quote(IPHONE, store_answers, verification="staff_verified")
+    assert caught.value.rule == "missing"
+    quote = trade_in.quote(IPHONE, store_answers, verification="staff_verified", imei="490154203237518").quote
+    assert quote.kind is QuoteKind.GUARANTEED
+    assert quote.device.imei == "490154203237518"
+    assert quote.verification == "staff_verified"
+
+
+def test_imei_of_another_model_is_refused(tmp_path: Path, clock: FixedClock) -> None:
+    """When the catalog knows the IMEI's TAC, an IMEI of another model is refused; a matching one passes."""
+    shop = Catalog.from_document(
+        {
+            "catalog_id": "shop-tacs",
+            "version": "1",
+            "as_of": "2026-11-01",
+            "models": [{**_model_json("apple-iphone-13"), "tac_prefixes": ["35123456"]}],
+        }
+    )
+    facade = TradeIn.embedded(tmp_path, clock=clock, catalog=Catalog.bundled().extended_with(shop))
+    facade.quote(IPHONE, answers("flawless"), imei=imei_with_tac("35123456"))
+    with pytest.raises(InvalidIMEIError) as caught:
+        facade.quote("apple-iphone-14-128gb", answers("flawless"), imei=imei_with_tac("35123456"))
+    assert caught.value.rule == "model_mismatch"
+    with pytest.raises(InvalidIMEIError):
+        facade.quote(IPHONE, answers("flawless"), imei="490154203237519")
+    facade.close()
+
+
+def _model_json(model_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = document_converter().unstructure(Catalog.bundled().model(model_id))
+    return data
+
+
+def test_diagnostics_make_a_measured_guaranteed_quote(trade_in: TradeIn) -> None:
+    """Diagnostics results merge into the answers as measured."""
+    quote = trade_in.quote(
+        IPHONE,
+        answers("store-inspected"),
+        verification="measured",
+        diagnostics=example_diagnostics("smartphone", "camera-fault"),
+        imei="490154203237518",
+    ).quote
+    assert quote.kind is QuoteKind.GUARANTEED
+    assert quote.verification == "measured"
+
+
+def test_device_ids(trade_in: TradeIn) -> None:
+    """A model with one variant may be quoted by its model id; one with several needs the variant id."""
+    watch = trade_in.quote("apple-watch-series-9", answers("flawless", "smartwatch")).quote
+    assert watch.device.variant_id == "apple-watch-series-9-64gb"
+    with pytest.raises(DeviceNotFoundError):
+        trade_in.quote("apple-iphone-13", answers("flawless"))
+
+
+def test_invalid_answers_are_a_trade_in_error_with_paths(trade_in: TradeIn) -> None:
+    """Answers that do not fit raise AnswersInvalidError listing each problem with its path and code."""
+    broken = {**answers("flawless"), "display_glass": "shattered-into-dust", "mystery": True}
+    with pytest.raises(AnswersInvalidError) as caught:
+        trade_in.quote(IPHONE, broken)
+    codes = {(problem.path, problem.code) for problem in caught.value.problems}
+    assert ("$.display_glass", "option_not_offered") in codes
+    assert ("$.mystery", "unknown_question") in codes
+    assert caught.value.code == "answers_invalid"
+
+
+def test_market_without_price_book(trade_in: TradeIn) -> None:
+    """A market the price source does not cover raises PriceUnavailableError, and nothing is stored."""
+    with pytest.raises(PriceUnavailableError):
+        trade_in.quote(IPHONE, answers("flawless"), market="FR")
+
+
+def test_us_market_prices_in_dollars(trade_in: TradeIn) -> None:
+    """The US reference book prices from the US launch price, in USD."""
+    quote = trade_in.quote(IPHONE, answers("flawless"), market="US", locale="en_US").quote
+    assert quote.amount.currency == "USD"
+    assert quote.lines[0].amount == Money("799.00", "USD")
+
+
+def test_embedded_keeps_its_key_between_starts(tmp_path: Path, clock: FixedClock) -> None:
+    """A second embedded instance on the same data directory verifies the first one's tokens."""
+    first = TradeIn.embedded(tmp_path, clock=clock)
+    issued = first.quote(IPHONE, answers("flawless"))
+    first.close()
+    second = TradeIn.embedded(tmp_path, clock=clock)
+    assert second.verify_token(issued.token).quote_id == issued.quote.id
+    assert (tmp_path / "quote-keys.json").stat().st_mode & 0o777 == 0o600
+    second.close()
+
+
+def test_embedded_uses_a_database_url(tmp_path: Path, clock: FixedClock) -> None:
+    """A database URL replaces the SQLite file in the data directory."""
+    facade = TradeIn.embedded(tmp_path / "d", database_url=f"sqlite:///{tmp_path / 'other.db'}", clock=clock)
+    facade.quote(IPHONE, answers("flawless"))
+    facade.close()
+    assert (tmp_path / "other.db").exists()
+    assert not (tmp_path / "d" / "tradein.sqlite3").exists()
+
+
+def test_rendered_questionnaire_is_localized(trade_in: TradeIn) -> None:
+    """The facade renders the questionnaire in the shopper's locale."""
+    rendered = trade_in.render_questionnaire("smartphone", "de_DE").to_json()
+    assert rendered["locale"].startswith("de")
+    assert "Gerät" in json.dumps(rendered, ensure_ascii=False)
+
+
+DEVICES = [model.variants[0].id for model in Catalog.bundled() if model.variants[0].launch_price("DE")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    device=st.sampled_from(DEVICES),
+    name=st.sampled_from(example_answer_names("smartphone")),
+    days=st.integers(0, 1500),
+)
+def test_quote_lines_always_sum_to_the_amount(device: str, name: str, days: int) -> None:
+    """Across devices, answers and dates, the explanation lines add up to the quoted amount exactly."""
+    clock = FixedClock(START + timedelta(days=days))
+    facade = TradeIn(
+        store=SQLStore("sqlite:///:memory:"),
+        key_ring=KeyRing.generate(key_id="k1"),
+        audience="shop",
+        clock=clock,
+    )
+    category = Catalog.bundled().lookup(device).model.category.value
+    available = example_answer_names(category)
+    chosen = name if name in available else available[0]
+    verification = "staff_verified" if chosen == "store-inspected" else "self_declared"
+    quote = facade.quote(
+        device, answers(chosen, category), verification=verification, imei="490154203237518"
+    ).quote
+    facade.close()
+    assert sum((line.amount for line in quote.lines), Money.zero("EUR")) == quote.amount
+    assert quote.amount >= Money.zero("EUR")
+    assert quote.amount.amount == quote.amount.amount.to_integral_value()  # the book rounds to whole euros
