@@ -212,7 +212,7 @@ def test_expired_quote_cannot_be_redeemed_even_with_a_valid_token(
 
 
 def test_knocked_out_device_gets_a_recycling_quote(trade_in: TradeIn) -> None:
-    """An activation-locked phone gets a zero, recycling-only quote with its reasons; it cannot be redeemed."""
+    """An activation-locked phone gets a zero, recycling-only quote with reasons; it cannot be redeemed."""
     issued = trade_in.quote(IPHONE, answers("activation-locked"), locale="de_DE")
     quote = issued.quote
     assert quote.recycle_only
