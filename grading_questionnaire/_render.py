@@ -1,0 +1,339 @@
+"""Rendering: a questionnaire in one locale, as a document any frontend can show.
+
+The document (``schemas/rendered-questionnaire.schema.json``) carries every text translated, the
+options with the values an answer uses, the ``show_if`` conditions for the frontend to apply, the
+pricing-grade labels and the finding messages (to explain a condition report). What the shopper saw is
+what a quote records: the rendered document's hash, and the :meth:`RenderedQuestionnaire.transcript`
+of the questions answered.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from grading_questionnaire._conditions import Condition
+from grading_questionnaire._definition import NumberRange
+from grading_questionnaire._grades import Audience, QuestionKind
+from grading_questionnaire._i18n import N_
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from grading_questionnaire._definition import Question, Questionnaire
+
+_YES = N_("Yes")
+_NO = N_("No")
+_NONE_SELECTED = N_("None of these")
+
+
+@attrs.frozen(kw_only=True)
+class RenderedOption:
+    """An option as a frontend shows it.
+
+    Attributes:
+        value: what the answer holds when it is chosen (``True``/``False`` for yes/no, an option id).
+        label: the translated label.
+        help: the translated explanation, or ``None``.
+    """
+
+    value: bool | str
+    label: str
+    help: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        document: dict[str, Any] = {"value": self.value, "label": self.label}
+        if self.help is not None:
+            document["help"] = self.help
+        return document
+
+
+@attrs.frozen(kw_only=True)
+class RenderedQuestion:
+    """A question as a frontend shows it.
+
+    Attributes:
+        id: the key of its answer.
+        kind: what kind of answer it takes.
+        text: the translated question.
+        help: the translated explanation, or ``None``.
+        required: whether it must be answered when shown.
+        staff_only: whether it is a check for staff or diagnostics.
+        show_if: when to show it (``None``: always).
+        options: the options (yes/no and choice questions).
+        number: the accepted range (number questions).
+    """
+
+    id: str
+    kind: QuestionKind
+    text: str
+    help: str | None = None
+    required: bool
+    staff_only: bool = False
+    show_if: Condition | None = None
+    options: tuple[RenderedOption, ...] = ()
+    number: NumberRange | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        document: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind.value,
+            "text": self.text,
+            "required": self.required,
+            "audience": "staff" if self.staff_only else "everyone",
+        }
+        if self.help is not None:
+            document["help"] = self.help
+        if self.show_if is not None:
+            document["show_if"] = self.show_if.to_json()
+        if self.number is not None:
+            document["number"] = {
+                "minimum": self.number.minimum,
+                "maximum": self.number.maximum,
+                "integer": self.number.integer,
+            }
+            if self.number.unit is not None:
+                document["number"]["unit"] = self.number.unit
+        else:
+            document["options"] = [option.to_json() for option in self.options]
+        return document
+
+
+@attrs.frozen(kw_only=True)
+class RenderedSection:
+    """A section as a frontend shows it.
+
+    Attributes:
+        id: a stable key.
+        title: the translated title.
+        questions: the questions shown to the audience, in order.
+    """
+
+    id: str
+    title: str
+    questions: tuple[RenderedQuestion, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "questions": [question.to_json() for question in self.questions],
+        }
+
+
+@attrs.frozen(kw_only=True)
+class RenderedLabel:
+    """A translated label of a pricing grade or a finding.
+
+    Attributes:
+        id: the pricing grade's or the finding's id.
+        text: the translated label or message.
+        description: the translated description of a pricing grade, or ``None``.
+        knockout: the knockout code a finding raises, or ``None``.
+    """
+
+    id: str
+    text: str
+    description: str | None = None
+    knockout: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptEntry:
+    """A question and answer as the person answering saw them.
+
+    Attributes:
+        question: the question's id.
+        text: the translated question.
+        answer: the answer's value.
+        answer_text: the answer as shown (option labels, a formatted number).
+    """
+
+    question: str
+    text: str
+    answer: bool | str | tuple[str, ...] | int | float
+    answer_text: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        answer = list(self.answer) if isinstance(self.answer, tuple) else self.answer
+        return {
+            "question": self.question,
+            "text": self.text,
+            "answer": answer,
+            "answer_text": self.answer_text,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class RenderedQuestionnaire:
+    """A questionnaire rendered in one locale for one audience.
+
+    Attributes:
+        questionnaire_id: the questionnaire's id.
+        version: its version.
+        category: the device category.
+        questionnaire_hash: the definition's content hash.
+        locale: the canonical locale of the texts.
+        audience: who it is rendered for.
+        title: the translated title.
+        description: the translated introduction, or ``None``.
+        sections: the sections with at least one question for the audience.
+        pricing_grades: the pricing grades, best to worst.
+        findings: the message of every grading rule.
+    """
+
+    questionnaire_id: str
+    version: str
+    category: str
+    questionnaire_hash: str
+    locale: str
+    audience: Audience
+    title: str
+    description: str | None = None
+    sections: tuple[RenderedSection, ...]
+    pricing_grades: tuple[RenderedLabel, ...]
+    findings: tuple[RenderedLabel, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the document of ``schemas/rendered-questionnaire.schema.json``."""
+        document: dict[str, Any] = {
+            "questionnaire": {
+                "id": self.questionnaire_id,
+                "version": self.version,
+                "category": self.category,
+                "content_hash": self.questionnaire_hash,
+            },
+            "locale": self.locale,
+            "audience": self.audience.value,
+            "title": self.title,
+        }
+        if self.description is not None:
+            document["description"] = self.description
+        document["sections"] = [section.to_json() for section in self.sections]
+        document["pricing_grades"] = [
+            {"id": grade.id, "label": grade.text}
+            | ({"description": grade.description} if grade.description else {})
+            for grade in self.pricing_grades
+        ]
+        document["findings"] = [
+            {"id": finding.id, "message": finding.text}
+            | ({"knockout": finding.knockout} if finding.knockout else {})
+            for finding in self.findings
+        ]
+        return document
+
+    @property
+    def content_hash(self) -> str:
+        """``sha256:`` of the rendered document: identifies exactly the texts shown."""
+        from grading_questionnaire._schemas import content_hash  # noqa: PLC0415
+
+        return content_hash(self.to_json())
+
+    def transcript(self, answers: Mapping[str, Any]) -> tuple[TranscriptEntry, ...]:
+        """Pair each answered question shown here with its text and the answer as shown.
+
+        Args:
+            answers: valid answers, such as :attr:`ConditionReport.answers`.
+
+        Returns:
+            One entry per answered question in this rendering, in questionnaire order; answers to
+            questions not in this rendering are left out.
+        """
+        from babel.numbers import format_decimal, format_percent  # noqa: PLC0415
+
+        entries = []
+        for section in self.sections:
+            for question in section.questions:
+                if question.id not in answers:
+                    continue
+                answer = answers[question.id]
+                labels = {option.value: option.label for option in question.options}
+                if question.kind is QuestionKind.NUMBER:
+                    unit = question.number.unit if question.number else None
+                    text = (
+                        format_percent(answer / 100, locale=self.locale)
+                        if unit == "percent"
+                        else format_decimal(answer, locale=self.locale)
+                    )
+                elif question.kind is QuestionKind.MULTIPLE_CHOICE:
+                    chosen = [labels[option] for option in answer]
+                    text = "; ".join(chosen) if chosen else self._none_selected
+                else:
+                    text = labels[answer]
+                entries.append(
+                    TranscriptEntry(
+                        question=question.id,
+                        text=question.text,
+                        answer=tuple(answer) if isinstance(answer, list) else answer,
+                        answer_text=text,
+                    )
+                )
+        return tuple(entries)
+
+    _none_selected: str = attrs.field(alias="none_selected", default=_NONE_SELECTED, repr=False)
+
+
+def render(questionnaire: Questionnaire, locale: str, audience: Audience) -> RenderedQuestionnaire:
+    """Render ``questionnaire`` in ``locale`` (canonical) for ``audience``."""
+
+    def text(message: str) -> str:
+        return questionnaire.translate(message, locale)
+
+    def optional(message: str | None) -> str | None:
+        return None if message is None else text(message)
+
+    def options(question: Question) -> tuple[RenderedOption, ...]:
+        if question.kind is QuestionKind.YES_NO:
+            return (
+                RenderedOption(value=True, label=text(_YES)),
+                RenderedOption(value=False, label=text(_NO)),
+            )
+        return tuple(
+            RenderedOption(value=option.id, label=text(option.label), help=optional(option.help))
+            for option in question.options
+        )
+
+    sections = []
+    for section in questionnaire.sections:
+        questions = tuple(
+            RenderedQuestion(
+                id=question.id,
+                kind=question.kind,
+                text=text(question.text),
+                help=optional(question.help),
+                required=question.required,
+                staff_only=question.staff_only,
+                show_if=question.show_if,
+                options=options(question),
+                number=question.number,
+            )
+            for question in section.questions
+            if question.shown_to(audience)
+        )
+        if questions:
+            sections.append(RenderedSection(id=section.id, title=text(section.title), questions=questions))
+    return RenderedQuestionnaire(
+        questionnaire_id=questionnaire.id,
+        version=questionnaire.version,
+        category=questionnaire.category,
+        questionnaire_hash=questionnaire.content_hash,
+        locale=locale,
+        audience=audience,
+        title=text(questionnaire.title),
+        description=optional(questionnaire.description),
+        sections=tuple(sections),
+        pricing_grades=tuple(
+            RenderedLabel(id=grade.id, text=text(grade.label), description=optional(grade.description))
+            for grade in questionnaire.pricing_grades
+        ),
+        findings=tuple(
+            RenderedLabel(id=rule.id, text=text(rule.message), knockout=rule.knockout)
+            for rule in questionnaire.rules
+        ),
+        none_selected=text(_NONE_SELECTED),
+    )
