@@ -110,6 +110,16 @@ class Money:
         return cls(Decimal(0), currency)
 
     @classmethod
+    def _derived(cls, amount: Decimal, currency: str) -> Self:
+        """Build the result of arithmetic on valid money: only the magnitude needs checking."""
+        if not -_LIMIT < amount < _LIMIT:
+            return cls(amount, currency)  # raises InvalidMoneyError with the full explanation
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount.copy_abs() if amount.is_zero() else amount)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
     def total(cls, items: Iterable[Money], currency: str) -> Self:
         """Return the exact sum of ``items``, zero in ``currency`` when there are none.
 
@@ -134,7 +144,7 @@ class Money:
             raise InvalidMoneyError(
                 "{operation} on {money} is not exact", operation=operation, money=repr(self)
             ) from exc
-        return type(self)(amount, self.currency)
+        return self._derived(amount, self.currency)
 
     def __add__(self, other: Money) -> Self:
         """Add an amount in the same currency."""
@@ -160,11 +170,11 @@ class Money:
 
     def __neg__(self) -> Self:
         """Return the amount with its sign flipped."""
-        return type(self)(-self.amount, self.currency)
+        return self._derived(-self.amount, self.currency)
 
     def __abs__(self) -> Self:
         """Return the amount without its sign."""
-        return type(self)(abs(self.amount), self.currency)
+        return self._derived(abs(self.amount), self.currency)
 
     def _compare(self, other: object) -> Decimal:
         if not isinstance(other, Money):
@@ -209,7 +219,7 @@ class Money:
             The rounded amount, with exactly as many decimal places as the currency uses.
         """
         exponent = Decimal(1).scaleb(-self.minor_units)
-        return type(self)(self.amount.quantize(exponent, rounding=rounding), self.currency)
+        return self._derived(self.amount.quantize(exponent, rounding=rounding), self.currency)
 
     def allocate(self, parts: int | Sequence[Decimal | int]) -> tuple[Self, ...]:
         """Split the amount into parts that add up to it exactly, in minor units.

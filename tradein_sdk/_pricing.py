@@ -19,6 +19,7 @@ why.
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Mapping
 from datetime import date
@@ -32,7 +33,7 @@ import attrs
 from grading_questionnaire._i18n import N_, normalize_locale, translate
 from grading_questionnaire._schemas import content_hash, schema_problems
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, PriceUnavailableError
-from tradein_sdk._money import Money
+from tradein_sdk._money import Money, minor_units
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -299,29 +300,43 @@ def months_between(start: date, end: date) -> int:
     return max(months, 0)
 
 
+_WIDE = decimal.Context(prec=50, rounding=ROUND_HALF_UP)
+"""Intermediate values (launch price times factors) keep 50 digits; each line is rounded to minor units."""
+
+
 class _Running:
-    """A running total that records each change as a line, rounded to minor units."""
+    """A running total in ``Decimal`` that records each change as a line, rounded to minor units."""
 
     def __init__(self, currency: str) -> None:
-        self.total = Money.zero(currency)
+        self.currency = currency
+        self.exponent = Decimal(1).scaleb(-minor_units(currency))
+        self.total = Decimal(0)
         self.lines: list[ValuationLine] = []
 
-    def move_to(self, target: Money, code: str, message_id: str, **params: str) -> None:
-        rounded = target.rounded()
-        change = rounded - self.total
-        self.lines.append(ValuationLine(code=code, message_id=message_id, params=params, amount=change))
+    def _record(
+        self, change: Decimal, code: str, message_id: str, adjustment_id: str | None, params: dict[str, str]
+    ) -> None:
+        amount = Money._derived(change, self.currency)  # noqa: SLF001 - arithmetic on validated money
+        self.lines.append(
+            ValuationLine(
+                code=code, message_id=message_id, params=params, amount=amount, adjustment_id=adjustment_id
+            )
+        )
+
+    def move_to(self, target: Decimal, code: str, message_id: str, **params: str) -> None:
+        rounded = target.quantize(self.exponent, rounding=ROUND_HALF_UP, context=_WIDE)
+        self._record(rounded - self.total, code, message_id, None, params)
         self.total = rounded
 
     def add(
-        self, change: Money, code: str, message_id: str, adjustment_id: str | None = None, **params: str
+        self, change: Decimal, code: str, message_id: str, adjustment_id: str | None = None, **params: str
     ) -> None:
-        change = change.rounded()
-        self.lines.append(
-            ValuationLine(
-                code=code, message_id=message_id, params=params, amount=change, adjustment_id=adjustment_id
-            )
-        )
-        self.total = self.total + change
+        change = change.quantize(self.exponent, rounding=ROUND_HALF_UP, context=_WIDE)
+        self._record(change, code, message_id, adjustment_id, params)
+        self.total += change
+
+    def money(self) -> Money:
+        return Money._derived(self.total, self.currency)  # noqa: SLF001
 
 
 def value_device(
@@ -353,7 +368,7 @@ def value_device(
     if grade is None:
         reasons = ", ".join(knockout.code for knockout in report.knockouts) or "not acceptable"
         running.add(
-            Money.zero(book.currency),
+            Decimal(0),
             "recycle_only",
             N_("No price ({reasons}): the device can be recycled free of charge."),
             reasons=reasons,
@@ -362,7 +377,7 @@ def value_device(
         explicit = book.explicit_prices(variant.id)
         if explicit is not None and grade in explicit:
             running.move_to(
-                Money(explicit[grade], book.currency),
+                explicit[grade],
                 "list_price",
                 N_("Price for this model in grade {grade}"),
                 grade=grade,
@@ -380,7 +395,7 @@ def value_device(
         pricebook_version=book.version,
         pricebook_hash=book.content_hash,
         lines=tuple(running.lines),
-        total=running.total,
+        total=running.money(),
     )
 
 
@@ -410,18 +425,18 @@ def _reference_value(
             "no launch price in {currency} for {device}", currency=book.currency, device=unavailable
         )
     doublings = round(math.log2(variant.storage_gb / base.storage_gb))
-    value = launch.price * (1 + reference.storage_uplift_per_doubling * doublings)
+    value = _WIDE.multiply(launch.price.amount, 1 + reference.storage_uplift_per_doubling * doublings)
     running.move_to(
         value, "launch_price", N_("Launch price of the {storage} model"), storage=variant.storage_label
     )
     brand = reference.brand_factor(model.brand)
     if brand != 1:
-        value = value * brand
+        value = _WIDE.multiply(value, brand)
         running.move_to(value, "brand", N_("Demand for {brand} devices"), brand=model.brand)
     months = months_between(model.release_date, as_of)
-    value = value * curve.share(months)
+    value = _WIDE.multiply(value, curve.share(months))
     running.move_to(value, "age", N_("Age: {months} months since release"), months=str(months))
-    value = value * factor
+    value = _WIDE.multiply(value, factor)
     running.move_to(value, "condition", N_("Condition: grade {grade}"), grade=grade)
 
 
@@ -431,23 +446,20 @@ def _adjust(book: PriceBook, running: _Running, report: ConditionReport) -> None
         if not adjustment.when.holds(report):
             continue
         if adjustment.percent is not None:
-            change = graded * (adjustment.percent / 100)
+            change = _WIDE.multiply(graded, adjustment.percent) / 100
         else:
-            change = Money(adjustment.amount or 0, book.currency)
+            change = adjustment.amount or Decimal(0)
         running.add(change, "adjustment", adjustment.message, adjustment_id=adjustment.id)
-    zero = Money.zero(book.currency)
-    if book.floor is not None and running.total < Money(book.floor, book.currency):
-        running.move_to(Money(book.floor, book.currency), "floor", N_("Minimum price"))
-    if book.cap is not None and running.total > Money(book.cap, book.currency):
-        running.move_to(Money(book.cap, book.currency), "cap", N_("Maximum price"))
-    if running.total < zero:
-        running.move_to(zero, "not_negative", N_("A price is never below zero"))
+    if book.floor is not None and running.total < book.floor:
+        running.move_to(book.floor, "floor", N_("Minimum price"))
+    if book.cap is not None and running.total > book.cap:
+        running.move_to(book.cap, "cap", N_("Maximum price"))
+    if running.total < 0:
+        running.move_to(Decimal(0), "not_negative", N_("A price is never below zero"))
     if book.rounding is not None:
         increment = book.rounding.increment
-        steps = (running.total.amount / increment).to_integral_value(
-            rounding=_DECIMAL_ROUNDING[book.rounding.mode]
-        )
-        target = Money(steps * increment, book.currency)
+        steps = (running.total / increment).to_integral_value(rounding=_DECIMAL_ROUNDING[book.rounding.mode])
+        target = steps * increment
         if target != running.total:
             running.move_to(
                 target, "rounding", N_("Rounded to a multiple of {increment}"), increment=str(increment)
