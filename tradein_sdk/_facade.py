@@ -37,11 +37,11 @@ from tradein_sdk._quotes import (
     QuoteLine,
     TranscriptLine,
 )
-from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store
+from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store, StoredDocument
 from tradein_sdk._tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
 
@@ -155,6 +155,7 @@ class TradeIn:
         self.market = market
         self.locale = normalize_locale(locale)
         self.validity = {**DEFAULT_VALIDITY, **(validity or {})}
+        self._documents: dict[str, StoredDocument] = {}
 
     @classmethod
     def embedded(
@@ -342,16 +343,6 @@ class TradeIn:
                 id=self.catalog.version, version=self.catalog.version, content_hash=self.catalog.content_hash
             ),
         )
-        self.store.add_document(
-            kind="questionnaire",
-            content_hash=questionnaire.content_hash,
-            document=json.dumps(questionnaire.to_json(), sort_keys=True),
-        )
-        self.store.add_document(
-            kind="pricebook",
-            content_hash=book.content_hash,
-            document=json.dumps(dict(book.document), sort_keys=True),
-        )
         self.store.add_quote(
             QuoteRecord(
                 quote_id=quote.id,
@@ -361,7 +352,11 @@ class TradeIn:
                 audience=quote.audience,
                 redeemable=not quote.recycle_only,
                 document=json.dumps(quote.to_json(), sort_keys=True),
-            )
+            ),
+            documents=(
+                self._document("questionnaire", questionnaire.content_hash, questionnaire.to_json),
+                self._document("pricebook", book.content_hash, lambda: dict(book.document)),
+            ),
         )
         token = issue_quote_token(
             QuoteClaims(
@@ -374,6 +369,16 @@ class TradeIn:
             self.key_ring,
         )
         return IssuedQuote(quote=quote, token=token)
+
+    def _document(self, kind: str, content_hash: str, content: Callable[[], object]) -> StoredDocument:
+        """The document to keep beside a quote, serialized once per content hash."""
+        document = self._documents.get(content_hash)
+        if document is None:
+            text = json.dumps(content(), sort_keys=True, ensure_ascii=False)
+            document = self._documents[content_hash] = StoredDocument(
+                kind=kind, content_hash=content_hash, text=text
+            )
+        return document
 
     def _check_imei(self, imei: str | None, model: DeviceModel, *, required: bool) -> str | None:
         from grading_questionnaire._i18n import N_  # noqa: PLC0415

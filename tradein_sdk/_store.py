@@ -38,7 +38,7 @@ from tradein_sdk._errors import (
 from tradein_sdk._money import Money
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
     from sqlalchemy import Connection, Engine
@@ -68,6 +68,21 @@ class QuoteRecord:
     audience: str
     redeemable: bool
     document: str
+
+
+@attrs.frozen(kw_only=True)
+class StoredDocument:
+    """A document kept under its content hash.
+
+    Attributes:
+        kind: ``questionnaire`` or ``pricebook``.
+        content_hash: ``sha256:`` of its canonical JSON.
+        text: the document as JSON text.
+    """
+
+    kind: str
+    content_hash: str
+    text: str
 
 
 @attrs.frozen(kw_only=True)
@@ -104,8 +119,8 @@ class Store(Protocol):
         """Return the document stored under ``content_hash``."""
         ...
 
-    def add_quote(self, record: QuoteRecord) -> None:
-        """Persist a new quote."""
+    def add_quote(self, record: QuoteRecord, *, documents: Iterable[StoredDocument] = ()) -> None:
+        """Persist a new quote with the documents it was computed from, in one transaction."""
         ...
 
     def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
@@ -265,6 +280,7 @@ class SQLStore:
             _configure_sqlite(self._engine)
         self._t = tables()
         self._clock = clock or SystemClock()
+        self._known: set[str] = set()  # document hashes this instance has stored
         if migrate:
             self.migrate()
 
@@ -331,22 +347,10 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
-        from sqlalchemy.exc import IntegrityError  # noqa: PLC0415
-
-        documents = self._t["documents"]
-        try:
-            with self._guard("store the document"), self._transaction() as conn:
-                exists = conn.execute(
-                    sa.select(documents.c.content_hash).where(documents.c.content_hash == content_hash)
-                ).first()
-                if exists is None:
-                    conn.execute(
-                        sa.insert(documents).values(content_hash=content_hash, kind=kind, document=document)
-                    )
-        except StoreError as error:
-            if not isinstance(error.__cause__, IntegrityError):  # else another instance stored it first
-                raise
+        stored = StoredDocument(kind=kind, content_hash=content_hash, text=document)
+        with self._guard("store the document"), self._transaction() as conn:
+            conn.execute(self._insert_document(stored))
+        self._known.add(content_hash)
 
     def get_document(self, content_hash: str) -> str:
         """Return the document stored under ``content_hash``.
@@ -366,8 +370,12 @@ class SQLStore:
             raise NotFoundError("no document {content_hash} is stored", content_hash=content_hash)
         return str(text)
 
-    def add_quote(self, record: QuoteRecord) -> None:
-        """Persist a new quote.
+    def add_quote(self, record: QuoteRecord, *, documents: Iterable[StoredDocument] = ()) -> None:
+        """Persist a new quote, and the documents it was computed from, in one transaction.
+
+        Args:
+            record: the quote.
+            documents: the questionnaire and price book documents it names by hash; each is kept once.
 
         Raises:
             StoreError: the database failed (or a quote with that id exists); nothing was written.
@@ -384,8 +392,23 @@ class SQLStore:
             "redeemable": record.redeemable,
             "document": record.document,
         }
+        new_documents = [document for document in documents if document.content_hash not in self._known]
         with self._guard("store the quote"), self._transaction() as conn:
+            for document in new_documents:
+                conn.execute(self._insert_document(document))
             conn.execute(sa.insert(self._t["quotes"]).values(**values))
+        self._known.update(document.content_hash for document in new_documents)
+
+    def _insert_document(self, document: StoredDocument) -> Any:  # noqa: ANN401 - an Insert statement
+        """INSERT the document unless its hash is stored already (a race between instances is harmless)."""
+        from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
+
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        return (
+            insert(self._t["documents"])
+            .values(content_hash=document.content_hash, kind=document.kind, document=document.text)
+            .on_conflict_do_nothing(index_elements=["content_hash"])
+        )
 
     def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
         """Return the stored quote and its redemption (``None`` while unredeemed).
@@ -531,6 +554,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable on commit except on power loss
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
