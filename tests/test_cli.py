@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,7 +12,6 @@ from tradein_sdk._cli import main
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -170,3 +170,175 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert caught.value.code == 0
     assert capsys.readouterr().out.strip() == f"tradein-sdk {__version__}"
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "grading_questionnaire" / "definitions" / "examples"
+
+
+def test_quote_issue_verify_show_redeem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The quote commands issue a schema-valid quote with a token, verify it, show it and redeem it once."""
+    data_dir = str(tmp_path / "data")
+    answers = str(EXAMPLES / "smartphone" / "worn.json")
+    status, out, _ = run(
+        capsys, "quote", "apple-iphone-13-128gb", "--answers", answers, "--json", "--data-dir", data_dir
+    )
+    assert status == 0
+    issued = json.loads(out)
+    assert schema_problems("quote", issued["quote"]) == []
+    quote_id, token = issued["quote"]["id"], issued["token"]
+
+    status, out, _ = run(capsys, "quote", "verify", token, "--json", "--data-dir", data_dir)
+    assert (status, json.loads(out)["quote_id"]) == (0, quote_id)
+    assert json.loads(out)["amount"] == issued["quote"]["amount"]
+
+    status, out, _ = run(capsys, "quote", "redeem", token, "--reference", "order-5", "--data-dir", data_dir)
+    assert status == 0
+    assert out.startswith(f"redeemed quote {quote_id}: {issued['quote']['amount']['amount']} EUR")
+    status, _, err = run(capsys, "quote", "redeem", token, "--data-dir", data_dir)
+    assert (status, err.split("]")[0]) == (1, "error [quote_already_redeemed")
+
+    status, out, _ = run(capsys, "quote", "show", quote_id, "--json", "--data-dir", data_dir)
+    shown = json.loads(out)
+    assert shown["quote"] == issued["quote"]
+    assert shown["redemption"]["reference"] == "order-5"
+
+
+def test_quote_text_output_is_localized(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Without --json the quote prints its lines in the chosen locale, a total and the token."""
+    answers = str(EXAMPLES / "smartphone" / "flawless.json")
+    status, out, _ = run(
+        capsys,
+        "quote",
+        "apple-iphone-13-128gb",
+        "--answers",
+        answers,
+        "--locale",
+        "de_DE",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert status == 0
+    assert "Einführungspreis" in out
+    assert "899,00\xa0€" in out
+    assert out.splitlines()[-1].startswith("token: tq1.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["quote", "apple-iphone-13-128gb"], "needs --answers FILE"),
+        (["quote", "verify"], "quote verify needs its argument"),
+        (["quote", "apple-iphone-13-128gb", "extra", "--answers", "x.json"], "unexpected argument 'extra'"),
+    ],
+    ids=["no-answers", "verify-without-token", "extra-argument"],
+)
+def test_quote_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    """Missing or surplus arguments are usage errors (exit 2) that say what is missing."""
+    with pytest.raises(SystemExit) as caught:
+        main([*argv, "--data-dir", str(tmp_path)])
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_tampered_token_is_refused_with_its_code(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A token with a changed character exits 1 naming the refusal code."""
+    answers = str(EXAMPLES / "smartphone" / "flawless.json")
+    _, out, _ = run(
+        capsys, "quote", "apple-iphone-13-128gb", "--answers", answers, "--json", "--data-dir", str(tmp_path)
+    )
+    token = json.loads(out)["token"]
+    payload_start = len("tq1.k1.")
+    tampered = (
+        token[:payload_start] + ("A" if token[payload_start] != "A" else "B") + token[payload_start + 1 :]
+    )
+    status, _, err = run(capsys, "quote", "verify", tampered, "--data-dir", str(tmp_path))
+    assert status == 1
+    assert err.startswith(("error [token_signature_invalid]", "error [token_malformed]"))
+
+
+def test_grade_prints_the_report(capsys: pytest.CaptureFixture[str]) -> None:
+    """`grade` prints the pricing grade and findings in the locale; --json prints the report's schema form."""
+    answers = str(EXAMPLES / "smartphone" / "cracked-display.json")
+    status, out, _ = run(capsys, "grade", "smartphone", answers, "--locale", "de")
+    assert status == 0
+    assert out.startswith("pricing grade: damaged")
+    assert "gesprungen" in out
+    _, out, _ = run(capsys, "grade", "smartphone", answers, "--json")
+    assert schema_problems("condition-report", json.loads(out)) == []
+
+
+def test_grade_knockout_and_invalid_answers(
+    capsys: pytest.CaptureFixture[str], write_json: Callable[[str, object], Path]
+) -> None:
+    """A knockout is printed with its code; answers that do not fit exit 1 with answers_invalid."""
+    status, out, _ = run(
+        capsys, "grade", "smartphone", str(EXAMPLES / "smartphone" / "activation-locked.json")
+    )
+    assert status == 0
+    assert "recycling only" in out
+    assert "knockout " in out
+    bad = write_json("bad.json", {"powers_on": "maybe"})
+    status, _, err = run(capsys, "grade", "smartphone", str(bad))
+    assert status == 1
+    assert err.startswith("error [answers_invalid]")
+    assert "$.powers_on" in err
+
+
+def test_questionnaire_json_matches_its_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    """`questionnaire --json` prints the rendered document in the locale, valid against its schema."""
+    status, out, _ = run(capsys, "questionnaire", "tablet", "--locale", "fr_FR", "--json")
+    assert status == 0
+    document = json.loads(out)
+    assert schema_problems("rendered-questionnaire", document) == []
+    assert document["locale"].startswith("fr")
+    status, out, _ = run(capsys, "questionnaire", "smartphone", "--locale", "it")
+    assert status == 0
+    assert "[powers_on]" in out
+
+
+def test_unknown_category_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A category without a questionnaire exits 1 with questionnaire_not_found."""
+    status, _, err = run(capsys, "questionnaire", "laptop")
+    assert status == 1
+    assert err.startswith("error [questionnaire_not_found]")
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "expected_status"),
+    [
+        ("questionnaire", "grading_questionnaire/definitions/smartphone.json", 0),
+        ("pricebook", "tradein_sdk/data/pricebooks/reference-de.json", 0),
+    ],
+    ids=["questionnaire", "pricebook"],
+)
+def test_validate_bundled_documents(
+    capsys: pytest.CaptureFixture[str], kind: str, path: str, expected_status: int
+) -> None:
+    """The bundled questionnaire and price book validate."""
+    full = Path(__file__).resolve().parent.parent / path
+    status, out, _ = run(capsys, "validate", kind, str(full))
+    assert status == expected_status
+    assert out == f"{full}: valid {kind}\n"
+
+
+def test_validate_broken_pricebook_and_questionnaire(
+    capsys: pytest.CaptureFixture[str], write_json: Callable[[str, object], Path], tmp_path: Path
+) -> None:
+    """Broken documents exit 1 with one line per problem and its JSON path."""
+    book = json.loads(
+        (Path(__file__).resolve().parent.parent / "tradein_sdk/data/pricebooks/reference-de.json").read_text()
+    )
+    book["floor"] = "-1"
+    book["market"] = "Germany"
+    status, out, _ = run(capsys, "validate", "pricebook", str(write_json("book.json", book)))
+    assert status == 1
+    assert {line.split(": ")[1] for line in out.splitlines()} == {"$.floor", "$.market"}
+    status, out, _ = run(capsys, "validate", "questionnaire", str(write_json("q.json", {"id": "x"})))
+    assert status == 1
+    assert out.startswith(f"{tmp_path / 'q.json'}: $")
+    broken = tmp_path / "not-json.json"
+    broken.write_text("{", encoding="utf-8")
+    status, out, _ = run(capsys, "validate", "pricebook", str(broken))
+    assert (status, out.split(": ")[1]) == (1, "$")
