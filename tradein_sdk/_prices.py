@@ -76,7 +76,7 @@ class PriceBookSource:
             PriceUnavailableError: no book covers the market.
         """
         try:
-            return self._books[market]
+            return self._books[market.upper()]
         except KeyError:
             raise PriceUnavailableError("no price book for market {market}", market=market) from None
 
@@ -122,6 +122,7 @@ class HTTPPriceFeed:
         import httpx  # noqa: PLC0415 - httpx loads with the first feed
 
         self._url = url
+        self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout)
         self._timeout = timeout
         self._refresh_after = refresh_after
@@ -138,6 +139,7 @@ class HTTPPriceFeed:
                 sends a document that is not a valid price book for the market (and no cached book may
                 be served).
         """
+        market = market.upper()
         now = self._clock.now()
         cached = self._cache.get(market)
         if cached is not None and now - cached.fetched_at < self._refresh_after:
@@ -170,15 +172,20 @@ class HTTPPriceFeed:
             raise PriceFeedError(
                 "price feed {url} unreachable: {reason}", url=url, reason=type(exc).__name__
             ) from exc
-        if response.status_code == 304 and cached is not None:
-            return attrs.evolve(cached, fetched_at=now)
+        if response.status_code == 304 and cached is not None:  # Not Modified; validators may be new
+            return attrs.evolve(
+                cached,
+                fetched_at=now,
+                etag=response.headers.get("ETag", cached.etag),
+                last_modified=response.headers.get("Last-Modified", cached.last_modified),
+            )
         if response.status_code != 200:
             raise PriceFeedError(
                 "price feed {url} answered HTTP {status}", url=url, status=response.status_code
             )
         try:
             book = parse_pricebook(json.loads(response.content), origin=url)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # not UTF-8, or not JSON
             raise PriceFeedError("price feed {url} sent something that is not JSON", url=url) from exc
         except DocumentInvalidError as exc:
             first = "; ".join(str(problem) for problem in exc.problems[:3])
@@ -200,5 +207,6 @@ class HTTPPriceFeed:
         )
 
     def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
+        """Close the HTTP client the feed created (a client passed in stays open for its owner)."""
+        if self._owns_client:
+            self._client.close()

@@ -363,6 +363,17 @@ def value_device(
         PriceUnavailableError: the book has no price for this variant and grade, and its reference model
             cannot price it (no launch price in its market, no curve for the category, no grade factor).
     """
+    if report.category != model.category.value:
+        raise ValueError(
+            f"a {report.category} condition report cannot price {model.id}, a {model.category.value}"
+        )
+    with decimal.localcontext(_WIDE):
+        return _value(book, model=model, variant=variant, report=report, as_of=as_of)
+
+
+def _value(
+    book: PriceBook, *, model: DeviceModel, variant: DeviceVariant, report: ConditionReport, as_of: date
+) -> Valuation:
     running = _Running(book.currency)
     grade = report.pricing_grade
     if grade is None:
@@ -418,7 +429,10 @@ def _reference_value(
     )
     if curve is None or factor is None or base is None:
         raise PriceUnavailableError("no price for {device}", device=unavailable)
-    launch = base.launch_price(reference.launch_price_market)
+    own = variant.launch_price(reference.launch_price_market)
+    if own is not None:  # the variant's own launch price, where known, needs no storage uplift
+        base = variant
+    launch = own or base.launch_price(reference.launch_price_market)
     assert launch is not None  # noqa: S101 - chosen for having one
     if launch.price.currency != book.currency:
         raise PriceUnavailableError(
@@ -450,12 +464,6 @@ def _adjust(book: PriceBook, running: _Running, report: ConditionReport) -> None
         else:
             change = adjustment.amount or Decimal(0)
         running.add(change, "adjustment", adjustment.message, adjustment_id=adjustment.id)
-    if book.floor is not None and running.total < book.floor:
-        running.move_to(book.floor, "floor", N_("Minimum price"))
-    if book.cap is not None and running.total > book.cap:
-        running.move_to(book.cap, "cap", N_("Maximum price"))
-    if running.total < 0:
-        running.move_to(Decimal(0), "not_negative", N_("A price is never below zero"))
     if book.rounding is not None:
         increment = book.rounding.increment
         steps = (running.total / increment).to_integral_value(rounding=_DECIMAL_ROUNDING[book.rounding.mode])
@@ -464,6 +472,12 @@ def _adjust(book: PriceBook, running: _Running, report: ConditionReport) -> None
             running.move_to(
                 target, "rounding", N_("Rounded to a multiple of {increment}"), increment=str(increment)
             )
+    if book.floor is not None and running.total < book.floor:
+        running.move_to(book.floor, "floor", N_("Minimum price"))
+    if book.cap is not None and running.total > book.cap:
+        running.move_to(book.cap, "cap", N_("Maximum price"))
+    if running.total < 0:
+        running.move_to(Decimal(0), "not_negative", N_("A price is never below zero"))
 
 
 def iter_lines(valuation: Valuation) -> Iterator[tuple[str, Money]]:
