@@ -14,27 +14,28 @@ Every problem names where it is as a JSON path (``$.display_glass``, ``$.faults[
 
 Codes of :class:`AnswerProblem` (answers are checked against the questionnaire, in its order):
 
-===================== =====================================================================
-``wrong_type``        the answers are not an object, or a value has the wrong JSON type
-                      (yes/no needs true/false, a choice an option id, multiple choice a
-                      list, a number a finite number; a whole number where one is required)
-``unknown_question``  the questionnaire has no question with that id
-``question_not_shown`` the question is hidden by its ``show_if`` given the other answers, or
-                      it is a staff check and the answers are the shopper's own
-``missing_answer``    a required question that is shown has no answer
-``option_not_offered`` the option id is not one of the question's options
-``duplicate_option``  a multiple-choice answer names the same option twice
-``number_out_of_range`` the number is outside the question's minimum and maximum
-===================== =====================================================================
+======================== ==========================================================================
+``wrong_type``           the answers are not an object, or a value has the wrong JSON type (yes/no
+                         takes true/false, a choice an option id, multiple choice a list, a number a
+                         finite number; a whole number where the question asks for one)
+``unknown_question``     the questionnaire has no question with that id
+``question_not_shown``   the question is hidden by its ``show_if`` given the other answers, or it
+                         is a staff check and the answers are the shopper's own
+``missing_answer``       a required question that is shown has no answer
+``option_not_offered``   the option id is not one of the question's options
+``duplicate_option``     a multiple-choice answer names the same option twice
+``number_out_of_range``  the number is outside the question's minimum and maximum
+======================== ==========================================================================
 
-Codes of :class:`DefinitionProblem` (definition files and diagnostics documents): ``unreadable``,
-``invalid_json``, ``schema`` (the document does not match its JSON schema), ``duplicate_id``,
-``unknown_question``, ``unknown_option``, ``forward_reference`` (a condition names a question that
-is not asked before), ``operator_mismatch`` (an operator that does not fit the question's kind),
-``not_monotone`` (a grading rule whose condition is not in its question's damage direction),
-``audience_mismatch`` (a question for everyone depends on a staff-only check), ``range``
-(minimum above maximum), ``no_catch_all`` (the last pricing grade limits something),
-``duplicate_mapping``, ``duplicate_test``, ``number_out_of_range`` and ``option_not_offered``.
+Codes of :class:`DefinitionProblem` in definition files: ``unreadable``, ``invalid_json``, ``schema``
+(the document does not match its JSON schema), ``duplicate_id``, ``unknown_question``, ``unknown_option``,
+``forward_reference`` (a ``show_if`` names a question that is not asked before), ``operator_mismatch``
+(an operator that does not fit the question's kind), ``not_monotone`` (a grading rule whose condition is
+not in its question's damage direction), ``audience_mismatch`` (a question for everyone depends on a
+staff-only check), ``range`` (minimum above maximum), ``no_catch_all`` (the last pricing grade limits
+something), ``duplicate_mapping`` and ``mapping_mismatch`` (a diagnostics mapping that does not fit its
+question). In diagnostics documents: ``schema``, ``duplicate_test``, ``missing_value`` (a number test
+without a value) and ``number_out_of_range``.
 
 Messages of answer problems are English gettext msgids (``message_id`` and ``params``), so a
 store terminal can show them translated; definition problems are for developers and English only.

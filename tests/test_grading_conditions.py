@@ -1,4 +1,4 @@
-"""Tests for grading_questionnaire._conditions: the show_if and rule condition language, on a small questionnaire."""
+"""Tests for grading_questionnaire._conditions: the show_if and rule conditions, on a small questionnaire."""
 
 from __future__ import annotations
 
@@ -69,6 +69,14 @@ GADGET: dict[str, Any] = {
                     "worse": "higher",
                     "number": {"minimum": 0, "maximum": 10000},
                 },
+                {
+                    "id": "level",
+                    "kind": "number",
+                    "text": "Charge level?",
+                    "required": False,
+                    "worse": "lower",
+                    "number": {"minimum": 0, "maximum": 100, "integer": True, "unit": "percent"},
+                },
                 _yes_no(
                     "pro_only",
                     {"all": [{"question": "power", "is": True}, {"question": "model", "in": ["pro", "max"]}]},
@@ -107,6 +115,18 @@ GADGET: dict[str, Any] = {
                 "message": "No charger.",
                 "when": {"question": "parts", "lacks": "charger"},
                 "set": {"cosmetic": "B"},
+            },
+            {
+                "id": "low",
+                "message": "Low.",
+                "when": {"question": "level", "less_than": 50},
+                "set": {"battery": "degraded"},
+            },
+            {
+                "id": "very_low",
+                "message": "Very low.",
+                "when": {"question": "level", "less_than": 20},
+                "set": {"battery": "degraded"},
             },
             {
                 "id": "dead_and_worn",
@@ -171,7 +191,7 @@ def test_show_if_decides_whether_a_question_may_be_answered(
     answers: dict[str, Any], question: str, *, shown: bool
 ) -> None:
     """A question can be answered exactly when its show_if holds on the answers before it."""
-    problems = _gadget().answer_problems({**answers, question: True})
+    problems = _gadget().answer_problems({"wear": "none", **answers, question: True})
     expected = [] if shown else [(f"$.{question}", "question_not_shown")]
     assert [(problem.path, problem.code) for problem in problems] == expected
 
@@ -197,6 +217,13 @@ def test_numeric_thresholds_keep_only_the_stricter_finding() -> None:
     )
     assert [finding.id for finding in report.findings] == ["worn_out"]
     assert report.functional == 2
+
+
+def test_lower_number_thresholds_keep_only_the_stricter_finding() -> None:
+    """Of two 'below N percent' findings, only the stricter is reported when both fire; one alone stays."""
+    answers = {"power": True, "model": "basic", "wear": "none", "parts": ["charger"]}
+    assert [finding.id for finding in _gadget().evaluate(answers | {"level": 10}).findings] == ["very_low"]
+    assert [finding.id for finding in _gadget().evaluate(answers | {"level": 30}).findings] == ["low"]
 
 
 def test_missing_accessory_lowers_through_lacks() -> None:
@@ -236,9 +263,7 @@ def test_condition_models_are_public_and_comparable() -> None:
             gq.AnswerCondition(question="model", operator=gq.Operator.IN, operand=("pro", "max")),
         )
     )
-    assert gq.Not(condition=question.show_if).to_json() == {
-        "not": GADGET["sections"][0]["questions"][5]["show_if"]
-    }
+    assert gq.Not(condition=question.show_if).to_json() == {"not": question.show_if.to_json()}
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from grading_questionnaire._resources import shared_dir
@@ -13,9 +15,10 @@ NAMES = ["answers", "condition-report", "diagnostics", "questionnaire", "rendere
 @pytest.mark.parametrize("name", NAMES, ids=NAMES)
 def test_questionnaire_schemas_are_valid_draft_2020_12(name: str) -> None:
     """Each schema of the questionnaire package is itself a valid Draft 2020-12 schema with its $id."""
-    compiled = validator(name)
-    compiled.check_schema(compiled.schema)
-    assert compiled.schema["$id"] == f"urn:tradein-sdk:schemas:{name}"
+    schema = validator(name).schema
+    assert isinstance(schema, dict)
+    validator(name).check_schema(schema)
+    assert schema["$id"] == f"urn:tradein-sdk:schemas:{name}"
 
 
 def test_unknown_schema_name_is_a_key_error() -> None:
@@ -53,6 +56,6 @@ def test_missing_shared_folder_is_reported() -> None:
     ],
     ids=["typical", "bad key", "repeated option", "non-id option", "null"],
 )
-def test_answers_schema_describes_the_answers_format(answers: dict[str, object], *, valid: bool) -> None:
-    """The answers schema accepts question ids with true/false, an option id, distinct option ids or a number."""
+def test_answers_schema_describes_the_answers_format(answers: dict[str, Any], *, valid: bool) -> None:
+    """The answers schema takes ids with true/false, an option id, distinct option ids or a number."""
     assert validator("answers").is_valid(answers) is valid
