@@ -14,63 +14,140 @@ finding and knockout, and records the questionnaire's id, version and content ha
 :class:`QuestionnaireError` subclasses with stable codes; see :mod:`grading_questionnaire._errors`.
 """
 
-from grading_questionnaire._conditions import AllOf, AnswerCondition, AnyOf, Condition, Not, Operator
-from grading_questionnaire._definition import (
-    AnswerValue,
-    DiagnosticsMapping,
-    GradingRule,
-    NumberRange,
-    Option,
-    PricingGrade,
-    Question,
-    Questionnaire,
-    Section,
-    build_questionnaire,
-    bundled_categories,
-    load_questionnaire,
-    load_questionnaire_file,
-    validate_questionnaire_file,
-)
-from grading_questionnaire._diagnostics import DiagnosticsResult, MeasuredOption
-from grading_questionnaire._errors import (
-    AnswerProblem,
-    AnswersInvalidError,
-    DefinitionProblem,
-    DiagnosticsInvalidError,
-    QuestionnaireError,
-    QuestionnaireInvalidError,
-    QuestionnaireNotFoundError,
-    UnknownLocaleError,
-)
-from grading_questionnaire._evaluate import ConditionReport, Finding, Knockout
-from grading_questionnaire._examples import (
-    ExampleAnswers,
-    example_answer_names,
-    example_answers,
-    example_diagnostics,
-)
-from grading_questionnaire._extract import extract_questionnaire_messages
-from grading_questionnaire._grades import (
-    Acceptance,
-    Audience,
-    BatteryState,
-    CosmeticGrade,
-    DimensionValues,
-    LiquidDamage,
-    LockStatus,
-    QuestionKind,
-    VerificationDepth,
-    Worse,
-)
-from grading_questionnaire._i18n import DOMAIN
-from grading_questionnaire._render import (
-    RenderedLabel,
-    RenderedOption,
-    RenderedQuestion,
-    RenderedQuestionnaire,
-    RenderedSection,
-    TranscriptEntry,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grading_questionnaire._conditions import AllOf, AnswerCondition, AnyOf, Condition, Not, Operator
+    from grading_questionnaire._definition import (
+        AnswerValue,
+        DiagnosticsMapping,
+        GradingRule,
+        NumberRange,
+        Option,
+        PricingGrade,
+        Question,
+        Questionnaire,
+        Section,
+        build_questionnaire,
+        bundled_categories,
+        load_questionnaire,
+        load_questionnaire_file,
+        validate_questionnaire_file,
+    )
+    from grading_questionnaire._diagnostics import DiagnosticsResult, MeasuredOption
+    from grading_questionnaire._errors import (
+        AnswerProblem,
+        AnswersInvalidError,
+        DefinitionProblem,
+        DiagnosticsInvalidError,
+        QuestionnaireError,
+        QuestionnaireInvalidError,
+        QuestionnaireNotFoundError,
+        UnknownLocaleError,
+    )
+    from grading_questionnaire._evaluate import ConditionReport, Finding, Knockout
+    from grading_questionnaire._examples import (
+        ExampleAnswers,
+        example_answer_names,
+        example_answers,
+        example_diagnostics,
+    )
+    from grading_questionnaire._extract import extract_questionnaire_messages
+    from grading_questionnaire._grades import (
+        Acceptance,
+        Audience,
+        BatteryState,
+        CosmeticGrade,
+        DimensionValues,
+        LiquidDamage,
+        LockStatus,
+        QuestionKind,
+        VerificationDepth,
+        Worse,
+    )
+    from grading_questionnaire._i18n import DOMAIN
+    from grading_questionnaire._render import (
+        RenderedLabel,
+        RenderedOption,
+        RenderedQuestion,
+        RenderedQuestionnaire,
+        RenderedSection,
+        TranscriptEntry,
+    )
+
+# Everything loads on first use: importing the package (or its translation helpers) stays cheap.
+_LAZY = {
+    "Acceptance": "grading_questionnaire._grades",
+    "AllOf": "grading_questionnaire._conditions",
+    "AnswerCondition": "grading_questionnaire._conditions",
+    "AnswerProblem": "grading_questionnaire._errors",
+    "AnswerValue": "grading_questionnaire._definition",
+    "AnswersInvalidError": "grading_questionnaire._errors",
+    "AnyOf": "grading_questionnaire._conditions",
+    "Audience": "grading_questionnaire._grades",
+    "BatteryState": "grading_questionnaire._grades",
+    "Condition": "grading_questionnaire._conditions",
+    "ConditionReport": "grading_questionnaire._evaluate",
+    "CosmeticGrade": "grading_questionnaire._grades",
+    "DOMAIN": "grading_questionnaire._i18n",
+    "DefinitionProblem": "grading_questionnaire._errors",
+    "DiagnosticsInvalidError": "grading_questionnaire._errors",
+    "DiagnosticsMapping": "grading_questionnaire._definition",
+    "DiagnosticsResult": "grading_questionnaire._diagnostics",
+    "DimensionValues": "grading_questionnaire._grades",
+    "ExampleAnswers": "grading_questionnaire._examples",
+    "Finding": "grading_questionnaire._evaluate",
+    "GradingRule": "grading_questionnaire._definition",
+    "Knockout": "grading_questionnaire._evaluate",
+    "LiquidDamage": "grading_questionnaire._grades",
+    "LockStatus": "grading_questionnaire._grades",
+    "MeasuredOption": "grading_questionnaire._diagnostics",
+    "Not": "grading_questionnaire._conditions",
+    "NumberRange": "grading_questionnaire._definition",
+    "Operator": "grading_questionnaire._conditions",
+    "Option": "grading_questionnaire._definition",
+    "PricingGrade": "grading_questionnaire._definition",
+    "Question": "grading_questionnaire._definition",
+    "QuestionKind": "grading_questionnaire._grades",
+    "Questionnaire": "grading_questionnaire._definition",
+    "QuestionnaireError": "grading_questionnaire._errors",
+    "QuestionnaireInvalidError": "grading_questionnaire._errors",
+    "QuestionnaireNotFoundError": "grading_questionnaire._errors",
+    "RenderedLabel": "grading_questionnaire._render",
+    "RenderedOption": "grading_questionnaire._render",
+    "RenderedQuestion": "grading_questionnaire._render",
+    "RenderedQuestionnaire": "grading_questionnaire._render",
+    "RenderedSection": "grading_questionnaire._render",
+    "Section": "grading_questionnaire._definition",
+    "TranscriptEntry": "grading_questionnaire._render",
+    "UnknownLocaleError": "grading_questionnaire._errors",
+    "VerificationDepth": "grading_questionnaire._grades",
+    "Worse": "grading_questionnaire._grades",
+    "build_questionnaire": "grading_questionnaire._definition",
+    "bundled_categories": "grading_questionnaire._definition",
+    "example_answer_names": "grading_questionnaire._examples",
+    "example_answers": "grading_questionnaire._examples",
+    "example_diagnostics": "grading_questionnaire._examples",
+    "extract_questionnaire_messages": "grading_questionnaire._extract",
+    "load_questionnaire": "grading_questionnaire._definition",
+    "load_questionnaire_file": "grading_questionnaire._definition",
+    "validate_questionnaire_file": "grading_questionnaire._definition",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'grading_questionnaire' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DOMAIN",

@@ -23,10 +23,16 @@ def test_all_is_sorted_and_complete() -> None:
     """__all__ is sorted (constants first) and lists every public name the package defines."""
     names = list(gq.__all__)
     assert names == sorted(names, key=lambda name: (not name.isupper(), name))
-    public = {name for name in vars(gq) if not name.startswith("_")}
+    assert dir(gq) == sorted(names)
+    for name in names:  # every name resolves, the lazily loaded ones included
+        assert getattr(gq, name) is not None, name
+    helpers = {"annotations", "TYPE_CHECKING", "importlib"}
+    public = {name for name in vars(gq) if not name.startswith("_")} - helpers
     modules = {name for name, value in vars(gq).items() if inspect.ismodule(value)}
-    assert set(names) == public - modules
+    assert public - modules <= set(names)
     assert "DOMAIN" in names
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = gq.Nope
 
 
 def test_public_callables_have_docstrings() -> None:

@@ -29,6 +29,15 @@ SMOKE = textwrap.dedent(
         assert "Prüfziffer" in error.localized("de_DE"), error.localized("de_DE")
     else:
         raise AssertionError("invalid IMEI accepted")
+    import tempfile
+    from grading_questionnaire import example_answers
+    from tradein_sdk import TradeIn
+
+    trade_in = TradeIn.embedded(tempfile.mkdtemp(), locale="fr_FR")
+    issued = trade_in.quote("apple-iphone-13-128gb", example_answers("smartphone", "worn").answers)
+    assert issued.quote.lines[0].text.startswith("Prix de lancement"), issued.quote.lines[0].text
+    assert trade_in.redeem(issued.token).amount == issued.quote.amount
+    trade_in.close()
     print("smoke ok")
     """
 )
@@ -61,6 +70,11 @@ def test_wheel_installs_and_works_in_a_fresh_environment(tmp_path: Path) -> None
         "tradein_sdk/locales/de/LC_MESSAGES/tradein.mo",
         "grading_questionnaire/__init__.py",
         "grading_questionnaire/py.typed",
+        "grading_questionnaire/definitions/smartphone.json",
+        "grading_questionnaire/definitions/examples/smartphone/worn.json",
+        "tradein_sdk/data/pricebooks/reference-de.json",
+        "tradein_sdk/schemas/quote.schema.json",
+        "tradein_sdk/locales/fr/LC_MESSAGES/tradein.mo",
     ):
         assert expected in names, expected
     assert not any(name.startswith(("tests/", "scripts/")) for name in names)

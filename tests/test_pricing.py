@@ -1170,13 +1170,6 @@ def test_lines_describe_themselves_in_the_shoppers_language(
         assert word in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: the bundled books' adjustment messages (tradein_sdk/data/pricebooks/*.json) are not "
-    "extracted (babel.cfg has no price book extractor) nor in locales/*/tradein.po, so describe() "
-    "shows them in English",
-)
 @pytest.mark.parametrize(
     ("condition", "adjustment_id"),
     [

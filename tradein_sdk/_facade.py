@@ -396,7 +396,7 @@ class TradeIn:
             return parsed.value
         if identified.id != model.id:
             raise InvalidIMEIError(
-                N_("IMEI “{value}” belongs to a {other}, not a {expected}."),
+                N_("IMEI “{value}” belongs to the model {other}, not to {expected}."),
                 rule="model_mismatch",
                 value=parsed.value,
                 other=identified.display_name,

@@ -20,13 +20,14 @@ why.
 from __future__ import annotations
 
 import decimal
+import json
 import math
 from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -36,7 +37,7 @@ from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, PriceUnav
 from tradein_sdk._money import Money, minor_units
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator
 
     from grading_questionnaire import ConditionReport
     from tradein_sdk._catalog import DeviceModel, DeviceVariant
@@ -484,3 +485,36 @@ def iter_lines(valuation: Valuation) -> Iterator[tuple[str, Money]]:
     """Yield (code, amount) of each line: a compact view for logs and tests."""
     for line in valuation.lines:
         yield line.code, line.amount
+
+
+def extract_pricebook_messages(
+    fileobj: IO[bytes],
+    keywords: Collection[str],  # noqa: ARG001 - part of Babel's extractor interface
+    comment_tags: Collection[str],  # noqa: ARG001 - idem
+    options: Mapping[str, Any],  # noqa: ARG001 - idem
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """Yield the adjustment messages of a price book, for Babel (registered in ``babel.cfg``).
+
+    Args:
+        fileobj: the price book file, opened in binary mode.
+        keywords: unused (the texts are found by their place in the document).
+        comment_tags: unused.
+        options: unused.
+
+    Yields:
+        ``(line number, None, message, [translator comment])`` for each adjustment; a file that is not a
+        JSON object yields nothing (``tradein validate pricebook`` reports it).
+    """
+    from grading_questionnaire._extract import _line_of  # noqa: PLC0415 - the shared line finder
+
+    text = fileobj.read().decode("utf-8")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return
+    if not isinstance(document, dict):
+        return
+    for adjustment in document.get("adjustments", []):
+        message = adjustment.get("message") if isinstance(adjustment, dict) else None
+        if isinstance(message, str):
+            yield _line_of(text, message), None, message, [f"price book adjustment {adjustment.get('id')}"]
