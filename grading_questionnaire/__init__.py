@@ -14,8 +14,9 @@ finding and knockout, and records the questionnaire's id, version and content ha
 :class:`QuestionnaireError` subclasses with stable codes; see :mod:`grading_questionnaire._errors`.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from grading_questionnaire._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from grading_questionnaire._conditions import AllOf, AnswerCondition, AnyOf, Condition, Not, Operator
@@ -136,19 +137,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'grading_questionnaire' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
 __all__ = [
     "DOMAIN",
     "Acceptance",
@@ -206,3 +194,5 @@ __all__ = [
     "load_questionnaire_file",
     "validate_questionnaire_file",
 ]
+
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)

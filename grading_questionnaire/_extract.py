@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
     from typing import IO
 
 
@@ -40,6 +40,21 @@ def extract_questionnaire_messages(
         ``(line number, None, message, [translator comment])`` for each text, in document order.
         A file that is not a JSON object yields nothing (``validate`` reports it).
     """
+    return extract_json_messages(fileobj, _texts)
+
+
+def extract_json_messages(
+    fileobj: IO[bytes], texts: Callable[[Mapping[str, Any]], Iterable[tuple[str, str]]]
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """Run a Babel extraction over a JSON document: ``texts`` picks the (message, comment) pairs.
+
+    Args:
+        fileobj: the JSON file, opened in binary mode.
+        texts: yields each translatable text of the decoded document with a translator comment.
+
+    Yields:
+        ``(line number, None, message, [comment])``; a file that is not a JSON object yields nothing.
+    """
     text = fileobj.read().decode("utf-8")
     try:
         document = json.loads(text)
@@ -47,7 +62,7 @@ def extract_questionnaire_messages(
         return
     if not isinstance(document, dict):
         return
-    for message, comment in _texts(document):
+    for message, comment in texts(document):
         yield _line_of(text, message), None, message, [comment]
 
 

@@ -12,9 +12,9 @@ schemas, CLDR data, database drivers) happens on first use, not on import.
 '35209900'
 """
 
-import importlib
 from typing import TYPE_CHECKING
 
+from grading_questionnaire._lazy import lazy_exports as _lazy_exports
 from tradein_sdk._catalog import (
     Catalog,
     CatalogDocumentInfo,
@@ -121,19 +121,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tradein_sdk' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
 __all__ = [
     "IMEI",
     "AnswersInvalidError",
@@ -214,3 +201,5 @@ __all__ = [
     "value_device",
     "verify_quote_token",
 ]
+
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)

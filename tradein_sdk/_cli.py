@@ -19,7 +19,7 @@ from tradein_sdk._version import __version__
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from grading_questionnaire import Questionnaire
+    from grading_questionnaire import DefinitionProblem, Questionnaire
     from tradein_sdk._errors import DocumentProblem
     from tradein_sdk._facade import TradeIn
     from tradein_sdk._quotes import Quote
@@ -280,12 +280,13 @@ def _quote_redeem(args: argparse.Namespace, token: str) -> int:
     return 0
 
 
-def _report_problems(path: str, problems: Sequence[DocumentProblem], kind: str) -> int:
+def _report_problems(path: str, problems: Sequence[DocumentProblem | DefinitionProblem], kind: str) -> int:
     if not problems:
         print(f"{path}: valid {kind}")
         return 0
     for problem in problems:
-        print(f"{path}: {problem.path}: {problem.message}")
+        code = getattr(problem, "code", None)
+        print(f"{path}: {problem.path}: {problem.message}" + (f" [{code}]" if code else ""))
     return 1
 
 
@@ -300,13 +301,7 @@ def _validate_catalog(args: argparse.Namespace) -> int:
 def _validate_questionnaire(args: argparse.Namespace) -> int:
     from grading_questionnaire import validate_questionnaire_file  # noqa: PLC0415
 
-    problems = validate_questionnaire_file(args.file)
-    if not problems:
-        print(f"{args.file}: valid questionnaire")
-        return 0
-    for problem in problems:
-        print(f"{args.file}: {problem.path}: {problem.message} [{problem.code}]")
-    return 1
+    return _report_problems(args.file, validate_questionnaire_file(args.file), "questionnaire")
 
 
 def _validate_pricebook(args: argparse.Namespace) -> int:

@@ -20,7 +20,6 @@ why.
 from __future__ import annotations
 
 import decimal
-import json
 import math
 from collections.abc import Mapping
 from datetime import date
@@ -505,16 +504,13 @@ def extract_pricebook_messages(
         ``(line number, None, message, [translator comment])`` for each adjustment; a file that is not a
         JSON object yields nothing (``tradein validate pricebook`` reports it).
     """
-    from grading_questionnaire._extract import _line_of  # noqa: PLC0415 - the shared line finder
+    from grading_questionnaire._extract import extract_json_messages  # noqa: PLC0415
 
-    text = fileobj.read().decode("utf-8")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        return
-    if not isinstance(document, dict):
-        return
+    return extract_json_messages(fileobj, _adjustment_messages)
+
+
+def _adjustment_messages(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for adjustment in document.get("adjustments", []):
         message = adjustment.get("message") if isinstance(adjustment, dict) else None
         if isinstance(message, str):
-            yield _line_of(text, message), None, message, [f"price book adjustment {adjustment.get('id')}"]
+            yield message, f"price book adjustment {adjustment.get('id')}"
