@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
@@ -23,6 +24,7 @@ from tradein_sdk import (
     Catalog,
     Channel,
     DeviceNotFoundError,
+    DocumentInvalidError,
     FixedClock,
     InvalidIMEIError,
     KeyRing,
@@ -38,9 +40,11 @@ from tradein_sdk import (
     TokenExpiredError,
     TokenUnknownKeyError,
     TradeIn,
+    UnsupportedLocaleError,
     parse_pricebook,
 )
 from tradein_sdk._converters import document_converter
+from tradein_sdk._facade import default_data_dir
 from tradein_sdk._prices import BUNDLED_PRICEBOOKS
 
 if TYPE_CHECKING:
@@ -362,3 +366,41 @@ def test_quote_lines_always_sum_to_the_amount(device: str, name: str, days: int)
     assert sum((line.amount for line in quote.lines), Money.zero("EUR")) == quote.amount
     assert quote.amount >= Money.zero("EUR")
     assert quote.amount.amount == quote.amount.amount.to_integral_value()  # the book rounds to whole euros
+
+
+def test_default_data_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """TRADEIN_DATA_DIR wins; otherwise XDG_DATA_HOME/tradein; otherwise ~/.local/share/tradein."""
+    monkeypatch.setenv("TRADEIN_DATA_DIR", str(tmp_path / "explicit"))
+    assert default_data_dir() == tmp_path / "explicit"
+    monkeypatch.delenv("TRADEIN_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_data_dir() == tmp_path / "xdg" / "tradein"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_data_dir() == tmp_path / "home" / ".local" / "share" / "tradein"
+
+
+def test_questionnaire_errors_become_trade_in_errors(trade_in: TradeIn) -> None:
+    """An unknown locale and an invalid diagnostics document surface as the library's own errors."""
+    with pytest.raises(UnsupportedLocaleError) as locale_error:
+        trade_in.render_questionnaire("smartphone", "xx_NOWHERE")
+    assert locale_error.value.code == "unknown_locale"
+    with pytest.raises(DocumentInvalidError) as diagnostics_error:
+        trade_in.grade("smartphone", answers("flawless"), verification="measured", diagnostics={"tool": 1})
+    assert diagnostics_error.value.kind == "diagnostics"
+    assert diagnostics_error.value.problems
+
+
+def test_a_damaged_snapshot_cannot_be_reproduced(trade_in: TradeIn) -> None:
+    """A stored questionnaire document that was damaged is reported as an invalid document, by path."""
+    quote = trade_in.quote(IPHONE, answers("worn")).quote
+    assert isinstance(trade_in.store, SQLStore)
+    with trade_in.store._engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE tradein_documents SET document = :doc WHERE content_hash = :hash"),
+            {"doc": '{"id": "broken"}', "hash": quote.questionnaire.content_hash},
+        )
+    with pytest.raises(DocumentInvalidError) as caught:
+        trade_in.reproduce_quote(quote.id)
+    assert caught.value.kind == "questionnaire"
+    assert caught.value.problems[0].path == "$"
