@@ -118,7 +118,7 @@ class ShippingLabel:
             f"<title>{html.escape(texts['title'])} {html.escape(self.order_ref)}</title>"
             "<style>body{font-family:sans-serif;max-width:40rem;margin:2rem auto}"
             ".address{font-size:1.3rem;border:2px solid #000;padding:1rem;margin:1rem 0}"
-            "svg{max-width:100%;height:auto}@media print{button{display:none}}</style></head><body>"
+            ".barcode svg{max-width:100%}</style></head><body>"
             f"<h1>{html.escape(texts['title'])}</h1>"
             f'<h2>{html.escape(texts["ship_to"])}</h2><div class="address">{address}</div>'
             f"<p>{html.escape(texts['reference'])}: <strong>{html.escape(self.order_ref)}</strong></p>"
@@ -177,7 +177,14 @@ def code128_svg(text: str) -> str:
         raise ValueError(f"{text!r} cannot be encoded in Code 128")
     buffer = io.BytesIO()
     barcode.get("code128", text, writer=SVGWriter()).write(
-        buffer, options={"module_height": 15.0, "write_text": True, "font_size": 10, "quiet_zone": 4.0}
+        buffer,
+        options={
+            "module_width": 0.4,
+            "module_height": 18.0,
+            "write_text": True,
+            "font_size": 12,
+            "quiet_zone": 4.0,
+        },
     )
     return buffer.getvalue().decode("utf-8")
 
