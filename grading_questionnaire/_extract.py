@@ -17,6 +17,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+Extracted = tuple[int, str | None, str, list[str]]
+"""What a Babel extractor yields: line number, function name, message, comments."""
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
     from typing import IO
@@ -43,9 +46,34 @@ def extract_questionnaire_messages(
     return extract_json_messages(fileobj, _texts)
 
 
+def json_extractor(
+    texts: Callable[[Mapping[str, Any]], Iterable[tuple[str, str]]], summary: str
+) -> Callable[[IO[bytes], Collection[str], Collection[str], Mapping[str, Any]], Iterator[Extracted]]:
+    """Make a Babel extractor (``fileobj, keywords, comment_tags, options``) for JSON documents.
+
+    Args:
+        texts: yields each translatable text of the decoded document with a translator comment.
+        summary: the extractor's docstring (what it extracts).
+
+    Returns:
+        The extractor function, to register in ``babel.cfg``'s ``[extractors]`` section.
+    """
+
+    def extract(
+        fileobj: IO[bytes],
+        keywords: Collection[str],  # noqa: ARG001 - part of Babel's extractor interface
+        comment_tags: Collection[str],  # noqa: ARG001 - idem
+        options: Mapping[str, Any],  # noqa: ARG001 - idem
+    ) -> Iterator[Extracted]:
+        return extract_json_messages(fileobj, texts)
+
+    extract.__doc__ = summary
+    return extract
+
+
 def extract_json_messages(
     fileobj: IO[bytes], texts: Callable[[Mapping[str, Any]], Iterable[tuple[str, str]]]
-) -> Iterator[tuple[int, str | None, str, list[str]]]:
+) -> Iterator[Extracted]:
     """Run a Babel extraction over a JSON document: ``texts`` picks the (message, comment) pairs.
 
     Args:

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 
+from grading_questionnaire import example_answers
 from grading_questionnaire._schemas import schema_problems
-from tradein_sdk import __version__
+from tradein_sdk import TradeIn, __version__
 from tradein_sdk._cli import main
 
 if TYPE_CHECKING:
@@ -342,3 +345,113 @@ def test_validate_broken_pricebook_and_questionnaire(
     broken.write_text("{", encoding="utf-8")
     status, out, _ = run(capsys, "validate", "pricebook", str(broken))
     assert (status, out.split(": ")[1]) == (1, "$")
+
+
+def _order_in(data_dir: Path) -> str:
+    """Issue a quote and accept it in an order, in the CLI's data directory; return the order id."""
+    facade = TradeIn.embedded(data_dir)
+    issued = facade.quote("apple-iphone-13-128gb", example_answers("smartphone", "flawless").answers)
+    order = facade.accept([issued.token])
+    facade.issue_label(order.id)
+    facade.close()
+    return order.id
+
+
+def test_orders_list_show_tick_and_diagram(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`orders` lists, shows (text and JSON), ticks and draws the state diagram."""
+    order_id = _order_in(tmp_path)
+    status, out, _ = run(capsys, "orders", "list", "--data-dir", str(tmp_path))
+    assert status == 0
+    assert out.startswith(order_id)
+    assert "d1 awaiting_shipment" in out
+    _, out, _ = run(capsys, "orders", "list", "--json", "--data-dir", str(tmp_path))
+    (listed,) = json.loads(out)
+    assert listed["id"] == order_id
+    _, out, _ = run(capsys, "orders", "show", order_id, "--data-dir", str(tmp_path))
+    assert "issue_label by system: accepted → awaiting_shipment" in out
+    _, out, _ = run(capsys, "orders", "show", order_id, "--json", "--data-dir", str(tmp_path))
+    assert json.loads(out)["devices"][0]["state"] == "awaiting_shipment"
+    assert run(capsys, "orders", "tick", "--data-dir", str(tmp_path))[1] == "0 order(s) changed\n"
+    _, out, _ = run(capsys, "orders", "diagram")
+    assert out.startswith("stateDiagram-v2")
+    with pytest.raises(SystemExit):
+        main(["orders", "show", "--data-dir", str(tmp_path)])
+    assert "orders show needs ORDER_ID" in capsys.readouterr().err
+    status, _, err = run(capsys, "orders", "show", "ord_missing", "--data-dir", str(tmp_path))
+    assert (status, err.split("]")[0]) == (1, "error [order_not_found")
+
+
+def test_audit_verify_detects_tampering_and_keeps_an_anchor(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`audit verify` passes an intact log, keeps its head, and reports a rewritten entry's position."""
+    _order_in(tmp_path)
+    status, out, _ = run(capsys, "audit", "verify", "--data-dir", str(tmp_path))
+    assert (status, out) == (0, "audit log: 2 entries checked, intact\n")
+    assert json.loads((tmp_path / "audit-anchor.json").read_text())["sequence"] == 2
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'tradein.sqlite3'}")
+    with engine.begin() as conn:  # an attacker with database access drops the guard and edits history
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS tradein_audit_log_no_update")
+        for name in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars():
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        conn.exec_driver_sql("UPDATE tradein_audit_log SET actor = 'staff' WHERE sequence = 1")
+    engine.dispose()
+    status, out, _ = run(capsys, "audit", "verify", "--json", "--data-dir", str(tmp_path))
+    report = json.loads(out)
+    assert status == 1
+    assert report["ok"] is False
+    assert report["problems"][0]["sequence"] == 1
+    assert report["problems"][0]["kind"] == "modified"
+
+
+def test_offers_for_a_new_device(capsys: pytest.CaptureFixture[str]) -> None:
+    """`offers` lists protection plans with premium and tax in the locale; --json gives the figures."""
+    status, out, _ = run(
+        capsys,
+        "offers",
+        "samsung-galaxy-s25-256gb",
+        "--price",
+        "999",
+        "--with-trade-in",
+        "--date",
+        "2026-11-24",
+        "--locale",
+        "de_DE",
+    )
+    assert status == 0
+    assert "Versicherungsteuer" in out
+    _, out, _ = run(
+        capsys, "offers", "samsung-galaxy-s25-256gb", "--price", "999", "--date", "2026-11-24", "--json"
+    )
+    offers = json.loads(out)
+    assert offers
+    first = offers[0]
+    assert Decimal(first["premium"]["net"]["amount"]) + Decimal(first["premium"]["tax"]["amount"]) == Decimal(
+        first["premium"]["gross"]["amount"]
+    )
+    _, out, _ = run(capsys, "offers", "apple-watch-series-9", "--price", "99999", "--date", "2026-11-24")
+    assert out.startswith("no protection plan fits")
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        ("promotions", "tradein_sdk/data/promotions/example-de.json"),
+        ("plans", "tradein_sdk/data/insurance/example-plans.json"),
+    ],
+    ids=["promotions", "plans"],
+)
+def test_validate_promotions_and_plans(
+    capsys: pytest.CaptureFixture[str], write_json: Callable[[str, object], Path], kind: str, path: str
+) -> None:
+    """The bundled examples validate; a broken copy lists its problems with JSON paths."""
+    full = Path(__file__).resolve().parent.parent / path
+    status, out, _ = run(capsys, "validate", kind, str(full))
+    assert status == 0
+    assert out.endswith("valid " + ("promotions" if kind == "promotions" else "insurance-plans") + "\n")
+    document = json.loads(full.read_text(encoding="utf-8"))
+    document["version"] = "latest"
+    status, out, _ = run(capsys, "validate", kind, str(write_json("broken.json", document)))
+    assert status == 1
+    assert ": $.version: " in out

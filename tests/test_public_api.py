@@ -10,7 +10,7 @@ import pytest
 
 import tradein_sdk
 import tradein_sdk._errors as errors_module
-from tradein_sdk import TradeInError
+from tradein_sdk import TradeInError, transitions_mermaid
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -89,3 +89,9 @@ def test_readme_python_examples_run() -> None:
     assert blocks, "the README has Python examples"
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own examples
+
+
+def test_readme_state_diagram_is_the_transition_table() -> None:
+    """The README's order diagram is exactly what the state machine's table draws."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"```mermaid\n{transitions_mermaid()}\n```" in readme

@@ -280,6 +280,102 @@ def _quote_redeem(args: argparse.Namespace, token: str) -> int:
     return 0
 
 
+def _orders_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._facade_orders import order_from_document  # noqa: PLC0415
+    from tradein_sdk._orders import order_outcome, transitions_mermaid  # noqa: PLC0415
+
+    if args.action == "diagram":
+        print(transitions_mermaid())
+        return 0
+    trade_in = _trade_in(args)
+    try:
+        if args.action == "tick":
+            print(f"{trade_in.tick()} order(s) changed")
+            return 0
+        if args.action == "list":
+            records = trade_in.store.list_orders(limit=args.limit)
+            orders = [order_from_document(record.document) for record in records]
+            if args.json:
+                _print_json([_order_json(order, order_outcome) for order in orders])
+            for order in [] if args.json else orders:
+                states = ", ".join(f"{device.id} {device.state.value}" for device in order.devices)
+                print(f"{order.id}  {order.created_at.isoformat()}  {states}")
+            return 0
+        if args.order_id is None:
+            raise argparse.ArgumentTypeError("orders show needs ORDER_ID")
+        order = trade_in.order(args.order_id)
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(_order_json(order, order_outcome))
+        return 0
+    print(f"order {order.id} (opened {order.created_at.isoformat()})")
+    for device in order.devices:
+        offer = f"offer {device.offer} (quoted {device.quoted})"
+        print(f"  {device.id} {device.variant_id}: {device.state.value}, {offer}")
+        for entry in device.history:
+            source = entry.from_state.value if entry.from_state is not None else "-"
+            print(
+                f"      {entry.at.isoformat()}  {entry.kind.value} by {entry.actor.value}: {source} → "
+                f"{entry.to_state.value}"
+            )
+    return 0
+
+
+def _order_json(order: Any, outcome: Callable[[Any], Any]) -> dict[str, Any]:  # noqa: ANN401 - a TradeInOrder
+    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+    summary = outcome(order)
+    data: dict[str, Any] = json_converter().unstructure(order)
+    data["outcome"] = json_converter().unstructure(summary)
+    return data
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from tradein_sdk._audit import AuditAnchor  # noqa: PLC0415
+    from tradein_sdk._facade import default_data_dir  # noqa: PLC0415
+
+    anchor_file = Path(args.data_dir or default_data_dir()) / "audit-anchor.json"
+    anchor = None
+    if anchor_file.exists() and not args.no_anchor:
+        data = json.loads(anchor_file.read_text(encoding="utf-8"))
+        anchor = AuditAnchor(sequence=data["sequence"], entry_hash=data["entry_hash"])
+    trade_in = _trade_in(args)
+    try:
+        result = trade_in.store.verify_audit(anchor=anchor)
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(
+            {
+                "ok": result.ok,
+                "entries_checked": result.entries_checked,
+                "problem_count": result.problem_count,
+                "problems": [
+                    {
+                        "kind": problem.kind,
+                        "sequence": problem.sequence,
+                        "position": problem.position,
+                        "message": problem.message,
+                    }
+                    for problem in result.problems
+                ],
+            }
+        )
+    else:
+        for problem in result.problems:
+            print(problem)
+        verdict = "intact" if result.ok else f"{result.problem_count} problem(s)"
+        print(f"audit log: {result.entries_checked} entries checked, {verdict}")
+    if result.ok and result.head is not None:
+        anchor_file.parent.mkdir(parents=True, exist_ok=True)
+        anchor_file.write_text(
+            json.dumps({"sequence": result.head.sequence, "entry_hash": result.head.entry_hash}),
+            encoding="utf-8",
+        )
+    return 0 if result.ok else 1
+
+
 def _report_problems(path: str, problems: Sequence[DocumentProblem | DefinitionProblem], kind: str) -> int:
     if not problems:
         print(f"{path}: valid {kind}")
@@ -290,28 +386,74 @@ def _report_problems(path: str, problems: Sequence[DocumentProblem | DefinitionP
     return 1
 
 
-def _validate_catalog(args: argparse.Namespace) -> int:
-    try:
-        document = read_json_document(Path(args.file), kind="catalog")
-    except DocumentInvalidError as exc:
-        return _report_problems(args.file, exc.problems, "catalog")
-    return _report_problems(args.file, catalog_problems(document), "catalog")
-
-
 def _validate_questionnaire(args: argparse.Namespace) -> int:
     from grading_questionnaire import validate_questionnaire_file  # noqa: PLC0415
 
     return _report_problems(args.file, validate_questionnaire_file(args.file), "questionnaire")
 
 
-def _validate_pricebook(args: argparse.Namespace) -> int:
-    from tradein_sdk._pricing import pricebook_problems  # noqa: PLC0415
+def _validate_with(
+    kind: str, problems_of: Callable[[object], Sequence[DocumentProblem]]
+) -> Callable[[argparse.Namespace], int]:
+    def validate(args: argparse.Namespace) -> int:
+        try:
+            document = read_json_document(Path(args.file), kind=kind)
+        except DocumentInvalidError as exc:
+            return _report_problems(args.file, exc.problems, kind)
+        return _report_problems(args.file, problems_of(document), kind)
 
-    try:
-        document = read_json_document(Path(args.file), kind="pricebook")
-    except DocumentInvalidError as exc:
-        return _report_problems(args.file, exc.problems, "pricebook")
-    return _report_problems(args.file, pricebook_problems(document), "pricebook")
+    return validate
+
+
+def _offers_command(args: argparse.Namespace) -> int:
+    from datetime import date  # noqa: PLC0415
+
+    from tradein_sdk._insurance import PlanCatalogOfferSource, PurchaseCondition  # noqa: PLC0415
+    from tradein_sdk._money import Money  # noqa: PLC0415
+
+    entry = _catalog(args).lookup(args.device_id)
+    source = PlanCatalogOfferSource.from_file(args.plans) if args.plans else PlanCatalogOfferSource.example()
+    today = date.fromisoformat(args.date) if args.date else date.today()  # noqa: DTZ011 - a CLI default
+    offers = source.offers(
+        category=entry.model.category,
+        device_price=Money(args.price, args.currency),
+        condition=PurchaseCondition(args.condition),
+        country=args.market,
+        purchased_on=today,
+        today=today,
+        with_trade_in=args.with_trade_in,
+    )
+    if args.json:
+        _print_json(
+            [
+                {
+                    "offer_id": offer.offer_id,
+                    "plan_id": offer.plan_id,
+                    "coverage": offer.coverage.value,
+                    "term": offer.term.value,
+                    "premium": {
+                        key: getattr(offer.premium, key).to_json() for key in ("gross", "net", "tax")
+                    },
+                    "bundle_discount": offer.bundle_discount.to_json(),
+                    "monthly_amount": offer.monthly_amount.to_json() if offer.monthly_amount else None,
+                    "first_year": offer.first_year.gross.to_json(),
+                    "annual_premium": offer.annual_premium.to_json(),
+                    "exceeds_ancillary_exemption": offer.exceeds_ancillary_exemption,
+                    "ipid_url": offer.ipid_url,
+                    "terms_version": offer.terms_version,
+                    "texts": list(offer.disclosures(args.locale)),
+                }
+                for offer in offers
+            ]
+        )
+        return 0
+    if not offers:
+        print(f"no protection plan fits {entry.model.display_name} at {args.price} {args.currency}")
+    for offer in offers:
+        print(f"{offer.offer_id}: {offer.premium.gross.format(args.locale)}")
+        for text in offer.disclosures(args.locale):
+            print(f"  {text}")
+    return 0
 
 
 def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
@@ -393,6 +535,52 @@ def _add_quote_command(commands: Any) -> None:  # noqa: ANN401 - argparse's subp
     quote.set_defaults(handler=_quote_command)
 
 
+def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    offers = commands.add_parser("offers", help="device protection offers for a new device")
+    offers.add_argument("device_id", help="the new device's catalog id")
+    offers.add_argument("--price", required=True, help="the new device's price, e.g. 999")
+    offers.add_argument("--currency", default="EUR")
+    offers.add_argument("--market", default="DE", help="the customer's country (default DE)")
+    offers.add_argument("--locale", default="de_DE")
+    offers.add_argument("--condition", default="new", choices=["new", "refurbished"])
+    offers.add_argument("--with-trade-in", action="store_true", help="a trade-in is in the same checkout")
+    offers.add_argument("--date", help="the purchase date (default today), YYYY-MM-DD")
+    offers.add_argument("--plans", metavar="FILE", help="a plan catalog instead of the bundled example")
+    offers.add_argument("--json", action="store_true", help="print JSON")
+    _add_catalog_options(offers)
+    offers.set_defaults(handler=_offers_command)
+
+    orders = commands.add_parser("orders", help="trade-in orders: list, show, tick, diagram")
+    orders.add_argument("action", choices=["list", "show", "tick", "diagram"])
+    orders.add_argument("order_id", nargs="?", help="the order (for show)")
+    orders.add_argument("--limit", type=int, default=50, help="at most this many orders (list)")
+    orders.add_argument("--json", action="store_true", help="print JSON")
+    orders.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="where the database lives (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
+    )
+    orders.set_defaults(handler=_orders_command)
+
+    audit = commands.add_parser("audit", help="check the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser(
+        "verify", help="verify the hash chain; report every modified, deleted, inserted or reordered entry"
+    )
+    verify.add_argument("--json", action="store_true", help="print JSON")
+    verify.add_argument(
+        "--no-anchor", action="store_true", help="ignore the head kept from the last successful verification"
+    )
+    verify.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="where the database lives (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
+    )
+    verify.set_defaults(handler=_audit_verify)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``tradein`` command."""
     parser = argparse.ArgumentParser(prog="tradein", description="Device trade-in tools.")
@@ -417,11 +605,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_questionnaire_commands(commands)
     _add_quote_command(commands)
 
+    _add_offers_and_audit_commands(commands)
+
     validate = commands.add_parser("validate", help="check a document against its schema and rules")
     validate_commands = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT")
     validate_catalog = validate_commands.add_parser("catalog", help="validate a catalog file")
     validate_catalog.add_argument("file")
-    validate_catalog.set_defaults(handler=_validate_catalog)
+    validate_catalog.set_defaults(handler=_validate_with("catalog", catalog_problems))
     validate_questionnaire = validate_commands.add_parser(
         "questionnaire", help="validate a questionnaire file"
     )
@@ -429,7 +619,19 @@ def build_parser() -> argparse.ArgumentParser:
     validate_questionnaire.set_defaults(handler=_validate_questionnaire)
     validate_pricebook = validate_commands.add_parser("pricebook", help="validate a price book file")
     validate_pricebook.add_argument("file")
-    validate_pricebook.set_defaults(handler=_validate_pricebook)
+    from tradein_sdk._pricing import pricebook_problems  # noqa: PLC0415
+
+    validate_pricebook.set_defaults(handler=_validate_with("pricebook", pricebook_problems))
+    from tradein_sdk._insurance import insurance_plans_problems  # noqa: PLC0415
+    from tradein_sdk._promotions import promotions_problems  # noqa: PLC0415
+
+    for name, kind, problems_of in (
+        ("promotions", "promotions", promotions_problems),
+        ("plans", "insurance-plans", insurance_plans_problems),
+    ):
+        command = validate_commands.add_parser(name, help=f"validate a {kind} file")
+        command.add_argument("file")
+        command.set_defaults(handler=_validate_with(kind, problems_of))
     return parser
 
 

@@ -14,6 +14,7 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     ├── NotFoundError                   not_found
     │   ├── DeviceNotFoundError         device_not_found
     │   ├── QuestionnaireNotFoundError  questionnaire_not_found
+    │   ├── OrderNotFoundError          order_not_found
     │   └── QuoteNotFoundError          quote_not_found
     ├── QuoteTokenError                 token_invalid
     │   ├── TokenMalformedError         token_malformed       (not a token of this library)
@@ -27,8 +28,23 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   └── QuoteNotRedeemableError     quote_not_redeemable  (a recycling-only quote)
     ├── PriceUnavailableError           price_unavailable     (no price for a device, market or grade)
     │   └── PriceFeedError              price_feed_unavailable
+    ├── AuditEntryInvalidError          audit_entry_invalid   (.rule, .path)
+    │   └── AuditPersonalDataError      audit_personal_data   (personal data kept out of the audit chain)
+    ├── WithdrawalPeriodOverError       withdrawal_period_over
+    ├── OrderError                      order_error
+    │   ├── IllegalTransitionError      illegal_transition    (no such event in the device's state)
+    │   │   ├── StaleEventError         stale_event           (the device is already past the event)
+    │   │   ├── ActorNotAllowedError    actor_not_allowed     (.actor, .allowed)
+    │   │   └── GuardFailedError        guard_failed          (.guard names the guard)
+    │   ├── EventConflictError          event_conflict        (an event id reused for another event)
+    │   ├── OrderDeviceNotFoundError    order_device_not_found
+    │   ├── InvalidOrderError           order_invalid
+    │   └── InspectionInputError        inspection_input_invalid (.field)
+    ├── InvalidPayoutError              invalid_payout        (.field, .rule: iban/checksum, bic/format, ...)
     ├── StoreError                      store_error
+    │   └── ConcurrentUpdateError       concurrent_update     (another process changed the order first)
     └── ConfigurationError              configuration_error
+        └── InvalidPolicyError          invalid_policy        (.field)
 
 A message is an English template with ``{named}`` parameters. ``str(error)`` is the English text;
 :meth:`TradeInError.localized` gives it in a shopper's language when the template is shopper-facing.
@@ -44,6 +60,9 @@ from grading_questionnaire._i18n import N_, translate
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import date
+
+    from tradein_sdk._orders import Actor, DeviceState, EventKind, Guard
 
 
 class TradeInError(Exception):
@@ -340,3 +359,237 @@ class UnsupportedLocaleError(TradeInError):
     """A locale identifier is not one Babel knows."""
 
     code = "unknown_locale"
+
+
+class AuditEntryInvalidError(TradeInError):
+    """An audit entry cannot be written as given; nothing was appended.
+
+    Attributes:
+        rule: the rule broken: ``empty``, ``too_long``, ``not_json`` (a value JSON cannot hold exactly:
+            a float, a set, a non-text key), or one of :class:`AuditPersonalDataError`'s rules.
+        path: where, as a JSON path: ``$.subject``, ``$.details.refund.amount``.
+    """
+
+    code = "audit_entry_invalid"
+
+    def __init__(self, message_id: str, /, *, rule: str, path: str, **params: object) -> None:
+        """Create the error naming the rule and the path (never the offending value)."""
+        super().__init__(message_id, path=path, **params)
+        self.rule = rule
+        self.path = path
+
+
+class AuditPersonalDataError(AuditEntryInvalidError):
+    """An audit entry would carry personal data; the chain must hold pseudonymous references only.
+
+    The ``rule`` is ``personal_key`` (a key named like personal data), ``email`` (a value containing an
+    e-mail address) or ``iban`` (a value containing a valid IBAN). The message names the path, never the
+    value, so the error itself can be logged.
+    """
+
+    code = "audit_personal_data"
+
+
+class WithdrawalPeriodOverError(TradeInError):
+    """The 14-day withdrawal period had ended when the customer withdrew.
+
+    Attributes:
+        deadline: the last day on which the withdrawal could be sent.
+        withdrawn_on: the day it was sent.
+    """
+
+    code = "withdrawal_period_over"
+
+    def __init__(self, *, deadline: date, withdrawn_on: date) -> None:
+        """Create the error naming the deadline and the late withdrawal."""
+        super().__init__(
+            N_(
+                "The 14-day withdrawal period ended on {deadline}; withdrawing on {withdrawn_on} is too late."
+            ),
+            deadline=deadline.isoformat(),
+            withdrawn_on=withdrawn_on.isoformat(),
+        )
+        self.deadline = deadline
+        self.withdrawn_on = withdrawn_on
+
+
+class OrderError(TradeInError):
+    """An order cannot do what was asked."""
+
+    code = "order_error"
+
+
+class IllegalTransitionError(OrderError):
+    """The event does not fit the device's state.
+
+    Attributes:
+        device_id: the device of the order.
+        event: the event's kind.
+        state: the device's state when the event arrived.
+    """
+
+    code = "illegal_transition"
+
+    def __init__(
+        self, message_id: str, /, *, device_id: str, event: EventKind, state: DeviceState, **params: object
+    ) -> None:
+        """Create the error naming the device, the event and the state."""
+        super().__init__(message_id, device_id=device_id, event=event.value, state=state.value, **params)
+        self.device_id = device_id
+        self.event = event
+        self.state = state
+
+
+class StaleEventError(IllegalTransitionError):
+    """The event arrived after the device had already moved past it; it changes nothing."""
+
+    code = "stale_event"
+
+
+class ActorNotAllowedError(IllegalTransitionError):
+    """The event fits the state, but this actor may not trigger it.
+
+    Attributes:
+        actor: who tried.
+        allowed: who may.
+    """
+
+    code = "actor_not_allowed"
+
+    def __init__(
+        self, *, device_id: str, event: EventKind, state: DeviceState, actor: Actor, allowed: Iterable[Actor]
+    ) -> None:
+        """Create the error naming the actor and those allowed."""
+        self.actor = actor
+        self.allowed = tuple(allowed)
+        super().__init__(
+            N_("A {actor} may not {event} a device that is {state}."),
+            device_id=device_id,
+            event=event,
+            state=state,
+            actor=actor.value,
+            allowed=", ".join(actor.value for actor in self.allowed),
+        )
+
+
+class GuardFailedError(IllegalTransitionError):
+    """The event fits the state and the actor, but a condition of the transition does not hold.
+
+    Attributes:
+        guard: the name of the guard that failed (see :func:`transition_table`).
+    """
+
+    code = "guard_failed"
+
+    def __init__(self, *, device_id: str, event: EventKind, state: DeviceState, guard: Guard) -> None:
+        """Create the error from the guard's explanation."""
+        self.guard = guard.name
+        super().__init__(guard.message, device_id=device_id, event=event, state=state, guard=guard.name)
+
+
+class EventConflictError(OrderError):
+    """An event id the order already recorded was reused for a different event.
+
+    Attributes:
+        event_id: the id.
+    """
+
+    code = "event_conflict"
+
+    def __init__(self, event_id: str) -> None:
+        """Create the error naming the id."""
+        super().__init__("event id {event_id} was already used for another event", event_id=event_id)
+        self.event_id = event_id
+
+
+class OrderDeviceNotFoundError(OrderError):
+    """The order has no device with the id given.
+
+    Attributes:
+        device_id: the id.
+    """
+
+    code = "order_device_not_found"
+
+    def __init__(self, order_id: str, device_id: str) -> None:
+        """Create the error naming the order and the id."""
+        super().__init__(
+            N_("Order {order_id} has no device {device_id}."), order_id=order_id, device_id=device_id
+        )
+        self.device_id = device_id
+
+
+class InvalidOrderError(OrderError):
+    """An order cannot be opened as asked (no devices, a quote used twice)."""
+
+    code = "order_invalid"
+
+
+class InspectionInputError(OrderError):
+    """The inputs of an inspection do not belong together (not the quote's price book or questionnaire).
+
+    Attributes:
+        field: which input is wrong.
+    """
+
+    code = "inspection_input_invalid"
+
+    def __init__(self, message_id: str, /, *, field: str, **params: object) -> None:
+        """Create the error naming the input."""
+        super().__init__(message_id, field=field, **params)
+        self.field = field
+
+
+class InvalidPolicyError(ConfigurationError):
+    """A delivery policy setting is out of range.
+
+    Attributes:
+        field: the setting.
+    """
+
+    code = "invalid_policy"
+
+    def __init__(self, message_id: str, /, *, field: str, **params: object) -> None:
+        """Create the error naming the setting."""
+        super().__init__(message_id, field=field, **params)
+        self.field = field
+
+
+class InvalidPayoutError(TradeInError):
+    """Payout details are not valid. The message is shopper-facing (translated with ``localized``).
+
+    Attributes:
+        field: the field (``iban``, ``bic``, ``holder``, ``program``, ``purchase_reference``,
+            ``reference``).
+        rule: the rule it broke (``empty``, ``format``, ``country``, ``length``, ``checksum``).
+    """
+
+    code = "invalid_payout"
+
+    def __init__(self, message_id: str, /, *, field: str, rule: str, **params: object) -> None:
+        """Create the error naming the field and the rule."""
+        super().__init__(message_id, field=field, rule=rule, **params)
+        self.field = field
+        self.rule = rule
+
+
+class OrderNotFoundError(NotFoundError):
+    """No order has the id given."""
+
+    code = "order_not_found"
+
+    def __init__(self, order_id: str) -> None:
+        """Create the error naming the order."""
+        super().__init__(N_("No order {order_id} exists."), order_id=order_id)
+        self.order_id = order_id
+
+
+class ConcurrentUpdateError(StoreError):
+    """Another process changed the order between reading and writing it; nothing was written."""
+
+    code = "concurrent_update"
+
+    def __init__(self, order_id: str) -> None:
+        """Create the error naming the order."""
+        super().__init__("order {order_id} was changed by someone else; read it again", order_id=order_id)
+        self.order_id = order_id

@@ -24,7 +24,10 @@ from tradein_sdk._errors import (
     QuestionnaireNotFoundError,
     UnsupportedLocaleError,
 )
+from tradein_sdk._facade_orders import OrderUseCases
+from tradein_sdk._fulfilment import LocalFulfilment, ReceivingAddress
 from tradein_sdk._identifiers import parse_imei
+from tradein_sdk._orders import DEFAULT_POLICY
 from tradein_sdk._prices import PriceBookSource, PriceSource
 from tradein_sdk._pricing import Valuation, ValuationLine, parse_pricebook, value_device
 from tradein_sdk._quotes import (
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
+    from tradein_sdk._fulfilment import Fulfilment
+    from tradein_sdk._orders import DeliveryPolicy
+    from tradein_sdk._pricing import PriceBook
 
 DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
     Channel.ONLINE: timedelta(days=14),
@@ -110,7 +116,7 @@ def _line_text(
     return translate(line.message_id, locale, **{**line.params, "grade": label})
 
 
-class TradeIn:
+class TradeIn(OrderUseCases):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
     Create it once and share it; it is safe to use from several threads. For the bundled defaults use
@@ -130,6 +136,8 @@ class TradeIn:
         market: str = "DE",
         locale: str = "en",
         validity: Mapping[Channel, timedelta] | None = None,
+        policy: DeliveryPolicy | None = None,
+        fulfilment: Fulfilment | None = None,
     ) -> None:
         """Wire the parts together.
 
@@ -144,6 +152,9 @@ class TradeIn:
             market: the default market (ISO 3166-1 alpha-2).
             locale: the default locale for texts.
             validity: how long quotes are valid per channel (default: 14 days online, 1 day in store).
+            policy: the shop's deadlines for orders (default: 14 days to send, 7 to answer a revision).
+            fulfilment: how devices travel (default: the shop receives them itself; give a
+                :class:`LocalFulfilment` with the receiving address to print on labels).
         """
         self.store = store
         self.key_ring = key_ring
@@ -156,6 +167,11 @@ class TradeIn:
         self.locale = normalize_locale(locale)
         self.validity = {**DEFAULT_VALIDITY, **(validity or {})}
         self._documents: dict[str, StoredDocument] = {}
+        self._snapshots: dict[tuple[str, str], tuple[Questionnaire, PriceBook]] = {}
+        self.policy = policy or DEFAULT_POLICY
+        self.fulfilment = fulfilment or LocalFulfilment(
+            ReceivingAddress(name="Trade-in returns", lines=("(set the receiving address)",))
+        )
 
     @classmethod
     def embedded(
@@ -508,7 +524,9 @@ class TradeIn:
             QuoteNotFoundError: no quote has that id.
         """
         record, redemption = self.store.get_quote(quote_id)
-        return StoredQuote(quote=Quote.from_json(json.loads(record.document)), redemption=redemption)
+        return StoredQuote(
+            quote=Quote.from_json(json.loads(record.document), validate=False), redemption=redemption
+        )
 
     def redeem(self, token: str, *, reference: str | None = None, audience: str | None = None) -> Redemption:
         """Redeem the quote a token names, exactly once, crediting the stored amount.
@@ -539,18 +557,15 @@ class TradeIn:
         Raises:
             QuoteNotFoundError: no quote has that id.
         """
-        from grading_questionnaire import VerificationDepth, build_questionnaire  # noqa: PLC0415
+        from grading_questionnaire import VerificationDepth  # noqa: PLC0415
         from tradein_sdk._converters import json_converter  # noqa: PLC0415
 
         stored = self.get_quote(quote_id).quote
+        questionnaire, book = self._snapshot_documents(stored)
         with _library_errors():
-            questionnaire = build_questionnaire(
-                json.loads(self.store.get_document(stored.questionnaire.content_hash))
-            )
             report = questionnaire.evaluate(
                 dict(stored.answers), verification=VerificationDepth(stored.verification)
             )
-        book = parse_pricebook(json.loads(self.store.get_document(stored.pricebook.content_hash)))
         model = json_converter().structure(dict(stored.device.model), DeviceModel)
         variant = next(variant for variant in model.variants if variant.id == stored.device.variant_id)
         valuation = value_device(book, model=model, variant=variant, report=report, as_of=stored.price_date)
@@ -570,6 +585,22 @@ class TradeIn:
             questionnaire=questionnaire,
             catalog=stored.catalog,
         )
+
+    def _snapshot_documents(self, quote: Quote) -> tuple[Questionnaire, PriceBook]:
+        """The exact questionnaire and price book a quote was computed from, read back by content hash.
+
+        Documents are immutable by hash, so each is read and built once per facade.
+        """
+        from grading_questionnaire import build_questionnaire  # noqa: PLC0415
+
+        key = (quote.questionnaire.content_hash, quote.pricebook.content_hash)
+        found = self._snapshots.get(key)
+        if found is None:
+            with _library_errors():
+                questionnaire = build_questionnaire(json.loads(self.store.get_document(key[0])))
+            book = parse_pricebook(json.loads(self.store.get_document(key[1])))
+            found = self._snapshots[key] = (questionnaire, book)
+        return found
 
     def close(self) -> None:
         """Release the store's connections."""

@@ -26,17 +26,18 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, normalize_locale, translate
 from grading_questionnaire._schemas import content_hash, schema_problems
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, PriceUnavailableError
 from tradein_sdk._money import Money, minor_units
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterator
+    from collections.abc import Iterator
 
     from grading_questionnaire import ConditionReport
     from tradein_sdk._catalog import DeviceModel, DeviceVariant
@@ -486,31 +487,14 @@ def iter_lines(valuation: Valuation) -> Iterator[tuple[str, Money]]:
         yield line.code, line.amount
 
 
-def extract_pricebook_messages(
-    fileobj: IO[bytes],
-    keywords: Collection[str],  # noqa: ARG001 - part of Babel's extractor interface
-    comment_tags: Collection[str],  # noqa: ARG001 - idem
-    options: Mapping[str, Any],  # noqa: ARG001 - idem
-) -> Iterator[tuple[int, str | None, str, list[str]]]:
-    """Yield the adjustment messages of a price book, for Babel (registered in ``babel.cfg``).
-
-    Args:
-        fileobj: the price book file, opened in binary mode.
-        keywords: unused (the texts are found by their place in the document).
-        comment_tags: unused.
-        options: unused.
-
-    Yields:
-        ``(line number, None, message, [translator comment])`` for each adjustment; a file that is not a
-        JSON object yields nothing (``tradein validate pricebook`` reports it).
-    """
-    from grading_questionnaire._extract import extract_json_messages  # noqa: PLC0415
-
-    return extract_json_messages(fileobj, _adjustment_messages)
-
-
 def _adjustment_messages(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for adjustment in document.get("adjustments", []):
         message = adjustment.get("message") if isinstance(adjustment, dict) else None
         if isinstance(message, str):
             yield message, f"price book adjustment {adjustment.get('id')}"
+
+
+extract_pricebook_messages = json_extractor(
+    _adjustment_messages,
+    "Yield the adjustment messages of a price book, for Babel (registered in babel.cfg).",
+)

@@ -170,8 +170,13 @@ class Quote:
         return data
 
     @classmethod
-    def from_json(cls, data: object) -> Quote:
+    def from_json(cls, data: object, *, validate: bool = True) -> Quote:
         """Read a quote's JSON form.
+
+        Args:
+            data: the decoded document.
+            validate: check it against ``schemas/quote.schema.json`` first (skip only for documents the
+                library wrote itself, such as those it reads back from its store).
 
         Raises:
             DocumentInvalidError: ``data`` is not a valid quote document; each problem has its path.
@@ -180,11 +185,11 @@ class Quote:
         from tradein_sdk._converters import json_converter  # noqa: PLC0415
         from tradein_sdk._errors import DocumentInvalidError, DocumentProblem  # noqa: PLC0415
 
-        problems = [
-            DocumentProblem(path=path, message=message) for path, message in schema_problems("quote", data)
-        ]
-        if problems:
-            raise DocumentInvalidError(kind="quote", source="<memory>", problems=problems)
+        if validate:
+            found = schema_problems("quote", data)
+            problems = [DocumentProblem(path=path, message=message) for path, message in found]
+            if problems:
+                raise DocumentInvalidError(kind="quote", source="<memory>", problems=problems)
         return json_converter().structure(data, cls)
 
 

@@ -19,16 +19,19 @@ writers queue instead of failing half-way.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import attrs
 
 from tradein_sdk._clock import Clock, SystemClock, as_utc
 from tradein_sdk._errors import (
+    ConcurrentUpdateError,
     ConfigurationError,
     NotFoundError,
+    OrderNotFoundError,
     QuoteAlreadyRedeemedError,
     QuoteExpiredError,
     QuoteNotFoundError,
@@ -38,10 +41,12 @@ from tradein_sdk._errors import (
 from tradein_sdk._money import Money
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from pathlib import Path
 
     from sqlalchemy import Connection, Engine
+
+    from tradein_sdk._audit import AuditAnchor, AuditVerification
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK_ID = 0x7472_6164  # "trad": the PostgreSQL advisory lock key for migrations
@@ -68,6 +73,77 @@ class QuoteRecord:
     audience: str
     redeemable: bool
     document: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderRecord:
+    """An order as the store keeps it: the queried fields plus the order's JSON document.
+
+    Attributes:
+        order_id: the order's id.
+        created_at: when it was opened (UTC).
+        customer_ref: the pseudonymous customer reference (personal data lives apart, under it).
+        closed: every device reached a final state.
+        next_deadline_at: the earliest deadline still ahead (send-by, respond-by, return-by), if any.
+        document: the order's JSON document, as text.
+    """
+
+    order_id: str
+    created_at: datetime
+    customer_ref: str | None
+    closed: bool
+    next_deadline_at: datetime | None
+    document: str
+
+    def values(self) -> dict[str, Any]:
+        """The row's column values."""
+        return {
+            "id": self.order_id,
+            "created_at": self.created_at,
+            "customer_ref": self.customer_ref,
+            "closed": self.closed,
+            "next_deadline_at": self.next_deadline_at,
+            "document": self.document,
+        }
+
+    @classmethod
+    def from_row(cls, row: Any) -> OrderRecord:  # noqa: ANN401 - a SQLAlchemy Row
+        """Build the record from a database row."""
+        return cls(
+            order_id=row.id,
+            created_at=row.created_at,
+            customer_ref=row.customer_ref,
+            closed=row.closed,
+            next_deadline_at=row.next_deadline_at,
+            document=row.document,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PersonalData:
+    """Personal data kept apart from orders and the audit log, so it can be erased.
+
+    Attributes:
+        ref: its own pseudonymous reference (what orders and audit entries name).
+        kind: ``payout`` or ``contact``.
+        subject_ref: the customer it belongs to (erasure works per customer).
+        data: the data as JSON text.
+    """
+
+    ref: str
+    kind: str
+    subject_ref: str
+    data: str
+
+
+@attrs.frozen(kw_only=True)
+class AuditFact:
+    """What to write in the audit log with a change (see :func:`tradein_sdk._audit.append_entry`)."""
+
+    actor: str
+    action: str
+    subject: str
+    details: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -131,6 +207,52 @@ class Store(Protocol):
         """Redeem a quote exactly once and return the redemption."""
         ...
 
+    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
+        """Verify the audit log's hash chain."""
+        ...
+
+    def add_order(
+        self,
+        record: OrderRecord,
+        *,
+        quote_ids: Sequence[str],
+        now: datetime,
+        personal_data: Sequence[PersonalData] = (),
+        audit: Sequence[AuditFact] = (),
+    ) -> None:
+        """Store a new order, claiming its quotes exactly once, in one transaction with its audit entry."""
+        ...
+
+    def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
+        """Return a stored order and its version."""
+        ...
+
+    def save_order(
+        self, record: OrderRecord, *, expected_version: int, now: datetime, audit: Sequence[AuditFact] = ()
+    ) -> int:
+        """Write a changed order unless it changed since ``expected_version``; return the new version."""
+        ...
+
+    def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
+        """Return the ids of open orders with a deadline at or before ``now``."""
+        ...
+
+    def list_orders(self, *, limit: int = 50, customer_ref: str | None = None) -> list[OrderRecord]:
+        """Return the newest orders first."""
+        ...
+
+    def add_personal_data(self, item: PersonalData, *, now: datetime) -> None:
+        """Keep personal data apart from orders."""
+        ...
+
+    def get_personal_data(self, ref: str) -> PersonalData | None:
+        """Return personal data by its reference (``None`` once erased)."""
+        ...
+
+    def erase_personal_data(self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = ()) -> int:
+        """Erase a customer's personal data; return how many records were erased."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -179,6 +301,55 @@ def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     )
 
 
+def _migration_audit(conn: Connection) -> None:
+    """Create the hash-chained audit log and the triggers that make it append-only."""
+    from tradein_sdk._audit import migration_audit  # noqa: PLC0415
+
+    migration_audit(conn)
+
+
+def _define_v3(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
+    """Declare the tables of schema version 3: orders, and personal data kept apart from them."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+
+    sa.Table(
+        "tradein_orders",
+        metadata,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("customer_ref", sa.String(64), nullable=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("closed", sa.Boolean, nullable=False),
+        sa.Column("next_deadline_at", UTCDateTime, nullable=True),
+        sa.Column("document", sa.Text, nullable=False),
+        sa.Index("ix_tradein_orders_due", "closed", "next_deadline_at"),
+        sa.Index("ix_tradein_orders_customer", "customer_ref"),
+    )
+    sa.Table(
+        "tradein_personal_data",
+        metadata,
+        sa.Column("ref", sa.String(64), primary_key=True),
+        sa.Column("kind", sa.String(40), nullable=False),
+        sa.Column("subject_ref", sa.String(64), nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("erased_at", UTCDateTime, nullable=True),
+        sa.Index("ix_tradein_personal_data_subject", "subject_ref"),
+    )
+
+
+def _migration_3(conn: Connection) -> None:
+    """Create the tables of schema version 3."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    metadata = sa.MetaData()
+    _define_v3(metadata)
+    metadata.create_all(conn)
+
+
 def _migration_1(conn: Connection) -> None:
     """Create the tables of schema version 1."""
     import sqlalchemy as sa  # noqa: PLC0415
@@ -201,6 +372,7 @@ def tables() -> dict[str, Any]:
 
     metadata = sa.MetaData()
     _define_v1(metadata)
+    _define_v3(metadata)
     migrations = sa.Table(
         "tradein_schema_migrations",
         metadata,
@@ -211,6 +383,8 @@ def tables() -> dict[str, Any]:
     return {
         "schema_migrations": migrations,
         "documents": metadata.tables["tradein_documents"],
+        "orders": metadata.tables["tradein_orders"],
+        "personal_data": metadata.tables["tradein_personal_data"],
         "quotes": metadata.tables["tradein_quotes"],
         "redemptions": metadata.tables["tradein_redemptions"],
     }
@@ -218,6 +392,8 @@ def tables() -> dict[str, Any]:
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "documents, quotes and redemptions", _migration_1),
+    (2, "audit log, append-only (triggers)", _migration_audit),
+    (3, "orders and personal data", _migration_3),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -456,42 +632,250 @@ class SQLStore:
             QuoteNotRedeemableError: it is a recycling-only quote.
             StoreError: the database failed; nothing was written.
         """
+        now = as_utc(now)
+        with self._guard("redeem the quote"), self._transaction() as conn:
+            return self._claim(conn, quote_id, now=now, reference=reference, with_value=True)
+
+    def _claim(
+        self, conn: Connection, quote_id: str, *, now: datetime, reference: str | None, with_value: bool
+    ) -> Redemption:
+        """Claim a quote inside the caller's transaction: a conditional UPDATE, a unique redemption row."""
         import sqlalchemy as sa  # noqa: PLC0415
 
-        now = as_utc(now)
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
-        with self._guard("redeem the quote"), self._transaction() as conn:
-            claimed = conn.execute(
-                sa.update(quotes)
-                .where(
-                    quotes.c.id == quote_id,
-                    quotes.c.redeemed_at.is_(None),
-                    quotes.c.redeemable.is_(True),
-                    quotes.c.expires_at > now,
-                )
-                .values(redeemed_at=now)
-                .returning(quotes.c.amount, quotes.c.currency)
-            ).first()
-            if claimed is None:
-                _raise_unredeemable(conn, quotes, quote_id)
-            redemption = Redemption(
-                redemption_id=f"rdm_{uuid.uuid4().hex}",
+        conditions = [quotes.c.id == quote_id, quotes.c.redeemed_at.is_(None), quotes.c.expires_at > now]
+        if with_value:
+            conditions.append(quotes.c.redeemable.is_(True))
+        claimed = conn.execute(
+            sa.update(quotes)
+            .where(*conditions)
+            .values(redeemed_at=now)
+            .returning(quotes.c.amount, quotes.c.currency)
+        ).first()
+        if claimed is None:
+            _raise_unredeemable(conn, quotes, quote_id)
+        redemption = Redemption(
+            redemption_id=f"rdm_{uuid.uuid4().hex}",
+            quote_id=quote_id,
+            amount=Money(claimed.amount, claimed.currency),
+            reference=reference,
+            redeemed_at=now,
+        )
+        conn.execute(
+            sa.insert(redemptions).values(
+                id=redemption.redemption_id,
                 quote_id=quote_id,
-                amount=Money(claimed.amount, claimed.currency),
+                amount=claimed.amount,
+                currency=claimed.currency,
                 reference=reference,
                 redeemed_at=now,
             )
+        )
+        return redemption
+
+    # -- orders ----------------------------------------------------------------------------------------
+
+    def add_order(
+        self,
+        record: OrderRecord,
+        *,
+        quote_ids: Sequence[str],
+        now: datetime,
+        personal_data: Sequence[PersonalData] = (),
+        audit: Sequence[AuditFact] = (),
+    ) -> None:
+        """Store a new order in one transaction: claim its quotes, keep its personal data, audit it.
+
+        Each quote is claimed exactly once (the same database guarantee as :meth:`redeem_quote`), so a
+        quote can back one order only, ever.
+
+        Raises:
+            QuoteAlreadyRedeemedError: a quote was used before; nothing was written.
+            QuoteExpiredError: a quote's validity ended; nothing was written.
+            QuoteNotFoundError: a quote does not exist.
+            StoreError: the database failed; nothing was written.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        from tradein_sdk._audit import append_entry  # noqa: PLC0415
+
+        now = as_utc(now)
+        with self._guard("store the order"), self._transaction() as conn:
+            for quote_id in quote_ids:
+                self._claim(conn, quote_id, now=now, reference=record.order_id, with_value=False)
+            for item in personal_data:
+                conn.execute(
+                    sa.insert(self._t["personal_data"]).values(
+                        ref=item.ref,
+                        kind=item.kind,
+                        subject_ref=item.subject_ref,
+                        data=item.data,
+                        created_at=now,
+                    )
+                )
+            conn.execute(sa.insert(self._t["orders"]).values(**record.values(), version=1, updated_at=now))
+            for fact in audit:
+                append_entry(
+                    conn,
+                    now=now,
+                    actor=fact.actor,
+                    action=fact.action,
+                    subject=fact.subject,
+                    details=dict(fact.details),
+                )
+
+    def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
+        """Return a stored order and its version (for :meth:`save_order`'s optimistic check).
+
+        Raises:
+            OrderNotFoundError: no order has that id.
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        orders = self._t["orders"]
+        with self._guard("read the order"), self._transaction(write=False) as conn:
+            row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).first()
+        if row is None:
+            raise OrderNotFoundError(order_id)
+        return OrderRecord.from_row(row), int(row.version)
+
+    def save_order(
+        self, record: OrderRecord, *, expected_version: int, now: datetime, audit: Sequence[AuditFact] = ()
+    ) -> int:
+        """Write a changed order if nobody changed it since ``expected_version``, with its audit entries.
+
+        Returns:
+            The order's new version.
+
+        Raises:
+            ConcurrentUpdateError: another process changed the order first; reload and apply again.
+            StoreError: the database failed; nothing was written.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        from tradein_sdk._audit import append_entry  # noqa: PLC0415
+
+        orders = self._t["orders"]
+        now = as_utc(now)
+        with self._guard("save the order"), self._transaction() as conn:
+            values = {key: value for key, value in record.values().items() if key not in {"id", "created_at"}}
+            result = conn.execute(
+                sa.update(orders)
+                .where(orders.c.id == record.order_id, orders.c.version == expected_version)
+                .values(**values, version=expected_version + 1, updated_at=now)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentUpdateError(record.order_id)
+            for fact in audit:
+                append_entry(
+                    conn,
+                    now=now,
+                    actor=fact.actor,
+                    action=fact.action,
+                    subject=fact.subject,
+                    details=dict(fact.details),
+                )
+        return expected_version + 1
+
+    def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
+        """Return the ids of open orders with a deadline at or before ``now``, earliest first."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        orders = self._t["orders"]
+        with self._guard("find orders due"), self._transaction(write=False) as conn:
+            rows = conn.execute(
+                sa.select(orders.c.id)
+                .where(orders.c.closed.is_(False), orders.c.next_deadline_at <= as_utc(now))
+                .order_by(orders.c.next_deadline_at)
+                .limit(limit)
+            ).scalars()
+            return list(rows)
+
+    def list_orders(self, *, limit: int = 50, customer_ref: str | None = None) -> list[OrderRecord]:
+        """Return the newest orders first (optionally of one customer)."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        orders = self._t["orders"]
+        query = sa.select(orders).order_by(orders.c.created_at.desc(), orders.c.id).limit(limit)
+        if customer_ref is not None:
+            query = query.where(orders.c.customer_ref == customer_ref)
+        with self._guard("list orders"), self._transaction(write=False) as conn:
+            return [OrderRecord.from_row(row) for row in conn.execute(query)]
+
+    def get_personal_data(self, ref: str) -> PersonalData | None:
+        """Return the personal data kept under ``ref`` (``None`` once erased or never stored)."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["personal_data"]
+        with self._guard("read personal data"), self._transaction(write=False) as conn:
+            row = conn.execute(
+                sa.select(table).where(table.c.ref == ref, table.c.erased_at.is_(None))
+            ).first()
+        if row is None:
+            return None
+        return PersonalData(ref=row.ref, kind=row.kind, subject_ref=row.subject_ref, data=row.data)
+
+    def add_personal_data(self, item: PersonalData, *, now: datetime) -> None:
+        """Keep personal data (payout details, contact data) apart from orders, so it can be erased."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        with self._guard("store personal data"), self._transaction() as conn:
             conn.execute(
-                sa.insert(redemptions).values(
-                    id=redemption.redemption_id,
-                    quote_id=quote_id,
-                    amount=claimed.amount,
-                    currency=claimed.currency,
-                    reference=reference,
-                    redeemed_at=now,
+                sa.insert(self._t["personal_data"]).values(
+                    ref=item.ref,
+                    kind=item.kind,
+                    subject_ref=item.subject_ref,
+                    data=item.data,
+                    created_at=as_utc(now),
                 )
             )
-        return redemption
+
+    def erase_personal_data(self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = ()) -> int:
+        """Erase every piece of personal data of a customer; orders, amounts and the audit chain stay.
+
+        Returns:
+            How many records were erased.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        from tradein_sdk._audit import append_entry  # noqa: PLC0415
+
+        table = self._t["personal_data"]
+        now = as_utc(now)
+        with self._guard("erase personal data"), self._transaction() as conn:
+            erased = conn.execute(
+                sa.update(table)
+                .where(table.c.subject_ref == subject_ref, table.c.erased_at.is_(None))
+                .values(data="{}", erased_at=now)
+            ).rowcount
+            for fact in audit:
+                append_entry(
+                    conn,
+                    now=now,
+                    actor=fact.actor,
+                    action=fact.action,
+                    subject=fact.subject,
+                    details={**fact.details, "records": erased},
+                )
+        return int(erased)
+
+    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
+        """Verify the audit log's hash chain from its first entry (see :func:`verify_chain`).
+
+        Args:
+            anchor: the head of an earlier verification, kept outside the database: it also catches the
+                deletion or rewriting of the newest entries.
+
+        Returns:
+            The verification, each problem located by sequence number and position.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        from tradein_sdk._audit import verify_chain  # noqa: PLC0415
+
+        return verify_chain(self._engine, anchor=anchor)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -508,7 +892,7 @@ def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row
     )
 
 
-def _raise_unredeemable(conn: Connection, quotes: Any, quote_id: str) -> None:  # noqa: ANN401
+def _raise_unredeemable(conn: Connection, quotes: Any, quote_id: str) -> NoReturn:  # noqa: ANN401
     """Say why the conditional update claimed nothing."""
     import sqlalchemy as sa  # noqa: PLC0415
 

@@ -1,0 +1,473 @@
+"""The order use cases of :class:`~tradein_sdk.TradeIn`: accept, ship, receive, inspect, revise, pay, tick.
+
+Every change goes the same way: read the order and its version, apply events through the state machine
+(:func:`tradein_sdk._orders.apply`), then write the new order only if nobody changed it meanwhile, together
+with one audit entry per transition, in one transaction. A conflict (another process or a parallel
+``tick``) re-reads and applies again; events carry ids, so an event already applied changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from tradein_sdk._errors import ConcurrentUpdateError
+from tradein_sdk._orders import (
+    Actor,
+    BankTransfer,
+    DeviceEvent,
+    DeviceState,
+    EventKind,
+    InspectionDiff,
+    PayoutMethod,
+    PayoutRef,
+    PurchaseCredit,
+    TradeInOrder,
+    Voucher,
+    apply,
+    inspect_device,
+    inspection_verdict,
+    open_order,
+    payout_ref,
+)
+from tradein_sdk._store import AuditFact, OrderRecord, PersonalData
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from datetime import datetime
+
+    from tradein_sdk._clock import Clock
+    from tradein_sdk._fulfilment import Fulfilment, ShippingLabel
+    from tradein_sdk._orders import DeliveryPolicy
+    from tradein_sdk._quotes import Quote
+    from tradein_sdk._store import Store
+
+PayoutDetails = BankTransfer | Voucher | PurchaseCredit
+_ATTEMPTS = 8
+
+
+def order_document(order: TradeInOrder) -> str:
+    """The order's JSON document, as stored."""
+    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+    return json.dumps(json_converter().unstructure(order), sort_keys=True)
+
+
+def order_from_document(text: str) -> TradeInOrder:
+    """Read an order's stored JSON document."""
+    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+    return json_converter().structure(json.loads(text), TradeInOrder)
+
+
+def _next_deadline(order: TradeInOrder) -> datetime | None:
+    deadlines = [
+        moment
+        for device in order.devices
+        if not device.state.is_final
+        for moment in (device.send_by, device.respond_by, device.return_by)
+        if moment is not None
+    ]
+    return min(deadlines) if deadlines else None
+
+
+def _record(order: TradeInOrder, customer_ref: str | None) -> OrderRecord:
+    return OrderRecord(
+        order_id=order.id,
+        created_at=order.created_at,
+        customer_ref=customer_ref,
+        closed=order.is_closed,
+        next_deadline_at=_next_deadline(order),
+        document=order_document(order),
+    )
+
+
+def _audit_facts(before: TradeInOrder | None, after: TradeInOrder) -> list[AuditFact]:
+    """One audit fact per history entry the change added: pseudonymous references and amounts only."""
+    known = {entry.event_id for _, entry in before.history} if before is not None else set()
+    facts = []
+    for device_id, entry in after.history:
+        if entry.event_id in known:
+            continue
+        device = after.device(device_id)
+        details: dict[str, Any] = {
+            "device": device_id,
+            "event_id": entry.event_id,
+            "from": entry.from_state.value if entry.from_state is not None else None,
+            "to": entry.to_state.value,
+            "offer": device.offer.to_json(),
+        }
+        facts.append(
+            AuditFact(
+                actor=entry.actor.value, action=f"order.{entry.kind.value}", subject=after.id, details=details
+            )
+        )
+    return facts
+
+
+class OrderUseCases:
+    """The order methods of :class:`~tradein_sdk.TradeIn` (mixed into it)."""
+
+    store: Store
+    clock: Clock
+    policy: DeliveryPolicy
+    fulfilment: Fulfilment
+    locale: str
+
+    if TYPE_CHECKING:
+
+        def verify_token(self, token: str, *, audience: str | None = None) -> Any: ...  # noqa: ANN401
+        def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
+        def _snapshot_documents(self, quote: Quote) -> tuple[Any, Any]: ...
+
+    # -- opening -----------------------------------------------------------------------------------
+
+    def accept(
+        self,
+        tokens: Sequence[str],
+        *,
+        payout: PayoutDetails | None = None,
+        customer_ref: str | None = None,
+        contact: Mapping[str, str] | None = None,
+        instant_credit: bool = False,
+        actor: Actor = Actor.SHOPPER,
+    ) -> TradeInOrder:
+        """Open an order for the quotes the shopper accepted; each quote backs one order only, ever.
+
+        Args:
+            tokens: the quote tokens (one device each).
+            payout: how the shopper wants to be paid; kept apart as personal data.
+            customer_ref: the shop's pseudonymous customer id (a new one is made when omitted).
+            contact: the shopper's contact data (name, e-mail, address), kept apart and erasable.
+            instant_credit: the quoted amounts were credited at checkout (clawed back if not earned).
+            actor: who accepts (the shopper online, or staff in a store).
+
+        Returns:
+            The new order, every device ``accepted``.
+
+        Raises:
+            QuoteTokenError: a token does not verify.
+            QuoteAlreadyRedeemedError: a quote backs another order already; nothing was written.
+            QuoteExpiredError: a quote's validity ended.
+            InvalidPayoutError: the payout details are not valid.
+        """
+        now = self.clock.now()
+        quotes = [self.get_quote(self.verify_token(token).quote_id).quote for token in tokens]
+        customer_ref = customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
+        order_id = f"ord_{uuid.uuid4().hex[:20]}"
+        personal: list[PersonalData] = []
+        reference = None
+        if payout is not None:
+            reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
+            personal.append(_payout_data(payout, reference, customer_ref))
+        if contact:
+            personal.append(
+                PersonalData(
+                    ref=f"con_{uuid.uuid4().hex[:20]}",
+                    kind="contact",
+                    subject_ref=customer_ref,
+                    data=json.dumps(dict(contact), sort_keys=True),
+                )
+            )
+        order = open_order(
+            order_id=order_id, quotes=quotes, now=now, payout=reference, instant_credit=instant_credit
+        )
+        opened = AuditFact(
+            actor=actor.value,
+            action="order.accepted",
+            subject=order_id,
+            details={
+                "devices": len(quotes),
+                "quotes": [quote.id for quote in quotes],
+                "customer": customer_ref,
+            },
+        )
+        self.store.add_order(
+            _record(order, customer_ref),
+            quote_ids=[quote.id for quote in quotes],
+            now=now,
+            personal_data=personal,
+            audit=[opened],
+        )
+        return order
+
+    def order(self, order_id: str) -> TradeInOrder:
+        """Return an order as it stands.
+
+        Raises:
+            OrderNotFoundError: no order has that id.
+        """
+        record, _ = self.store.get_order(order_id)
+        return order_from_document(record.document)
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[DeviceEvent]]) -> TradeInOrder:
+        """Apply events to the stored order and save it with its audit entries, retrying on conflict."""
+        return self._apply_and_save(order_id, events)[0]
+
+    def _apply_and_save(
+        self, order_id: str, events: Callable[[TradeInOrder], Sequence[DeviceEvent]]
+    ) -> tuple[TradeInOrder, bool]:
+        """Return the order after the events and whether this call wrote the change (not someone else)."""
+        for _ in range(_ATTEMPTS):
+            record, version = self.store.get_order(order_id)
+            before = order_from_document(record.document)
+            now = self.clock.now()
+            after = before
+            for event in events(before):
+                after = apply(after, event, now=now, policy=self.policy)
+            if after is before:
+                return before, False
+            try:
+                self.store.save_order(
+                    _record(after, record.customer_ref),
+                    expected_version=version,
+                    now=now,
+                    audit=_audit_facts(before, after),
+                )
+            except ConcurrentUpdateError:
+                continue
+            return after, True
+        raise ConcurrentUpdateError(order_id)
+
+    def record_event(
+        self,
+        order_id: str,
+        device_id: str,
+        kind: EventKind | str,
+        *,
+        actor: Actor | str,
+        event_id: str | None = None,
+        **fields: Any,  # noqa: ANN401 - the DeviceEvent fields the event needs
+    ) -> TradeInOrder:
+        """Apply one event to one device (the general form of the methods below).
+
+        Args:
+            order_id: the order.
+            device_id: the device (``d1``, ``d2``, ...).
+            kind: what happened (see :class:`EventKind`).
+            actor: who triggered it.
+            event_id: the event's id, for deliveries that may repeat (a carrier webhook); a repeated id
+                changes nothing. A new id is made when omitted.
+            **fields: ``occurred_at``, ``reason``, ``tracking``, ``hold_reason``, ``payout``, ``disposition``.
+
+        Raises:
+            IllegalTransitionError: the event does not fit the device's state (``stale_event``,
+                ``actor_not_allowed``, ``guard_failed`` say why).
+        """
+        event = DeviceEvent(
+            id=event_id or f"evt_{uuid.uuid4().hex}",
+            kind=EventKind(kind),
+            device_id=device_id,
+            actor=Actor(actor),
+            **fields,
+        )
+        return self._change(order_id, lambda _: [event])
+
+    def issue_label(self, order_id: str) -> ShippingLabel:
+        """Issue the shipping label for every device not yet sent; the send-by deadline starts now.
+
+        Returns:
+            The printable label (``label.to_html(locale)``).
+        """
+        from tradein_sdk._fulfilment import LabelDevice  # noqa: PLC0415
+
+        def events(order: TradeInOrder) -> list[DeviceEvent]:
+            return [
+                DeviceEvent(
+                    id=f"label:{order.id}:{device.id}",
+                    kind=EventKind.ISSUE_LABEL,
+                    device_id=device.id,
+                    actor=Actor.SYSTEM,
+                )
+                for device in order.devices
+                if device.state is DeviceState.ACCEPTED
+            ]
+
+        order = self._change(order_id, events)
+        waiting = [device for device in order.devices if device.state is DeviceState.AWAITING_SHIPMENT]
+        send_by = min(
+            (device.send_by for device in waiting if device.send_by is not None), default=self.clock.now()
+        )
+        names = {device.id: device.variant_id for device in order.devices}
+        return self.fulfilment.issue_label(
+            order.id.upper().replace("_", "-"),
+            [
+                LabelDevice(device_ref=f"{order.id}/{device.id}", display_name=names[device.id])
+                for device in waiting
+            ],
+            send_by=send_by,
+        )
+
+    def inspect(
+        self,
+        order_id: str,
+        device_id: str,
+        answers: Mapping[str, Any],
+        *,
+        imei: str | None = None,
+        variant_id: str | None = None,
+        lock_removable: bool = False,
+        locale: str | None = None,
+        actor: Actor = Actor.STAFF,
+    ) -> InspectionDiff:
+        """Record an inspection: diff it against the shopper's answers and confirm, revise or reject.
+
+        The inspector answers the same questionnaire; the diff prices each difference with the quote's own
+        price book, and the revised offer is never above the quote.
+
+        Args:
+            order_id: the order.
+            device_id: the device inspected.
+            answers: the inspector's answers (every question, staff checks included).
+            imei: the IMEI read from the device (a different one is a major mismatch).
+            variant_id: the variant found, when it differs from the quoted one.
+            lock_removable: an account lock found can be removed with the shopper's help.
+            locale: the shopper's locale for the explanations.
+            actor: who inspected.
+
+        Returns:
+            The diff, question by question, with the price impact of each difference.
+        """
+        order = self.order(order_id)
+        device = order.device(device_id)
+        quote = self.get_quote(device.quote_id).quote
+        questionnaire, book = self._snapshot_documents(quote)
+        diff = inspect_device(
+            quote,
+            answers,
+            questionnaire=questionnaire,
+            book=book,
+            locale=locale or quote.locale,
+            observed_imei=imei,
+            observed_variant_id=variant_id,
+            lock_removable=lock_removable,
+        )
+        key = uuid.uuid4().hex
+        inspected = DeviceEvent(
+            id=f"inspect:{key}",
+            kind=EventKind.INSPECT,
+            device_id=device_id,
+            actor=actor,
+            inspection=diff.result,
+        )
+
+        def events(current: TradeInOrder) -> list[DeviceEvent]:
+            after = apply(current, inspected, now=self.clock.now(), policy=self.policy)
+            verdict = inspection_verdict(after.device(device_id))
+            if verdict is None:
+                return [inspected]
+            return [
+                inspected,
+                DeviceEvent(id=f"verdict:{key}", kind=verdict, device_id=device_id, actor=actor),
+            ]
+
+        self._change(order_id, events)
+        return diff
+
+    def respond_to_revision(self, order_id: str, device_id: str, *, accept: bool) -> TradeInOrder:
+        """The shopper accepts the revised offer or declines it (the device then goes back free of charge)."""
+        kind = EventKind.ACCEPT_REVISION if accept else EventKind.DECLINE_REVISION
+        order = self.record_event(order_id, device_id, kind, actor=Actor.SHOPPER)
+        if not accept:
+            order = self.record_event(order_id, device_id, EventKind.START_RETURN, actor=Actor.SYSTEM)
+        return order
+
+    def settle(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        payout: PayoutDetails | None = None,
+        actor: Actor = Actor.STAFF,
+    ) -> TradeInOrder:
+        """Pay out (bank transfer) or credit (voucher, purchase credit) a confirmed device's amount.
+
+        Args:
+            order_id: the order.
+            device_id: the device.
+            payout: how to pay, when the shopper chose now (else the order's payout); the details are kept
+                apart as personal data and the order records a reference only.
+            actor: who settles.
+
+        Raises:
+            GuardFailedError: the device is not confirmed or accepted at a revised offer, has no value, or
+                no payout was chosen.
+            InvalidPayoutError: the payout details are not valid.
+        """
+        reference: PayoutRef | None = None
+        if payout is not None:
+            record, _ = self.store.get_order(order_id)
+            reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
+            self.store.add_personal_data(
+                _payout_data(payout, reference, record.customer_ref or order_id), now=self.clock.now()
+            )
+        chosen = reference or self.order(order_id).payout
+        kind = (
+            EventKind.PAY
+            if chosen is not None and chosen.method is PayoutMethod.BANK_TRANSFER
+            else EventKind.CREDIT
+        )
+        return self.record_event(order_id, device_id, kind, actor=actor, payout=reference)
+
+    def cancel(self, order_id: str, *, actor: Actor = Actor.SHOPPER) -> TradeInOrder:
+        """Cancel every device not yet sent (after shipping, an order cannot be cancelled)."""
+
+        def events(order: TradeInOrder) -> list[DeviceEvent]:
+            return [
+                DeviceEvent(
+                    id=f"cancel:{order.id}:{device.id}",
+                    kind=EventKind.CANCEL,
+                    device_id=device.id,
+                    actor=actor,
+                )
+                for device in order.devices
+                if device.state in {DeviceState.ACCEPTED, DeviceState.AWAITING_SHIPMENT}
+            ]
+
+        return self._change(order_id, events)
+
+    def tick(self, *, limit: int = 500) -> int:
+        """Apply the time-driven transitions that are due (expiry, silence on a revised offer).
+
+        Safe to run from several processes at once: each transition is applied once.
+
+        Returns:
+            How many orders changed.
+        """
+        now = self.clock.now()
+        changed = 0
+        for order_id in self.store.orders_due(now, limit=limit):
+            _, wrote = self._apply_and_save(order_id, lambda order: _due_events(order, now, self.policy))
+            changed += wrote
+        return changed
+
+    def erase_customer(self, customer_ref: str) -> int:
+        """Erase a customer's personal data (payout details, contact data); orders and the audit chain stay.
+
+        Returns:
+            How many records were erased.
+        """
+        fact = AuditFact(actor=Actor.STAFF.value, action="customer.erased", subject=customer_ref)
+        return self.store.erase_personal_data(customer_ref, now=self.clock.now(), audit=[fact])
+
+
+def _due_events(order: TradeInOrder, now: datetime, policy: DeliveryPolicy) -> list[DeviceEvent]:
+    """The events :func:`tick` would apply (with their deterministic ids)."""
+    from tradein_sdk._orders import due_actions  # noqa: PLC0415
+
+    return list(due_actions(order, now, policy))
+
+
+def _payout_data(details: PayoutDetails, reference: PayoutRef, customer_ref: str) -> PersonalData:
+    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+    data = {"method": reference.method.value, **json_converter().unstructure(details)}
+    return PersonalData(
+        ref=reference.reference,
+        kind="payout",
+        subject_ref=customer_ref,
+        data=json.dumps(data, sort_keys=True),
+    )
