@@ -33,6 +33,7 @@ from tradein_sdk import (
     TradeInError,
     Voucher,
 )
+from tradein_sdk._fulfilment import TrackingEvent, TrackingStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -421,3 +422,46 @@ def test_quote_documents_from_outside_are_validated() -> None:
         Quote.from_json({"id": "q_1"})
     assert caught.value.kind == "quote"
     assert caught.value.problems[0].path == "$"
+
+
+def test_carrier_tracking_moves_every_device_once(trade_in: TradeIn) -> None:
+    """Carrier news on the label's reference ships, then receives, both devices; repeats change nothing."""
+    tokens = [
+        trade_in.quote(device, answers("flawless")).token
+        for device in ("apple-iphone-13-128gb", "apple-iphone-14-128gb")
+    ]
+    order = trade_in.accept(tokens)
+    label = trade_in.issue_label(order.id)
+    scan = TrackingEvent(
+        event_id="dhl-1", order_ref=label.order_ref, status=TrackingStatus.HANDED_OVER, at=START
+    )
+    shipped = trade_in.record_tracking(scan)
+    assert {device.state for device in shipped.devices} == {DeviceState.IN_TRANSIT}
+    assert trade_in.record_tracking(scan) == shipped
+    delivered = TrackingEvent(
+        event_id="dhl-2", order_ref=label.order_ref, status=TrackingStatus.DELIVERED, at=START
+    )
+    received = trade_in.record_tracking(delivered)
+    assert {device.state for device in received.devices} == {DeviceState.RECEIVED}
+    lost = TrackingEvent(
+        event_id="dhl-3", order_ref=label.order_ref, status=TrackingStatus.EXCEPTION, at=START
+    )
+    assert trade_in.record_tracking(lost) == received
+    with pytest.raises(OrderNotFoundError):
+        trade_in.record_tracking(
+            TrackingEvent(event_id="x", order_ref="ORD-NOPE", status=TrackingStatus.DELIVERED, at=START)
+        )
+
+
+def test_reminders_before_the_send_by_deadline(trade_in: TradeIn, clock: FixedClock) -> None:
+    """Three days before send-by the shopper is reminded, once per run window; none after the deadline."""
+    order = trade_in.accept([trade_in.quote("apple-iphone-13-128gb", answers("flawless")).token])
+    trade_in.issue_label(order.id)
+    assert trade_in.reminders() == []
+    clock.advance(days=11)
+    ((order_id, reminder),) = trade_in.reminders()
+    assert order_id == order.id
+    assert reminder.kind.value == "send_device"
+    assert trade_in.reminders(since=clock.now()) == []
+    clock.advance(days=4)
+    assert trade_in.reminders() == []

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from tradein_sdk._clock import Clock
-    from tradein_sdk._fulfilment import Fulfilment, ShippingLabel
-    from tradein_sdk._orders import DeliveryPolicy
+    from tradein_sdk._fulfilment import Fulfilment, ShippingLabel, TrackingEvent
+    from tradein_sdk._orders import DeliveryPolicy, Reminder
     from tradein_sdk._quotes import Quote
     from tradein_sdk._store import Store
 
@@ -443,6 +443,77 @@ class OrderUseCases:
             _, wrote = self._apply_and_save(order_id, lambda order: _due_events(order, now, self.policy))
             changed += wrote
         return changed
+
+    def record_tracking(self, event: TrackingEvent) -> TradeInOrder:
+        """Turn a carrier's news about a parcel into order transitions (for every device on the label).
+
+        ``handed_over`` and ``in_transit`` mean shipped, ``delivered`` means received. A repeated delivery
+        of the same news (same ``event_id``) changes nothing; news that arrives after the devices moved on
+        raises :class:`StaleEventError`, which a webhook handler can acknowledge and drop. ``exception``
+        (lost, damaged) changes no state: staff decide.
+
+        Args:
+            event: the tracking event; its ``order_ref`` is the reference printed on the label.
+
+        Returns:
+            The order after the change.
+
+        Raises:
+            OrderNotFoundError: the reference names no order.
+            IllegalTransitionError: the news does not fit the devices' states.
+        """
+        from tradein_sdk._fulfilment import TrackingStatus  # noqa: PLC0415
+
+        order_id = event.order_ref.lower().replace("-", "_")
+        kinds = {
+            TrackingStatus.HANDED_OVER: EventKind.SHIP,
+            TrackingStatus.IN_TRANSIT: EventKind.SHIP,
+            TrackingStatus.DELIVERED: EventKind.RECEIVE,
+        }
+        kind = kinds.get(event.status)
+        waiting = {
+            EventKind.SHIP: {DeviceState.AWAITING_SHIPMENT},
+            EventKind.RECEIVE: {DeviceState.AWAITING_SHIPMENT, DeviceState.IN_TRANSIT},
+        }
+
+        def events(order: TradeInOrder) -> list[DeviceEvent]:
+            if kind is None:
+                return []
+            recorded = {entry.event_id for _, entry in order.history}
+            return [
+                DeviceEvent(
+                    id=f"{event.event_id}:{device.id}",
+                    kind=kind,
+                    device_id=device.id,
+                    actor=Actor.PROVIDER,
+                    occurred_at=event.at,
+                )
+                for device in order.devices
+                if device.state in waiting[kind] or f"{event.event_id}:{device.id}" in recorded
+            ]
+
+        return self._change(order_id, events)
+
+    def reminders(self, *, since: datetime | None = None, limit: int = 500) -> list[tuple[str, Reminder]]:
+        """Return the reminders due now across open orders (send the device, answer a revision, ...).
+
+        Args:
+            since: when the previous run was: reminders already due then are left out.
+            limit: at most this many orders are looked at.
+
+        Returns:
+            ``(order id, reminder)`` pairs, for the shop's mailer or its staff.
+        """
+        from tradein_sdk._orders import reminders_due  # noqa: PLC0415
+
+        now = self.clock.now()
+        found: list[tuple[str, Reminder]] = []
+        for record in self.store.list_orders(limit=limit, open_only=True):
+            order = order_from_document(record.document)
+            found.extend(
+                (order.id, reminder) for reminder in reminders_due(order, now, self.policy, since=since)
+            )
+        return found
 
     def erase_customer(self, customer_ref: str) -> int:
         """Erase a customer's personal data (payout details, contact data); orders and the audit chain stay.

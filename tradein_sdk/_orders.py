@@ -239,9 +239,6 @@ class ReminderKind(StrEnum):
     """For staff: a declined device has not been sent back by ``return_by``."""
 
 
-# -- errors -----------------------------------------------------------------------------------------------
-
-
 # -- policy -----------------------------------------------------------------------------------------------
 
 _DAY = timedelta(days=1)

@@ -237,7 +237,9 @@ class Store(Protocol):
         """Return the ids of open orders with a deadline at or before ``now``."""
         ...
 
-    def list_orders(self, *, limit: int = 50, customer_ref: str | None = None) -> list[OrderRecord]:
+    def list_orders(
+        self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
+    ) -> list[OrderRecord]:
         """Return the newest orders first."""
         ...
 
@@ -792,14 +794,18 @@ class SQLStore:
             ).scalars()
             return list(rows)
 
-    def list_orders(self, *, limit: int = 50, customer_ref: str | None = None) -> list[OrderRecord]:
-        """Return the newest orders first (optionally of one customer)."""
+    def list_orders(
+        self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
+    ) -> list[OrderRecord]:
+        """Return the newest orders first (optionally of one customer, or only those still open)."""
         import sqlalchemy as sa  # noqa: PLC0415
 
         orders = self._t["orders"]
         query = sa.select(orders).order_by(orders.c.created_at.desc(), orders.c.id).limit(limit)
         if customer_ref is not None:
             query = query.where(orders.c.customer_ref == customer_ref)
+        if open_only:
+            query = query.where(orders.c.closed.is_(False))
         with self._guard("list orders"), self._transaction(write=False) as conn:
             return [OrderRecord.from_row(row) for row in conn.execute(query)]
 
