@@ -31,6 +31,9 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     ├── AuditEntryInvalidError          audit_entry_invalid   (.rule, .path)
     │   └── AuditPersonalDataError      audit_personal_data   (personal data kept out of the audit chain)
     ├── WithdrawalPeriodOverError       withdrawal_period_over
+    ├── PromotionExhaustedError         promotion_exhausted   (budget or redemptions used up meanwhile)
+    ├── CheckoutInvalidError            checkout_invalid      (a plan that does not fit its timing, ...)
+    ├── CheckoutChangedError            checkout_changed      (altered, expired, or prices changed since)
     ├── OrderError                      order_error
     │   ├── IllegalTransitionError      illegal_transition    (no such event in the device's state)
     │   │   ├── StaleEventError         stale_event           (the device is already past the event)
@@ -593,3 +596,26 @@ class ConcurrentUpdateError(StoreError):
         """Create the error naming the order."""
         super().__init__("order {order_id} was changed by someone else; read it again", order_id=order_id)
         self.order_id = order_id
+
+
+class PromotionExhaustedError(TradeInError):
+    """A promotion's budget or redemption limit was used up before the checkout was confirmed."""
+
+    code = "promotion_exhausted"
+
+    def __init__(self, promotion_id: str) -> None:
+        """Create the error naming the promotion."""
+        super().__init__(N_("The promotion {promotion} is no longer available."), promotion=promotion_id)
+        self.promotion_id = promotion_id
+
+
+class CheckoutInvalidError(TradeInError):
+    """The checkout cannot be built as asked: a plan that does not fit its timing, no trade-in, no months."""
+
+    code = "checkout_invalid"
+
+
+class CheckoutChangedError(TradeInError):
+    """The summary no longer holds: its signature does not match, or prices changed since it was shown."""
+
+    code = "checkout_changed"

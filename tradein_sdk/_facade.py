@@ -14,6 +14,7 @@ import attrs
 
 from grading_questionnaire._i18n import normalize_locale, translate
 from tradein_sdk._catalog import Catalog, DeviceModel, DeviceVariant
+from tradein_sdk._checkout import ClawbackPolicy
 from tradein_sdk._clock import Clock, SystemClock
 from tradein_sdk._errors import (
     AnswersInvalidError,
@@ -24,9 +25,11 @@ from tradein_sdk._errors import (
     QuestionnaireNotFoundError,
     UnsupportedLocaleError,
 )
+from tradein_sdk._facade_checkout import CheckoutUseCases
 from tradein_sdk._facade_orders import OrderUseCases
 from tradein_sdk._fulfilment import LocalFulfilment, ReceivingAddress
 from tradein_sdk._identifiers import parse_imei
+from tradein_sdk._insurance import PlanCatalogOfferSource
 from tradein_sdk._orders import DEFAULT_POLICY
 from tradein_sdk._prices import PriceBookSource, PriceSource
 from tradein_sdk._pricing import Valuation, ValuationLine, parse_pricebook, value_device
@@ -48,8 +51,10 @@ if TYPE_CHECKING:
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
     from tradein_sdk._fulfilment import Fulfilment
+    from tradein_sdk._insurance import InsuranceOfferSource
     from tradein_sdk._orders import DeliveryPolicy
     from tradein_sdk._pricing import PriceBook
+    from tradein_sdk._promotions import PromotionBook
 
 DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
     Channel.ONLINE: timedelta(days=14),
@@ -116,7 +121,7 @@ def _line_text(
     return translate(line.message_id, locale, **{**line.params, "grade": label})
 
 
-class TradeIn(OrderUseCases):
+class TradeIn(OrderUseCases, CheckoutUseCases):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
     Create it once and share it; it is safe to use from several threads. For the bundled defaults use
@@ -138,6 +143,9 @@ class TradeIn(OrderUseCases):
         validity: Mapping[Channel, timedelta] | None = None,
         policy: DeliveryPolicy | None = None,
         fulfilment: Fulfilment | None = None,
+        promotions: PromotionBook | None = None,
+        insurance: InsuranceOfferSource | None = None,
+        clawback_policy: ClawbackPolicy | None = None,
     ) -> None:
         """Wire the parts together.
 
@@ -153,6 +161,10 @@ class TradeIn(OrderUseCases):
             locale: the default locale for texts.
             validity: how long quotes are valid per channel (default: 14 days online, 1 day in store).
             policy: the shop's deadlines for orders (default: 14 days to send, 7 to answer a revision).
+            promotions: the shop's trade-in promotions (default: none).
+            insurance: where protection offers come from (default: the example plan catalog).
+            clawback_policy: what is charged back when instant credit is not earned (default: the credit
+                and its promotions, no tax, 7 days to ask for a rejected device back).
             fulfilment: how devices travel (default: the shop receives them itself; give a
                 :class:`LocalFulfilment` with the receiving address to print on labels).
         """
@@ -169,6 +181,9 @@ class TradeIn(OrderUseCases):
         self._documents: dict[str, StoredDocument] = {}
         self._snapshots: dict[tuple[str, str], tuple[Questionnaire, PriceBook]] = {}
         self.policy = policy or DEFAULT_POLICY
+        self.promotions = promotions
+        self.insurance = insurance or PlanCatalogOfferSource.example()
+        self.clawback_policy = clawback_policy or ClawbackPolicy()
         self.fulfilment = fulfilment or LocalFulfilment(
             ReceivingAddress(name="Trade-in returns", lines=("(set the receiving address)",))
         )
@@ -186,6 +201,11 @@ class TradeIn(OrderUseCases):
         catalog: Catalog | None = None,
         questionnaires: Mapping[str, Questionnaire] | None = None,
         prices: PriceSource | None = None,
+        policy: DeliveryPolicy | None = None,
+        fulfilment: Fulfilment | None = None,
+        promotions: PromotionBook | None = None,
+        insurance: InsuranceOfferSource | None = None,
+        clawback_policy: ClawbackPolicy | None = None,
     ) -> TradeIn:
         """The bundled defaults: bundled data, a SQLite file and a signing key kept in ``data_dir``.
 
@@ -199,6 +219,11 @@ class TradeIn(OrderUseCases):
             catalog: a catalog instead of the bundled one.
             questionnaires: the shop's own questionnaires by category, instead of the bundled ones.
             prices: a price source instead of the bundled reference books.
+            policy: the shop's order deadlines.
+            fulfilment: how devices travel (labels).
+            promotions: the shop's trade-in promotions.
+            insurance: where protection offers come from.
+            clawback_policy: what is charged back when instant credit is not earned.
 
         Returns:
             A ready-to-use facade; the key is generated on first use and kept (mode 0600).
@@ -217,6 +242,11 @@ class TradeIn(OrderUseCases):
             clock=clock,
             market=market,
             locale=locale,
+            policy=policy,
+            fulfilment=fulfilment,
+            promotions=promotions,
+            insurance=insurance,
+            clawback_policy=clawback_policy,
         )
 
     # -- questionnaires and grading ------------------------------------------------------------------

@@ -120,6 +120,38 @@ class OrderRecord:
 
 
 @attrs.frozen(kw_only=True)
+class PromotionUse:
+    """One use of a promotion to reserve against its limits.
+
+    Attributes:
+        promotion_id: the promotion.
+        boost: what it adds for this device.
+        budget: the promotion's total budget, if it has one.
+        max_redemptions: how many uses it allows, if limited.
+    """
+
+    promotion_id: str
+    boost: Money
+    budget: Money | None = None
+    max_redemptions: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CheckoutRecord:
+    """A confirmed checkout to store with its order.
+
+    Attributes:
+        checkout_id: the summary's id.
+        document: the signed summary as JSON text.
+        promotion_uses: the promotions it used, reserved against their limits.
+    """
+
+    checkout_id: str
+    document: str
+    promotion_uses: tuple[PromotionUse, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
 class PersonalData:
     """Personal data kept apart from orders and the audit log, so it can be erased.
 
@@ -219,8 +251,17 @@ class Store(Protocol):
         now: datetime,
         personal_data: Sequence[PersonalData] = (),
         audit: Sequence[AuditFact] = (),
+        checkout: CheckoutRecord | None = None,
     ) -> None:
         """Store a new order, claiming its quotes exactly once, in one transaction with its audit entry."""
+        ...
+
+    def promotion_usage(self) -> dict[str, tuple[int, Money]]:
+        """Return each promotion's redemptions and total spent so far."""
+        ...
+
+    def get_checkout(self, order_id: str) -> str | None:
+        """Return the stored checkout summary of an order."""
         ...
 
     def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
@@ -352,6 +393,42 @@ def _migration_3(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+def _define_v4(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
+    """Declare the tables of schema version 4: confirmed checkouts and promotion budgets."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+
+    sa.Table(
+        "tradein_checkouts",
+        metadata,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("order_id", sa.String(64), sa.ForeignKey("tradein_orders.id"), nullable=False, unique=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("document", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "tradein_promotion_usage",
+        metadata,
+        sa.Column("promotion_id", sa.String(120), primary_key=True),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("redemptions", sa.Integer, nullable=False),
+        sa.Column("spent_minor", sa.BigInteger, nullable=False),
+    )
+
+
+def _migration_4(conn: Connection) -> None:
+    """Create the tables of schema version 4."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    metadata = sa.MetaData()
+    _define_v3(metadata)  # the foreign key's target, already created by migration 3
+    _define_v4(metadata)
+    metadata.create_all(
+        conn, tables=[metadata.tables["tradein_checkouts"], metadata.tables["tradein_promotion_usage"]]
+    )
+
+
 def _migration_1(conn: Connection) -> None:
     """Create the tables of schema version 1."""
     import sqlalchemy as sa  # noqa: PLC0415
@@ -375,6 +452,7 @@ def tables() -> dict[str, Any]:
     metadata = sa.MetaData()
     _define_v1(metadata)
     _define_v3(metadata)
+    _define_v4(metadata)
     migrations = sa.Table(
         "tradein_schema_migrations",
         metadata,
@@ -386,6 +464,8 @@ def tables() -> dict[str, Any]:
         "schema_migrations": migrations,
         "documents": metadata.tables["tradein_documents"],
         "orders": metadata.tables["tradein_orders"],
+        "checkouts": metadata.tables["tradein_checkouts"],
+        "promotion_usage": metadata.tables["tradein_promotion_usage"],
         "personal_data": metadata.tables["tradein_personal_data"],
         "quotes": metadata.tables["tradein_quotes"],
         "redemptions": metadata.tables["tradein_redemptions"],
@@ -396,6 +476,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "documents, quotes and redemptions", _migration_1),
     (2, "audit log, append-only (triggers)", _migration_audit),
     (3, "orders and personal data", _migration_3),
+    (4, "checkouts and promotion budgets", _migration_4),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -579,11 +660,8 @@ class SQLStore:
 
     def _insert_document(self, document: StoredDocument) -> Any:  # noqa: ANN401 - an Insert statement
         """INSERT the document unless its hash is stored already (a race between instances is harmless)."""
-        from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
-
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         return (
-            insert(self._t["documents"])
+            _dialect_insert(self.dialect)(self._t["documents"])
             .values(content_hash=document.content_hash, kind=document.kind, document=document.text)
             .on_conflict_do_nothing(index_elements=["content_hash"])
         )
@@ -685,8 +763,12 @@ class SQLStore:
         now: datetime,
         personal_data: Sequence[PersonalData] = (),
         audit: Sequence[AuditFact] = (),
+        checkout: CheckoutRecord | None = None,
     ) -> None:
         """Store a new order in one transaction: claim its quotes, keep its personal data, audit it.
+
+        With a ``checkout``, its summary is stored with the order and each promotion's use is reserved
+        against its budget and redemption limit in the same transaction.
 
         Each quote is claimed exactly once (the same database guarantee as :meth:`redeem_quote`), so a
         quote can back one order only, ever.
@@ -716,6 +798,17 @@ class SQLStore:
                     )
                 )
             conn.execute(sa.insert(self._t["orders"]).values(**record.values(), version=1, updated_at=now))
+            if checkout is not None:
+                for use in checkout.promotion_uses:
+                    self._reserve_promotion(conn, use)
+                conn.execute(
+                    sa.insert(self._t["checkouts"]).values(
+                        id=checkout.checkout_id,
+                        order_id=record.order_id,
+                        created_at=now,
+                        document=checkout.document,
+                    )
+                )
             for fact in audit:
                 append_entry(
                     conn,
@@ -725,6 +818,51 @@ class SQLStore:
                     subject=fact.subject,
                     details=dict(fact.details),
                 )
+
+    def _reserve_promotion(self, conn: Connection, use: PromotionUse) -> None:
+        """Count one more use of a promotion unless its budget or redemption limit would be exceeded."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        from tradein_sdk._errors import PromotionExhaustedError  # noqa: PLC0415
+
+        table = self._t["promotion_usage"]
+        insert = _dialect_insert(self.dialect)(table).values(
+            promotion_id=use.promotion_id, currency=use.boost.currency, redemptions=0, spent_minor=0
+        )
+        conn.execute(insert.on_conflict_do_nothing(index_elements=["promotion_id"]))
+        units = _minor(use.boost)
+        conditions = [table.c.promotion_id == use.promotion_id]
+        if use.max_redemptions is not None:
+            conditions.append(table.c.redemptions < use.max_redemptions)
+        if use.budget is not None:
+            conditions.append(table.c.spent_minor + units <= _minor(use.budget))
+        claimed = conn.execute(
+            sa.update(table)
+            .where(*conditions)
+            .values(redemptions=table.c.redemptions + 1, spent_minor=table.c.spent_minor + units)
+        ).rowcount
+        if claimed != 1:
+            raise PromotionExhaustedError(use.promotion_id)
+
+    def promotion_usage(self) -> dict[str, tuple[int, Money]]:
+        """Return each promotion's redemptions and total spent so far."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["promotion_usage"]
+        with self._guard("read promotion usage"), self._transaction(write=False) as conn:
+            rows = conn.execute(sa.select(table)).all()
+        return {
+            row.promotion_id: (row.redemptions, _from_minor(row.spent_minor, row.currency)) for row in rows
+        }
+
+    def get_checkout(self, order_id: str) -> str | None:
+        """Return the stored checkout summary (JSON) of an order, or ``None`` for an order without one."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["checkouts"]
+        with self._guard("read the checkout"), self._transaction(write=False) as conn:
+            text = conn.execute(sa.select(table.c.document).where(table.c.order_id == order_id)).scalar()
+        return None if text is None else str(text)
 
     def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
         """Return a stored order and its version (for :meth:`save_order`'s optimistic check).
@@ -886,6 +1024,24 @@ class SQLStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._engine.dispose()
+
+
+def _dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The INSERT construct with ``ON CONFLICT DO NOTHING`` support for the dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
+
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _minor(money: Money) -> int:
+    return int(money.rounded().amount.scaleb(money.minor_units))
+
+
+def _from_minor(units: int, currency: str) -> Money:
+    from decimal import Decimal  # noqa: PLC0415
+
+    money = Money(Decimal(units), currency)
+    return Money(money.amount.scaleb(-money.minor_units), currency)
 
 
 def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row

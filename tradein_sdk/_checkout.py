@@ -1,0 +1,624 @@
+"""Checkout: trade-in credits applied to a new-device purchase, promotions, clawback terms and protection.
+
+Pure: :func:`build_checkout` turns a :class:`CheckoutRequest`, the stored quotes, the promotions outcome and
+the insurance offers into a :class:`CheckoutSummary` a shop renders; the facade signs it, and on confirm
+recomputes it from the request so that no amount is ever taken from the client.
+
+Credit timing and plans:
+
+- ``instant`` credit is deducted at checkout (``discount``) or issued at once as store credit
+  (``voucher``); it is subject to the clawback terms, which are computed here, shown before the shopper
+  commits, stored with the order and applied by the order lifecycle (:func:`clawback_due`).
+- ``deferred`` credit is paid after inspection: as a ``voucher``, a bank ``payout`` or carrier
+  ``bill_credits`` spread over N months (cents distributed so the schedule sums exactly). Nothing is
+  credited before the device arrives, so nothing is clawed back.
+
+When the trade-in is worth more than the purchase, the remainder follows the shop's rule (a voucher or a
+payout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from grading_questionnaire._i18n import N_, normalize_locale, translate
+from tradein_sdk._errors import CheckoutInvalidError
+from tradein_sdk._insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
+from tradein_sdk._money import Money
+from tradein_sdk._orders import DeviceState, TradeInOrder
+from tradein_sdk._promotions import AppliedPromotion, CustomerCase, RejectedPromotion
+from tradein_sdk._quotes import Channel
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tradein_sdk._quotes import Quote
+
+
+class CreditTiming(StrEnum):
+    """When the trade-in value reaches the shopper."""
+
+    INSTANT = "instant"
+    DEFERRED = "deferred"
+
+
+class CreditPlan(StrEnum):
+    """How the trade-in value reaches the shopper."""
+
+    DISCOUNT = "discount"
+    """Deducted from the purchase price at checkout (instant only)."""
+    VOUCHER = "voucher"
+    PAYOUT = "payout"
+    """A bank transfer after inspection (deferred only)."""
+    BILL_CREDITS = "bill_credits"
+    """Monthly credits on the carrier bill after inspection (deferred only)."""
+
+
+class RemainderRule(StrEnum):
+    """What happens to trade-in value beyond the purchase price."""
+
+    VOUCHER = "voucher"
+    PAYOUT = "payout"
+
+
+@attrs.frozen(kw_only=True)
+class NewDevice:
+    """The device being bought.
+
+    Attributes:
+        sku: the shop's article number.
+        name: what the shopper sees.
+        brand: its brand (promotions may ask for it).
+        category: the shop's product category (promotions may ask for it).
+        price: its price, as the shop charges it.
+        device_category: smartphone, tablet or smartwatch, for protection offers.
+        condition: new or refurbished, for protection offers.
+    """
+
+    sku: str
+    name: str
+    brand: str
+    category: str
+    price: Money
+    device_category: str = "smartphone"
+    condition: PurchaseCondition = PurchaseCondition.NEW
+
+
+@attrs.frozen(kw_only=True)
+class CheckoutRequest:
+    """What the shopper chose; a checkout is always recomputed from this, never from client amounts.
+
+    Attributes:
+        quote_ids: the trade-in quotes (one device each).
+        new_device: the purchase.
+        timing: instant or deferred credit.
+        plan: discount, voucher, payout or bill credits.
+        months: the number of monthly bill credits (bill credits only).
+        remainder_rule: what happens to value beyond the price.
+        channel: online or store.
+        customer_case: new contract, upgrade or none.
+        country: the customer's country (tax on insurance premiums).
+        insurance_offer_id: the protection offer chosen, or ``None`` (declined).
+        locale: the shopper's locale.
+    """
+
+    quote_ids: tuple[str, ...]
+    new_device: NewDevice
+    timing: CreditTiming = CreditTiming.INSTANT
+    plan: CreditPlan = CreditPlan.DISCOUNT
+    months: int | None = None
+    remainder_rule: RemainderRule = RemainderRule.VOUCHER
+    channel: Channel = Channel.ONLINE
+    customer_case: CustomerCase = CustomerCase.UPGRADE
+    country: str = "DE"
+    insurance_offer_id: str | None = None
+    locale: str = "en"
+
+    def check(self) -> None:
+        """Refuse combinations that cannot work.
+
+        Raises:
+            CheckoutInvalidError: a discount that is not instant, a payout or bill credits that are not
+                deferred, bill credits without a number of months, or no trade-in at all.
+        """
+        if not self.quote_ids:
+            raise CheckoutInvalidError("a checkout needs at least one trade-in quote")
+        if self.plan is CreditPlan.DISCOUNT and self.timing is not CreditTiming.INSTANT:
+            raise CheckoutInvalidError("a discount is deducted at checkout: its timing is instant")
+        if (
+            self.plan in {CreditPlan.PAYOUT, CreditPlan.BILL_CREDITS}
+            and self.timing is not CreditTiming.DEFERRED
+        ):
+            raise CheckoutInvalidError(
+                "{plan} is paid after inspection: its timing is deferred", plan=self.plan.value
+            )
+        if (self.plan is CreditPlan.BILL_CREDITS) != (self.months is not None):
+            raise CheckoutInvalidError("bill credits need a number of months, and only bill credits take one")
+        if self.months is not None and not 1 <= self.months <= 60:
+            raise CheckoutInvalidError(
+                "bill credits run for 1 to 60 months, not {months}", months=self.months
+            )
+
+
+@attrs.frozen(kw_only=True)
+class BillCreditSchedule:
+    """Monthly credits that add up to the credit exactly, larger cents first.
+
+    Attributes:
+        total: the credit spread over the months.
+        installments: the credit of each month, first month first.
+    """
+
+    total: Money
+    installments: tuple[Money, ...]
+
+    @classmethod
+    def spread(cls, total: Money, months: int) -> BillCreditSchedule:
+        """Spread ``total`` over ``months`` monthly credits that differ by at most one minor unit."""
+        return cls(total=total, installments=total.rounded().allocate(months))
+
+
+@attrs.frozen(kw_only=True)
+class ClawbackPolicy:
+    """What a shop charges back when an instantly credited device does not earn its credit.
+
+    Attributes:
+        charge_promotions: the promotion share is charged back with the credit.
+        tax_rate_percent: tax charged on top of a clawed-back credit (0: none), as the shop's terms say.
+        return_window_days: after a rejection, how long the shopper may ask for the device back.
+    """
+
+    charge_promotions: bool = True
+    tax_rate_percent: Decimal = Decimal(0)
+    return_window_days: int = 7
+
+
+@attrs.frozen(kw_only=True)
+class DeviceClawback:
+    """The clawback terms of one traded device.
+
+    Attributes:
+        quote_id: the device's quote.
+        credit: what was credited at checkout for it (quote and promotions).
+        promotion_share: the part of the credit that came from promotions.
+        if_not_sent: charged when the device is not sent in time or is cancelled.
+        if_rejected: charged when inspection rejects it (a major mismatch) or a revision is declined.
+    """
+
+    quote_id: str
+    credit: Money
+    promotion_share: Money
+    if_not_sent: Money
+    if_rejected: Money
+
+
+@attrs.frozen(kw_only=True)
+class ClawbackTerms:
+    """The clawback terms shown before the shopper commits, stored with the order.
+
+    Attributes:
+        applies: instant credit was given (deferred credit has nothing to claw back).
+        send_by_days: days to send the devices after the label is issued.
+        return_window_days: days to ask for a rejected device back (the free-return remedy).
+        devices: the terms per device, in quote order.
+    """
+
+    applies: bool
+    send_by_days: int
+    return_window_days: int
+    devices: tuple[DeviceClawback, ...] = ()
+
+    def describe(self, locale: str) -> tuple[str, ...]:
+        """The terms in the shopper's language, one sentence each."""
+        locale = normalize_locale(locale)
+        if not self.applies:
+            return (
+                translate(
+                    N_("Your trade-in value is paid after inspection; nothing is charged back."), locale
+                ),
+            )
+        texts = [
+            translate(
+                N_("Send your device within {days} days of receiving the label."),
+                locale,
+                days=self.send_by_days,
+            )
+        ]
+        for device in self.devices:
+            texts.append(
+                translate(
+                    N_("If it is not sent in time, {amount} is charged back."),
+                    locale,
+                    amount=device.if_not_sent.format(locale),
+                )
+            )
+            texts.append(
+                translate(
+                    N_(
+                        "If inspection finds a lower value, the difference is charged back; if the device is "
+                        "rejected, {amount} is charged back and you may ask for it back within {days} days."
+                    ),
+                    locale,
+                    amount=device.if_rejected.format(locale),
+                    days=self.return_window_days,
+                )
+            )
+        return tuple(texts)
+
+
+def clawback_terms(
+    policy: ClawbackPolicy,
+    *,
+    timing: CreditTiming,
+    send_by_days: int,
+    per_device: Sequence[tuple[str, Money, Money]],
+) -> ClawbackTerms:
+    """Compute the clawback terms of a checkout.
+
+    Args:
+        policy: the shop's clawback policy.
+        timing: instant or deferred credit.
+        send_by_days: the send window of the shop's delivery policy.
+        per_device: per device, ``(quote id, credit, promotion share)``.
+
+    Returns:
+        The terms; empty for deferred credit.
+    """
+    if timing is CreditTiming.DEFERRED:
+        return ClawbackTerms(
+            applies=False, send_by_days=send_by_days, return_window_days=policy.return_window_days
+        )
+    devices = []
+    for quote_id, credit, promotion_share in per_device:
+        base = credit if policy.charge_promotions else credit - promotion_share
+        charged = (base * (1 + policy.tax_rate_percent / 100)).rounded()
+        devices.append(
+            DeviceClawback(
+                quote_id=quote_id,
+                credit=credit,
+                promotion_share=promotion_share,
+                if_not_sent=charged,
+                if_rejected=charged,
+            )
+        )
+    return ClawbackTerms(
+        applies=True,
+        send_by_days=send_by_days,
+        return_window_days=policy.return_window_days,
+        devices=tuple(devices),
+    )
+
+
+_NOT_SENT = {DeviceState.EXPIRED, DeviceState.CANCELLED}
+_REJECTED = {
+    DeviceState.MISMATCH,
+    DeviceState.REVISION_DECLINED,
+    DeviceState.RETURNING,
+    DeviceState.RETURNED,
+    DeviceState.SURRENDERED,
+}
+
+
+def clawback_due(terms: ClawbackTerms, order: TradeInOrder) -> dict[str, Money]:
+    """What to charge back now for each device of an instantly credited order, by its state.
+
+    A device not sent in time (expired) or cancelled owes ``if_not_sent``; a rejected one (mismatch,
+    declined revision, returned, surrendered) owes ``if_rejected``; one bought at a revised offer owes the
+    difference between its credit and the offer. Devices still on their way owe nothing yet.
+
+    Args:
+        terms: the terms stored with the order.
+        order: the order as it stands.
+
+    Returns:
+        Device id → amount to charge back (zero where nothing is owed).
+    """
+    due: dict[str, Money] = {}
+    by_quote = {device.quote_id: device for device in terms.devices}
+    for device in order.devices:
+        zero = Money.zero(device.quoted.currency)
+        owed = by_quote.get(device.quote_id)
+        if not terms.applies or owed is None:
+            due[device.id] = zero
+        elif device.state in _NOT_SENT:
+            due[device.id] = owed.if_not_sent
+        elif device.state in _REJECTED:
+            due[device.id] = owed.if_rejected
+        elif device.offer < device.quoted:
+            due[device.id] = device.quoted - device.offer
+        else:
+            due[device.id] = zero
+    return due
+
+
+@attrs.frozen(kw_only=True)
+class CheckoutTradeIn:
+    """One traded device in a checkout.
+
+    Attributes:
+        quote_id: its quote.
+        device_name: what it is.
+        quoted: the stored quote's amount.
+        promotions: the promotions applied to it.
+        rejected: the promotions that did not apply, each with its reason.
+        credit: the quote plus its promotions.
+    """
+
+    quote_id: str
+    device_name: str
+    quoted: Money
+    promotions: tuple[AppliedPromotion, ...]
+    rejected: tuple[RejectedPromotion, ...]
+    credit: Money
+
+
+@attrs.frozen(kw_only=True)
+class CheckoutLine:
+    """A line of the summary: an explanation (msgid + params) and its amount.
+
+    Attributes:
+        code: ``new_device``, ``trade_in``, ``promotion``, ``deferred_credit``, ``remainder``,
+            ``insurance``, ``insurance_monthly``, ``bill_credit``.
+        message_id: the English text, a gettext msgid.
+        params: its placeholders' values (text).
+        amount: what the line adds to what is due (negative: takes away); ``None`` for an information line.
+        monthly: the line is a monthly amount.
+        translated: the params that are msgids themselves (a promotion title, a plan name).
+    """
+
+    code: str
+    message_id: str
+    params: Mapping[str, str] = attrs.field(factory=dict)
+    amount: Money | None = None
+    monthly: bool = False
+    translated: tuple[str, ...] = ()
+
+    def describe(self, locale: str) -> str:
+        """The line's text in ``locale``."""
+        locale = normalize_locale(locale)
+        params = {
+            name: translate(value, locale) if name in self.translated else value
+            for name, value in self.params.items()
+        }
+        return translate(self.message_id, locale, **params)
+
+
+@attrs.frozen(kw_only=True)
+class CheckoutSummary:
+    """Everything the shopper sees before committing, in money and translated text; signed.
+
+    Attributes:
+        checkout_id: the summary's id.
+        created_at: when it was built (promotion dates and deadlines count from it).
+        request: what the shopper chose.
+        currency: the currency of every amount.
+        trade_ins: the traded devices with their promotions.
+        total_credit: the sum of the trade-in credits.
+        applied_now: the credit deducted from the price at checkout.
+        remainder: credit beyond the price (paid as ``request.remainder_rule`` says).
+        insurance: the protection offer chosen, or ``None``.
+        insurance_offers: every offer the shopper was shown.
+        bill_credits: the monthly credit schedule, for bill credits.
+        due_now: what the shopper pays today.
+        monthly: what the shopper pays (negative: receives) each month, bill credits and premiums netted.
+        clawback: the clawback terms.
+        lines: the summary's lines, in display order.
+        signature: ``cs1.<key id>.<HMAC-SHA256>`` over the rest; set by the facade.
+    """
+
+    checkout_id: str
+    created_at: datetime
+    request: CheckoutRequest
+    currency: str
+    trade_ins: tuple[CheckoutTradeIn, ...]
+    total_credit: Money
+    applied_now: Money
+    remainder: Money
+    insurance: InsuranceOffer | None
+    insurance_offers: tuple[InsuranceOffer, ...]
+    bill_credits: BillCreditSchedule | None
+    due_now: Money
+    monthly: Money
+    clawback: ClawbackTerms
+    lines: tuple[CheckoutLine, ...]
+    signature: str = ""
+
+    def describe(self, locale: str | None = None) -> tuple[tuple[str, str], ...]:
+        """Each line as ``(text, formatted amount)`` in ``locale`` (the request's by default)."""
+        locale = normalize_locale(locale or self.request.locale)
+        return tuple(
+            (line.describe(locale), line.amount.format(locale) if line.amount is not None else "")
+            for line in self.lines
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary's JSON form (amounts as ``{"amount", "currency"}``)."""
+        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+        data: dict[str, Any] = json_converter().unstructure(self)
+        return data
+
+
+def build_checkout(
+    request: CheckoutRequest,
+    *,
+    checkout_id: str,
+    now: datetime,
+    quotes: Sequence[Quote],
+    promotions: Sequence[tuple[tuple[AppliedPromotion, ...], tuple[RejectedPromotion, ...]]],
+    insurance_offers: Sequence[InsuranceOffer],
+    clawback: ClawbackPolicy,
+    send_by_days: int,
+) -> CheckoutSummary:
+    """Compute a checkout summary (pure; see the module docstring).
+
+    Args:
+        request: what the shopper chose.
+        checkout_id: the summary's id.
+        now: the current time.
+        quotes: the stored quotes, in ``request.quote_ids`` order.
+        promotions: per quote, the promotions applied and rejected.
+        insurance_offers: the protection offers for the new device.
+        clawback: the shop's clawback policy.
+        send_by_days: the shop's send window.
+
+    Returns:
+        The unsigned summary.
+
+    Raises:
+        CheckoutInvalidError: the request does not hold together, or the chosen offer is not offered.
+        CurrencyMismatchError: the quotes, the price or the premiums are in different currencies.
+    """
+    request.check()
+    price = request.new_device.price
+    currency = price.currency
+    zero = Money.zero(currency)
+    trade_ins = []
+    for quote, (applied, rejected) in zip(quotes, promotions, strict=True):
+        boost = Money.total((promotion.boost for promotion in applied), currency)
+        trade_ins.append(
+            CheckoutTradeIn(
+                quote_id=quote.id,
+                device_name=quote.device.display_name,
+                quoted=quote.amount,
+                promotions=applied,
+                rejected=rejected,
+                credit=quote.amount + boost,
+            )
+        )
+    total_credit = Money.total((trade_in.credit for trade_in in trade_ins), currency)
+    instant_discount = request.timing is CreditTiming.INSTANT and request.plan is CreditPlan.DISCOUNT
+    applied_now = min(total_credit, price) if instant_discount else zero
+    remainder = total_credit - applied_now if instant_discount else zero
+    chosen = None
+    if request.insurance_offer_id is not None:
+        chosen = next(
+            (offer for offer in insurance_offers if offer.offer_id == request.insurance_offer_id), None
+        )
+        if chosen is None:
+            raise CheckoutInvalidError(
+                "protection offer {offer} is not offered for this purchase", offer=request.insurance_offer_id
+            )
+    schedule = (
+        BillCreditSchedule.spread(total_credit, request.months)
+        if request.plan is CreditPlan.BILL_CREDITS and request.months
+        else None
+    )
+
+    lines = [
+        CheckoutLine(
+            code="new_device",
+            message_id=N_("New device: {name}"),
+            params={"name": request.new_device.name},
+            amount=price,
+        ),
+        *_trade_in_lines(trade_ins, instant_discount=instant_discount),
+    ]
+    if remainder > zero:
+        message = (
+            N_("Trade-in value beyond the price, as a voucher: {amount}")
+            if request.remainder_rule is RemainderRule.VOUCHER
+            else N_("Trade-in value beyond the price, paid to your account: {amount}")
+        )
+        lines.append(CheckoutLine(code="remainder", message_id=message, params={"amount": str(remainder)}))
+    due_now, monthly = price - applied_now, zero
+    if chosen is not None:
+        line = _insurance_line(chosen)
+        lines.append(line)
+        if line.monthly:
+            monthly = monthly + chosen.premium.gross
+        else:
+            due_now = due_now + chosen.premium.gross
+    if schedule is not None:
+        first = schedule.installments[0]
+        monthly = monthly - first
+        lines.append(
+            CheckoutLine(
+                code="bill_credit",
+                message_id=N_("Bill credit for {months} months, from the first bill after inspection"),
+                params={"months": str(len(schedule.installments))},
+                amount=-first,
+                monthly=True,
+            )
+        )
+    shares = [
+        (trade_in.quote_id, trade_in.credit, trade_in.credit - trade_in.quoted) for trade_in in trade_ins
+    ]
+    return CheckoutSummary(
+        checkout_id=checkout_id,
+        created_at=now,
+        request=request,
+        currency=currency,
+        trade_ins=tuple(trade_ins),
+        total_credit=total_credit,
+        applied_now=applied_now,
+        remainder=remainder,
+        insurance=chosen,
+        insurance_offers=tuple(insurance_offers),
+        bill_credits=schedule,
+        due_now=due_now,
+        monthly=monthly,
+        clawback=clawback_terms(
+            clawback, timing=request.timing, send_by_days=send_by_days, per_device=shares
+        ),
+        lines=tuple(lines),
+    )
+
+
+def _trade_in_lines(trade_ins: Sequence[CheckoutTradeIn], *, instant_discount: bool) -> list[CheckoutLine]:
+    lines = []
+    for trade_in in trade_ins:
+        params = {"device": trade_in.device_name}
+        if instant_discount:
+            lines.append(
+                CheckoutLine(
+                    code="trade_in",
+                    message_id=N_("Trade-in: {device}"),
+                    params=params,
+                    amount=-trade_in.quoted,
+                )
+            )
+        else:
+            lines.append(
+                CheckoutLine(
+                    code="deferred_credit",
+                    message_id=N_("Trade-in: {device}, {amount} paid after inspection"),
+                    params={**params, "amount": str(trade_in.quoted)},
+                )
+            )
+        lines.extend(
+            CheckoutLine(
+                code="promotion",
+                message_id=N_("Promotion: {title}"),
+                params={"title": promotion.title},
+                translated=("title",),
+                amount=-promotion.boost if instant_discount else None,
+            )
+            for promotion in trade_in.promotions
+        )
+    return lines
+
+
+def _insurance_line(offer: InsuranceOffer) -> CheckoutLine:
+    if offer.term is PremiumTerm.MONTHLY:
+        return CheckoutLine(
+            code="insurance_monthly",
+            message_id=N_("Device protection: {plan}, monthly"),
+            params={"plan": offer.name},
+            amount=offer.premium.gross,
+            monthly=True,
+            translated=("plan",),
+        )
+    return CheckoutLine(
+        code="insurance",
+        message_id=N_("Device protection: {plan}"),
+        params={"plan": offer.name},
+        amount=offer.premium.gross,
+        translated=("plan",),
+    )

@@ -1,0 +1,329 @@
+"""The checkout use cases of :class:`~tradein_sdk.TradeIn`: offers, a signed summary, confirmation, clawbacks.
+
+A summary is computed from a :class:`CheckoutRequest` and the stored quotes, signed with the shop's key
+ring, and shown. On confirm the signature is checked and the summary is computed again from the request;
+if anything differs (a quote used meanwhile, a promotion ended or used up), the confirmation is refused with
+:class:`CheckoutChangedError` and nothing is written. Otherwise the quotes are claimed exactly once, the
+promotions' budgets reserved, the order opened and the summary (with its clawback terms and the insurance
+decision) stored, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from tradein_sdk._checkout import (
+    CheckoutRequest,
+    CheckoutSummary,
+    ClawbackPolicy,
+    ClawbackTerms,
+    build_checkout,
+    clawback_due,
+)
+from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
+from tradein_sdk._facade_orders import _payout_data, _record, order_from_document
+from tradein_sdk._insurance import InsuranceConsent
+from tradein_sdk._orders import Actor, TradeInOrder, open_order, payout_ref
+from tradein_sdk._promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
+from tradein_sdk._store import AuditFact, CheckoutRecord, PersonalData, PromotionUse
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from tradein_sdk._catalog import Catalog
+    from tradein_sdk._clock import Clock
+    from tradein_sdk._facade_orders import PayoutDetails
+    from tradein_sdk._insurance import InsuranceOffer, InsuranceOfferSource
+    from tradein_sdk._money import Money
+    from tradein_sdk._orders import DeliveryPolicy
+    from tradein_sdk._promotions import PromotionBook
+    from tradein_sdk._quotes import Quote
+    from tradein_sdk._store import Store
+    from tradein_sdk._tokens import KeyRing
+
+SUMMARY_VALIDITY = timedelta(minutes=30)
+"""How long a shown summary may be confirmed."""
+
+
+@attrs.frozen(kw_only=True)
+class ConfirmedCheckout:
+    """A confirmed checkout.
+
+    Attributes:
+        order: the trade-in order opened for the traded devices.
+        summary: the summary the shopper confirmed.
+        consent: the protection decision recorded (accepted or declined), when offers were shown.
+    """
+
+    order: TradeInOrder
+    summary: CheckoutSummary
+    consent: InsuranceConsent | None
+
+
+class CheckoutUseCases:
+    """The checkout methods of :class:`~tradein_sdk.TradeIn` (mixed into it)."""
+
+    store: Store
+    clock: Clock
+    key_ring: KeyRing
+    catalog: Catalog
+    policy: DeliveryPolicy
+    promotions: PromotionBook | None
+    insurance: InsuranceOfferSource
+    clawback_policy: ClawbackPolicy
+
+    if TYPE_CHECKING:
+
+        def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
+
+    def insurance_offers(self, request: CheckoutRequest) -> tuple[InsuranceOffer, ...]:
+        """The protection offers for the new device of a checkout (bundle discount when trading in)."""
+        from tradein_sdk._catalog import DeviceCategory  # noqa: PLC0415
+
+        today = self.clock.now().date()
+        return self.insurance.offers(
+            category=DeviceCategory(request.new_device.device_category),
+            device_price=request.new_device.price,
+            condition=request.new_device.condition,
+            country=request.country,
+            purchased_on=today,
+            today=today,
+            with_trade_in=bool(request.quote_ids),
+        )
+
+    def checkout(self, request: CheckoutRequest) -> CheckoutSummary:
+        """Compute and sign the checkout summary the shopper sees before committing.
+
+        Args:
+            request: what the shopper chose (quote ids, the new device, credit timing and plan, protection).
+
+        Returns:
+            The signed summary; render ``summary.describe(locale)`` and ``summary.clawback.describe(locale)``.
+
+        Raises:
+            CheckoutInvalidError: the request does not hold together.
+            QuoteNotFoundError: a quote does not exist.
+            QuoteAlreadyRedeemedError: a quote backs another order already.
+            QuoteExpiredError: a quote's validity ended.
+            CurrencyMismatchError: the quotes and the price are in different currencies.
+        """
+        now = self.clock.now()
+        return self._sign(self._compute(request, checkout_id=f"chk_{uuid.uuid4().hex[:20]}", now=now))
+
+    def _compute(self, request: CheckoutRequest, *, checkout_id: str, now: datetime) -> CheckoutSummary:
+        quotes = []
+        for quote_id in request.quote_ids:
+            stored = self.get_quote(quote_id)
+            if stored.redemption is not None:
+                raise QuoteAlreadyRedeemedError(quote_id)
+            if stored.quote.expires_at <= now:
+                raise QuoteExpiredError(quote_id)
+            quotes.append(stored.quote)
+        return build_checkout(
+            request,
+            checkout_id=checkout_id,
+            now=now,
+            quotes=quotes,
+            promotions=[self._promotions_for(quote, request, now) for quote in quotes],
+            insurance_offers=self.insurance_offers(request),
+            clawback=self.clawback_policy,
+            send_by_days=self.policy.send_window.days,
+        )
+
+    def _promotions_for(self, quote: Quote, request: CheckoutRequest, now: datetime) -> tuple[Any, Any]:
+        if self.promotions is None:
+            return (), ()
+        model = self.catalog.model(quote.device.model_id)
+        spent = {
+            key: PromotionUsage(redemptions=count, spent=amount)
+            for key, (count, amount) in self.store.promotion_usage().items()
+        }
+        device = request.new_device
+        outcome = evaluate_promotions(
+            self.promotions,
+            traded=TradedDevice.from_model(model, grade=quote.pricing_grade, quoted=quote.amount),
+            purchase=Purchase(
+                sku=device.sku, brand=device.brand, category=device.category, price=device.price
+            ),
+            channel=request.channel,
+            customer_case=request.customer_case,
+            today=now.date(),
+            spent=spent,
+        )
+        return outcome.applied, outcome.rejected
+
+    def _signature(self, summary: CheckoutSummary, key_id: str) -> str:
+        key = self.key_ring.get(key_id)
+        if key is None:
+            raise CheckoutChangedError("the checkout was signed with a key this shop no longer holds")
+        content = {name: value for name, value in summary.to_json().items() if name != "signature"}
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hmac.new(key.secret, canonical, hashlib.sha256).digest()
+        return f"cs1.{key_id}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
+
+    def _sign(self, summary: CheckoutSummary) -> CheckoutSummary:
+        return attrs.evolve(summary, signature=self._signature(summary, self.key_ring.active_key.key_id))
+
+    def verify_checkout(self, summary: CheckoutSummary) -> None:
+        """Check that a summary is one this shop signed, unchanged, and still recent enough to confirm.
+
+        Raises:
+            CheckoutChangedError: the signature does not match (an amount or choice was altered), or the
+                summary is older than 30 minutes.
+        """
+        parts = summary.signature.split(".")
+        if len(parts) != 3 or parts[0] != "cs1":
+            raise CheckoutChangedError("the checkout summary is not signed")
+        if not hmac.compare_digest(self._signature(summary, parts[1]), summary.signature):
+            raise CheckoutChangedError("the checkout summary was altered")
+        if self.clock.now() - summary.created_at > SUMMARY_VALIDITY:
+            raise CheckoutChangedError("the checkout summary has expired; show a new one")
+
+    def confirm_checkout(
+        self,
+        summary: CheckoutSummary,
+        *,
+        payout: PayoutDetails | None = None,
+        customer_ref: str | None = None,
+        contact: Mapping[str, str] | None = None,
+        insurance_accepted: bool = False,
+    ) -> ConfirmedCheckout:
+        """Confirm a summary the shopper accepted: verify it, recompute it, and commit it in one transaction.
+
+        Args:
+            summary: the signed summary as shown.
+            payout: how a deferred credit or a remainder is paid (kept apart as personal data).
+            customer_ref: the shop's pseudonymous customer id (a new one is made when omitted).
+            contact: the shopper's contact data, kept apart and erasable.
+            insurance_accepted: the shopper ticked the consent box for ``summary.insurance``; when offers
+                were shown and this is false, the opt-out is recorded.
+
+        Returns:
+            The order, the summary and the recorded protection decision.
+
+        Raises:
+            CheckoutChangedError: the summary was altered, expired, or no longer matches the prices now.
+            QuoteAlreadyRedeemedError: a quote was used meanwhile (by a concurrent checkout); nothing written.
+            PromotionExhaustedError: a promotion ran out meanwhile; nothing was written.
+        """
+        from tradein_sdk._checkout import CreditTiming  # noqa: PLC0415
+        from tradein_sdk._insurance import ConsentDecision, record_consent  # noqa: PLC0415
+
+        self.verify_checkout(summary)
+        again = self._sign(
+            self._compute(summary.request, checkout_id=summary.checkout_id, now=summary.created_at)
+        )
+        if again != summary:
+            raise CheckoutChangedError(
+                "prices or promotions changed since the summary was shown; show a new one"
+            )
+        now = self.clock.now()
+        customer_ref = customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
+        quotes = [self.get_quote(quote_id).quote for quote_id in summary.request.quote_ids]
+        personal: list[PersonalData] = []
+        reference = None
+        if payout is not None:
+            reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
+            personal.append(_payout_data(payout, reference, customer_ref))
+        if contact:
+            personal.append(
+                PersonalData(
+                    ref=f"con_{uuid.uuid4().hex[:20]}",
+                    kind="contact",
+                    subject_ref=customer_ref,
+                    data=json.dumps(dict(contact), sort_keys=True),
+                )
+            )
+        consent = None
+        offer = summary.insurance or (summary.insurance_offers[0] if summary.insurance_offers else None)
+        if offer is not None:
+            decision = (
+                ConsentDecision.ACCEPTED
+                if insurance_accepted and summary.insurance
+                else ConsentDecision.DECLINED
+            )
+            consent = record_consent(
+                offer, decision=decision, customer_ref=customer_ref, locale=summary.request.locale, at=now
+            )
+        order = open_order(
+            order_id=f"ord_{uuid.uuid4().hex[:20]}",
+            quotes=quotes,
+            now=now,
+            payout=reference,
+            instant_credit=summary.request.timing is CreditTiming.INSTANT,
+        )
+        uses = self._promotion_uses(summary)
+        stored = {"summary": summary.to_json(), "consent": _consent_json(consent)}
+        self.store.add_order(
+            _record(order, customer_ref),
+            quote_ids=list(summary.request.quote_ids),
+            now=now,
+            personal_data=personal,
+            audit=[
+                AuditFact(
+                    actor=Actor.SHOPPER.value,
+                    action="order.accepted",
+                    subject=order.id,
+                    details={
+                        "checkout": summary.checkout_id,
+                        "quotes": list(summary.request.quote_ids),
+                        "timing": summary.request.timing.value,
+                        "plan": summary.request.plan.value,
+                        "credit": summary.total_credit.to_json(),
+                        "customer": customer_ref,
+                    },
+                )
+            ],
+            checkout=CheckoutRecord(
+                checkout_id=summary.checkout_id,
+                document=json.dumps(stored, sort_keys=True),
+                promotion_uses=uses,
+            ),
+        )
+        return ConfirmedCheckout(order=order, summary=summary, consent=consent)
+
+    def _promotion_uses(self, summary: CheckoutSummary) -> tuple[PromotionUse, ...]:
+        if self.promotions is None:
+            return ()
+        limits = {promotion.id: promotion for promotion in self.promotions.promotions}
+        return tuple(
+            PromotionUse(
+                promotion_id=applied.promotion_id,
+                boost=applied.boost,
+                budget=limits[applied.promotion_id].budget,
+                max_redemptions=limits[applied.promotion_id].max_redemptions,
+            )
+            for trade_in in summary.trade_ins
+            for applied in trade_in.promotions
+        )
+
+    def clawbacks(self, order_id: str) -> dict[str, Money]:
+        """What to charge back now for each device of an order confirmed at checkout, by its state.
+
+        Returns:
+            Device id → amount (zero where nothing is owed; all zero for deferred credit or no checkout).
+        """
+        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+        record, _ = self.store.get_order(order_id)
+        order = order_from_document(record.document)
+        stored = self.store.get_checkout(order_id)
+        if stored is None:
+            return {device.id: device.quoted - device.quoted for device in order.devices}
+        terms = json_converter().structure(json.loads(stored)["summary"]["clawback"], ClawbackTerms)
+        return clawback_due(terms, order)
+
+
+def _consent_json(consent: InsuranceConsent | None) -> object:
+    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+    return None if consent is None else json_converter().unstructure(consent)
