@@ -178,6 +178,7 @@ if TYPE_CHECKING:
         value_device,
     )
     from tradein_sdk._promotions import (
+        EXAMPLE_PROMOTIONS,
         AppliedPromotion,
         CustomerCase,
         Promotion,
@@ -238,6 +239,7 @@ _LAZY = {
     "DeviceState": "tradein_sdk._orders",
     "Disposition": "tradein_sdk._orders",
     "DocumentRef": "tradein_sdk._quotes",
+    "EXAMPLE_PROMOTIONS": "tradein_sdk._promotions",
     "EventKind": "tradein_sdk._orders",
     "Fulfilment": "tradein_sdk._fulfilment",
     "HTTPPriceFeed": "tradein_sdk._prices",
@@ -329,6 +331,7 @@ _LAZY = {
 
 
 __all__ = [
+    "EXAMPLE_PROMOTIONS",
     "IMEI",
     "Actor",
     "ActorNotAllowedError",
