@@ -28,6 +28,7 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   └── QuoteNotRedeemableError     quote_not_redeemable  (a recycling-only quote)
     ├── PriceUnavailableError           price_unavailable     (no price for a device, market or grade)
     │   └── PriceFeedError              price_feed_unavailable
+    ├── InsuranceProviderError          insurance_provider_unavailable
     ├── AuditEntryInvalidError          audit_entry_invalid   (.rule, .path)
     │   └── AuditPersonalDataError      audit_personal_data   (personal data kept out of the audit chain)
     ├── WithdrawalPeriodOverError       withdrawal_period_over
@@ -619,3 +620,9 @@ class CheckoutChangedError(TradeInError):
     """The summary no longer holds: its signature does not match, or prices changed since it was shown."""
 
     code = "checkout_changed"
+
+
+class InsuranceProviderError(TradeInError):
+    """The insurance provider could not be reached or sent an unusable plan catalog."""
+
+    code = "insurance_provider_unavailable"

@@ -10,22 +10,21 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import attrs
-
 from tradein_sdk._catalog import read_json_document
-from tradein_sdk._clock import Clock, SystemClock
-from tradein_sdk._errors import DocumentInvalidError, PriceFeedError, PriceUnavailableError
+from tradein_sdk._errors import PriceFeedError, PriceUnavailableError
+from tradein_sdk._http_documents import HTTPDocumentFeed
 from tradein_sdk._pricing import PriceBook, parse_pricebook
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import httpx
+
+    from tradein_sdk._clock import Clock
 
 BUNDLED_PRICEBOOKS = Path(__file__).resolve().parent / "data" / "pricebooks"
 
@@ -81,14 +80,6 @@ class PriceBookSource:
             raise PriceUnavailableError("no price book for market {market}", market=market) from None
 
 
-@attrs.frozen(kw_only=True)
-class _Fetched:
-    book: PriceBook
-    fetched_at: datetime
-    etag: str | None
-    last_modified: str | None
-
-
 class HTTPPriceFeed:
     """Price books fetched over HTTP, one URL per market, cached and revalidated.
 
@@ -119,17 +110,20 @@ class HTTPPriceFeed:
             headers: extra request headers (an API key).
             clock: where "now" comes from.
         """
-        import httpx  # noqa: PLC0415 - httpx loads with the first feed
-
-        self._url = url
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=timeout)
-        self._timeout = timeout
-        self._refresh_after = refresh_after
-        self._max_stale = max_stale
-        self._headers = dict(headers or {})
-        self._clock = clock or SystemClock()
-        self._cache: dict[str, _Fetched] = {}
+        self._feed: HTTPDocumentFeed[PriceBook] = HTTPDocumentFeed(
+            url.replace("{market}", "{key}"),
+            parse=_market_book,
+            error=PriceFeedError,
+            label="price feed",
+            document="price book",
+            client=client,
+            timeout=timeout,
+            refresh_after=refresh_after,
+            max_stale=max_stale,
+            headers=headers,
+            clock=clock,
+        )
+        self._client = self._feed.client
 
     def price_book(self, market: str) -> PriceBook:
         """Return the market's book, fetching or revalidating it when due.
@@ -139,74 +133,20 @@ class HTTPPriceFeed:
                 sends a document that is not a valid price book for the market (and no cached book may
                 be served).
         """
-        market = market.upper()
-        now = self._clock.now()
-        cached = self._cache.get(market)
-        if cached is not None and now - cached.fetched_at < self._refresh_after:
-            return cached.book
-        try:
-            fetched = self._fetch(market, cached, now)
-        except PriceFeedError:
-            if cached is not None and now - cached.fetched_at < self._refresh_after + self._max_stale:
-                return cached.book
-            raise
-        self._cache[market] = fetched
-        return fetched.book
-
-    def _fetch(self, market: str, cached: _Fetched | None, now: datetime) -> _Fetched:
-        import httpx  # noqa: PLC0415
-
-        url = self._url.format(market=market)
-        headers = dict(self._headers)
-        if cached is not None and cached.etag:
-            headers["If-None-Match"] = cached.etag
-        if cached is not None and cached.last_modified:
-            headers["If-Modified-Since"] = cached.last_modified
-        try:
-            response = self._client.get(url, headers=headers, timeout=self._timeout)
-        except httpx.TimeoutException as exc:
-            raise PriceFeedError(
-                "price feed {url} timed out after {seconds} s", url=url, seconds=self._timeout
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise PriceFeedError(
-                "price feed {url} unreachable: {reason}", url=url, reason=type(exc).__name__
-            ) from exc
-        if response.status_code == 304 and cached is not None:  # Not Modified; validators may be new
-            return attrs.evolve(
-                cached,
-                fetched_at=now,
-                etag=response.headers.get("ETag", cached.etag),
-                last_modified=response.headers.get("Last-Modified", cached.last_modified),
-            )
-        if response.status_code != 200:
-            raise PriceFeedError(
-                "price feed {url} answered HTTP {status}", url=url, status=response.status_code
-            )
-        try:
-            book = parse_pricebook(json.loads(response.content), origin=url)
-        except ValueError as exc:  # not UTF-8, or not JSON
-            raise PriceFeedError("price feed {url} sent something that is not JSON", url=url) from exc
-        except DocumentInvalidError as exc:
-            first = "; ".join(str(problem) for problem in exc.problems[:3])
-            raise PriceFeedError(
-                "price feed {url} sent an invalid price book: {problems}", url=url, problems=first
-            ) from exc
-        if book.market != market:
-            raise PriceFeedError(
-                "price feed {url} sent the book of market {other}, not {market}",
-                url=url,
-                other=book.market,
-                market=market,
-            )
-        return _Fetched(
-            book=book,
-            fetched_at=now,
-            etag=response.headers.get("ETag"),
-            last_modified=response.headers.get("Last-Modified"),
-        )
+        return self._feed.get(market.upper())
 
     def close(self) -> None:
         """Close the HTTP client the feed created (a client passed in stays open for its owner)."""
-        if self._owns_client:
-            self._client.close()
+        self._feed.close()
+
+
+def _market_book(document: object, market: str, url: str) -> PriceBook:
+    book = parse_pricebook(document, origin=url)
+    if book.market != market:
+        raise PriceFeedError(
+            "price feed {url} sent the book of market {other}, not {market}",
+            url=url,
+            other=book.market,
+            market=market,
+        )
+    return book
