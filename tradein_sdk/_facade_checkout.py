@@ -29,11 +29,11 @@ from tradein_sdk._checkout import (
     clawback_due,
 )
 from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
-from tradein_sdk._facade_orders import _payout_data, _record, order_from_document
+from tradein_sdk._facade_orders import _record, order_from_document, personal_records
 from tradein_sdk._insurance import InsuranceConsent
-from tradein_sdk._orders import Actor, TradeInOrder, open_order, payout_ref
+from tradein_sdk._orders import Actor, TradeInOrder, open_order
 from tradein_sdk._promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
-from tradein_sdk._store import AuditFact, CheckoutRecord, PersonalData, PromotionUse
+from tradein_sdk._store import AuditFact, CheckoutRecord, PromotionUse
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -229,20 +229,7 @@ class CheckoutUseCases:
         now = self.clock.now()
         customer_ref = customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
         quotes = [self.get_quote(quote_id).quote for quote_id in summary.request.quote_ids]
-        personal: list[PersonalData] = []
-        reference = None
-        if payout is not None:
-            reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
-            personal.append(_payout_data(payout, reference, customer_ref))
-        if contact:
-            personal.append(
-                PersonalData(
-                    ref=f"con_{uuid.uuid4().hex[:20]}",
-                    kind="contact",
-                    subject_ref=customer_ref,
-                    data=json.dumps(dict(contact), sort_keys=True),
-                )
-            )
+        reference, personal = personal_records(payout, contact, customer_ref)
         consent = None
         offer = summary.insurance or (summary.insurance_offers[0] if summary.insurance_offers else None)
         if offer is not None:

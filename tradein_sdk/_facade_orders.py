@@ -156,20 +156,7 @@ class OrderUseCases:
         quotes = [self.get_quote(self.verify_token(token).quote_id).quote for token in tokens]
         customer_ref = customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
         order_id = f"ord_{uuid.uuid4().hex[:20]}"
-        personal: list[PersonalData] = []
-        reference = None
-        if payout is not None:
-            reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
-            personal.append(_payout_data(payout, reference, customer_ref))
-        if contact:
-            personal.append(
-                PersonalData(
-                    ref=f"con_{uuid.uuid4().hex[:20]}",
-                    kind="contact",
-                    subject_ref=customer_ref,
-                    data=json.dumps(dict(contact), sort_keys=True),
-                )
-            )
+        reference, personal = personal_records(payout, contact, customer_ref)
         order = open_order(
             order_id=order_id, quotes=quotes, now=now, payout=reference, instant_credit=instant_credit
         )
@@ -530,6 +517,25 @@ def _due_events(order: TradeInOrder, now: datetime, policy: DeliveryPolicy) -> l
     from tradein_sdk._orders import due_actions  # noqa: PLC0415
 
     return list(due_actions(order, now, policy))
+
+
+def personal_records(
+    payout: PayoutDetails | None, contact: Mapping[str, str] | None, customer_ref: str
+) -> tuple[PayoutRef | None, list[PersonalData]]:
+    """The payout reference an order keeps, and the personal data to store apart under the customer."""
+    records: list[PersonalData] = []
+    reference = None
+    if payout is not None:
+        reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
+        records.append(_payout_data(payout, reference, customer_ref))
+    if contact:
+        data = json.dumps(dict(contact), sort_keys=True)
+        records.append(
+            PersonalData(
+                ref=f"con_{uuid.uuid4().hex[:20]}", kind="contact", subject_ref=customer_ref, data=data
+            )
+        )
+    return reference, records
 
 
 def _payout_data(details: PayoutDetails, reference: PayoutRef, customer_ref: str) -> PersonalData:

@@ -415,8 +415,33 @@ class RejectionReason(StrEnum):
     NOT_COMBINABLE = "not_combinable"
 
 
+class _Explained:
+    """What applied and rejected promotions share: a title and an explanation, both translatable."""
+
+    __slots__ = ()
+    title: str
+    message_id: str
+    params: Mapping[str, ExplanationParam]
+
+    def describe(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
+        """Return the explanation in ``locale`` (``Not eligible: only for Apple devices.``).
+
+        Args:
+            locale: a locale identifier such as ``de_DE``.
+            extra_locale_dirs: shop catalog folders that win over the bundled ones.
+
+        Raises:
+            ValueError: the locale is unknown.
+        """
+        return _render(self.message_id, self.params, locale, extra_locale_dirs)
+
+    def localized_title(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
+        """Return the promotion's title in ``locale``."""
+        return translate(self.title, normalize_locale(locale), extra_locale_dirs)
+
+
 @attrs.frozen(kw_only=True)
-class AppliedPromotion:
+class AppliedPromotion(_Explained):
     """A promotion that applies, with what it adds and why.
 
     Attributes:
@@ -439,25 +464,9 @@ class AppliedPromotion:
     message_id: str
     params: Mapping[str, ExplanationParam] = attrs.field(factory=dict)
 
-    def describe(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
-        """Return the explanation in ``locale`` (``Bonus of €50.00 on top of the trade-in value.``).
-
-        Args:
-            locale: a locale identifier such as ``de_DE``.
-            extra_locale_dirs: shop catalog folders that win over the bundled ones.
-
-        Raises:
-            ValueError: the locale is unknown.
-        """
-        return _render(self.message_id, self.params, locale, extra_locale_dirs)
-
-    def localized_title(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
-        """Return the promotion's title in ``locale``."""
-        return translate(self.title, normalize_locale(locale), extra_locale_dirs)
-
 
 @attrs.frozen(kw_only=True)
-class RejectedPromotion:
+class RejectedPromotion(_Explained):
     """A promotion that does not apply, with the first reason.
 
     Attributes:
@@ -473,22 +482,6 @@ class RejectedPromotion:
     reason: RejectionReason
     message_id: str
     params: Mapping[str, ExplanationParam] = attrs.field(factory=dict)
-
-    def describe(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
-        """Return the explanation in ``locale`` (``Not eligible: only for Apple devices.``).
-
-        Args:
-            locale: a locale identifier such as ``de_DE``.
-            extra_locale_dirs: shop catalog folders that win over the bundled ones.
-
-        Raises:
-            ValueError: the locale is unknown.
-        """
-        return _render(self.message_id, self.params, locale, extra_locale_dirs)
-
-    def localized_title(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
-        """Return the promotion's title in ``locale``."""
-        return translate(self.title, normalize_locale(locale), extra_locale_dirs)
 
 
 @attrs.frozen(kw_only=True)
