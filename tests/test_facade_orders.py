@@ -98,8 +98,8 @@ def test_two_devices_one_revised_and_returned_one_confirmed_and_paid(trade_in: T
     label = trade_in.issue_label(order.id)
     assert label.send_by == START + timedelta(days=14)
     for device in ("d1", "d2"):
-        trade_in.record_event(order.id, device, "ship", actor="shopper", tracking="1Z999AA10123456784")
-        trade_in.record_event(order.id, device, "receive", actor="staff")
+        trade_in.ship(order.id, device, tracking="1Z999AA10123456784")
+        trade_in.receive(order.id, device)
 
     diff = trade_in.inspect(
         order.id, "d1", answers("store-inspected"), imei="490154203237518", locale="de_DE"
@@ -112,7 +112,7 @@ def test_two_devices_one_revised_and_returned_one_confirmed_and_paid(trade_in: T
 
     trade_in.inspect(order.id, "d2", inspected_as(dict(second.quote.answers)), imei="357805023984942")
     assert trade_in.order(order.id).device("d2").state is DeviceState.CONFIRMED
-    paid = trade_in.settle(order.id, "d2")
+    paid = trade_in.pay(order.id, "d2")
     assert paid.device("d2").state is DeviceState.PAID
     assert paid.device("d2").settled == second.quote.amount
 

@@ -253,6 +253,30 @@ class OrderUseCases:
         )
         return self._change(order_id, lambda _: [event])
 
+    def ship(
+        self, order_id: str, device_id: str, *, tracking: str | None = None, event_id: str | None = None
+    ) -> TradeInOrder:
+        """The shopper handed the device to the carrier (``tracking``: the carrier's number).
+
+        Raises:
+            IllegalTransitionError: the device is not awaiting shipment, or its send-by date has passed.
+        """
+        return self.record_event(
+            order_id, device_id, EventKind.SHIP, actor=Actor.SHOPPER, event_id=event_id, tracking=tracking
+        )
+
+    def receive(self, order_id: str, device_id: str, *, actor: Actor = Actor.STAFF) -> TradeInOrder:
+        """The device arrived where it is inspected (staff at the shop, or the provider).
+
+        Raises:
+            IllegalTransitionError: the device was not sent (a late one needs ``receive_late`` with a reason).
+        """
+        return self.record_event(order_id, device_id, EventKind.RECEIVE, actor=actor)
+
+    def pay(self, order_id: str, device_id: str, *, payout: PayoutDetails | None = None) -> TradeInOrder:
+        """Pay a confirmed device out, or credit it, by the chosen payout (see :meth:`settle`)."""
+        return self.settle(order_id, device_id, payout=payout)
+
     def issue_label(self, order_id: str) -> ShippingLabel:
         """Issue the shipping label for every device not yet sent; the send-by deadline starts now.
 
