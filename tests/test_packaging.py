@@ -37,6 +37,13 @@ SMOKE = textwrap.dedent(
     issued = trade_in.quote("apple-iphone-13-128gb", example_answers("smartphone", "worn").answers)
     assert issued.quote.lines[0].text.startswith("Prix de lancement"), issued.quote.lines[0].text
     assert trade_in.redeem(issued.token).amount == issued.quote.amount
+    from tradein_sdk import CheckoutRequest, Money, NewDevice, PlanCatalogOfferSource, load_promotions
+    from tradein_sdk import EXAMPLE_PROMOTIONS
+    assert load_promotions(EXAMPLE_PROMOTIONS).promotions
+    assert PlanCatalogOfferSource.example().plans.plans
+    order = trade_in.accept([trade_in.quote("apple-iphone-13-128gb",
+                                            example_answers("smartphone", "flawless").answers).token])
+    assert trade_in.store.verify_audit().ok, "audit log with its triggers"
     trade_in.close()
     print("smoke ok")
     """
@@ -75,6 +82,10 @@ def test_wheel_installs_and_works_in_a_fresh_environment(tmp_path: Path) -> None
         "tradein_sdk/data/pricebooks/reference-de.json",
         "tradein_sdk/schemas/quote.schema.json",
         "tradein_sdk/locales/fr/LC_MESSAGES/tradein.mo",
+        "tradein_sdk/data/promotions/example-de.json",
+        "tradein_sdk/data/insurance/example-plans.json",
+        "tradein_sdk/schemas/promotions.schema.json",
+        "tradein_sdk/schemas/insurance-plans.schema.json",
     ):
         assert expected in names, expected
     assert not any(name.startswith(("tests/", "scripts/")) for name in names)
