@@ -45,6 +45,20 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── InvalidOrderError           order_invalid
     │   └── InspectionInputError        inspection_input_invalid (.field)
     ├── InvalidPayoutError              invalid_payout        (.field, .rule: iban/checksum, bic/format, ...)
+    ├── APIError                        api_error             (HTTP clients: .method, .path, .attempts, ...)
+    │   ├── APIConnectionError          api_connection_error  (transport failure after the last retry)
+    │   │   └── APITimeoutError         api_timeout
+    │   ├── APIResponseError            api_response_invalid  (a 2xx body that is not JSON or not the model)
+    │   └── APIStatusError              api_status_error      (.status, .problem_code, .title, .detail)
+    │       ├── BadRequestError         api_bad_request       400
+    │       ├── AuthenticationError     api_authentication    401
+    │       ├── PermissionDeniedError   api_permission_denied 403
+    │       ├── NotFoundAPIError        api_not_found         404
+    │       ├── ConflictError           api_conflict          409 (retried first)
+    │       ├── UnprocessableEntityError api_unprocessable    422
+    │       ├── RateLimitError          api_rate_limited      429 (retried first)
+    │       └── InternalServerError     api_server_error      500-599 (retried first)
+    ├── InvalidIdempotencyKeyError      invalid_idempotency_key
     ├── StoreError                      store_error
     │   └── ConcurrentUpdateError       concurrent_update     (another process changed the order first)
     └── ConfigurationError              configuration_error
@@ -56,7 +70,8 @@ A message is an English template with ``{named}`` parameters. ``str(error)`` is 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
@@ -626,3 +641,215 @@ class InsuranceProviderError(TradeInError):
     """The insurance provider could not be reached or sent an unusable plan catalog."""
 
     code = "insurance_provider_unavailable"
+
+
+# -- errors of the HTTP clients ------------------------------------------------------------------------
+
+
+class InvalidIdempotencyKeyError(TradeInError):
+    """An idempotency key given to a call is empty, too long, not printable ASCII, or on a safe method."""
+
+    code = "invalid_idempotency_key"
+
+
+class APIError(TradeInError):
+    """A call to the trade-in service failed.
+
+    Attributes:
+        method: the HTTP method.
+        path: the path called (without the query string, which may hold personal data).
+        attempts: how many requests were sent (1 + retries).
+        idempotency_key: the key every attempt carried (``None`` on safe methods); call again with it
+            to learn the outcome of a mutating call without repeating its effect.
+        request_id: the server's ``X-Request-Id`` of the last answer, if any.
+    """
+
+    code = "api_error"
+
+    def __init__(
+        self,
+        message_id: str,
+        /,
+        *,
+        method: str,
+        path: str,
+        attempts: int,
+        idempotency_key: str | None = None,
+        request_id: str | None = None,
+        **params: object,
+    ) -> None:
+        """Create the error naming the call."""
+        super().__init__(message_id, method=method, path=path, attempts=attempts, **params)
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        self.idempotency_key = idempotency_key
+        self.request_id = request_id
+
+
+class APIConnectionError(APIError):
+    """The service could not be reached, or the exchange broke off, on every attempt."""
+
+    code = "api_connection_error"
+
+
+class APITimeoutError(APIConnectionError):
+    """The last attempt timed out (connecting, sending, waiting for the answer or for a pooled connection)."""
+
+    code = "api_timeout"
+
+
+class APIResponseError(APIError):
+    """A successful answer whose body is not JSON, or does not fit the model it is structured into.
+
+    Attributes:
+        problems: ``(json_path, message)`` pairs when the body did not fit the model; empty otherwise.
+    """
+
+    code = "api_response_invalid"
+
+    def __init__(
+        self,
+        message_id: str,
+        /,
+        *,
+        method: str,
+        path: str,
+        attempts: int,
+        problems: tuple[tuple[str, str], ...] = (),
+        idempotency_key: str | None = None,
+        request_id: str | None = None,
+        **params: object,
+    ) -> None:
+        """Create the error naming the call and, for a body that does not fit, the JSON paths."""
+        super().__init__(
+            message_id,
+            method=method,
+            path=path,
+            attempts=attempts,
+            idempotency_key=idempotency_key,
+            request_id=request_id,
+            **params,
+        )
+        self.problems = problems
+
+
+class APIStatusError(APIError):
+    """The service answered with an error status (after the last retry for the retryable ones).
+
+    Attributes:
+        status: the HTTP status code.
+        problem_type: the problem document's ``type`` (RFC 9457), if the body was one.
+        problem_code: the problem document's ``code`` extension member, if any.
+        title: the problem document's ``title``, if any.
+        detail: the problem document's ``detail``, if any.
+        retry_after: the answer's ``Retry-After`` in seconds (not capped), if any.
+    """
+
+    code = "api_status_error"
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        attempts: int,
+        problem_type: str | None = None,
+        problem_code: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        retry_after: float | None = None,
+        idempotency_key: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Create the error from the answer's status and problem document."""
+        reason = title or detail or _reason_phrase(status)
+        super().__init__(
+            "{method} {path} answered HTTP {status}: {reason}",
+            method=method,
+            path=path,
+            attempts=attempts,
+            idempotency_key=idempotency_key,
+            request_id=request_id,
+            status=status,
+            reason=reason,
+        )
+        self.status = status
+        self.problem_type = problem_type
+        self.problem_code = problem_code
+        self.title = title
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the service could not read the request."""
+
+    code = "api_bad_request"
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the API key is missing, unknown or revoked."""
+
+    code = "api_authentication"
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the API key may not do this."""
+
+    code = "api_permission_denied"
+
+
+class NotFoundAPIError(APIStatusError):
+    """HTTP 404: the service has no such resource."""
+
+    code = "api_not_found"
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409 on every attempt: the resource's state, or a concurrent call with the same key, conflicts."""
+
+    code = "api_conflict"
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422: the request was read but breaks a rule of the service."""
+
+    code = "api_unprocessable"
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429 on every attempt: too many requests."""
+
+    code = "api_rate_limited"
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 500–599 on every attempt: the service failed."""
+
+    code = "api_server_error"
+
+
+_STATUS_ERRORS: Final[dict[int, type[APIStatusError]]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundAPIError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _status_error_class(status: int) -> type[APIStatusError]:
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status, APIStatusError)
