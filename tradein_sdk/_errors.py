@@ -64,6 +64,9 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     └── ConfigurationError              configuration_error
         └── InvalidPolicyError          invalid_policy        (.field)
 
+The errors of signed webhooks (``webhook_*`` codes) live in the public :mod:`tradein_sdk.webhooks` module and
+are drawn in its docstring; they are :class:`TradeInError` subclasses too.
+
 A message is an English template with ``{named}`` parameters. ``str(error)`` is the English text;
 :meth:`TradeInError.localized` gives it in a shopper's language when the template is shopper-facing.
 """

@@ -344,6 +344,13 @@ def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     )
 
 
+def _migration_webhooks(conn: Connection) -> None:
+    """Create the table that deduplicates received webhook events by id."""
+    from tradein_sdk.webhooks import migration_webhooks  # noqa: PLC0415
+
+    migration_webhooks(conn)
+
+
 def _migration_audit(conn: Connection) -> None:
     """Create the hash-chained audit log and the triggers that make it append-only."""
     from tradein_sdk._audit import migration_audit  # noqa: PLC0415
@@ -477,6 +484,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (2, "audit log, append-only (triggers)", _migration_audit),
     (3, "orders and personal data", _migration_3),
     (4, "checkouts and promotion budgets", _migration_4),
+    (5, "webhook receipts (deduplication by event id)", _migration_webhooks),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
