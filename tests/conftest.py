@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled catalog document and a way to write modified copies of it."""
+"""Shared fixtures: the bundled catalog, modified copies of it, a PostgreSQL database, the demo shop."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from tradein_sdk._store import engine_url
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
+
+    from flask import Flask
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +75,14 @@ def postgres_url() -> Iterator[str]:
         with engine.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """The demo shop on a fresh data directory, without demo data."""
+    from examples.flask_shop import create_app  # noqa: PLC0415 - only the shop tests need Flask
+    from examples.flask_shop.testing import shop_state  # noqa: PLC0415
+
+    app = create_app({"TESTING": True, "TRADEIN_DATA_DIR": str(tmp_path), "TRADEIN_SEED_DEMO": False})
+    yield app
+    shop_state(app).close()

@@ -1,52 +1,74 @@
 """The reference Flask shop: how a shop integrates tradein-sdk.
 
-Start it with ``./scripts/demo`` (or ``flask --app examples.flask_shop:create_app run``). This first
-version shows the device search of the trade-in flow on the bundled catalog.
+Start it with ``./scripts/demo`` (or ``flask --app examples.flask_shop:create_app run``); with no
+configuration it keeps a SQLite file, its keys and its session secret in the app's instance folder and
+seeds demo orders. For several workers use PostgreSQL::
+
+    TRADEIN_DATABASE_URL=postgresql://shop@db/shop gunicorn -w 4 'examples.flask_shop:create_app()'
+
+Layout: :mod:`.extension` (the Flask extension: configuration, the facade, CSRF, locale, formatting,
+errors), :mod:`.cart` (the session cart: ids and signed tokens only), :mod:`.products` (new devices and
+their prices), :mod:`.questionnaire` (reading the condition questionnaire from a form), :mod:`.records`
+(the shop's own table of inspection reports), :mod:`.messages` (the shop's texts in de/en/fr),
+:mod:`.seed` (demo data) and one blueprint per area in :mod:`.views`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 
-from tradein_sdk import Catalog, DeviceCategory
+from examples.flask_shop.extension import TradeInShop, shop
+from examples.flask_shop.seed import seed_demo_data
+from examples.flask_shop.views import checkout, orders, staff, store, tradein
+from examples.flask_shop.views import shop as shop_views
 
-SUPPORTED_LOCALES = ("de_DE", "en_GB", "fr_FR")
+tradein_shop = TradeInShop()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create the shop application.
 
     Args:
-        config: settings that override the defaults (``TRADEIN_LOCALE``, ``TRADEIN_MARKET``).
+        config: settings that override the defaults and the environment (see :mod:`.extension`);
+            ``TRADEIN_SHOP_*`` environment variables set Flask's own (``TRADEIN_SHOP_SECRET_KEY``).
 
     Returns:
         The configured Flask application.
     """
     app = Flask(__name__)
-    app.config.from_mapping(TRADEIN_LOCALE="de_DE", TRADEIN_MARKET="DE")
     app.config.from_prefixed_env("TRADEIN_SHOP")
     if config:
         app.config.update(config)
-
-    @app.get("/")
-    def index() -> str:
-        catalog = Catalog.bundled()
-        query = request.args.get("q", "").strip()
-        locale = request.args.get("lang", app.config["TRADEIN_LOCALE"])
-        if locale not in SUPPORTED_LOCALES:
-            locale = app.config["TRADEIN_LOCALE"]
-        hits = catalog.search(query, limit=12) if query else ()
-        return render_template(
-            "index.html",
-            query=query,
-            hits=hits,
-            locale=locale,
-            locales=SUPPORTED_LOCALES,
-            market=app.config["TRADEIN_MARKET"],
-            model_count=len(catalog),
-            categories=list(DeviceCategory),
-        )
-
+    tradein_shop.init_app(app)
+    for blueprint in (
+        shop_views.bp,
+        tradein.bp,
+        tradein.api,
+        checkout.bp,
+        orders.bp,
+        staff.bp,
+        store.bp,
+    ):
+        app.register_blueprint(blueprint)
+    app.register_error_handler(400, _bad_request)
+    app.register_error_handler(404, _not_found)
+    if _enabled(app.config["TRADEIN_SEED_DEMO"]):
+        with app.app_context():
+            seed_demo_data(shop(), Path(app.config["TRADEIN_DATA_DIR"] or app.instance_path))
     return app
+
+
+def _enabled(value: object) -> bool:
+    return str(value).strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+def _bad_request(error: Exception) -> tuple[str, int]:
+    csrf = getattr(error, "description", "") == "csrf"
+    return render_template("error.html", message=None, code="csrf" if csrf else "bad_request"), 400
+
+
+def _not_found(_: Exception) -> tuple[str, int]:
+    return render_template("error.html", message=None, code="not_found"), 404

@@ -1,0 +1,116 @@
+"""Reading the condition questionnaire from an HTML form.
+
+Every question is rendered server-side from the rendered questionnaire document; a small script hides
+those whose ``show_if`` does not hold. The server does not trust what the browser sent: it walks the
+questions in order and keeps an answer only when its question is shown given the answers before it
+(the same rule as the script), so a hidden question never reaches the library. The library then
+validates the answers (``AnswersInvalidError`` names each problem by path).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+    from werkzeug.datastructures import MultiDict
+
+    from grading_questionnaire import RenderedQuestion, RenderedQuestionnaire
+
+YES, NO = "true", "false"
+
+
+def questions(rendered: RenderedQuestionnaire) -> Iterator[RenderedQuestion]:
+    """Every question of the document, in order."""
+    for section in rendered.sections:
+        yield from section.questions
+
+
+_OPERATORS: dict[str, Callable[[Any, Any, list[Any]], bool]] = {
+    "is": lambda value, operand, _: value is operand,
+    "in": lambda value, operand, _: value in operand,
+    "at_least": lambda value, operand, order: value in order and order.index(value) >= order.index(operand),
+    "includes": lambda value, operand, _: operand in value,
+    "lacks": lambda value, operand, _: operand not in value,
+    "less_than": lambda value, operand, _: value < operand,
+    "greater_than": lambda value, operand, _: value > operand,
+}
+"""The leaf operators of the condition language (see ``grading_questionnaire._conditions``)."""
+
+
+def shown(
+    condition: Mapping[str, Any] | None, answers: Mapping[str, Any], ranks: Mapping[str, list[Any]]
+) -> bool:
+    """Whether a ``show_if`` condition (its JSON form) holds for the answers so far.
+
+    A leaf on an unanswered question is false; ``at_least`` compares option positions (best first).
+    """
+    if condition is None:
+        return True
+    if "all" in condition:
+        return all(shown(item, answers, ranks) for item in condition["all"])
+    if "any" in condition:
+        return any(shown(item, answers, ranks) for item in condition["any"])
+    if "not" in condition:
+        return not shown(condition["not"], answers, ranks)
+    question = condition["question"]
+    value = answers.get(question)
+    (operator,) = (key for key in condition if key != "question")
+    if value is None or operator not in _OPERATORS:
+        return False
+    return _OPERATORS[operator](value, condition[operator], ranks.get(question, []))
+
+
+def answers_from_form(rendered: RenderedQuestionnaire, form: MultiDict[str, str]) -> dict[str, Any]:
+    """The answers of the questions shown, typed as the library takes them.
+
+    Unanswered shown questions are left out (the library reports them as missing); a value that is not
+    one of the options or not a number is passed on as text, for the library to refuse with its path.
+    """
+    ranks = {question.id: [option.value for option in question.options] for question in questions(rendered)}
+    answers: dict[str, Any] = {}
+    for question in questions(rendered):
+        condition = question.show_if.to_json() if question.show_if is not None else None
+        if not shown(condition, answers, ranks):
+            continue
+        kind = question.kind.value
+        if kind == "multiple_choice":
+            answers[question.id] = form.getlist(question.id)
+            continue
+        raw = form.get(question.id, "").strip()
+        if not raw:
+            continue
+        if kind == "yes_no":
+            answers[question.id] = {YES: True, NO: False}.get(raw, raw)
+        elif kind == "number":
+            answers[question.id] = _number(raw)
+        else:
+            answers[question.id] = raw
+    return answers
+
+
+def _number(raw: str) -> int | float | str:
+    try:
+        number = float(raw.replace(",", "."))
+    except ValueError:
+        return raw
+    return int(number) if number.is_integer() else number
+
+
+def problems_by_question(error_problems: tuple[Any, ...], locale: str) -> dict[str, str]:
+    """The library's answer problems as messages keyed by question id (``$.faults[1]`` → ``faults``)."""
+    found: dict[str, str] = {}
+    for problem in error_problems:
+        question = problem.path.removeprefix("$.").split("[", 1)[0].split(".", 1)[0] or "_"
+        found.setdefault(question, problem.localized(locale))
+    return found
+
+
+def form_value(value: object) -> str:
+    """An option's value as the form sends it (``true``/``false`` for yes/no)."""
+    if value is True:
+        return YES
+    if value is False:
+        return NO
+    return str(value)

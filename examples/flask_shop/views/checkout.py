@@ -1,0 +1,167 @@
+"""Checkout: how the trade-in value is paid, device protection, the summary, and confirmation.
+
+No amount ever comes from the form. The review page shows the summary the library computed from the
+cart's ids and carries only its digest (a hash of everything shown). On confirm the shop asks the library
+for the summary again, from the same ids; if its digest differs from the one shown (a price, promotion or
+choice changed meanwhile, or the field was altered), the shopper sees the new summary instead of a
+charge they did not see. ``confirm_checkout`` then verifies the signed summary and commits it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import TYPE_CHECKING
+
+import attrs
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+
+from examples.flask_shop.cart import DECLINED, PLANS, Cart, remember_order
+from examples.flask_shop.extension import current_locale, shop, t
+from tradein_sdk import (
+    BankTransfer,
+    CheckoutChangedError,
+    CheckoutSummary,
+    InvalidPayoutError,
+    PurchaseCredit,
+    Voucher,
+)
+
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+    from werkzeug.wrappers import Response
+
+    from examples.flask_shop.products import Product
+
+bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+
+VOUCHER_PROGRAM = "demo-shop-voucher"
+
+PayoutDetails = BankTransfer | Voucher | PurchaseCredit
+
+
+def _ready() -> tuple[Cart, Product] | None:
+    """The cart and its product when both a device and a trade-in are chosen; else ``None`` with a message."""
+    current = Cart.load()
+    product = shop().product(current.product_sku) if current.product_sku else None
+    if product is None or not current.trade_ins:
+        flash(t("checkout.incomplete"), "error")
+        return None
+    return current, product
+
+
+def _priced() -> tuple[Cart, Product, CheckoutSummary] | Response:
+    """The cart, its product and the summary the library computes for them; else where to go first."""
+    ready = _ready()
+    if ready is None:
+        return redirect(url_for("shop.cart"))
+    current, product = ready
+    if current.protection is None:
+        return redirect(url_for("checkout.options"))
+    return current, product, shop().trade_in.checkout(current.request(product, current_locale()))
+
+
+@bp.route("/", methods=["GET", "POST"])
+def options() -> ResponseReturnValue:
+    """Choose how the trade-in value is paid and whether to protect the new device."""
+    ready = _ready()
+    if ready is None:
+        return redirect(url_for("shop.cart"))
+    current, product = ready
+    offers = shop().trade_in.insurance_offers(current.request(product, current_locale()))
+    if request.method == "POST":
+        plan = request.form.get("plan", "")
+        protection = request.form.get("protection", "")
+        known = {offer.offer_id for offer in offers} | {DECLINED}
+        if plan in PLANS and protection in known:
+            attrs.evolve(current, plan=plan, protection=protection).save()
+            return redirect(url_for("checkout.review"))
+        flash(t("checkout.choose_protection"), "error")
+    return render_template("checkout_options.html", cart=current, product=product, offers=offers)
+
+
+@bp.get("/review")
+def review() -> ResponseReturnValue:
+    """The signed summary: every line, what is due, the clawback terms, the protection consent."""
+    priced = _priced()
+    if not isinstance(priced, tuple):
+        return priced
+    current, product, summary = priced
+    return render_template(
+        "checkout_review.html",
+        cart=current,
+        product=product,
+        summary=summary,
+        digest=summary_digest(summary),
+        form=session.pop("checkout_form", {}),
+    )
+
+
+@bp.post("/confirm")
+def confirm() -> ResponseReturnValue:
+    """Confirm the summary as shown: the library verifies it, recomputes it and opens the order."""
+    trade_in = shop().trade_in
+    priced = _priced()
+    if not isinstance(priced, tuple):
+        return priced
+    current, _, summary = priced
+    if not hmac.compare_digest(summary_digest(summary), request.form.get("digest", "")):
+        flash(t("checkout.changed"), "error")
+        return redirect(url_for("checkout.review"))
+    accepted = request.form.get("protection_consent") == "yes"
+    if summary.insurance is not None and not accepted:
+        return _back_to_review(t("checkout.consent_needed"))
+    try:
+        payout = _payout(current.plan, summary)
+        confirmed = trade_in.confirm_checkout(
+            summary,
+            payout=payout,
+            contact=_contact(),
+            insurance_accepted=accepted,
+        )
+    except InvalidPayoutError as error:
+        return _back_to_review(error.localized(current_locale()))
+    except CheckoutChangedError:
+        flash(t("checkout.changed"), "error")
+        return redirect(url_for("checkout.review"))
+    order = confirmed.order
+    trade_in.issue_label(order.id)  # the send-by deadline starts now; the label is on the order page
+    remember_order(order.id)
+    Cart().save()
+    flash(t("checkout.thanks"), "success")
+    return redirect(url_for("orders.order", order_id=order.id))
+
+
+def _back_to_review(message: str) -> ResponseReturnValue:
+    """Back to the summary with a message; what was typed (not amounts) is kept for the form."""
+    flash(message, "error")
+    session["checkout_form"] = {
+        name: request.form.get(name, "") for name in ("name", "email", "iban", "holder")
+    }
+    return redirect(url_for("checkout.review"))
+
+
+def _payout(plan: str, summary: CheckoutSummary) -> PayoutDetails:
+    """How the trade-in value is paid, as the plan chosen says (bank details are validated by the library)."""
+    if plan == "payout":
+        return BankTransfer(iban=request.form.get("iban", ""), holder=request.form.get("holder", ""))
+    if plan == "voucher":
+        return Voucher(program=VOUCHER_PROGRAM)
+    return PurchaseCredit(purchase_reference=summary.checkout_id)
+
+
+def _contact() -> dict[str, str] | None:
+    contact = {name: request.form.get(name, "").strip() for name in ("name", "email")}
+    return {name: value for name, value in contact.items() if value} or None
+
+
+def summary_digest(summary: CheckoutSummary) -> str:
+    """A hash of all the summary shows (not its id, time or signature, which each computation renews)."""
+    shown = {
+        name: value
+        for name, value in summary.to_json().items()
+        if name not in {"checkout_id", "created_at", "signature"}
+    }
+    canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,82 @@
+"""The shop front: new devices, the cart with its trade-in credits and the promotions that apply."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from examples.flask_shop.cart import Cart, quote_tokens
+from examples.flask_shop.extension import current_locale, shop, t
+from tradein_sdk import QuoteExpiredError, QuoteStateError, QuoteTokenError
+
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+
+    from tradein_sdk import CheckoutSummary, Quote
+
+bp = Blueprint("shop", __name__)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """New devices at their retail prices, and the way into the trade-in."""
+    state = shop()
+    category = request.args.get("category")
+    products = [p for p in state.products if category in {None, "", p.model.category.value}]
+    return render_template("home.html", products=products, category=category or "")
+
+
+@bp.post("/cart/device")
+def choose_device() -> ResponseReturnValue:
+    """Put a new device in the cart (named by its article number; the price is the shop's)."""
+    product = shop().product(request.form.get("sku", ""))
+    if product is None:
+        abort(404)
+    attrs.evolve(Cart.load(), product_sku=product.sku).save()
+    flash(t("cart.device_added", name=product.name), "success")
+    return redirect(url_for("shop.cart"))
+
+
+@bp.post("/cart/trade-ins/<quote_id>/remove")
+def remove_trade_in(quote_id: str) -> ResponseReturnValue:
+    """Take a trade-in credit out of the cart."""
+    cart = Cart.load()
+    attrs.evolve(cart, trade_ins=tuple(q for q in cart.trade_ins if q != quote_id)).save()
+    return redirect(url_for("shop.cart"))
+
+
+@bp.get("/cart")
+def cart() -> ResponseReturnValue:
+    """The cart: the new device, each trade-in credit, and the promotions that apply or do not."""
+    state = shop()
+    current = Cart.load()
+    product = state.product(current.product_sku) if current.product_sku else None
+    quotes = [quote for quote in (_valid_quote(quote_id) for quote_id in current.trade_ins) if quote]
+    if len(quotes) != len(current.trade_ins):
+        current = attrs.evolve(current, trade_ins=tuple(quote.id for quote in quotes))
+        current.save()
+    preview: CheckoutSummary | None = None
+    if product is not None and quotes:
+        preview = state.trade_in.checkout(
+            attrs.evolve(current, protection=None).request(product, current_locale())
+        )
+    return render_template("cart.html", cart=current, product=product, quotes=quotes, preview=preview)
+
+
+def _valid_quote(quote_id: str) -> Quote | None:
+    """The stored quote, when its token still verifies and it was not used; else a message says why."""
+    trade_in = shop().trade_in
+    token = quote_tokens().get(quote_id)
+    try:
+        if token is None:
+            return None
+        trade_in.verify_token(token)
+        stored = trade_in.get_quote(quote_id)
+        if stored.redemption is not None:
+            return None
+    except (QuoteTokenError, QuoteExpiredError, QuoteStateError) as error:
+        flash(error.localized(current_locale()), "error")
+        return None
+    return stored.quote

@@ -1,0 +1,191 @@
+"""The trade-in: find the old device, pick its storage, answer the questionnaire, see the instant quote.
+
+``POST /api/quotes`` is the same instant quote as JSON, for a shop frontend that renders it itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+
+from examples.flask_shop.cart import Cart, keep_quote, quote_tokens
+from examples.flask_shop.extension import current_locale, shop, t
+from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
+from tradein_sdk import AnswersInvalidError, DeviceNotFoundError, TradeInError
+
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+
+    from tradein_sdk import CatalogEntry, Quote
+
+bp = Blueprint("tradein", __name__, url_prefix="/trade-in")
+api = Blueprint("api", __name__, url_prefix="/api")
+
+SEARCH_LIMIT = 8
+
+
+@bp.get("/")
+def search() -> ResponseReturnValue:
+    """Search the old device by name (the typeahead fills the same list as you type)."""
+    query = request.args.get("q", "").strip()
+    hits = shop().trade_in.catalog.search(query, limit=SEARCH_LIMIT) if query else ()
+    catalog = shop().trade_in.catalog
+    return render_template("tradein_search.html", query=query, hits=hits, model_count=len(catalog))
+
+
+@bp.get("/search.json")
+def search_json() -> ResponseReturnValue:
+    """The typeahead's suggestions: id, name, storage and where to go next."""
+    query = request.args.get("q", "").strip()
+    hits = shop().trade_in.catalog.search(query, limit=SEARCH_LIMIT) if len(query) >= 2 else ()
+    return jsonify(
+        [
+            {
+                "id": hit.id,
+                "name": hit.model.display_name,
+                "storage": hit.variant.storage_label if hit.variant else None,
+                "category": hit.model.category.label(current_locale()),
+                "url": _next_step(hit.model.id, hit.variant.id if hit.variant else None),
+            }
+            for hit in hits
+        ]
+    )
+
+
+def _next_step(model_id: str, variant_id: str | None) -> str:
+    if variant_id is not None:
+        return url_for("tradein.questions", device_id=variant_id)
+    return url_for("tradein.storage", model_id=model_id)
+
+
+@bp.get("/models/<model_id>")
+def storage(model_id: str) -> ResponseReturnValue:
+    """Pick the storage size (a model with one size goes straight to the questions)."""
+    entry = _lookup(model_id)
+    if len(entry.model.variants) == 1:
+        return redirect(url_for("tradein.questions", device_id=entry.model.variants[0].id))
+    return render_template("tradein_storage.html", model=entry.model)
+
+
+@bp.route("/devices/<device_id>", methods=["GET", "POST"])
+def questions(device_id: str) -> ResponseReturnValue:
+    """The condition questionnaire, section by section; the answers give the instant quote."""
+    trade_in = shop().trade_in
+    entry = _lookup(device_id)
+    if entry.variant is None:
+        return redirect(url_for("tradein.storage", model_id=entry.model.id))
+    locale = current_locale()
+    rendered = trade_in.render_questionnaire(entry.model.category.value, locale)
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        answers = answers_from_form(rendered, request.form)
+        try:
+            issued = trade_in.quote(entry.variant.id, answers, locale=locale)
+        except AnswersInvalidError as error:
+            errors = problems_by_question(error.problems, locale)
+        else:
+            keep_quote(issued.quote.id, issued.token)
+            return redirect(url_for("tradein.quote", quote_id=issued.quote.id))
+    status = 422 if errors else 200
+    page = render_template(
+        "tradein_questions.html", entry=entry, rendered=rendered, answers=answers, errors=errors
+    )
+    return page, status
+
+
+@bp.get("/quotes/<quote_id>")
+def quote(quote_id: str) -> ResponseReturnValue:
+    """The instant quote: the amount, every step of its computation, and how long it is valid."""
+    if quote_id not in quote_tokens():
+        abort(404)
+    stored = shop().trade_in.get_quote(quote_id)
+    in_cart = quote_id in Cart.load().trade_ins
+    return render_template(
+        "tradein_quote.html",
+        quote=stored.quote,
+        used=stored.redemption is not None,
+        in_cart=in_cart,
+        grade=_grade_label(stored.quote),
+        reasons=_recycle_reasons(stored.quote),
+    )
+
+
+@bp.post("/quotes/<quote_id>/cart")
+def add_to_cart(quote_id: str) -> ResponseReturnValue:
+    """Credit the quote against the purchase: the cart keeps its id, its signed token stays in the session."""
+    token = quote_tokens().get(quote_id)
+    if token is None:
+        abort(404)
+    shop().trade_in.verify_token(token)  # an expired quote is refused with a friendly message
+    current = Cart.load()
+    if quote_id not in current.trade_ins:
+        current = attrs.evolve(current, trade_ins=(*current.trade_ins, quote_id))
+        current.save()
+    flash(t("cart.trade_in_added"), "success")
+    return redirect(url_for("shop.cart") if current.product_sku else url_for("shop.home", _anchor="devices"))
+
+
+def _lookup(device_id: str) -> CatalogEntry:
+    try:
+        return shop().trade_in.catalog.lookup(device_id)
+    except DeviceNotFoundError:
+        abort(404)
+
+
+def _grade_label(quote: Quote) -> str | None:
+    if quote.pricing_grade is None:
+        return None
+    rendered = shop().trade_in.render_questionnaire(quote.device.category, current_locale())
+    return next((grade.text for grade in rendered.pricing_grades if grade.id == quote.pricing_grade), None)
+
+
+def _recycle_reasons(quote: Quote) -> list[str]:
+    if not quote.recycle_only:
+        return []
+    rendered = shop().trade_in.render_questionnaire(quote.device.category, current_locale())
+    messages = {finding.knockout: finding.text for finding in rendered.findings if finding.knockout}
+    return [messages.get(code, code) for code in quote.recycle_reasons]
+
+
+# -- JSON ---------------------------------------------------------------------------------------------------
+
+
+@api.post("/quotes")
+def instant_quote() -> ResponseReturnValue:
+    """An instant quote as JSON: ``{"device_id": ..., "answers": {...}}`` → amount, lines, validity, token.
+
+    Send the CSRF token in the ``X-CSRF-Token`` header. Errors come back as ``{"error": code, "message":
+    ..., "problems": [...]}`` with status 422.
+    """
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("device_id"), str):
+        return jsonify({"error": "bad_request", "message": t("api.bad_request")}), 400
+    locale = current_locale()
+    try:
+        issued = shop().trade_in.quote(body["device_id"], body.get("answers"), locale=locale)
+    except TradeInError as error:
+        problems = getattr(error, "problems", ())
+        return jsonify(
+            {
+                "error": error.code,
+                "message": error.localized(locale),
+                "problems": [{"path": p.path, "code": p.code} for p in problems if hasattr(p, "code")],
+            }
+        ), 422
+    keep_quote(issued.quote.id, issued.token)
+    quote = issued.quote
+    return jsonify(
+        {
+            "quote_id": quote.id,
+            "kind": quote.kind.value,
+            "amount": quote.amount.to_json(),
+            "amount_text": quote.amount.format(locale),
+            "expires_at": quote.expires_at.isoformat(),
+            "recycle_only": quote.recycle_only,
+            "lines": [{"text": line.text, "amount": line.amount.to_json()} for line in quote.lines],
+            "token": issued.token,
+        }
+    )

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from examples.flask_shop import create_app
+from examples.flask_shop.browser import answer_questionnaire, browser_missing, launch_chromium, serving
+from examples.flask_shop.extension import EXTENSION_KEY
+from grading_questionnaire import example_answers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+FLAWLESS = example_answers("smartphone", "flawless").answers
+STAFF_CHECKS = {"liquid_indicator": "not_triggered", "blocklist_status": "clear", "authenticity": "genuine"}
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright; skipped with the reason when missing (failed when required)."""
+    missing = browser_missing()
+    if missing is not None:
+        if os.environ.get("TRADEIN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required (TRADEIN_REQUIRE_BROWSER=1) but {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shop_url(tmp_path: Path) -> Iterator[str]:
+    """The shop served on a free loopback port, on a fresh data directory."""
+    app = create_app({"TESTING": True, "TRADEIN_DATA_DIR": str(tmp_path), "TRADEIN_SEED_DEMO": False})
+    with serving(app) as url:
+        yield url
+    app.extensions[EXTENSION_KEY].close()
+
+
+@contextmanager
+def screenshots_on_failure(name: str, *pages: Page) -> Iterator[None]:
+    """Save a screenshot of every page to test-artifacts/ when the block fails."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for index, page in enumerate(pages):
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
+        raise
+
+
+def buy_with_trade_in(page: Page, url: str, *, plan: str, protection: bool) -> str:
+    """A shopper buys a Galaxy S25 with a flawless iPhone 13 traded in; returns the order page's URL."""
+    page.goto(f"{url}/?lang=de_DE")
+    page.locator('article[data-sku="SM-S931BZKDEUB"] button').click()
+    page.get_by_role("link", name="Ankauf", exact=True).click()
+    page.locator("#q").press_sequentially("iphone 13 128", delay=10)
+    page.locator('.suggestions a[data-device-id="apple-iphone-13-128gb"]').click()
+    google = page.locator('[data-question="google_account_removed"]')
+    answer_questionnaire(page, FLAWLESS)
+    assert google.count() == 0  # the page changed: the quote is shown
+    assert page.locator('[data-testid="quote-amount"]').inner_text().endswith("€")
+    page.get_by_role("button", name="Als Guthaben für ein neues Gerät nutzen").click()
+    page.get_by_role("link", name="Weiter zur Kasse").click()
+    page.locator(f'input[name=plan][value="{plan}"]').check()
+    if protection:
+        page.locator('[data-offer-id="example-de/damage-cover/upfront_12"]').click()
+    else:
+        page.locator("input[name=protection][value=none]").check()
+    page.get_by_role("button", name="Weiter").click()
+    if protection:
+        page.locator("input[name=protection_consent]").check()
+    if plan == "payout":
+        page.get_by_label("Kontoinhaber").fill("Erika Mustermann")
+        page.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 00")
+    page.get_by_label("Name", exact=True).fill("Erika Mustermann")
+    page.locator('[data-testid="confirm"]').click()
+    page.wait_for_url(re.compile(r".*/orders/ord_\w+$"))
+    assert page.locator('[data-testid="state-d1"]').get_attribute("data-state") == "awaiting_shipment"
+    return page.url
+
+
+def staff_inspects(page: Page, order_url: str, **found: object) -> None:
+    """Staff receives the device and records the inspection (with ``found`` differing from the shopper)."""
+    order_id = order_url.rsplit("/", 1)[1]
+    base = order_url.split("/orders/", maxsplit=1)[0]
+    page.goto(f"{base}/staff/orders/{order_id}")
+    if "/staff/login" in page.url:
+        page.get_by_label("Passwort").fill("demo")
+        page.get_by_role("button", name="Anmelden").click()
+    page.locator('[data-action="receive"]').click()
+    page.locator('[data-action="inspect"]').click()
+    assert page.locator('[data-question="display_glass"] .declared').inner_text().endswith("Keinerlei Spuren")
+    answer_questionnaire(page, {**STAFF_CHECKS, **found})
+    page.wait_for_url(re.compile(rf".*/staff/orders/{order_id}$"))
+
+
+def test_trade_in_checkout_revision_declined_and_second_order_paid(browser: Browser, shop_url: str) -> None:
+    """In German: checkout with protection; staff revises; the shopper declines; a second order is paid."""
+    shopper = browser.new_context(locale="de-DE").new_page()
+    staff = browser.new_context(locale="de-DE").new_page()
+    shopper.set_default_timeout(TIMEOUT_MS)
+    staff.set_default_timeout(TIMEOUT_MS)
+    with screenshots_on_failure("trade-in-journey", shopper, staff):
+        first = buy_with_trade_in(shopper, shop_url, plan="discount", protection=True)
+        assert shopper.locator('[data-testid="send-by"]').is_visible()
+
+        staff_inspects(staff, first, display_glass="cracked")
+        assert staff.locator('[data-testid="state-d1"]').get_attribute("data-state") == "revised"
+
+        shopper.reload()
+        assert shopper.get_by_text("Gesprungenes oder zersplittertes Glas").first.is_visible()
+        shopper.get_by_role("button", name="Ablehnen und Gerät zurückerhalten").click()
+        assert shopper.locator('[data-testid="state-d1"]').get_attribute("data-state") == "returning"
+
+        second = buy_with_trade_in(shopper, shop_url, plan="payout", protection=False)
+        staff_inspects(staff, second)
+        assert staff.locator('[data-testid="state-d1"]').get_attribute("data-state") == "confirmed"
+        staff.locator('[data-action="settle"]').click()
+        shopper.goto(second)
+        assert shopper.locator('[data-testid="state-d1"]').get_attribute("data-state") == "paid"
+
+
+def test_questions_appear_as_answers_make_them_relevant(browser: Browser, shop_url: str) -> None:
+    """Choosing a platform shows its lock questions only; switching it swaps them."""
+    page = browser.new_context(locale="de-DE").new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    with screenshots_on_failure("show-if", page):
+        page.goto(f"{shop_url}/trade-in/devices/apple-iphone-13-128gb")
+        page.locator("label.choice:has(input[name=platform][value=samsung])").click()
+        assert page.locator('[data-question="samsung_account_removed"]').get_attribute("hidden") is None
+        assert page.locator('[data-question="find_my_off"]').get_attribute("hidden") is not None
+        page.locator("label.choice:has(input[name=platform][value=ios])").click()
+        assert page.locator('[data-question="find_my_off"]').get_attribute("hidden") is None
+        assert page.locator('[data-question="samsung_account_removed"]').get_attribute("hidden") is not None
+        page.locator("label.choice:has(input[name=powers_on][value=false])").click()
+        assert page.locator('[data-question="battery_health"]').get_attribute("hidden") is not None
