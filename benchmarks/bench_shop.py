@@ -11,12 +11,7 @@ Loopback only; every server is stopped at the end, whatever happens.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +21,10 @@ from typing import Any
 import httpx
 from flask import Flask, jsonify, request
 
+from examples.flask_shop.testing import gunicorn_serving
 from grading_questionnaire import example_answers
 
-ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = Path(__file__).resolve().parent
 BODY = {"device_id": "apple-iphone-13-128gb", "answers": example_answers("smartphone", "worn").answers}
 WARMUP = 50
 
@@ -43,58 +39,6 @@ def bare_app() -> Flask:
         return jsonify({"device_id": body["device_id"], "amount": {"amount": "0.00", "currency": "EUR"}})
 
     return app
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start gunicorn serving ``target`` and wait until it answers."""
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--pythonpath",
-            f"{ROOT},{ROOT / 'benchmarks'}",
-            "--log-level",
-            "warning",
-            target,
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.2)
-        else:
-            return server
-    stop(server)
-    raise SystemExit(f"{target} did not start")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop gunicorn and its workers."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def client_for(port: int, *, csrf: bool) -> httpx.Client:
@@ -137,25 +81,28 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--database-url", help="serve the shop on this PostgreSQL database (default: SQLite file)"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
         shop_env = {"TRADEIN_DATA_DIR": data_dir, "TRADEIN_SEED_DEMO": "0"}
+        if options.database_url:
+            shop_env["TRADEIN_DATABASE_URL"] = options.database_url
         figures = {}
         for name, target, env, csrf in (
             ("bare Flask JSON view", "bench_shop:bare_app()", {}, False),
             ("shop instant quote", "examples.flask_shop:create_app()", shop_env, True),
         ):
-            port = free_port()
-            server = start(target, port, options.workers, env)
-            try:
+            with gunicorn_serving(target, workers=options.workers, env=env, pythonpath=(BENCHMARKS,)) as port:
                 figures[name] = measure(port, requests=options.requests, clients=options.clients, csrf=csrf)
-            finally:
-                stop(server)
             print(f"{name:24} {figures[name]:8.0f} req/s")
     bare, shop = figures["bare Flask JSON view"], figures["shop instant quote"]
+    database = "PostgreSQL" if options.database_url else "SQLite"
     print(
-        f"gunicorn, {options.workers} workers, {options.clients} clients, {options.requests} requests: "
-        f"the shop serves {shop / bare:.1%} of the bare rate (overhead {1 - shop / bare:.1%}; target < 15 %)"
+        f"gunicorn, {options.workers} workers on {database}, {options.clients} clients, "
+        f"{options.requests} requests: the shop serves {shop / bare:.1%} of the bare rate "
+        f"(overhead {1 - shop / bare:.1%}; target < 15 %)"
     )
 
 

@@ -25,9 +25,11 @@ Library errors become a friendly, translated message.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -190,13 +192,21 @@ def _build_trade_in(config: Any, data_dir: Path) -> TradeIn:  # noqa: ANN401 - a
 
 
 def _secret_key(path: Path) -> str:
-    """The session secret kept in ``path`` (created once, mode 0600; every worker reads the same)."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(32))
+    """The session secret kept in ``path`` (created once, mode 0600; every worker reads the same).
+
+    Written to a temporary file first and linked into place, so a worker starting at the same moment
+    reads either no file or the whole secret, never an empty one; the first link wins.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(32))
+            with contextlib.suppress(FileExistsError):
+                path.hardlink_to(temporary)
+        finally:
+            Path(temporary).unlink()
     return path.read_text(encoding="ascii").strip()
 
 

@@ -8,9 +8,7 @@ or the PostgreSQL database of the library), written once per inspection.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -19,6 +17,8 @@ import sqlalchemy as sa
 from tradein_sdk import Money
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from tradein_sdk import InspectionDiff
 
 _metadata = sa.MetaData()
@@ -133,17 +133,22 @@ class ShopRecords:
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         self._engine = sa.create_engine(url, pool_pre_ping=True)
-        with contextlib.suppress(sa.exc.IntegrityError):  # another worker created it at that moment
+        try:
             _metadata.create_all(self._engine)
+        except sa.exc.DatabaseError:
+            # Workers starting together: another one created the table between the check and the CREATE
+            # (SQLite says "already exists", PostgreSQL a unique violation). Anything else is raised.
+            if not sa.inspect(self._engine).has_table(_reports.name):
+                raise
 
-    def add_report(self, order_id: str, device_id: str, report: InspectionReport) -> None:
-        """Keep the report of an inspection (the newest one wins)."""
+    def add_report(self, order_id: str, device_id: str, report: InspectionReport, *, now: datetime) -> None:
+        """Keep the report of an inspection made at ``now`` (the newest one wins)."""
         with self._engine.begin() as conn:
             conn.execute(
                 _reports.insert().values(
                     order_id=order_id,
                     device_id=device_id,
-                    recorded_at=datetime.now(UTC),
+                    recorded_at=now,
                     document=json.dumps(report.to_json(), ensure_ascii=False),
                 )
             )

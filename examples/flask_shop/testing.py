@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from examples.flask_shop.extension import DEMO_STAFF_PASSWORD, EXTENSION_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from flask import Flask
     from flask.testing import FlaskClient
@@ -71,3 +81,73 @@ def shop_state(app: Flask) -> ShopState:
     """The shop extension's state of ``app`` (its ``TradeIn``, records and settings)."""
     state: ShopState = app.extensions[EXTENSION_KEY]
     return state
+
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+"""The repository root, from which ``examples.flask_shop`` is importable."""
+
+
+@contextmanager
+def gunicorn_serving(
+    target: str,
+    *,
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
+    pythonpath: tuple[Path, ...] = (),
+    timeout: float = 60.0,
+) -> Iterator[int]:
+    """Serve ``target`` (``module:factory()``) with gunicorn on a free loopback port; yields the port.
+
+    The server runs in its own process group with sync workers; it is stopped (and its workers with it)
+    when the block ends, whatever happens.
+
+    Raises:
+        RuntimeError: the server did not answer within ``timeout`` seconds (its exit code is named).
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - a fixed argument list, no shell
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            ",".join(str(path) for path in (ROOT, *pythonpath)),
+            "--log-level",
+            "warning",
+            target,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    try:
+        _wait_until_answering(server, port, target, timeout)
+        yield port
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+def _wait_until_answering(server: subprocess.Popen[bytes], port: int, target: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn serving {target} exited with code {server.returncode}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.2)
+        else:
+            return
+    raise RuntimeError(f"gunicorn serving {target} did not answer within {timeout:.0f} s")

@@ -157,7 +157,9 @@ def record_inspection(
 ) -> InspectionDiff:
     """Inspect a device and keep the report the shopper will see (in the language they quoted in)."""
     diff = state.trade_in.inspect(order_id, device_id, answers, imei=imei)
-    state.records.add_report(order_id, device_id, InspectionReport.from_diff(diff))
+    state.records.add_report(
+        order_id, device_id, InspectionReport.from_diff(diff), now=state.trade_in.clock.now()
+    )
     return diff
 
 
