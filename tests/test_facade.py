@@ -404,3 +404,32 @@ def test_a_damaged_snapshot_cannot_be_reproduced(trade_in: TradeIn) -> None:
         trade_in.reproduce_quote(quote.id)
     assert caught.value.kind == "questionnaire"
     assert caught.value.problems[0].path == "$"
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "fr-FR", "it"])
+def test_explain_translates_each_line_again(trade_in: TradeIn, locale: str) -> None:
+    """After a language switch the lines read in the new language; amounts, codes and order stay as quoted."""
+    quote = trade_in.quote(IPHONE, answers("worn"), locale="de_DE").quote
+    explained = trade_in.explain(quote, locale)
+    assert [(line.code, line.amount, line.message_id) for line in explained] == [
+        (line.code, line.amount, line.message_id) for line in quote.lines
+    ]
+    fresh = trade_in.quote(IPHONE, answers("worn"), locale=locale).quote
+    assert [line.text for line in explained] == [line.text for line in fresh.lines]
+    assert [line.text for line in explained] != [line.text for line in quote.lines]
+    assert trade_in.explain(quote, "de_DE") == quote.lines
+    assert trade_in.get_quote(quote.id).quote.lines == quote.lines  # the stored texts are untouched
+
+
+def test_unknown_locales_raise_the_typed_error_everywhere(trade_in: TradeIn) -> None:
+    """Quoting, explaining and error messages refuse an unknown locale with ``unknown_locale``."""
+    quote = trade_in.quote(IPHONE, answers("worn")).quote
+    for call in (
+        lambda: trade_in.quote(IPHONE, answers("worn"), locale="xx_NOWHERE"),
+        lambda: trade_in.explain(quote, "xx_NOWHERE"),
+        lambda: quote.amount.format("not a locale"),
+    ):
+        with pytest.raises(UnsupportedLocaleError) as error:
+            call()
+        assert error.value.code == "unknown_locale"
+        assert isinstance(error.value, ValueError)

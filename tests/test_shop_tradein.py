@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -79,6 +80,20 @@ def test_answers_give_an_itemized_quote(client: ShopClient) -> None:
     assert 'data-code="launch_price"' in page
     assert "Schätzung" in page
     assert "gültig bis" in page
+
+
+def test_quote_lines_follow_a_language_switch(client: ShopClient) -> None:
+    """A quote made in German reads in French after switching; its amount stays the same."""
+    response = client.post(
+        f"/trade-in/devices/{DEVICE}", answers_form(example_answers("smartphone", "worn").answers)
+    )
+    german = client.get(response.location).text
+    french = client.get(response.location, query_string={"lang": "fr_FR"}).text
+    line = r'data-code="age"><td>([^<]+)<'
+    assert find(line, german).startswith("Alter")
+    assert find(line, french).startswith("Âge")
+    amount = r'data-testid="quote-amount">([^<]+)<'
+    assert re.sub(r"\D", "", find(amount, german)) == re.sub(r"\D", "", find(amount, french))
 
 
 def test_hidden_questions_are_dropped_by_the_server(client: ShopClient) -> None:

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Self
 
 import attrs
 
-from grading_questionnaire._i18n import N_, normalize_locale, translate
+from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._errors import (
     ConfigurationError,
     DeviceNotFoundError,
     DocumentInvalidError,
     DocumentProblem,
+    canonical_locale,
 )
 from tradein_sdk._identifiers import parse_imei
 from tradein_sdk._money import Money
@@ -45,7 +46,7 @@ class DeviceCategory(StrEnum):
 
     def label(self, locale: str) -> str:
         """Return the category's name in ``locale`` (``Smartwatch`` → ``Montre connectée`` in French)."""
-        return translate(_CATEGORY_LABELS[self], normalize_locale(locale))
+        return translate(_CATEGORY_LABELS[self], canonical_locale(locale))
 
 
 _CATEGORY_LABELS = {

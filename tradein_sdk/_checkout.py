@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from grading_questionnaire._i18n import N_, normalize_locale, translate
-from tradein_sdk._errors import CheckoutInvalidError
+from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._errors import CheckoutInvalidError, canonical_locale
 from tradein_sdk._insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
 from tradein_sdk._money import Money
 from tradein_sdk._orders import DeviceState, TradeInOrder
@@ -216,7 +216,7 @@ class ClawbackTerms:
 
     def describe(self, locale: str) -> tuple[str, ...]:
         """The terms in the shopper's language, one sentence each."""
-        locale = normalize_locale(locale)
+        locale = canonical_locale(locale)
         if not self.applies:
             return (
                 translate(
@@ -381,7 +381,7 @@ class CheckoutLine:
 
     def describe(self, locale: str) -> str:
         """The line's text in ``locale``."""
-        locale = normalize_locale(locale)
+        locale = canonical_locale(locale)
         params = {
             name: translate(value, locale) if name in self.translated else value
             for name, value in self.params.items()
@@ -431,7 +431,7 @@ class CheckoutSummary:
 
     def describe(self, locale: str | None = None) -> tuple[tuple[str, str], ...]:
         """Each line as ``(text, formatted amount)`` in ``locale`` (the request's by default)."""
-        locale = normalize_locale(locale or self.request.locale)
+        locale = canonical_locale(locale or self.request.locale)
         return tuple(
             (line.describe(locale), line.amount.format(locale) if line.amount is not None else "")
             for line in self.lines

@@ -377,10 +377,24 @@ class QuestionnaireNotFoundError(NotFoundError):
         self.category = category
 
 
-class UnsupportedLocaleError(TradeInError):
-    """A locale identifier is not one Babel knows."""
+class UnsupportedLocaleError(TradeInError, ValueError):
+    """A locale identifier is not one Babel knows (also a ``ValueError``)."""
 
     code = "unknown_locale"
+
+
+def canonical_locale(locale: str) -> str:
+    """The canonical form of a locale identifier (``de-de`` → ``de_DE``).
+
+    Raises:
+        UnsupportedLocaleError: the identifier is not a locale Babel knows.
+    """
+    from grading_questionnaire._i18n import normalize_locale  # noqa: PLC0415
+
+    try:
+        return normalize_locale(locale)
+    except ValueError as exc:
+        raise UnsupportedLocaleError(str(exc)) from exc
 
 
 class AuditEntryInvalidError(TradeInError):

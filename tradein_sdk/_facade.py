@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from grading_questionnaire._i18n import normalize_locale, translate
+from grading_questionnaire._i18n import translate
 from tradein_sdk._catalog import Catalog, DeviceModel, DeviceVariant
 from tradein_sdk._checkout import ClawbackPolicy
 from tradein_sdk._clock import Clock, SystemClock
@@ -24,6 +24,7 @@ from tradein_sdk._errors import (
     InvalidIMEIError,
     QuestionnaireNotFoundError,
     UnsupportedLocaleError,
+    canonical_locale,
 )
 from tradein_sdk._facade_checkout import CheckoutUseCases
 from tradein_sdk._facade_orders import OrderUseCases
@@ -32,7 +33,7 @@ from tradein_sdk._identifiers import parse_imei
 from tradein_sdk._insurance import PlanCatalogOfferSource
 from tradein_sdk._orders import DEFAULT_POLICY
 from tradein_sdk._prices import PriceBookSource, PriceSource
-from tradein_sdk._pricing import Valuation, ValuationLine, parse_pricebook, value_device
+from tradein_sdk._pricing import Valuation, parse_pricebook, value_device
 from tradein_sdk._quotes import (
     Channel,
     DocumentRef,
@@ -111,14 +112,17 @@ def _library_errors() -> Iterator[None]:
 
 
 def _line_text(
-    line: ValuationLine, locale: str, questionnaire: Questionnaire, grade_labels: Mapping[str, str]
+    message_id: str,
+    params: Mapping[str, str],
+    locale: str,
+    questionnaire: Questionnaire,
+    grade_labels: Mapping[str, str],
 ) -> str:
     """A valuation line in ``locale``, the pricing grade shown by its translated label."""
-    grade = line.params.get("grade")
-    if grade is None or grade not in grade_labels:
-        return line.describe(locale)
-    label = questionnaire.translate(grade_labels[grade], locale)
-    return translate(line.message_id, locale, **{**line.params, "grade": label})
+    grade = params.get("grade")
+    if grade is not None and grade in grade_labels:
+        params = {**params, "grade": questionnaire.translate(grade_labels[grade], locale)}
+    return translate(message_id, locale, **params)
 
 
 class TradeIn(OrderUseCases, CheckoutUseCases):
@@ -176,7 +180,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         self.prices = prices or PriceBookSource.bundled()
         self.clock = clock or SystemClock()
         self.market = market
-        self.locale = normalize_locale(locale)
+        self.locale = canonical_locale(locale)
         self.validity = {**DEFAULT_VALIDITY, **(validity or {})}
         self._documents: dict[str, StoredDocument] = {}
         self._snapshots: dict[tuple[str, str], tuple[Questionnaire, PriceBook]] = {}
@@ -363,7 +367,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             raise DeviceNotFoundError(device_id)  # a model with several variants: say which one
         variant = entry.variant or entry.model.variants[0]
         model = entry.model
-        locale = normalize_locale(locale or self.locale)
+        locale = canonical_locale(locale or self.locale)
         kind = QuoteKind.ESTIMATE if verification == "self_declared" else QuoteKind.GUARANTEED
         checked_imei = self._check_imei(imei, model, required=kind is QuoteKind.GUARANTEED)
         report = self.grade(model.category.value, answers, verification=verification, diagnostics=diagnostics)
@@ -488,7 +492,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 code=line.code,
                 message_id=line.message_id,
                 params=dict(line.params),
-                text=_line_text(line, locale, questionnaire, grade_labels),
+                text=_line_text(line.message_id, line.params, locale, questionnaire, grade_labels),
                 amount=line.amount,
                 adjustment_id=line.adjustment_id,
             )
@@ -577,6 +581,33 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         """
         claims = self.verify_token(token, audience=audience)
         return self.store.redeem_quote(claims.quote_id, now=self.clock.now(), reference=reference)
+
+    def explain(self, quote: Quote, locale: str) -> tuple[QuoteLine, ...]:
+        """A quote's lines with their texts in ``locale``, for showing a quote after a language switch.
+
+        The stored quote keeps the texts as the shopper saw them; this translates each line again from
+        its message id and parameters, with grade labels from the quote's own questionnaire. Amounts,
+        codes and order are the quote's.
+
+        Args:
+            quote: a stored quote (:meth:`get_quote`).
+            locale: the locale to show the lines in.
+
+        Returns:
+            The lines, each with ``text`` in ``locale``.
+
+        Raises:
+            UnsupportedLocaleError: the locale is unknown.
+        """
+        locale = canonical_locale(locale)
+        questionnaire, _ = self._snapshot_documents(quote)
+        grade_labels = {grade.id: grade.label for grade in questionnaire.pricing_grades}
+        return tuple(
+            attrs.evolve(
+                line, text=_line_text(line.message_id, line.params, locale, questionnaire, grade_labels)
+            )
+            for line in quote.lines
+        )
 
     def reproduce_quote(self, quote_id: str) -> Quote:
         """Recompute a stored quote from its snapshot: the exact questionnaire, price book and device data.

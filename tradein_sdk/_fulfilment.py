@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from grading_questionnaire._i18n import N_, normalize_locale, translate
+from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._errors import canonical_locale
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -91,7 +92,7 @@ class ShippingLabel:
         """
         from babel.dates import format_date  # noqa: PLC0415
 
-        locale = normalize_locale(locale)
+        locale = canonical_locale(locale)
         send_by = format_date(self.send_by.date(), format="long", locale=locale)
         address = "<br>".join(html.escape(line) for line in (self.ship_to.name, *self.ship_to.lines))
         devices = "".join(

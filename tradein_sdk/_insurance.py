@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from grading_questionnaire._extract import json_extractor
-from grading_questionnaire._i18n import N_, normalize_locale, translate
+from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._catalog import DeviceCategory
 from tradein_sdk._clock import as_utc
@@ -50,6 +50,7 @@ from tradein_sdk._errors import (
     InsuranceProviderError,
     TradeInError,
     WithdrawalPeriodOverError,
+    canonical_locale,
 )
 from tradein_sdk._money import Money
 
@@ -467,7 +468,7 @@ class OfferText:
         """
         from babel.numbers import format_percent  # noqa: PLC0415
 
-        canonical = normalize_locale(locale)
+        canonical = canonical_locale(locale)
         values: dict[str, str] = {}
         for name, value in self.params.items():
             if isinstance(value, Money):
@@ -938,7 +939,7 @@ def record_consent(
         ValueError: ``at`` has no timezone, ``customer_ref`` is empty, too long, has spaces or looks like
             an e-mail address, or the locale is unknown.
     """
-    canonical = normalize_locale(locale)
+    canonical = canonical_locale(locale)
     shown = tuple(texts_shown) if texts_shown is not None else offer.disclosures(canonical)
     return InsuranceConsent(
         offer_id=offer.offer_id,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Self
 
 import attrs
 
-from tradein_sdk._errors import CurrencyMismatchError, InvalidMoneyError
+from tradein_sdk._errors import CurrencyMismatchError, InvalidMoneyError, canonical_locale
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -268,10 +268,13 @@ class Money:
 
         Returns:
             The localized text, rounded to the currency's minor units for display only.
+
+        Raises:
+            UnsupportedLocaleError: the locale is not one Babel knows.
         """
         from babel.numbers import format_currency  # noqa: PLC0415
 
-        return str(format_currency(self.amount, self.currency, locale=locale.replace("-", "_")))
+        return str(format_currency(self.amount, self.currency, locale=canonical_locale(locale)))
 
     def to_json(self) -> dict[str, str]:
         """Return the stable JSON form: ``{"amount": "1234.56", "currency": "EUR"}``."""

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from grading_questionnaire._extract import json_extractor
-from grading_questionnaire._i18n import N_, normalize_locale, translate
+from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, schema_problems
-from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, PriceUnavailableError
+from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, PriceUnavailableError, canonical_locale
 from tradein_sdk._money import Money, minor_units
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class ValuationLine:
 
     def describe(self, locale: str) -> str:
         """The explanation in ``locale`` (``Age: 38 months since release``)."""
-        return translate(self.message_id, normalize_locale(locale), **self.params)
+        return translate(self.message_id, canonical_locale(locale), **self.params)
 
 
 @attrs.frozen(kw_only=True)

@@ -51,10 +51,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 
 from grading_questionnaire._extract import json_extractor
-from grading_questionnaire._i18n import N_, normalize_locale, translate
+from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._catalog import DeviceCategory, read_json_document
-from tradein_sdk._errors import CurrencyMismatchError, DocumentInvalidError, DocumentProblem
+from tradein_sdk._errors import CurrencyMismatchError, DocumentInvalidError, DocumentProblem, canonical_locale
 from tradein_sdk._money import Money
 from tradein_sdk._pricing import months_between
 from tradein_sdk._quotes import Channel
@@ -228,7 +228,7 @@ class Promotion:
 
     def localized_title(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
         """Return the title in ``locale`` (shop catalogs in ``extra_locale_dirs`` first)."""
-        return translate(self.title, normalize_locale(locale), extra_locale_dirs)
+        return translate(self.title, canonical_locale(locale), extra_locale_dirs)
 
 
 @attrs.frozen(kw_only=True)
@@ -383,7 +383,7 @@ def format_param(  # noqa: PLR0911 - one return per kind of parameter
 def _render(
     message_id: str, params: Mapping[str, ExplanationParam], locale: str, extra_locale_dirs: tuple[Path, ...]
 ) -> str:
-    canonical = normalize_locale(locale)
+    canonical = canonical_locale(locale)
     texts = {name: format_param(value, canonical, extra_locale_dirs) for name, value in params.items()}
     return translate(message_id, canonical, extra_locale_dirs, **texts)
 
@@ -437,7 +437,7 @@ class _Explained:
 
     def localized_title(self, locale: str, extra_locale_dirs: tuple[Path, ...] = ()) -> str:
         """Return the promotion's title in ``locale``."""
-        return translate(self.title, normalize_locale(locale), extra_locale_dirs)
+        return translate(self.title, canonical_locale(locale), extra_locale_dirs)
 
 
 @attrs.frozen(kw_only=True)

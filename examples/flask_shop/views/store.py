@@ -108,8 +108,10 @@ def quote(quote_id: str) -> ResponseReturnValue:
     """The guaranteed quote, to show the customer and apply."""
     if quote_id not in quote_tokens():
         abort(404)
-    stored = shop().trade_in.get_quote(quote_id)
-    return render_template("store_quote.html", quote=stored.quote, redemption=stored.redemption)
+    trade_in = shop().trade_in
+    stored = trade_in.get_quote(quote_id)
+    lines = trade_in.explain(stored.quote, current_locale())
+    return render_template("store_quote.html", quote=stored.quote, lines=lines, redemption=stored.redemption)
 
 
 @bp.post("/quotes/<quote_id>/apply")

@@ -101,11 +101,13 @@ def quote(quote_id: str) -> ResponseReturnValue:
     """The instant quote: the amount, every step of its computation, and how long it is valid."""
     if quote_id not in quote_tokens():
         abort(404)
-    stored = shop().trade_in.get_quote(quote_id)
+    trade_in = shop().trade_in
+    stored = trade_in.get_quote(quote_id)
     in_cart = quote_id in Cart.load().trade_ins
     return render_template(
         "tradein_quote.html",
         quote=stored.quote,
+        lines=trade_in.explain(stored.quote, current_locale()),
         used=stored.redemption is not None,
         in_cart=in_cart,
         grade=_grade_label(stored.quote),
