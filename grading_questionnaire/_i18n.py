@@ -7,7 +7,7 @@ never process state. A shop may put its own catalog folder in front of the bundl
 from __future__ import annotations
 
 import gettext
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from grading_questionnaire._resources import shared_dir
@@ -27,6 +27,7 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional name the extractor
     return message
 
 
+@lru_cache(maxsize=256)  # bounded: identifiers may come from requests
 def normalize_locale(locale: str) -> str:
     """Return the canonical form of a locale identifier (``de-de`` → ``de_DE``).
 

@@ -45,8 +45,9 @@ import platform
 import random as _random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, Self, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -74,7 +75,7 @@ from tradein_sdk._errors import (
 from tradein_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
     from datetime import datetime
     from types import TracebackType
 
@@ -118,6 +119,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
+SleepT = TypeVar("SleepT")
 
 _logger = logging.getLogger("tradein_sdk.transport")
 
@@ -551,12 +554,70 @@ def _text_member(document: Mapping[str, object], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class _CoreBase:
+class _CoreBase(Generic[ClientT, SleepT]):
     """What the sync and async cores share: configuration, call preparation, retry decisions, errors."""
 
-    _config: ClientConfig
-    _random: Callable[[], float]
-    _clock: Clock
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        *,
+        http_client: ClientT | None = None,
+        sleep: SleepT | None = None,
+        random: Callable[[], float] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._config = config if config is not None else ClientConfig.from_environment()
+        self._owns_client = http_client is None
+        self._client: ClientT = http_client if http_client is not None else self._new_client()
+        self._injected_sleep = sleep
+        self._random = random if random is not None else _random.random
+        self._clock = clock if clock is not None else SystemClock()
+
+    def _new_client(self) -> ClientT:
+        raise NotImplementedError
+
+    def with_options(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        user_agent: str | None = None,
+    ) -> Self:
+        """Return a core with some settings changed, sharing this one's connection pool.
+
+        Args:
+            base_url: the service's root URL.
+            api_key: the API key.
+            timeout: seconds per attempt.
+            max_retries: retries after the first attempt.
+            max_retry_after: the ``Retry-After`` cap in seconds.
+            user_agent: the ``User-Agent`` header.
+
+        Returns:
+            The new core; closing it leaves the shared pool open.
+
+        Raises:
+            ConfigurationError: a value is malformed or out of range.
+        """
+        config = _changed(
+            self._config,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_after=max_retry_after,
+            user_agent=user_agent,
+        )
+        return type(self)(
+            config,
+            http_client=self._client,
+            sleep=self._injected_sleep,
+            random=self._random,
+            clock=self._clock,
+        )
 
     @property
     def config(self) -> ClientConfig:
@@ -716,7 +777,7 @@ class _CoreBase:
 # --------------------------------------------------------------------------------------------- cores
 
 
-class RequestCore(_CoreBase):
+class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
     """Sends requests to the trade-in service, retrying safely (sync twin of :class:`AsyncRequestCore`)."""
 
     def __init__(
@@ -741,55 +802,10 @@ class RequestCore(_CoreBase):
         Raises:
             ConfigurationError: no ``config`` is given and the environment does not make one.
         """
-        self._config = config if config is not None else ClientConfig.from_environment()
-        self._owns_client = http_client is None
-        self._client = http_client if http_client is not None else httpx.Client()
-        self._injected_sleep = sleep
-        self._random = random if random is not None else _random.random
-        self._clock = clock if clock is not None else SystemClock()
+        super().__init__(config, http_client=http_client, sleep=sleep, random=random, clock=clock)
 
-    def with_options(
-        self,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        max_retry_after: float | None = None,
-        user_agent: str | None = None,
-    ) -> Self:
-        """Return a core with some settings changed, sharing this one's connection pool.
-
-        Args:
-            base_url: the service's root URL.
-            api_key: the API key.
-            timeout: seconds per attempt.
-            max_retries: retries after the first attempt.
-            max_retry_after: the ``Retry-After`` cap in seconds.
-            user_agent: the ``User-Agent`` header.
-
-        Returns:
-            The new core; closing it leaves the shared pool open.
-
-        Raises:
-            ConfigurationError: a value is malformed or out of range.
-        """
-        config = _changed(
-            self._config,
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            user_agent=user_agent,
-        )
-        return type(self)(
-            config,
-            http_client=self._client,
-            sleep=self._injected_sleep,
-            random=self._random,
-            clock=self._clock,
-        )
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client()
 
     def request(
         self,
@@ -876,7 +892,7 @@ class RequestCore(_CoreBase):
         self.close()
 
 
-class AsyncRequestCore(_CoreBase):
+class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[None]]]):
     """Sends requests to the trade-in service, retrying safely (async twin of :class:`RequestCore`)."""
 
     def __init__(
@@ -901,55 +917,10 @@ class AsyncRequestCore(_CoreBase):
         Raises:
             ConfigurationError: no ``config`` is given and the environment does not make one.
         """
-        self._config = config if config is not None else ClientConfig.from_environment()
-        self._owns_client = http_client is None
-        self._client = http_client if http_client is not None else httpx.AsyncClient()
-        self._injected_sleep = sleep
-        self._random = random if random is not None else _random.random
-        self._clock = clock if clock is not None else SystemClock()
+        super().__init__(config, http_client=http_client, sleep=sleep, random=random, clock=clock)
 
-    def with_options(
-        self,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        max_retry_after: float | None = None,
-        user_agent: str | None = None,
-    ) -> Self:
-        """Return a core with some settings changed, sharing this one's connection pool.
-
-        Args:
-            base_url: the service's root URL.
-            api_key: the API key.
-            timeout: seconds per attempt.
-            max_retries: retries after the first attempt.
-            max_retry_after: the ``Retry-After`` cap in seconds.
-            user_agent: the ``User-Agent`` header.
-
-        Returns:
-            The new core; closing it leaves the shared pool open.
-
-        Raises:
-            ConfigurationError: a value is malformed or out of range.
-        """
-        config = _changed(
-            self._config,
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            user_agent=user_agent,
-        )
-        return type(self)(
-            config,
-            http_client=self._client,
-            sleep=self._injected_sleep,
-            random=self._random,
-            clock=self._clock,
-        )
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient()
 
     async def request(
         self,
