@@ -89,6 +89,16 @@ class NumberRange:
     integer: bool = False
     unit: str | None = None
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> NumberRange:
+        """Read ``{"minimum", "maximum", "integer"?, "unit"?}`` (a definition's or a rendering's)."""
+        return cls(
+            minimum=document["minimum"],
+            maximum=document["maximum"],
+            integer=document.get("integer", False),
+            unit=document.get("unit"),
+        )
+
 
 @attrs.frozen(kw_only=True)
 class Question:
@@ -564,14 +574,7 @@ def _question(document: dict[str, Any], section: str) -> Question:
             Option(id=option["id"], label=option["label"], help=option.get("help"))
             for option in document.get("options", ())
         ),
-        number=None
-        if number is None
-        else NumberRange(
-            minimum=number["minimum"],
-            maximum=number["maximum"],
-            integer=number.get("integer", False),
-            unit=number.get("unit"),
-        ),
+        number=None if number is None else NumberRange.from_json(number),
         section=section,
     )
 

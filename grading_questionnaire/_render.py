@@ -9,11 +9,11 @@ of the questions answered.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
-from grading_questionnaire._conditions import Condition
+from grading_questionnaire._conditions import Condition, parse_condition
 from grading_questionnaire._definition import NumberRange
 from grading_questionnaire._grades import Audience, QuestionKind
 from grading_questionnaire._i18n import N_
@@ -227,6 +227,53 @@ class RenderedQuestionnaire:
         ]
         return document
 
+    @classmethod
+    def from_json(cls, document: object) -> Self:
+        """Read the document :meth:`to_json` writes (what a remote trade-in service sends).
+
+        The "None of these" text of a transcript comes from the library's own catalogs (a shop's extra
+        catalogs are not known on this side).
+
+        Raises:
+            ValueError: the document does not match ``schemas/rendered-questionnaire.schema.json``; the
+                message names each JSON path.
+        """
+        from grading_questionnaire._i18n import translate  # noqa: PLC0415
+        from grading_questionnaire._schemas import schema_problems  # noqa: PLC0415
+
+        problems = schema_problems("rendered-questionnaire", document)
+        if problems:
+            raise ValueError("; ".join(f"{path}: {message}" for path, message in problems))
+        assert isinstance(document, dict)  # noqa: S101 - the schema requires an object
+        head = document["questionnaire"]
+        return cls(
+            questionnaire_id=head["id"],
+            version=head["version"],
+            category=head["category"],
+            questionnaire_hash=head["content_hash"],
+            locale=document["locale"],
+            audience=Audience(document["audience"]),
+            title=document["title"],
+            description=document.get("description"),
+            sections=tuple(
+                RenderedSection(
+                    id=section["id"],
+                    title=section["title"],
+                    questions=tuple(_question_from_json(item) for item in section["questions"]),
+                )
+                for section in document["sections"]
+            ),
+            pricing_grades=tuple(
+                RenderedLabel(id=grade["id"], text=grade["label"], description=grade.get("description"))
+                for grade in document["pricing_grades"]
+            ),
+            findings=tuple(
+                RenderedLabel(id=finding["id"], text=finding["message"], knockout=finding.get("knockout"))
+                for finding in document["findings"]
+            ),
+            none_selected=translate(_NONE_SELECTED, document["locale"]),
+        )
+
     @property
     def content_hash(self) -> str:
         """``sha256:`` of the rendered document: identifies exactly the texts shown."""
@@ -276,6 +323,24 @@ class RenderedQuestionnaire:
         return tuple(entries)
 
     _none_selected: str = attrs.field(alias="none_selected", default=_NONE_SELECTED, repr=False)
+
+
+def _question_from_json(document: Mapping[str, Any]) -> RenderedQuestion:
+    number = document.get("number")
+    return RenderedQuestion(
+        id=document["id"],
+        kind=QuestionKind(document["kind"]),
+        text=document["text"],
+        help=document.get("help"),
+        required=document["required"],
+        staff_only=document["audience"] == "staff",
+        show_if=parse_condition(document["show_if"]) if "show_if" in document else None,
+        options=tuple(
+            RenderedOption(value=option["value"], label=option["label"], help=option.get("help"))
+            for option in document.get("options", ())
+        ),
+        number=None if number is None else NumberRange.from_json(number),
+    )
 
 
 def render(questionnaire: Questionnaire, locale: str, audience: Audience) -> RenderedQuestionnaire:

@@ -52,6 +52,8 @@ from tradein_sdk._errors import (
     DocumentProblem,
     EventConflictError,
     GuardFailedError,
+    IdempotencyKeyInUseError,
+    IdempotencyKeyReusedError,
     IllegalTransitionError,
     InspectionInputError,
     InsuranceProviderError,
@@ -123,6 +125,7 @@ if TYPE_CHECKING:
         build_checkout,
         clawback_due,
     )
+    from tradein_sdk._client import AsyncTradeInClient, TradeInClient
     from tradein_sdk._facade import StoredQuote, TradeIn
     from tradein_sdk._facade_checkout import (
         ConfirmedCheckout,
@@ -222,6 +225,8 @@ if TYPE_CHECKING:
         QuoteLine,
         TranscriptLine,
     )
+    from tradein_sdk._search import CatalogRef, SearchResult, SearchResults
+    from tradein_sdk._service import ApiKeys, TradeInService, create_service
     from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store
     from tradein_sdk._tokens import KeyRing, QuoteClaims, SigningKey, issue_quote_token, verify_quote_token
     from tradein_sdk._transport import (
@@ -234,15 +239,18 @@ if TYPE_CHECKING:
 # Quotes, pricing, tokens, the store and the facade load on first use, so importing the package stays cheap.
 _LAZY = {
     "Actor": "tradein_sdk._orders",
+    "ApiKeys": "tradein_sdk._service",
     "ApiResponse": "tradein_sdk._transport",
     "AppliedPromotion": "tradein_sdk._promotions",
     "AsyncRequestCore": "tradein_sdk._transport",
+    "AsyncTradeInClient": "tradein_sdk._client",
     "AuditAnchor": "tradein_sdk._audit",
     "AuditEntry": "tradein_sdk._audit",
     "AuditProblem": "tradein_sdk._audit",
     "AuditVerification": "tradein_sdk._audit",
     "BankTransfer": "tradein_sdk._orders",
     "BillCreditSchedule": "tradein_sdk._checkout",
+    "CatalogRef": "tradein_sdk._search",
     "Channel": "tradein_sdk._quotes",
     "CheckoutLine": "tradein_sdk._checkout",
     "CheckoutRequest": "tradein_sdk._checkout",
@@ -316,6 +324,8 @@ _LAZY = {
     "Reminder": "tradein_sdk._orders",
     "RequestCore": "tradein_sdk._transport",
     "SQLStore": "tradein_sdk._store",
+    "SearchResult": "tradein_sdk._search",
+    "SearchResults": "tradein_sdk._search",
     "ShippingLabel": "tradein_sdk._fulfilment",
     "SigningKey": "tradein_sdk._tokens",
     "Stacking": "tradein_sdk._promotions",
@@ -324,7 +334,9 @@ _LAZY = {
     "TrackingEvent": "tradein_sdk._fulfilment",
     "TrackingStatus": "tradein_sdk._fulfilment",
     "TradeIn": "tradein_sdk._facade",
+    "TradeInClient": "tradein_sdk._client",
     "TradeInOrder": "tradein_sdk._orders",
+    "TradeInService": "tradein_sdk._service",
     "TradedDevice": "tradein_sdk._promotions",
     "TranscriptLine": "tradein_sdk._quotes",
     "Valuation": "tradein_sdk._pricing",
@@ -332,6 +344,7 @@ _LAZY = {
     "Voucher": "tradein_sdk._orders",
     "build_checkout": "tradein_sdk._checkout",
     "clawback_due": "tradein_sdk._checkout",
+    "create_service": "tradein_sdk._service",
     "evaluate_promotions": "tradein_sdk._promotions",
     "inspect_device": "tradein_sdk._orders",
     "insurance_plans_problems": "tradein_sdk._insurance",
@@ -368,9 +381,11 @@ __all__ = [
     "Actor",
     "ActorNotAllowedError",
     "AnswersInvalidError",
+    "ApiKeys",
     "ApiResponse",
     "AppliedPromotion",
     "AsyncRequestCore",
+    "AsyncTradeInClient",
     "AuditAnchor",
     "AuditEntry",
     "AuditEntryInvalidError",
@@ -384,6 +399,7 @@ __all__ = [
     "Catalog",
     "CatalogDocumentInfo",
     "CatalogEntry",
+    "CatalogRef",
     "Channel",
     "CheckoutChangedError",
     "CheckoutInvalidError",
@@ -430,6 +446,8 @@ __all__ = [
     "HTTPPriceFeed",
     "HistoryEntry",
     "HoldReason",
+    "IdempotencyKeyInUseError",
+    "IdempotencyKeyReusedError",
     "IllegalTransitionError",
     "InspectionDiff",
     "InspectionInputError",
@@ -507,6 +525,8 @@ __all__ = [
     "RequestCore",
     "SQLStore",
     "SearchHit",
+    "SearchResult",
+    "SearchResults",
     "ShippingLabel",
     "SigningKey",
     "Stacking",
@@ -523,8 +543,10 @@ __all__ = [
     "TrackingEvent",
     "TrackingStatus",
     "TradeIn",
+    "TradeInClient",
     "TradeInError",
     "TradeInOrder",
+    "TradeInService",
     "TradedDevice",
     "TranscriptLine",
     "UnprocessableEntityError",
@@ -537,6 +559,7 @@ __all__ = [
     "build_checkout",
     "catalog_problems",
     "clawback_due",
+    "create_service",
     "evaluate_promotions",
     "inspect_device",
     "insurance_plans_problems",

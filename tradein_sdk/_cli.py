@@ -45,13 +45,9 @@ def _catalog_search(args: argparse.Namespace) -> int:
     category = DeviceCategory(args.category) if args.category else None
     hits = catalog.search(text, limit=args.limit, category=category)
     if args.json:
-        _print_json(
-            {
-                "query": text,
-                "catalog": {"version": catalog.version, "content_hash": catalog.content_hash},
-                "results": [hit.to_json() for hit in hits],
-            }
-        )
+        from tradein_sdk._search import SearchResults  # noqa: PLC0415
+
+        _print_json(SearchResults.from_hits(text, catalog, hits).to_json())
         return 0
     if not hits:
         print(f"no device matches {text!r}")
@@ -165,6 +161,27 @@ def _trade_in(args: argparse.Namespace) -> TradeIn:
     from tradein_sdk._facade import TradeIn  # noqa: PLC0415
 
     return TradeIn.embedded(args.data_dir, market=getattr(args, "market", None) or "DE")
+
+
+def _serve_command(args: argparse.Namespace) -> int:
+    import logging  # noqa: PLC0415
+
+    from tradein_sdk._service import ApiKeys, create_service, serve  # noqa: PLC0415
+
+    keys = ApiKeys.parse(",".join(args.api_key)) if args.api_key else None
+    service = create_service(_trade_in(args), api_keys=keys)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    def ready(port: int) -> None:
+        print(f"trade-in service on http://{args.host}:{port}/v1 (Ctrl+C stops it)", flush=True)
+
+    try:
+        serve(service, host=args.host, port=args.port, ready=ready)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.trade_in.close()
+    return 0
 
 
 def _quote_command(args: argparse.Namespace) -> int:
@@ -562,6 +579,34 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
         help="where the database lives (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
     )
     orders.set_defaults(handler=_orders_command)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the trade-in service (HTTP API) on the embedded engine and store",
+        description=(
+            "Serve the trade-in HTTP API (OpenAPI document at /v1/openapi.json). API keys come from "
+            "--api-key or $TRADEIN_API_KEYS (client=key pairs separated by commas); the database from "
+            "--data-dir or $TRADEIN_DATABASE_URL. For production, run tradein_sdk:create_service() under "
+            "a WSGI server such as gunicorn."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="the port (default 8080; 0: any free port)")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="CLIENT=KEY",
+        help="accept this key for this client (repeatable; default: $TRADEIN_API_KEYS)",
+    )
+    serve.add_argument("--market", default="DE", help="the default market (default DE)")
+    serve.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="where the database and keys live (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
+    )
+    serve.set_defaults(handler=_serve_command)
 
     audit = commands.add_parser("audit", help="check the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

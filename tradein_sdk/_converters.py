@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from tradein_sdk._errors import TradeInError
 from tradein_sdk._money import Money
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import cattrs
 
 
@@ -63,7 +67,133 @@ def _converter(*, omit_defaults: bool) -> cattrs.Converter:
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, lambda value: value.astimezone(UTC).isoformat())
+    _register_documents(converter)
+    converter.register_structure_hook_func(_is_param, structure_param)
+    converter.register_unstructure_hook_func(_is_param, unstructure_param)
     return converter
+
+
+def _register_documents(converter: cattrs.Converter) -> None:
+    """Types with a JSON form of their own, and payout details tagged by their ``method``."""
+    from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
+    from tradein_sdk._orders import BankTransfer, PayoutMethod, PurchaseCredit, Voucher  # noqa: PLC0415
+
+    converter.register_structure_hook(ConditionReport, lambda value, _: ConditionReport.from_json(value))
+    converter.register_unstructure_hook(ConditionReport, ConditionReport.to_json)
+    converter.register_structure_hook(
+        RenderedQuestionnaire, lambda value, _: RenderedQuestionnaire.from_json(value)
+    )
+    converter.register_unstructure_hook(RenderedQuestionnaire, RenderedQuestionnaire.to_json)
+
+    kinds: dict[str, type[BankTransfer | Voucher | PurchaseCredit]] = {
+        PayoutMethod.BANK_TRANSFER.value: BankTransfer,
+        PayoutMethod.VOUCHER.value: Voucher,
+        PayoutMethod.PURCHASE_CREDIT.value: PurchaseCredit,
+    }
+    fields = {kind: {field.name for field in attrs.fields(kind)} for kind in kinds.values()}
+
+    def structure_payout(value: object, _: type) -> BankTransfer | Voucher | PurchaseCredit:
+        if not isinstance(value, dict):
+            raise TypeError("expected a JSON object with a method")
+        method = value.get("method")
+        kind = kinds.get(method) if isinstance(method, str) else None
+        if kind is None:
+            raise ValueError(f"method must be one of {', '.join(kinds)}, not {method!r}")
+        rest = {name: item for name, item in value.items() if name != "method"}
+        extra = sorted(set(rest) - fields[kind])
+        if extra:
+            raise ValueError(f"unexpected field(s) for {method}: {', '.join(extra)}")
+        return kind(**rest)
+
+    def structure_optional_payout(value: object, _: type) -> BankTransfer | Voucher | PurchaseCredit | None:
+        return None if value is None else structure_payout(value, _)
+
+    def unstructure_payout(value: BankTransfer | Voucher | PurchaseCredit) -> dict[str, object]:
+        return {"method": value.method.value, **attrs.asdict(value)}
+
+    payout_union = BankTransfer | Voucher | PurchaseCredit
+    converter.register_structure_hook_func(lambda kind: kind == payout_union, structure_payout)
+    optional_union = payout_union | None
+    converter.register_structure_hook_func(lambda kind: kind == optional_union, structure_optional_payout)
+    for kind in kinds.values():
+        converter.register_unstructure_hook(kind, unstructure_payout)
+
+
+TextParam = Money | Decimal | str
+"""A parameter of an offer's text: an amount, a percentage or plain text."""
+
+
+def _is_param(kind: object) -> bool:
+    """Whether ``kind`` is a union of text parameters (offer texts, promotion explanations)."""
+    from tradein_sdk._promotions import ExplanationParam  # noqa: PLC0415
+
+    return kind in (TextParam, ExplanationParam)
+
+
+def unstructure_param(value: object) -> object:  # noqa: PLR0911 - one return per kind of parameter
+    """A text parameter as JSON that tells its kind, so it reads back as the same value.
+
+    Text and whole numbers stay as they are; an amount is ``{"amount", "currency"}``; a percentage
+    (``Decimal``) ``{"percent": "19"}``; a date ``{"date": "2026-12-01"}``; a msgid to translate
+    ``{"phrase": ...}``; a weekday ``{"weekday": "monday"}``; a device category ``{"category": ...}``; a
+    tuple a list of these.
+    """
+    from tradein_sdk._catalog import DeviceCategory  # noqa: PLC0415
+    from tradein_sdk._promotions import Phrase, Weekday  # noqa: PLC0415
+
+    if isinstance(value, tuple | list):
+        return [unstructure_param(item) for item in value]
+    if isinstance(value, Money):
+        return value.to_json()
+    if isinstance(value, Decimal):
+        return {"percent": format(value, "f")}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, Phrase):
+        return {"phrase": value.message_id}
+    if isinstance(value, Weekday):
+        return {"weekday": value.value}
+    if isinstance(value, DeviceCategory):
+        return {"category": value.value}
+    return value
+
+
+def structure_param(value: object, _: object = None) -> Any:  # noqa: ANN401 - a TextParam or ExplanationParam
+    """Read what :func:`unstructure_param` wrote.
+
+    Raises:
+        TypeError: the value is none of the kinds.
+        ValueError: a tagged value is malformed (an unknown weekday, an invalid date).
+    """
+    from tradein_sdk._catalog import DeviceCategory  # noqa: PLC0415
+    from tradein_sdk._promotions import Phrase, Weekday  # noqa: PLC0415
+
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, list):
+        return tuple(structure_param(item) for item in value)
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, content),) = value.items()
+        readers: dict[str, Callable[[Any], object]] = {
+            "percent": lambda text: _structure_decimal(text, Decimal),
+            "date": lambda text: _structure_date(text, date),
+            "phrase": lambda text: Phrase(_text(text)),
+            "weekday": lambda text: Weekday(_text(text)),
+            "category": lambda text: DeviceCategory(_text(text)),
+        }
+        if tag in readers:
+            return readers[tag](content)
+    if isinstance(value, dict):
+        return Money.from_json(value)
+    raise TypeError(
+        "expected text, a whole number, an amount, a list, or {percent|date|phrase|weekday|category}"
+    )
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
 
 
 def structuring_problems(exc: Exception, root: str = "$") -> list[tuple[str, str]]:

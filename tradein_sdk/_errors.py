@@ -59,6 +59,8 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │       ├── RateLimitError          api_rate_limited      429 (retried first)
     │       └── InternalServerError     api_server_error      500-599 (retried first)
     ├── InvalidIdempotencyKeyError      invalid_idempotency_key
+    ├── IdempotencyKeyReusedError       idempotency_key_reused (the same key sent with other parameters)
+    ├── IdempotencyKeyInUseError        idempotency_key_in_use (a call with the key is still running)
     ├── StoreError                      store_error
     │   └── ConcurrentUpdateError       concurrent_update     (another process changed the order first)
     └── ConfigurationError              configuration_error
@@ -81,7 +83,7 @@ import attrs
 from grading_questionnaire._i18n import N_, translate
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
     from datetime import date
 
     from tradein_sdk._orders import Actor, DeviceState, EventKind, Guard
@@ -669,6 +671,31 @@ class InvalidIdempotencyKeyError(TradeInError):
     code = "invalid_idempotency_key"
 
 
+class IdempotencyKeyReusedError(TradeInError):
+    """An idempotency key came back with different parameters: a key belongs to one request only."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self, key: str) -> None:
+        """Create the error naming the key."""
+        super().__init__(
+            "idempotency key {key!r} was used for a different request; use a new key for a new request",
+            key=key,
+        )
+        self.key = key
+
+
+class IdempotencyKeyInUseError(TradeInError):
+    """A request with the same idempotency key is still being processed; retry a little later."""
+
+    code = "idempotency_key_in_use"
+
+    def __init__(self, key: str) -> None:
+        """Create the error naming the key."""
+        super().__init__("a request with idempotency key {key!r} is still being processed", key=key)
+        self.key = key
+
+
 class APIError(TradeInError):
     """A call to the trade-in service failed.
 
@@ -761,6 +788,7 @@ class APIStatusError(APIError):
         title: the problem document's ``title``, if any.
         detail: the problem document's ``detail``, if any.
         retry_after: the answer's ``Retry-After`` in seconds (not capped), if any.
+        problem: the whole problem document (empty when the body was not one).
     """
 
     code = "api_status_error"
@@ -779,6 +807,7 @@ class APIStatusError(APIError):
         retry_after: float | None = None,
         idempotency_key: str | None = None,
         request_id: str | None = None,
+        problem: Mapping[str, object] | None = None,
     ) -> None:
         """Create the error from the answer's status and problem document."""
         reason = title or detail or _reason_phrase(status)
@@ -798,6 +827,7 @@ class APIStatusError(APIError):
         self.title = title
         self.detail = detail
         self.retry_after = retry_after
+        self.problem: Mapping[str, object] = dict(problem or {})
 
 
 def _reason_phrase(status: int) -> str:

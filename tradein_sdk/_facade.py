@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from grading_questionnaire._i18n import translate
-from tradein_sdk._catalog import Catalog, DeviceModel, DeviceVariant
+from tradein_sdk._catalog import Catalog, DeviceCategory, DeviceModel, DeviceVariant
 from tradein_sdk._checkout import ClawbackPolicy
 from tradein_sdk._clock import Clock, SystemClock
 from tradein_sdk._errors import (
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from tradein_sdk._orders import DeliveryPolicy
     from tradein_sdk._pricing import PriceBook
     from tradein_sdk._promotions import PromotionBook
+    from tradein_sdk._search import SearchResults
 
 DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
     Channel.ONLINE: timedelta(days=14),
@@ -252,6 +253,24 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             insurance=insurance,
             clawback_policy=clawback_policy,
         )
+
+    # -- catalog -------------------------------------------------------------------------------------
+
+    def search(self, text: str, *, limit: int = 10, category: DeviceCategory | None = None) -> SearchResults:
+        """Find devices of the catalog by free text, best match first (``iphone 13 128``).
+
+        Args:
+            text: what the shopper typed.
+            limit: at most this many results.
+            category: only devices of this category.
+
+        Returns:
+            The results as plain data (the form the trade-in service sends).
+        """
+        from tradein_sdk._search import SearchResults  # noqa: PLC0415
+
+        hits = self.catalog.search(text, limit=limit, category=category)
+        return SearchResults.from_hits(text, self.catalog, hits)
 
     # -- questionnaires and grading ------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
+from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from tradein_sdk._catalog import DeviceModel, DeviceVariant
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tradein_sdk._catalog import DeviceCategory
+    from tradein_sdk._catalog import Catalog, DeviceCategory
 
 _TOKEN = re.compile(r"[a-z]+|[0-9]+")
 _STORAGE_UNITS = {"gb": 1, "go": 1, "g": 1, "tb": 1024, "to": 1024, "t": 1024}
@@ -127,20 +128,103 @@ class SearchHit:
 
     def to_json(self) -> dict[str, object]:
         """Return the hit's JSON form (``schemas/search-results.schema.json``, ``results`` items)."""
-        model = self.model
-        return {
-            "id": self.id,
-            "model_id": model.id,
-            "variant_id": self.variant.id if self.variant is not None else None,
-            "brand": model.brand,
-            "name": model.name,
-            "display_name": model.display_name,
-            "category": model.category.value,
-            "release_date": model.release_date.isoformat(),
-            "storage_gb": self.variant.storage_gb if self.variant is not None else None,
-            "storage_options_gb": [variant.storage_gb for variant in model.variants],
-            "score": self.score,
-        }
+        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+        data: dict[str, object] = json_converter().unstructure(SearchResult.from_hit(self))
+        return data
+
+
+@attrs.frozen(kw_only=True)
+class SearchResult:
+    """One search result as plain data (what the trade-in service sends for a :class:`SearchHit`).
+
+    Attributes:
+        id: the variant id when a storage size matched, else the model id.
+        model_id: the model's id.
+        variant_id: the matched variant's id, or ``None``.
+        brand: the brand.
+        name: the model name without the brand.
+        display_name: brand and name as shown.
+        category: the device category (``smartphone``).
+        release_date: the model's release date.
+        storage_gb: the matched variant's storage, or ``None``.
+        storage_options_gb: the storage of every variant.
+        score: relevance; higher is better, comparable within one search only.
+    """
+
+    id: str
+    model_id: str
+    variant_id: str | None
+    brand: str
+    name: str
+    display_name: str
+    category: str
+    release_date: date
+    storage_gb: int | None
+    storage_options_gb: tuple[int, ...]
+    score: float
+
+    @classmethod
+    def from_hit(cls, hit: SearchHit) -> SearchResult:
+        """The plain data of a search hit."""
+        model, variant = hit.model, hit.variant
+        return cls(
+            id=hit.id,
+            model_id=model.id,
+            variant_id=variant.id if variant is not None else None,
+            brand=model.brand,
+            name=model.name,
+            display_name=model.display_name,
+            category=model.category.value,
+            release_date=model.release_date,
+            storage_gb=variant.storage_gb if variant is not None else None,
+            storage_options_gb=tuple(option.storage_gb for option in model.variants),
+            score=hit.score,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CatalogRef:
+    """Which catalog answered: its version and content hash.
+
+    Attributes:
+        version: the catalog's version.
+        content_hash: ``sha256:`` of its content.
+    """
+
+    version: str
+    content_hash: str
+
+
+@attrs.frozen(kw_only=True)
+class SearchResults:
+    """The answer to a catalog search (``schemas/search-results.schema.json``).
+
+    Attributes:
+        query: the text searched for.
+        catalog: the catalog searched.
+        results: the hits, best first.
+    """
+
+    query: str
+    catalog: CatalogRef
+    results: tuple[SearchResult, ...]
+
+    @classmethod
+    def from_hits(cls, query: str, catalog: Catalog, hits: Iterable[SearchHit]) -> SearchResults:
+        """The results of ``catalog.search(query)`` as plain data."""
+        return cls(
+            query=query,
+            catalog=CatalogRef(version=catalog.version, content_hash=catalog.content_hash),
+            results=tuple(SearchResult.from_hit(hit) for hit in hits),
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """Return the JSON form."""
+        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+        data: dict[str, object] = json_converter().unstructure(self)
+        return data
 
 
 @cache

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -30,6 +30,8 @@ from tradein_sdk._clock import Clock, SystemClock, as_utc
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
     ConfigurationError,
+    IdempotencyKeyInUseError,
+    IdempotencyKeyReusedError,
     NotFoundError,
     OrderNotFoundError,
     QuoteAlreadyRedeemedError,
@@ -212,6 +214,21 @@ class Redemption:
     redeemed_at: datetime
 
 
+@attrs.frozen(kw_only=True)
+class StoredResponse:
+    """The answer kept for an idempotency key: sent again, byte for byte, to a repeated request.
+
+    Attributes:
+        status: the HTTP status.
+        body: the body as sent.
+        content_type: its media type.
+    """
+
+    status: int
+    body: bytes
+    content_type: str
+
+
 class Store(Protocol):
     """What the library needs from persistent storage."""
 
@@ -294,6 +311,24 @@ class Store(Protocol):
 
     def erase_personal_data(self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = ()) -> int:
         """Erase a customer's personal data; return how many records were erased."""
+        ...
+
+    def claim_idempotency_key(
+        self, *, client: str, key: str, request_hash: str, now: datetime, lock_for: timedelta
+    ) -> StoredResponse | None:
+        """Start a request under an idempotency key, or return the answer kept for it."""
+        ...
+
+    def save_idempotent_response(self, *, client: str, key: str, response: StoredResponse) -> None:
+        """Keep the answer of a request started with :meth:`claim_idempotency_key`."""
+        ...
+
+    def release_idempotency_key(self, *, client: str, key: str) -> None:
+        """Forget a key whose request ended without an answer worth repeating."""
+        ...
+
+    def purge_idempotency_keys(self, *, created_before: datetime) -> int:
+        """Forget the keys created before a time; return how many."""
         ...
 
     def close(self) -> None:
@@ -436,6 +471,36 @@ def _migration_4(conn: Connection) -> None:
     )
 
 
+def _define_v6(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
+    """Declare the table of schema version 6: idempotency keys of the HTTP service and their answers."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+
+    sa.Table(
+        "tradein_idempotency_keys",
+        metadata,
+        sa.Column("client", sa.String(64), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("locked_at", UTCDateTime, nullable=True),
+        sa.Column("status", sa.Integer, nullable=True),
+        sa.Column("content_type", sa.String(80), nullable=True),
+        sa.Column("body", sa.LargeBinary, nullable=True),
+        sa.Index("ix_tradein_idempotency_keys_created_at", "created_at"),
+    )
+
+
+def _migration_6(conn: Connection) -> None:
+    """Create the table of schema version 6."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    metadata = sa.MetaData()
+    _define_v6(metadata)
+    metadata.create_all(conn)
+
+
 def _migration_1(conn: Connection) -> None:
     """Create the tables of schema version 1."""
     import sqlalchemy as sa  # noqa: PLC0415
@@ -460,6 +525,7 @@ def tables() -> dict[str, Any]:
     _define_v1(metadata)
     _define_v3(metadata)
     _define_v4(metadata)
+    _define_v6(metadata)
     migrations = sa.Table(
         "tradein_schema_migrations",
         metadata,
@@ -476,6 +542,7 @@ def tables() -> dict[str, Any]:
         "personal_data": metadata.tables["tradein_personal_data"],
         "quotes": metadata.tables["tradein_quotes"],
         "redemptions": metadata.tables["tradein_redemptions"],
+        "idempotency_keys": metadata.tables["tradein_idempotency_keys"],
     }
 
 
@@ -485,6 +552,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (3, "orders and personal data", _migration_3),
     (4, "checkouts and promotion budgets", _migration_4),
     (5, "webhook receipts (deduplication by event id)", _migration_webhooks),
+    (6, "idempotency keys of the HTTP service", _migration_6),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -1028,6 +1096,98 @@ class SQLStore:
         from tradein_sdk._audit import verify_chain  # noqa: PLC0415
 
         return verify_chain(self._engine, anchor=anchor)
+
+    def claim_idempotency_key(
+        self, *, client: str, key: str, request_hash: str, now: datetime, lock_for: timedelta
+    ) -> StoredResponse | None:
+        """Start a request under an idempotency key, or return the answer kept for it.
+
+        The first request with a key claims it (``None``: go ahead, then :meth:`save_idempotent_response`
+        or :meth:`release_idempotency_key`). A later request with the key and the same ``request_hash``
+        gets the kept answer; while the first is still running, it is refused. A claim older than
+        ``lock_for`` without an answer (its process died) may be taken over.
+
+        Args:
+            client: who sent the request (keys are per API client).
+            key: the ``Idempotency-Key``.
+            request_hash: a digest of the method, path and body.
+            now: the current time.
+            lock_for: how long a claim without an answer holds.
+
+        Raises:
+            IdempotencyKeyReusedError: the key was used for a request with other parameters.
+            IdempotencyKeyInUseError: the first request with the key is still running.
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["idempotency_keys"]
+        where = sa.and_(table.c.client == client, table.c.key == key)
+        with self._guard("claim the idempotency key"), self._transaction() as conn:
+            inserted = conn.execute(
+                _dialect_insert(self.dialect)(table)
+                .values(client=client, key=key, request_hash=request_hash, created_at=now, locked_at=now)
+                .on_conflict_do_nothing(index_elements=["client", "key"])
+                .returning(table.c.key)
+            ).first()
+            if inserted is not None:
+                return None
+            row = conn.execute(sa.select(table).where(where)).one()
+            if row.request_hash != request_hash:
+                raise IdempotencyKeyReusedError(key)
+            if row.status is not None:
+                return StoredResponse(status=row.status, body=bytes(row.body), content_type=row.content_type)
+            if as_utc(row.locked_at) > now - lock_for:
+                raise IdempotencyKeyInUseError(key)
+            conn.execute(sa.update(table).where(where).values(locked_at=now))
+            return None
+
+    def save_idempotent_response(self, *, client: str, key: str, response: StoredResponse) -> None:
+        """Keep the answer of a request started with :meth:`claim_idempotency_key`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["idempotency_keys"]
+        with self._guard("keep the idempotent answer"), self._transaction() as conn:
+            conn.execute(
+                sa.update(table)
+                .where(table.c.client == client, table.c.key == key)
+                .values(
+                    status=response.status,
+                    body=response.body,
+                    content_type=response.content_type,
+                    locked_at=None,
+                )
+            )
+
+    def release_idempotency_key(self, *, client: str, key: str) -> None:
+        """Forget a key whose request ended without an answer worth repeating (a retryable failure).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["idempotency_keys"]
+        with self._guard("release the idempotency key"), self._transaction() as conn:
+            conn.execute(
+                sa.delete(table).where(table.c.client == client, table.c.key == key, table.c.status.is_(None))
+            )
+
+    def purge_idempotency_keys(self, *, created_before: datetime) -> int:
+        """Forget the keys created before ``created_before``; return how many were forgotten.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["idempotency_keys"]
+        with self._guard("purge idempotency keys"), self._transaction() as conn:
+            return int(conn.execute(sa.delete(table).where(table.c.created_at < created_before)).rowcount)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -729,6 +729,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
             retry_after=parse_retry_after(response.headers.get("Retry-After"), self._clock.now()),
             idempotency_key=call.idempotency_key,
             request_id=request_id,
+            problem=problem,
         )
 
     @staticmethod

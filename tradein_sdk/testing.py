@@ -1,9 +1,200 @@
 """Helpers for testing an integration of tradein-sdk.
 
-- :func:`retry_delays_disabled`: a context manager that turns the HTTP clients' backoff delays into no-ops,
-  so retry tests run instantly (``with retry_delays_disabled(): ...``, or in a pytest fixture).
+- :class:`FakeTradeInService`: respx routes that fake the trade-in service for :class:`TradeInClient` and
+  :class:`AsyncTradeInClient`. Behind the routes runs the real service on a real engine and store (a
+  temporary SQLite file), so quotes, orders and checkouts behave as in production, without a network.
+  Each operation has a named route, for asserting on calls and for injecting faults
+  (:meth:`FakeTradeInService.fail`).
+- :func:`signed_webhook`: the headers and body of a signed webhook delivery, to post to a shop's
+  webhook endpoint in a test.
+- :func:`retry_delays_disabled`: turns the HTTP clients' backoff delays into no-ops, so retry tests run
+  instantly (``with retry_delays_disabled(): ...``, or in a pytest fixture).
+
+The fake needs respx (``pip install tradein-sdk[testing]``)::
+
+    with FakeTradeInService() as fake, retry_delays_disabled():
+        fake.fail("quote", times=2, status=503)
+        client = fake.client()
+        issued = client.quote("apple-iphone-13-128gb", answers)   # succeeds on the third attempt
+        keys = {call.request.headers["Idempotency-Key"] for call in fake.routes["quote"].calls}
+        assert len(keys) == 1
 """
 
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+
+from tradein_sdk._api import operations
 from tradein_sdk._transport import retry_delays_disabled
 
-__all__ = ["retry_delays_disabled"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+    from types import TracebackType
+
+    import respx
+
+    from tradein_sdk._client import AsyncTradeInClient, TradeInClient
+    from tradein_sdk._facade import TradeIn
+    from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets
+
+__all__ = ["FakeTradeInService", "retry_delays_disabled", "signed_webhook"]
+
+DEFAULT_BASE_URL = "https://tradein.test"
+DEFAULT_API_KEY = "test-api-key-0123456789"
+
+_Fault = httpx.Response | type[Exception] | Exception
+
+
+class FakeTradeInService:
+    """respx routes that fake the trade-in service, backed by the real service on a temporary store."""
+
+    def __init__(
+        self,
+        trade_in: TradeIn | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str = DEFAULT_API_KEY,
+    ) -> None:
+        """Prepare the routes (they intercept httpx once the fake is started, or entered with ``with``).
+
+        Args:
+            trade_in: the facade behind the routes (default: :meth:`TradeIn.embedded` on a temporary
+                folder, removed on :meth:`stop`).
+            base_url: the URL the clients call.
+            api_key: the one API key the fake accepts.
+        """
+        import respx  # noqa: PLC0415 - a test dependency, needed only here
+
+        from tradein_sdk._facade import TradeIn  # noqa: PLC0415
+        from tradein_sdk._service import TradeInService  # noqa: PLC0415
+
+        self._folder: Path | None = None
+        if trade_in is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="tradein-fake-"))
+            trade_in = TradeIn.embedded(self._folder)
+        self.trade_in = trade_in
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.service = TradeInService(trade_in, api_keys={"test": api_key})
+        self._app = httpx.WSGITransport(app=self.service)
+        self._faults: dict[str, deque[_Fault]] = {}
+        self.router = respx.MockRouter(base_url=self.base_url, assert_all_called=False)
+        self.routes: dict[str, respx.Route] = {}
+        for operation in operations().values():
+            pattern = operation.pattern.pattern.removeprefix("^")
+            self.routes[operation.id] = self.router.route(
+                method=operation.method, path__regex="^" + pattern, name=operation.id
+            ).mock(side_effect=self._answer(operation.id))
+
+    def _answer(self, operation_id: str) -> Any:  # noqa: ANN401 - a respx side effect
+        def answer(request: httpx.Request) -> httpx.Response:
+            faults = self._faults.get(operation_id)
+            if faults:
+                fault = faults.popleft()
+                if isinstance(fault, httpx.Response):
+                    return fault
+                raise fault("injected by FakeTradeInService") if isinstance(fault, type) else fault
+            request.read()
+            response = self._app.handle_request(request)
+            response.read()
+            return httpx.Response(response.status_code, headers=response.headers, content=response.content)
+
+        return answer
+
+    def fail(
+        self,
+        operation_id: str,
+        *,
+        times: int = 1,
+        status: int = 503,
+        error: type[Exception] | Exception | None = None,
+        retry_after: float | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of an operation fail, then let the service answer again.
+
+        Args:
+            operation_id: the operation (the facade method's name, ``quote``).
+            times: how many calls fail.
+            status: the HTTP status of each failure (ignored when ``error`` is given).
+            error: raise this instead (an httpx transport exception such as ``httpx.ConnectError``).
+            retry_after: send ``Retry-After`` with this many seconds.
+            body: the failure's body (default: a problem document ``service_unavailable``).
+
+        Raises:
+            KeyError: no operation has that id.
+        """
+        if operation_id not in self.routes:
+            raise KeyError(f"no operation {operation_id!r}; known: {', '.join(self.routes)}")
+        queue = self._faults.setdefault(operation_id, deque())
+        for _ in range(times):
+            if error is not None:
+                queue.append(error)
+                continue
+            headers = {"Content-Type": "application/problem+json"}
+            if retry_after is not None:
+                headers["Retry-After"] = f"{retry_after:g}"
+            content = body if body is not None else b'{"status":%d,"code":"service_unavailable"}' % status
+            queue.append(httpx.Response(status, headers=headers, content=content))
+
+    def client(self, **options: Any) -> TradeInClient:  # noqa: ANN401 - TradeInClient's keyword settings
+        """A :class:`TradeInClient` configured for the fake (extra settings passed on)."""
+        from tradein_sdk._client import TradeInClient  # noqa: PLC0415
+
+        return TradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
+
+    def async_client(self, **options: Any) -> AsyncTradeInClient:  # noqa: ANN401 - the client's settings
+        """An :class:`AsyncTradeInClient` configured for the fake (extra settings passed on)."""
+        from tradein_sdk._client import AsyncTradeInClient  # noqa: PLC0415
+
+        return AsyncTradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
+
+    def start(self) -> None:
+        """Start intercepting httpx requests to :attr:`base_url`."""
+        self.router.start()
+
+    def stop(self) -> None:
+        """Stop intercepting, close the facade and remove its temporary folder (if the fake made it)."""
+        self.router.stop()
+        if self._folder is not None:
+            self.trade_in.close()
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def __enter__(self) -> Self:
+        """Start the fake for a ``with`` block."""
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Stop the fake."""
+        self.stop()
+
+
+def signed_webhook(
+    event: WebhookEvent, secrets: WebhookSecrets, *, at: datetime
+) -> tuple[Mapping[str, str], bytes]:
+    """The headers and body of a webhook delivery of ``event`` signed at ``at``, as a sender posts it.
+
+    >>> from datetime import UTC, datetime
+    >>> from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets
+    >>> at = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    >>> event = WebhookEvent.create(event_type="device.received", data={"order_id": "ord_1"}, timestamp=at)
+    >>> headers, body = signed_webhook(event, WebhookSecrets.generate(), at=at)
+    >>> sorted(headers)
+    ['content-type', 'webhook-id', 'webhook-signature', 'webhook-timestamp']
+    """
+    from tradein_sdk.webhooks import sign  # noqa: PLC0415
+
+    body = event.to_body()
+    headers = {"content-type": "application/json", **sign(body, secrets, webhook_id=event.id, timestamp=at)}
+    return headers, body

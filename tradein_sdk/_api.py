@@ -1,0 +1,478 @@
+"""The trade-in service's HTTP API, declared once.
+
+The service (:mod:`tradein_sdk._service`), the clients (:mod:`tradein_sdk._client`) and the OpenAPI
+document (:mod:`tradein_sdk._openapi`) are all built from :data:`OPERATIONS`. Each operation is one use
+case of :class:`~tradein_sdk.TradeIn` under the same name: its path parameters, query parameters and JSON
+body fields carry the method's arguments by name, and its answer is the method's result in the library's
+JSON form (:func:`~tradein_sdk._converters.json_converter`). That is what lets a shop switch between the
+embedded facade and a remote client without rewriting its code.
+
+Errors travel as RFC 9457 problem documents (``application/problem+json``)::
+
+    {"type": "urn:tradein-sdk:problem:quote_already_redeemed", "title": "Unprocessable Content",
+     "status": 422, "code": "quote_already_redeemed", "detail": "...", "message_id": "...",
+     "params": {...}, "problems": [{"path": "$.answers.display_glass", "code": "...", "message": "..."}],
+     "request_id": "req_..."}
+
+``code`` is the library's error code, so a client raises the same :class:`~tradein_sdk.TradeInError`
+subclass an embedded call would. :func:`status_for` chooses the HTTP status of an error.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from grading_questionnaire import VerificationDepth
+from tradein_sdk._catalog import DeviceCategory
+from tradein_sdk._checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._errors import (
+    ConcurrentUpdateError,
+    IdempotencyKeyInUseError,
+    InsuranceProviderError,
+    NotFoundError,
+    PriceFeedError,
+    StoreError,
+    TradeInError,
+)
+from tradein_sdk._orders import Actor, BankTransfer, PurchaseCredit, Voucher
+from tradein_sdk._quotes import Channel
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+PROBLEM_TYPE_PREFIX: Final = "urn:tradein-sdk:problem:"
+PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
+API_PREFIX: Final = "/v1"
+
+Payout = BankTransfer | Voucher | PurchaseCredit
+
+
+# -- request bodies and queries ----------------------------------------------------------------------------
+# Field names are the facade's argument names; defaults are the facade's defaults.
+
+
+@attrs.frozen(kw_only=True)
+class SearchQuery:
+    """The query of ``GET /v1/catalog/search``."""
+
+    text: str
+    limit: int = 10
+    category: DeviceCategory | None = None
+
+
+@attrs.frozen(kw_only=True)
+class QuestionnaireQuery:
+    """The query of ``GET /v1/questionnaires/{category}``."""
+
+    locale: str | None = None
+    staff: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class GradeBody:
+    """The body of ``POST /v1/grade``."""
+
+    category: str
+    answers: dict[str, Any] = attrs.field(metadata={"schema": "answers"})
+    verification: VerificationDepth = VerificationDepth.SELF_DECLARED
+    diagnostics: dict[str, Any] | None = attrs.field(default=None, metadata={"schema": "diagnostics"})
+
+
+@attrs.frozen(kw_only=True)
+class QuoteBody:
+    """The body of ``POST /v1/quotes``."""
+
+    device_id: str
+    answers: dict[str, Any] = attrs.field(metadata={"schema": "answers"})
+    market: str | None = None
+    locale: str | None = None
+    imei: str | None = None
+    channel: Channel = Channel.ONLINE
+    verification: VerificationDepth = VerificationDepth.SELF_DECLARED
+    diagnostics: dict[str, Any] | None = attrs.field(default=None, metadata={"schema": "diagnostics"})
+    audience: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class VerifyTokenBody:
+    """The body of ``POST /v1/quotes/verify``."""
+
+    token: str
+    audience: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RedeemBody:
+    """The body of ``POST /v1/quotes/redeem``."""
+
+    token: str
+    reference: str | None = None
+    audience: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AcceptBody:
+    """The body of ``POST /v1/orders``."""
+
+    tokens: tuple[str, ...]
+    payout: Payout | None = None
+    customer_ref: str | None = None
+    contact: dict[str, str] | None = None
+    instant_credit: bool = False
+    actor: Actor = Actor.SHOPPER
+
+
+@attrs.frozen(kw_only=True)
+class LabelBody:
+    """The body of ``POST /v1/orders/{order_id}/label`` (empty: the order says what to ship)."""
+
+
+@attrs.frozen(kw_only=True)
+class ShipBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/ship``."""
+
+    tracking: str | None = None
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReceiveBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/receive``."""
+
+    actor: Actor = Actor.STAFF
+
+
+@attrs.frozen(kw_only=True)
+class InspectBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/inspect``."""
+
+    answers: dict[str, Any] = attrs.field(metadata={"schema": "answers"})
+    imei: str | None = None
+    variant_id: str | None = None
+    lock_removable: bool = False
+    locale: str | None = None
+    actor: Actor = Actor.STAFF
+
+
+@attrs.frozen(kw_only=True)
+class RevisionBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/revision``."""
+
+    accept: bool
+
+
+@attrs.frozen(kw_only=True)
+class PayBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/pay``."""
+
+    payout: Payout | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CancelBody:
+    """The body of ``POST /v1/orders/{order_id}/cancel``."""
+
+    actor: Actor = Actor.SHOPPER
+
+
+@attrs.frozen(kw_only=True)
+class ConfirmCheckoutBody:
+    """The body of ``POST /v1/checkouts/confirm``."""
+
+    summary: CheckoutSummary
+    payout: Payout | None = None
+    customer_ref: str | None = None
+    contact: dict[str, str] | None = None
+    insurance_accepted: bool = False
+
+
+# -- operations ------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Operation:
+    """One use case over HTTP.
+
+    Attributes:
+        id: the facade method and the OpenAPI ``operationId``.
+        method: ``GET`` or ``POST``.
+        path: the path template, parameters in braces (``/v1/orders/{order_id}``).
+        tag: the OpenAPI tag (the area).
+        summary: one line for the OpenAPI document.
+        result: the type of the answer (structured by the client, unstructured by the service).
+        query: the type of the query string (GET), or ``None``.
+        body: the type of the JSON body (POST), or ``None``.
+        body_argument: when set, the whole body is passed to the method as this one argument (a
+            :class:`CheckoutRequest`), instead of one argument per field.
+        status: the status of a success.
+    """
+
+    id: str
+    method: str
+    path: str
+    tag: str
+    summary: str
+    result: Any
+    query: type | None = None
+    body: type | None = None
+    body_argument: str | None = None
+    status: int = 200
+
+    @property
+    def path_parameters(self) -> tuple[str, ...]:
+        """The names of the path's parameters, in order."""
+        return tuple(re.findall(r"{(\w+)}", self.path))
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """A regular expression matching the path, one group per parameter."""
+        return re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", self.path) + "$")
+
+
+def _operations() -> tuple[Operation, ...]:
+    from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
+    from tradein_sdk._facade import StoredQuote  # noqa: PLC0415
+    from tradein_sdk._facade_checkout import ConfirmedCheckout  # noqa: PLC0415
+    from tradein_sdk._fulfilment import ShippingLabel  # noqa: PLC0415
+    from tradein_sdk._insurance import InsuranceOffer  # noqa: PLC0415
+    from tradein_sdk._money import Money  # noqa: PLC0415
+    from tradein_sdk._orders import InspectionDiff, TradeInOrder  # noqa: PLC0415
+    from tradein_sdk._quotes import IssuedQuote  # noqa: PLC0415
+    from tradein_sdk._search import SearchResults  # noqa: PLC0415
+    from tradein_sdk._store import Redemption  # noqa: PLC0415
+    from tradein_sdk._tokens import QuoteClaims  # noqa: PLC0415
+
+    device = "/v1/orders/{order_id}/devices/{device_id}"
+    return (
+        Operation(
+            id="search",
+            method="GET",
+            path="/v1/catalog/search",
+            tag="catalog",
+            summary="Find devices of the catalog by free text, best match first",
+            query=SearchQuery,
+            result=SearchResults,
+        ),
+        Operation(
+            id="render_questionnaire",
+            method="GET",
+            path="/v1/questionnaires/{category}",
+            tag="grading",
+            summary="The condition questionnaire of a device category, rendered in a locale",
+            query=QuestionnaireQuery,
+            result=RenderedQuestionnaire,
+        ),
+        Operation(
+            id="grade",
+            method="POST",
+            path="/v1/grade",
+            tag="grading",
+            summary="Grade answers (and diagnostics) into a condition report",
+            body=GradeBody,
+            result=ConditionReport,
+        ),
+        Operation(
+            id="quote",
+            method="POST",
+            path="/v1/quotes",
+            tag="quotes",
+            summary="Grade, price, sign and store a quote for a device variant",
+            body=QuoteBody,
+            result=IssuedQuote,
+            status=201,
+        ),
+        Operation(
+            id="get_quote",
+            method="GET",
+            path="/v1/quotes/{quote_id}",
+            tag="quotes",
+            summary="A stored quote and its redemption",
+            result=StoredQuote,
+        ),
+        Operation(
+            id="verify_token",
+            method="POST",
+            path="/v1/quotes/verify",
+            tag="quotes",
+            summary="Verify a quote token: signature, key, audience and expiry",
+            body=VerifyTokenBody,
+            result=QuoteClaims,
+        ),
+        Operation(
+            id="redeem",
+            method="POST",
+            path="/v1/quotes/redeem",
+            tag="quotes",
+            summary="Redeem a quote token, exactly once",
+            body=RedeemBody,
+            result=Redemption,
+        ),
+        Operation(
+            id="accept",
+            method="POST",
+            path="/v1/orders",
+            tag="orders",
+            summary="Open an order for accepted quotes",
+            body=AcceptBody,
+            result=TradeInOrder,
+            status=201,
+        ),
+        Operation(
+            id="order",
+            method="GET",
+            path="/v1/orders/{order_id}",
+            tag="orders",
+            summary="An order as it stands",
+            result=TradeInOrder,
+        ),
+        Operation(
+            id="issue_label",
+            method="POST",
+            path="/v1/orders/{order_id}/label",
+            tag="orders",
+            summary="Issue the shipping label for the devices not yet sent; the send-by deadline starts",
+            body=LabelBody,
+            result=ShippingLabel,
+        ),
+        Operation(
+            id="ship",
+            method="POST",
+            path=f"{device}/ship",
+            tag="orders",
+            summary="The shopper handed the device to the carrier",
+            body=ShipBody,
+            result=TradeInOrder,
+        ),
+        Operation(
+            id="receive",
+            method="POST",
+            path=f"{device}/receive",
+            tag="orders",
+            summary="The device arrived where it is inspected",
+            body=ReceiveBody,
+            result=TradeInOrder,
+        ),
+        Operation(
+            id="inspect",
+            method="POST",
+            path=f"{device}/inspect",
+            tag="orders",
+            summary="Record an inspection: confirm, revise or reject the offer",
+            body=InspectBody,
+            result=InspectionDiff,
+        ),
+        Operation(
+            id="respond_to_revision",
+            method="POST",
+            path=f"{device}/revision",
+            tag="orders",
+            summary="The shopper accepts or declines a revised offer",
+            body=RevisionBody,
+            result=TradeInOrder,
+        ),
+        Operation(
+            id="pay",
+            method="POST",
+            path=f"{device}/pay",
+            tag="orders",
+            summary="Pay out or credit a confirmed device",
+            body=PayBody,
+            result=TradeInOrder,
+        ),
+        Operation(
+            id="cancel",
+            method="POST",
+            path="/v1/orders/{order_id}/cancel",
+            tag="orders",
+            summary="Cancel every device not yet sent",
+            body=CancelBody,
+            result=TradeInOrder,
+        ),
+        Operation(
+            id="clawbacks",
+            method="GET",
+            path="/v1/orders/{order_id}/clawbacks",
+            tag="checkout",
+            summary="What to charge back now for each device of an order confirmed at checkout",
+            result=dict[str, Money],
+        ),
+        Operation(
+            id="insurance_offers",
+            method="POST",
+            path="/v1/insurance/offers",
+            tag="checkout",
+            summary="The device protection offers for the new device of a checkout",
+            body=CheckoutRequest,
+            body_argument="request",
+            result=tuple[InsuranceOffer, ...],
+        ),
+        Operation(
+            id="checkout",
+            method="POST",
+            path="/v1/checkouts",
+            tag="checkout",
+            summary="Compute and sign the checkout summary the shopper sees before committing",
+            body=CheckoutRequest,
+            body_argument="request",
+            result=CheckoutSummary,
+            status=201,
+        ),
+        Operation(
+            id="confirm_checkout",
+            method="POST",
+            path="/v1/checkouts/confirm",
+            tag="checkout",
+            summary="Verify, recompute and commit a signed checkout summary",
+            body=ConfirmCheckoutBody,
+            result=ConfirmedCheckout,
+            status=201,
+        ),
+    )
+
+
+_CACHE: dict[str, Operation] = {}
+
+
+def operations() -> Mapping[str, Operation]:
+    """Every operation by id, in the order of the OpenAPI document."""
+    if not _CACHE:
+        _CACHE.update((operation.id, operation) for operation in _operations())
+    return _CACHE
+
+
+# -- errors ------------------------------------------------------------------------------------------------
+
+
+def status_for(error: TradeInError) -> int:
+    """The HTTP status of a library error.
+
+    404 for what does not exist; 409 for a concurrent change (worth retrying); 503 when the store or a
+    provider failed; 422 for every other rule a request broke (invalid answers, a spent quote, an illegal
+    transition, an altered checkout).
+    """
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, ConcurrentUpdateError | IdempotencyKeyInUseError):
+        return 409
+    if isinstance(error, StoreError | PriceFeedError | InsuranceProviderError):
+        return 503
+    return 422
+
+
+@cache
+def error_classes() -> dict[str, type[TradeInError]]:
+    """Every library error class by code (for a client to raise what the service raised)."""
+    import tradein_sdk.webhooks  # noqa: F401, PLC0415 - its error classes join the tree
+
+    found: dict[str, type[TradeInError]] = {}
+    pending: list[type[TradeInError]] = [TradeInError]
+    while pending:
+        cls = pending.pop()
+        if cls.__module__.startswith("tradein_sdk") and not getattr(cls, "remote", False):
+            found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found

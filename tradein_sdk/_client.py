@@ -1,0 +1,931 @@
+"""Typed clients of the trade-in service: the facade's use cases over HTTP, sync and async.
+
+:class:`TradeInClient` and :class:`AsyncTradeInClient` have the methods of :class:`~tradein_sdk.TradeIn`
+that make up the service's API (:data:`tradein_sdk._api.OPERATIONS`), with the same names, arguments and
+result types, so a shop moves from the embedded facade to a central service by changing one line::
+
+    trade_in = TradeIn.embedded()   # in the shop's process
+    trade_in = TradeInClient()      # or the central service: $TRADEIN_BASE_URL, $TRADEIN_API_KEY
+    issued = trade_in.quote("apple-iphone-13-128gb", answers)
+
+Every call goes through the request core (:mod:`tradein_sdk._transport`): a timeout per attempt, retries
+with capped exponential backoff and jitter after connection errors, 408, 409, 429 and 5xx (a capped
+``Retry-After`` honoured), and one ``Idempotency-Key`` per POST call, the same on every retry. Results are
+structured with cattrs into the library's own types. A failure raises the error an embedded call would
+raise (``QuoteAlreadyRedeemedError``, ``AnswersInvalidError``, ...), which is at the same time the
+:class:`~tradein_sdk.APIStatusError` subclass of its HTTP status (``.status``, ``.request_id``,
+``.attempts``); transport failures raise :class:`~tradein_sdk.APIConnectionError` or
+:class:`~tradein_sdk.APITimeoutError`. No httpx exception escapes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
+
+from tradein_sdk._api import Operation, error_classes, operations
+from tradein_sdk._errors import APIError, APIStatusError, DocumentProblem, TradeInError
+from tradein_sdk._orders import Actor
+from tradein_sdk._quotes import Channel
+from tradein_sdk._transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from types import TracebackType
+
+    import httpx
+
+    from grading_questionnaire import ConditionReport, RenderedQuestionnaire
+    from tradein_sdk._catalog import DeviceCategory
+    from tradein_sdk._checkout import CheckoutRequest, CheckoutSummary
+    from tradein_sdk._facade import StoredQuote
+    from tradein_sdk._facade_checkout import ConfirmedCheckout
+    from tradein_sdk._facade_orders import PayoutDetails
+    from tradein_sdk._fulfilment import ShippingLabel
+    from tradein_sdk._insurance import InsuranceOffer
+    from tradein_sdk._money import Money
+    from tradein_sdk._orders import InspectionDiff, TradeInOrder
+    from tradein_sdk._quotes import IssuedQuote
+    from tradein_sdk._search import SearchResults
+    from tradein_sdk._store import Redemption
+    from tradein_sdk._tokens import QuoteClaims
+
+__all__ = ["AsyncTradeInClient", "TradeInClient"]
+
+
+# -- requests and results, shared by both clients -------------------------------------------------------
+
+
+def _prepare(operation_id: str, arguments: dict[str, Any]) -> tuple[Operation, dict[str, Any]]:
+    """The operation and the core's request arguments for a use case called with ``arguments``."""
+    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+
+    converter = json_converter()
+    operation = operations()[operation_id]
+    arguments = {name: value for name, value in arguments.items() if name != "self"}
+    request: dict[str, Any] = {"idempotency_key": arguments.pop("idempotency_key", None)}
+    request["path"] = operation.path.format(
+        **{name: quote(str(arguments.pop(name)), safe="") for name in operation.path_parameters}
+    )
+    if operation.query is not None:
+        query = converter.unstructure(operation.query(**arguments))
+        request["params"] = {name: value for name, value in query.items() if value is not None}
+    elif operation.body_argument is not None:
+        request["json"] = converter.unstructure(arguments[operation.body_argument])
+    elif operation.body is not None:
+        request["json"] = converter.unstructure(operation.body(**arguments))
+    return operation, request
+
+
+def _result(operation: Operation, response: ApiResponse) -> Any:  # noqa: ANN401 - the operation's result type
+    return response.structure(operation.result)
+
+
+_REMOTE_CLASSES: dict[tuple[type[APIStatusError], type[TradeInError]], type[APIStatusError]] = {}
+
+
+def _remote_class(
+    status_class: type[APIStatusError], library_class: type[TradeInError]
+) -> type[APIStatusError]:
+    """The error class that is both the library's error and the HTTP status error it came as."""
+    found = _REMOTE_CLASSES.get((status_class, library_class))
+    if found is None:
+        found = type(
+            library_class.__name__,
+            (status_class, library_class),
+            {
+                "code": library_class.code,
+                "remote": True,
+                "__module__": __name__,
+                "__doc__": f"{library_class.__doc__}\n\n(From the service as {status_class.__name__}.)",
+            },
+        )
+        found = _REMOTE_CLASSES.setdefault((status_class, library_class), found)
+    return found
+
+
+def _library_error(error: APIStatusError) -> APIStatusError:
+    """The library error a problem document names, carrying the HTTP details of ``error``."""
+    library_class = error_classes().get(error.problem_code or "")
+    if library_class is None or issubclass(library_class, APIError):
+        return error
+    problem = error.problem
+    remote = _remote_class(type(error), library_class)
+    raised: APIStatusError = remote.__new__(remote)
+    raised.__dict__.update(error.__dict__)
+    raised.args = (error.detail or str(error),)
+    params = problem.get("params")
+    raised.params = dict(params) if isinstance(params, dict) else {}
+    message_id = problem.get("message_id")
+    raised.message_id = message_id if isinstance(message_id, str) else raised.args[0]
+    for name, value in raised.params.items():
+        if name not in raised.__dict__:
+            setattr(raised, name, value)
+    listed = problem.get("problems")
+    if isinstance(listed, list):
+        raised.__dict__["problems"] = tuple(
+            _problem(item, library_class) for item in listed if isinstance(item, dict)
+        )
+    return raised
+
+
+def _problem(item: Mapping[str, Any], library_class: type[TradeInError]) -> object:
+    from grading_questionnaire import AnswerProblem  # noqa: PLC0415
+    from tradein_sdk._errors import AnswersInvalidError  # noqa: PLC0415
+
+    path, message = str(item.get("path", "$")), str(item.get("message", ""))
+    if issubclass(library_class, AnswersInvalidError):
+        params = item.get("params")
+        return AnswerProblem(
+            path=path,
+            code=str(item.get("code", "")),
+            message_id=str(item.get("message_id", message)),
+            params=dict(params) if isinstance(params, dict) else {},
+        )
+    return DocumentProblem(path=path, message=message)
+
+
+def _config(
+    base_url: str | None,
+    api_key: str | None,
+    timeout: float | None,
+    max_retries: int | None,
+    max_retry_after: float | None,
+) -> ClientConfig:
+    return ClientConfig.from_environment(
+        base_url=base_url,
+        api_key=api_key,
+        timeout=timeout,
+        max_retries=max_retries,
+        max_retry_after=max_retry_after,
+    )
+
+
+# -- the clients ------------------------------------------------------------------------------------------
+
+
+class TradeInClient:
+    """The trade-in service's use cases over HTTP (sync twin of :class:`AsyncTradeInClient`).
+
+    >>> client = TradeInClient(base_url="https://tradein.example/api", api_key="...")  # doctest: +SKIP
+    >>> client.search("iphone 13 128").results[0].id  # doctest: +SKIP
+    'apple-iphone-13-128gb'
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        """Configure the client; each setting falls back on its environment variable, then a default.
+
+        Args:
+            base_url: the service's root URL (``$TRADEIN_BASE_URL``).
+            api_key: the API key (``$TRADEIN_API_KEY``).
+            timeout: seconds per attempt (``$TRADEIN_TIMEOUT``, default 10).
+            max_retries: retries after the first attempt (``$TRADEIN_MAX_RETRIES``, default 2).
+            max_retry_after: the longest ``Retry-After`` wait honoured (default 60 s).
+            http_client: an httpx client to send with (proxies, transports); it stays its owner's to
+                close. One is created, kept alive between calls and closed by :meth:`close`, when omitted.
+
+        Raises:
+            ConfigurationError: the base URL or the API key is missing, or a value is out of range.
+        """
+        config = _config(base_url, api_key, timeout, max_retries, max_retry_after)
+        self._core = RequestCore(config, http_client=http_client)
+
+    @classmethod
+    def _with_core(cls, core: RequestCore) -> Self:
+        client = cls.__new__(cls)
+        client._core = core  # noqa: SLF001 - the class's own attribute
+        return client
+
+    @property
+    def config(self) -> ClientConfig:
+        """The configuration the client sends with."""
+        return self._core.config
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
+        """A client with another timeout or retry budget, sharing this one's connections."""
+        return self._with_core(self._core.with_options(timeout=timeout, max_retries=max_retries))
+
+    def _call(self, operation_id: str, arguments: dict[str, Any]) -> Any:  # noqa: ANN401
+        operation, request = _prepare(operation_id, arguments)
+        try:
+            response = self._core.request(operation.method, **request)
+        except APIStatusError as exc:
+            raise _library_error(exc) from None
+        return _result(operation, response)
+
+    def close(self) -> None:
+        """Close the connections, if this client opened them."""
+        self._core.close()
+
+    def __enter__(self) -> Self:
+        """Use the client in a ``with`` block that closes it."""
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Close the client."""
+        self.close()
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        category: DeviceCategory | None = None,
+    ) -> SearchResults:
+        """Find devices of the catalog by free text, best match first.
+
+        The remote twin of :meth:`TradeIn.search <tradein_sdk.TradeIn.search>`.
+        """
+        result: SearchResults = self._call("search", locals())
+        return result
+
+    def render_questionnaire(
+        self,
+        category: str,
+        locale: str | None = None,
+        *,
+        staff: bool = False,
+    ) -> RenderedQuestionnaire:
+        """The condition questionnaire of a device category, rendered in a locale.
+
+        The remote twin of :meth:`TradeIn.render_questionnaire <tradein_sdk.TradeIn.render_questionnaire>`.
+        """
+        result: RenderedQuestionnaire = self._call("render_questionnaire", locals())
+        return result
+
+    def grade(
+        self,
+        category: str,
+        answers: Mapping[str, Any],
+        *,
+        verification: str = "self_declared",
+        diagnostics: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ConditionReport:
+        """Grade answers (and diagnostics) into a condition report.
+
+        The remote twin of :meth:`TradeIn.grade <tradein_sdk.TradeIn.grade>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: ConditionReport = self._call("grade", locals())
+        return result
+
+    def quote(
+        self,
+        device_id: str,
+        answers: Mapping[str, Any],
+        *,
+        market: str | None = None,
+        locale: str | None = None,
+        imei: str | None = None,
+        channel: Channel = Channel.ONLINE,
+        verification: str = "self_declared",
+        diagnostics: Mapping[str, Any] | None = None,
+        audience: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> IssuedQuote:
+        """Grade, price, sign and store a quote for a device variant.
+
+        The remote twin of :meth:`TradeIn.quote <tradein_sdk.TradeIn.quote>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: IssuedQuote = self._call("quote", locals())
+        return result
+
+    def get_quote(
+        self,
+        quote_id: str,
+    ) -> StoredQuote:
+        """A stored quote and its redemption.
+
+        The remote twin of :meth:`TradeIn.get_quote <tradein_sdk.TradeIn.get_quote>`.
+        """
+        result: StoredQuote = self._call("get_quote", locals())
+        return result
+
+    def verify_token(
+        self,
+        token: str,
+        *,
+        audience: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> QuoteClaims:
+        """Verify a quote token: signature, key, audience and expiry.
+
+        The remote twin of :meth:`TradeIn.verify_token <tradein_sdk.TradeIn.verify_token>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: QuoteClaims = self._call("verify_token", locals())
+        return result
+
+    def redeem(
+        self,
+        token: str,
+        *,
+        reference: str | None = None,
+        audience: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Redemption:
+        """Redeem a quote token, exactly once.
+
+        The remote twin of :meth:`TradeIn.redeem <tradein_sdk.TradeIn.redeem>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: Redemption = self._call("redeem", locals())
+        return result
+
+    def accept(
+        self,
+        tokens: Sequence[str],
+        *,
+        payout: PayoutDetails | None = None,
+        customer_ref: str | None = None,
+        contact: Mapping[str, str] | None = None,
+        instant_credit: bool = False,
+        actor: Actor = Actor.SHOPPER,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Open an order for accepted quotes.
+
+        The remote twin of :meth:`TradeIn.accept <tradein_sdk.TradeIn.accept>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = self._call("accept", locals())
+        return result
+
+    def order(
+        self,
+        order_id: str,
+    ) -> TradeInOrder:
+        """An order as it stands.
+
+        The remote twin of :meth:`TradeIn.order <tradein_sdk.TradeIn.order>`.
+        """
+        result: TradeInOrder = self._call("order", locals())
+        return result
+
+    def issue_label(
+        self,
+        order_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ShippingLabel:
+        """Issue the shipping label for the devices not yet sent; the send-by deadline starts.
+
+        The remote twin of :meth:`TradeIn.issue_label <tradein_sdk.TradeIn.issue_label>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: ShippingLabel = self._call("issue_label", locals())
+        return result
+
+    def ship(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        tracking: str | None = None,
+        event_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """The shopper handed the device to the carrier.
+
+        The remote twin of :meth:`TradeIn.ship <tradein_sdk.TradeIn.ship>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = self._call("ship", locals())
+        return result
+
+    def receive(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        actor: Actor = Actor.STAFF,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """The device arrived where it is inspected.
+
+        The remote twin of :meth:`TradeIn.receive <tradein_sdk.TradeIn.receive>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = self._call("receive", locals())
+        return result
+
+    def inspect(
+        self,
+        order_id: str,
+        device_id: str,
+        answers: Mapping[str, Any],
+        *,
+        imei: str | None = None,
+        variant_id: str | None = None,
+        lock_removable: bool = False,
+        locale: str | None = None,
+        actor: Actor = Actor.STAFF,
+        idempotency_key: str | None = None,
+    ) -> InspectionDiff:
+        """Record an inspection: confirm, revise or reject the offer.
+
+        The remote twin of :meth:`TradeIn.inspect <tradein_sdk.TradeIn.inspect>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: InspectionDiff = self._call("inspect", locals())
+        return result
+
+    def respond_to_revision(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        accept: bool,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """The shopper accepts or declines a revised offer.
+
+        The remote twin of :meth:`TradeIn.respond_to_revision <tradein_sdk.TradeIn.respond_to_revision>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = self._call("respond_to_revision", locals())
+        return result
+
+    def pay(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Pay out or credit a confirmed device.
+
+        The remote twin of :meth:`TradeIn.pay <tradein_sdk.TradeIn.pay>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = self._call("pay", locals())
+        return result
+
+    def cancel(
+        self,
+        order_id: str,
+        *,
+        actor: Actor = Actor.SHOPPER,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Cancel every device not yet sent.
+
+        The remote twin of :meth:`TradeIn.cancel <tradein_sdk.TradeIn.cancel>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = self._call("cancel", locals())
+        return result
+
+    def clawbacks(
+        self,
+        order_id: str,
+    ) -> dict[str, Money]:
+        """What to charge back now for each device of an order confirmed at checkout.
+
+        The remote twin of :meth:`TradeIn.clawbacks <tradein_sdk.TradeIn.clawbacks>`.
+        """
+        result: dict[str, Money] = self._call("clawbacks", locals())
+        return result
+
+    def insurance_offers(
+        self,
+        request: CheckoutRequest,
+        *,
+        idempotency_key: str | None = None,
+    ) -> tuple[InsuranceOffer, ...]:
+        """The device protection offers for the new device of a checkout.
+
+        The remote twin of :meth:`TradeIn.insurance_offers <tradein_sdk.TradeIn.insurance_offers>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: tuple[InsuranceOffer, ...] = self._call("insurance_offers", locals())
+        return result
+
+    def checkout(
+        self,
+        request: CheckoutRequest,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CheckoutSummary:
+        """Compute and sign the checkout summary the shopper sees before committing.
+
+        The remote twin of :meth:`TradeIn.checkout <tradein_sdk.TradeIn.checkout>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: CheckoutSummary = self._call("checkout", locals())
+        return result
+
+    def confirm_checkout(
+        self,
+        summary: CheckoutSummary,
+        *,
+        payout: PayoutDetails | None = None,
+        customer_ref: str | None = None,
+        contact: Mapping[str, str] | None = None,
+        insurance_accepted: bool = False,
+        idempotency_key: str | None = None,
+    ) -> ConfirmedCheckout:
+        """Verify, recompute and commit a signed checkout summary.
+
+        The remote twin of :meth:`TradeIn.confirm_checkout <tradein_sdk.TradeIn.confirm_checkout>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: ConfirmedCheckout = self._call("confirm_checkout", locals())
+        return result
+
+
+class AsyncTradeInClient:
+    """The trade-in service's use cases over HTTP (async twin of :class:`TradeInClient`).
+
+    >>> async with AsyncTradeInClient() as client:  # doctest: +SKIP
+    ...     results = await client.search("iphone 13 128")
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        """Configure the client; each setting falls back on its environment variable, then a default.
+
+        Args:
+            base_url: the service's root URL (``$TRADEIN_BASE_URL``).
+            api_key: the API key (``$TRADEIN_API_KEY``).
+            timeout: seconds per attempt (``$TRADEIN_TIMEOUT``, default 10).
+            max_retries: retries after the first attempt (``$TRADEIN_MAX_RETRIES``, default 2).
+            max_retry_after: the longest ``Retry-After`` wait honoured (default 60 s).
+            http_client: an httpx async client to send with; it stays its owner's to close. One is
+                created, kept alive between calls and closed by :meth:`aclose`, when omitted.
+
+        Raises:
+            ConfigurationError: the base URL or the API key is missing, or a value is out of range.
+        """
+        config = _config(base_url, api_key, timeout, max_retries, max_retry_after)
+        self._core = AsyncRequestCore(config, http_client=http_client)
+
+    @classmethod
+    def _with_core(cls, core: AsyncRequestCore) -> Self:
+        client = cls.__new__(cls)
+        client._core = core  # noqa: SLF001 - the class's own attribute
+        return client
+
+    @property
+    def config(self) -> ClientConfig:
+        """The configuration the client sends with."""
+        return self._core.config
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
+        """A client with another timeout or retry budget, sharing this one's connections."""
+        return self._with_core(self._core.with_options(timeout=timeout, max_retries=max_retries))
+
+    async def _call(self, operation_id: str, arguments: dict[str, Any]) -> Any:  # noqa: ANN401
+        operation, request = _prepare(operation_id, arguments)
+        try:
+            response = await self._core.request(operation.method, **request)
+        except APIStatusError as exc:
+            raise _library_error(exc) from None
+        return _result(operation, response)
+
+    async def aclose(self) -> None:
+        """Close the connections, if this client opened them."""
+        await self._core.aclose()
+
+    async def __aenter__(self) -> Self:
+        """Use the client in an ``async with`` block that closes it."""
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Close the client."""
+        await self.aclose()
+
+    async def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        category: DeviceCategory | None = None,
+    ) -> SearchResults:
+        """Find devices of the catalog by free text, best match first.
+
+        The remote twin of :meth:`TradeIn.search <tradein_sdk.TradeIn.search>`.
+        """
+        result: SearchResults = await self._call("search", locals())
+        return result
+
+    async def render_questionnaire(
+        self,
+        category: str,
+        locale: str | None = None,
+        *,
+        staff: bool = False,
+    ) -> RenderedQuestionnaire:
+        """The condition questionnaire of a device category, rendered in a locale.
+
+        The remote twin of :meth:`TradeIn.render_questionnaire <tradein_sdk.TradeIn.render_questionnaire>`.
+        """
+        result: RenderedQuestionnaire = await self._call("render_questionnaire", locals())
+        return result
+
+    async def grade(
+        self,
+        category: str,
+        answers: Mapping[str, Any],
+        *,
+        verification: str = "self_declared",
+        diagnostics: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ConditionReport:
+        """Grade answers (and diagnostics) into a condition report.
+
+        The remote twin of :meth:`TradeIn.grade <tradein_sdk.TradeIn.grade>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: ConditionReport = await self._call("grade", locals())
+        return result
+
+    async def quote(
+        self,
+        device_id: str,
+        answers: Mapping[str, Any],
+        *,
+        market: str | None = None,
+        locale: str | None = None,
+        imei: str | None = None,
+        channel: Channel = Channel.ONLINE,
+        verification: str = "self_declared",
+        diagnostics: Mapping[str, Any] | None = None,
+        audience: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> IssuedQuote:
+        """Grade, price, sign and store a quote for a device variant.
+
+        The remote twin of :meth:`TradeIn.quote <tradein_sdk.TradeIn.quote>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: IssuedQuote = await self._call("quote", locals())
+        return result
+
+    async def get_quote(
+        self,
+        quote_id: str,
+    ) -> StoredQuote:
+        """A stored quote and its redemption.
+
+        The remote twin of :meth:`TradeIn.get_quote <tradein_sdk.TradeIn.get_quote>`.
+        """
+        result: StoredQuote = await self._call("get_quote", locals())
+        return result
+
+    async def verify_token(
+        self,
+        token: str,
+        *,
+        audience: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> QuoteClaims:
+        """Verify a quote token: signature, key, audience and expiry.
+
+        The remote twin of :meth:`TradeIn.verify_token <tradein_sdk.TradeIn.verify_token>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: QuoteClaims = await self._call("verify_token", locals())
+        return result
+
+    async def redeem(
+        self,
+        token: str,
+        *,
+        reference: str | None = None,
+        audience: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Redemption:
+        """Redeem a quote token, exactly once.
+
+        The remote twin of :meth:`TradeIn.redeem <tradein_sdk.TradeIn.redeem>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: Redemption = await self._call("redeem", locals())
+        return result
+
+    async def accept(
+        self,
+        tokens: Sequence[str],
+        *,
+        payout: PayoutDetails | None = None,
+        customer_ref: str | None = None,
+        contact: Mapping[str, str] | None = None,
+        instant_credit: bool = False,
+        actor: Actor = Actor.SHOPPER,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Open an order for accepted quotes.
+
+        The remote twin of :meth:`TradeIn.accept <tradein_sdk.TradeIn.accept>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = await self._call("accept", locals())
+        return result
+
+    async def order(
+        self,
+        order_id: str,
+    ) -> TradeInOrder:
+        """An order as it stands.
+
+        The remote twin of :meth:`TradeIn.order <tradein_sdk.TradeIn.order>`.
+        """
+        result: TradeInOrder = await self._call("order", locals())
+        return result
+
+    async def issue_label(
+        self,
+        order_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ShippingLabel:
+        """Issue the shipping label for the devices not yet sent; the send-by deadline starts.
+
+        The remote twin of :meth:`TradeIn.issue_label <tradein_sdk.TradeIn.issue_label>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: ShippingLabel = await self._call("issue_label", locals())
+        return result
+
+    async def ship(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        tracking: str | None = None,
+        event_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """The shopper handed the device to the carrier.
+
+        The remote twin of :meth:`TradeIn.ship <tradein_sdk.TradeIn.ship>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = await self._call("ship", locals())
+        return result
+
+    async def receive(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        actor: Actor = Actor.STAFF,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """The device arrived where it is inspected.
+
+        The remote twin of :meth:`TradeIn.receive <tradein_sdk.TradeIn.receive>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = await self._call("receive", locals())
+        return result
+
+    async def inspect(
+        self,
+        order_id: str,
+        device_id: str,
+        answers: Mapping[str, Any],
+        *,
+        imei: str | None = None,
+        variant_id: str | None = None,
+        lock_removable: bool = False,
+        locale: str | None = None,
+        actor: Actor = Actor.STAFF,
+        idempotency_key: str | None = None,
+    ) -> InspectionDiff:
+        """Record an inspection: confirm, revise or reject the offer.
+
+        The remote twin of :meth:`TradeIn.inspect <tradein_sdk.TradeIn.inspect>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: InspectionDiff = await self._call("inspect", locals())
+        return result
+
+    async def respond_to_revision(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        accept: bool,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """The shopper accepts or declines a revised offer.
+
+        The remote twin of :meth:`TradeIn.respond_to_revision <tradein_sdk.TradeIn.respond_to_revision>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = await self._call("respond_to_revision", locals())
+        return result
+
+    async def pay(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Pay out or credit a confirmed device.
+
+        The remote twin of :meth:`TradeIn.pay <tradein_sdk.TradeIn.pay>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = await self._call("pay", locals())
+        return result
+
+    async def cancel(
+        self,
+        order_id: str,
+        *,
+        actor: Actor = Actor.SHOPPER,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Cancel every device not yet sent.
+
+        The remote twin of :meth:`TradeIn.cancel <tradein_sdk.TradeIn.cancel>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = await self._call("cancel", locals())
+        return result
+
+    async def clawbacks(
+        self,
+        order_id: str,
+    ) -> dict[str, Money]:
+        """What to charge back now for each device of an order confirmed at checkout.
+
+        The remote twin of :meth:`TradeIn.clawbacks <tradein_sdk.TradeIn.clawbacks>`.
+        """
+        result: dict[str, Money] = await self._call("clawbacks", locals())
+        return result
+
+    async def insurance_offers(
+        self,
+        request: CheckoutRequest,
+        *,
+        idempotency_key: str | None = None,
+    ) -> tuple[InsuranceOffer, ...]:
+        """The device protection offers for the new device of a checkout.
+
+        The remote twin of :meth:`TradeIn.insurance_offers <tradein_sdk.TradeIn.insurance_offers>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: tuple[InsuranceOffer, ...] = await self._call("insurance_offers", locals())
+        return result
+
+    async def checkout(
+        self,
+        request: CheckoutRequest,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CheckoutSummary:
+        """Compute and sign the checkout summary the shopper sees before committing.
+
+        The remote twin of :meth:`TradeIn.checkout <tradein_sdk.TradeIn.checkout>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: CheckoutSummary = await self._call("checkout", locals())
+        return result
+
+    async def confirm_checkout(
+        self,
+        summary: CheckoutSummary,
+        *,
+        payout: PayoutDetails | None = None,
+        customer_ref: str | None = None,
+        contact: Mapping[str, str] | None = None,
+        insurance_accepted: bool = False,
+        idempotency_key: str | None = None,
+    ) -> ConfirmedCheckout:
+        """Verify, recompute and commit a signed checkout summary.
+
+        The remote twin of :meth:`TradeIn.confirm_checkout <tradein_sdk.TradeIn.confirm_checkout>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: ConfirmedCheckout = await self._call("confirm_checkout", locals())
+        return result

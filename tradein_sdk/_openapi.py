@@ -1,0 +1,360 @@
+"""The OpenAPI 3.1 document of the trade-in service, generated from the operations and the JSON Schemas.
+
+``schemas/openapi.json`` is this module's output (``scripts/openapi.py`` writes it; a test fails when it
+is stale), and the service sends it at ``GET /v1/openapi.json``. It is self-contained:
+
+* the library's JSON Schemas (``schemas/*.schema.json``) are embedded under ``components/schemas`` by
+  their short name (``quote``, ``common``), their ``$id`` removed and every ``$ref`` rewritten to point
+  inside the document (``urn:tradein-sdk:schemas:common#/$defs/money`` →
+  ``#/components/schemas/common/$defs/money``);
+* the request bodies and the results that have no schema file of their own are described from their attrs
+  classes (field names, types, which fields are required), under their class names, so the document
+  says exactly what the JSON converter writes and reads.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Final
+
+import attrs
+
+from tradein_sdk._api import PROBLEM_CONTENT_TYPE, Operation, operations
+from tradein_sdk._converters import _is_param
+from tradein_sdk._money import Money
+from tradein_sdk._version import __version__
+
+SCHEMA_ID_PREFIX: Final = "urn:tradein-sdk:schemas:"
+_COMPONENTS: Final = "#/components/schemas/"
+
+
+def _file_schemas() -> dict[str, Any]:
+    from grading_questionnaire._resources import shared_dir  # noqa: PLC0415
+
+    found = {}
+    for path in sorted(shared_dir("schemas").glob("*.schema.json")):
+        name = path.name.removesuffix(".schema.json")
+        found[name] = _rewritten(json.loads(path.read_text(encoding="utf-8")), name)
+    return found
+
+
+def _rewritten(node: Any, name: str) -> Any:  # noqa: ANN401 - any JSON value
+    """A schema file's content with its refs pointing into the document and its ``$id`` removed."""
+    if isinstance(node, list):
+        return [_rewritten(item, name) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {}
+    for key, value in node.items():
+        if key in {"$id", "$schema"}:
+            continue
+        if key == "$ref" and isinstance(value, str):
+            result[key] = _reference(value, name)
+        else:
+            result[key] = _rewritten(value, name)
+    return result
+
+
+def _reference(ref: str, name: str) -> str:
+    target, _, fragment = ref.partition("#")
+    if target.startswith(SCHEMA_ID_PREFIX):
+        name = target.removeprefix(SCHEMA_ID_PREFIX)
+    elif target:
+        raise ValueError(f"schema {name} refers to {ref!r}, outside the library's schemas")
+    return _COMPONENTS + name + fragment
+
+
+# -- schemas from types ----------------------------------------------------------------------------------
+
+
+class _Schemas:
+    """Builds JSON Schemas of Python types, collecting attrs classes as named components."""
+
+    def __init__(self) -> None:
+        from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
+        from tradein_sdk._api import Payout  # noqa: PLC0415
+        from tradein_sdk._quotes import Quote  # noqa: PLC0415
+        from tradein_sdk._search import SearchResults  # noqa: PLC0415
+
+        self.components: dict[str, Any] = {}
+        self._files: dict[Any, str] = {
+            Quote: "quote",
+            ConditionReport: "condition-report",
+            RenderedQuestionnaire: "rendered-questionnaire",
+            SearchResults: "search-results",
+            Money: "common/$defs/money",
+        }
+        self._payout = Payout
+
+    def of(self, kind: Any) -> dict[str, Any]:  # noqa: ANN401, C901, PLR0911 - one branch per kind of type
+        """The schema of values of ``kind``."""
+        if kind in self._files:
+            return {"$ref": _COMPONENTS + self._files[kind]}
+        if kind == self._payout:
+            return self._payout_schema()
+        if _is_param(kind):
+            return self._param_schema()
+        if kind is Any or kind is object:
+            return {}
+        simple = _SIMPLE.get(kind)
+        if simple is not None:
+            return dict(simple)
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            return {"type": "string", "enum": [member.value for member in kind]}
+        if attrs.has(kind):
+            return self._component(kind)
+        origin = typing.get_origin(kind)
+        arguments = typing.get_args(kind)
+        if origin in {types.UnionType, typing.Union}:
+            if set(typing.get_args(self._payout)) <= set(arguments):
+                rest = [item for item in arguments if item not in typing.get_args(self._payout)]
+                return {"anyOf": [self._payout_schema(), *(self.of(item) for item in rest)]}
+            return {"anyOf": [self.of(item) for item in arguments]}
+        if origin in {tuple, list} and (origin is list or arguments[-1:] == (Ellipsis,)):
+            return {"type": "array", "items": self.of(arguments[0])}
+        if origin in {dict, Mapping}:
+            return {"type": "object", "additionalProperties": self.of(arguments[1])}
+        raise TypeError(f"no JSON Schema for {kind!r}")
+
+    def _component(self, kind: type) -> dict[str, Any]:
+        name = kind.__name__
+        if name not in self.components:
+            self.components[name] = {}  # a placeholder, for classes that refer to themselves
+            hints = typing.get_type_hints(kind)
+            fields = attrs.fields(kind)
+            schema: dict[str, Any] = {
+                "type": "object",
+                "properties": {field.name: self._field(field, hints[field.name]) for field in fields},
+                "additionalProperties": False,
+            }
+            required = [field.name for field in fields if field.default is attrs.NOTHING]
+            if required:
+                schema["required"] = required
+            description = (kind.__doc__ or "").strip().split("\n\n")[0]
+            if description:
+                schema = {"description": " ".join(description.split()), **schema}
+            self.components[name] = schema
+        return {"$ref": _COMPONENTS + name}
+
+    def _field(self, field: attrs.Attribute[Any], kind: Any) -> dict[str, Any]:  # noqa: ANN401 - a type
+        """A field's schema: a schema file when its metadata names one (``answers``), else its type's."""
+        named = field.metadata.get("schema")
+        if named is None:
+            return self.of(kind)
+        schema = {"$ref": _COMPONENTS + named}
+        return {"anyOf": [schema, {"type": "null"}]} if type(None) in typing.get_args(kind) else schema
+
+    def _param_schema(self) -> dict[str, Any]:
+        """A text parameter (see :func:`tradein_sdk._converters.unstructure_param`), as a component."""
+        if "TextParam" not in self.components:
+
+            def tagged(tag: str, schema: dict[str, Any]) -> dict[str, Any]:
+                return {
+                    "type": "object",
+                    "required": [tag],
+                    "additionalProperties": False,
+                    "properties": {tag: schema},
+                }
+
+            atoms = [
+                {"type": "string"},
+                {"type": "integer"},
+                self.of(Money),
+                tagged("percent", _SIMPLE[Decimal]),
+                tagged("date", _SIMPLE[date]),
+                tagged("phrase", {"type": "string"}),
+                tagged("weekday", {"type": "string"}),
+                tagged("category", {"type": "string"}),
+            ]
+            self.components["TextParam"] = {
+                "description": "A parameter of a text: text, a number, an amount, a percentage, a date, ...",
+                "anyOf": [*atoms, {"type": "array", "items": {"anyOf": atoms}}],
+            }
+        return {"$ref": _COMPONENTS + "TextParam"}
+
+    def _payout_schema(self) -> dict[str, Any]:
+        choices = []
+        for kind in typing.get_args(self._payout):
+            reference = self._component(kind)
+            name = reference["$ref"].removeprefix(_COMPONENTS)
+            body = self.components[name]
+            self.components[name] = {
+                **body,
+                "properties": {"method": {"const": kind.method.value}, **body["properties"]},
+                "required": ["method", *body.get("required", [])],
+            }
+            choices.append(reference)
+        return {"oneOf": choices}
+
+
+_SIMPLE: Final[dict[Any, dict[str, Any]]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+    type(None): {"type": "null"},
+    Decimal: {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
+    datetime: {"type": "string", "format": "date-time"},
+    date: {"type": "string", "format": "date"},
+}
+
+
+# -- the document ----------------------------------------------------------------------------------------
+
+
+def _problem_schema() -> dict[str, Any]:
+    text = {"type": "string"}
+    return {
+        "description": "An error (RFC 9457): `code` is the library's error code.",
+        "type": "object",
+        "required": ["type", "title", "status", "code", "detail"],
+        "properties": {
+            "type": text,
+            "title": text,
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "code": text,
+            "detail": text,
+            "message_id": text,
+            "params": {"type": "object"},
+            "problems": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["path"],
+                    "properties": {
+                        "path": text,
+                        "message": text,
+                        "code": text,
+                        "message_id": text,
+                        "params": {"type": "object"},
+                    },
+                },
+            },
+        },
+    }
+
+
+_ERRORS: Final = {
+    "400": "The request is malformed or does not fit its schema (`request_malformed`, `request_invalid`).",
+    "401": "No valid API key (`unauthenticated`).",
+    "404": "No such resource (`quote_not_found`, `order_not_found`, ...).",
+    "409": "A concurrent change or a request with the same idempotency key is running; retry.",
+    "422": "A rule of the trade-in was broken (`answers_invalid`, `quote_already_redeemed`, ...).",
+    "503": "The store or a provider failed; nothing was written; retry.",
+}
+
+
+def _parameters(operation: Operation, schemas: _Schemas) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in operation.path_parameters
+    ]
+    if operation.query is not None:
+        hints = typing.get_type_hints(operation.query)
+        for field in attrs.fields(operation.query):
+            schema = schemas.of(hints[field.name])
+            if "anyOf" in schema:  # X | None: in a query, a parameter left out is the None
+                schema = next(item for item in schema["anyOf"] if item.get("type") != "null")
+            required = field.default is attrs.NOTHING
+            parameters.append({"name": field.name, "in": "query", "required": required, "schema": schema})
+    if operation.method == "POST":
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Makes the request safe to repeat: one result per key for 24 hours.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+            }
+        )
+    return parameters
+
+
+def _operation(operation: Operation, schemas: _Schemas) -> dict[str, Any]:
+    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _COMPONENTS + "Problem"}}}
+    responses: dict[str, Any] = {
+        str(operation.status): {
+            "description": "Success.",
+            "content": {"application/json": {"schema": schemas.of(operation.result)}},
+        },
+        **{status: {"description": text, "content": problem} for status, text in _ERRORS.items()},
+    }
+    if operation.method == "POST":
+        responses["413"] = {"description": "The body is larger than 1 MiB.", "content": problem}
+    document: dict[str, Any] = {
+        "operationId": operation.id,
+        "tags": [operation.tag],
+        "summary": operation.summary,
+        "parameters": _parameters(operation, schemas),
+        "responses": responses,
+    }
+    if operation.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schemas.of(operation.body)}},
+        }
+    return document
+
+
+def _referenced(generated: list[Any], files: dict[str, Any]) -> set[str]:
+    """The schema files the generated components refer to, directly or through each other."""
+    used: set[str] = set()
+    pending: list[Any] = list(generated)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                name = ref.removeprefix(_COMPONENTS).split("/", 1)[0]
+                if name in files and name not in used:
+                    used.add(name)
+                    pending.append(files[name])
+            pending.extend(node.values())
+    return used
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the service (what ``schemas/openapi.json`` holds)."""
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations().values():
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation, schemas)
+    generated = {**dict(sorted(schemas.components.items())), "Problem": _problem_schema()}
+    files = _file_schemas()
+    used = _referenced([generated, paths], files)
+    components = {**{name: schema for name, schema in files.items() if name in used}, **generated}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tradein-sdk trade-in service",
+            "version": __version__,
+            "description": (
+                "Device trade-in over HTTP: catalog search, condition questionnaires and grading, signed "
+                "quotes, trade-in orders, checkout with upgrade credit and device protection offers. "
+                "Each operation is the use case of the embedded `TradeIn` facade with the same name. "
+                "Errors are problem documents whose `code` is the library's error code."
+            ),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": "http://127.0.0.1:8080"}],
+        "security": [{"apiKey": []}],
+        "tags": [{"name": name} for name in dict.fromkeys(op.tag for op in operations().values())],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "An API key."}},
+        },
+    }
+
+
+def openapi_text() -> str:
+    """The document as ``schemas/openapi.json`` stores it (indented, sorted as built, final newline)."""
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
