@@ -187,6 +187,7 @@ if TYPE_CHECKING:
         order_outcome,
         transitions_mermaid,
     )
+    from tradein_sdk._outbox import DeliveryReport, WebhookEndpoint
     from tradein_sdk._prices import HTTPPriceFeed, PriceBookSource, PriceSource
     from tradein_sdk._pricing import (
         PriceBook,
@@ -215,6 +216,7 @@ if TYPE_CHECKING:
         parse_promotions,
         promotions_problems,
     )
+    from tradein_sdk._provider import ProviderEventOutcome, ProviderEvents
     from tradein_sdk._quotes import (
         Channel,
         DocumentRef,
@@ -267,6 +269,7 @@ _LAZY = {
     "CreditTiming": "tradein_sdk._checkout",
     "CustomerCase": "tradein_sdk._promotions",
     "DeliveryPolicy": "tradein_sdk._orders",
+    "DeliveryReport": "tradein_sdk._outbox",
     "DeviceClawback": "tradein_sdk._checkout",
     "DeviceEvent": "tradein_sdk._orders",
     "DeviceState": "tradein_sdk._orders",
@@ -306,6 +309,8 @@ _LAZY = {
     "PromotionKind": "tradein_sdk._promotions",
     "PromotionOutcome": "tradein_sdk._promotions",
     "PromotionUsage": "tradein_sdk._promotions",
+    "ProviderEventOutcome": "tradein_sdk._provider",
+    "ProviderEvents": "tradein_sdk._provider",
     "Purchase": "tradein_sdk._promotions",
     "PurchaseCondition": "tradein_sdk._insurance",
     "PurchaseCredit": "tradein_sdk._orders",
@@ -342,6 +347,7 @@ _LAZY = {
     "Valuation": "tradein_sdk._pricing",
     "ValuationLine": "tradein_sdk._pricing",
     "Voucher": "tradein_sdk._orders",
+    "WebhookEndpoint": "tradein_sdk._outbox",
     "build_checkout": "tradein_sdk._checkout",
     "clawback_due": "tradein_sdk._checkout",
     "create_service": "tradein_sdk._service",
@@ -426,6 +432,7 @@ __all__ = [
     "DataSource",
     "DatePrecision",
     "DeliveryPolicy",
+    "DeliveryReport",
     "DeviceCategory",
     "DeviceClawback",
     "DeviceEvent",
@@ -498,6 +505,8 @@ __all__ = [
     "PromotionKind",
     "PromotionOutcome",
     "PromotionUsage",
+    "ProviderEventOutcome",
+    "ProviderEvents",
     "Purchase",
     "PurchaseCondition",
     "PurchaseCredit",
@@ -554,6 +563,7 @@ __all__ = [
     "Valuation",
     "ValuationLine",
     "Voucher",
+    "WebhookEndpoint",
     "WithdrawalPeriodOverError",
     "__version__",
     "build_checkout",

@@ -156,6 +156,7 @@ class InspectBody:
     lock_removable: bool = False
     locale: str | None = None
     actor: Actor = Actor.STAFF
+    event_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -450,12 +451,16 @@ def operations() -> Mapping[str, Operation]:
 def status_for(error: TradeInError) -> int:
     """The HTTP status of a library error.
 
-    404 for what does not exist; 409 for a concurrent change (worth retrying); 503 when the store or a
-    provider failed; 422 for every other rule a request broke (invalid answers, a spent quote, an illegal
-    transition, an altered checkout).
+    404 for what does not exist; 400 for a webhook that does not verify; 409 for a concurrent change
+    (worth retrying); 503 when the store or a provider failed; 422 for every other rule a request broke
+    (invalid answers, a spent quote, an illegal transition, an altered checkout).
     """
+    from tradein_sdk.webhooks import WebhookVerificationError  # noqa: PLC0415
+
     if isinstance(error, NotFoundError):
         return 404
+    if isinstance(error, WebhookVerificationError):
+        return 400
     if isinstance(error, ConcurrentUpdateError | IdempotencyKeyInUseError):
         return 409
     if isinstance(error, StoreError | PriceFeedError | InsuranceProviderError):

@@ -433,6 +433,7 @@ class TradeInClient:
         lock_removable: bool = False,
         locale: str | None = None,
         actor: Actor = Actor.STAFF,
+        event_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> InspectionDiff:
         """Record an inspection: confirm, revise or reject the offer.
@@ -816,6 +817,7 @@ class AsyncTradeInClient:
         lock_removable: bool = False,
         locale: str | None = None,
         actor: Actor = Actor.STAFF,
+        event_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> InspectionDiff:
         """Record an inspection: confirm, revise or reject the offer.

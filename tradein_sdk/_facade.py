@@ -48,12 +48,13 @@ from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store, StoredD
 from tradein_sdk._tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
     from tradein_sdk._fulfilment import Fulfilment
     from tradein_sdk._insurance import InsuranceOfferSource
     from tradein_sdk._orders import DeliveryPolicy
+    from tradein_sdk._outbox import WebhookEndpoint
     from tradein_sdk._pricing import PriceBook
     from tradein_sdk._promotions import PromotionBook
     from tradein_sdk._search import SearchResults
@@ -151,6 +152,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         promotions: PromotionBook | None = None,
         insurance: InsuranceOfferSource | None = None,
         clawback_policy: ClawbackPolicy | None = None,
+        webhook_endpoints: Sequence[WebhookEndpoint] = (),
     ) -> None:
         """Wire the parts together.
 
@@ -172,6 +174,8 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 and its promotions, no tax, 7 days to ask for a rejected device back).
             fulfilment: how devices travel (default: the shop receives them itself; give a
                 :class:`LocalFulfilment` with the receiving address to print on labels).
+            webhook_endpoints: where to send webhooks about devices (received, inspected, revised, paid,
+                returned); each order change writes them to an outbox that :meth:`deliver_webhooks` sends.
         """
         self.store = store
         self.key_ring = key_ring
@@ -189,6 +193,8 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         self.promotions = promotions
         self.insurance = insurance or PlanCatalogOfferSource.example()
         self.clawback_policy = clawback_policy or ClawbackPolicy()
+        self.webhook_endpoints = tuple(webhook_endpoints)
+        self._webhook_senders = {}
         self.fulfilment = fulfilment or LocalFulfilment(
             ReceivingAddress(name="Trade-in returns", lines=("(set the receiving address)",))
         )
@@ -211,6 +217,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         promotions: PromotionBook | None = None,
         insurance: InsuranceOfferSource | None = None,
         clawback_policy: ClawbackPolicy | None = None,
+        webhook_endpoints: Sequence[WebhookEndpoint] = (),
     ) -> TradeIn:
         """The bundled defaults: bundled data, a SQLite file and a signing key kept in ``data_dir``.
 
@@ -229,6 +236,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             promotions: the shop's trade-in promotions.
             insurance: where protection offers come from.
             clawback_policy: what is charged back when instant credit is not earned.
+            webhook_endpoints: where to send webhooks about devices.
 
         Returns:
             A ready-to-use facade; the key is generated on first use and kept (mode 0600).
@@ -252,6 +260,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             promotions=promotions,
             insurance=insurance,
             clawback_policy=clawback_policy,
+            webhook_endpoints=webhook_endpoints,
         )
 
     # -- catalog -------------------------------------------------------------------------------------
@@ -683,5 +692,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         return found
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections and the webhook senders' connection pools."""
+        for sender in self._webhook_senders.values():
+            sender.close()
         self.store.close()

@@ -40,8 +40,10 @@ if TYPE_CHECKING:
     from tradein_sdk._clock import Clock
     from tradein_sdk._fulfilment import Fulfilment, ShippingLabel, TrackingEvent
     from tradein_sdk._orders import DeliveryPolicy, Reminder
+    from tradein_sdk._outbox import DeliveryReport, OutboxMessage, WebhookEndpoint
     from tradein_sdk._quotes import Quote
     from tradein_sdk._store import Store
+    from tradein_sdk.webhooks import WebhookSender
 
 PayoutDetails = BankTransfer | Voucher | PurchaseCredit
 _ATTEMPTS = 8
@@ -114,6 +116,8 @@ class OrderUseCases:
     policy: DeliveryPolicy
     fulfilment: Fulfilment
     locale: str
+    webhook_endpoints: tuple[WebhookEndpoint, ...]
+    _webhook_senders: dict[str, WebhookSender]
 
     if TYPE_CHECKING:
 
@@ -190,6 +194,37 @@ class OrderUseCases:
 
     # -- changes ----------------------------------------------------------------------------------
 
+    def _webhooks_of(self, before: TradeInOrder, after: TradeInOrder) -> list[OutboxMessage]:
+        """The outbox messages of a change, one per event and subscribed endpoint (none without endpoints)."""
+        if not self.webhook_endpoints:
+            return []
+        from tradein_sdk._outbox import order_events, outbox_messages  # noqa: PLC0415
+
+        return outbox_messages(order_events(before, after), self.webhook_endpoints)
+
+    def deliver_webhooks(self, *, limit: int = 100) -> DeliveryReport:
+        """Send the webhooks that are due to the configured endpoints, one attempt each.
+
+        Run it often (``tradein serve`` does, every second); several processes may run it at once on one
+        store. A failed attempt is planned again on the endpoint's retry schedule; a 2xx answer ends it.
+
+        Args:
+            limit: at most this many webhooks in this pass.
+
+        Returns:
+            How many were delivered, are retrying, or were given up.
+        """
+        from tradein_sdk._outbox import deliver_due  # noqa: PLC0415
+        from tradein_sdk.webhooks import WebhookSender  # noqa: PLC0415
+
+        senders = self._webhook_senders
+        for endpoint in self.webhook_endpoints:
+            if endpoint.url not in senders:
+                senders[endpoint.url] = WebhookSender(
+                    secrets=endpoint.secrets, clock=self.clock, schedule=endpoint.schedule
+                )
+        return deliver_due(self.store, self.webhook_endpoints, clock=self.clock, senders=senders, limit=limit)
+
     def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[DeviceEvent]]) -> TradeInOrder:
         """Apply events to the stored order and save it with its audit entries, retrying on conflict."""
         return self._apply_and_save(order_id, events)[0]
@@ -213,6 +248,7 @@ class OrderUseCases:
                     expected_version=version,
                     now=now,
                     audit=_audit_facts(before, after),
+                    outbox=self._webhooks_of(before, after),
                 )
             except ConcurrentUpdateError:
                 continue
@@ -323,6 +359,7 @@ class OrderUseCases:
         lock_removable: bool = False,
         locale: str | None = None,
         actor: Actor = Actor.STAFF,
+        event_id: str | None = None,
     ) -> InspectionDiff:
         """Record an inspection: diff it against the shopper's answers and confirm, revise or reject.
 
@@ -338,10 +375,38 @@ class OrderUseCases:
             lock_removable: an account lock found can be removed with the shopper's help.
             locale: the shopper's locale for the explanations.
             actor: who inspected.
+            event_id: the inspection's id, for reports that may arrive twice (a provider's webhook); a
+                repeated id changes nothing. A new id is made when omitted.
 
         Returns:
             The diff, question by question, with the price impact of each difference.
         """
+        return self._inspect_once(
+            order_id,
+            device_id,
+            answers,
+            imei=imei,
+            variant_id=variant_id,
+            lock_removable=lock_removable,
+            locale=locale,
+            actor=actor,
+            event_id=event_id,
+        )[0]
+
+    def _inspect_once(
+        self,
+        order_id: str,
+        device_id: str,
+        answers: Mapping[str, Any],
+        *,
+        imei: str | None,
+        variant_id: str | None,
+        lock_removable: bool,
+        locale: str | None,
+        actor: Actor,
+        event_id: str | None,
+    ) -> tuple[InspectionDiff, bool]:
+        """:meth:`inspect`, and whether this call wrote the inspection (not a repeat of ``event_id``)."""
         order = self.order(order_id)
         device = order.device(device_id)
         quote = self.get_quote(device.quote_id).quote
@@ -356,7 +421,7 @@ class OrderUseCases:
             observed_variant_id=variant_id,
             lock_removable=lock_removable,
         )
-        key = uuid.uuid4().hex
+        key = event_id or uuid.uuid4().hex
         inspected = DeviceEvent(
             id=f"inspect:{key}",
             kind=EventKind.INSPECT,
@@ -375,8 +440,7 @@ class OrderUseCases:
                 DeviceEvent(id=f"verdict:{key}", kind=verdict, device_id=device_id, actor=actor),
             ]
 
-        self._change(order_id, events)
-        return diff
+        return diff, self._apply_and_save(order_id, events)[1]
 
     def respond_to_revision(self, order_id: str, device_id: str, *, accept: bool) -> TradeInOrder:
         """The shopper accepts the revised offer or declines it (the device then goes back free of charge)."""

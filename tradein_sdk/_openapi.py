@@ -302,6 +302,96 @@ def _operation(operation: Operation, schemas: _Schemas) -> dict[str, Any]:
     return document
 
 
+def _provider_events() -> dict[str, Any]:
+    """``POST /v1/provider/events``: a refurbishment provider's signed webhooks (no API key)."""
+    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _COMPONENTS + "Problem"}}}
+    headers = [
+        (
+            "webhook-id",
+            "The event's id, the same on every delivery.",
+            {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,255}$"},
+        ),
+        (
+            "webhook-timestamp",
+            "Unix seconds of this attempt (within 300 s of now).",
+            {"type": "string", "pattern": "^[0-9]{1,12}$"},
+        ),
+        (
+            "webhook-signature",
+            "`v1,<base64 HMAC-SHA256>` entries separated by spaces.",
+            {"type": "string", "minLength": 1},
+        ),
+    ]
+    event = {
+        "type": "object",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {
+                "type": "string",
+                "enum": [
+                    "device.received",
+                    "device.inspected",
+                    "device.erased",
+                    "device.paid",
+                    "device.returned",
+                ],
+            },
+            "timestamp": {"type": "string", "format": "date-time"},
+            "data": {
+                "type": "object",
+                "required": ["order_id", "device_id"],
+                "properties": {
+                    "order_id": {"type": "string"},
+                    "device_id": {"type": "string"},
+                    "answers": {"$ref": _COMPONENTS + "answers"},
+                    "imei": {"type": "string"},
+                    "certificate_id": {"type": "string"},
+                },
+            },
+        },
+    }
+    answer = {
+        "type": "object",
+        "required": ["event_id", "applied"],
+        "additionalProperties": False,
+        "properties": {"event_id": {"type": "string"}, "applied": {"type": "boolean"}},
+    }
+    return {
+        "post": {
+            "operationId": "provider_event",
+            "tags": ["fulfilment"],
+            "summary": "A refurbishment provider reports a device received, inspected, erased, paid...",
+            "description": (
+                "Signed in the Standard Webhooks style with the provider's secret instead of an API key. A "
+                "repeated, concurrent or late delivery changes nothing (`applied: false`)."
+            ),
+            "security": [],
+            "parameters": [
+                {"name": name, "in": "header", "required": True, "description": text, "schema": schema}
+                for name, text, schema in headers
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": event}}},
+            "responses": {
+                "200": {
+                    "description": "Verified and applied (or known).",
+                    "content": {"application/json": {"schema": answer}},
+                },
+                "400": {
+                    "description": "Not authentic, outside the time window, or not an event.",
+                    "content": problem,
+                },
+                "404": {"description": "Not configured, or no such order.", "content": problem},
+                "413": {"description": "The body is larger than 1 MiB.", "content": problem},
+                "422": {
+                    "description": "The event does not fit the device (answers, state).",
+                    "content": problem,
+                },
+                "503": {"description": "The store failed; nothing was written; retry.", "content": problem},
+            },
+        }
+    }
+
+
 def _referenced(generated: list[Any], files: dict[str, Any]) -> set[str]:
     """The schema files the generated components refer to, directly or through each other."""
     used: set[str] = set()
@@ -327,6 +417,7 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations().values():
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation, schemas)
+    paths["/v1/provider/events"] = _provider_events()
     generated = {**dict(sorted(schemas.components.items())), "Problem": _problem_schema()}
     files = _file_schemas()
     used = _referenced([generated, paths], files)
@@ -346,7 +437,10 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8080"}],
         "security": [{"apiKey": []}],
-        "tags": [{"name": name} for name in dict.fromkeys(op.tag for op in operations().values())],
+        "tags": [
+            {"name": name}
+            for name in dict.fromkeys([*(op.tag for op in operations().values()), "fulfilment"])
+        ],
         "paths": paths,
         "components": {
             "schemas": components,

@@ -60,14 +60,30 @@ if TYPE_CHECKING:
 
     from tradein_sdk._clock import Clock
     from tradein_sdk._facade import TradeIn
+    from tradein_sdk._outbox import WebhookEndpoint
+    from tradein_sdk._provider import ProviderEvents
+    from tradein_sdk.webhooks import WebhookSecrets
 
-__all__ = ["API_KEYS_ENV", "ApiKeys", "TradeInService", "create_service", "serve"]
+__all__ = [
+    "API_KEYS_ENV",
+    "WEBHOOK_URLS_ENV",
+    "ApiKeys",
+    "TradeInService",
+    "create_service",
+    "serve",
+    "webhook_endpoints_from",
+]
 
 _logger = logging.getLogger("tradein_sdk.service")
 
 API_KEYS_ENV: Final = "TRADEIN_API_KEYS"
+WEBHOOK_URLS_ENV: Final = "TRADEIN_WEBHOOK_URLS"
+WEBHOOK_INTERVAL: Final = 1.0
+"""Seconds between two passes of the webhook outbox while the service runs."""
 MAX_BODY_BYTES: Final = 1 << 20
 OPENAPI_PATH: Final = "/v1/openapi.json"
+PROVIDER_EVENTS_PATH: Final = "/v1/provider/events"
+PROVIDER_SECRETS_ENV: Final = "TRADEIN_PROVIDER_WEBHOOK_SECRETS"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 _JSON: Final = "application/json"
 _MIN_KEY_LENGTH: Final = 16
@@ -172,6 +188,7 @@ class TradeInService:
         clock: Clock | None = None,
         idempotency_ttl: timedelta = timedelta(hours=24),
         idempotency_lock: timedelta = timedelta(seconds=60),
+        provider_secrets: WebhookSecrets | None = None,
     ) -> None:
         """Serve ``trade_in``'s use cases.
 
@@ -182,6 +199,8 @@ class TradeInService:
             idempotency_ttl: how long an idempotency key's answer is kept (at least 24 hours).
             idempotency_lock: how long a request holds its key before another may take it over (a
                 request whose process died).
+            provider_secrets: the secrets a refurbishment provider signs its webhooks with; when given,
+                ``POST /v1/provider/events`` turns them into order transitions (:class:`ProviderEvents`).
 
         Raises:
             ConfigurationError: no key is given, a key is unusable, or the TTL is under 24 hours.
@@ -198,6 +217,11 @@ class TradeInService:
         self._lock = idempotency_lock
         self._routes = [(operation.pattern, operation) for operation in operations().values()]
         self._openapi: bytes | None = None
+        self._provider: ProviderEvents | None = None
+        if provider_secrets is not None:
+            from tradein_sdk._provider import ProviderEvents  # noqa: PLC0415
+
+            self._provider = ProviderEvents(trade_in, provider_secrets)
         self._purge_lock = threading.Lock()
         self._next_purge = self._clock.now()
 
@@ -229,6 +253,12 @@ class TradeInService:
         path = environ.get("PATH_INFO", "") or "/"
         if path == OPENAPI_PATH and method in {"GET", "HEAD"}:
             return _Answer(status=200, body=self._openapi_document())
+        if path == PROVIDER_EVENTS_PATH and self._provider is not None:
+            if method != "POST":
+                error = _RequestError(405, "method_not_allowed", f"{path} takes POST")
+                error.headers.append(("Allow", "POST"))
+                raise error
+            return self._provider_event(environ)
         operation, parameters = self._route(method, path)
         client = self._authenticate(environ)
         if operation.method == "GET":
@@ -240,6 +270,17 @@ class TradeInService:
         if key is None:
             return self._run(operation, arguments)
         return self._run_once(client, key, method, path, body, operation, arguments)
+
+    def _provider_event(self, environ: Environ) -> _Answer:
+        """A provider's webhook: authenticated by its signature, not by an API key."""
+        assert self._provider is not None  # noqa: S101 - the caller checked
+        headers = {
+            name[5:].replace("_", "-").lower(): value
+            for name, value in environ.items()
+            if name.startswith("HTTP_")
+        }
+        outcome = self._provider.handle(headers, _read_raw(environ))
+        return _Answer(status=200, body=_encode({"event_id": outcome.event.id, "applied": outcome.applied}))
 
     def _route(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
         allowed = []
@@ -341,14 +382,18 @@ class TradeInService:
 # -- requests --------------------------------------------------------------------------------------------
 
 
-def _read_body(environ: Environ) -> object:
+def _read_raw(environ: Environ) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise _RequestError(400, "request_malformed", "Content-Length is not a number") from None
     if length > MAX_BODY_BYTES:
         raise _RequestError(413, "request_too_large", f"a request body is at most {MAX_BODY_BYTES} bytes")
-    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    return bytes(environ["wsgi.input"].read(length)) if length > 0 else b""
+
+
+def _read_body(environ: Environ) -> object:
+    raw = _read_raw(environ)
     if not raw.strip():
         return {}
     try:
@@ -501,8 +546,10 @@ def create_service(
 
     Args:
         trade_in: the facade (default: :meth:`TradeIn.embedded`: ``$TRADEIN_DATA_DIR``,
-            ``$TRADEIN_DATABASE_URL``).
+            ``$TRADEIN_DATABASE_URL``, webhooks to ``$TRADEIN_WEBHOOK_URLS``).
         api_keys: the keys (default: ``$TRADEIN_API_KEYS``, ``client=key`` pairs separated by commas).
+            A provider's webhook secrets come from ``$TRADEIN_PROVIDER_WEBHOOK_SECRETS`` (``whsec_``
+            secrets separated by spaces).
         environ: the environment to read (default: ``os.environ``).
 
     Raises:
@@ -511,6 +558,8 @@ def create_service(
     from tradein_sdk._facade import TradeIn  # noqa: PLC0415
 
     env = os.environ if environ is None else environ
+    if trade_in is None:
+        trade_in = TradeIn.embedded(webhook_endpoints=webhook_endpoints_from(env))
     if api_keys is None:
         text = env.get(API_KEYS_ENV, "")
         if not text.strip():
@@ -518,7 +567,28 @@ def create_service(
                 "set {variable} to client=key pairs (keys of at least 16 characters)", variable=API_KEYS_ENV
             )
         api_keys = ApiKeys.parse(text)
-    return TradeInService(trade_in or TradeIn.embedded(), api_keys=api_keys)
+    provider = env.get(PROVIDER_SECRETS_ENV, "").split()
+    if provider:
+        from tradein_sdk.webhooks import WebhookSecrets  # noqa: PLC0415
+
+        return TradeInService(trade_in, api_keys=api_keys, provider_secrets=WebhookSecrets.parse(*provider))
+    return TradeInService(trade_in, api_keys=api_keys)
+
+
+def webhook_endpoints_from(environ: Mapping[str, str]) -> tuple[WebhookEndpoint, ...]:
+    """The endpoints of ``$TRADEIN_WEBHOOK_URLS`` (space-separated), signed with ``$TRADEIN_WEBHOOK_SECRETS``.
+
+    Raises:
+        ConfigurationError: URLs are set but no secrets, or a URL is not http(s).
+    """
+    urls = environ.get(WEBHOOK_URLS_ENV, "").split()
+    if not urls:
+        return ()
+    from tradein_sdk._outbox import WebhookEndpoint  # noqa: PLC0415
+    from tradein_sdk.webhooks import WebhookSecrets  # noqa: PLC0415
+
+    secrets = WebhookSecrets.from_environment(environ)
+    return tuple(WebhookEndpoint(url=url, secrets=secrets) for url in urls)
 
 
 class _BodyReader:
@@ -628,8 +698,23 @@ def serve(
         port: the port (0: any free port).
         ready: called with the port once the server listens.
     """
-    with make_server(service, host, port) as server:
-        _logger.info("trade-in service on http://%s:%d", host, server.server_port)
-        if ready is not None:
-            ready(server.server_port)
-        server.serve_forever()
+    stop = threading.Event()
+    if service.trade_in.webhook_endpoints:
+        threading.Thread(target=_deliver_webhooks, args=(service.trade_in, stop), daemon=True).start()
+    try:
+        with make_server(service, host, port) as server:
+            _logger.info("trade-in service on http://%s:%d", host, server.server_port)
+            if ready is not None:
+                ready(server.server_port)
+            server.serve_forever()
+    finally:
+        stop.set()
+
+
+def _deliver_webhooks(trade_in: TradeIn, stop: threading.Event) -> None:
+    """Send due webhooks every second until ``stop`` is set (a failed pass is logged and retried)."""
+    while not stop.wait(WEBHOOK_INTERVAL):
+        try:
+            trade_in.deliver_webhooks()
+        except Exception:  # the loop must outlive a database hiccup; the rows stay due
+            _logger.exception("delivering webhooks failed; retrying in %s s", WEBHOOK_INTERVAL)

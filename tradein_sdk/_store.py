@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
     from tradein_sdk._audit import AuditAnchor, AuditVerification
+    from tradein_sdk._outbox import OutboxMessage, PendingWebhook
+    from tradein_sdk.webhooks import WebhookEvent
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK_ID = 0x7472_6164  # "trad": the PostgreSQL advisory lock key for migrations
@@ -286,9 +288,42 @@ class Store(Protocol):
         ...
 
     def save_order(
-        self, record: OrderRecord, *, expected_version: int, now: datetime, audit: Sequence[AuditFact] = ()
+        self,
+        record: OrderRecord,
+        *,
+        expected_version: int,
+        now: datetime,
+        audit: Sequence[AuditFact] = (),
+        outbox: Sequence[OutboxMessage] = (),
     ) -> int:
         """Write a changed order unless it changed since ``expected_version``; return the new version."""
+        ...
+
+    def add_audit(
+        self, facts: Sequence[AuditFact], *, now: datetime, receipt: WebhookEvent | None = None
+    ) -> bool:
+        """Append audit entries that record no order change, once per received webhook."""
+        ...
+
+    def due_webhooks(self, *, now: datetime, limit: int = 100) -> list[PendingWebhook]:
+        """Return outbox rows due for an attempt, oldest first."""
+        ...
+
+    def claim_webhook(self, delivery_id: str, *, due_at: datetime, until: datetime) -> bool:
+        """Take a due row for one attempt (``False``: another process took it)."""
+        ...
+
+    def finish_webhook(
+        self,
+        delivery_id: str,
+        *,
+        attempts: int,
+        delivered_at: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+        failed: bool = False,
+        error: str | None = None,
+    ) -> None:
+        """Record an attempt's end: delivered, planned again, or given up."""
         ...
 
     def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
@@ -426,15 +461,6 @@ def _define_v3(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     )
 
 
-def _migration_3(conn: Connection) -> None:
-    """Create the tables of schema version 3."""
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    metadata = sa.MetaData()
-    _define_v3(metadata)
-    metadata.create_all(conn)
-
-
 def _define_v4(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the tables of schema version 4: confirmed checkouts and promotion budgets."""
     import sqlalchemy as sa  # noqa: PLC0415
@@ -492,22 +518,43 @@ def _define_v6(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     )
 
 
-def _migration_6(conn: Connection) -> None:
-    """Create the table of schema version 6."""
+def _define_v7(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
+    """Declare the table of schema version 7: the outbox of webhooks the service sends."""
     import sqlalchemy as sa  # noqa: PLC0415
 
-    metadata = sa.MetaData()
-    _define_v6(metadata)
-    metadata.create_all(conn)
+    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+
+    sa.Table(
+        "tradein_webhook_outbox",
+        metadata,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("event_id", sa.String(255), nullable=False),
+        sa.Column("endpoint", sa.String(2000), nullable=False),
+        sa.Column("type", sa.String(80), nullable=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("delivered_at", UTCDateTime, nullable=True),
+        sa.Column("last_error", sa.String(300), nullable=True),
+        sa.UniqueConstraint("event_id", "endpoint", name="uq_tradein_webhook_outbox_event_endpoint"),
+        sa.Index("ix_tradein_webhook_outbox_due", "done", "next_attempt_at"),
+    )
 
 
-def _migration_1(conn: Connection) -> None:
-    """Create the tables of schema version 1."""
-    import sqlalchemy as sa  # noqa: PLC0415
+def _creating(define: Callable[[Any], None]) -> Callable[[Connection], None]:
+    """A migration step that creates the tables ``define`` declares."""
 
-    metadata = sa.MetaData()
-    _define_v1(metadata)
-    metadata.create_all(conn)
+    def step(conn: Connection) -> None:
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        metadata = sa.MetaData()
+        define(metadata)
+        metadata.create_all(conn)
+
+    step.__doc__ = f"Create what {define.__name__} declares."
+    return step
 
 
 @cache
@@ -526,6 +573,7 @@ def tables() -> dict[str, Any]:
     _define_v3(metadata)
     _define_v4(metadata)
     _define_v6(metadata)
+    _define_v7(metadata)
     migrations = sa.Table(
         "tradein_schema_migrations",
         metadata,
@@ -543,16 +591,18 @@ def tables() -> dict[str, Any]:
         "quotes": metadata.tables["tradein_quotes"],
         "redemptions": metadata.tables["tradein_redemptions"],
         "idempotency_keys": metadata.tables["tradein_idempotency_keys"],
+        "webhook_outbox": metadata.tables["tradein_webhook_outbox"],
     }
 
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
-    (1, "documents, quotes and redemptions", _migration_1),
+    (1, "documents, quotes and redemptions", _creating(_define_v1)),
     (2, "audit log, append-only (triggers)", _migration_audit),
-    (3, "orders and personal data", _migration_3),
+    (3, "orders and personal data", _creating(_define_v3)),
     (4, "checkouts and promotion budgets", _migration_4),
     (5, "webhook receipts (deduplication by event id)", _migration_webhooks),
-    (6, "idempotency keys of the HTTP service", _migration_6),
+    (6, "idempotency keys of the HTTP service", _creating(_define_v6)),
+    (7, "outbox of the webhooks the service sends", _creating(_define_v7)),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -957,9 +1007,18 @@ class SQLStore:
         return OrderRecord.from_row(row), int(row.version)
 
     def save_order(
-        self, record: OrderRecord, *, expected_version: int, now: datetime, audit: Sequence[AuditFact] = ()
+        self,
+        record: OrderRecord,
+        *,
+        expected_version: int,
+        now: datetime,
+        audit: Sequence[AuditFact] = (),
+        outbox: Sequence[OutboxMessage] = (),
     ) -> int:
         """Write a changed order if nobody changed it since ``expected_version``, with its audit entries.
+
+        The webhooks the change causes go into the outbox in the same transaction (one row per message; a
+        message already kept is not added again).
 
         Returns:
             The order's new version.
@@ -992,7 +1051,111 @@ class SQLStore:
                     subject=fact.subject,
                     details=dict(fact.details),
                 )
+            for message in outbox:
+                conn.execute(self._insert_outbox(message))
         return expected_version + 1
+
+    def _insert_outbox(self, message: OutboxMessage) -> Any:  # noqa: ANN401 - an Insert statement
+        return (
+            _dialect_insert(self.dialect)(self._t["webhook_outbox"])
+            .values(
+                id=f"dlv_{uuid.uuid4().hex}",
+                event_id=message.event_id,
+                endpoint=message.endpoint,
+                type=message.type,
+                body=message.body,
+                created_at=as_utc(message.created_at),
+                next_attempt_at=as_utc(message.created_at),
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id", "endpoint"])
+        )
+
+    def due_webhooks(self, *, now: datetime, limit: int = 100) -> list[PendingWebhook]:
+        """Return the outbox rows due for an attempt (neither delivered nor given up), oldest first.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        from tradein_sdk._outbox import OutboxMessage, PendingWebhook  # noqa: PLC0415
+
+        table = self._t["webhook_outbox"]
+        query = (
+            sa.select(table)
+            .where(table.c.done.is_(False), table.c.next_attempt_at <= as_utc(now))
+            .order_by(table.c.next_attempt_at, table.c.created_at)
+            .limit(limit)
+        )
+        with self._guard("read the webhook outbox"), self._transaction(write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            PendingWebhook(
+                delivery_id=row.id,
+                message=OutboxMessage(
+                    event_id=row.event_id,
+                    endpoint=row.endpoint,
+                    type=row.type,
+                    body=bytes(row.body),
+                    created_at=row.created_at,
+                ),
+                attempts=row.attempts,
+                next_attempt_at=row.next_attempt_at,
+            )
+            for row in rows
+        ]
+
+    def claim_webhook(self, delivery_id: str, *, due_at: datetime, until: datetime) -> bool:
+        """Take a due row for one attempt by moving its due time to ``until`` (a lease).
+
+        The update only matches while the row is still due at ``due_at``, so of several processes that read
+        the same row exactly one takes it; if the taker dies, the row is due again when the lease ends.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["webhook_outbox"]
+        with self._guard("claim the webhook"), self._transaction() as conn:
+            taken = conn.execute(
+                sa.update(table)
+                .where(
+                    table.c.id == delivery_id,
+                    table.c.done.is_(False),
+                    table.c.next_attempt_at == as_utc(due_at),
+                )
+                .values(next_attempt_at=as_utc(until))
+            ).rowcount
+        return bool(taken == 1)
+
+    def finish_webhook(
+        self,
+        delivery_id: str,
+        *,
+        attempts: int,
+        delivered_at: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+        failed: bool = False,
+        error: str | None = None,
+    ) -> None:
+        """Record the end of an attempt: delivered, planned again at ``next_attempt_at``, or given up.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        table = self._t["webhook_outbox"]
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error[:300] if error else None}
+        if delivered_at is not None or failed:
+            values["done"] = True
+            values["delivered_at"] = as_utc(delivered_at) if delivered_at is not None else None
+        elif next_attempt_at is not None:
+            values["next_attempt_at"] = as_utc(next_attempt_at)
+        with self._guard("record the webhook attempt"), self._transaction() as conn:
+            conn.execute(sa.update(table).where(table.c.id == delivery_id).values(**values))
 
     def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
         """Return the ids of open orders with a deadline at or before ``now``, earliest first."""
@@ -1079,6 +1242,42 @@ class SQLStore:
                     details={**fact.details, "records": erased},
                 )
         return int(erased)
+
+    def add_audit(
+        self, facts: Sequence[AuditFact], *, now: datetime, receipt: WebhookEvent | None = None
+    ) -> bool:
+        """Append audit entries that record no order change (a provider's erasure report, say).
+
+        Args:
+            facts: the entries.
+            now: when they happened.
+            receipt: the webhook they come from; its id is recorded in the same transaction, and a repeated
+                delivery writes nothing.
+
+        Returns:
+            ``False`` when the webhook was received before (nothing written), else ``True``.
+
+        Raises:
+            AuditPersonalDataError: an entry carries personal data; nothing was written.
+            StoreError: the database failed; nothing was written.
+        """
+        from tradein_sdk._audit import append_entry  # noqa: PLC0415
+        from tradein_sdk.webhooks import record_receipt  # noqa: PLC0415
+
+        now = as_utc(now)
+        with self._guard("append to the audit log"), self._transaction() as conn:
+            if receipt is not None and not record_receipt(conn, receipt, now=now):
+                return False
+            for fact in facts:
+                append_entry(
+                    conn,
+                    now=now,
+                    actor=fact.actor,
+                    action=fact.action,
+                    subject=fact.subject,
+                    details=dict(fact.details),
+                )
+        return True
 
     def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
         """Verify the audit log's hash chain from its first entry (see :func:`verify_chain`).

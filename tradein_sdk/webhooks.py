@@ -1096,8 +1096,29 @@ class WebhookSender:
         Raises:
             ConfigurationError: the URL is not an http(s) URL.
         """
+        return self.attempt_body(url, event.id, event.to_body(), number=number)
+
+    def attempt_body(self, url: str, webhook_id: str, body: bytes, *, number: int = 1) -> DeliveryAttempt:
+        """POST a body kept earlier (an outbox row's :meth:`WebhookEvent.to_body`) once, signed now.
+
+        Args:
+            url: the endpoint (``http`` or ``https``).
+            webhook_id: the event's id.
+            body: the body bytes exactly as first produced.
+            number: which attempt this is, for the record.
+
+        Returns:
+            The attempt and its outcome.
+
+        Raises:
+            ConfigurationError: the URL is not an http(s) URL.
+            TypeError: the body is not bytes.
+            ValueError: the id is not a webhook id.
+        """
         _check_url(url)
-        return self._post(url, event.id, event.to_body(), number)[0]
+        _check_body(body)
+        _check_webhook_id(None, None, webhook_id)
+        return self._post(url, webhook_id, body, number)[0]
 
     def send(self, url: str, event: WebhookEvent) -> WebhookDelivery:
         """Deliver the event, retrying on the schedule until the receiver answers 2xx.

@@ -1,0 +1,222 @@
+"""The remote fulfilment adapter: a provider's signed webhooks become order transitions, once each."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from grading_questionnaire import example_answers
+from tradein_sdk import DeviceState, FixedClock, SQLStore, TradeIn
+from tradein_sdk._service import TradeInService, make_server
+from tradein_sdk.testing import signed_webhook
+from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets, new_webhook_id
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+KEY = "store-key-0123456789"
+PROVIDER = WebhookSecrets.generate()
+STAFF_CHECKS = ("liquid_indicator", "blocklist_status", "authenticity")
+
+
+def answers(name: str) -> dict[str, Any]:
+    """A bundled smartphone example answer set."""
+    return example_answers("smartphone", name).answers
+
+
+def shipped_order(trade_in: TradeIn, name: str = "flawless") -> str:
+    """An order of one device, label issued and shipped; its id."""
+    issued = trade_in.quote("apple-iphone-13-128gb", answers(name))
+    order = trade_in.accept([issued.token])
+    trade_in.issue_label(order.id)
+    trade_in.ship(order.id, "d1")
+    return order.id
+
+
+def delivery(
+    event_type: str, data: dict[str, Any], at: datetime, *, event_id: str | None = None
+) -> tuple[dict[str, str], bytes]:
+    """A provider's signed delivery."""
+    event = WebhookEvent(id=event_id or new_webhook_id(), type=event_type, timestamp=at, data=data)
+    headers, body = signed_webhook(event, PROVIDER, at=at)
+    return dict(headers), body
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at the start."""
+    return FixedClock(START)
+
+
+@pytest.fixture
+def setup(tmp_path: Path, clock: FixedClock) -> tuple[TradeIn, httpx.Client]:
+    """The facade and an httpx client of the service with the provider's secrets."""
+    trade_in = TradeIn.embedded(tmp_path, clock=clock)
+    service = TradeInService(trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER)
+    return trade_in, httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://service")
+
+
+def post(client: httpx.Client, headers: dict[str, str], body: bytes) -> httpx.Response:
+    """POST a delivery to the provider endpoint."""
+    return client.post("/v1/provider/events", content=body, headers=headers)
+
+
+def test_provider_events_drive_the_order(setup: tuple[TradeIn, httpx.Client], clock: FixedClock) -> None:
+    """Received, inspected (revised), erased, returned: each changes the order; the erasure is audited."""
+    trade_in, client = setup
+    order_id = shipped_order(trade_in)
+    ids = {"order_id": order_id, "device_id": "d1"}
+    now = clock.now()
+    assert post(client, *delivery("device.received", ids, now)).json()["applied"] is True
+    assert trade_in.order(order_id).device("d1").state is DeviceState.RECEIVED
+    inspected = {**ids, "answers": answers("store-inspected"), "imei": "490154203237518"}
+    assert post(client, *delivery("device.inspected", inspected, now)).json()["applied"] is True
+    device = trade_in.order(order_id).device("d1")
+    assert device.state is DeviceState.REVISED
+    assert device.history[-2].actor.value == "provider"
+
+    erased = {**ids, "certificate_id": "ERC-2026-0001", "method": "NIST 800-88 purge"}
+    headers, body = delivery("device.erased", erased, now)
+    assert post(client, headers, body).json()["applied"] is True
+    assert post(client, headers, body).json()["applied"] is False  # the same report again
+    store = trade_in.store
+    assert isinstance(store, SQLStore)
+    with store._engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT details FROM tradein_audit_log WHERE action = 'device.erased'")
+        ).all()
+    assert [json.loads(row.details)["certificate"] for row in rows] == ["ERC-2026-0001"]
+    assert store.verify_audit().ok
+
+    trade_in.respond_to_revision(order_id, "d1", accept=False)
+    assert post(client, *delivery("device.returned", ids, now)).json()["applied"] is True
+    assert trade_in.order(order_id).device("d1").state is DeviceState.RETURNED
+
+
+def test_a_late_or_unknown_event_is_acknowledged_and_changes_nothing(
+    setup: tuple[TradeIn, httpx.Client], clock: FixedClock
+) -> None:
+    """A 'received' after the inspection, or a type from a newer provider: 200, applied false."""
+    trade_in, client = setup
+    order_id = shipped_order(trade_in)
+    ids = {"order_id": order_id, "device_id": "d1"}
+    post(client, *delivery("device.received", ids, clock.now()))
+    inspected = {
+        **ids,
+        "answers": {**answers("flawless"), **{key: answers("store-inspected")[key] for key in STAFF_CHECKS}},
+    }
+    post(client, *delivery("device.inspected", inspected, clock.now()))
+    state = trade_in.order(order_id).device("d1").state
+    late = post(client, *delivery("device.received", ids, clock.now()))
+    assert late.status_code == 200
+    assert late.json()["applied"] is False
+    newer = post(client, *delivery("device.polished", ids, clock.now()))
+    assert newer.json()["applied"] is False
+    assert trade_in.order(order_id).device("d1").state is state
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ("signature", "webhook_signature_invalid"),
+        ("body", "webhook_signature_invalid"),
+        ("old", "webhook_timestamp_too_old"),
+        ("missing", "webhook_header_missing"),
+        ("order_id", "webhook_payload_invalid"),
+    ],
+)
+def test_deliveries_that_do_not_verify_are_refused(
+    setup: tuple[TradeIn, httpx.Client], clock: FixedClock, change: str, code: str
+) -> None:
+    """400 with the webhook error's code; nothing changes."""
+    trade_in, client = setup
+    order_id = shipped_order(trade_in)
+    data: dict[str, Any] = {"order_id": order_id, "device_id": "d1"}
+    at = clock.now() - timedelta(minutes=10) if change == "old" else clock.now()
+    if change == "order_id":
+        data["order_id"] = 42
+    headers, body = delivery("device.received", data, at)
+    if change == "signature":
+        headers["webhook-signature"] = "v1," + "A" * 43 + "="
+    if change == "body":
+        body = body.replace(b"d1", b"d2")
+    if change == "missing":
+        del headers["webhook-id"]
+    response = post(client, headers, body)
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert trade_in.order(order_id).device("d1").state is DeviceState.IN_TRANSIT
+
+
+def test_without_provider_secrets_the_endpoint_does_not_exist(tmp_path: Path, clock: FixedClock) -> None:
+    """A service configured without a provider answers 404."""
+    service = TradeInService(TradeIn.embedded(tmp_path, clock=clock), api_keys={"s": KEY})
+    with httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://s") as client:
+        response = client.post("/v1/provider/events", content=b"{}")
+    assert response.status_code == 404
+
+
+def concurrently(base: str, headers: dict[str, str], body: bytes, *, count: int) -> list[bool]:
+    """POST one delivery from ``count`` threads at once; the ``applied`` of each answer."""
+    barrier = threading.Barrier(count)
+    applied: list[bool] = []
+
+    def send() -> None:
+        with httpx.Client(base_url=base) as client:
+            barrier.wait()
+            response = client.post("/v1/provider/events", content=body, headers=headers)
+        assert response.status_code == 200, response.text
+        applied.append(response.json()["applied"])
+
+    threads = [threading.Thread(target=send) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return applied
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_twenty_concurrent_duplicate_deliveries_change_the_order_once(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, database: str
+) -> None:
+    """The same signed 'received' and 'erased' sent 20 times at once over a real port: one change each."""
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
+    trade_in = TradeIn.embedded(tmp_path, database_url=url, clock=clock)
+    order_id = shipped_order(trade_in)
+    server = make_server(
+        TradeInService(trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER), "127.0.0.1", 0
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    ids = {"order_id": order_id, "device_id": "d1"}
+    results: dict[str, list[bool]] = {}
+    try:
+        for kind, data in [("device.received", ids), ("device.erased", {**ids, "certificate_id": "ERC-1"})]:
+            results[kind] = concurrently(base, *delivery(kind, data, clock.now()), count=20)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(results["device.received"]) == [False] * 19 + [True]
+    assert sorted(results["device.erased"]) == [False] * 19 + [True]
+    device = trade_in.order(order_id).device("d1")
+    assert [entry.kind.value for entry in device.history].count("receive") == 1
+    store = trade_in.store
+    assert isinstance(store, SQLStore)
+    with store._engine.connect() as conn:
+        erased = conn.execute(
+            sa.text("SELECT count(*) FROM tradein_audit_log WHERE action = 'device.erased'")
+        ).scalar()
+        received = conn.execute(
+            sa.text("SELECT count(*) FROM tradein_audit_log WHERE action = 'order.receive'")
+        ).scalar()
+    assert (erased, received) == (1, 1)
+    assert store.verify_audit().ok
+    trade_in.close()
