@@ -304,13 +304,21 @@ class ClientConfig:
             ConfigurationError: ``path`` is an absolute URL (the API key only goes to ``base_url``), or
                 makes no valid URL (control characters, too long).
         """
+        return str(self.parsed_url_for(path))
+
+    def parsed_url_for(self, path: str) -> httpx.URL:
+        """Return :meth:`url_for` parsed once, as httpx takes it without parsing it again.
+
+        Raises:
+            ConfigurationError: as :meth:`url_for`.
+        """
         if "://" in path or path.startswith("//"):
             raise ConfigurationError(
                 "path {path!r} must be relative to base_url, not an absolute URL", path=path, setting="path"
             )
         url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
         try:
-            httpx.URL(url)
+            return httpx.URL(url)
         except httpx.InvalidURL as exc:
             raise ConfigurationError(
                 "path {path!r} does not make a valid URL: {reason}",
@@ -318,7 +326,6 @@ class ClientConfig:
                 reason=str(exc),
                 setting="path",
             ) from exc
-        return url
 
 
 def _env_number(env: Mapping[str, str], variable: str, parse: Callable[[str], T], kind: str) -> T | None:
@@ -519,7 +526,7 @@ def _json_type(value: object) -> str:
 class _Call:
     method: str
     path: str
-    url: str
+    url: httpx.URL
     headers: dict[str, str]
     content: bytes | None
     params: dict[str, str | int | float | bool] | None
@@ -636,7 +643,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
     ) -> _Call:
         config = self._config
         method = method.upper()
-        url = config.url_for(path)
+        url = config.parsed_url_for(path)
         if timeout is not None:
             _require_seconds("timeout", timeout, positive=True)
         headers = {
