@@ -360,3 +360,22 @@ def test_deferred_credit_never_claws_back(shop: TradeIn, clock: FixedClock) -> N
     clock.advance(days=15)
     shop.tick()
     assert shop.clawbacks(order.id) == {"d1": Money("0", "EUR")}
+
+
+def test_a_summary_travels_as_json_and_still_confirms(shop: TradeIn) -> None:
+    """to_json → JSON text → from_json gives the same summary, which confirms; a bad document names paths."""
+    import json  # noqa: PLC0415
+
+    from tradein_sdk import CheckoutSummary, DocumentInvalidError  # noqa: PLC0415
+
+    summary = shop.checkout(CheckoutRequest(quote_ids=(quote_id(shop),), new_device=GALAXY))
+    back = CheckoutSummary.from_json(json.loads(json.dumps(summary.to_json())))
+    assert back == summary
+    assert shop.confirm_checkout(back).summary == summary
+    document = summary.to_json()
+    document["due_now"] = {"amount": "free", "currency": "EUR"}
+    del document["checkout_id"]
+    with pytest.raises(DocumentInvalidError) as raised:
+        CheckoutSummary.from_json(document)
+    paths = {problem.path for problem in raised.value.problems}
+    assert {"$.checkout_id", "$.due_now"} <= paths

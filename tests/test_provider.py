@@ -220,3 +220,32 @@ def test_twenty_concurrent_duplicate_deliveries_change_the_order_once(
     assert (erased, received) == (1, 1)
     assert store.verify_audit().ok
     trade_in.close()
+
+
+def test_an_erasure_report_is_passed_on_to_the_shops_once(tmp_path: Path, clock: FixedClock) -> None:
+    """An erasure report, delivered twice, becomes one signed device.erased webhook to the shop."""
+    import respx  # noqa: PLC0415
+
+    from tradein_sdk import WebhookEndpoint  # noqa: PLC0415
+    from tradein_sdk.webhooks import verify  # noqa: PLC0415
+
+    shop_secrets = WebhookSecrets.generate()
+    hook = "https://shop.example/hooks"
+    trade_in = TradeIn.embedded(
+        tmp_path, clock=clock, webhook_endpoints=(WebhookEndpoint(url=hook, secrets=shop_secrets),)
+    )
+    service = TradeInService(trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER)
+    client = httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://service")
+    order_id = shipped_order(trade_in)
+    report = {"order_id": order_id, "device_id": "d1", "certificate_id": "ERC-7", "method": "crypto erase"}
+    headers, body = delivery("device.erased", report, clock.now())
+    assert [post(client, headers, body).json()["applied"] for _ in range(2)] == [True, False]
+    with respx.mock() as router:
+        route = router.post(hook).mock(return_value=httpx.Response(204))
+        assert trade_in.deliver_webhooks().delivered == 1
+    event = verify(
+        dict(route.calls[0].request.headers), route.calls[0].request.content, shop_secrets, now=clock.now()
+    )
+    assert event.type == "device.erased"
+    assert dict(event.data) == {**report, "order_id": order_id}
+    trade_in.close()

@@ -9,6 +9,8 @@ from grading_questionnaire import example_answers
 from tradein_sdk import DeviceState
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flask import Flask
 
 STAFF_CHECKS = {"liquid_indicator": "not_triggered", "blocklist_status": "clear", "authenticity": "genuine"}
@@ -202,3 +204,32 @@ def test_store_mode_needs_every_check_and_the_storage(staff: ShopClient) -> None
     assert response.status_code == 422
     assert staff.get("/store/check/nokia-3310").status_code == 404
     assert staff.get("/store/quotes/q_other").status_code == 404
+
+
+def test_tick_expires_an_order_whose_send_by_date_passed(tmp_path: Path) -> None:
+    """With the shop's clock 15 days on, tick expires the unsent device; the shopper's page says so."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from examples.flask_shop import create_app  # noqa: PLC0415
+    from tradein_sdk import FixedClock  # noqa: PLC0415
+
+    clock = FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    app = create_app(
+        {
+            "TESTING": True,
+            "TRADEIN_DATA_DIR": str(tmp_path),
+            "TRADEIN_SEED_DEMO": False,
+            "TRADEIN_CLOCK": clock,
+        }
+    )
+    try:
+        shopper, order_id = place_order(app)
+        staff = ShopClient(app)
+        staff.login_staff()
+        assert "0 Bestellung(en) geändert." in staff.get(staff.post("/staff/tick").location).text
+        clock.advance(days=15)
+        assert "1 Bestellung(en) geändert." in staff.get(staff.post("/staff/tick").location).text
+        assert 'data-state="expired"' in shopper.get(f"/orders/{order_id}").text
+        assert shop_state(app).trade_in.order(order_id).device("d1").state is DeviceState.EXPIRED
+    finally:
+        shop_state(app).close()

@@ -444,6 +444,27 @@ class CheckoutSummary:
         data: dict[str, Any] = json_converter().unstructure(self)
         return data
 
+    @classmethod
+    def from_json(cls, data: object) -> CheckoutSummary:
+        """Read the JSON form :meth:`to_json` writes (a summary a frontend kept between pages).
+
+        The result is only what the document says: pass it to ``TradeIn.confirm_checkout``, which checks
+        the signature and recomputes every amount.
+
+        Raises:
+            DocumentInvalidError: the document does not fit; each problem names its JSON path.
+        """
+        from tradein_sdk._converters import json_converter, structuring_problems  # noqa: PLC0415
+        from tradein_sdk._errors import DocumentInvalidError, DocumentProblem  # noqa: PLC0415
+
+        try:
+            return json_converter().structure(data, cls)
+        except Exception as exc:  # an untrusted document: whatever structuring raises is a problem in it
+            problems = [
+                DocumentProblem(path=path, message=message) for path, message in structuring_problems(exc)
+            ]
+            raise DocumentInvalidError(kind="checkout summary", source="<memory>", problems=problems) from exc
+
 
 def build_checkout(
     request: CheckoutRequest,

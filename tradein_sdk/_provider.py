@@ -24,12 +24,14 @@ know is acknowledged and ignored. The service exposes this at ``POST /v1/provide
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from tradein_sdk._errors import StaleEventError
 from tradein_sdk._orders import Actor, DeviceEvent, EventKind, PayoutMethod, TradeInOrder
+from tradein_sdk._outbox import outbox_messages
 from tradein_sdk._store import AuditFact
 from tradein_sdk.webhooks import (
     DEFAULT_TOLERANCE,
@@ -167,5 +169,21 @@ class ProviderEvents:
                 "webhook": event.id,
             },
         )
-        applied = self.trade_in.store.add_audit([fact], now=self.trade_in.clock.now(), receipt=event)
+        told = WebhookEvent(
+            id="msg_" + hashlib.sha256(f"erased/{event.id}".encode()).hexdigest()[:32],
+            type=WebhookEventType.DEVICE_ERASED.value,
+            timestamp=event.timestamp,
+            data={
+                "order_id": order_id,
+                "device_id": device_id,
+                "certificate_id": fact.details["certificate"],
+                "method": fact.details["method"],
+            },
+        )
+        applied = self.trade_in.store.add_audit(
+            [fact],
+            now=self.trade_in.clock.now(),
+            receipt=event,
+            outbox=outbox_messages([told], self.trade_in.webhook_endpoints),
+        )
         return ProviderEventOutcome(event=event, applied=applied, order=order)

@@ -300,7 +300,12 @@ class Store(Protocol):
         ...
 
     def add_audit(
-        self, facts: Sequence[AuditFact], *, now: datetime, receipt: WebhookEvent | None = None
+        self,
+        facts: Sequence[AuditFact],
+        *,
+        now: datetime,
+        receipt: WebhookEvent | None = None,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> bool:
         """Append audit entries that record no order change, once per received webhook."""
         ...
@@ -1244,7 +1249,12 @@ class SQLStore:
         return int(erased)
 
     def add_audit(
-        self, facts: Sequence[AuditFact], *, now: datetime, receipt: WebhookEvent | None = None
+        self,
+        facts: Sequence[AuditFact],
+        *,
+        now: datetime,
+        receipt: WebhookEvent | None = None,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> bool:
         """Append audit entries that record no order change (a provider's erasure report, say).
 
@@ -1253,6 +1263,7 @@ class SQLStore:
             now: when they happened.
             receipt: the webhook they come from; its id is recorded in the same transaction, and a repeated
                 delivery writes nothing.
+            outbox: webhooks to send about it, kept in the same transaction.
 
         Returns:
             ``False`` when the webhook was received before (nothing written), else ``True``.
@@ -1277,6 +1288,8 @@ class SQLStore:
                     subject=fact.subject,
                     details=dict(fact.details),
                 )
+            for message in outbox:
+                conn.execute(self._insert_outbox(message))
         return True
 
     def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
