@@ -1,14 +1,14 @@
 """The webhooks the service sends: derived from order changes, kept in an outbox, delivered with retries.
 
-When an order changes, :func:`order_events` reads the transitions the change added and names the events a
-shop hears about (``device.received``, ``device.inspected``, ``offer.revised``, ``device.paid``,
+When an order changes, :func:`order_events` reads the transitions the change added and names the events a shop
+hears about (``device.received``, ``device.inspected``, ``offer.revised``, ``device.paid``,
 ``device.returned``; ``device.erased`` comes from a provider's erasure report, see
-:mod:`tradein_sdk._provider`). One outbox row per event and endpoint is written **in the same
-transaction** as the order, so an event is never lost nor sent for a change that did not happen. :func:`deliver_due` sends the
-rows that are due, each attempt signed afresh (Standard Webhooks, :mod:`tradein_sdk.webhooks`), and plans
-the next attempt on the endpoint's :class:`~tradein_sdk.webhooks.RetrySchedule` (about 3 days by default,
-a capped ``Retry-After`` honoured). A row is claimed with a lease before it is sent, so several processes
-can deliver from one store without sending a row twice at once; a receiver still deduplicates by
+:mod:`tradein_sdk._provider`). One outbox row per event and endpoint is written **in the same transaction**
+as the order, so an event is never lost nor sent for a change that did not happen. :func:`deliver_due` sends
+the rows that are due, each attempt signed afresh (Standard Webhooks, :mod:`tradein_sdk.webhooks`), and
+plans the next attempt on the endpoint's :class:`~tradein_sdk.webhooks.RetrySchedule` (about 3 days by
+default, a capped ``Retry-After`` honoured). A row is claimed with a lease before it is sent, so several
+processes can deliver from one store without sending a row twice at once; a receiver still deduplicates by
 ``webhook-id``, which stays the same on every attempt.
 
 Event data carries ids, states and amounts only, never personal data::
