@@ -671,6 +671,7 @@ class SQLStore:
         self._t = tables()
         self._clock = clock or SystemClock()
         self._known: set[str] = set()  # document hashes this instance has stored
+        self._insert_quote = sa.insert(self._t["quotes"])
         if migrate:
             self.migrate()
 
@@ -770,8 +771,6 @@ class SQLStore:
         Raises:
             StoreError: the database failed (or a quote with that id exists); nothing was written.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
-
         values = {
             "id": record.quote_id,
             "issued_at": record.issued_at,
@@ -786,7 +785,7 @@ class SQLStore:
         with self._guard("store the quote"), self._transaction() as conn:
             for document in new_documents:
                 conn.execute(self._insert_document(document))
-            conn.execute(sa.insert(self._t["quotes"]).values(**values))
+            conn.execute(self._insert_quote, values)  # one compiled statement, parameters bound per call
         self._known.update(document.content_hash for document in new_documents)
 
     def _insert_document(self, document: StoredDocument) -> Any:  # noqa: ANN401 - an Insert statement
