@@ -137,9 +137,13 @@ class ProviderEvents:
                     event_id=event.id,
                 )
             else:
-                kind, actor = self._transition(event.type, trade_in.order(order_id))
-                change = DeviceEvent(id=event.id, kind=kind, device_id=device_id, actor=actor)
-                _, applied = trade_in._apply_and_save(order_id, lambda _: [change])  # noqa: SLF001
+
+                def change(current: TradeInOrder) -> list[DeviceEvent]:
+                    kind, actor = self._transition(event.type, current)
+                    return [DeviceEvent(id=event.id, kind=kind, device_id=device_id, actor=actor)]
+
+                order, applied = trade_in._apply_and_save(order_id, change)  # noqa: SLF001
+                return ProviderEventOutcome(event=event, applied=applied, order=order)
         except StaleEventError:
             applied = False
         return ProviderEventOutcome(event=event, applied=applied, order=trade_in.order(order_id))

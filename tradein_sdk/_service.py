@@ -30,9 +30,11 @@ import logging
 import os
 import socketserver
 import threading
+import typing
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cache
 from http import HTTPStatus
 from typing import IO, TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qsl, unquote
@@ -104,6 +106,14 @@ class _RequestError(Exception):
         self.detail = detail
         self.problems = tuple(problems)
         self.headers: list[tuple[str, str]] = []
+
+
+def _method_not_allowed(path: str, allowed: Iterable[str]) -> _RequestError:
+    """405 for ``path``, with the ``Allow`` header naming its methods."""
+    methods = ", ".join(sorted(allowed))
+    error = _RequestError(405, "method_not_allowed", f"{path} takes {methods}")
+    error.headers.append(("Allow", methods))
+    return error
 
 
 def _digest(key: str) -> str:
@@ -255,9 +265,7 @@ class TradeInService:
             return _Answer(status=200, body=self._openapi_document())
         if path == PROVIDER_EVENTS_PATH and self._provider is not None:
             if method != "POST":
-                error = _RequestError(405, "method_not_allowed", f"{path} takes POST")
-                error.headers.append(("Allow", "POST"))
-                raise error
+                raise _method_not_allowed(path, ["POST"])
             return self._provider_event(environ)
         operation, parameters = self._route(method, path)
         client = self._authenticate(environ)
@@ -292,9 +300,7 @@ class TradeInService:
                 return operation, {name: unquote(value) for name, value in matched.groupdict().items()}
             allowed.append(operation.method)
         if allowed:
-            error = _RequestError(405, "method_not_allowed", f"{path} takes {', '.join(sorted(allowed))}")
-            error.headers.append(("Allow", ", ".join(sorted(allowed))))
-            raise error
+            raise _method_not_allowed(path, allowed)
         raise _RequestError(404, "route_not_found", f"the service has no resource {path}")
 
     def _authenticate(self, environ: Environ) -> str:
@@ -441,27 +447,32 @@ def _query_arguments(operation: Operation, query: str) -> dict[str, Any]:
     if operation.query is None:
         return {}
     data: dict[str, object] = {}
-    fields = {field.name: field for field in attrs.fields(operation.query)}
+    fields = _query_types(operation.query)
     for name, value in parse_qsl(query, keep_blank_values=True):
-        field = fields.get(name)
-        if field is None:
+        if name not in fields:
             raise _RequestError(
                 400, "request_invalid", f"unknown query parameter {name!r}", problems=[{"path": name}]
             )
-        data[name] = _query_value(value, field.type)
+        data[name] = _query_value(value, fields[name])
     value = _structured(operation.query, data, "query")
     return {name: getattr(value, name) for name in fields}
 
 
-def _query_value(text: str, annotation: object) -> object:
+@cache
+def _query_types(model: type) -> dict[str, object]:
+    """The field types of a query model, resolved once."""
+    hints = typing.get_type_hints(model)
+    return {field.name: hints[field.name] for field in attrs.fields(model)}
+
+
+def _query_value(text: str, kind: object) -> object:
     """A query string value in the JSON type its field takes (``limit=5`` → 5, ``staff=true`` → True)."""
-    kind = str(annotation)
-    if kind.startswith("int"):
+    if kind is int:
         try:
             return int(text)
         except ValueError:
             return text  # structuring names the field and the type
-    if kind.startswith("bool"):
+    if kind is bool:
         return {"true": True, "false": False}.get(text, text)
     return text
 

@@ -911,8 +911,6 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415
 
-        from tradein_sdk._audit import append_entry  # noqa: PLC0415
-
         now = as_utc(now)
         with self._guard("store the order"), self._transaction() as conn:
             for quote_id in quote_ids:
@@ -939,15 +937,7 @@ class SQLStore:
                         document=checkout.document,
                     )
                 )
-            for fact in audit:
-                append_entry(
-                    conn,
-                    now=now,
-                    actor=fact.actor,
-                    action=fact.action,
-                    subject=fact.subject,
-                    details=dict(fact.details),
-                )
+            _append_facts(conn, audit, now=now)
 
     def _reserve_promotion(self, conn: Connection, use: PromotionUse) -> None:
         """Count one more use of a promotion unless its budget or redemption limit would be exceeded."""
@@ -1033,8 +1023,6 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415
 
-        from tradein_sdk._audit import append_entry  # noqa: PLC0415
-
         orders = self._t["orders"]
         now = as_utc(now)
         with self._guard("save the order"), self._transaction() as conn:
@@ -1046,15 +1034,7 @@ class SQLStore:
             )
             if result.rowcount != 1:
                 raise ConcurrentUpdateError(record.order_id)
-            for fact in audit:
-                append_entry(
-                    conn,
-                    now=now,
-                    actor=fact.actor,
-                    action=fact.action,
-                    subject=fact.subject,
-                    details=dict(fact.details),
-                )
+            _append_facts(conn, audit, now=now)
             for message in outbox:
                 conn.execute(self._insert_outbox(message))
         return expected_version + 1
@@ -1226,8 +1206,6 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415
 
-        from tradein_sdk._audit import append_entry  # noqa: PLC0415
-
         table = self._t["personal_data"]
         now = as_utc(now)
         with self._guard("erase personal data"), self._transaction() as conn:
@@ -1236,15 +1214,7 @@ class SQLStore:
                 .where(table.c.subject_ref == subject_ref, table.c.erased_at.is_(None))
                 .values(data="{}", erased_at=now)
             ).rowcount
-            for fact in audit:
-                append_entry(
-                    conn,
-                    now=now,
-                    actor=fact.actor,
-                    action=fact.action,
-                    subject=fact.subject,
-                    details={**fact.details, "records": erased},
-                )
+            _append_facts(conn, audit, now=now, extra={"records": erased})
         return int(erased)
 
     def add_audit(
@@ -1271,22 +1241,13 @@ class SQLStore:
             AuditPersonalDataError: an entry carries personal data; nothing was written.
             StoreError: the database failed; nothing was written.
         """
-        from tradein_sdk._audit import append_entry  # noqa: PLC0415
         from tradein_sdk.webhooks import record_receipt  # noqa: PLC0415
 
         now = as_utc(now)
         with self._guard("append to the audit log"), self._transaction() as conn:
             if receipt is not None and not record_receipt(conn, receipt, now=now):
                 return False
-            for fact in facts:
-                append_entry(
-                    conn,
-                    now=now,
-                    actor=fact.actor,
-                    action=fact.action,
-                    subject=fact.subject,
-                    details=dict(fact.details),
-                )
+            _append_facts(conn, facts, now=now)
             for message in outbox:
                 conn.execute(self._insert_outbox(message))
         return True
@@ -1410,6 +1371,23 @@ def _dialect_insert(dialect: str) -> Callable[..., Any]:
     from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
 
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _append_facts(
+    conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
+) -> None:
+    """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details."""
+    from tradein_sdk._audit import append_entry  # noqa: PLC0415
+
+    for fact in facts:
+        append_entry(
+            conn,
+            now=now,
+            actor=fact.actor,
+            action=fact.action,
+            subject=fact.subject,
+            details={**fact.details, **(extra or {})},
+        )
 
 
 def _minor(money: Money) -> int:
