@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from tradein_sdk._errors import TradeInError
+from tradein_sdk._errors import DocumentInvalidError, TradeInError
 from tradein_sdk._money import Money
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import cattrs
+
+    from tradein_sdk._errors import DocumentProblem
+
+
+T = TypeVar("T")
 
 
 def _structure_datetime(value: object, _: type) -> datetime:
@@ -194,6 +199,34 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError("expected a string")
     return value
+
+
+def structure_document(document: Mapping[str, Any], model: type[T]) -> T:
+    """Build ``model`` from a validated document of the library (its ``$schema`` member left out)."""
+    fields = {key: value for key, value in document.items() if key != "$schema"}
+    return json_converter().structure(fields, model)
+
+
+def build_document(
+    document: object,
+    model: type[T],
+    *,
+    kind: str,
+    origin: str,
+    problems: Callable[[object], list[DocumentProblem]],
+) -> T:
+    """Validate a document with ``problems``, build ``model`` and stamp its content hash and document.
+
+    Raises:
+        DocumentInvalidError: ``problems`` found some (each with its JSON path).
+    """
+    from grading_questionnaire._schemas import content_hash  # noqa: PLC0415
+
+    found = problems(document)
+    if found or not isinstance(document, dict):
+        raise DocumentInvalidError(kind=kind, source=origin, problems=found)
+    built = structure_document(document, model)
+    return attrs.evolve(built, content_hash=content_hash(document), document=document)  # type: ignore[misc]
 
 
 def structuring_problems(exc: Exception, root: str = "$") -> list[tuple[str, str]]:

@@ -45,7 +45,6 @@ from grading_questionnaire._schemas import content_hash, json_path, schema_probl
 from tradein_sdk._catalog import DeviceCategory
 from tradein_sdk._clock import as_utc
 from tradein_sdk._errors import (
-    DocumentInvalidError,
     DocumentProblem,
     InsuranceProviderError,
     TradeInError,
@@ -313,15 +312,11 @@ def parse_insurance_plans(document: object, *, origin: str = "<memory>") -> Insu
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    problems = insurance_plans_problems(document)
-    if problems:
-        raise DocumentInvalidError(kind="insurance-plans", source=origin, problems=problems)
-    assert isinstance(document, dict)  # noqa: S101 - validated above
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._converters import build_document  # noqa: PLC0415
 
-    fields = {key: value for key, value in document.items() if key != "$schema"}
-    plans = json_converter().structure(fields, InsurancePlans)
-    return attrs.evolve(plans, content_hash=content_hash(document), document=document)
+    return build_document(
+        document, InsurancePlans, kind="insurance-plans", origin=origin, problems=insurance_plans_problems
+    )
 
 
 def load_insurance_plans(path: str | Path) -> InsurancePlans:

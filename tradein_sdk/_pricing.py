@@ -32,8 +32,8 @@ import attrs
 
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
-from grading_questionnaire._schemas import content_hash, schema_problems
-from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, PriceUnavailableError, canonical_locale
+from grading_questionnaire._schemas import schema_problems
+from tradein_sdk._errors import DocumentProblem, PriceUnavailableError, canonical_locale
 from tradein_sdk._money import Money, minor_units
 
 if TYPE_CHECKING:
@@ -281,15 +281,9 @@ def parse_pricebook(document: object, *, origin: str = "<memory>") -> PriceBook:
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    problems = pricebook_problems(document)
-    if problems:
-        raise DocumentInvalidError(kind="pricebook", source=origin, problems=problems)
-    assert isinstance(document, dict)  # noqa: S101 - validated above
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._converters import build_document  # noqa: PLC0415
 
-    fields = {key: value for key, value in document.items() if key != "$schema"}
-    book = json_converter().structure(fields, PriceBook)
-    return attrs.evolve(book, content_hash=content_hash(document), document=document)
+    return build_document(document, PriceBook, kind="pricebook", origin=origin, problems=pricebook_problems)
 
 
 # -- valuation -------------------------------------------------------------------------------------------

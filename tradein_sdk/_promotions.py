@@ -52,9 +52,9 @@ import attrs
 
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
-from grading_questionnaire._schemas import content_hash, json_path, schema_problems
+from grading_questionnaire._schemas import json_path, schema_problems
 from tradein_sdk._catalog import DeviceCategory, read_json_document
-from tradein_sdk._errors import CurrencyMismatchError, DocumentInvalidError, DocumentProblem, canonical_locale
+from tradein_sdk._errors import CurrencyMismatchError, DocumentProblem, canonical_locale
 from tradein_sdk._money import Money
 from tradein_sdk._pricing import months_between
 from tradein_sdk._quotes import Channel
@@ -556,10 +556,10 @@ def promotions_problems(document: object) -> list[DocumentProblem]:
         Money.zero(currency)
     except Exception:  # noqa: BLE001 - reported as a problem
         return [DocumentProblem(path="$.currency", message=f"unknown currency {currency!r}")]
-    from tradein_sdk._converters import structuring_problems  # noqa: PLC0415
+    from tradein_sdk._converters import structure_document, structuring_problems  # noqa: PLC0415
 
     try:
-        book = _structure(document)
+        book = structure_document(document, PromotionBook)
     except Exception as exc:  # noqa: BLE001 - every structuring failure is reported with its path
         return [DocumentProblem(path=path, message=message) for path, message in structuring_problems(exc)]
     seen: dict[str, int] = {}
@@ -631,13 +631,6 @@ def _promotion_problems(promotion: Promotion, index: int, currency: str) -> Iter
         )
 
 
-def _structure(document: Mapping[str, Any]) -> PromotionBook:
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
-
-    fields = {key: value for key, value in document.items() if key != "$schema"}
-    return json_converter().structure(fields, PromotionBook)
-
-
 def parse_promotions(document: object, *, origin: str = "<memory>") -> PromotionBook:
     """Validate a promotions document and build the :class:`PromotionBook`.
 
@@ -651,11 +644,11 @@ def parse_promotions(document: object, *, origin: str = "<memory>") -> Promotion
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    problems = promotions_problems(document)
-    if problems:
-        raise DocumentInvalidError(kind="promotions", source=origin, problems=problems)
-    assert isinstance(document, dict)  # noqa: S101 - validated above
-    return attrs.evolve(_structure(document), content_hash=content_hash(document), document=document)
+    from tradein_sdk._converters import build_document  # noqa: PLC0415
+
+    return build_document(
+        document, PromotionBook, kind="promotions", origin=origin, problems=promotions_problems
+    )
 
 
 def load_promotions(path: str | Path) -> PromotionBook:
