@@ -95,9 +95,9 @@ def _read_json_file(path: str, kind: str) -> object:
 
 def _questionnaire(args: argparse.Namespace) -> Questionnaire:
     import grading_questionnaire as gq  # noqa: PLC0415
-    from tradein_sdk._facade import _library_errors  # noqa: PLC0415
+    from tradein_sdk._errors import questionnaire_errors  # noqa: PLC0415
 
-    with _library_errors():
+    with questionnaire_errors():
         if getattr(args, "questionnaire_file", None):
             return gq.load_questionnaire_file(args.questionnaire_file)
         return gq.load_questionnaire(args.category)
@@ -105,10 +105,10 @@ def _questionnaire(args: argparse.Namespace) -> Questionnaire:
 
 def _questionnaire_command(args: argparse.Namespace) -> int:
     from grading_questionnaire import Audience  # noqa: PLC0415
-    from tradein_sdk._facade import _library_errors  # noqa: PLC0415
+    from tradein_sdk._errors import questionnaire_errors  # noqa: PLC0415
 
     questionnaire = _questionnaire(args)
-    with _library_errors():
+    with questionnaire_errors():
         rendered = questionnaire.render(
             args.locale, audience=Audience.STAFF if args.staff else Audience.SHOPPER
         )
@@ -127,11 +127,11 @@ def _questionnaire_command(args: argparse.Namespace) -> int:
 
 def _grade_command(args: argparse.Namespace) -> int:
     from grading_questionnaire import VerificationDepth  # noqa: PLC0415
-    from tradein_sdk._facade import _library_errors  # noqa: PLC0415
+    from tradein_sdk._errors import questionnaire_errors  # noqa: PLC0415
 
     questionnaire = _questionnaire(args)
     answers = _read_json_file(args.answers_file, "answers")
-    with _library_errors():
+    with questionnaire_errors():
         diagnostics = (
             questionnaire.import_diagnostics(
                 _read_json_file(args.diagnostics, "diagnostics"), source=args.diagnostics

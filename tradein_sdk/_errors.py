@@ -75,6 +75,7 @@ A message is an English template with ``{named}`` parameters. ``str(error)`` is 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -83,7 +84,7 @@ import attrs
 from grading_questionnaire._i18n import N_, translate
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
     from datetime import date
 
     from tradein_sdk._orders import Actor, DeviceState, EventKind, Guard
@@ -396,6 +397,28 @@ def canonical_locale(locale: str) -> str:
     try:
         return normalize_locale(locale)
     except ValueError as exc:
+        raise UnsupportedLocaleError(str(exc)) from exc
+
+
+@contextmanager
+def questionnaire_errors() -> Iterator[None]:
+    """Turn the questionnaire package's errors into the library's TradeInError tree (a ``with`` block)."""
+    import grading_questionnaire as gq  # noqa: PLC0415
+
+    try:
+        yield
+    except gq.AnswersInvalidError as exc:
+        raise AnswersInvalidError(questionnaire_id=exc.questionnaire_id, problems=exc.problems) from exc
+    except gq.QuestionnaireNotFoundError as exc:
+        raise QuestionnaireNotFoundError(exc.name) from exc
+    except (gq.QuestionnaireInvalidError, gq.DiagnosticsInvalidError) as exc:
+        kind = "questionnaire" if isinstance(exc, gq.QuestionnaireInvalidError) else "diagnostics"
+        problems = [
+            DocumentProblem(path=problem.path, message=f"{problem.message} [{problem.code}]")
+            for problem in exc.problems
+        ]
+        raise DocumentInvalidError(kind=kind, source=exc.source, problems=problems) from exc
+    except gq.UnknownLocaleError as exc:
         raise UnsupportedLocaleError(str(exc)) from exc
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,14 +16,10 @@ from tradein_sdk._catalog import Catalog, DeviceCategory, DeviceModel, DeviceVar
 from tradein_sdk._checkout import ClawbackPolicy
 from tradein_sdk._clock import Clock, SystemClock
 from tradein_sdk._errors import (
-    AnswersInvalidError,
     DeviceNotFoundError,
-    DocumentInvalidError,
-    DocumentProblem,
     InvalidIMEIError,
-    QuestionnaireNotFoundError,
-    UnsupportedLocaleError,
     canonical_locale,
+    questionnaire_errors,
 )
 from tradein_sdk._facade_checkout import CheckoutUseCases
 from tradein_sdk._facade_orders import OrderUseCases
@@ -48,7 +43,7 @@ from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store, StoredD
 from tradein_sdk._tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
     from tradein_sdk._fulfilment import Fulfilment
@@ -89,28 +84,6 @@ class StoredQuote:
 
     quote: Quote
     redemption: Redemption | None
-
-
-@contextmanager
-def _library_errors() -> Iterator[None]:
-    """Turn the questionnaire package's errors into the library's TradeInError tree."""
-    import grading_questionnaire as gq  # noqa: PLC0415
-
-    try:
-        yield
-    except gq.AnswersInvalidError as exc:
-        raise AnswersInvalidError(questionnaire_id=exc.questionnaire_id, problems=exc.problems) from exc
-    except gq.QuestionnaireNotFoundError as exc:
-        raise QuestionnaireNotFoundError(exc.name) from exc
-    except (gq.QuestionnaireInvalidError, gq.DiagnosticsInvalidError) as exc:
-        kind = "questionnaire" if isinstance(exc, gq.QuestionnaireInvalidError) else "diagnostics"
-        problems = [
-            DocumentProblem(path=problem.path, message=f"{problem.message} [{problem.code}]")
-            for problem in exc.problems
-        ]
-        raise DocumentInvalidError(kind=kind, source=exc.source, problems=problems) from exc
-    except gq.UnknownLocaleError as exc:
-        raise UnsupportedLocaleError(str(exc)) from exc
 
 
 def _line_text(
@@ -293,7 +266,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         if found is None:
             from grading_questionnaire import load_questionnaire  # noqa: PLC0415
 
-            with _library_errors():
+            with questionnaire_errors():
                 found = self._questionnaires[category] = load_questionnaire(category)
         return found
 
@@ -313,7 +286,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         """
         from grading_questionnaire import Audience  # noqa: PLC0415
 
-        with _library_errors():
+        with questionnaire_errors():
             return self.questionnaire(category).render(
                 locale or self.locale, audience=Audience.STAFF if staff else Audience.SHOPPER
             )
@@ -341,7 +314,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         from grading_questionnaire import VerificationDepth  # noqa: PLC0415
 
         questionnaire = self.questionnaire(category)
-        with _library_errors():
+        with questionnaire_errors():
             measured = questionnaire.import_diagnostics(diagnostics) if diagnostics is not None else None
             return questionnaire.evaluate(
                 answers, verification=VerificationDepth(verification), diagnostics=measured
@@ -651,7 +624,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
 
         stored = self.get_quote(quote_id).quote
         questionnaire, book = self._snapshot_documents(stored)
-        with _library_errors():
+        with questionnaire_errors():
             report = questionnaire.evaluate(
                 dict(stored.answers), verification=VerificationDepth(stored.verification)
             )
@@ -685,7 +658,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         key = (quote.questionnaire.content_hash, quote.pricebook.content_hash)
         found = self._snapshots.get(key)
         if found is None:
-            with _library_errors():
+            with questionnaire_errors():
                 questionnaire = build_questionnaire(json.loads(self.store.get_document(key[0])))
             book = parse_pricebook(json.loads(self.store.get_document(key[1])))
             found = self._snapshots[key] = (questionnaire, book)

@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
@@ -79,7 +78,6 @@ from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._clock import as_utc
 from tradein_sdk._errors import (
     ActorNotAllowedError,
-    AnswersInvalidError,
     CurrencyMismatchError,
     EventConflictError,
     GuardFailedError,
@@ -91,14 +89,14 @@ from tradein_sdk._errors import (
     OrderDeviceNotFoundError,
     QuoteExpiredError,
     StaleEventError,
-    UnsupportedLocaleError,
+    questionnaire_errors,
 )
 from tradein_sdk._money import Money
 from tradein_sdk._pricing import Valuation
 from tradein_sdk._quotes import QuoteKind
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from grading_questionnaire import DiagnosticsResult, Question, Questionnaire
     from tradein_sdk._catalog import DeviceModel
@@ -668,18 +666,6 @@ _RAISES = N_("Declared: {declared}. Found at inspection: {found}. This raises th
 _NO_CHANGE = N_("Declared: {declared}. Found at inspection: {found}. This does not change the value.")
 
 
-@contextmanager
-def _questionnaire_errors() -> Iterator[None]:
-    import grading_questionnaire as gq  # noqa: PLC0415
-
-    try:
-        yield
-    except gq.AnswersInvalidError as exc:
-        raise AnswersInvalidError(questionnaire_id=exc.questionnaire_id, problems=exc.problems) from exc
-    except gq.UnknownLocaleError as exc:
-        raise UnsupportedLocaleError(str(exc)) from exc
-
-
 def _favourable(question: Question) -> Any:  # noqa: ANN401 - an AnswerValue of the question's kind
     """The most favourable answer to ``question``: what a passing check or a flawless device answers."""
     from grading_questionnaire import QuestionKind, Worse  # noqa: PLC0415
@@ -809,7 +795,7 @@ class _Waterfall:
         values = []
         for step in range(len(differing)):
             answers = self.answers(frozenset(differing[:step]))
-            with _questionnaire_errors():
+            with questionnaire_errors():
                 report = self.questionnaire.evaluate(answers, verification=VerificationDepth.STAFF_VERIFIED)
             values.append(self.value(report))
         return values
@@ -860,7 +846,7 @@ def inspect_device(
 
     model = _check_inspection_inputs(quote, questionnaire, book)
     variant = next(variant for variant in model.variants if variant.id == quote.device.variant_id)
-    with _questionnaire_errors():
+    with questionnaire_errors():
         report = questionnaire.evaluate(
             inspector_answers, verification=VerificationDepth.STAFF_VERIFIED, diagnostics=diagnostics
         )
