@@ -543,12 +543,7 @@ def _add_quote_command(commands: Any) -> None:  # noqa: ANN401 - argparse's subp
     quote.add_argument("--audience", default=None, help="the shop or store verifying or redeeming")
     quote.add_argument("--reference", default=None, help="the shop's reference for a redemption")
     quote.add_argument("--json", action="store_true", help="print JSON (schemas/quote.schema.json)")
-    quote.add_argument(
-        "--data-dir",
-        default=None,
-        metavar="DIR",
-        help="where the database and keys live (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
-    )
+    _add_data_dir(quote)
     quote.set_defaults(handler=_quote_command)
 
 
@@ -572,12 +567,7 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
     orders.add_argument("order_id", nargs="?", help="the order (for show)")
     orders.add_argument("--limit", type=int, default=50, help="at most this many orders (list)")
     orders.add_argument("--json", action="store_true", help="print JSON")
-    orders.add_argument(
-        "--data-dir",
-        default=None,
-        metavar="DIR",
-        help="where the database lives (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
-    )
+    _add_data_dir(orders)
     orders.set_defaults(handler=_orders_command)
 
     serve = commands.add_parser(
@@ -600,12 +590,7 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
         help="accept this key for this client (repeatable; default: $TRADEIN_API_KEYS)",
     )
     serve.add_argument("--market", default="DE", help="the default market (default DE)")
-    serve.add_argument(
-        "--data-dir",
-        default=None,
-        metavar="DIR",
-        help="where the database and keys live (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
-    )
+    _add_data_dir(serve)
     serve.set_defaults(handler=_serve_command)
 
     audit = commands.add_parser("audit", help="check the audit log")
@@ -617,13 +602,17 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
     verify.add_argument(
         "--no-anchor", action="store_true", help="ignore the head kept from the last successful verification"
     )
-    verify.add_argument(
+    _add_data_dir(verify)
+    verify.set_defaults(handler=_audit_verify)
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--data-dir",
         default=None,
         metavar="DIR",
-        help="where the database lives (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
+        help="where the database and keys live (default $TRADEIN_DATA_DIR or ~/.local/share/tradein)",
     )
-    verify.set_defaults(handler=_audit_verify)
 
 
 def build_parser() -> argparse.ArgumentParser:
