@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from grading_questionnaire._schemas import content_hash
-from tradein_sdk._audit import (
+from tradein_sdk._adapters.sql.store import SQLStore, engine_url
+from tradein_sdk._domain.audit import (
     DEFAULT_BATCH_SIZE,
     AuditEntry,
     _canonical,
@@ -42,7 +43,6 @@ from tradein_sdk._audit import (
     next_entry,
     verify_chain,
 )
-from tradein_sdk._store import SQLStore, engine_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -25,7 +25,7 @@ from tradein_sdk import (
     TradeIn,
     build_checkout,
 )
-from tradein_sdk._promotions import parse_promotions
+from tradein_sdk._domain.promotions import parse_promotions
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 PROMOTIONS = {

@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tradein_sdk import Catalog
-from tradein_sdk._catalog import BUNDLED_CATALOG, parse_catalog_document
+from tradein_sdk._domain.catalog import BUNDLED_CATALOG, parse_catalog_document
 
 if TYPE_CHECKING:
     from collections.abc import Callable

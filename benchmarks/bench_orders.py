@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from grading_questionnaire import example_answers
 from tradein_sdk import BankTransfer, FixedClock, KeyRing, SQLStore, TradeIn
-from tradein_sdk._store import engine_url
+from tradein_sdk._adapters.sql.store import engine_url
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DEVICE = "apple-iphone-13-128gb"

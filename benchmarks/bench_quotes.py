@@ -46,7 +46,7 @@ from tradein_sdk import (
     issue_quote_token,
     value_device,
 )
-from tradein_sdk._store import engine_url
+from tradein_sdk._adapters.sql.store import engine_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable

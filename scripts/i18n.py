@@ -34,13 +34,24 @@ LANGUAGES = ("de", "en", "es", "fr", "it")
 SOURCE_LANGUAGE = "en"
 
 
+def _searched(directory: str) -> bool:
+    """Search the private subpackages (``_domain``, ``_app``, ...), which Babel skips by default."""
+    name = Path(directory).name
+    return not name.startswith(".") and name not in {"__pycache__", "node_modules"}
+
+
 def extract() -> Catalog:
     """Extract every marked message from the sources named in ``babel.cfg``."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as mapping_file:
         method_map, options_map = parse_mapping_cfg(mapping_file)  # type: ignore[no-untyped-call]  # Babel lacks a hint
     catalog = Catalog(project="tradein-sdk", domain=DOMAIN, charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(ROOT), method_map, options_map, comment_tags=("Translators:",), strip_comment_tags=True
+        str(ROOT),
+        method_map,
+        options_map,
+        comment_tags=("Translators:",),
+        strip_comment_tags=True,
+        directory_filter=_searched,
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tradein_sdk._openapi import openapi_text  # noqa: E402 - after the path set-up
+from tradein_sdk._remote.openapi import openapi_text  # noqa: E402 - after the path set-up
 
 TARGET = ROOT / "schemas" / "openapi.json"
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import sqlalchemy as sa
 
-from tradein_sdk._catalog import BUNDLED_CATALOG
-from tradein_sdk._store import engine_url
+from tradein_sdk._adapters.sql.store import engine_url
+from tradein_sdk._domain.catalog import BUNDLED_CATALOG
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from stdnum import iban
 
 from tradein_sdk import AuditEntryInvalidError, AuditPersonalDataError, StoreError
-from tradein_sdk._audit import (
+from tradein_sdk._adapters.sql.store import SQLStore, engine_url
+from tradein_sdk._domain.audit import (
     APPEND_ONLY_MESSAGE,
     GENESIS_HASH,
     AuditAnchor,
@@ -32,7 +33,6 @@ from tradein_sdk._audit import (
     verify_chain,
     verify_entries,
 )
-from tradein_sdk._store import SQLStore, engine_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -121,7 +121,7 @@ def stored_rows(store: SQLStore, table: str = "tradein_audit_log") -> list[tuple
 
 def read_back(store: SQLStore) -> list[AuditEntry]:
     """The entries as the verifier reads them."""
-    from tradein_sdk._audit import _entry_from_row, _rows  # noqa: PLC0415
+    from tradein_sdk._domain.audit import _entry_from_row, _rows  # noqa: PLC0415
 
     with store._engine.connect() as conn:
         return [_entry_from_row(row) for row in _rows(conn, 100)]

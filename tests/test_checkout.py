@@ -22,7 +22,7 @@ from tradein_sdk import (
     SQLStore,
     TradeIn,
 )
-from tradein_sdk._checkout import (
+from tradein_sdk._domain.checkout import (
     BillCreditSchedule,
     CheckoutRequest,
     ClawbackPolicy,
@@ -31,9 +31,9 @@ from tradein_sdk._checkout import (
     NewDevice,
     RemainderRule,
 )
-from tradein_sdk._insurance import ConsentDecision
-from tradein_sdk._promotions import parse_promotions
-from tradein_sdk._tokens import KeyRing
+from tradein_sdk._domain.insurance import ConsentDecision
+from tradein_sdk._domain.promotions import parse_promotions
+from tradein_sdk._domain.tokens import KeyRing
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

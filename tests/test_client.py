@@ -39,8 +39,8 @@ from tradein_sdk import (
     TradeInOrder,
     UnprocessableEntityError,
 )
-from tradein_sdk._api import operations
-from tradein_sdk._service import TradeInService, make_server
+from tradein_sdk._remote.api import operations
+from tradein_sdk._remote.service import TradeInService, make_server
 from tradein_sdk.testing import FakeTradeInService, retry_delays_disabled
 
 if TYPE_CHECKING:

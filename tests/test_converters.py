@@ -8,7 +8,7 @@ import pytest
 from cattrs.errors import ClassValidationError
 
 from tradein_sdk import Money
-from tradein_sdk._converters import json_converter, structuring_problems
+from tradein_sdk._domain.converters import json_converter, structuring_problems
 
 
 @attrs.frozen(kw_only=True)

@@ -43,9 +43,9 @@ from tradein_sdk import (
     UnsupportedLocaleError,
     parse_pricebook,
 )
-from tradein_sdk._converters import document_converter
-from tradein_sdk._facade import default_data_dir
-from tradein_sdk._prices import BUNDLED_PRICEBOOKS
+from tradein_sdk._adapters.prices import BUNDLED_PRICEBOOKS
+from tradein_sdk._app.facade import default_data_dir
+from tradein_sdk._domain.converters import document_converter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tradein_sdk._fulfilment import (
+from tradein_sdk._adapters.fulfilment import (
     LabelDevice,
     LocalFulfilment,
     ReceivingAddress,

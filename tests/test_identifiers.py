@@ -13,7 +13,7 @@ from tradein_sdk import (
     normalize_serial_number,
     parse_imei,
 )
-from tradein_sdk._identifiers import tac_of
+from tradein_sdk._domain.identifiers import tac_of
 
 # Public test vectors: the IMEI example of 3GPP/Wikipedia, python-stdnum's documentation example and
 # widely published sample IMEIs. Each is 15 digits with a correct Luhn check digit.

@@ -20,8 +20,7 @@ from tradein_sdk import (
     Money,
     WithdrawalPeriodOverError,
 )
-from tradein_sdk._errors import InvalidMoneyError, TradeInError
-from tradein_sdk._insurance import (
+from tradein_sdk._domain.insurance import (
     EXAMPLE_INSURANCE_PLANS,
     ClaimType,
     ConsentDecision,
@@ -48,6 +47,7 @@ from tradein_sdk._insurance import (
     withdrawal_deadline,
     withdrawal_refund,
 )
+from tradein_sdk._errors import InvalidMoneyError, TradeInError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -16,7 +16,7 @@ from tradein_sdk import (
     Money,
     PurchaseCondition,
 )
-from tradein_sdk._insurance import EXAMPLE_INSURANCE_PLANS
+from tradein_sdk._domain.insurance import EXAMPLE_INSURANCE_PLANS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

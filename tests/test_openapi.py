@@ -13,9 +13,9 @@ from typing import Any
 
 from grading_questionnaire._resources import shared_dir
 from tradein_sdk import FixedClock, TradeIn
-from tradein_sdk._api import operations
-from tradein_sdk._openapi import openapi_document, openapi_text
-from tradein_sdk._service import TradeInService, make_server
+from tradein_sdk._remote.api import operations
+from tradein_sdk._remote.openapi import openapi_document, openapi_text
+from tradein_sdk._remote.service import TradeInService, make_server
 
 KEY = "schemathesis-key-0123456789"
 

@@ -36,21 +36,8 @@ from tradein_sdk import (
     TradeInError,
     UnsupportedLocaleError,
 )
-from tradein_sdk._clock import FixedClock
-from tradein_sdk._errors import (
-    ActorNotAllowedError,
-    EventConflictError,
-    GuardFailedError,
-    IllegalTransitionError,
-    InspectionInputError,
-    InvalidOrderError,
-    InvalidPayoutError,
-    InvalidPolicyError,
-    OrderDeviceNotFoundError,
-    OrderError,
-    StaleEventError,
-)
-from tradein_sdk._orders import (
+from tradein_sdk._domain.clock import FixedClock
+from tradein_sdk._domain.orders import (
     DEFAULT_POLICY,
     Actor,
     BankTransfer,
@@ -82,6 +69,19 @@ from tradein_sdk._orders import (
     tick,
     transition_table,
     transitions_mermaid,
+)
+from tradein_sdk._errors import (
+    ActorNotAllowedError,
+    EventConflictError,
+    GuardFailedError,
+    IllegalTransitionError,
+    InspectionInputError,
+    InvalidOrderError,
+    InvalidPayoutError,
+    InvalidPolicyError,
+    OrderDeviceNotFoundError,
+    OrderError,
+    StaleEventError,
 )
 
 if TYPE_CHECKING:

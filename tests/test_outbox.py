@@ -13,8 +13,8 @@ import respx
 
 from grading_questionnaire import example_answers
 from tradein_sdk import BankTransfer, FixedClock, TradeIn
+from tradein_sdk._app.outbox import WebhookEndpoint
 from tradein_sdk._errors import ConfigurationError
-from tradein_sdk._outbox import WebhookEndpoint
 from tradein_sdk.webhooks import RetrySchedule, WebhookSecrets, verify
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ def test_the_service_delivers_in_the_background_and_reads_its_endpoints(
     """While the service runs, a thread sends due webhooks; endpoints come from the environment."""
     import time  # noqa: PLC0415
 
-    from tradein_sdk import _service  # noqa: PLC0415
+    from tradein_sdk._remote import service as _service  # noqa: PLC0415
 
     environ = {
         "TRADEIN_WEBHOOK_URLS": f"{HOOK} https://erp.example/in",

@@ -9,9 +9,9 @@ import pytest
 import respx
 
 from tradein_sdk import ConfigurationError, DocumentInvalidError
-from tradein_sdk._clock import FixedClock
+from tradein_sdk._adapters.prices import HTTPPriceFeed, PriceBookSource
+from tradein_sdk._domain.clock import FixedClock
 from tradein_sdk._errors import PriceFeedError, PriceUnavailableError
-from tradein_sdk._prices import HTTPPriceFeed, PriceBookSource
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

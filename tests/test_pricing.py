@@ -32,9 +32,8 @@ from tradein_sdk import (
     Money,
     minor_units,
 )
-from tradein_sdk._errors import PriceUnavailableError
-from tradein_sdk._prices import BUNDLED_PRICEBOOKS, PriceBookSource
-from tradein_sdk._pricing import (
+from tradein_sdk._adapters.prices import BUNDLED_PRICEBOOKS, PriceBookSource
+from tradein_sdk._domain.pricing import (
     PriceBook,
     RoundingMode,
     Valuation,
@@ -44,6 +43,7 @@ from tradein_sdk._pricing import (
     pricebook_problems,
     value_device,
 )
+from tradein_sdk._errors import PriceUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

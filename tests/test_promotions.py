@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradein_sdk import Catalog, CurrencyMismatchError, DeviceCategory, DocumentInvalidError, Money
-from tradein_sdk._promotions import (
+from tradein_sdk._domain.promotions import (
     EXAMPLE_PROMOTIONS,
     PRICING_GRADES,
     CustomerCase,
@@ -38,7 +38,7 @@ from tradein_sdk._promotions import (
     parse_promotions,
     promotions_problems,
 )
-from tradein_sdk._quotes import Channel
+from tradein_sdk._domain.quotes import Channel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

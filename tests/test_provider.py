@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from grading_questionnaire import example_answers
 from tradein_sdk import DeviceState, FixedClock, SQLStore, TradeIn
-from tradein_sdk._service import TradeInService, make_server
+from tradein_sdk._remote.service import TradeInService, make_server
 from tradein_sdk.testing import signed_webhook
 from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets, new_webhook_id
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradein_sdk import Catalog, DeviceCategory
-from tradein_sdk._search import tokens
+from tradein_sdk._domain.search import tokens
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,10 @@ import pytest
 
 from grading_questionnaire import example_answers
 from tradein_sdk import FixedClock, TradeIn
-from tradein_sdk._api import operations
+from tradein_sdk._adapters.sql.store import SQLStore
 from tradein_sdk._errors import ConfigurationError
-from tradein_sdk._service import ApiKeys, TradeInService, create_service, make_server
-from tradein_sdk._store import SQLStore
+from tradein_sdk._remote.api import operations
+from tradein_sdk._remote.service import ApiKeys, TradeInService, create_service, make_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -22,7 +22,7 @@ from tradein_sdk import (
     QuoteNotRedeemableError,
     StoreError,
 )
-from tradein_sdk._store import MIGRATIONS, QuoteRecord, SQLStore, engine_url, iter_migrations
+from tradein_sdk._adapters.sql.store import MIGRATIONS, QuoteRecord, SQLStore, engine_url, iter_migrations
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -19,6 +19,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.tokens import (
+    MAX_TOKEN_LENGTH,
+    KeyRing,
+    QuoteClaims,
+    SigningKey,
+    issue_quote_token,
+    verify_quote_token,
+)
 from tradein_sdk._errors import (
     ConfigurationError,
     QuoteTokenError,
@@ -27,15 +36,6 @@ from tradein_sdk._errors import (
     TokenMalformedError,
     TokenSignatureError,
     TokenUnknownKeyError,
-)
-from tradein_sdk._money import Money
-from tradein_sdk._tokens import (
-    MAX_TOKEN_LENGTH,
-    KeyRing,
-    QuoteClaims,
-    SigningKey,
-    issue_quote_token,
-    verify_quote_token,
 )
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -16,11 +16,12 @@ import httpx
 import pytest
 import respx
 
-from tradein_sdk import TradeInError, __version__, _transport
-from tradein_sdk._clock import FixedClock
-from tradein_sdk._converters import document_converter
+from tradein_sdk import TradeInError, __version__
+from tradein_sdk._domain.clock import FixedClock
+from tradein_sdk._domain.converters import document_converter
 from tradein_sdk._errors import ConfigurationError
-from tradein_sdk._transport import (
+from tradein_sdk._remote import transport as _transport
+from tradein_sdk._remote.transport import (
     INITIAL_RETRY_DELAY,
     MAX_RETRY_DELAY,
     APIConnectionError,

@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from sqlalchemy.pool import StaticPool
 
 from tradein_sdk import webhooks
-from tradein_sdk._clock import FixedClock
+from tradein_sdk._adapters.sql.store import _configure_sqlite, engine_url
+from tradein_sdk._domain.clock import FixedClock
 from tradein_sdk._errors import ConfigurationError, StoreError, TradeInError
-from tradein_sdk._store import _configure_sqlite, engine_url
 from tradein_sdk.webhooks import (
     DEFAULT_TOLERANCE,
     STANDARD_RETRY_DELAYS,

@@ -15,7 +15,7 @@ schemas, CLDR data, database drivers) happens on first use, not on import.
 from typing import TYPE_CHECKING
 
 from grading_questionnaire._lazy import lazy_exports as _lazy_exports
-from tradein_sdk._catalog import (
+from tradein_sdk._domain.catalog import (
     Catalog,
     CatalogDocumentInfo,
     CatalogEntry,
@@ -28,7 +28,10 @@ from tradein_sdk._catalog import (
     LaunchPrice,
     catalog_problems,
 )
-from tradein_sdk._clock import Clock, FixedClock, SystemClock
+from tradein_sdk._domain.clock import Clock, FixedClock, SystemClock
+from tradein_sdk._domain.identifiers import IMEI, is_valid_imei, normalize_serial_number, parse_imei
+from tradein_sdk._domain.money import Money, minor_units
+from tradein_sdk._domain.search import SearchHit
 from tradein_sdk._errors import (
     ActorNotAllowedError,
     AnswersInvalidError,
@@ -95,13 +98,24 @@ from tradein_sdk._errors import (
     UnsupportedLocaleError,
     WithdrawalPeriodOverError,
 )
-from tradein_sdk._identifiers import IMEI, is_valid_imei, normalize_serial_number, parse_imei
-from tradein_sdk._money import Money, minor_units
-from tradein_sdk._search import SearchHit
 from tradein_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from tradein_sdk._audit import (
+    from tradein_sdk._adapters.fulfilment import (
+        Fulfilment,
+        LabelDevice,
+        LocalFulfilment,
+        ReceivingAddress,
+        ShippingLabel,
+        TrackingEvent,
+        TrackingStatus,
+    )
+    from tradein_sdk._adapters.prices import HTTPPriceFeed, PriceBookSource, PriceSource
+    from tradein_sdk._adapters.sql.store import QuoteRecord, Redemption, SQLStore, Store
+    from tradein_sdk._app.checkout import ConfirmedCheckout
+    from tradein_sdk._app.facade import StoredQuote, TradeIn
+    from tradein_sdk._app.outbox import DeliveryReport, WebhookEndpoint
+    from tradein_sdk._domain.audit import (
         AuditAnchor,
         AuditEntry,
         AuditProblem,
@@ -109,7 +123,7 @@ if TYPE_CHECKING:
         verify_chain,
         verify_entries,
     )
-    from tradein_sdk._checkout import (
+    from tradein_sdk._domain.checkout import (
         BillCreditSchedule,
         CheckoutLine,
         CheckoutRequest,
@@ -125,21 +139,7 @@ if TYPE_CHECKING:
         build_checkout,
         clawback_due,
     )
-    from tradein_sdk._client import AsyncTradeInClient, TradeInClient
-    from tradein_sdk._facade import StoredQuote, TradeIn
-    from tradein_sdk._facade_checkout import (
-        ConfirmedCheckout,
-    )
-    from tradein_sdk._fulfilment import (
-        Fulfilment,
-        LabelDevice,
-        LocalFulfilment,
-        ReceivingAddress,
-        ShippingLabel,
-        TrackingEvent,
-        TrackingStatus,
-    )
-    from tradein_sdk._insurance import (
+    from tradein_sdk._domain.insurance import (
         ClaimType,
         ConsentDecision,
         Coverage,
@@ -161,7 +161,7 @@ if TYPE_CHECKING:
         withdrawal_deadline,
         withdrawal_refund,
     )
-    from tradein_sdk._orders import (
+    from tradein_sdk._domain.orders import (
         Actor,
         BankTransfer,
         DeliveryPolicy,
@@ -187,9 +187,7 @@ if TYPE_CHECKING:
         order_outcome,
         transitions_mermaid,
     )
-    from tradein_sdk._outbox import DeliveryReport, WebhookEndpoint
-    from tradein_sdk._prices import HTTPPriceFeed, PriceBookSource, PriceSource
-    from tradein_sdk._pricing import (
+    from tradein_sdk._domain.pricing import (
         PriceBook,
         Valuation,
         ValuationLine,
@@ -197,7 +195,7 @@ if TYPE_CHECKING:
         pricebook_problems,
         value_device,
     )
-    from tradein_sdk._promotions import (
+    from tradein_sdk._domain.promotions import (
         EXAMPLE_PROMOTIONS,
         AppliedPromotion,
         CustomerCase,
@@ -216,8 +214,7 @@ if TYPE_CHECKING:
         parse_promotions,
         promotions_problems,
     )
-    from tradein_sdk._provider import ProviderEventOutcome, ProviderEvents
-    from tradein_sdk._quotes import (
+    from tradein_sdk._domain.quotes import (
         Channel,
         DocumentRef,
         IssuedQuote,
@@ -227,152 +224,154 @@ if TYPE_CHECKING:
         QuoteLine,
         TranscriptLine,
     )
-    from tradein_sdk._search import CatalogRef, SearchResult, SearchResults
-    from tradein_sdk._service import ApiKeys, TradeInService, create_service
-    from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store
-    from tradein_sdk._tokens import KeyRing, QuoteClaims, SigningKey, issue_quote_token, verify_quote_token
-    from tradein_sdk._transport import (
-        ApiResponse,
-        AsyncRequestCore,
-        ClientConfig,
-        RequestCore,
+    from tradein_sdk._domain.search import CatalogRef, SearchResult, SearchResults
+    from tradein_sdk._domain.tokens import (
+        KeyRing,
+        QuoteClaims,
+        SigningKey,
+        issue_quote_token,
+        verify_quote_token,
     )
+    from tradein_sdk._remote.client import AsyncTradeInClient, TradeInClient
+    from tradein_sdk._remote.provider import ProviderEventOutcome, ProviderEvents
+    from tradein_sdk._remote.service import ApiKeys, TradeInService, create_service
+    from tradein_sdk._remote.transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
 
 # Quotes, pricing, tokens, the store and the facade load on first use, so importing the package stays cheap.
 _LAZY = {
-    "Actor": "tradein_sdk._orders",
-    "ApiKeys": "tradein_sdk._service",
-    "ApiResponse": "tradein_sdk._transport",
-    "AppliedPromotion": "tradein_sdk._promotions",
-    "AsyncRequestCore": "tradein_sdk._transport",
-    "AsyncTradeInClient": "tradein_sdk._client",
-    "AuditAnchor": "tradein_sdk._audit",
-    "AuditEntry": "tradein_sdk._audit",
-    "AuditProblem": "tradein_sdk._audit",
-    "AuditVerification": "tradein_sdk._audit",
-    "BankTransfer": "tradein_sdk._orders",
-    "BillCreditSchedule": "tradein_sdk._checkout",
-    "CatalogRef": "tradein_sdk._search",
-    "Channel": "tradein_sdk._quotes",
-    "CheckoutLine": "tradein_sdk._checkout",
-    "CheckoutRequest": "tradein_sdk._checkout",
-    "CheckoutSummary": "tradein_sdk._checkout",
-    "CheckoutTradeIn": "tradein_sdk._checkout",
-    "ClaimType": "tradein_sdk._insurance",
-    "ClawbackPolicy": "tradein_sdk._checkout",
-    "ClawbackTerms": "tradein_sdk._checkout",
-    "ClientConfig": "tradein_sdk._transport",
-    "ConfirmedCheckout": "tradein_sdk._facade_checkout",
-    "ConsentDecision": "tradein_sdk._insurance",
-    "Coverage": "tradein_sdk._insurance",
-    "CreditPlan": "tradein_sdk._checkout",
-    "CreditTiming": "tradein_sdk._checkout",
-    "CustomerCase": "tradein_sdk._promotions",
-    "DeliveryPolicy": "tradein_sdk._orders",
-    "DeliveryReport": "tradein_sdk._outbox",
-    "DeviceClawback": "tradein_sdk._checkout",
-    "DeviceEvent": "tradein_sdk._orders",
-    "DeviceState": "tradein_sdk._orders",
-    "Disposition": "tradein_sdk._orders",
-    "DocumentRef": "tradein_sdk._quotes",
-    "EXAMPLE_PROMOTIONS": "tradein_sdk._promotions",
-    "EventKind": "tradein_sdk._orders",
-    "Fulfilment": "tradein_sdk._fulfilment",
-    "HTTPInsuranceOfferSource": "tradein_sdk._insurance",
-    "HTTPPriceFeed": "tradein_sdk._prices",
-    "HistoryEntry": "tradein_sdk._orders",
-    "HoldReason": "tradein_sdk._orders",
-    "InspectionDiff": "tradein_sdk._orders",
-    "InspectionResult": "tradein_sdk._orders",
-    "InsuranceConsent": "tradein_sdk._insurance",
-    "InsuranceOffer": "tradein_sdk._insurance",
-    "InsuranceOfferSource": "tradein_sdk._insurance",
-    "InsurancePlan": "tradein_sdk._insurance",
-    "InsurancePlans": "tradein_sdk._insurance",
-    "IssuedQuote": "tradein_sdk._quotes",
-    "KeyRing": "tradein_sdk._tokens",
-    "LabelDevice": "tradein_sdk._fulfilment",
-    "LocalFulfilment": "tradein_sdk._fulfilment",
-    "NewDevice": "tradein_sdk._checkout",
-    "OrderDevice": "tradein_sdk._orders",
-    "OrderOutcome": "tradein_sdk._orders",
-    "PayoutMethod": "tradein_sdk._orders",
-    "PayoutRef": "tradein_sdk._orders",
-    "PlanCatalogOfferSource": "tradein_sdk._insurance",
-    "PremiumSplit": "tradein_sdk._insurance",
-    "PremiumTerm": "tradein_sdk._insurance",
-    "PriceBook": "tradein_sdk._pricing",
-    "PriceBookSource": "tradein_sdk._prices",
-    "PriceSource": "tradein_sdk._prices",
-    "Promotion": "tradein_sdk._promotions",
-    "PromotionBook": "tradein_sdk._promotions",
-    "PromotionKind": "tradein_sdk._promotions",
-    "PromotionOutcome": "tradein_sdk._promotions",
-    "PromotionUsage": "tradein_sdk._promotions",
-    "ProviderEventOutcome": "tradein_sdk._provider",
-    "ProviderEvents": "tradein_sdk._provider",
-    "Purchase": "tradein_sdk._promotions",
-    "PurchaseCondition": "tradein_sdk._insurance",
-    "PurchaseCredit": "tradein_sdk._orders",
-    "QuestionDiff": "tradein_sdk._orders",
-    "Quote": "tradein_sdk._quotes",
-    "QuoteClaims": "tradein_sdk._tokens",
-    "QuoteKind": "tradein_sdk._quotes",
-    "QuoteLine": "tradein_sdk._quotes",
-    "QuoteRecord": "tradein_sdk._store",
-    "QuotedDevice": "tradein_sdk._quotes",
-    "ReceivingAddress": "tradein_sdk._fulfilment",
-    "Redemption": "tradein_sdk._store",
-    "RejectedPromotion": "tradein_sdk._promotions",
-    "RejectionReason": "tradein_sdk._promotions",
-    "RemainderRule": "tradein_sdk._checkout",
-    "Reminder": "tradein_sdk._orders",
-    "RequestCore": "tradein_sdk._transport",
-    "SQLStore": "tradein_sdk._store",
-    "SearchResult": "tradein_sdk._search",
-    "SearchResults": "tradein_sdk._search",
-    "ShippingLabel": "tradein_sdk._fulfilment",
-    "SigningKey": "tradein_sdk._tokens",
-    "Stacking": "tradein_sdk._promotions",
-    "Store": "tradein_sdk._store",
-    "StoredQuote": "tradein_sdk._facade",
-    "TrackingEvent": "tradein_sdk._fulfilment",
-    "TrackingStatus": "tradein_sdk._fulfilment",
-    "TradeIn": "tradein_sdk._facade",
-    "TradeInClient": "tradein_sdk._client",
-    "TradeInOrder": "tradein_sdk._orders",
-    "TradeInService": "tradein_sdk._service",
-    "TradedDevice": "tradein_sdk._promotions",
-    "TranscriptLine": "tradein_sdk._quotes",
-    "Valuation": "tradein_sdk._pricing",
-    "ValuationLine": "tradein_sdk._pricing",
-    "Voucher": "tradein_sdk._orders",
-    "WebhookEndpoint": "tradein_sdk._outbox",
-    "build_checkout": "tradein_sdk._checkout",
-    "clawback_due": "tradein_sdk._checkout",
-    "create_service": "tradein_sdk._service",
-    "evaluate_promotions": "tradein_sdk._promotions",
-    "inspect_device": "tradein_sdk._orders",
-    "insurance_plans_problems": "tradein_sdk._insurance",
-    "issue_quote_token": "tradein_sdk._tokens",
-    "load_insurance_plans": "tradein_sdk._insurance",
-    "load_promotions": "tradein_sdk._promotions",
-    "offers_for": "tradein_sdk._insurance",
-    "open_order": "tradein_sdk._orders",
-    "order_outcome": "tradein_sdk._orders",
-    "parse_insurance_plans": "tradein_sdk._insurance",
-    "parse_pricebook": "tradein_sdk._pricing",
-    "parse_promotions": "tradein_sdk._promotions",
-    "pricebook_problems": "tradein_sdk._pricing",
-    "promotions_problems": "tradein_sdk._promotions",
-    "record_consent": "tradein_sdk._insurance",
-    "transitions_mermaid": "tradein_sdk._orders",
-    "value_device": "tradein_sdk._pricing",
-    "verify_chain": "tradein_sdk._audit",
-    "verify_entries": "tradein_sdk._audit",
-    "verify_quote_token": "tradein_sdk._tokens",
-    "withdrawal_deadline": "tradein_sdk._insurance",
-    "withdrawal_refund": "tradein_sdk._insurance",
+    "Actor": "tradein_sdk._domain.orders",
+    "ApiKeys": "tradein_sdk._remote.service",
+    "ApiResponse": "tradein_sdk._remote.transport",
+    "AppliedPromotion": "tradein_sdk._domain.promotions",
+    "AsyncRequestCore": "tradein_sdk._remote.transport",
+    "AsyncTradeInClient": "tradein_sdk._remote.client",
+    "AuditAnchor": "tradein_sdk._domain.audit",
+    "AuditEntry": "tradein_sdk._domain.audit",
+    "AuditProblem": "tradein_sdk._domain.audit",
+    "AuditVerification": "tradein_sdk._domain.audit",
+    "BankTransfer": "tradein_sdk._domain.orders",
+    "BillCreditSchedule": "tradein_sdk._domain.checkout",
+    "CatalogRef": "tradein_sdk._domain.search",
+    "Channel": "tradein_sdk._domain.quotes",
+    "CheckoutLine": "tradein_sdk._domain.checkout",
+    "CheckoutRequest": "tradein_sdk._domain.checkout",
+    "CheckoutSummary": "tradein_sdk._domain.checkout",
+    "CheckoutTradeIn": "tradein_sdk._domain.checkout",
+    "ClaimType": "tradein_sdk._domain.insurance",
+    "ClawbackPolicy": "tradein_sdk._domain.checkout",
+    "ClawbackTerms": "tradein_sdk._domain.checkout",
+    "ClientConfig": "tradein_sdk._remote.transport",
+    "ConfirmedCheckout": "tradein_sdk._app.checkout",
+    "ConsentDecision": "tradein_sdk._domain.insurance",
+    "Coverage": "tradein_sdk._domain.insurance",
+    "CreditPlan": "tradein_sdk._domain.checkout",
+    "CreditTiming": "tradein_sdk._domain.checkout",
+    "CustomerCase": "tradein_sdk._domain.promotions",
+    "DeliveryPolicy": "tradein_sdk._domain.orders",
+    "DeliveryReport": "tradein_sdk._app.outbox",
+    "DeviceClawback": "tradein_sdk._domain.checkout",
+    "DeviceEvent": "tradein_sdk._domain.orders",
+    "DeviceState": "tradein_sdk._domain.orders",
+    "Disposition": "tradein_sdk._domain.orders",
+    "DocumentRef": "tradein_sdk._domain.quotes",
+    "EXAMPLE_PROMOTIONS": "tradein_sdk._domain.promotions",
+    "EventKind": "tradein_sdk._domain.orders",
+    "Fulfilment": "tradein_sdk._adapters.fulfilment",
+    "HTTPInsuranceOfferSource": "tradein_sdk._domain.insurance",
+    "HTTPPriceFeed": "tradein_sdk._adapters.prices",
+    "HistoryEntry": "tradein_sdk._domain.orders",
+    "HoldReason": "tradein_sdk._domain.orders",
+    "InspectionDiff": "tradein_sdk._domain.orders",
+    "InspectionResult": "tradein_sdk._domain.orders",
+    "InsuranceConsent": "tradein_sdk._domain.insurance",
+    "InsuranceOffer": "tradein_sdk._domain.insurance",
+    "InsuranceOfferSource": "tradein_sdk._domain.insurance",
+    "InsurancePlan": "tradein_sdk._domain.insurance",
+    "InsurancePlans": "tradein_sdk._domain.insurance",
+    "IssuedQuote": "tradein_sdk._domain.quotes",
+    "KeyRing": "tradein_sdk._domain.tokens",
+    "LabelDevice": "tradein_sdk._adapters.fulfilment",
+    "LocalFulfilment": "tradein_sdk._adapters.fulfilment",
+    "NewDevice": "tradein_sdk._domain.checkout",
+    "OrderDevice": "tradein_sdk._domain.orders",
+    "OrderOutcome": "tradein_sdk._domain.orders",
+    "PayoutMethod": "tradein_sdk._domain.orders",
+    "PayoutRef": "tradein_sdk._domain.orders",
+    "PlanCatalogOfferSource": "tradein_sdk._domain.insurance",
+    "PremiumSplit": "tradein_sdk._domain.insurance",
+    "PremiumTerm": "tradein_sdk._domain.insurance",
+    "PriceBook": "tradein_sdk._domain.pricing",
+    "PriceBookSource": "tradein_sdk._adapters.prices",
+    "PriceSource": "tradein_sdk._adapters.prices",
+    "Promotion": "tradein_sdk._domain.promotions",
+    "PromotionBook": "tradein_sdk._domain.promotions",
+    "PromotionKind": "tradein_sdk._domain.promotions",
+    "PromotionOutcome": "tradein_sdk._domain.promotions",
+    "PromotionUsage": "tradein_sdk._domain.promotions",
+    "ProviderEventOutcome": "tradein_sdk._remote.provider",
+    "ProviderEvents": "tradein_sdk._remote.provider",
+    "Purchase": "tradein_sdk._domain.promotions",
+    "PurchaseCondition": "tradein_sdk._domain.insurance",
+    "PurchaseCredit": "tradein_sdk._domain.orders",
+    "QuestionDiff": "tradein_sdk._domain.orders",
+    "Quote": "tradein_sdk._domain.quotes",
+    "QuoteClaims": "tradein_sdk._domain.tokens",
+    "QuoteKind": "tradein_sdk._domain.quotes",
+    "QuoteLine": "tradein_sdk._domain.quotes",
+    "QuoteRecord": "tradein_sdk._adapters.sql.store",
+    "QuotedDevice": "tradein_sdk._domain.quotes",
+    "ReceivingAddress": "tradein_sdk._adapters.fulfilment",
+    "Redemption": "tradein_sdk._adapters.sql.store",
+    "RejectedPromotion": "tradein_sdk._domain.promotions",
+    "RejectionReason": "tradein_sdk._domain.promotions",
+    "RemainderRule": "tradein_sdk._domain.checkout",
+    "Reminder": "tradein_sdk._domain.orders",
+    "RequestCore": "tradein_sdk._remote.transport",
+    "SQLStore": "tradein_sdk._adapters.sql.store",
+    "SearchResult": "tradein_sdk._domain.search",
+    "SearchResults": "tradein_sdk._domain.search",
+    "ShippingLabel": "tradein_sdk._adapters.fulfilment",
+    "SigningKey": "tradein_sdk._domain.tokens",
+    "Stacking": "tradein_sdk._domain.promotions",
+    "Store": "tradein_sdk._adapters.sql.store",
+    "StoredQuote": "tradein_sdk._app.facade",
+    "TrackingEvent": "tradein_sdk._adapters.fulfilment",
+    "TrackingStatus": "tradein_sdk._adapters.fulfilment",
+    "TradeIn": "tradein_sdk._app.facade",
+    "TradeInClient": "tradein_sdk._remote.client",
+    "TradeInOrder": "tradein_sdk._domain.orders",
+    "TradeInService": "tradein_sdk._remote.service",
+    "TradedDevice": "tradein_sdk._domain.promotions",
+    "TranscriptLine": "tradein_sdk._domain.quotes",
+    "Valuation": "tradein_sdk._domain.pricing",
+    "ValuationLine": "tradein_sdk._domain.pricing",
+    "Voucher": "tradein_sdk._domain.orders",
+    "WebhookEndpoint": "tradein_sdk._app.outbox",
+    "build_checkout": "tradein_sdk._domain.checkout",
+    "clawback_due": "tradein_sdk._domain.checkout",
+    "create_service": "tradein_sdk._remote.service",
+    "evaluate_promotions": "tradein_sdk._domain.promotions",
+    "inspect_device": "tradein_sdk._domain.orders",
+    "insurance_plans_problems": "tradein_sdk._domain.insurance",
+    "issue_quote_token": "tradein_sdk._domain.tokens",
+    "load_insurance_plans": "tradein_sdk._domain.insurance",
+    "load_promotions": "tradein_sdk._domain.promotions",
+    "offers_for": "tradein_sdk._domain.insurance",
+    "open_order": "tradein_sdk._domain.orders",
+    "order_outcome": "tradein_sdk._domain.orders",
+    "parse_insurance_plans": "tradein_sdk._domain.insurance",
+    "parse_pricebook": "tradein_sdk._domain.pricing",
+    "parse_promotions": "tradein_sdk._domain.promotions",
+    "pricebook_problems": "tradein_sdk._domain.pricing",
+    "promotions_problems": "tradein_sdk._domain.promotions",
+    "record_consent": "tradein_sdk._domain.insurance",
+    "transitions_mermaid": "tradein_sdk._domain.orders",
+    "value_device": "tradein_sdk._domain.pricing",
+    "verify_chain": "tradein_sdk._domain.audit",
+    "verify_entries": "tradein_sdk._domain.audit",
+    "verify_quote_token": "tradein_sdk._domain.tokens",
+    "withdrawal_deadline": "tradein_sdk._domain.insurance",
+    "withdrawal_refund": "tradein_sdk._domain.insurance",
 }
 
 

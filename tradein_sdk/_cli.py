@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradein_sdk._catalog import Catalog, DeviceCategory, catalog_problems, read_json_document
+from tradein_sdk._domain.catalog import Catalog, DeviceCategory, catalog_problems, read_json_document
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
 from tradein_sdk._version import __version__
 
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from grading_questionnaire import DefinitionProblem, Questionnaire
+    from tradein_sdk._app.facade import TradeIn
+    from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._errors import DocumentProblem
-    from tradein_sdk._facade import TradeIn
-    from tradein_sdk._quotes import Quote
 
 
 def _print_json(data: object) -> None:
@@ -45,7 +45,7 @@ def _catalog_search(args: argparse.Namespace) -> int:
     category = DeviceCategory(args.category) if args.category else None
     hits = catalog.search(text, limit=args.limit, category=category)
     if args.json:
-        from tradein_sdk._search import SearchResults  # noqa: PLC0415
+        from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
 
         _print_json(SearchResults.from_hits(text, catalog, hits).to_json())
         return 0
@@ -67,7 +67,7 @@ def _catalog_search(args: argparse.Namespace) -> int:
 
 def _catalog_show(args: argparse.Namespace) -> int:
     entry = _catalog(args).lookup(args.device_id)
-    from tradein_sdk._converters import document_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import document_converter  # noqa: PLC0415
 
     data = {
         "id": entry.id,
@@ -158,7 +158,7 @@ def _grade_command(args: argparse.Namespace) -> int:
 
 
 def _trade_in(args: argparse.Namespace) -> TradeIn:
-    from tradein_sdk._facade import TradeIn  # noqa: PLC0415
+    from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415
 
     return TradeIn.embedded(args.data_dir, market=getattr(args, "market", None) or "DE")
 
@@ -166,7 +166,7 @@ def _trade_in(args: argparse.Namespace) -> TradeIn:
 def _serve_command(args: argparse.Namespace) -> int:
     import logging  # noqa: PLC0415
 
-    from tradein_sdk._service import ApiKeys, create_service, serve  # noqa: PLC0415
+    from tradein_sdk._remote.service import ApiKeys, create_service, serve  # noqa: PLC0415
 
     keys = ApiKeys.parse(",".join(args.api_key)) if args.api_key else None
     service = create_service(_trade_in(args), api_keys=keys)
@@ -194,7 +194,7 @@ def _quote_command(args: argparse.Namespace) -> int:
         raise argparse.ArgumentTypeError(f"unexpected argument {value!r}")
     if not args.answers:
         raise argparse.ArgumentTypeError("quote DEVICE_ID needs --answers FILE")
-    from tradein_sdk._quotes import Channel  # noqa: PLC0415
+    from tradein_sdk._domain.quotes import Channel  # noqa: PLC0415
 
     trade_in = _trade_in(args)
     try:
@@ -298,8 +298,8 @@ def _quote_redeem(args: argparse.Namespace, token: str) -> int:
 
 
 def _orders_command(args: argparse.Namespace) -> int:
-    from tradein_sdk._facade_orders import order_from_document  # noqa: PLC0415
-    from tradein_sdk._orders import order_outcome, transitions_mermaid  # noqa: PLC0415
+    from tradein_sdk._app.orders import order_from_document  # noqa: PLC0415
+    from tradein_sdk._domain.orders import order_outcome, transitions_mermaid  # noqa: PLC0415
 
     if args.action == "diagram":
         print(transitions_mermaid())
@@ -340,7 +340,7 @@ def _orders_command(args: argparse.Namespace) -> int:
 
 
 def _order_json(order: Any, outcome: Callable[[Any], Any]) -> dict[str, Any]:  # noqa: ANN401 - a TradeInOrder
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     summary = outcome(order)
     data: dict[str, Any] = json_converter().unstructure(order)
@@ -349,8 +349,8 @@ def _order_json(order: Any, outcome: Callable[[Any], Any]) -> dict[str, Any]:  #
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from tradein_sdk._audit import AuditAnchor  # noqa: PLC0415
-    from tradein_sdk._facade import default_data_dir  # noqa: PLC0415
+    from tradein_sdk._app.facade import default_data_dir  # noqa: PLC0415
+    from tradein_sdk._domain.audit import AuditAnchor  # noqa: PLC0415
 
     anchor_file = Path(args.data_dir or default_data_dir()) / "audit-anchor.json"
     anchor = None
@@ -425,8 +425,8 @@ def _validate_with(
 def _offers_command(args: argparse.Namespace) -> int:
     from datetime import date  # noqa: PLC0415
 
-    from tradein_sdk._insurance import PlanCatalogOfferSource, PurchaseCondition  # noqa: PLC0415
-    from tradein_sdk._money import Money  # noqa: PLC0415
+    from tradein_sdk._domain.insurance import PlanCatalogOfferSource, PurchaseCondition  # noqa: PLC0415
+    from tradein_sdk._domain.money import Money  # noqa: PLC0415
 
     entry = _catalog(args).lookup(args.device_id)
     source = PlanCatalogOfferSource.from_file(args.plans) if args.plans else PlanCatalogOfferSource.example()
@@ -653,11 +653,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate_questionnaire.set_defaults(handler=_validate_questionnaire)
     validate_pricebook = validate_commands.add_parser("pricebook", help="validate a price book file")
     validate_pricebook.add_argument("file")
-    from tradein_sdk._pricing import pricebook_problems  # noqa: PLC0415
+    from tradein_sdk._domain.pricing import pricebook_problems  # noqa: PLC0415
 
     validate_pricebook.set_defaults(handler=_validate_with("pricebook", pricebook_problems))
-    from tradein_sdk._insurance import insurance_plans_problems  # noqa: PLC0415
-    from tradein_sdk._promotions import promotions_problems  # noqa: PLC0415
+    from tradein_sdk._domain.insurance import insurance_plans_problems  # noqa: PLC0415
+    from tradein_sdk._domain.promotions import promotions_problems  # noqa: PLC0415
 
     for name, kind, problems_of in (
         ("promotions", "promotions", promotions_problems),

@@ -87,7 +87,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from datetime import date
 
-    from tradein_sdk._orders import Actor, DeviceState, EventKind, Guard
+    from tradein_sdk._domain.orders import Actor, DeviceState, EventKind, Guard
 
 
 class TradeInError(Exception):

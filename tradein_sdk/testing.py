@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
-from tradein_sdk._api import operations
-from tradein_sdk._transport import retry_delays_disabled
+from tradein_sdk._remote.api import operations
+from tradein_sdk._remote.transport import retry_delays_disabled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
     import respx
 
-    from tradein_sdk._client import AsyncTradeInClient, TradeInClient
-    from tradein_sdk._facade import TradeIn
+    from tradein_sdk._app.facade import TradeIn
+    from tradein_sdk._remote.client import AsyncTradeInClient, TradeInClient
     from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets
 
 __all__ = ["FakeTradeInService", "retry_delays_disabled", "signed_webhook"]
@@ -72,8 +72,8 @@ class FakeTradeInService:
         """
         import respx  # noqa: PLC0415 - a test dependency, needed only here
 
-        from tradein_sdk._facade import TradeIn  # noqa: PLC0415
-        from tradein_sdk._service import TradeInService  # noqa: PLC0415
+        from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415
+        from tradein_sdk._remote.service import TradeInService  # noqa: PLC0415
 
         self._folder: Path | None = None
         if trade_in is None:
@@ -146,13 +146,13 @@ class FakeTradeInService:
 
     def client(self, **options: Any) -> TradeInClient:  # noqa: ANN401 - TradeInClient's keyword settings
         """A :class:`TradeInClient` configured for the fake (extra settings passed on)."""
-        from tradein_sdk._client import TradeInClient  # noqa: PLC0415
+        from tradein_sdk._remote.client import TradeInClient  # noqa: PLC0415
 
         return TradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
 
     def async_client(self, **options: Any) -> AsyncTradeInClient:  # noqa: ANN401 - the client's settings
         """An :class:`AsyncTradeInClient` configured for the fake (extra settings passed on)."""
-        from tradein_sdk._client import AsyncTradeInClient  # noqa: PLC0415
+        from tradein_sdk._remote.client import AsyncTradeInClient  # noqa: PLC0415
 
         return AsyncTradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
 

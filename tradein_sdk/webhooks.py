@@ -90,7 +90,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, Self
 
 import attrs
 
-from tradein_sdk._clock import Clock, SystemClock, as_utc
+from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
 from tradein_sdk._errors import ConfigurationError, StoreError, TradeInError
 
 if TYPE_CHECKING:
@@ -1216,7 +1216,7 @@ def _check_url(url: str) -> None:
 def _receipts_table() -> Table:
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     return sa.Table(
         WEBHOOK_RECEIPTS_TABLE,
@@ -1271,7 +1271,7 @@ def record_receipt(conn: Connection, event: WebhookEvent, *, now: datetime, appl
     """
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-    from tradein_sdk._store import _dialect_insert  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.store import _dialect_insert  # noqa: PLC0415
 
     dialect = conn.dialect.name
     if dialect not in {"sqlite", "postgresql"}:

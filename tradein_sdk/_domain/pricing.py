@@ -33,14 +33,14 @@ import attrs
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import schema_problems
+from tradein_sdk._domain.money import Money, minor_units
 from tradein_sdk._errors import DocumentProblem, PriceUnavailableError, canonical_locale
-from tradein_sdk._money import Money, minor_units
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from grading_questionnaire import ConditionReport
-    from tradein_sdk._catalog import DeviceModel, DeviceVariant
+    from tradein_sdk._domain.catalog import DeviceModel, DeviceVariant
 
 
 class RoundingMode(StrEnum):
@@ -234,7 +234,7 @@ def pricebook_problems(document: object) -> list[DocumentProblem]:
     ]
     if problems or not isinstance(document, dict):
         return problems
-    from tradein_sdk._money import minor_units  # noqa: PLC0415
+    from tradein_sdk._domain.money import minor_units  # noqa: PLC0415
 
     try:
         minor_units(document["currency"])
@@ -281,7 +281,7 @@ def parse_pricebook(document: object, *, origin: str = "<memory>") -> PriceBook:
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    from tradein_sdk._converters import build_document  # noqa: PLC0415
+    from tradein_sdk._domain.converters import build_document  # noqa: PLC0415
 
     return build_document(document, PriceBook, kind="pricebook", origin=origin, problems=pricebook_problems)
 

@@ -53,18 +53,19 @@ import attrs
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import json_path, schema_problems
-from tradein_sdk._catalog import DeviceCategory, read_json_document
+from tradein_sdk._domain.catalog import DeviceCategory, read_json_document
+from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.pricing import months_between
+from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import CurrencyMismatchError, DocumentProblem, canonical_locale
-from tradein_sdk._money import Money
-from tradein_sdk._pricing import months_between
-from tradein_sdk._quotes import Channel
+from tradein_sdk._resources import DATA_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tradein_sdk._catalog import DeviceModel
+    from tradein_sdk._domain.catalog import DeviceModel
 
-EXAMPLE_PROMOTIONS = Path(__file__).resolve().parent / "data" / "promotions" / "example-de.json"
+EXAMPLE_PROMOTIONS = DATA_DIR / "promotions" / "example-de.json"
 """An example promotions document (EUR, Germany): a sample to copy, not an offer."""
 
 PRICING_GRADES = ("excellent", "good", "fair", "damaged", "faulty")
@@ -556,7 +557,7 @@ def promotions_problems(document: object) -> list[DocumentProblem]:
         Money.zero(currency)
     except Exception:  # noqa: BLE001 - reported as a problem
         return [DocumentProblem(path="$.currency", message=f"unknown currency {currency!r}")]
-    from tradein_sdk._converters import structure_document, structuring_problems  # noqa: PLC0415
+    from tradein_sdk._domain.converters import structure_document, structuring_problems  # noqa: PLC0415
 
     try:
         book = structure_document(document, PromotionBook)
@@ -644,7 +645,7 @@ def parse_promotions(document: object, *, origin: str = "<memory>") -> Promotion
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    from tradein_sdk._converters import build_document  # noqa: PLC0415
+    from tradein_sdk._domain.converters import build_document  # noqa: PLC0415
 
     return build_document(
         document, PromotionBook, kind="promotions", origin=origin, problems=promotions_problems

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from tradein_sdk._catalog import DeviceModel, DeviceVariant
+from tradein_sdk._domain.catalog import DeviceModel, DeviceVariant
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tradein_sdk._catalog import Catalog, DeviceCategory
+    from tradein_sdk._domain.catalog import Catalog, DeviceCategory
 
 _TOKEN = re.compile(r"[a-z]+|[0-9]+")
 _STORAGE_UNITS = {"gb": 1, "go": 1, "g": 1, "tb": 1024, "to": 1024, "t": 1024}
@@ -128,7 +128,7 @@ class SearchHit:
 
     def to_json(self) -> dict[str, object]:
         """Return the hit's JSON form (``schemas/search-results.schema.json``, ``results`` items)."""
-        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
         data: dict[str, object] = json_converter().unstructure(SearchResult.from_hit(self))
         return data
@@ -221,7 +221,7 @@ class SearchResults:
 
     def to_json(self) -> dict[str, object]:
         """Return the JSON form."""
-        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
         data: dict[str, object] = json_converter().unstructure(self)
         return data

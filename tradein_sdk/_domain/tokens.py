@@ -50,7 +50,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
-from tradein_sdk._clock import as_utc
+from tradein_sdk._domain.clock import as_utc
+from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
     ConfigurationError,
     InvalidMoneyError,
@@ -60,7 +61,6 @@ from tradein_sdk._errors import (
     TokenSignatureError,
     TokenUnknownKeyError,
 )
-from tradein_sdk._money import Money
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

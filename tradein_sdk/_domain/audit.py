@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from grading_questionnaire._schemas import content_hash
-from tradein_sdk._clock import as_utc
+from tradein_sdk._domain.clock import as_utc
 from tradein_sdk._errors import AuditEntryInvalidError, AuditPersonalDataError, StoreError
 
 if TYPE_CHECKING:
@@ -430,7 +430,7 @@ def define_audit_log(metadata: MetaData) -> Table:
     """
     import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     return sa.Table(
         AUDIT_TABLE,
@@ -518,7 +518,7 @@ def append_entry(
     """Append the next entry to the audit log inside the caller's transaction.
 
     The caller's change and this entry commit together. Call it on a write transaction: on SQLite one
-    begun with ``BEGIN IMMEDIATE`` (as :class:`~tradein_sdk._store.SQLStore` does); on PostgreSQL at READ
+    begun with ``BEGIN IMMEDIATE`` (as :class:`~tradein_sdk.SQLStore` does); on PostgreSQL at READ
     COMMITTED, where an advisory lock taken here serializes appenders until the transaction ends.
 
     Args:

@@ -11,7 +11,7 @@ What every request gets:
 * **API keys**: ``Authorization: Bearer <key>``; each key names its client. Keys are compared by their
   SHA-256 digest, so the table of keys holds no key itself. ``GET /v1/openapi.json`` needs no key.
 * **Problem documents**: every error is ``application/problem+json`` with the library's error ``code``
-  (see :mod:`tradein_sdk._api`); an unexpected failure is a 500 ``internal_error`` that names the request
+  (see :mod:`.api`); an unexpected failure is a 500 ``internal_error`` that names the request
   id and nothing else.
 * **Idempotency**: a POST with an ``Idempotency-Key`` header is done once per client and key. Its answer
   is kept in the store for at least ``idempotency_ttl`` (24 hours by default) and sent again, byte for
@@ -42,28 +42,24 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 import attrs
 
-from tradein_sdk._api import (
+from tradein_sdk._adapters.sql.store import StoredResponse
+from tradein_sdk._errors import ConfigurationError, TradeInError
+from tradein_sdk._remote.api import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_PREFIX,
     Operation,
     operations,
     status_for,
 )
-from tradein_sdk._errors import ConfigurationError, TradeInError
-from tradein_sdk._store import StoredResponse
-from tradein_sdk._transport import (
-    REQUEST_ID_HEADER,
-    RETRYABLE_STATUSES,
-    _check_idempotency_key,
-)
+from tradein_sdk._remote.transport import REQUEST_ID_HEADER, RETRYABLE_STATUSES, _check_idempotency_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from tradein_sdk._clock import Clock
-    from tradein_sdk._facade import TradeIn
-    from tradein_sdk._outbox import WebhookEndpoint
-    from tradein_sdk._provider import ProviderEvents
+    from tradein_sdk._app.facade import TradeIn
+    from tradein_sdk._app.outbox import WebhookEndpoint
+    from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._remote.provider import ProviderEvents
     from tradein_sdk.webhooks import WebhookSecrets
 
 __all__ = [
@@ -229,7 +225,7 @@ class TradeInService:
         self._openapi: bytes | None = None
         self._provider: ProviderEvents | None = None
         if provider_secrets is not None:
-            from tradein_sdk._provider import ProviderEvents  # noqa: PLC0415
+            from tradein_sdk._remote.provider import ProviderEvents  # noqa: PLC0415
 
             self._provider = ProviderEvents(trade_in, provider_secrets)
         self._purge_lock = threading.Lock()
@@ -313,7 +309,7 @@ class TradeInService:
         return client
 
     def _run(self, operation: Operation, arguments: dict[str, Any]) -> _Answer:
-        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
         result = getattr(self.trade_in, operation.id)(**arguments)
         return _Answer(status=operation.status, body=_encode(json_converter().unstructure(result)))
@@ -420,7 +416,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _structured(model: type, data: object, root: str) -> Any:  # noqa: ANN401 - an instance of model
-    from tradein_sdk._converters import json_converter, structuring_problems  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter, structuring_problems  # noqa: PLC0415
 
     if not isinstance(data, dict):
         raise _RequestError(
@@ -566,7 +562,7 @@ def create_service(
     Raises:
         ConfigurationError: no API key is configured, or a key is unusable.
     """
-    from tradein_sdk._facade import TradeIn  # noqa: PLC0415
+    from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415
 
     env = os.environ if environ is None else environ
     if trade_in is None:
@@ -595,7 +591,7 @@ def webhook_endpoints_from(environ: Mapping[str, str]) -> tuple[WebhookEndpoint,
     urls = environ.get(WEBHOOK_URLS_ENV, "").split()
     if not urls:
         return ()
-    from tradein_sdk._outbox import WebhookEndpoint  # noqa: PLC0415
+    from tradein_sdk._app.outbox import WebhookEndpoint  # noqa: PLC0415
     from tradein_sdk.webhooks import WebhookSecrets  # noqa: PLC0415
 
     secrets = WebhookSecrets.from_environment(environ)

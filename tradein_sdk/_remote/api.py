@@ -1,10 +1,10 @@
 """The trade-in service's HTTP API, declared once.
 
-The service (:mod:`tradein_sdk._service`), the clients (:mod:`tradein_sdk._client`) and the OpenAPI
-document (:mod:`tradein_sdk._openapi`) are all built from :data:`OPERATIONS`. Each operation is one use
+The service (:mod:`.service`), the clients (:mod:`.client`) and the OpenAPI
+document (:mod:`.openapi`) are all built from :data:`OPERATIONS`. Each operation is one use
 case of :class:`~tradein_sdk.TradeIn` under the same name: its path parameters, query parameters and JSON
 body fields carry the method's arguments by name, and its answer is the method's result in the library's
-JSON form (:func:`~tradein_sdk._converters.json_converter`). That is what lets a shop switch between the
+JSON form (:func:`~.converters.json_converter`). That is what lets a shop switch between the
 embedded facade and a remote client without rewriting its code.
 
 Errors travel as RFC 9457 problem documents (``application/problem+json``)::
@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from grading_questionnaire import VerificationDepth
-from tradein_sdk._catalog import DeviceCategory
-from tradein_sdk._checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._domain.catalog import DeviceCategory
+from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._domain.orders import Actor, BankTransfer, PurchaseCredit, Voucher
+from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
     IdempotencyKeyInUseError,
@@ -38,8 +40,6 @@ from tradein_sdk._errors import (
     StoreError,
     TradeInError,
 )
-from tradein_sdk._orders import Actor, BankTransfer, PurchaseCredit, Voucher
-from tradein_sdk._quotes import Channel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -236,16 +236,16 @@ class Operation:
 
 def _operations() -> tuple[Operation, ...]:
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
-    from tradein_sdk._facade import StoredQuote  # noqa: PLC0415
-    from tradein_sdk._facade_checkout import ConfirmedCheckout  # noqa: PLC0415
-    from tradein_sdk._fulfilment import ShippingLabel  # noqa: PLC0415
-    from tradein_sdk._insurance import InsuranceOffer  # noqa: PLC0415
-    from tradein_sdk._money import Money  # noqa: PLC0415
-    from tradein_sdk._orders import InspectionDiff, TradeInOrder  # noqa: PLC0415
-    from tradein_sdk._quotes import IssuedQuote  # noqa: PLC0415
-    from tradein_sdk._search import SearchResults  # noqa: PLC0415
-    from tradein_sdk._store import Redemption  # noqa: PLC0415
-    from tradein_sdk._tokens import QuoteClaims  # noqa: PLC0415
+    from tradein_sdk._adapters.fulfilment import ShippingLabel  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.store import Redemption  # noqa: PLC0415
+    from tradein_sdk._app.checkout import ConfirmedCheckout  # noqa: PLC0415
+    from tradein_sdk._app.facade import StoredQuote  # noqa: PLC0415
+    from tradein_sdk._domain.insurance import InsuranceOffer  # noqa: PLC0415
+    from tradein_sdk._domain.money import Money  # noqa: PLC0415
+    from tradein_sdk._domain.orders import InspectionDiff, TradeInOrder  # noqa: PLC0415
+    from tradein_sdk._domain.quotes import IssuedQuote  # noqa: PLC0415
+    from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
+    from tradein_sdk._domain.tokens import QuoteClaims  # noqa: PLC0415
 
     device = "/v1/orders/{order_id}/devices/{device_id}"
     return (

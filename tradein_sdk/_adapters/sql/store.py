@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import attrs
 
-from tradein_sdk._clock import Clock, SystemClock, as_utc
+from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
+from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
     ConfigurationError,
@@ -40,7 +41,6 @@ from tradein_sdk._errors import (
     QuoteNotRedeemableError,
     StoreError,
 )
-from tradein_sdk._money import Money
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, Engine
 
-    from tradein_sdk._audit import AuditAnchor, AuditVerification
-    from tradein_sdk._outbox import OutboxMessage, PendingWebhook
+    from tradein_sdk._app.outbox import OutboxMessage, PendingWebhook
+    from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
     from tradein_sdk.webhooks import WebhookEvent
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -174,7 +174,7 @@ class PersonalData:
 
 @attrs.frozen(kw_only=True)
 class AuditFact:
-    """What to write in the audit log with a change (see :func:`tradein_sdk._audit.append_entry`)."""
+    """What to write in the audit log with a change (see :func:`tradein_sdk._domain.audit.append_entry`)."""
 
     actor: str
     action: str
@@ -383,7 +383,7 @@ def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the tables of schema version 1: documents, quotes and their redemptions."""
     import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     sa.Table(
         "tradein_documents",
@@ -428,7 +428,7 @@ def _migration_webhooks(conn: Connection) -> None:
 
 def _migration_audit(conn: Connection) -> None:
     """Create the hash-chained audit log and the triggers that make it append-only."""
-    from tradein_sdk._audit import migration_audit  # noqa: PLC0415
+    from tradein_sdk._domain.audit import migration_audit  # noqa: PLC0415
 
     migration_audit(conn)
 
@@ -437,7 +437,7 @@ def _define_v3(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the tables of schema version 3: orders, and personal data kept apart from them."""
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     sa.Table(
         "tradein_orders",
@@ -470,7 +470,7 @@ def _define_v4(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the tables of schema version 4: confirmed checkouts and promotion budgets."""
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     sa.Table(
         "tradein_checkouts",
@@ -506,7 +506,7 @@ def _define_v6(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the table of schema version 6: idempotency keys of the HTTP service and their answers."""
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     sa.Table(
         "tradein_idempotency_keys",
@@ -527,7 +527,7 @@ def _define_v7(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the table of schema version 7: the outbox of webhooks the service sends."""
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     sa.Table(
         "tradein_webhook_outbox",
@@ -571,7 +571,7 @@ def tables() -> dict[str, Any]:
     """
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from tradein_sdk._sqltypes import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
 
     metadata = sa.MetaData()
     _define_v1(metadata)
@@ -1063,7 +1063,7 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415
 
-        from tradein_sdk._outbox import OutboxMessage, PendingWebhook  # noqa: PLC0415
+        from tradein_sdk._app.outbox import OutboxMessage, PendingWebhook  # noqa: PLC0415
 
         table = self._t["webhook_outbox"]
         query = (
@@ -1265,7 +1265,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        from tradein_sdk._audit import verify_chain  # noqa: PLC0415
+        from tradein_sdk._domain.audit import verify_chain  # noqa: PLC0415
 
         return verify_chain(self._engine, anchor=anchor)
 
@@ -1377,7 +1377,7 @@ def _append_facts(
     conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
 ) -> None:
     """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details."""
-    from tradein_sdk._audit import append_entry  # noqa: PLC0415
+    from tradein_sdk._domain.audit import append_entry  # noqa: PLC0415
 
     for fact in facts:
         append_entry(

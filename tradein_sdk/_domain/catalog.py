@@ -19,6 +19,8 @@ import attrs
 
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
+from tradein_sdk._domain.identifiers import parse_imei
+from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
     ConfigurationError,
     DeviceNotFoundError,
@@ -26,15 +28,14 @@ from tradein_sdk._errors import (
     DocumentProblem,
     canonical_locale,
 )
-from tradein_sdk._identifiers import parse_imei
-from tradein_sdk._money import Money
+from tradein_sdk._resources import DATA_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from tradein_sdk._search import SearchHit, SearchIndex
+    from tradein_sdk._domain.search import SearchHit, SearchIndex
 
-BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "catalog.json"
+BUNDLED_CATALOG = DATA_DIR / "catalog.json"
 
 
 class DeviceCategory(StrEnum):
@@ -370,7 +371,7 @@ class Catalog:
             The hits, ranked; empty when nothing matches.
         """
         if self._index is None:
-            from tradein_sdk._search import SearchIndex  # noqa: PLC0415
+            from tradein_sdk._domain.search import SearchIndex  # noqa: PLC0415
 
             self._index = SearchIndex(self._models)
         return self._index.search(text, limit=limit, category=category)
@@ -454,7 +455,7 @@ def _checked_models(document: object) -> tuple[list[DocumentProblem], list[Devic
             problems.append(DocumentProblem(path=path, message=f"{raw!r} is not a calendar date"))
     if problems:
         return problems, []
-    from tradein_sdk._converters import json_converter, structuring_problems  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter, structuring_problems  # noqa: PLC0415
 
     try:
         models = json_converter().structure(document["models"], list[DeviceModel])

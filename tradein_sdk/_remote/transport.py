@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
-from tradein_sdk._clock import Clock, SystemClock
+from tradein_sdk._domain.clock import Clock, SystemClock
 from tradein_sdk._errors import (
     APIConnectionError,
     APIError,
@@ -480,7 +480,7 @@ class ApiResponse:
         Raises:
             APIResponseError: the body does not fit ``model``; ``problems`` names each JSON path.
         """
-        from tradein_sdk._converters import json_converter, structuring_problems  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter, structuring_problems  # noqa: PLC0415
 
         problems: tuple[tuple[str, str], ...]
         if attrs.has(model) and not isinstance(self.data, dict):

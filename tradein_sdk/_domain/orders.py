@@ -75,7 +75,10 @@ import attrs
 
 from grading_questionnaire._evaluate import ConditionReport
 from grading_questionnaire._i18n import N_, translate
-from tradein_sdk._clock import as_utc
+from tradein_sdk._domain.clock import as_utc
+from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.pricing import Valuation
+from tradein_sdk._domain.quotes import QuoteKind
 from tradein_sdk._errors import (
     ActorNotAllowedError,
     CurrencyMismatchError,
@@ -91,17 +94,14 @@ from tradein_sdk._errors import (
     StaleEventError,
     questionnaire_errors,
 )
-from tradein_sdk._money import Money
-from tradein_sdk._pricing import Valuation
-from tradein_sdk._quotes import QuoteKind
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from grading_questionnaire import DiagnosticsResult, Question, Questionnaire
-    from tradein_sdk._catalog import DeviceModel
-    from tradein_sdk._pricing import PriceBook
-    from tradein_sdk._quotes import Quote
+    from tradein_sdk._domain.catalog import DeviceModel
+    from tradein_sdk._domain.pricing import PriceBook
+    from tradein_sdk._domain.quotes import Quote
 
 # -- vocabularies ---------------------------------------------------------------------------------------
 
@@ -687,8 +687,8 @@ def _normalized(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_inspection_inputs(quote: Quote, questionnaire: Questionnaire, book: PriceBook) -> DeviceModel:
-    from tradein_sdk._catalog import DeviceModel  # noqa: PLC0415
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.catalog import DeviceModel  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     if questionnaire.content_hash != quote.questionnaire.content_hash:
         raise InspectionInputError(
@@ -842,7 +842,7 @@ def inspect_device(
         PriceUnavailableError: the price book cannot price the device.
     """
     from grading_questionnaire import Audience, VerificationDepth  # noqa: PLC0415
-    from tradein_sdk._pricing import value_device  # noqa: PLC0415
+    from tradein_sdk._domain.pricing import value_device  # noqa: PLC0415
 
     model = _check_inspection_inputs(quote, questionnaire, book)
     variant = next(variant for variant in model.variants if variant.id == quote.device.variant_id)

@@ -42,8 +42,9 @@ import attrs
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
-from tradein_sdk._catalog import DeviceCategory
-from tradein_sdk._clock import as_utc
+from tradein_sdk._domain.catalog import DeviceCategory
+from tradein_sdk._domain.clock import as_utc
+from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
     DocumentProblem,
     InsuranceProviderError,
@@ -51,16 +52,16 @@ from tradein_sdk._errors import (
     WithdrawalPeriodOverError,
     canonical_locale,
 )
-from tradein_sdk._money import Money
+from tradein_sdk._resources import DATA_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     import httpx
 
-    from tradein_sdk._clock import Clock
+    from tradein_sdk._domain.clock import Clock
 
-EXAMPLE_INSURANCE_PLANS = Path(__file__).resolve().parent / "data" / "insurance" / "example-plans.json"
+EXAMPLE_INSURANCE_PLANS = DATA_DIR / "insurance" / "example-plans.json"
 """Three example plans for Germany: illustrations of the format, not offers of any insurer."""
 
 WITHDRAWAL_PERIOD_DAYS = 14
@@ -312,7 +313,7 @@ def parse_insurance_plans(document: object, *, origin: str = "<memory>") -> Insu
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    from tradein_sdk._converters import build_document  # noqa: PLC0415
+    from tradein_sdk._domain.converters import build_document  # noqa: PLC0415
 
     return build_document(
         document, InsurancePlans, kind="insurance-plans", origin=origin, problems=insurance_plans_problems
@@ -332,7 +333,7 @@ def load_insurance_plans(path: str | Path) -> InsurancePlans:
         ConfigurationError: the file cannot be read.
         DocumentInvalidError: it is not JSON, or not a valid plan catalog (each problem with its JSON path).
     """
-    from tradein_sdk._catalog import read_json_document  # noqa: PLC0415
+    from tradein_sdk._domain.catalog import read_json_document  # noqa: PLC0415
 
     document = read_json_document(Path(path), kind="insurance-plans")
     return parse_insurance_plans(document, origin=str(path))
@@ -1178,7 +1179,7 @@ class HTTPInsuranceOfferSource:
             clock: where "now" comes from.
             exemption_threshold: the annual premium from which offers are flagged (see :func:`offers_for`).
         """
-        from tradein_sdk._http_documents import HTTPDocumentFeed  # noqa: PLC0415
+        from tradein_sdk._adapters.http.documents import HTTPDocumentFeed  # noqa: PLC0415
 
         self._feed: HTTPDocumentFeed[InsurancePlans] = HTTPDocumentFeed(
             url.replace("{country}", "{key}"),

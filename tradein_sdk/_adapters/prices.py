@@ -14,19 +14,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from tradein_sdk._catalog import read_json_document
+from tradein_sdk._adapters.http.documents import HTTPDocumentFeed
+from tradein_sdk._domain.catalog import read_json_document
+from tradein_sdk._domain.pricing import PriceBook, parse_pricebook
 from tradein_sdk._errors import PriceFeedError, PriceUnavailableError
-from tradein_sdk._http_documents import HTTPDocumentFeed
-from tradein_sdk._pricing import PriceBook, parse_pricebook
+from tradein_sdk._resources import DATA_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import httpx
 
-    from tradein_sdk._clock import Clock
+    from tradein_sdk._domain.clock import Clock
 
-BUNDLED_PRICEBOOKS = Path(__file__).resolve().parent / "data" / "pricebooks"
+BUNDLED_PRICEBOOKS = DATA_DIR / "pricebooks"
 
 
 class PriceSource(Protocol):

@@ -1,14 +1,14 @@
 """Typed clients of the trade-in service: the facade's use cases over HTTP, sync and async.
 
 :class:`TradeInClient` and :class:`AsyncTradeInClient` have the methods of :class:`~tradein_sdk.TradeIn`
-that make up the service's API (:data:`tradein_sdk._api.OPERATIONS`), with the same names, arguments and
+that make up the service's API (:data:`.api.OPERATIONS`), with the same names, arguments and
 result types, so a shop moves from the embedded facade to a central service by changing one line::
 
     trade_in = TradeIn.embedded()   # in the shop's process
     trade_in = TradeInClient()      # or the central service: $TRADEIN_BASE_URL, $TRADEIN_API_KEY
     issued = trade_in.quote("apple-iphone-13-128gb", answers)
 
-Every call goes through the request core (:mod:`tradein_sdk._transport`): a timeout per attempt, retries
+Every call goes through the request core (:mod:`.transport`): a timeout per attempt, retries
 with capped exponential backoff and jitter after connection errors, 408, 409, 429 and 5xx (a capped
 ``Retry-After`` honoured), and one ``Idempotency-Key`` per POST call, the same on every retry. Results are
 structured with cattrs into the library's own types. A failure raises the error an embedded call would
@@ -23,11 +23,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from tradein_sdk._api import Operation, error_classes, operations
+from tradein_sdk._domain.orders import Actor
+from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import APIError, APIStatusError, DocumentProblem, TradeInError
-from tradein_sdk._orders import Actor
-from tradein_sdk._quotes import Channel
-from tradein_sdk._transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
+from tradein_sdk._remote.api import Operation, error_classes, operations
+from tradein_sdk._remote.transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -36,19 +36,19 @@ if TYPE_CHECKING:
     import httpx
 
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire
-    from tradein_sdk._catalog import DeviceCategory
-    from tradein_sdk._checkout import CheckoutRequest, CheckoutSummary
-    from tradein_sdk._facade import StoredQuote
-    from tradein_sdk._facade_checkout import ConfirmedCheckout
-    from tradein_sdk._facade_orders import PayoutDetails
-    from tradein_sdk._fulfilment import ShippingLabel
-    from tradein_sdk._insurance import InsuranceOffer
-    from tradein_sdk._money import Money
-    from tradein_sdk._orders import InspectionDiff, TradeInOrder
-    from tradein_sdk._quotes import IssuedQuote
-    from tradein_sdk._search import SearchResults
-    from tradein_sdk._store import Redemption
-    from tradein_sdk._tokens import QuoteClaims
+    from tradein_sdk._adapters.fulfilment import ShippingLabel
+    from tradein_sdk._adapters.sql.store import Redemption
+    from tradein_sdk._app.checkout import ConfirmedCheckout
+    from tradein_sdk._app.facade import StoredQuote
+    from tradein_sdk._app.orders import PayoutDetails
+    from tradein_sdk._domain.catalog import DeviceCategory
+    from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+    from tradein_sdk._domain.insurance import InsuranceOffer
+    from tradein_sdk._domain.money import Money
+    from tradein_sdk._domain.orders import InspectionDiff, TradeInOrder
+    from tradein_sdk._domain.quotes import IssuedQuote
+    from tradein_sdk._domain.search import SearchResults
+    from tradein_sdk._domain.tokens import QuoteClaims
 
 __all__ = ["AsyncTradeInClient", "TradeInClient"]
 
@@ -58,7 +58,7 @@ __all__ = ["AsyncTradeInClient", "TradeInClient"]
 
 def _prepare(operation_id: str, arguments: dict[str, Any]) -> tuple[Operation, dict[str, Any]]:
     """The operation and the core's request arguments for a use case called with ``arguments``."""
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     converter = json_converter()
     operation = operations()[operation_id]

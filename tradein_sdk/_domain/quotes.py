@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from tradein_sdk._money import Money
+from tradein_sdk._domain.money import Money
 
 
 class QuoteKind(StrEnum):
@@ -164,7 +164,7 @@ class Quote:
 
     def to_json(self) -> dict[str, Any]:
         """Return the quote's JSON form (``schemas/quote.schema.json``)."""
-        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
         data: dict[str, Any] = json_converter().unstructure(self)
         return data
@@ -182,7 +182,7 @@ class Quote:
             DocumentInvalidError: ``data`` is not a valid quote document; each problem has its path.
         """
         from grading_questionnaire._schemas import schema_problems  # noqa: PLC0415
-        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
         from tradein_sdk._errors import DocumentInvalidError, DocumentProblem  # noqa: PLC0415
 
         if validate:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-from tradein_sdk._clock import as_utc
+from tradein_sdk._domain.clock import as_utc
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -25,9 +25,9 @@ from typing import Any, Final
 
 import attrs
 
-from tradein_sdk._api import PROBLEM_CONTENT_TYPE, Operation, operations
-from tradein_sdk._converters import _is_param
-from tradein_sdk._money import Money
+from tradein_sdk._domain.converters import _is_param
+from tradein_sdk._domain.money import Money
+from tradein_sdk._remote.api import PROBLEM_CONTENT_TYPE, Operation, operations
 from tradein_sdk._version import __version__
 
 SCHEMA_ID_PREFIX: Final = "urn:tradein-sdk:schemas:"
@@ -78,9 +78,9 @@ class _Schemas:
 
     def __init__(self) -> None:
         from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
-        from tradein_sdk._api import Payout  # noqa: PLC0415
-        from tradein_sdk._quotes import Quote  # noqa: PLC0415
-        from tradein_sdk._search import SearchResults  # noqa: PLC0415
+        from tradein_sdk._domain.quotes import Quote  # noqa: PLC0415
+        from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
+        from tradein_sdk._remote.api import Payout  # noqa: PLC0415
 
         self.components: dict[str, Any] = {}
         self._files: dict[Any, str] = {
@@ -151,7 +151,7 @@ class _Schemas:
         return {"anyOf": [schema, {"type": "null"}]} if type(None) in typing.get_args(kind) else schema
 
     def _param_schema(self) -> dict[str, Any]:
-        """A text parameter (see :func:`tradein_sdk._converters.unstructure_param`), as a component."""
+        """A text parameter (see :func:`tradein_sdk._domain.converters.unstructure_param`), as a component."""
         if "TextParam" not in self.components:
 
             def tagged(tag: str, schema: dict[str, Any]) -> dict[str, Any]:

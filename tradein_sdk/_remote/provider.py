@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from tradein_sdk._adapters.sql.store import AuditFact
+from tradein_sdk._app.outbox import outbox_messages
+from tradein_sdk._domain.orders import Actor, DeviceEvent, EventKind, PayoutMethod, TradeInOrder
 from tradein_sdk._errors import StaleEventError
-from tradein_sdk._orders import Actor, DeviceEvent, EventKind, PayoutMethod, TradeInOrder
-from tradein_sdk._outbox import outbox_messages
-from tradein_sdk._store import AuditFact
 from tradein_sdk.webhooks import (
     DEFAULT_TOLERANCE,
     WebhookEvent,
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import timedelta
 
-    from tradein_sdk._facade import TradeIn
+    from tradein_sdk._app.facade import TradeIn
     from tradein_sdk.webhooks import WebhookSecrets
 
 

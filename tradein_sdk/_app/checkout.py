@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tradein_sdk._checkout import (
+from tradein_sdk._adapters.sql.store import AuditFact, CheckoutRecord, PromotionUse
+from tradein_sdk._app.orders import _record, order_from_document, personal_records
+from tradein_sdk._domain.checkout import (
     CheckoutRequest,
     CheckoutSummary,
     ClawbackPolicy,
@@ -28,27 +30,25 @@ from tradein_sdk._checkout import (
     build_checkout,
     clawback_due,
 )
+from tradein_sdk._domain.insurance import InsuranceConsent
+from tradein_sdk._domain.orders import Actor, TradeInOrder, open_order
+from tradein_sdk._domain.promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
 from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
-from tradein_sdk._facade_orders import _record, order_from_document, personal_records
-from tradein_sdk._insurance import InsuranceConsent
-from tradein_sdk._orders import Actor, TradeInOrder, open_order
-from tradein_sdk._promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
-from tradein_sdk._store import AuditFact, CheckoutRecord, PromotionUse
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-    from tradein_sdk._catalog import Catalog
-    from tradein_sdk._clock import Clock
-    from tradein_sdk._facade_orders import PayoutDetails
-    from tradein_sdk._insurance import InsuranceOffer, InsuranceOfferSource
-    from tradein_sdk._money import Money
-    from tradein_sdk._orders import DeliveryPolicy
-    from tradein_sdk._promotions import PromotionBook
-    from tradein_sdk._quotes import Quote
-    from tradein_sdk._store import Store
-    from tradein_sdk._tokens import KeyRing
+    from tradein_sdk._adapters.sql.store import Store
+    from tradein_sdk._app.orders import PayoutDetails
+    from tradein_sdk._domain.catalog import Catalog
+    from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.insurance import InsuranceOffer, InsuranceOfferSource
+    from tradein_sdk._domain.money import Money
+    from tradein_sdk._domain.orders import DeliveryPolicy
+    from tradein_sdk._domain.promotions import PromotionBook
+    from tradein_sdk._domain.quotes import Quote
+    from tradein_sdk._domain.tokens import KeyRing
 
 SUMMARY_VALIDITY = timedelta(minutes=30)
 """How long a shown summary may be confirmed."""
@@ -87,7 +87,7 @@ class CheckoutUseCases:
 
     def insurance_offers(self, request: CheckoutRequest) -> tuple[InsuranceOffer, ...]:
         """The protection offers for the new device of a checkout (bundle discount when trading in)."""
-        from tradein_sdk._catalog import DeviceCategory  # noqa: PLC0415
+        from tradein_sdk._domain.catalog import DeviceCategory  # noqa: PLC0415
 
         today = self.clock.now().date()
         return self.insurance.offers(
@@ -215,8 +215,8 @@ class CheckoutUseCases:
             QuoteAlreadyRedeemedError: a quote was used meanwhile (by a concurrent checkout); nothing written.
             PromotionExhaustedError: a promotion ran out meanwhile; nothing was written.
         """
-        from tradein_sdk._checkout import CreditTiming  # noqa: PLC0415
-        from tradein_sdk._insurance import ConsentDecision, record_consent  # noqa: PLC0415
+        from tradein_sdk._domain.checkout import CreditTiming  # noqa: PLC0415
+        from tradein_sdk._domain.insurance import ConsentDecision, record_consent  # noqa: PLC0415
 
         self.verify_checkout(summary)
         again = self._sign(
@@ -299,7 +299,7 @@ class CheckoutUseCases:
         Returns:
             Device id → amount (zero where nothing is owed; all zero for deferred credit or no checkout).
         """
-        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
         record, _ = self.store.get_order(order_id)
         order = order_from_document(record.document)
@@ -311,6 +311,6 @@ class CheckoutUseCases:
 
 
 def _consent_json(consent: InsuranceConsent | None) -> object:
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     return None if consent is None else json_converter().unstructure(consent)

@@ -12,24 +12,19 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from grading_questionnaire._i18n import translate
-from tradein_sdk._catalog import Catalog, DeviceCategory, DeviceModel, DeviceVariant
-from tradein_sdk._checkout import ClawbackPolicy
-from tradein_sdk._clock import Clock, SystemClock
-from tradein_sdk._errors import (
-    DeviceNotFoundError,
-    InvalidIMEIError,
-    canonical_locale,
-    questionnaire_errors,
-)
-from tradein_sdk._facade_checkout import CheckoutUseCases
-from tradein_sdk._facade_orders import OrderUseCases
-from tradein_sdk._fulfilment import LocalFulfilment, ReceivingAddress
-from tradein_sdk._identifiers import parse_imei
-from tradein_sdk._insurance import PlanCatalogOfferSource
-from tradein_sdk._orders import DEFAULT_POLICY
-from tradein_sdk._prices import PriceBookSource, PriceSource
-from tradein_sdk._pricing import Valuation, parse_pricebook, value_device
-from tradein_sdk._quotes import (
+from tradein_sdk._adapters.fulfilment import LocalFulfilment, ReceivingAddress
+from tradein_sdk._adapters.prices import PriceBookSource, PriceSource
+from tradein_sdk._adapters.sql.store import QuoteRecord, Redemption, SQLStore, Store, StoredDocument
+from tradein_sdk._app.checkout import CheckoutUseCases
+from tradein_sdk._app.orders import OrderUseCases
+from tradein_sdk._domain.catalog import Catalog, DeviceCategory, DeviceModel, DeviceVariant
+from tradein_sdk._domain.checkout import ClawbackPolicy
+from tradein_sdk._domain.clock import Clock, SystemClock
+from tradein_sdk._domain.identifiers import parse_imei
+from tradein_sdk._domain.insurance import PlanCatalogOfferSource
+from tradein_sdk._domain.orders import DEFAULT_POLICY
+from tradein_sdk._domain.pricing import Valuation, parse_pricebook, value_device
+from tradein_sdk._domain.quotes import (
     Channel,
     DocumentRef,
     IssuedQuote,
@@ -39,20 +34,25 @@ from tradein_sdk._quotes import (
     QuoteLine,
     TranscriptLine,
 )
-from tradein_sdk._store import QuoteRecord, Redemption, SQLStore, Store, StoredDocument
-from tradein_sdk._tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
+from tradein_sdk._domain.tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
+from tradein_sdk._errors import (
+    DeviceNotFoundError,
+    InvalidIMEIError,
+    canonical_locale,
+    questionnaire_errors,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
-    from tradein_sdk._fulfilment import Fulfilment
-    from tradein_sdk._insurance import InsuranceOfferSource
-    from tradein_sdk._orders import DeliveryPolicy
-    from tradein_sdk._outbox import WebhookEndpoint
-    from tradein_sdk._pricing import PriceBook
-    from tradein_sdk._promotions import PromotionBook
-    from tradein_sdk._search import SearchResults
+    from tradein_sdk._adapters.fulfilment import Fulfilment
+    from tradein_sdk._app.outbox import WebhookEndpoint
+    from tradein_sdk._domain.insurance import InsuranceOfferSource
+    from tradein_sdk._domain.orders import DeliveryPolicy
+    from tradein_sdk._domain.pricing import PriceBook
+    from tradein_sdk._domain.promotions import PromotionBook
+    from tradein_sdk._domain.search import SearchResults
 
 DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
     Channel.ONLINE: timedelta(days=14),
@@ -249,7 +249,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         Returns:
             The results as plain data (the form the trade-in service sends).
         """
-        from tradein_sdk._search import SearchResults  # noqa: PLC0415
+        from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
 
         hits = self.catalog.search(text, limit=limit, category=category)
         return SearchResults.from_hits(text, self.catalog, hits)
@@ -474,7 +474,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         catalog: DocumentRef,
     ) -> Quote:
         from grading_questionnaire import Audience  # noqa: PLC0415
-        from tradein_sdk._converters import document_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import document_converter  # noqa: PLC0415
 
         staff = report.verification.value != "self_declared"
         rendered = questionnaire.render(locale, audience=Audience.STAFF if staff else Audience.SHOPPER)
@@ -620,7 +620,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             QuoteNotFoundError: no quote has that id.
         """
         from grading_questionnaire import VerificationDepth  # noqa: PLC0415
-        from tradein_sdk._converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
         stored = self.get_quote(quote_id).quote
         questionnaire, book = self._snapshot_documents(stored)

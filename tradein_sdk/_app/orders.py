@@ -1,7 +1,8 @@
 """The order use cases of :class:`~tradein_sdk.TradeIn`: accept, ship, receive, inspect, revise, pay, tick.
 
 Every change goes the same way: read the order and its version, apply events through the state machine
-(:func:`tradein_sdk._orders.apply`), then write the new order only if nobody changed it meanwhile, together
+(:func:`~tradein_sdk._domain.orders.apply`), then write the new order only if nobody changed it
+meanwhile, together
 with one audit entry per transition, in one transaction. A conflict (another process or a parallel
 ``tick``) re-reads and applies again; events carry ids, so an event already applied changes nothing.
 """
@@ -12,8 +13,8 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from tradein_sdk._errors import ConcurrentUpdateError
-from tradein_sdk._orders import (
+from tradein_sdk._adapters.sql.store import AuditFact, OrderRecord, PersonalData
+from tradein_sdk._domain.orders import (
     Actor,
     BankTransfer,
     DeviceEvent,
@@ -31,18 +32,18 @@ from tradein_sdk._orders import (
     open_order,
     payout_ref,
 )
-from tradein_sdk._store import AuditFact, OrderRecord, PersonalData
+from tradein_sdk._errors import ConcurrentUpdateError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
-    from tradein_sdk._clock import Clock
-    from tradein_sdk._fulfilment import Fulfilment, ShippingLabel, TrackingEvent
-    from tradein_sdk._orders import DeliveryPolicy, Reminder
-    from tradein_sdk._outbox import DeliveryReport, OutboxMessage, WebhookEndpoint
-    from tradein_sdk._quotes import Quote
-    from tradein_sdk._store import Store
+    from tradein_sdk._adapters.fulfilment import Fulfilment, ShippingLabel, TrackingEvent
+    from tradein_sdk._adapters.sql.store import Store
+    from tradein_sdk._app.outbox import DeliveryReport, OutboxMessage, WebhookEndpoint
+    from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.orders import DeliveryPolicy, Reminder
+    from tradein_sdk._domain.quotes import Quote
     from tradein_sdk.webhooks import WebhookSender
 
 PayoutDetails = BankTransfer | Voucher | PurchaseCredit
@@ -51,14 +52,14 @@ _ATTEMPTS = 8
 
 def order_document(order: TradeInOrder) -> str:
     """The order's JSON document, as stored."""
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     return json.dumps(json_converter().unstructure(order), sort_keys=True)
 
 
 def order_from_document(text: str) -> TradeInOrder:
     """Read an order's stored JSON document."""
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     return json_converter().structure(json.loads(text), TradeInOrder)
 
@@ -198,7 +199,7 @@ class OrderUseCases:
         """The outbox messages of a change, one per event and subscribed endpoint (none without endpoints)."""
         if not self.webhook_endpoints:
             return []
-        from tradein_sdk._outbox import order_events, outbox_messages  # noqa: PLC0415
+        from tradein_sdk._app.outbox import order_events, outbox_messages  # noqa: PLC0415
 
         return outbox_messages(order_events(before, after), self.webhook_endpoints)
 
@@ -214,7 +215,7 @@ class OrderUseCases:
         Returns:
             How many were delivered, are retrying, or were given up.
         """
-        from tradein_sdk._outbox import deliver_due  # noqa: PLC0415
+        from tradein_sdk._app.outbox import deliver_due  # noqa: PLC0415
         from tradein_sdk.webhooks import WebhookSender  # noqa: PLC0415
 
         senders = self._webhook_senders
@@ -319,7 +320,7 @@ class OrderUseCases:
         Returns:
             The printable label (``label.to_html(locale)``).
         """
-        from tradein_sdk._fulfilment import LabelDevice  # noqa: PLC0415
+        from tradein_sdk._adapters.fulfilment import LabelDevice  # noqa: PLC0415
 
         def events(order: TradeInOrder) -> list[DeviceEvent]:
             return [
@@ -537,7 +538,7 @@ class OrderUseCases:
             OrderNotFoundError: the reference names no order.
             IllegalTransitionError: the news does not fit the devices' states.
         """
-        from tradein_sdk._fulfilment import TrackingStatus  # noqa: PLC0415
+        from tradein_sdk._adapters.fulfilment import TrackingStatus  # noqa: PLC0415
 
         order_id = event.order_ref.lower().replace("-", "_")
         kinds = {
@@ -579,7 +580,7 @@ class OrderUseCases:
         Returns:
             ``(order id, reminder)`` pairs, for the shop's mailer or its staff.
         """
-        from tradein_sdk._orders import reminders_due  # noqa: PLC0415
+        from tradein_sdk._domain.orders import reminders_due  # noqa: PLC0415
 
         now = self.clock.now()
         found: list[tuple[str, Reminder]] = []
@@ -602,7 +603,7 @@ class OrderUseCases:
 
 def _due_events(order: TradeInOrder, now: datetime, policy: DeliveryPolicy) -> list[DeviceEvent]:
     """The events :func:`tick` would apply (with their deterministic ids)."""
-    from tradein_sdk._orders import due_actions  # noqa: PLC0415
+    from tradein_sdk._domain.orders import due_actions  # noqa: PLC0415
 
     return list(due_actions(order, now, policy))
 
@@ -627,7 +628,7 @@ def personal_records(
 
 
 def _payout_data(details: PayoutDetails, reference: PayoutRef, customer_ref: str) -> PersonalData:
-    from tradein_sdk._converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     data = {"method": reference.method.value, **json_converter().unstructure(details)}
     return PersonalData(

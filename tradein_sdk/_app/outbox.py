@@ -3,7 +3,8 @@
 When an order changes, :func:`order_events` reads the transitions the change added and names the events a shop
 hears about (``device.received``, ``device.inspected``, ``offer.revised``, ``device.paid``,
 ``device.returned``; ``device.erased`` comes from a provider's erasure report, see
-:mod:`tradein_sdk._provider`). One outbox row per event and endpoint is written **in the same transaction**
+:mod:`~tradein_sdk._remote.provider`). One outbox row per event and endpoint is written
+**in the same transaction**
 as the order, so an event is never lost nor sent for a change that did not happen. :func:`deliver_due` sends
 the rows that are due, each attempt signed afresh (Standard Webhooks, :mod:`tradein_sdk.webhooks`), and
 plans the next attempt on the endpoint's :class:`~tradein_sdk.webhooks.RetrySchedule` (about 3 days by
@@ -27,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from tradein_sdk._domain.orders import DeviceState
 from tradein_sdk._errors import ConfigurationError
-from tradein_sdk._orders import DeviceState
 from tradein_sdk.webhooks import (
     AttemptOutcome,
     RetrySchedule,
@@ -41,9 +42,9 @@ from tradein_sdk.webhooks import (
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from tradein_sdk._clock import Clock
-    from tradein_sdk._orders import OrderDevice, TradeInOrder
-    from tradein_sdk._store import Store
+    from tradein_sdk._adapters.sql.store import Store
+    from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.orders import OrderDevice, TradeInOrder
 
 _EVENTS: dict[DeviceState, WebhookEventType] = {
     DeviceState.RECEIVED: WebhookEventType.DEVICE_RECEIVED,

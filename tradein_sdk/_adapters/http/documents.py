@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from tradein_sdk._clock import Clock, SystemClock
+from tradein_sdk._domain.clock import Clock, SystemClock
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
 
 if TYPE_CHECKING:
