@@ -37,38 +37,34 @@ from tradein_sdk import (
     UnsupportedLocaleError,
 )
 from tradein_sdk._domain.clock import FixedClock
-from tradein_sdk._domain.orders import (
+from tradein_sdk._domain.orders.deadlines import due_actions, reminders_due, tick
+from tradein_sdk._domain.orders.inspection import InspectionResult, _favourable, inspect_device
+from tradein_sdk._domain.orders.machine import (
+    apply,
+    inspection_verdict,
+    transition_table,
+    transitions_mermaid,
+)
+from tradein_sdk._domain.orders.model import (
     DEFAULT_POLICY,
-    Actor,
-    BankTransfer,
     DeliveryPolicy,
     DeviceEvent,
+    OrderDevice,
+    TradeInOrder,
+    open_order,
+)
+from tradein_sdk._domain.orders.outcome import order_outcome
+from tradein_sdk._domain.orders.payouts import BankTransfer, PayoutRef, PurchaseCredit, Voucher, payout_ref
+from tradein_sdk._domain.orders.vocabulary import (
+    Actor,
     DeviceState,
     Disposition,
     EventKind,
     HoldReason,
-    InspectionResult,
     MismatchReason,
-    OrderDevice,
     PayoutMethod,
-    PayoutRef,
-    PurchaseCredit,
     ReminderKind,
     SilenceAction,
-    TradeInOrder,
-    Voucher,
-    _favourable,
-    apply,
-    due_actions,
-    inspect_device,
-    inspection_verdict,
-    open_order,
-    order_outcome,
-    payout_ref,
-    reminders_due,
-    tick,
-    transition_table,
-    transitions_mermaid,
 )
 from tradein_sdk._errors import (
     ActorNotAllowedError,
@@ -230,6 +226,18 @@ def test_every_state_is_reachable_from_accepted() -> None:
     for _ in DeviceState:
         reached |= {t.target for t in transition_table() if reached & set(t.sources)}
     assert reached == set(DeviceState)
+
+
+def test_declared_ranks_and_final_states_follow_the_table() -> None:
+    """A state's declared rank is its longest path from ``accepted``; final states are those no event leaves."""
+    sources = {source for transition in transition_table() for source in transition.sources}
+    longest = dict.fromkeys(DeviceState, 0)
+    for _ in DeviceState:
+        for transition in transition_table():
+            for source in transition.sources:
+                longest[transition.target] = max(longest[transition.target], longest[source] + 1)
+    assert {state: state.rank for state in DeviceState} == longest
+    assert {state for state in DeviceState if state.is_final} == set(DeviceState) - sources
 
 
 def test_final_states() -> None:

@@ -299,7 +299,8 @@ def _quote_redeem(args: argparse.Namespace, token: str) -> int:
 
 def _orders_command(args: argparse.Namespace) -> int:
     from tradein_sdk._app.orders import order_from_document  # noqa: PLC0415
-    from tradein_sdk._domain.orders import order_outcome, transitions_mermaid  # noqa: PLC0415
+    from tradein_sdk._domain.orders.machine import transitions_mermaid  # noqa: PLC0415
+    from tradein_sdk._domain.orders.outcome import order_outcome  # noqa: PLC0415
 
     if args.action == "diagram":
         print(transitions_mermaid())

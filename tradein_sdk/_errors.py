@@ -87,7 +87,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from datetime import date
 
-    from tradein_sdk._domain.orders import Actor, DeviceState, EventKind, Guard
+    from tradein_sdk._domain.orders.machine import Guard
+    from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
 
 
 class TradeInError(Exception):

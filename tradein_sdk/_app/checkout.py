@@ -31,7 +31,8 @@ from tradein_sdk._domain.checkout import (
     clawback_due,
 )
 from tradein_sdk._domain.insurance import InsuranceConsent
-from tradein_sdk._domain.orders import Actor, TradeInOrder, open_order
+from tradein_sdk._domain.orders.model import TradeInOrder, open_order
+from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
 from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.insurance import InsuranceOffer, InsuranceOfferSource
     from tradein_sdk._domain.money import Money
-    from tradein_sdk._domain.orders import DeliveryPolicy
+    from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.tokens import KeyRing

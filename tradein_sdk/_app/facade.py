@@ -22,7 +22,7 @@ from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
 from tradein_sdk._domain.identifiers import parse_imei
 from tradein_sdk._domain.insurance import PlanCatalogOfferSource
-from tradein_sdk._domain.orders import DEFAULT_POLICY
+from tradein_sdk._domain.orders.model import DEFAULT_POLICY
 from tradein_sdk._domain.pricing import Valuation, parse_pricebook, value_device
 from tradein_sdk._domain.quotes import (
     Channel,
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from tradein_sdk._adapters.fulfilment import Fulfilment
     from tradein_sdk._app.outbox import WebhookEndpoint
     from tradein_sdk._domain.insurance import InsuranceOfferSource
-    from tradein_sdk._domain.orders import DeliveryPolicy
+    from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.search import SearchResults

@@ -1,7 +1,7 @@
 """The order use cases of :class:`~tradein_sdk.TradeIn`: accept, ship, receive, inspect, revise, pay, tick.
 
 Every change goes the same way: read the order and its version, apply events through the state machine
-(:func:`~tradein_sdk._domain.orders.apply`), then write the new order only if nobody changed it
+(:func:`~tradein_sdk._domain.orders.machine.apply`), then write the new order only if nobody changed it
 meanwhile, together
 with one audit entry per transition, in one transaction. A conflict (another process or a parallel
 ``tick``) re-reads and applies again; events carry ids, so an event already applied changes nothing.
@@ -14,24 +14,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from tradein_sdk._adapters.sql.store import AuditFact, OrderRecord, PersonalData
-from tradein_sdk._domain.orders import (
-    Actor,
-    BankTransfer,
-    DeviceEvent,
-    DeviceState,
-    EventKind,
-    InspectionDiff,
-    PayoutMethod,
-    PayoutRef,
-    PurchaseCredit,
-    TradeInOrder,
-    Voucher,
-    apply,
-    inspect_device,
-    inspection_verdict,
-    open_order,
-    payout_ref,
-)
+from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
+from tradein_sdk._domain.orders.machine import apply, inspection_verdict
+from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
+from tradein_sdk._domain.orders.payouts import BankTransfer, PayoutRef, PurchaseCredit, Voucher, payout_ref
+from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind, PayoutMethod
 from tradein_sdk._errors import ConcurrentUpdateError
 
 if TYPE_CHECKING:
@@ -42,7 +29,8 @@ if TYPE_CHECKING:
     from tradein_sdk._adapters.sql.store import Store
     from tradein_sdk._app.outbox import DeliveryReport, OutboxMessage, WebhookEndpoint
     from tradein_sdk._domain.clock import Clock
-    from tradein_sdk._domain.orders import DeliveryPolicy, Reminder
+    from tradein_sdk._domain.orders.deadlines import Reminder
+    from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk.webhooks import WebhookSender
 
@@ -580,7 +568,7 @@ class OrderUseCases:
         Returns:
             ``(order id, reminder)`` pairs, for the shop's mailer or its staff.
         """
-        from tradein_sdk._domain.orders import reminders_due  # noqa: PLC0415
+        from tradein_sdk._domain.orders.deadlines import reminders_due  # noqa: PLC0415
 
         now = self.clock.now()
         found: list[tuple[str, Reminder]] = []
@@ -603,7 +591,7 @@ class OrderUseCases:
 
 def _due_events(order: TradeInOrder, now: datetime, policy: DeliveryPolicy) -> list[DeviceEvent]:
     """The events :func:`tick` would apply (with their deterministic ids)."""
-    from tradein_sdk._domain.orders import due_actions  # noqa: PLC0415
+    from tradein_sdk._domain.orders.deadlines import due_actions  # noqa: PLC0415
 
     return list(due_actions(order, now, policy))
 

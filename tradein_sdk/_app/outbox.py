@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tradein_sdk._domain.orders import DeviceState
+from tradein_sdk._domain.orders.vocabulary import DeviceState
 from tradein_sdk._errors import ConfigurationError
 from tradein_sdk.webhooks import (
     AttemptOutcome,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from tradein_sdk._adapters.sql.store import Store
     from tradein_sdk._domain.clock import Clock
-    from tradein_sdk._domain.orders import OrderDevice, TradeInOrder
+    from tradein_sdk._domain.orders.model import OrderDevice, TradeInOrder
 
 _EVENTS: dict[DeviceState, WebhookEventType] = {
     DeviceState.RECEIVED: WebhookEventType.DEVICE_RECEIVED,

@@ -30,7 +30,7 @@ import attrs
 from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._domain.insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.orders import DeviceState, TradeInOrder
+from tradein_sdk._domain.orders.vocabulary import DeviceState
 from tradein_sdk._domain.promotions import AppliedPromotion, CustomerCase, RejectedPromotion
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import CheckoutInvalidError, canonical_locale
@@ -38,6 +38,7 @@ from tradein_sdk._errors import CheckoutInvalidError, canonical_locale
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from tradein_sdk._domain.orders.model import TradeInOrder
     from tradein_sdk._domain.quotes import Quote
 
 

@@ -81,7 +81,8 @@ def _converter(*, omit_defaults: bool) -> cattrs.Converter:
 def _register_documents(converter: cattrs.Converter) -> None:
     """Types with a JSON form of their own, and payout details tagged by their ``method``."""
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
-    from tradein_sdk._domain.orders import BankTransfer, PayoutMethod, PurchaseCredit, Voucher  # noqa: PLC0415
+    from tradein_sdk._domain.orders.payouts import BankTransfer, PurchaseCredit, Voucher  # noqa: PLC0415
+    from tradein_sdk._domain.orders.vocabulary import PayoutMethod  # noqa: PLC0415
 
     converter.register_structure_hook(ConditionReport, lambda value, _: ConditionReport.from_json(value))
     converter.register_unstructure_hook(ConditionReport, ConditionReport.to_json)

@@ -29,7 +29,8 @@ import attrs
 from grading_questionnaire import VerificationDepth
 from tradein_sdk._domain.catalog import DeviceCategory
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
-from tradein_sdk._domain.orders import Actor, BankTransfer, PurchaseCredit, Voucher
+from tradein_sdk._domain.orders.payouts import BankTransfer, PurchaseCredit, Voucher
+from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
@@ -242,7 +243,8 @@ def _operations() -> tuple[Operation, ...]:
     from tradein_sdk._app.facade import StoredQuote  # noqa: PLC0415
     from tradein_sdk._domain.insurance import InsuranceOffer  # noqa: PLC0415
     from tradein_sdk._domain.money import Money  # noqa: PLC0415
-    from tradein_sdk._domain.orders import InspectionDiff, TradeInOrder  # noqa: PLC0415
+    from tradein_sdk._domain.orders.inspection import InspectionDiff  # noqa: PLC0415
+    from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: PLC0415
     from tradein_sdk._domain.quotes import IssuedQuote  # noqa: PLC0415
     from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
     from tradein_sdk._domain.tokens import QuoteClaims  # noqa: PLC0415

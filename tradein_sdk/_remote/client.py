@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from tradein_sdk._domain.orders import Actor
+from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import APIError, APIStatusError, DocumentProblem, TradeInError
 from tradein_sdk._remote.api import Operation, error_classes, operations
@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.money import Money
-    from tradein_sdk._domain.orders import InspectionDiff, TradeInOrder
+    from tradein_sdk._domain.orders.inspection import InspectionDiff
+    from tradein_sdk._domain.orders.model import TradeInOrder
     from tradein_sdk._domain.quotes import IssuedQuote
     from tradein_sdk._domain.search import SearchResults
     from tradein_sdk._domain.tokens import QuoteClaims

@@ -31,7 +31,8 @@ import attrs
 
 from tradein_sdk._adapters.sql.store import AuditFact
 from tradein_sdk._app.outbox import outbox_messages
-from tradein_sdk._domain.orders import Actor, DeviceEvent, EventKind, PayoutMethod, TradeInOrder
+from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder
+from tradein_sdk._domain.orders.vocabulary import Actor, EventKind, PayoutMethod
 from tradein_sdk._errors import StaleEventError
 from tradein_sdk.webhooks import (
     DEFAULT_TOLERANCE,
