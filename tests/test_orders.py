@@ -229,7 +229,7 @@ def test_every_state_is_reachable_from_accepted() -> None:
 
 
 def test_declared_ranks_and_final_states_follow_the_table() -> None:
-    """A state's declared rank is its longest path from ``accepted``; final states are those no event leaves."""
+    """Each declared rank is the longest path from ``accepted``; final states are those no event leaves."""
     sources = {source for transition in transition_table() for source in transition.sources}
     longest = dict.fromkeys(DeviceState, 0)
     for _ in DeviceState:

@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradein_sdk import Catalog, CurrencyMismatchError, DeviceCategory, DocumentInvalidError, Money
+from tradein_sdk._domain.params import Phrase, Weekday
 from tradein_sdk._domain.promotions import (
     EXAMPLE_PROMOTIONS,
     PRICING_GRADES,
     CustomerCase,
-    Phrase,
     Promotion,
     PromotionBook,
     PromotionConditions,
@@ -30,7 +30,6 @@ from tradein_sdk._domain.promotions import (
     RejectionReason,
     Stacking,
     TradedDevice,
-    Weekday,
     evaluate_promotions,
     extract_promotions_messages,
     format_param,

@@ -15,8 +15,9 @@ schemas, CLDR data, database drivers) happens on first use, not on import.
 from typing import TYPE_CHECKING
 
 from grading_questionnaire._lazy import lazy_exports as _lazy_exports
-from tradein_sdk._domain.catalog import (
-    Catalog,
+from tradein_sdk._domain.catalog import Catalog, catalog_problems
+from tradein_sdk._domain.clock import Clock, FixedClock, SystemClock
+from tradein_sdk._domain.devices import (
     CatalogDocumentInfo,
     CatalogEntry,
     Confidence,
@@ -26,9 +27,7 @@ from tradein_sdk._domain.catalog import (
     DeviceModel,
     DeviceVariant,
     LaunchPrice,
-    catalog_problems,
 )
-from tradein_sdk._domain.clock import Clock, FixedClock, SystemClock
 from tradein_sdk._domain.identifiers import IMEI, is_valid_imei, normalize_serial_number, parse_imei
 from tradein_sdk._domain.money import Money, minor_units
 from tradein_sdk._domain.search import SearchHit

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradein_sdk._domain.catalog import Catalog, DeviceCategory, catalog_problems, read_json_document
+from tradein_sdk._domain.catalog import Catalog, catalog_problems, read_json_document
+from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
 from tradein_sdk._version import __version__
 

@@ -88,7 +88,7 @@ class CheckoutUseCases:
 
     def insurance_offers(self, request: CheckoutRequest) -> tuple[InsuranceOffer, ...]:
         """The protection offers for the new device of a checkout (bundle discount when trading in)."""
-        from tradein_sdk._domain.catalog import DeviceCategory  # noqa: PLC0415
+        from tradein_sdk._domain.devices import DeviceCategory  # noqa: PLC0415
 
         today = self.clock.now().date()
         return self.insurance.offers(

@@ -17,9 +17,10 @@ from tradein_sdk._adapters.prices import PriceBookSource, PriceSource
 from tradein_sdk._adapters.sql.store import QuoteRecord, Redemption, SQLStore, Store, StoredDocument
 from tradein_sdk._app.checkout import CheckoutUseCases
 from tradein_sdk._app.orders import OrderUseCases
-from tradein_sdk._domain.catalog import Catalog, DeviceCategory, DeviceModel, DeviceVariant
+from tradein_sdk._domain.catalog import Catalog
 from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
+from tradein_sdk._domain.devices import DeviceCategory, DeviceModel, DeviceVariant
 from tradein_sdk._domain.identifiers import parse_imei
 from tradein_sdk._domain.insurance import PlanCatalogOfferSource
 from tradein_sdk._domain.orders.model import DEFAULT_POLICY

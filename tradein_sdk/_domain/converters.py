@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.orders.payouts import BankTransfer, PurchaseCredit, Voucher
+from tradein_sdk._domain.orders.vocabulary import PayoutMethod
+from tradein_sdk._domain.params import ExplanationParam, Phrase, Weekday
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
 
 if TYPE_CHECKING:
@@ -81,8 +85,6 @@ def _converter(*, omit_defaults: bool) -> cattrs.Converter:
 def _register_documents(converter: cattrs.Converter) -> None:
     """Types with a JSON form of their own, and payout details tagged by their ``method``."""
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
-    from tradein_sdk._domain.orders.payouts import BankTransfer, PurchaseCredit, Voucher  # noqa: PLC0415
-    from tradein_sdk._domain.orders.vocabulary import PayoutMethod  # noqa: PLC0415
 
     converter.register_structure_hook(ConditionReport, lambda value, _: ConditionReport.from_json(value))
     converter.register_unstructure_hook(ConditionReport, ConditionReport.to_json)
@@ -131,8 +133,6 @@ TextParam = Money | Decimal | str
 
 def _is_param(kind: object) -> bool:
     """Whether ``kind`` is a union of text parameters (offer texts, promotion explanations)."""
-    from tradein_sdk._domain.promotions import ExplanationParam  # noqa: PLC0415
-
     return kind in (TextParam, ExplanationParam)
 
 
@@ -144,9 +144,6 @@ def unstructure_param(value: object) -> object:  # noqa: PLR0911 - one return pe
     ``{"phrase": ...}``; a weekday ``{"weekday": "monday"}``; a device category ``{"category": ...}``; a
     tuple a list of these.
     """
-    from tradein_sdk._domain.catalog import DeviceCategory  # noqa: PLC0415
-    from tradein_sdk._domain.promotions import Phrase, Weekday  # noqa: PLC0415
-
     if isinstance(value, tuple | list):
         return [unstructure_param(item) for item in value]
     if isinstance(value, Money):
@@ -171,9 +168,6 @@ def structure_param(value: object, _: object = None) -> Any:  # noqa: ANN401 - a
         TypeError: the value is none of the kinds.
         ValueError: a tagged value is malformed (an unknown weekday, an invalid date).
     """
-    from tradein_sdk._domain.catalog import DeviceCategory  # noqa: PLC0415
-    from tradein_sdk._domain.promotions import Phrase, Weekday  # noqa: PLC0415
-
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     if isinstance(value, list):

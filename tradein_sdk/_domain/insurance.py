@@ -42,8 +42,8 @@ import attrs
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
-from tradein_sdk._domain.catalog import DeviceCategory
 from tradein_sdk._domain.clock import as_utc
+from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
     DocumentProblem,

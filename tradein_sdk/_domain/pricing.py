@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from grading_questionnaire import ConditionReport
-    from tradein_sdk._domain.catalog import DeviceModel, DeviceVariant
+    from tradein_sdk._domain.devices import DeviceModel, DeviceVariant
 
 
 class RoundingMode(StrEnum):

@@ -46,15 +46,17 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import json_path, schema_problems
-from tradein_sdk._domain.catalog import DeviceCategory, read_json_document
+from tradein_sdk._domain.catalog import read_json_document
+from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.params import ExplanationParam, Phrase, Weekday
 from tradein_sdk._domain.pricing import months_between
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import CurrencyMismatchError, DocumentProblem, canonical_locale
@@ -63,7 +65,7 @@ from tradein_sdk._resources import DATA_DIR
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tradein_sdk._domain.catalog import DeviceModel
+    from tradein_sdk._domain.devices import DeviceModel
 
 EXAMPLE_PROMOTIONS = DATA_DIR / "promotions" / "example-de.json"
 """An example promotions document (EUR, Germany): a sample to copy, not an offer."""
@@ -106,23 +108,6 @@ class CustomerCase(StrEnum):
     """An existing contract renewed with a new device."""
     NONE = "none"
     """No contract: a plain purchase (or a trade-in without a purchase)."""
-
-
-class Weekday(StrEnum):
-    """A day of the week, Monday first (as :meth:`datetime.date.weekday` counts)."""
-
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-    @classmethod
-    def of(cls, day: date) -> Weekday:
-        """Return the day of the week ``day`` falls on."""
-        return tuple(cls)[day.weekday()]
 
 
 _CHANNEL_LABELS = {Channel.ONLINE: N_("online"), Channel.STORE: N_("in store")}
@@ -326,18 +311,6 @@ class PromotionUsage:
 
 
 # -- the evaluation's results ----------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Phrase:
-    """A parameter that is itself a msgid, translated when the explanation is shown (a title, a label)."""
-
-    message_id: str
-
-
-Atom: TypeAlias = str | int | Decimal | Money | date | Phrase | Weekday | DeviceCategory
-ExplanationParam: TypeAlias = Atom | tuple[Atom, ...]
-"""A parameter of an explanation; :func:`format_param` says how each kind is shown."""
 
 
 def format_param(  # noqa: PLR0911 - one return per kind of parameter

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from tradein_sdk._domain.catalog import DeviceModel, DeviceVariant
+from tradein_sdk._domain.devices import DeviceModel, DeviceVariant
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tradein_sdk._domain.catalog import Catalog, DeviceCategory
+    from tradein_sdk._domain.catalog import Catalog
+    from tradein_sdk._domain.devices import DeviceCategory
 
 _TOKEN = re.compile(r"[a-z]+|[0-9]+")
 _STORAGE_UNITS = {"gb": 1, "go": 1, "g": 1, "tb": 1024, "to": 1024, "t": 1024}

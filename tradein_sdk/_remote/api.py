@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from grading_questionnaire import VerificationDepth
-from tradein_sdk._domain.catalog import DeviceCategory
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.orders.payouts import BankTransfer, PurchaseCredit, Voucher
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.quotes import Channel

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote
     from tradein_sdk._app.orders import PayoutDetails
-    from tradein_sdk._domain.catalog import DeviceCategory
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+    from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.money import Money
     from tradein_sdk._domain.orders.inspection import InspectionDiff

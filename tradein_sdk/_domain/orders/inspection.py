@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from grading_questionnaire import DiagnosticsResult, Question, Questionnaire
-    from tradein_sdk._domain.catalog import DeviceModel
+    from tradein_sdk._domain.devices import DeviceModel
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.quotes import Quote
 from tradein_sdk._domain.orders.vocabulary import MismatchReason
@@ -195,8 +195,8 @@ def _normalized(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_inspection_inputs(quote: Quote, questionnaire: Questionnaire, book: PriceBook) -> DeviceModel:
-    from tradein_sdk._domain.catalog import DeviceModel  # noqa: PLC0415
     from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.devices import DeviceModel  # noqa: PLC0415
 
     if questionnaire.content_hash != quote.questionnaire.content_hash:
         raise InspectionInputError(
