@@ -31,18 +31,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from grading_questionnaire._schemas import content_hash
-from tradein_sdk._adapters.sql.store import SQLStore, engine_url
-from tradein_sdk._domain.audit import (
-    DEFAULT_BATCH_SIZE,
-    AuditEntry,
-    _canonical,
+from tradein_sdk._adapters.sql.audit import (
     _rows,
     append_entry,
     audit_log_table,
     migration_audit,
-    next_entry,
     verify_chain,
 )
+from tradein_sdk._adapters.sql.store import SQLStore, engine_url
+from tradein_sdk._domain.audit import DEFAULT_BATCH_SIZE, AuditEntry, _canonical, next_entry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

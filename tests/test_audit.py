@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from stdnum import iban
 
 from tradein_sdk import AuditEntryInvalidError, AuditPersonalDataError, StoreError
+from tradein_sdk._adapters.sql.audit import append_entry, audit_log_table, migration_audit, verify_chain
 from tradein_sdk._adapters.sql.store import SQLStore, engine_url
 from tradein_sdk._domain.audit import (
     APPEND_ONLY_MESSAGE,
@@ -25,12 +26,8 @@ from tradein_sdk._domain.audit import (
     AuditEntry,
     AuditProblemKind,
     AuditVerification,
-    append_entry,
-    audit_log_table,
     check_details,
-    migration_audit,
     next_entry,
-    verify_chain,
     verify_entries,
 )
 
@@ -121,7 +118,7 @@ def stored_rows(store: SQLStore, table: str = "tradein_audit_log") -> list[tuple
 
 def read_back(store: SQLStore) -> list[AuditEntry]:
     """The entries as the verifier reads them."""
-    from tradein_sdk._domain.audit import _entry_from_row, _rows  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.audit import _entry_from_row, _rows  # noqa: PLC0415
 
     with store._engine.connect() as conn:
         return [_entry_from_row(row) for row in _rows(conn, 100)]

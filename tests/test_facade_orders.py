@@ -33,7 +33,7 @@ from tradein_sdk import (
     TradeInError,
     Voucher,
 )
-from tradein_sdk._adapters.fulfilment import TrackingEvent, TrackingStatus
+from tradein_sdk._domain.shipping import TrackingEvent, TrackingStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -5,13 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tradein_sdk._adapters.fulfilment import (
-    LabelDevice,
-    LocalFulfilment,
-    ReceivingAddress,
-    ShippingLabel,
-    code128_svg,
-)
+from tradein_sdk._adapters.fulfilment import LocalFulfilment, code128_svg
+from tradein_sdk._domain.shipping import LabelDevice, ReceivingAddress, ShippingLabel
 
 ADDRESS = ReceivingAddress(
     name="Phone Shop GmbH – Trade-in", lines=("Hauptstr. 1", "10115 Berlin", "Deutschland")

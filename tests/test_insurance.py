@@ -27,7 +27,6 @@ from tradein_sdk._domain.insurance import (
     Coverage,
     Ineligibility,
     InsuranceOffer,
-    InsuranceOfferSource,
     InsurancePlans,
     PlanCatalogOfferSource,
     PremiumTerm,
@@ -52,6 +51,8 @@ from tradein_sdk._errors import InvalidMoneyError, TradeInError
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+    from tradein_sdk._ports import InsuranceOfferSource
 
 PURCHASE = date(2026, 3, 1)
 START = date(2026, 3, 1)

@@ -13,7 +13,7 @@ import respx
 
 from grading_questionnaire import example_answers
 from tradein_sdk import BankTransfer, FixedClock, TradeIn
-from tradein_sdk._app.outbox import WebhookEndpoint
+from tradein_sdk._domain.outbox import WebhookEndpoint
 from tradein_sdk._errors import ConfigurationError
 from tradein_sdk.webhooks import RetrySchedule, WebhookSecrets, verify
 

@@ -22,7 +22,8 @@ from tradein_sdk import (
     QuoteNotRedeemableError,
     StoreError,
 )
-from tradein_sdk._adapters.sql.store import MIGRATIONS, QuoteRecord, SQLStore, engine_url, iter_migrations
+from tradein_sdk._adapters.sql.store import MIGRATIONS, SQLStore, engine_url, iter_migrations
+from tradein_sdk._ports import QuoteRecord
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

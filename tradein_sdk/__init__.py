@@ -100,26 +100,19 @@ from tradein_sdk._errors import (
 from tradein_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from tradein_sdk._adapters.fulfilment import (
-        Fulfilment,
-        LabelDevice,
-        LocalFulfilment,
-        ReceivingAddress,
-        ShippingLabel,
-        TrackingEvent,
-        TrackingStatus,
-    )
-    from tradein_sdk._adapters.prices import HTTPPriceFeed, PriceBookSource, PriceSource
-    from tradein_sdk._adapters.sql.store import QuoteRecord, Redemption, SQLStore, Store
+    from tradein_sdk._adapters.fulfilment import LocalFulfilment
+    from tradein_sdk._adapters.http.insurers import HTTPInsuranceOfferSource
+    from tradein_sdk._adapters.prices import HTTPPriceFeed, PriceBookSource
+    from tradein_sdk._adapters.sql.audit import verify_chain
+    from tradein_sdk._adapters.sql.store import SQLStore
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote, TradeIn
-    from tradein_sdk._app.outbox import DeliveryReport, WebhookEndpoint
+    from tradein_sdk._app.outbox import DeliveryReport
     from tradein_sdk._domain.audit import (
         AuditAnchor,
         AuditEntry,
         AuditProblem,
         AuditVerification,
-        verify_chain,
         verify_entries,
     )
     from tradein_sdk._domain.checkout import (
@@ -142,10 +135,8 @@ if TYPE_CHECKING:
         ClaimType,
         ConsentDecision,
         Coverage,
-        HTTPInsuranceOfferSource,
         InsuranceConsent,
         InsuranceOffer,
-        InsuranceOfferSource,
         InsurancePlan,
         InsurancePlans,
         PlanCatalogOfferSource,
@@ -186,6 +177,7 @@ if TYPE_CHECKING:
         HoldReason,
         PayoutMethod,
     )
+    from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import (
         PriceBook,
         Valuation,
@@ -224,12 +216,27 @@ if TYPE_CHECKING:
         TranscriptLine,
     )
     from tradein_sdk._domain.search import CatalogRef, SearchResult, SearchResults
+    from tradein_sdk._domain.shipping import (
+        LabelDevice,
+        ReceivingAddress,
+        ShippingLabel,
+        TrackingEvent,
+        TrackingStatus,
+    )
     from tradein_sdk._domain.tokens import (
         KeyRing,
         QuoteClaims,
         SigningKey,
         issue_quote_token,
         verify_quote_token,
+    )
+    from tradein_sdk._ports import (
+        Fulfilment,
+        InsuranceOfferSource,
+        PriceSource,
+        QuoteRecord,
+        Redemption,
+        Store,
     )
     from tradein_sdk._remote.client import AsyncTradeInClient, TradeInClient
     from tradein_sdk._remote.provider import ProviderEventOutcome, ProviderEvents
@@ -275,8 +282,8 @@ _LAZY = {
     "DocumentRef": "tradein_sdk._domain.quotes",
     "EXAMPLE_PROMOTIONS": "tradein_sdk._domain.promotions",
     "EventKind": "tradein_sdk._domain.orders.vocabulary",
-    "Fulfilment": "tradein_sdk._adapters.fulfilment",
-    "HTTPInsuranceOfferSource": "tradein_sdk._domain.insurance",
+    "Fulfilment": "tradein_sdk._ports",
+    "HTTPInsuranceOfferSource": "tradein_sdk._adapters.http.insurers",
     "HTTPPriceFeed": "tradein_sdk._adapters.prices",
     "HistoryEntry": "tradein_sdk._domain.orders.model",
     "HoldReason": "tradein_sdk._domain.orders.vocabulary",
@@ -284,12 +291,12 @@ _LAZY = {
     "InspectionResult": "tradein_sdk._domain.orders.inspection",
     "InsuranceConsent": "tradein_sdk._domain.insurance",
     "InsuranceOffer": "tradein_sdk._domain.insurance",
-    "InsuranceOfferSource": "tradein_sdk._domain.insurance",
+    "InsuranceOfferSource": "tradein_sdk._ports",
     "InsurancePlan": "tradein_sdk._domain.insurance",
     "InsurancePlans": "tradein_sdk._domain.insurance",
     "IssuedQuote": "tradein_sdk._domain.quotes",
     "KeyRing": "tradein_sdk._domain.tokens",
-    "LabelDevice": "tradein_sdk._adapters.fulfilment",
+    "LabelDevice": "tradein_sdk._domain.shipping",
     "LocalFulfilment": "tradein_sdk._adapters.fulfilment",
     "NewDevice": "tradein_sdk._domain.checkout",
     "OrderDevice": "tradein_sdk._domain.orders.model",
@@ -301,7 +308,7 @@ _LAZY = {
     "PremiumTerm": "tradein_sdk._domain.insurance",
     "PriceBook": "tradein_sdk._domain.pricing",
     "PriceBookSource": "tradein_sdk._adapters.prices",
-    "PriceSource": "tradein_sdk._adapters.prices",
+    "PriceSource": "tradein_sdk._ports",
     "Promotion": "tradein_sdk._domain.promotions",
     "PromotionBook": "tradein_sdk._domain.promotions",
     "PromotionKind": "tradein_sdk._domain.promotions",
@@ -317,10 +324,10 @@ _LAZY = {
     "QuoteClaims": "tradein_sdk._domain.tokens",
     "QuoteKind": "tradein_sdk._domain.quotes",
     "QuoteLine": "tradein_sdk._domain.quotes",
-    "QuoteRecord": "tradein_sdk._adapters.sql.store",
+    "QuoteRecord": "tradein_sdk._ports",
     "QuotedDevice": "tradein_sdk._domain.quotes",
-    "ReceivingAddress": "tradein_sdk._adapters.fulfilment",
-    "Redemption": "tradein_sdk._adapters.sql.store",
+    "ReceivingAddress": "tradein_sdk._domain.shipping",
+    "Redemption": "tradein_sdk._ports",
     "RejectedPromotion": "tradein_sdk._domain.promotions",
     "RejectionReason": "tradein_sdk._domain.promotions",
     "RemainderRule": "tradein_sdk._domain.checkout",
@@ -329,13 +336,13 @@ _LAZY = {
     "SQLStore": "tradein_sdk._adapters.sql.store",
     "SearchResult": "tradein_sdk._domain.search",
     "SearchResults": "tradein_sdk._domain.search",
-    "ShippingLabel": "tradein_sdk._adapters.fulfilment",
+    "ShippingLabel": "tradein_sdk._domain.shipping",
     "SigningKey": "tradein_sdk._domain.tokens",
     "Stacking": "tradein_sdk._domain.promotions",
-    "Store": "tradein_sdk._adapters.sql.store",
+    "Store": "tradein_sdk._ports",
     "StoredQuote": "tradein_sdk._app.facade",
-    "TrackingEvent": "tradein_sdk._adapters.fulfilment",
-    "TrackingStatus": "tradein_sdk._adapters.fulfilment",
+    "TrackingEvent": "tradein_sdk._domain.shipping",
+    "TrackingStatus": "tradein_sdk._domain.shipping",
     "TradeIn": "tradein_sdk._app.facade",
     "TradeInClient": "tradein_sdk._remote.client",
     "TradeInOrder": "tradein_sdk._domain.orders.model",
@@ -345,7 +352,7 @@ _LAZY = {
     "Valuation": "tradein_sdk._domain.pricing",
     "ValuationLine": "tradein_sdk._domain.pricing",
     "Voucher": "tradein_sdk._domain.orders.payouts",
-    "WebhookEndpoint": "tradein_sdk._app.outbox",
+    "WebhookEndpoint": "tradein_sdk._domain.outbox",
     "build_checkout": "tradein_sdk._domain.checkout",
     "clawback_due": "tradein_sdk._domain.checkout",
     "create_service": "tradein_sdk._remote.service",
@@ -366,7 +373,7 @@ _LAZY = {
     "record_consent": "tradein_sdk._domain.insurance",
     "transitions_mermaid": "tradein_sdk._domain.orders.machine",
     "value_device": "tradein_sdk._domain.pricing",
-    "verify_chain": "tradein_sdk._domain.audit",
+    "verify_chain": "tradein_sdk._adapters.sql.audit",
     "verify_entries": "tradein_sdk._domain.audit",
     "verify_quote_token": "tradein_sdk._domain.tokens",
     "withdrawal_deadline": "tradein_sdk._domain.insurance",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from tradein_sdk._adapters.http.documents import HTTPDocumentFeed
 from tradein_sdk._domain.catalog import read_json_document
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.clock import Clock
 
 BUNDLED_PRICEBOOKS = DATA_DIR / "pricebooks"
-
-
-class PriceSource(Protocol):
-    """Where the price book of a market comes from."""
-
-    def price_book(self, market: str) -> PriceBook:
-        """Return the price book in force for ``market`` (an ISO 3166-1 alpha-2 code)."""
-        ...
 
 
 class PriceBookSource:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tradein_sdk._adapters.sql.store import AuditFact, CheckoutRecord, PromotionUse
 from tradein_sdk._app.orders import _record, order_from_document, personal_records
 from tradein_sdk._domain.checkout import (
     CheckoutRequest,
@@ -35,21 +34,22 @@ from tradein_sdk._domain.orders.model import TradeInOrder, open_order
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
 from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
+from tradein_sdk._ports import AuditFact, CheckoutRecord, PromotionUse
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-    from tradein_sdk._adapters.sql.store import Store
     from tradein_sdk._app.orders import PayoutDetails
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.clock import Clock
-    from tradein_sdk._domain.insurance import InsuranceOffer, InsuranceOfferSource
+    from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.money import Money
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.tokens import KeyRing
+    from tradein_sdk._ports import InsuranceOfferSource, Store
 
 SUMMARY_VALIDITY = timedelta(minutes=30)
 """How long a shown summary may be confirmed."""

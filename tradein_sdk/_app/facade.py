@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from grading_questionnaire._i18n import translate
-from tradein_sdk._adapters.fulfilment import LocalFulfilment, ReceivingAddress
-from tradein_sdk._adapters.prices import PriceBookSource, PriceSource
-from tradein_sdk._adapters.sql.store import QuoteRecord, Redemption, SQLStore, Store, StoredDocument
+from tradein_sdk._adapters.fulfilment import LocalFulfilment
+from tradein_sdk._adapters.prices import PriceBookSource
+from tradein_sdk._adapters.sql.store import SQLStore
 from tradein_sdk._app.checkout import CheckoutUseCases
 from tradein_sdk._app.orders import OrderUseCases
 from tradein_sdk._domain.catalog import Catalog
@@ -35,6 +35,7 @@ from tradein_sdk._domain.quotes import (
     QuoteLine,
     TranscriptLine,
 )
+from tradein_sdk._domain.shipping import ReceivingAddress
 from tradein_sdk._domain.tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
 from tradein_sdk._errors import (
     DeviceNotFoundError,
@@ -42,18 +43,18 @@ from tradein_sdk._errors import (
     canonical_locale,
     questionnaire_errors,
 )
+from tradein_sdk._ports import PriceSource, QuoteRecord, Redemption, Store, StoredDocument
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
-    from tradein_sdk._adapters.fulfilment import Fulfilment
-    from tradein_sdk._app.outbox import WebhookEndpoint
-    from tradein_sdk._domain.insurance import InsuranceOfferSource
     from tradein_sdk._domain.orders.model import DeliveryPolicy
+    from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.search import SearchResults
+    from tradein_sdk._ports import Fulfilment, InsuranceOfferSource
 
 DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
     Channel.ONLINE: timedelta(days=14),

@@ -13,26 +13,27 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from tradein_sdk._adapters.sql.store import AuditFact, OrderRecord, PersonalData
 from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
 from tradein_sdk._domain.orders.payouts import BankTransfer, PayoutRef, PurchaseCredit, Voucher, payout_ref
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind, PayoutMethod
 from tradein_sdk._errors import ConcurrentUpdateError
+from tradein_sdk._ports import AuditFact, OrderRecord, PersonalData
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
-    from tradein_sdk._adapters.fulfilment import Fulfilment, ShippingLabel, TrackingEvent
-    from tradein_sdk._adapters.sql.store import Store
-    from tradein_sdk._app.outbox import DeliveryReport, OutboxMessage, WebhookEndpoint
+    from tradein_sdk._adapters.http.webhooks import WebhookSender
+    from tradein_sdk._app.outbox import DeliveryReport
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.orders.deadlines import Reminder
     from tradein_sdk._domain.orders.model import DeliveryPolicy
+    from tradein_sdk._domain.outbox import OutboxMessage, WebhookEndpoint
     from tradein_sdk._domain.quotes import Quote
-    from tradein_sdk.webhooks import WebhookSender
+    from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
+    from tradein_sdk._ports import Fulfilment, Store
 
 PayoutDetails = BankTransfer | Voucher | PurchaseCredit
 _ATTEMPTS = 8
@@ -187,7 +188,7 @@ class OrderUseCases:
         """The outbox messages of a change, one per event and subscribed endpoint (none without endpoints)."""
         if not self.webhook_endpoints:
             return []
-        from tradein_sdk._app.outbox import order_events, outbox_messages  # noqa: PLC0415
+        from tradein_sdk._domain.outbox import order_events, outbox_messages  # noqa: PLC0415
 
         return outbox_messages(order_events(before, after), self.webhook_endpoints)
 
@@ -203,8 +204,8 @@ class OrderUseCases:
         Returns:
             How many were delivered, are retrying, or were given up.
         """
+        from tradein_sdk._adapters.http.webhooks import WebhookSender  # noqa: PLC0415
         from tradein_sdk._app.outbox import deliver_due  # noqa: PLC0415
-        from tradein_sdk.webhooks import WebhookSender  # noqa: PLC0415
 
         senders = self._webhook_senders
         for endpoint in self.webhook_endpoints:
@@ -308,7 +309,7 @@ class OrderUseCases:
         Returns:
             The printable label (``label.to_html(locale)``).
         """
-        from tradein_sdk._adapters.fulfilment import LabelDevice  # noqa: PLC0415
+        from tradein_sdk._domain.shipping import LabelDevice  # noqa: PLC0415
 
         def events(order: TradeInOrder) -> list[DeviceEvent]:
             return [
@@ -526,7 +527,7 @@ class OrderUseCases:
             OrderNotFoundError: the reference names no order.
             IllegalTransitionError: the news does not fit the devices' states.
         """
-        from tradein_sdk._adapters.fulfilment import TrackingStatus  # noqa: PLC0415
+        from tradein_sdk._domain.shipping import TrackingStatus  # noqa: PLC0415
 
         order_id = event.order_ref.lower().replace("-", "_")
         kinds = {

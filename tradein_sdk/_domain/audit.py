@@ -48,19 +48,17 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from grading_questionnaire._schemas import content_hash
 from tradein_sdk._domain.clock import as_utc
-from tradein_sdk._errors import AuditEntryInvalidError, AuditPersonalDataError, StoreError
+from tradein_sdk._errors import AuditEntryInvalidError, AuditPersonalDataError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
 
-    from sqlalchemy import Connection, Engine, MetaData, Table
 
 AUDIT_TABLE = "tradein_audit_log"
 """The name of the audit log table."""
@@ -72,7 +70,8 @@ DEFAULT_BATCH_SIZE = 2_000
 """How many rows :func:`verify_chain` reads per query unless told otherwise."""
 DEFAULT_MAX_PROBLEMS = 1_000
 """How many problems a verification lists unless told otherwise (all are counted)."""
-AUDIT_LOCK_ID = 0x7472_6175
+
+
 """The PostgreSQL advisory lock key (``trau``) that serializes appends until each transaction ends."""
 
 _ACTOR_LENGTH = 40
@@ -418,161 +417,6 @@ def _contains_iban(text: str) -> bool:
 # -- the table -------------------------------------------------------------------------------------------
 
 
-def define_audit_log(metadata: MetaData) -> Table:
-    """Declare the ``tradein_audit_log`` table in ``metadata``.
-
-    Args:
-        metadata: where to declare it.
-
-    Returns:
-        The table: ``sequence`` (integer primary key), ``recorded_at``, ``actor``, ``action``,
-        ``subject``, ``details`` (canonical JSON text), ``previous_hash`` (unique) and ``entry_hash``.
-    """
-    import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
-
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
-
-    return sa.Table(
-        AUDIT_TABLE,
-        metadata,
-        sa.Column(
-            "sequence",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=False,
-        ),
-        sa.Column("recorded_at", UTCDateTime, nullable=False),
-        sa.Column("actor", sa.String(_ACTOR_LENGTH), nullable=False),
-        sa.Column("action", sa.String(_ACTION_LENGTH), nullable=False),
-        sa.Column("subject", sa.String(_SUBJECT_LENGTH), nullable=False),
-        sa.Column("details", sa.Text, nullable=False),
-        sa.Column("previous_hash", sa.String(_HASH_LENGTH), nullable=False),
-        sa.Column("entry_hash", sa.String(_HASH_LENGTH), nullable=False),
-        sa.UniqueConstraint("previous_hash", name="uq_tradein_audit_log_previous_hash"),
-        sa.Index("ix_tradein_audit_log_subject", "subject"),
-    )
-
-
-@cache
-def audit_log_table() -> Table:
-    """Return the audit log table, declared once in its own metadata."""
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    return define_audit_log(sa.MetaData())
-
-
-# The table name and message are spelled out: these statements are fixed text, never built from input.
-_SQLITE_TRIGGERS = (
-    """CREATE TRIGGER IF NOT EXISTS tradein_audit_log_no_update BEFORE UPDATE ON tradein_audit_log
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS tradein_audit_log_no_delete BEFORE DELETE ON tradein_audit_log
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS tradein_audit_log_no_replace BEFORE INSERT ON tradein_audit_log
-WHEN EXISTS (SELECT 1 FROM tradein_audit_log
-             WHERE sequence = NEW.sequence OR previous_hash = NEW.previous_hash)
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-)
-
-_POSTGRESQL_TRIGGERS = (
-    """CREATE OR REPLACE FUNCTION tradein_audit_log_refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'audit log is append-only' USING HINT = TG_OP || ' on ' || TG_TABLE_NAME || ' refused';
-END
-$$""",
-    "DROP TRIGGER IF EXISTS tradein_audit_log_append_only ON tradein_audit_log",
-    """CREATE TRIGGER tradein_audit_log_append_only
-BEFORE UPDATE OR DELETE OR TRUNCATE ON tradein_audit_log
-FOR EACH STATEMENT EXECUTE FUNCTION tradein_audit_log_refuse_change()""",
-)
-
-
-def migration_audit(conn: Connection) -> None:
-    """The migration step creating the audit log table and the triggers keeping it append-only.
-
-    Runs inside the migration's transaction; it is safe to run on a database that already has them.
-
-    Args:
-        conn: a connection in a transaction, on SQLite or PostgreSQL.
-    """
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    define_audit_log(sa.MetaData()).create(conn, checkfirst=True)
-    statements = _POSTGRESQL_TRIGGERS if conn.dialect.name == "postgresql" else _SQLITE_TRIGGERS
-    for statement in statements:
-        conn.execute(sa.text(statement))
-
-
-# -- appending -------------------------------------------------------------------------------------------
-
-
-def append_entry(
-    conn: Connection,
-    *,
-    now: datetime,
-    actor: str,
-    action: str,
-    subject: str,
-    details: Mapping[str, Any],
-) -> AuditEntry:
-    """Append the next entry to the audit log inside the caller's transaction.
-
-    The caller's change and this entry commit together. Call it on a write transaction: on SQLite one
-    begun with ``BEGIN IMMEDIATE`` (as :class:`~tradein_sdk.SQLStore` does); on PostgreSQL at READ
-    COMMITTED, where an advisory lock taken here serializes appenders until the transaction ends.
-
-    Args:
-        conn: a connection inside the caller's transaction.
-        now: when it happened (timezone-aware; from the injected clock).
-        actor: who acted (``shopper``, ``staff``, ``provider``, ``system``).
-        action: what happened (``order.shipped``).
-        subject: the pseudonymous reference it happened to (``ord_...``); never a name or an e-mail.
-        details: non-personal facts (see :func:`check_details`).
-
-    Returns:
-        The entry as stored.
-
-    Raises:
-        ValueError: ``now`` has no timezone.
-        AuditPersonalDataError: a value looks like personal data; nothing was written.
-        AuditEntryInvalidError: a field is empty, too long or not JSON; nothing was written.
-        StoreError: the database failed; the caller's transaction must be rolled back.
-    """
-    import sqlalchemy as sa  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
-
-    table = audit_log_table()
-    try:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_ID})
-        tail = conn.execute(
-            sa.select(table.c.sequence, table.c.entry_hash).order_by(table.c.sequence.desc()).limit(1)
-        ).first()
-        sequence, previous_hash = (0, GENESIS_HASH) if tail is None else (tail.sequence, tail.entry_hash)
-        entry = _build(
-            sequence + 1, previous_hash, now=now, actor=actor, action=action, subject=subject, details=details
-        )
-        conn.execute(
-            sa.insert(table).values(
-                sequence=entry.sequence,
-                recorded_at=entry.recorded_at,
-                actor=entry.actor,
-                action=entry.action,
-                subject=entry.subject,
-                details=_canonical(entry.details),
-                previous_hash=entry.previous_hash,
-                entry_hash=entry.entry_hash,
-            )
-        )
-    except SQLAlchemyError as exc:
-        raise StoreError("cannot append to the audit log: {reason}", reason=_reason(exc)) from exc
-    return entry
-
-
-def _reason(exc: Exception) -> str:
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
-
-
 # -- verifying -------------------------------------------------------------------------------------------
 
 
@@ -695,119 +539,3 @@ def _recompute(entry: AuditEntry) -> tuple[str | None, str]:
         return entry.compute_hash(), ""
     except (TypeError, ValueError) as exc:
         return None, str(exc)
-
-
-def verify_chain(
-    source: Connection | Engine,
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    anchor: AuditAnchor | None = None,
-    max_problems: int = DEFAULT_MAX_PROBLEMS,
-) -> AuditVerification:
-    """Verify the audit log in the database, reading it in sequence order, ``batch_size`` rows at a time.
-
-    The checks are :func:`verify_entries`'s; a row whose content cannot even be read (details that are
-    not a JSON object, a time that is not a time) is reported as ``modified``. Memory stays flat however
-    long the log: only one batch is held at a time. Entries appended while it runs are checked too.
-
-    Args:
-        source: an engine (a read transaction is opened) or a connection (used as it is).
-        batch_size: how many rows to read per query.
-        anchor: a point of the chain known from before (an earlier verification's ``head``).
-        max_problems: how many problems to list; the rest are only counted.
-
-    Returns:
-        The verification, with every problem located by sequence number and position.
-
-    Raises:
-        StoreError: the database failed or has no audit log table.
-    """
-    import sqlalchemy as sa  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
-
-    check = _ChainCheck(anchor, max_problems)
-    try:
-        if isinstance(source, sa.Engine):
-            with source.execution_options(tradein_read_only=True).connect() as conn:
-                _stream(conn, check, batch_size)
-        else:
-            _stream(source, check, batch_size)
-    except SQLAlchemyError as exc:
-        raise StoreError("cannot verify the audit log: {reason}", reason=_reason(exc)) from exc
-    return check.result()
-
-
-def _stream(conn: Connection, check: _ChainCheck, batch_size: int) -> None:
-    for row in _rows(conn, batch_size):
-        try:
-            entry = _entry_from_row(row)
-        except (ValueError, TypeError) as exc:
-            placeholder = AuditEntry(
-                sequence=row.sequence,
-                recorded_at=_EPOCH,
-                actor="",
-                action="",
-                subject="",
-                details={},
-                previous_hash=row.previous_hash,
-                entry_hash=row.entry_hash,
-            )
-            check.add(placeholder, None, str(exc))
-        else:
-            check.add(entry, *_recompute(entry))
-
-
-def _rows(conn: Connection, batch_size: int) -> Iterator[Any]:
-    """Yield the rows in sequence order, a batch per query (keyset pagination on the primary key)."""
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    table = audit_log_table()
-    # Times are read as stored (text on SQLite) and parsed here, so a garbled one is a finding, not a crash.
-    recorded_at = sa.type_coerce(
-        table.c.recorded_at, sa.String if conn.dialect.name == "sqlite" else sa.DateTime
-    )
-    first = (
-        sa.select(
-            table.c.sequence,
-            recorded_at.label("recorded_at"),
-            table.c.actor,
-            table.c.action,
-            table.c.subject,
-            table.c.details,
-            table.c.previous_hash,
-            table.c.entry_hash,
-        )
-        .order_by(table.c.sequence)
-        .limit(batch_size)
-    )
-    # The first batch has no lower bound: rows numbered 0 or below (never appended, so forged) are read too.
-    following = first.where(table.c.sequence > sa.bindparam("after"))
-    batch = conn.execute(first).all()
-    while True:
-        yield from batch
-        if len(batch) < batch_size:
-            return
-        batch = conn.execute(following, {"after": batch[-1].sequence}).all()
-
-
-def _entry_from_row(row: Any) -> AuditEntry:  # noqa: ANN401 - a SQLAlchemy Row
-    details = json.loads(row.details)
-    if not isinstance(details, dict):
-        raise TypeError("details are not a JSON object")
-    return AuditEntry(
-        sequence=row.sequence,
-        recorded_at=_stored_time(row.recorded_at),
-        actor=row.actor,
-        action=row.action,
-        subject=row.subject,
-        details=details,
-        previous_hash=row.previous_hash,
-        entry_hash=row.entry_hash,
-    )
-
-
-def _stored_time(value: object) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if not isinstance(moment, datetime):
-        raise TypeError(f"recorded_at is not a time: {value!r}")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
+from tradein_sdk._domain.devices import CatalogDocumentInfo, CatalogEntry, DeviceCategory, DeviceModel
 from tradein_sdk._domain.identifiers import parse_imei
 from tradein_sdk._errors import (
     ConfigurationError,
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from tradein_sdk._domain.search import SearchHit, SearchIndex
-from tradein_sdk._domain.devices import CatalogDocumentInfo, CatalogEntry, DeviceCategory, DeviceModel
 
 BUNDLED_CATALOG = DATA_DIR / "catalog.json"
 

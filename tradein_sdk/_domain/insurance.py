@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -47,7 +47,6 @@ from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
     DocumentProblem,
-    InsuranceProviderError,
     TradeInError,
     WithdrawalPeriodOverError,
     canonical_locale,
@@ -57,9 +56,6 @@ from tradein_sdk._resources import DATA_DIR
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    import httpx
-
-    from tradein_sdk._domain.clock import Clock
 
 EXAMPLE_INSURANCE_PLANS = DATA_DIR / "insurance" / "example-plans.json"
 """Three example plans for Germany: illustrations of the format, not offers of any insurer."""
@@ -1054,27 +1050,6 @@ def cover_days(start: date, months: int) -> int:
     return (end - start).days
 
 
-# -- where offers come from ------------------------------------------------------------------------------
-
-
-class InsuranceOfferSource(Protocol):
-    """Where the insurance offers for a device at checkout come from (a plan catalog, a provider's API)."""
-
-    def offers(
-        self,
-        *,
-        category: DeviceCategory,
-        device_price: Money,
-        condition: PurchaseCondition,
-        country: str,
-        purchased_on: date,
-        today: date,
-        with_trade_in: bool,
-    ) -> tuple[InsuranceOffer, ...]:
-        """Return the offers for this device and customer (empty when none fits)."""
-        ...
-
-
 class PlanCatalogOfferSource:
     """Offers priced from a plan catalog document (the default source)."""
 
@@ -1139,94 +1114,6 @@ class PlanCatalogOfferSource:
             with_trade_in=with_trade_in,
             exemption_threshold=self._threshold,
         )
-
-
-# -- translation -----------------------------------------------------------------------------------------
-
-
-class HTTPInsuranceOfferSource:
-    """Protection offers priced from an insurance provider's plan catalog, fetched over HTTP.
-
-    The provider publishes its plan catalog (``schemas/insurance-plans.schema.json``), per country when its
-    URL has ``{country}``; it is cached and revalidated (ETag / Last-Modified) and offers are priced locally
-    with :func:`offers_for`. A provider that cannot be reached raises :class:`InsuranceProviderError`,
-    never an empty list that would look like "no plan fits".
-
-    >>> source = HTTPInsuranceOfferSource("https://insurer.example/plans/{country}.json")  # doctest: +SKIP
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        client: httpx.Client | None = None,
-        timeout: float = 5.0,
-        refresh_after: timedelta = timedelta(minutes=15),
-        max_stale: timedelta = timedelta(0),
-        headers: dict[str, str] | None = None,
-        clock: Clock | None = None,
-        exemption_threshold: Money = ANCILLARY_EXEMPTION_THRESHOLD,
-    ) -> None:
-        """Configure the source (see :class:`~tradein_sdk.HTTPPriceFeed` for the caching options).
-
-        Args:
-            url: the plan catalog's URL; ``{country}`` is replaced by the customer's country.
-            client: an httpx client (pooling, proxies, test transports); one is created when omitted.
-            timeout: seconds allowed for each request.
-            refresh_after: how long a fetched catalog is used before it is revalidated.
-            max_stale: how long past that the last good catalog may be served while the provider fails.
-            headers: extra request headers (the provider's API key).
-            clock: where "now" comes from.
-            exemption_threshold: the annual premium from which offers are flagged (see :func:`offers_for`).
-        """
-        from tradein_sdk._adapters.http.documents import HTTPDocumentFeed  # noqa: PLC0415
-
-        self._feed: HTTPDocumentFeed[InsurancePlans] = HTTPDocumentFeed(
-            url.replace("{country}", "{key}"),
-            parse=lambda document, _key, origin: parse_insurance_plans(document, origin=origin),
-            error=InsuranceProviderError,
-            label="insurance provider",
-            document="plan catalog",
-            client=client,
-            timeout=timeout,
-            refresh_after=refresh_after,
-            max_stale=max_stale,
-            headers=headers,
-            clock=clock,
-        )
-        self.exemption_threshold = exemption_threshold
-
-    def offers(
-        self,
-        *,
-        category: DeviceCategory,
-        device_price: Money,
-        condition: PurchaseCondition,
-        country: str,
-        purchased_on: date,
-        today: date,
-        with_trade_in: bool,
-    ) -> tuple[InsuranceOffer, ...]:
-        """Return the provider's offers for this device (see :func:`offers_for`).
-
-        Raises:
-            InsuranceProviderError: the provider cannot be reached or sent an unusable catalog.
-        """
-        return offers_for(
-            self._feed.get(country.upper()),
-            category=category,
-            device_price=device_price,
-            condition=condition,
-            country=country,
-            purchased_on=purchased_on,
-            today=today,
-            with_trade_in=with_trade_in,
-            exemption_threshold=self.exemption_threshold,
-        )
-
-    def close(self) -> None:
-        """Close the HTTP client the source created."""
-        self._feed.close()
 
 
 def _plan_names(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

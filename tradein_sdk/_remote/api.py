@@ -237,8 +237,6 @@ class Operation:
 
 def _operations() -> tuple[Operation, ...]:
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
-    from tradein_sdk._adapters.fulfilment import ShippingLabel  # noqa: PLC0415
-    from tradein_sdk._adapters.sql.store import Redemption  # noqa: PLC0415
     from tradein_sdk._app.checkout import ConfirmedCheckout  # noqa: PLC0415
     from tradein_sdk._app.facade import StoredQuote  # noqa: PLC0415
     from tradein_sdk._domain.insurance import InsuranceOffer  # noqa: PLC0415
@@ -247,7 +245,9 @@ def _operations() -> tuple[Operation, ...]:
     from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: PLC0415
     from tradein_sdk._domain.quotes import IssuedQuote  # noqa: PLC0415
     from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
+    from tradein_sdk._domain.shipping import ShippingLabel  # noqa: PLC0415
     from tradein_sdk._domain.tokens import QuoteClaims  # noqa: PLC0415
+    from tradein_sdk._ports import Redemption  # noqa: PLC0415
 
     device = "/v1/orders/{order_id}/devices/{device_id}"
     return (
@@ -457,7 +457,7 @@ def status_for(error: TradeInError) -> int:
     (worth retrying); 503 when the store or a provider failed; 422 for every other rule a request broke
     (invalid answers, a spent quote, an illegal transition, an altered checkout).
     """
-    from tradein_sdk.webhooks import WebhookVerificationError  # noqa: PLC0415
+    from tradein_sdk._domain.webhooks import WebhookVerificationError  # noqa: PLC0415
 
     if isinstance(error, NotFoundError):
         return 404
@@ -473,7 +473,7 @@ def status_for(error: TradeInError) -> int:
 @cache
 def error_classes() -> dict[str, type[TradeInError]]:
     """Every library error class by code (for a client to raise what the service raised)."""
-    import tradein_sdk.webhooks  # noqa: F401, PLC0415 - its error classes join the tree
+    import tradein_sdk._domain.webhooks  # noqa: F401, PLC0415 - its error classes join the tree
 
     found: dict[str, type[TradeInError]] = {}
     pending: list[type[TradeInError]] = [TradeInError]

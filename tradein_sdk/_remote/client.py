@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     import httpx
 
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire
-    from tradein_sdk._adapters.fulfilment import ShippingLabel
-    from tradein_sdk._adapters.sql.store import Redemption
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote
     from tradein_sdk._app.orders import PayoutDetails
@@ -49,7 +47,9 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.orders.model import TradeInOrder
     from tradein_sdk._domain.quotes import IssuedQuote
     from tradein_sdk._domain.search import SearchResults
+    from tradein_sdk._domain.shipping import ShippingLabel
     from tradein_sdk._domain.tokens import QuoteClaims
+    from tradein_sdk._ports import Redemption
 
 __all__ = ["AsyncTradeInClient", "TradeInClient"]
 

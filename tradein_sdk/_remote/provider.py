@@ -2,7 +2,7 @@
 
 When devices go to a provider instead of the shop's own counter, the provider reports what happened by
 webhook (Standard Webhooks, signed with secrets both sides hold). :class:`ProviderEvents` verifies each
-delivery (:func:`tradein_sdk.webhooks.verify`: signature, ±300 s) and applies it:
+delivery (:func:`tradein_sdk._domain.webhooks.verify`: signature, ±300 s) and applies it:
 
 =====================  ==========================================================  =====================
 event type             ``data``                                                    becomes
@@ -29,25 +29,25 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tradein_sdk._adapters.sql.store import AuditFact
-from tradein_sdk._app.outbox import outbox_messages
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder
 from tradein_sdk._domain.orders.vocabulary import Actor, EventKind, PayoutMethod
-from tradein_sdk._errors import StaleEventError
-from tradein_sdk.webhooks import (
+from tradein_sdk._domain.outbox import outbox_messages
+from tradein_sdk._domain.webhooks import (
     DEFAULT_TOLERANCE,
     WebhookEvent,
     WebhookEventType,
     WebhookPayloadError,
     verify,
 )
+from tradein_sdk._errors import StaleEventError
+from tradein_sdk._ports import AuditFact
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import timedelta
 
     from tradein_sdk._app.facade import TradeIn
-    from tradein_sdk.webhooks import WebhookSecrets
+    from tradein_sdk._domain.webhooks import WebhookSecrets
 
 
 @attrs.frozen(kw_only=True)

@@ -42,8 +42,8 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 import attrs
 
-from tradein_sdk._adapters.sql.store import StoredResponse
 from tradein_sdk._errors import ConfigurationError, TradeInError
+from tradein_sdk._ports import StoredResponse
 from tradein_sdk._remote.api import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_PREFIX,
@@ -57,10 +57,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
     from tradein_sdk._app.facade import TradeIn
-    from tradein_sdk._app.outbox import WebhookEndpoint
     from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.outbox import WebhookEndpoint
+    from tradein_sdk._domain.webhooks import WebhookSecrets
     from tradein_sdk._remote.provider import ProviderEvents
-    from tradein_sdk.webhooks import WebhookSecrets
 
 __all__ = [
     "API_KEYS_ENV",
@@ -576,7 +576,7 @@ def create_service(
         api_keys = ApiKeys.parse(text)
     provider = env.get(PROVIDER_SECRETS_ENV, "").split()
     if provider:
-        from tradein_sdk.webhooks import WebhookSecrets  # noqa: PLC0415
+        from tradein_sdk._domain.webhooks import WebhookSecrets  # noqa: PLC0415
 
         return TradeInService(trade_in, api_keys=api_keys, provider_secrets=WebhookSecrets.parse(*provider))
     return TradeInService(trade_in, api_keys=api_keys)
@@ -591,8 +591,8 @@ def webhook_endpoints_from(environ: Mapping[str, str]) -> tuple[WebhookEndpoint,
     urls = environ.get(WEBHOOK_URLS_ENV, "").split()
     if not urls:
         return ()
-    from tradein_sdk._app.outbox import WebhookEndpoint  # noqa: PLC0415
-    from tradein_sdk.webhooks import WebhookSecrets  # noqa: PLC0415
+    from tradein_sdk._domain.outbox import WebhookEndpoint  # noqa: PLC0415
+    from tradein_sdk._domain.webhooks import WebhookSecrets  # noqa: PLC0415
 
     secrets = WebhookSecrets.from_environment(environ)
     return tuple(WebhookEndpoint(url=url, secrets=secrets) for url in urls)

@@ -19,13 +19,10 @@ writers queue instead of failing half-way.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import attrs
-
+from tradein_sdk._adapters.sql.dialects import dialect_insert
 from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
@@ -41,339 +38,33 @@ from tradein_sdk._errors import (
     QuoteNotRedeemableError,
     StoreError,
 )
+from tradein_sdk._ports import (
+    AuditFact,
+    CheckoutRecord,
+    OrderRecord,
+    PendingWebhook,
+    PersonalData,
+    PromotionUse,
+    QuoteRecord,
+    Redemption,
+    StoredDocument,
+    StoredResponse,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from datetime import datetime, timedelta
     from pathlib import Path
 
     from sqlalchemy import Connection, Engine
 
-    from tradein_sdk._app.outbox import OutboxMessage, PendingWebhook
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
-    from tradein_sdk.webhooks import WebhookEvent
+    from tradein_sdk._domain.outbox import OutboxMessage
+    from tradein_sdk._domain.webhooks import WebhookEvent
+    from tradein_sdk._ports import PendingWebhook
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK_ID = 0x7472_6164  # "trad": the PostgreSQL advisory lock key for migrations
-
-
-@attrs.frozen(kw_only=True)
-class QuoteRecord:
-    """A quote as the store keeps it: the indexed fields plus the quote's full JSON document.
-
-    Attributes:
-        quote_id: the quote's identifier.
-        issued_at: when it was issued (UTC).
-        expires_at: when it stops being redeemable (UTC).
-        amount: the amount a redemption credits.
-        audience: the shop or store it was issued for.
-        redeemable: ``False`` for a recycling-only quote.
-        document: the quote's JSON document (``schemas/quote.schema.json``), as text.
-    """
-
-    quote_id: str
-    issued_at: datetime
-    expires_at: datetime
-    amount: Money
-    audience: str
-    redeemable: bool
-    document: str
-
-
-@attrs.frozen(kw_only=True)
-class OrderRecord:
-    """An order as the store keeps it: the queried fields plus the order's JSON document.
-
-    Attributes:
-        order_id: the order's id.
-        created_at: when it was opened (UTC).
-        customer_ref: the pseudonymous customer reference (personal data lives apart, under it).
-        closed: every device reached a final state.
-        next_deadline_at: the earliest deadline still ahead (send-by, respond-by, return-by), if any.
-        document: the order's JSON document, as text.
-    """
-
-    order_id: str
-    created_at: datetime
-    customer_ref: str | None
-    closed: bool
-    next_deadline_at: datetime | None
-    document: str
-
-    def values(self) -> dict[str, Any]:
-        """The row's column values."""
-        return {
-            "id": self.order_id,
-            "created_at": self.created_at,
-            "customer_ref": self.customer_ref,
-            "closed": self.closed,
-            "next_deadline_at": self.next_deadline_at,
-            "document": self.document,
-        }
-
-    @classmethod
-    def from_row(cls, row: Any) -> OrderRecord:  # noqa: ANN401 - a SQLAlchemy Row
-        """Build the record from a database row."""
-        return cls(
-            order_id=row.id,
-            created_at=row.created_at,
-            customer_ref=row.customer_ref,
-            closed=row.closed,
-            next_deadline_at=row.next_deadline_at,
-            document=row.document,
-        )
-
-
-@attrs.frozen(kw_only=True)
-class PromotionUse:
-    """One use of a promotion to reserve against its limits.
-
-    Attributes:
-        promotion_id: the promotion.
-        boost: what it adds for this device.
-        budget: the promotion's total budget, if it has one.
-        max_redemptions: how many uses it allows, if limited.
-    """
-
-    promotion_id: str
-    boost: Money
-    budget: Money | None = None
-    max_redemptions: int | None = None
-
-
-@attrs.frozen(kw_only=True)
-class CheckoutRecord:
-    """A confirmed checkout to store with its order.
-
-    Attributes:
-        checkout_id: the summary's id.
-        document: the signed summary as JSON text.
-        promotion_uses: the promotions it used, reserved against their limits.
-    """
-
-    checkout_id: str
-    document: str
-    promotion_uses: tuple[PromotionUse, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class PersonalData:
-    """Personal data kept apart from orders and the audit log, so it can be erased.
-
-    Attributes:
-        ref: its own pseudonymous reference (what orders and audit entries name).
-        kind: ``payout`` or ``contact``.
-        subject_ref: the customer it belongs to (erasure works per customer).
-        data: the data as JSON text.
-    """
-
-    ref: str
-    kind: str
-    subject_ref: str
-    data: str
-
-
-@attrs.frozen(kw_only=True)
-class AuditFact:
-    """What to write in the audit log with a change (see :func:`tradein_sdk._domain.audit.append_entry`)."""
-
-    actor: str
-    action: str
-    subject: str
-    details: Mapping[str, Any] = attrs.field(factory=dict)
-
-
-@attrs.frozen(kw_only=True)
-class StoredDocument:
-    """A document kept under its content hash.
-
-    Attributes:
-        kind: ``questionnaire`` or ``pricebook``.
-        content_hash: ``sha256:`` of its canonical JSON.
-        text: the document as JSON text.
-    """
-
-    kind: str
-    content_hash: str
-    text: str
-
-
-@attrs.frozen(kw_only=True)
-class Redemption:
-    """The one redemption of a quote.
-
-    Attributes:
-        redemption_id: the redemption's identifier.
-        quote_id: the quote redeemed.
-        amount: the amount credited: always the stored quote's amount.
-        reference: the shop's reference for it (an order or basket number), if given.
-        redeemed_at: when it happened (UTC).
-    """
-
-    redemption_id: str
-    quote_id: str
-    amount: Money
-    reference: str | None
-    redeemed_at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class StoredResponse:
-    """The answer kept for an idempotency key: sent again, byte for byte, to a repeated request.
-
-    Attributes:
-        status: the HTTP status.
-        body: the body as sent.
-        content_type: its media type.
-    """
-
-    status: int
-    body: bytes
-    content_type: str
-
-
-class Store(Protocol):
-    """What the library needs from persistent storage."""
-
-    def migrate(self) -> int:
-        """Bring the schema up to date and return its version."""
-        ...
-
-    def add_document(self, *, kind: str, content_hash: str, document: str) -> None:
-        """Keep a document under its content hash (idempotent)."""
-        ...
-
-    def get_document(self, content_hash: str) -> str:
-        """Return the document stored under ``content_hash``."""
-        ...
-
-    def add_quote(self, record: QuoteRecord, *, documents: Iterable[StoredDocument] = ()) -> None:
-        """Persist a new quote with the documents it was computed from, in one transaction."""
-        ...
-
-    def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
-        """Return a stored quote and its redemption, if any."""
-        ...
-
-    def redeem_quote(self, quote_id: str, *, now: datetime, reference: str | None = None) -> Redemption:
-        """Redeem a quote exactly once and return the redemption."""
-        ...
-
-    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
-        """Verify the audit log's hash chain."""
-        ...
-
-    def add_order(
-        self,
-        record: OrderRecord,
-        *,
-        quote_ids: Sequence[str],
-        now: datetime,
-        personal_data: Sequence[PersonalData] = (),
-        audit: Sequence[AuditFact] = (),
-        checkout: CheckoutRecord | None = None,
-    ) -> None:
-        """Store a new order, claiming its quotes exactly once, in one transaction with its audit entry."""
-        ...
-
-    def promotion_usage(self) -> dict[str, tuple[int, Money]]:
-        """Return each promotion's redemptions and total spent so far."""
-        ...
-
-    def get_checkout(self, order_id: str) -> str | None:
-        """Return the stored checkout summary of an order."""
-        ...
-
-    def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
-        """Return a stored order and its version."""
-        ...
-
-    def save_order(
-        self,
-        record: OrderRecord,
-        *,
-        expected_version: int,
-        now: datetime,
-        audit: Sequence[AuditFact] = (),
-        outbox: Sequence[OutboxMessage] = (),
-    ) -> int:
-        """Write a changed order unless it changed since ``expected_version``; return the new version."""
-        ...
-
-    def add_audit(
-        self,
-        facts: Sequence[AuditFact],
-        *,
-        now: datetime,
-        receipt: WebhookEvent | None = None,
-        outbox: Sequence[OutboxMessage] = (),
-    ) -> bool:
-        """Append audit entries that record no order change, once per received webhook."""
-        ...
-
-    def due_webhooks(self, *, now: datetime, limit: int = 100) -> list[PendingWebhook]:
-        """Return outbox rows due for an attempt, oldest first."""
-        ...
-
-    def claim_webhook(self, delivery_id: str, *, due_at: datetime, until: datetime) -> bool:
-        """Take a due row for one attempt (``False``: another process took it)."""
-        ...
-
-    def finish_webhook(
-        self,
-        delivery_id: str,
-        *,
-        attempts: int,
-        delivered_at: datetime | None = None,
-        next_attempt_at: datetime | None = None,
-        failed: bool = False,
-        error: str | None = None,
-    ) -> None:
-        """Record an attempt's end: delivered, planned again, or given up."""
-        ...
-
-    def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
-        """Return the ids of open orders with a deadline at or before ``now``."""
-        ...
-
-    def list_orders(
-        self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
-    ) -> list[OrderRecord]:
-        """Return the newest orders first."""
-        ...
-
-    def add_personal_data(self, item: PersonalData, *, now: datetime) -> None:
-        """Keep personal data apart from orders."""
-        ...
-
-    def get_personal_data(self, ref: str) -> PersonalData | None:
-        """Return personal data by its reference (``None`` once erased)."""
-        ...
-
-    def erase_personal_data(self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = ()) -> int:
-        """Erase a customer's personal data; return how many records were erased."""
-        ...
-
-    def claim_idempotency_key(
-        self, *, client: str, key: str, request_hash: str, now: datetime, lock_for: timedelta
-    ) -> StoredResponse | None:
-        """Start a request under an idempotency key, or return the answer kept for it."""
-        ...
-
-    def save_idempotent_response(self, *, client: str, key: str, response: StoredResponse) -> None:
-        """Keep the answer of a request started with :meth:`claim_idempotency_key`."""
-        ...
-
-    def release_idempotency_key(self, *, client: str, key: str) -> None:
-        """Forget a key whose request ended without an answer worth repeating."""
-        ...
-
-    def purge_idempotency_keys(self, *, created_before: datetime) -> int:
-        """Forget the keys created before a time; return how many."""
-        ...
-
-    def close(self) -> None:
-        """Release connections."""
-        ...
 
 
 # -- schema ----------------------------------------------------------------------------------------------
@@ -421,14 +112,14 @@ def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
 
 def _migration_webhooks(conn: Connection) -> None:
     """Create the table that deduplicates received webhook events by id."""
-    from tradein_sdk.webhooks import migration_webhooks  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.receipts import migration_webhooks  # noqa: PLC0415
 
     migration_webhooks(conn)
 
 
 def _migration_audit(conn: Connection) -> None:
     """Create the hash-chained audit log and the triggers that make it append-only."""
-    from tradein_sdk._domain.audit import migration_audit  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.audit import migration_audit  # noqa: PLC0415
 
     migration_audit(conn)
 
@@ -791,7 +482,7 @@ class SQLStore:
     def _insert_document(self, document: StoredDocument) -> Any:  # noqa: ANN401 - an Insert statement
         """INSERT the document unless its hash is stored already (a race between instances is harmless)."""
         return (
-            _dialect_insert(self.dialect)(self._t["documents"])
+            dialect_insert(self.dialect)(self._t["documents"])
             .values(content_hash=document.content_hash, kind=document.kind, document=document.text)
             .on_conflict_do_nothing(index_elements=["content_hash"])
         )
@@ -946,7 +637,7 @@ class SQLStore:
         from tradein_sdk._errors import PromotionExhaustedError  # noqa: PLC0415
 
         table = self._t["promotion_usage"]
-        insert = _dialect_insert(self.dialect)(table).values(
+        insert = dialect_insert(self.dialect)(table).values(
             promotion_id=use.promotion_id, currency=use.boost.currency, redemptions=0, spent_minor=0
         )
         conn.execute(insert.on_conflict_do_nothing(index_elements=["promotion_id"]))
@@ -998,7 +689,7 @@ class SQLStore:
             row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).first()
         if row is None:
             raise OrderNotFoundError(order_id)
-        return OrderRecord.from_row(row), int(row.version)
+        return _order_record(row), int(row.version)
 
     def save_order(
         self,
@@ -1041,7 +732,7 @@ class SQLStore:
 
     def _insert_outbox(self, message: OutboxMessage) -> Any:  # noqa: ANN401 - an Insert statement
         return (
-            _dialect_insert(self.dialect)(self._t["webhook_outbox"])
+            dialect_insert(self.dialect)(self._t["webhook_outbox"])
             .values(
                 id=f"dlv_{uuid.uuid4().hex}",
                 event_id=message.event_id,
@@ -1063,7 +754,8 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415
 
-        from tradein_sdk._app.outbox import OutboxMessage, PendingWebhook  # noqa: PLC0415
+        from tradein_sdk._domain.outbox import OutboxMessage  # noqa: PLC0415
+        from tradein_sdk._ports import PendingWebhook  # noqa: PLC0415
 
         table = self._t["webhook_outbox"]
         query = (
@@ -1168,7 +860,7 @@ class SQLStore:
         if open_only:
             query = query.where(orders.c.closed.is_(False))
         with self._guard("list orders"), self._transaction(write=False) as conn:
-            return [OrderRecord.from_row(row) for row in conn.execute(query)]
+            return [_order_record(row) for row in conn.execute(query)]
 
     def get_personal_data(self, ref: str) -> PersonalData | None:
         """Return the personal data kept under ``ref`` (``None`` once erased or never stored)."""
@@ -1241,7 +933,7 @@ class SQLStore:
             AuditPersonalDataError: an entry carries personal data; nothing was written.
             StoreError: the database failed; nothing was written.
         """
-        from tradein_sdk.webhooks import record_receipt  # noqa: PLC0415
+        from tradein_sdk._adapters.sql.receipts import record_receipt  # noqa: PLC0415
 
         now = as_utc(now)
         with self._guard("append to the audit log"), self._transaction() as conn:
@@ -1265,7 +957,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        from tradein_sdk._domain.audit import verify_chain  # noqa: PLC0415
+        from tradein_sdk._adapters.sql.audit import verify_chain  # noqa: PLC0415
 
         return verify_chain(self._engine, anchor=anchor)
 
@@ -1297,7 +989,7 @@ class SQLStore:
         where = sa.and_(table.c.client == client, table.c.key == key)
         with self._guard("claim the idempotency key"), self._transaction() as conn:
             inserted = conn.execute(
-                _dialect_insert(self.dialect)(table)
+                dialect_insert(self.dialect)(table)
                 .values(client=client, key=key, request_hash=request_hash, created_at=now, locked_at=now)
                 .on_conflict_do_nothing(index_elements=["client", "key"])
                 .returning(table.c.key)
@@ -1366,18 +1058,11 @@ class SQLStore:
         self._engine.dispose()
 
 
-def _dialect_insert(dialect: str) -> Callable[..., Any]:
-    """The INSERT construct with ``ON CONFLICT DO NOTHING`` support for the dialect."""
-    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
-
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def _append_facts(
     conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
 ) -> None:
     """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details."""
-    from tradein_sdk._domain.audit import append_entry  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.audit import append_entry  # noqa: PLC0415
 
     for fact in facts:
         append_entry(
@@ -1471,3 +1156,15 @@ def iter_migrations() -> Iterator[tuple[int, str]]:
     """Yield (version, description) of every migration the library knows."""
     for version, description, _ in MIGRATIONS:
         yield version, description
+
+
+def _order_record(row: Any) -> OrderRecord:  # noqa: ANN401 - a SQLAlchemy Row
+    """Build an order's record from its database row."""
+    return OrderRecord(
+        order_id=row.id,
+        created_at=row.created_at,
+        customer_ref=row.customer_ref,
+        closed=row.closed,
+        next_deadline_at=row.next_deadline_at,
+        document=row.document,
+    )

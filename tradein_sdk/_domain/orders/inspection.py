@@ -10,6 +10,7 @@ import attrs
 from grading_questionnaire._evaluate import ConditionReport
 from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.orders.vocabulary import MismatchReason
 from tradein_sdk._domain.pricing import Valuation
 from tradein_sdk._errors import (
     InspectionInputError,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.devices import DeviceModel
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.quotes import Quote
-from tradein_sdk._domain.orders.vocabulary import MismatchReason
 
 # -- inspection -------------------------------------------------------------------------------------------
 

@@ -10,6 +10,16 @@ import attrs
 
 from tradein_sdk._domain.clock import as_utc
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.orders.inspection import InspectionResult
+from tradein_sdk._domain.orders.payouts import PayoutRef
+from tradein_sdk._domain.orders.vocabulary import (
+    Actor,
+    DeviceState,
+    Disposition,
+    EventKind,
+    HoldReason,
+    SilenceAction,
+)
 from tradein_sdk._domain.quotes import QuoteKind
 from tradein_sdk._errors import (
     CurrencyMismatchError,
@@ -23,16 +33,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from tradein_sdk._domain.quotes import Quote
-from tradein_sdk._domain.orders.inspection import InspectionResult
-from tradein_sdk._domain.orders.payouts import PayoutRef
-from tradein_sdk._domain.orders.vocabulary import (
-    Actor,
-    DeviceState,
-    Disposition,
-    EventKind,
-    HoldReason,
-    SilenceAction,
-)
 
 # -- policy -----------------------------------------------------------------------------------------------
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.orders.vocabulary import DeviceState, PayoutMethod
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tradein_sdk._domain.orders.model import OrderDevice, TradeInOrder
-from tradein_sdk._domain.orders.vocabulary import DeviceState, PayoutMethod
 
 # -- the outcome ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,141 @@
+"""Shipping a traded-in device: labels, the receiving address, carrier tracking statuses and events.
+
+What a :class:`~tradein_sdk._ports.Fulfilment` (the shop's own counter, a provider) exchanges with the order
+lifecycle.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from enum import StrEnum
+
+import attrs
+
+from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._errors import canonical_locale
+
+
+class TrackingStatus(StrEnum):
+    """Where a parcel is."""
+
+    LABEL_ISSUED = "label_issued"
+    HANDED_OVER = "handed_over"
+    """The shopper handed the parcel to the carrier (or to the shop's counter)."""
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    """It arrived where it is inspected."""
+    EXCEPTION = "exception"
+    """Lost, damaged or returned to sender: staff must look at it."""
+
+
+@attrs.frozen(kw_only=True)
+class ReceivingAddress:
+    """Where devices are sent: the shop's own returns desk or its provider's warehouse.
+
+    Attributes:
+        name: the addressee (``Phone Shop GmbH – Trade-in``).
+        lines: street, postcode and city, country: as printed, one entry a line.
+    """
+
+    name: str
+    lines: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class LabelDevice:
+    """A device a label covers (pseudonymous: no customer data).
+
+    Attributes:
+        device_ref: the order device's reference.
+        display_name: what it is (``Apple iPhone 13 · 128 GB``).
+    """
+
+    device_ref: str
+    display_name: str
+
+
+@attrs.frozen(kw_only=True)
+class ShippingLabel:
+    """A printable shipping label.
+
+    Attributes:
+        order_ref: the order's reference, also encoded in the barcode.
+        send_by: the deadline for handing the parcel over.
+        ship_to: where it goes.
+        devices: what is inside.
+        barcode_svg: the Code 128 barcode of ``order_ref``, as an SVG document.
+    """
+
+    order_ref: str
+    send_by: datetime
+    ship_to: ReceivingAddress
+    devices: tuple[LabelDevice, ...]
+    barcode_svg: str
+
+    def to_html(self, locale: str) -> str:
+        """Return the label as a self-contained printable HTML page in ``locale``.
+
+        Args:
+            locale: the shopper's locale (texts and the send-by date are localized).
+
+        Returns:
+            An HTML document with the barcode inline; nothing is loaded from elsewhere.
+        """
+        from babel.dates import format_date  # noqa: PLC0415
+
+        locale = canonical_locale(locale)
+        send_by = format_date(self.send_by.date(), format="long", locale=locale)
+        address = "<br>".join(html.escape(line) for line in (self.ship_to.name, *self.ship_to.lines))
+        devices = "".join(
+            f"<li>{html.escape(device.display_name)} ({html.escape(device.device_ref)})</li>"
+            for device in self.devices
+        )
+        svg = self.barcode_svg[self.barcode_svg.index("<svg") :]
+        texts = {
+            "title": translate(N_("Trade-in shipping label"), locale),
+            "ship_to": translate(N_("Send to"), locale),
+            "reference": translate(N_("Order reference"), locale),
+            "send_by": translate(N_("Hand the parcel over by {date}."), locale, date=send_by),
+            "contents": translate(N_("Contents"), locale),
+            "advice": translate(
+                N_(
+                    "Switch the device off, remove your SIM card and pack it safely. Stick this label on the "
+                    "outside of the parcel."
+                ),
+                locale,
+            ),
+        }
+        return (
+            f'<!doctype html><html lang="{locale[:2]}"><head><meta charset="utf-8">'
+            f"<title>{html.escape(texts['title'])} {html.escape(self.order_ref)}</title>"
+            "<style>body{font-family:sans-serif;max-width:40rem;margin:2rem auto}"
+            ".address{font-size:1.3rem;border:2px solid #000;padding:1rem;margin:1rem 0}"
+            ".barcode svg{max-width:100%}</style></head><body>"
+            f"<h1>{html.escape(texts['title'])}</h1>"
+            f'<h2>{html.escape(texts["ship_to"])}</h2><div class="address">{address}</div>'
+            f"<p>{html.escape(texts['reference'])}: <strong>{html.escape(self.order_ref)}</strong></p>"
+            f'<div class="barcode">{svg}</div>'
+            f"<p><strong>{html.escape(texts['send_by'])}</strong></p>"
+            f"<h2>{html.escape(texts['contents'])}</h2><ul>{devices}</ul>"
+            f"<p>{html.escape(texts['advice'])}</p></body></html>"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class TrackingEvent:
+    """A carrier's (or the shop's) news about a parcel.
+
+    Attributes:
+        event_id: unique per event, so a repeated delivery of the same news is recognised.
+        order_ref: the order reference on the label.
+        status: where the parcel is.
+        at: when it happened (UTC).
+        note: free text from the carrier, without personal data.
+    """
+
+    event_id: str
+    order_ref: str
+    status: TrackingStatus
+    at: datetime
+    note: str | None = None

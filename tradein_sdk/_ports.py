@@ -1,0 +1,468 @@
+"""The ports: one narrow Protocol per concern the application needs from the outside world.
+
+A shop that brings its own storage implements only the concerns it uses: a :class:`QuoteStore` alone serves
+instant quotes, tokens and redemption; orders need an :class:`OrderStore`, and so on. :class:`Store` is all
+of them together, as :class:`~tradein_sdk.SQLStore` implements them (on SQLite or PostgreSQL), where one
+transaction can span several concerns (an order, its audit entries and its webhooks are written together).
+
+Concerns: quotes (:class:`QuoteStore`), orders (:class:`OrderStore`), the audit log (:class:`AuditLog`),
+personal data kept apart (:class:`PersonalDataStore`), promotion budgets (:class:`PromotionBudgets`),
+idempotency keys of the HTTP service (:class:`IdempotencyKeys`), the webhook outbox (:class:`WebhookOutbox`),
+price books (:class:`PriceSource`), insurance offers (:class:`InsuranceOfferSource`) and the movement of
+devices (:class:`Fulfilment`). The records they exchange are defined here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.outbox import OutboxMessage
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import date, timedelta
+
+    from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
+    from tradein_sdk._domain.devices import DeviceCategory
+    from tradein_sdk._domain.insurance import InsuranceOffer, PurchaseCondition
+    from tradein_sdk._domain.pricing import PriceBook
+    from tradein_sdk._domain.shipping import LabelDevice, ShippingLabel
+    from tradein_sdk._domain.webhooks import WebhookEvent
+
+
+# -- records ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class QuoteRecord:
+    """A quote as the store keeps it: the indexed fields plus the quote's full JSON document.
+
+    Attributes:
+        quote_id: the quote's identifier.
+        issued_at: when it was issued (UTC).
+        expires_at: when it stops being redeemable (UTC).
+        amount: the amount a redemption credits.
+        audience: the shop or store it was issued for.
+        redeemable: ``False`` for a recycling-only quote.
+        document: the quote's JSON document (``schemas/quote.schema.json``), as text.
+    """
+
+    quote_id: str
+    issued_at: datetime
+    expires_at: datetime
+    amount: Money
+    audience: str
+    redeemable: bool
+    document: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderRecord:
+    """An order as the store keeps it: the queried fields plus the order's JSON document.
+
+    Attributes:
+        order_id: the order's id.
+        created_at: when it was opened (UTC).
+        customer_ref: the pseudonymous customer reference (personal data lives apart, under it).
+        closed: every device reached a final state.
+        next_deadline_at: the earliest deadline still ahead (send-by, respond-by, return-by), if any.
+        document: the order's JSON document, as text.
+    """
+
+    order_id: str
+    created_at: datetime
+    customer_ref: str | None
+    closed: bool
+    next_deadline_at: datetime | None
+    document: str
+
+    def values(self) -> dict[str, Any]:
+        """The row's column values."""
+        return {
+            "id": self.order_id,
+            "created_at": self.created_at,
+            "customer_ref": self.customer_ref,
+            "closed": self.closed,
+            "next_deadline_at": self.next_deadline_at,
+            "document": self.document,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class PromotionUse:
+    """One use of a promotion to reserve against its limits.
+
+    Attributes:
+        promotion_id: the promotion.
+        boost: what it adds for this device.
+        budget: the promotion's total budget, if it has one.
+        max_redemptions: how many uses it allows, if limited.
+    """
+
+    promotion_id: str
+    boost: Money
+    budget: Money | None = None
+    max_redemptions: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CheckoutRecord:
+    """A confirmed checkout to store with its order.
+
+    Attributes:
+        checkout_id: the summary's id.
+        document: the signed summary as JSON text.
+        promotion_uses: the promotions it used, reserved against their limits.
+    """
+
+    checkout_id: str
+    document: str
+    promotion_uses: tuple[PromotionUse, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class PersonalData:
+    """Personal data kept apart from orders and the audit log, so it can be erased.
+
+    Attributes:
+        ref: its own pseudonymous reference (what orders and audit entries name).
+        kind: ``payout`` or ``contact``.
+        subject_ref: the customer it belongs to (erasure works per customer).
+        data: the data as JSON text.
+    """
+
+    ref: str
+    kind: str
+    subject_ref: str
+    data: str
+
+
+@attrs.frozen(kw_only=True)
+class AuditFact:
+    """What to write in the audit log with a change (see :mod:`tradein_sdk._adapters.sql.audit`)."""
+
+    actor: str
+    action: str
+    subject: str
+    details: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class StoredDocument:
+    """A document kept under its content hash.
+
+    Attributes:
+        kind: ``questionnaire`` or ``pricebook``.
+        content_hash: ``sha256:`` of its canonical JSON.
+        text: the document as JSON text.
+    """
+
+    kind: str
+    content_hash: str
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class Redemption:
+    """The one redemption of a quote.
+
+    Attributes:
+        redemption_id: the redemption's identifier.
+        quote_id: the quote redeemed.
+        amount: the amount credited: always the stored quote's amount.
+        reference: the shop's reference for it (an order or basket number), if given.
+        redeemed_at: when it happened (UTC).
+    """
+
+    redemption_id: str
+    quote_id: str
+    amount: Money
+    reference: str | None
+    redeemed_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class StoredResponse:
+    """The answer kept for an idempotency key: sent again, byte for byte, to a repeated request.
+
+    Attributes:
+        status: the HTTP status.
+        body: the body as sent.
+        content_type: its media type.
+    """
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+@attrs.frozen(kw_only=True)
+class PendingWebhook:
+    """An outbox row that is due: the message and how many attempts it had.
+
+    Attributes:
+        delivery_id: the row's id.
+        message: what to send where.
+        attempts: attempts made so far.
+        next_attempt_at: when it is due (the claim compares it, so two senders cannot take one row).
+    """
+
+    delivery_id: str
+    message: OutboxMessage
+    attempts: int
+    next_attempt_at: datetime
+
+
+# -- storage, one concern each ---------------------------------------------------------------------------
+
+
+@runtime_checkable
+class QuoteStore(Protocol):
+    """Where quotes are kept, with the documents they were computed from; redemption happens here."""
+
+    def add_quote(self, record: QuoteRecord, *, documents: Iterable[StoredDocument] = ()) -> None:
+        """Persist a new quote with the documents it was computed from, in one transaction."""
+        ...
+
+    def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
+        """Return a stored quote and its redemption, if any.
+
+        Raises:
+            QuoteNotFoundError: no quote has this id.
+        """
+        ...
+
+    def redeem_quote(self, quote_id: str, *, now: datetime, reference: str | None = None) -> Redemption:
+        """Redeem a quote exactly once and return the redemption.
+
+        Exactly once is the store's promise: of concurrent callers one succeeds, the rest get
+        :class:`~tradein_sdk.QuoteAlreadyRedeemedError`.
+
+        Raises:
+            QuoteNotFoundError: no quote has this id.
+            QuoteAlreadyRedeemedError: it was redeemed before.
+            QuoteExpiredError: it expired before ``now``.
+            QuoteNotRedeemableError: it carries no amount to credit (a recycling-only quote).
+        """
+        ...
+
+    def get_document(self, content_hash: str) -> str:
+        """Return the document stored under ``content_hash`` (a quote's questionnaire or price book).
+
+        Raises:
+            NotFoundError: no document has this hash.
+        """
+        ...
+
+
+@runtime_checkable
+class OrderStore(Protocol):
+    """Where orders are kept, each with a version for optimistic concurrency."""
+
+    def add_order(
+        self,
+        record: OrderRecord,
+        *,
+        quote_ids: Sequence[str],
+        now: datetime,
+        personal_data: Sequence[PersonalData] = (),
+        audit: Sequence[AuditFact] = (),
+        checkout: CheckoutRecord | None = None,
+    ) -> None:
+        """Store a new order, claiming its quotes exactly once, in one transaction with its audit entry."""
+        ...
+
+    def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
+        """Return a stored order and its version."""
+        ...
+
+    def save_order(
+        self,
+        record: OrderRecord,
+        *,
+        expected_version: int,
+        now: datetime,
+        audit: Sequence[AuditFact] = (),
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> int:
+        """Write a changed order unless it changed since ``expected_version``; return the new version."""
+        ...
+
+    def get_checkout(self, order_id: str) -> str | None:
+        """Return the stored checkout summary of an order."""
+        ...
+
+    def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
+        """Return the ids of open orders with a deadline at or before ``now``."""
+        ...
+
+    def list_orders(
+        self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
+    ) -> list[OrderRecord]:
+        """Return the newest orders first."""
+        ...
+
+
+@runtime_checkable
+class AuditLog(Protocol):
+    """The append-only, hash-chained audit log."""
+
+    def add_audit(
+        self,
+        facts: Sequence[AuditFact],
+        *,
+        now: datetime,
+        receipt: WebhookEvent | None = None,
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> bool:
+        """Append audit entries that record no order change, once per received webhook."""
+        ...
+
+    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
+        """Verify the audit log's hash chain."""
+        ...
+
+
+@runtime_checkable
+class PersonalDataStore(Protocol):
+    """Personal data (payout details, contacts) kept apart from orders and the audit log, erasable."""
+
+    def add_personal_data(self, item: PersonalData, *, now: datetime) -> None:
+        """Keep personal data apart from orders."""
+        ...
+
+    def get_personal_data(self, ref: str) -> PersonalData | None:
+        """Return personal data by its reference (``None`` once erased)."""
+        ...
+
+    def erase_personal_data(self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = ()) -> int:
+        """Erase a customer's personal data; return how many records were erased."""
+        ...
+
+
+@runtime_checkable
+class PromotionBudgets(Protocol):
+    """What promotions have used of their budgets (reserved when a checkout is confirmed)."""
+
+    def promotion_usage(self) -> dict[str, tuple[int, Money]]:
+        """Return each promotion's redemptions and total spent so far."""
+        ...
+
+
+@runtime_checkable
+class IdempotencyKeys(Protocol):
+    """The idempotency keys of the HTTP service and the answers kept for them."""
+
+    def claim_idempotency_key(
+        self, *, client: str, key: str, request_hash: str, now: datetime, lock_for: timedelta
+    ) -> StoredResponse | None:
+        """Start a request under an idempotency key, or return the answer kept for it."""
+        ...
+
+    def save_idempotent_response(self, *, client: str, key: str, response: StoredResponse) -> None:
+        """Keep the answer of a request started with :meth:`claim_idempotency_key`."""
+        ...
+
+    def release_idempotency_key(self, *, client: str, key: str) -> None:
+        """Forget a key whose request ended without an answer worth repeating."""
+        ...
+
+    def purge_idempotency_keys(self, *, created_before: datetime) -> int:
+        """Forget the keys created before a time; return how many."""
+        ...
+
+
+@runtime_checkable
+class WebhookOutbox(Protocol):
+    """Webhooks written with order changes, waiting to be delivered."""
+
+    def due_webhooks(self, *, now: datetime, limit: int = 100) -> list[PendingWebhook]:
+        """Return outbox rows due for an attempt, oldest first."""
+        ...
+
+    def claim_webhook(self, delivery_id: str, *, due_at: datetime, until: datetime) -> bool:
+        """Take a due row for one attempt (``False``: another process took it)."""
+        ...
+
+    def finish_webhook(
+        self,
+        delivery_id: str,
+        *,
+        attempts: int,
+        delivered_at: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+        failed: bool = False,
+        error: str | None = None,
+    ) -> None:
+        """Record an attempt's end: delivered, planned again, or given up."""
+        ...
+
+
+@runtime_checkable
+class Store(
+    QuoteStore,
+    OrderStore,
+    AuditLog,
+    PersonalDataStore,
+    PromotionBudgets,
+    IdempotencyKeys,
+    WebhookOutbox,
+    Protocol,
+):
+    """Every storage concern in one place, as :class:`~tradein_sdk.SQLStore` keeps them."""
+
+    def migrate(self) -> int:
+        """Bring the schema up to date and return its version."""
+        ...
+
+    def add_document(self, *, kind: str, content_hash: str, document: str) -> None:
+        """Keep a document under its content hash (idempotent)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+# -- other ports -----------------------------------------------------------------------------------------
+
+
+class PriceSource(Protocol):
+    """Where the price book of a market comes from."""
+
+    def price_book(self, market: str) -> PriceBook:
+        """Return the price book in force for ``market`` (an ISO 3166-1 alpha-2 code)."""
+        ...
+
+
+class InsuranceOfferSource(Protocol):
+    """Where the insurance offers for a device at checkout come from (a plan catalog, a provider's API)."""
+
+    def offers(
+        self,
+        *,
+        category: DeviceCategory,
+        device_price: Money,
+        condition: PurchaseCondition,
+        country: str,
+        purchased_on: date,
+        today: date,
+        with_trade_in: bool,
+    ) -> tuple[InsuranceOffer, ...]:
+        """Return the offers for this device and customer (empty when none fits)."""
+        ...
+
+
+class Fulfilment(Protocol):
+    """What the order lifecycle needs from whoever moves and receives devices."""
+
+    def issue_label(
+        self, order_ref: str, devices: Sequence[LabelDevice], *, send_by: datetime
+    ) -> ShippingLabel:
+        """Issue a shipping label for the devices of an order."""
+        ...
