@@ -31,7 +31,7 @@ def imei_with_tac(tac: str, serial: str = "000000") -> str:
     return body + luhn.calc_check_digit(body)
 
 
-REFERENCE_CSV = Path(__file__).resolve().parent.parent / "scripts" / "catalog" / "devices.csv"
+REFERENCE_CSV = Path(__file__).resolve().parents[2] / "scripts" / "catalog" / "devices.csv"
 
 
 def test_bundled_catalog_validates(catalog_document: dict[str, Any]) -> None:
