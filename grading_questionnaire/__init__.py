@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING
 from grading_questionnaire._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
+    from grading_questionnaire._answers import AnswerValue, NumberRange
     from grading_questionnaire._conditions import AllOf, AnswerCondition, AnyOf, Condition, Not, Operator
     from grading_questionnaire._definition import (
-        AnswerValue,
         DiagnosticsMapping,
         GradingRule,
-        NumberRange,
         Option,
         PricingGrade,
         Question,
@@ -83,7 +82,7 @@ _LAZY = {
     "AllOf": "grading_questionnaire._conditions",
     "AnswerCondition": "grading_questionnaire._conditions",
     "AnswerProblem": "grading_questionnaire._errors",
-    "AnswerValue": "grading_questionnaire._definition",
+    "AnswerValue": "grading_questionnaire._answers",
     "AnswersInvalidError": "grading_questionnaire._errors",
     "AnyOf": "grading_questionnaire._conditions",
     "Audience": "grading_questionnaire._grades",
@@ -105,7 +104,7 @@ _LAZY = {
     "LockStatus": "grading_questionnaire._grades",
     "MeasuredOption": "grading_questionnaire._diagnostics",
     "Not": "grading_questionnaire._conditions",
-    "NumberRange": "grading_questionnaire._definition",
+    "NumberRange": "grading_questionnaire._answers",
     "Operator": "grading_questionnaire._conditions",
     "Option": "grading_questionnaire._definition",
     "PricingGrade": "grading_questionnaire._definition",

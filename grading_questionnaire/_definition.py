@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from grading_questionnaire._answers import NumberRange
 from grading_questionnaire._conditions import (
     AnswerCondition,
     Condition,
@@ -54,9 +55,6 @@ if TYPE_CHECKING:
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 """Where the bundled definitions live: ``<category>.json``, and example answers in ``examples/``."""
 
-AnswerValue = bool | str | tuple[str, ...] | int | float
-"""A valid answer: yes/no, an option id, the option ids selected (in the question's order), a number."""
-
 
 @attrs.frozen(kw_only=True)
 class Option:
@@ -71,33 +69,6 @@ class Option:
     id: str
     label: str
     help: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class NumberRange:
-    """The accepted numbers of a number question.
-
-    Attributes:
-        minimum: the smallest accepted value (inclusive).
-        maximum: the largest accepted value (inclusive).
-        integer: whether only whole numbers are accepted.
-        unit: what the number counts (``percent``, ``cycles``), or ``None``.
-    """
-
-    minimum: float
-    maximum: float
-    integer: bool = False
-    unit: str | None = None
-
-    @classmethod
-    def from_json(cls, document: Mapping[str, Any]) -> NumberRange:
-        """Read ``{"minimum", "maximum", "integer"?, "unit"?}`` (a definition's or a rendering's)."""
-        return cls(
-            minimum=document["minimum"],
-            maximum=document["maximum"],
-            integer=document.get("integer", False),
-            unit=document.get("unit"),
-        )
 
 
 @attrs.frozen(kw_only=True)

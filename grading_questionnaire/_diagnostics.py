@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from grading_questionnaire._definition import AnswerValue
+from grading_questionnaire._answers import AnswerValue
 from grading_questionnaire._errors import DefinitionProblem, DiagnosticsInvalidError
 from grading_questionnaire._grades import QuestionKind, VerificationDepth
 

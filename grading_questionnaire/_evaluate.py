@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
+from grading_questionnaire._answers import AnswerValue
 from grading_questionnaire._conditions import AnswerCondition, Operator, compile_condition, leaves
-from grading_questionnaire._definition import AnswerValue
 from grading_questionnaire._errors import AnswerProblem, AnswersInvalidError
 from grading_questionnaire._grades import (
     Acceptance,

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
+from grading_questionnaire._answers import NumberRange
 from grading_questionnaire._conditions import Condition, parse_condition
-from grading_questionnaire._definition import NumberRange
 from grading_questionnaire._grades import Audience, QuestionKind
 from grading_questionnaire._i18n import N_
 

@@ -168,16 +168,9 @@ if TYPE_CHECKING:
         open_order,
     )
     from tradein_sdk._domain.orders.outcome import OrderOutcome, order_outcome
-    from tradein_sdk._domain.orders.payouts import BankTransfer, PayoutRef, PurchaseCredit, Voucher
-    from tradein_sdk._domain.orders.vocabulary import (
-        Actor,
-        DeviceState,
-        Disposition,
-        EventKind,
-        HoldReason,
-        PayoutMethod,
-    )
+    from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, Disposition, EventKind, HoldReason
     from tradein_sdk._domain.outbox import WebhookEndpoint
+    from tradein_sdk._domain.payouts import BankTransfer, PayoutMethod, PayoutRef, PurchaseCredit, Voucher
     from tradein_sdk._domain.pricing import (
         PriceBook,
         Valuation,
@@ -255,7 +248,7 @@ _LAZY = {
     "AuditEntry": "tradein_sdk._domain.audit",
     "AuditProblem": "tradein_sdk._domain.audit",
     "AuditVerification": "tradein_sdk._domain.audit",
-    "BankTransfer": "tradein_sdk._domain.orders.payouts",
+    "BankTransfer": "tradein_sdk._domain.payouts",
     "BillCreditSchedule": "tradein_sdk._domain.checkout",
     "CatalogRef": "tradein_sdk._domain.search",
     "Channel": "tradein_sdk._domain.quotes",
@@ -301,8 +294,8 @@ _LAZY = {
     "NewDevice": "tradein_sdk._domain.checkout",
     "OrderDevice": "tradein_sdk._domain.orders.model",
     "OrderOutcome": "tradein_sdk._domain.orders.outcome",
-    "PayoutMethod": "tradein_sdk._domain.orders.vocabulary",
-    "PayoutRef": "tradein_sdk._domain.orders.payouts",
+    "PayoutMethod": "tradein_sdk._domain.payouts",
+    "PayoutRef": "tradein_sdk._domain.payouts",
     "PlanCatalogOfferSource": "tradein_sdk._domain.insurance",
     "PremiumSplit": "tradein_sdk._domain.insurance",
     "PremiumTerm": "tradein_sdk._domain.insurance",
@@ -318,7 +311,7 @@ _LAZY = {
     "ProviderEvents": "tradein_sdk._remote.provider",
     "Purchase": "tradein_sdk._domain.promotions",
     "PurchaseCondition": "tradein_sdk._domain.insurance",
-    "PurchaseCredit": "tradein_sdk._domain.orders.payouts",
+    "PurchaseCredit": "tradein_sdk._domain.payouts",
     "QuestionDiff": "tradein_sdk._domain.orders.inspection",
     "Quote": "tradein_sdk._domain.quotes",
     "QuoteClaims": "tradein_sdk._domain.tokens",
@@ -351,7 +344,7 @@ _LAZY = {
     "TranscriptLine": "tradein_sdk._domain.quotes",
     "Valuation": "tradein_sdk._domain.pricing",
     "ValuationLine": "tradein_sdk._domain.pricing",
-    "Voucher": "tradein_sdk._domain.orders.payouts",
+    "Voucher": "tradein_sdk._domain.payouts",
     "WebhookEndpoint": "tradein_sdk._domain.outbox",
     "build_checkout": "tradein_sdk._domain.checkout",
     "clawback_due": "tradein_sdk._domain.checkout",

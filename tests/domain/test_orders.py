@@ -54,7 +54,6 @@ from tradein_sdk._domain.orders.model import (
     open_order,
 )
 from tradein_sdk._domain.orders.outcome import order_outcome
-from tradein_sdk._domain.orders.payouts import BankTransfer, PayoutRef, PurchaseCredit, Voucher, payout_ref
 from tradein_sdk._domain.orders.vocabulary import (
     Actor,
     DeviceState,
@@ -62,9 +61,16 @@ from tradein_sdk._domain.orders.vocabulary import (
     EventKind,
     HoldReason,
     MismatchReason,
-    PayoutMethod,
     ReminderKind,
     SilenceAction,
+)
+from tradein_sdk._domain.payouts import (
+    BankTransfer,
+    PayoutMethod,
+    PayoutRef,
+    PurchaseCredit,
+    Voucher,
+    payout_ref,
 )
 from tradein_sdk._errors import (
     ActorNotAllowedError,

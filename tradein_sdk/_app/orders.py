@@ -16,8 +16,15 @@ from typing import TYPE_CHECKING, Any
 from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
-from tradein_sdk._domain.orders.payouts import BankTransfer, PayoutRef, PurchaseCredit, Voucher, payout_ref
-from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind, PayoutMethod
+from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
+from tradein_sdk._domain.payouts import (
+    BankTransfer,
+    PayoutMethod,
+    PayoutRef,
+    PurchaseCredit,
+    Voucher,
+    payout_ref,
+)
 from tradein_sdk._errors import ConcurrentUpdateError
 from tradein_sdk._ports import AuditFact, OrderRecord, PersonalData
 

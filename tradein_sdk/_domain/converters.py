@@ -11,9 +11,8 @@ import attrs
 
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.orders.payouts import BankTransfer, PurchaseCredit, Voucher
-from tradein_sdk._domain.orders.vocabulary import PayoutMethod
 from tradein_sdk._domain.params import ExplanationParam, Phrase, Weekday
+from tradein_sdk._domain.payouts import BankTransfer, PayoutMethod, PurchaseCredit, Voucher
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
 
 if TYPE_CHECKING:

@@ -29,8 +29,8 @@ import attrs
 from grading_questionnaire import VerificationDepth
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
 from tradein_sdk._domain.devices import DeviceCategory
-from tradein_sdk._domain.orders.payouts import BankTransfer, PurchaseCredit, Voucher
 from tradein_sdk._domain.orders.vocabulary import Actor
+from tradein_sdk._domain.payouts import BankTransfer, PurchaseCredit, Voucher
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import (
     ConcurrentUpdateError,

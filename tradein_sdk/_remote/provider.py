@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder
-from tradein_sdk._domain.orders.vocabulary import Actor, EventKind, PayoutMethod
+from tradein_sdk._domain.orders.vocabulary import Actor, EventKind
 from tradein_sdk._domain.outbox import outbox_messages
+from tradein_sdk._domain.payouts import PayoutMethod
 from tradein_sdk._domain.webhooks import (
     DEFAULT_TOLERANCE,
     WebhookEvent,

@@ -1,7 +1,7 @@
 """Trade-in orders: the state machine each device follows, its deadlines, the inspection diff and payout data.
 
 The package's modules: :mod:`.vocabulary` (states, actors, events), :mod:`.model` (the order, its devices and
-events, the delivery policy), :mod:`.payouts`, :mod:`.inspection`, :mod:`.machine` (the transition table and
+events, the delivery policy), :mod:`.inspection`, :mod:`.machine` (the transition table and
 :func:`~.machine.apply`), :mod:`.deadlines` (:func:`~.deadlines.tick`, reminders) and :mod:`.outcome`.
 
 Pure: no I/O, no database, no clock of its own (``now`` is always a parameter) and no randomness (event ids

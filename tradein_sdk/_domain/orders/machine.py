@@ -22,8 +22,8 @@ from tradein_sdk._domain.orders.model import (
     OrderDevice,
     TradeInOrder,
 )
-from tradein_sdk._domain.orders.payouts import PayoutRef
-from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind, PayoutMethod, SilenceAction
+from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind, SilenceAction
+from tradein_sdk._domain.payouts import PayoutMethod, PayoutRef
 from tradein_sdk._errors import (
     ActorNotAllowedError,
     EventConflictError,

@@ -11,7 +11,6 @@ import attrs
 from tradein_sdk._domain.clock import as_utc
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.inspection import InspectionResult
-from tradein_sdk._domain.orders.payouts import PayoutRef
 from tradein_sdk._domain.orders.vocabulary import (
     Actor,
     DeviceState,
@@ -20,6 +19,7 @@ from tradein_sdk._domain.orders.vocabulary import (
     HoldReason,
     SilenceAction,
 )
+from tradein_sdk._domain.payouts import PayoutRef
 from tradein_sdk._domain.quotes import QuoteKind
 from tradein_sdk._errors import (
     CurrencyMismatchError,

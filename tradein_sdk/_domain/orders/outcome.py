@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.orders.vocabulary import DeviceState, PayoutMethod
+from tradein_sdk._domain.orders.vocabulary import DeviceState
+from tradein_sdk._domain.payouts import PayoutMethod
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -123,15 +123,6 @@ class Disposition(StrEnum):
     RECYCLE = "recycle"
 
 
-class PayoutMethod(StrEnum):
-    """How the shopper is paid."""
-
-    BANK_TRANSFER = "bank_transfer"
-    VOUCHER = "voucher"
-    PURCHASE_CREDIT = "purchase_credit"
-    """Credit on the new device's purchase (an upgrade credit)."""
-
-
 class HoldReason(StrEnum):
     """Why a received device is held."""
 

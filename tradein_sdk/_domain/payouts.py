@@ -8,17 +8,27 @@ its history.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import ClassVar
 
 import attrs
 
 from grading_questionnaire._i18n import N_
-from tradein_sdk._domain.orders.vocabulary import PayoutMethod
 from tradein_sdk._errors import (
     InvalidPayoutError,
 )
 
 # -- payout data ------------------------------------------------------------------------------------------
+
+
+class PayoutMethod(StrEnum):
+    """How the shopper is paid."""
+
+    BANK_TRANSFER = "bank_transfer"
+    VOUCHER = "voucher"
+    PURCHASE_CREDIT = "purchase_credit"
+    """Credit on the new device's purchase (an upgrade credit)."""
+
 
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]+")
 _BBAN_PART = re.compile(r"(\d+)!?[nac]")
