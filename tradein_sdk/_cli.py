@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradein_sdk._domain.catalog import Catalog, catalog_problems, read_json_document
 from tradein_sdk._domain.devices import DeviceCategory
-from tradein_sdk._errors import DocumentInvalidError, TradeInError
+from tradein_sdk._errors import DocumentInvalidError, TradeInError, questionnaire_errors
 from tradein_sdk._version import __version__
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def _catalog_search(args: argparse.Namespace) -> int:
     category = DeviceCategory(args.category) if args.category else None
     hits = catalog.search(text, limit=args.limit, category=category)
     if args.json:
-        from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
+        from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415 - loaded by its sub-command only
 
         _print_json(SearchResults.from_hits(text, catalog, hits).to_json())
         return 0
@@ -68,7 +69,7 @@ def _catalog_search(args: argparse.Namespace) -> int:
 
 def _catalog_show(args: argparse.Namespace) -> int:
     entry = _catalog(args).lookup(args.device_id)
-    from tradein_sdk._domain.converters import document_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import document_converter  # noqa: PLC0415 - loaded by its sub-command only
 
     data = {
         "id": entry.id,
@@ -95,8 +96,7 @@ def _read_json_file(path: str, kind: str) -> object:
 
 
 def _questionnaire(args: argparse.Namespace) -> Questionnaire:
-    import grading_questionnaire as gq  # noqa: PLC0415
-    from tradein_sdk._errors import questionnaire_errors  # noqa: PLC0415
+    import grading_questionnaire as gq  # noqa: PLC0415 - loaded by its sub-command only
 
     with questionnaire_errors():
         if getattr(args, "questionnaire_file", None):
@@ -105,8 +105,7 @@ def _questionnaire(args: argparse.Namespace) -> Questionnaire:
 
 
 def _questionnaire_command(args: argparse.Namespace) -> int:
-    from grading_questionnaire import Audience  # noqa: PLC0415
-    from tradein_sdk._errors import questionnaire_errors  # noqa: PLC0415
+    from grading_questionnaire import Audience  # noqa: PLC0415 - loaded by its sub-command only
 
     questionnaire = _questionnaire(args)
     with questionnaire_errors():
@@ -127,8 +126,7 @@ def _questionnaire_command(args: argparse.Namespace) -> int:
 
 
 def _grade_command(args: argparse.Namespace) -> int:
-    from grading_questionnaire import VerificationDepth  # noqa: PLC0415
-    from tradein_sdk._errors import questionnaire_errors  # noqa: PLC0415
+    from grading_questionnaire import VerificationDepth  # noqa: PLC0415 - loaded by its sub-command only
 
     questionnaire = _questionnaire(args)
     answers = _read_json_file(args.answers_file, "answers")
@@ -159,15 +157,15 @@ def _grade_command(args: argparse.Namespace) -> int:
 
 
 def _trade_in(args: argparse.Namespace) -> TradeIn:
-    from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415
+    from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415 - loaded by its sub-command only
 
     return TradeIn.embedded(args.data_dir, market=getattr(args, "market", None) or "DE")
 
 
 def _serve_command(args: argparse.Namespace) -> int:
-    import logging  # noqa: PLC0415
+    import logging  # noqa: PLC0415 - loaded by its sub-command only
 
-    from tradein_sdk._remote.service import ApiKeys, create_service, serve  # noqa: PLC0415
+    from tradein_sdk._remote.service import ApiKeys, create_service, serve  # noqa: PLC0415 - loaded by its sub-command only
 
     keys = ApiKeys.parse(",".join(args.api_key)) if args.api_key else None
     service = create_service(_trade_in(args), api_keys=keys)
@@ -195,7 +193,7 @@ def _quote_command(args: argparse.Namespace) -> int:
         raise argparse.ArgumentTypeError(f"unexpected argument {value!r}")
     if not args.answers:
         raise argparse.ArgumentTypeError("quote DEVICE_ID needs --answers FILE")
-    from tradein_sdk._domain.quotes import Channel  # noqa: PLC0415
+    from tradein_sdk._domain.quotes import Channel  # noqa: PLC0415 - loaded by its sub-command only
 
     trade_in = _trade_in(args)
     try:
@@ -221,7 +219,7 @@ def _quote_command(args: argparse.Namespace) -> int:
 
 
 def _print_quote(quote: Quote) -> None:
-    from babel.dates import format_datetime  # noqa: PLC0415
+    from babel.dates import format_datetime  # noqa: PLC0415 - loaded by its sub-command only
 
     until = format_datetime(
         quote.expires_at, format="medium", tzinfo=quote.expires_at.tzinfo, locale=quote.locale
@@ -299,9 +297,8 @@ def _quote_redeem(args: argparse.Namespace, token: str) -> int:
 
 
 def _orders_command(args: argparse.Namespace) -> int:
-    from tradein_sdk._app.orders import order_from_document  # noqa: PLC0415
-    from tradein_sdk._domain.orders.machine import transitions_mermaid  # noqa: PLC0415
-    from tradein_sdk._domain.orders.outcome import order_outcome  # noqa: PLC0415
+    from tradein_sdk._domain.orders.machine import transitions_mermaid  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.orders.outcome import order_outcome  # noqa: PLC0415 - loaded by its sub-command only
 
     if args.action == "diagram":
         print(transitions_mermaid())
@@ -312,8 +309,7 @@ def _orders_command(args: argparse.Namespace) -> int:
             print(f"{trade_in.tick()} order(s) changed")
             return 0
         if args.action == "list":
-            records = trade_in.store.list_orders(limit=args.limit)
-            orders = [order_from_document(record.document) for record in records]
+            orders = trade_in.list_orders(limit=args.limit)
             if args.json:
                 _print_json([_order_json(order, order_outcome) for order in orders])
             for order in [] if args.json else orders:
@@ -342,7 +338,7 @@ def _orders_command(args: argparse.Namespace) -> int:
 
 
 def _order_json(order: Any, outcome: Callable[[Any], Any]) -> dict[str, Any]:  # noqa: ANN401 - a TradeInOrder
-    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415 - loaded by its sub-command only
 
     summary = outcome(order)
     data: dict[str, Any] = json_converter().unstructure(order)
@@ -351,8 +347,8 @@ def _order_json(order: Any, outcome: Callable[[Any], Any]) -> dict[str, Any]:  #
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from tradein_sdk._app.facade import default_data_dir  # noqa: PLC0415
-    from tradein_sdk._domain.audit import AuditAnchor  # noqa: PLC0415
+    from tradein_sdk._app.facade import default_data_dir  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.audit import AuditAnchor  # noqa: PLC0415 - loaded by its sub-command only
 
     anchor_file = Path(args.data_dir or default_data_dir()) / "audit-anchor.json"
     anchor = None
@@ -361,7 +357,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
         anchor = AuditAnchor(sequence=data["sequence"], entry_hash=data["entry_hash"])
     trade_in = _trade_in(args)
     try:
-        result = trade_in.store.verify_audit(anchor=anchor)
+        result = trade_in.verify_audit(anchor=anchor)
     finally:
         trade_in.close()
     if args.json:
@@ -406,7 +402,7 @@ def _report_problems(path: str, problems: Sequence[DocumentProblem | DefinitionP
 
 
 def _validate_questionnaire(args: argparse.Namespace) -> int:
-    from grading_questionnaire import validate_questionnaire_file  # noqa: PLC0415
+    from grading_questionnaire import validate_questionnaire_file  # noqa: PLC0415 - loaded by its sub-command only
 
     return _report_problems(args.file, validate_questionnaire_file(args.file), "questionnaire")
 
@@ -425,10 +421,9 @@ def _validate_with(
 
 
 def _offers_command(args: argparse.Namespace) -> int:
-    from datetime import date  # noqa: PLC0415
 
-    from tradein_sdk._domain.insurance import PlanCatalogOfferSource, PurchaseCondition  # noqa: PLC0415
-    from tradein_sdk._domain.money import Money  # noqa: PLC0415
+    from tradein_sdk._domain.insurance import PlanCatalogOfferSource, PurchaseCondition  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.money import Money  # noqa: PLC0415 - loaded by its sub-command only
 
     entry = _catalog(args).lookup(args.device_id)
     source = PlanCatalogOfferSource.from_file(args.plans) if args.plans else PlanCatalogOfferSource.example()
@@ -655,11 +650,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate_questionnaire.set_defaults(handler=_validate_questionnaire)
     validate_pricebook = validate_commands.add_parser("pricebook", help="validate a price book file")
     validate_pricebook.add_argument("file")
-    from tradein_sdk._domain.pricing import pricebook_problems  # noqa: PLC0415
+    from tradein_sdk._domain.pricing import pricebook_problems  # noqa: PLC0415 - loaded by its sub-command only
 
     validate_pricebook.set_defaults(handler=_validate_with("pricebook", pricebook_problems))
-    from tradein_sdk._domain.insurance import insurance_plans_problems  # noqa: PLC0415
-    from tradein_sdk._domain.promotions import promotions_problems  # noqa: PLC0415
+    from tradein_sdk._domain.insurance import insurance_plans_problems  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.promotions import promotions_problems  # noqa: PLC0415 - loaded by its sub-command only
 
     for name, kind, problems_of in (
         ("promotions", "promotions", promotions_problems),

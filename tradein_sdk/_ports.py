@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.outbox import OutboxMessage
+from tradein_sdk._errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -427,6 +428,31 @@ class Store(
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+_Port = TypeVar("_Port")
+
+
+def require(store: object, port: type[_Port]) -> _Port:
+    """Return ``store`` as the ``port`` a use case needs.
+
+    Args:
+        store: the store the facade was given.
+        port: the concern the use case needs (:class:`OrderStore`, :class:`AuditLog`, ...).
+
+    Returns:
+        ``store`` itself.
+
+    Raises:
+        ConfigurationError: the store does not implement ``port`` (a quote store alone keeps no orders).
+    """
+    if isinstance(store, port):
+        return store
+    raise ConfigurationError(
+        "the store ({store}) does not implement {port}, which this use case needs",
+        store=type(store).__name__,
+        port=port.__name__,
+    )
 
 
 # -- other ports -----------------------------------------------------------------------------------------

@@ -30,8 +30,12 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from tradein_sdk._app.facade import TradeIn
 from tradein_sdk._remote.api import operations
+from tradein_sdk._remote.client import AsyncTradeInClient, TradeInClient
+from tradein_sdk._remote.service import TradeInService
 from tradein_sdk._remote.transport import retry_delays_disabled
+from tradein_sdk.webhooks import sign
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,8 +44,6 @@ if TYPE_CHECKING:
 
     import respx
 
-    from tradein_sdk._app.facade import TradeIn
-    from tradein_sdk._remote.client import AsyncTradeInClient, TradeInClient
     from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets
 
 __all__ = ["FakeTradeInService", "retry_delays_disabled", "signed_webhook"]
@@ -71,9 +73,6 @@ class FakeTradeInService:
             api_key: the one API key the fake accepts.
         """
         import respx  # noqa: PLC0415 - a test dependency, needed only here
-
-        from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415
-        from tradein_sdk._remote.service import TradeInService  # noqa: PLC0415
 
         self._folder: Path | None = None
         if trade_in is None:
@@ -146,14 +145,10 @@ class FakeTradeInService:
 
     def client(self, **options: Any) -> TradeInClient:  # noqa: ANN401 - TradeInClient's keyword settings
         """A :class:`TradeInClient` configured for the fake (extra settings passed on)."""
-        from tradein_sdk._remote.client import TradeInClient  # noqa: PLC0415
-
         return TradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
 
     def async_client(self, **options: Any) -> AsyncTradeInClient:  # noqa: ANN401 - the client's settings
         """An :class:`AsyncTradeInClient` configured for the fake (extra settings passed on)."""
-        from tradein_sdk._remote.client import AsyncTradeInClient  # noqa: PLC0415
-
         return AsyncTradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
 
     def start(self) -> None:
@@ -193,8 +188,6 @@ def signed_webhook(
     >>> sorted(headers)
     ['content-type', 'webhook-id', 'webhook-signature', 'webhook-timestamp']
     """
-    from tradein_sdk.webhooks import sign  # noqa: PLC0415
-
     body = event.to_body()
     headers = {"content-type": "application/json", **sign(body, secrets, webhook_id=event.id, timestamp=at)}
     return headers, body

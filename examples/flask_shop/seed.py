@@ -31,7 +31,7 @@ def seed_demo_data(state: ShopState, data_dir: Path) -> int:
     """
     with (data_dir / "seed.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if state.trade_in.store.list_orders(limit=1):
+        if state.trade_in.list_orders(limit=1):
             return 0
         return _seed(state)
 

@@ -26,15 +26,26 @@ from tradein_sdk._domain.checkout import (
     CheckoutSummary,
     ClawbackPolicy,
     ClawbackTerms,
+    CreditTiming,
     build_checkout,
     clawback_due,
 )
-from tradein_sdk._domain.insurance import InsuranceConsent
+from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.devices import DeviceCategory
+from tradein_sdk._domain.insurance import ConsentDecision, InsuranceConsent, record_consent
 from tradein_sdk._domain.orders.model import TradeInOrder, open_order
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
 from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
-from tradein_sdk._ports import AuditFact, CheckoutRecord, PromotionUse
+from tradein_sdk._ports import (
+    AuditFact,
+    CheckoutRecord,
+    OrderStore,
+    PromotionBudgets,
+    PromotionUse,
+    QuoteStore,
+    require,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -49,7 +60,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.tokens import KeyRing
-    from tradein_sdk._ports import InsuranceOfferSource, Store
+    from tradein_sdk._ports import InsuranceOfferSource
 
 SUMMARY_VALIDITY = timedelta(minutes=30)
 """How long a shown summary may be confirmed."""
@@ -73,7 +84,7 @@ class ConfirmedCheckout:
 class CheckoutUseCases:
     """The checkout methods of :class:`~tradein_sdk.TradeIn` (mixed into it)."""
 
-    store: Store
+    _store: QuoteStore
     clock: Clock
     key_ring: KeyRing
     catalog: Catalog
@@ -88,8 +99,6 @@ class CheckoutUseCases:
 
     def insurance_offers(self, request: CheckoutRequest) -> tuple[InsuranceOffer, ...]:
         """The protection offers for the new device of a checkout (bundle discount when trading in)."""
-        from tradein_sdk._domain.devices import DeviceCategory  # noqa: PLC0415
-
         today = self.clock.now().date()
         return self.insurance.offers(
             category=DeviceCategory(request.new_device.device_category),
@@ -146,7 +155,7 @@ class CheckoutUseCases:
         model = self.catalog.model(quote.device.model_id)
         spent = {
             key: PromotionUsage(redemptions=count, spent=amount)
-            for key, (count, amount) in self.store.promotion_usage().items()
+            for key, (count, amount) in require(self._store, PromotionBudgets).promotion_usage().items()
         }
         device = request.new_device
         outcome = evaluate_promotions(
@@ -216,9 +225,6 @@ class CheckoutUseCases:
             QuoteAlreadyRedeemedError: a quote was used meanwhile (by a concurrent checkout); nothing written.
             PromotionExhaustedError: a promotion ran out meanwhile; nothing was written.
         """
-        from tradein_sdk._domain.checkout import CreditTiming  # noqa: PLC0415
-        from tradein_sdk._domain.insurance import ConsentDecision, record_consent  # noqa: PLC0415
-
         self.verify_checkout(summary)
         again = self._sign(
             self._compute(summary.request, checkout_id=summary.checkout_id, now=summary.created_at)
@@ -251,7 +257,7 @@ class CheckoutUseCases:
         )
         uses = self._promotion_uses(summary)
         stored = {"summary": summary.to_json(), "consent": _consent_json(consent)}
-        self.store.add_order(
+        require(self._store, OrderStore).add_order(
             _record(order, customer_ref),
             quote_ids=list(summary.request.quote_ids),
             now=now,
@@ -300,11 +306,9 @@ class CheckoutUseCases:
         Returns:
             Device id → amount (zero where nothing is owed; all zero for deferred credit or no checkout).
         """
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-
-        record, _ = self.store.get_order(order_id)
+        record, _ = require(self._store, OrderStore).get_order(order_id)
         order = order_from_document(record.document)
-        stored = self.store.get_checkout(order_id)
+        stored = require(self._store, OrderStore).get_checkout(order_id)
         if stored is None:
             return {device.id: device.quoted - device.quoted for device in order.devices}
         terms = json_converter().structure(json.loads(stored)["summary"]["clawback"], ClawbackTerms)
@@ -312,6 +316,5 @@ class CheckoutUseCases:
 
 
 def _consent_json(consent: InsuranceConsent | None) -> object:
-    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     return None if consent is None else json_converter().unstructure(consent)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from grading_questionnaire._i18n import translate
+from grading_questionnaire import Audience, VerificationDepth, build_questionnaire, load_questionnaire
+from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._adapters.fulfilment import LocalFulfilment
 from tradein_sdk._adapters.prices import PriceBookSource
 from tradein_sdk._adapters.sql.store import SQLStore
@@ -20,6 +21,7 @@ from tradein_sdk._app.orders import OrderUseCases
 from tradein_sdk._domain.catalog import Catalog
 from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
+from tradein_sdk._domain.converters import document_converter, json_converter
 from tradein_sdk._domain.devices import DeviceCategory, DeviceModel, DeviceVariant
 from tradein_sdk._domain.identifiers import parse_imei
 from tradein_sdk._domain.insurance import PlanCatalogOfferSource
@@ -35,6 +37,7 @@ from tradein_sdk._domain.quotes import (
     QuoteLine,
     TranscriptLine,
 )
+from tradein_sdk._domain.search import SearchResults
 from tradein_sdk._domain.shipping import ReceivingAddress
 from tradein_sdk._domain.tokens import KeyRing, QuoteClaims, issue_quote_token, verify_quote_token
 from tradein_sdk._errors import (
@@ -43,7 +46,15 @@ from tradein_sdk._errors import (
     canonical_locale,
     questionnaire_errors,
 )
-from tradein_sdk._ports import PriceSource, QuoteRecord, Redemption, Store, StoredDocument
+from tradein_sdk._ports import (
+    PriceSource,
+    QuoteRecord,
+    QuoteStore,
+    Redemption,
+    Store,
+    StoredDocument,
+    require,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -53,7 +64,6 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.promotions import PromotionBook
-    from tradein_sdk._domain.search import SearchResults
     from tradein_sdk._ports import Fulfilment, InsuranceOfferSource
 
 DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
@@ -112,7 +122,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
     def __init__(
         self,
         *,
-        store: Store,
+        store: Store | QuoteStore,
         key_ring: KeyRing,
         audience: str,
         catalog: Catalog | None = None,
@@ -132,7 +142,10 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         """Wire the parts together.
 
         Args:
-            store: where quotes are kept (see :class:`SQLStore`).
+            store: where quotes, orders, the audit log and personal data are kept (see :class:`SQLStore`).
+                A store of one concern serves the use cases of that concern: a :class:`QuoteStore` alone
+                serves quotes, tokens and redemption; the order and checkout use cases then raise
+                :class:`ConfigurationError`.
             key_ring: the keys that sign and verify quote tokens.
             audience: the shop or store id quotes are issued for; tokens verify only here.
             catalog: the device catalog (default: the bundled reference catalog).
@@ -152,7 +165,8 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             webhook_endpoints: where to send webhooks about devices (received, inspected, revised, paid,
                 returned); each order change writes them to an outbox that :meth:`deliver_webhooks` sends.
         """
-        self.store = store
+        self._store: QuoteStore = store
+        self._full_store = store if isinstance(store, Store) else None
         self.key_ring = key_ring
         self.audience = audience
         self.catalog = catalog or Catalog.bundled()
@@ -240,6 +254,17 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
 
     # -- catalog -------------------------------------------------------------------------------------
 
+    @property
+    def store(self) -> Store:
+        """The store the facade was given, when it keeps every concern (a :class:`Store`: :class:`SQLStore`).
+
+        Raises:
+            ConfigurationError: the facade was given a store of fewer concerns (a :class:`QuoteStore` alone).
+        """
+        if self._full_store is None:
+            return require(self._store, Store)
+        return self._full_store
+
     def search(self, text: str, *, limit: int = 10, category: DeviceCategory | None = None) -> SearchResults:
         """Find devices of the catalog by free text, best match first (``iphone 13 128``).
 
@@ -251,8 +276,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         Returns:
             The results as plain data (the form the trade-in service sends).
         """
-        from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
-
         hits = self.catalog.search(text, limit=limit, category=category)
         return SearchResults.from_hits(text, self.catalog, hits)
 
@@ -266,8 +289,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         """
         found = self._questionnaires.get(category)
         if found is None:
-            from grading_questionnaire import load_questionnaire  # noqa: PLC0415
-
             with questionnaire_errors():
                 found = self._questionnaires[category] = load_questionnaire(category)
         return found
@@ -286,8 +307,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             QuestionnaireNotFoundError: no questionnaire exists for the category.
             UnsupportedLocaleError: the locale is unknown.
         """
-        from grading_questionnaire import Audience  # noqa: PLC0415
-
         with questionnaire_errors():
             return self.questionnaire(category).render(
                 locale or self.locale, audience=Audience.STAFF if staff else Audience.SHOPPER
@@ -313,8 +332,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             AnswersInvalidError: the answers do not fit; ``problems`` lists each with path and code.
             DocumentInvalidError: the diagnostics document is invalid.
         """
-        from grading_questionnaire import VerificationDepth  # noqa: PLC0415
-
         questionnaire = self.questionnaire(category)
         with questionnaire_errors():
             measured = questionnaire.import_diagnostics(diagnostics) if diagnostics is not None else None
@@ -396,7 +413,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 id=self.catalog.version, version=self.catalog.version, content_hash=self.catalog.content_hash
             ),
         )
-        self.store.add_quote(
+        self._store.add_quote(
             QuoteRecord(
                 quote_id=quote.id,
                 issued_at=quote.issued_at,
@@ -434,7 +451,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         return document
 
     def _check_imei(self, imei: str | None, model: DeviceModel, *, required: bool) -> str | None:
-        from grading_questionnaire._i18n import N_  # noqa: PLC0415
 
         if imei is None:
             if required:
@@ -475,8 +491,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         questionnaire: Questionnaire,
         catalog: DocumentRef,
     ) -> Quote:
-        from grading_questionnaire import Audience  # noqa: PLC0415
-        from tradein_sdk._domain.converters import document_converter  # noqa: PLC0415
 
         staff = report.verification.value != "self_declared"
         rendered = questionnaire.render(locale, audience=Audience.STAFF if staff else Audience.SHOPPER)
@@ -560,7 +574,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         Raises:
             QuoteNotFoundError: no quote has that id.
         """
-        record, redemption = self.store.get_quote(quote_id)
+        record, redemption = self._store.get_quote(quote_id)
         return StoredQuote(
             quote=Quote.from_json(json.loads(record.document), validate=False), redemption=redemption
         )
@@ -583,7 +597,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             QuoteNotRedeemableError: it is a recycling-only quote.
         """
         claims = self.verify_token(token, audience=audience)
-        return self.store.redeem_quote(claims.quote_id, now=self.clock.now(), reference=reference)
+        return self._store.redeem_quote(claims.quote_id, now=self.clock.now(), reference=reference)
 
     def explain(self, quote: Quote, locale: str) -> tuple[QuoteLine, ...]:
         """A quote's lines with their texts in ``locale``, for showing a quote after a language switch.
@@ -621,9 +635,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         Raises:
             QuoteNotFoundError: no quote has that id.
         """
-        from grading_questionnaire import VerificationDepth  # noqa: PLC0415
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-
         stored = self.get_quote(quote_id).quote
         questionnaire, book = self._snapshot_documents(stored)
         with questionnaire_errors():
@@ -655,14 +666,12 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
 
         Documents are immutable by hash, so each is read and built once per facade.
         """
-        from grading_questionnaire import build_questionnaire  # noqa: PLC0415
-
         key = (quote.questionnaire.content_hash, quote.pricebook.content_hash)
         found = self._snapshots.get(key)
         if found is None:
             with questionnaire_errors():
-                questionnaire = build_questionnaire(json.loads(self.store.get_document(key[0])))
-            book = parse_pricebook(json.loads(self.store.get_document(key[1])))
+                questionnaire = build_questionnaire(json.loads(self._store.get_document(key[0])))
+            book = parse_pricebook(json.loads(self._store.get_document(key[1])))
             found = self._snapshots[key] = (questionnaire, book)
         return found
 
@@ -670,4 +679,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         """Release the store's connections and the webhook senders' connection pools."""
         for sender in self._webhook_senders.values():
             sender.close()
-        self.store.close()
+        close = getattr(self._store, "close", None)
+        if callable(close):
+            close()

@@ -9,14 +9,20 @@ with one audit entry per transition, in one transaction. A conflict (another pro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from tradein_sdk._adapters.http.webhooks import WebhookSender
+from tradein_sdk._app.outbox import deliver_due
+from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.orders.deadlines import due_actions, reminders_due
 from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
+from tradein_sdk._domain.outbox import order_events, outbox_messages
 from tradein_sdk._domain.payouts import (
     BankTransfer,
     PayoutMethod,
@@ -25,22 +31,34 @@ from tradein_sdk._domain.payouts import (
     Voucher,
     payout_ref,
 )
+from tradein_sdk._domain.shipping import LabelDevice, TrackingStatus
+from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType
 from tradein_sdk._errors import ConcurrentUpdateError
-from tradein_sdk._ports import AuditFact, OrderRecord, PersonalData
+from tradein_sdk._ports import (
+    AuditFact,
+    AuditLog,
+    OrderRecord,
+    OrderStore,
+    PersonalData,
+    PersonalDataStore,
+    QuoteStore,
+    WebhookOutbox,
+    require,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
-    from tradein_sdk._adapters.http.webhooks import WebhookSender
     from tradein_sdk._app.outbox import DeliveryReport
+    from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.orders.deadlines import Reminder
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.outbox import OutboxMessage, WebhookEndpoint
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
-    from tradein_sdk._ports import Fulfilment, Store
+    from tradein_sdk._ports import Fulfilment
 
 PayoutDetails = BankTransfer | Voucher | PurchaseCredit
 _ATTEMPTS = 8
@@ -48,15 +66,11 @@ _ATTEMPTS = 8
 
 def order_document(order: TradeInOrder) -> str:
     """The order's JSON document, as stored."""
-    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-
     return json.dumps(json_converter().unstructure(order), sort_keys=True)
 
 
 def order_from_document(text: str) -> TradeInOrder:
     """Read an order's stored JSON document."""
-    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-
     return json_converter().structure(json.loads(text), TradeInOrder)
 
 
@@ -108,7 +122,7 @@ def _audit_facts(before: TradeInOrder | None, after: TradeInOrder) -> list[Audit
 class OrderUseCases:
     """The order methods of :class:`~tradein_sdk.TradeIn` (mixed into it)."""
 
-    store: Store
+    _store: QuoteStore
     clock: Clock
     policy: DeliveryPolicy
     fulfilment: Fulfilment
@@ -171,7 +185,7 @@ class OrderUseCases:
                 "customer": customer_ref,
             },
         )
-        self.store.add_order(
+        require(self._store, OrderStore).add_order(
             _record(order, customer_ref),
             quote_ids=[quote.id for quote in quotes],
             now=now,
@@ -186,7 +200,7 @@ class OrderUseCases:
         Raises:
             OrderNotFoundError: no order has that id.
         """
-        record, _ = self.store.get_order(order_id)
+        record, _ = require(self._store, OrderStore).get_order(order_id)
         return order_from_document(record.document)
 
     # -- changes ----------------------------------------------------------------------------------
@@ -195,7 +209,6 @@ class OrderUseCases:
         """The outbox messages of a change, one per event and subscribed endpoint (none without endpoints)."""
         if not self.webhook_endpoints:
             return []
-        from tradein_sdk._domain.outbox import order_events, outbox_messages  # noqa: PLC0415
 
         return outbox_messages(order_events(before, after), self.webhook_endpoints)
 
@@ -211,16 +224,19 @@ class OrderUseCases:
         Returns:
             How many were delivered, are retrying, or were given up.
         """
-        from tradein_sdk._adapters.http.webhooks import WebhookSender  # noqa: PLC0415
-        from tradein_sdk._app.outbox import deliver_due  # noqa: PLC0415
-
         senders = self._webhook_senders
         for endpoint in self.webhook_endpoints:
             if endpoint.url not in senders:
                 senders[endpoint.url] = WebhookSender(
                     secrets=endpoint.secrets, clock=self.clock, schedule=endpoint.schedule
                 )
-        return deliver_due(self.store, self.webhook_endpoints, clock=self.clock, senders=senders, limit=limit)
+        return deliver_due(
+            require(self._store, WebhookOutbox),
+            self.webhook_endpoints,
+            clock=self.clock,
+            senders=senders,
+            limit=limit,
+        )
 
     def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[DeviceEvent]]) -> TradeInOrder:
         """Apply events to the stored order and save it with its audit entries, retrying on conflict."""
@@ -231,7 +247,7 @@ class OrderUseCases:
     ) -> tuple[TradeInOrder, bool]:
         """Return the order after the events and whether this call wrote the change (not someone else)."""
         for _ in range(_ATTEMPTS):
-            record, version = self.store.get_order(order_id)
+            record, version = require(self._store, OrderStore).get_order(order_id)
             before = order_from_document(record.document)
             now = self.clock.now()
             after = before
@@ -240,7 +256,7 @@ class OrderUseCases:
             if after is before:
                 return before, False
             try:
-                self.store.save_order(
+                require(self._store, OrderStore).save_order(
                     _record(after, record.customer_ref),
                     expected_version=version,
                     now=now,
@@ -316,7 +332,6 @@ class OrderUseCases:
         Returns:
             The printable label (``label.to_html(locale)``).
         """
-        from tradein_sdk._domain.shipping import LabelDevice  # noqa: PLC0415
 
         def events(order: TradeInOrder) -> list[DeviceEvent]:
             return [
@@ -471,9 +486,9 @@ class OrderUseCases:
         """
         reference: PayoutRef | None = None
         if payout is not None:
-            record, _ = self.store.get_order(order_id)
+            record, _ = require(self._store, OrderStore).get_order(order_id)
             reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
-            self.store.add_personal_data(
+            require(self._store, PersonalDataStore).add_personal_data(
                 _payout_data(payout, reference, record.customer_ref or order_id), now=self.clock.now()
             )
         chosen = reference or self.order(order_id).payout
@@ -511,7 +526,7 @@ class OrderUseCases:
         """
         now = self.clock.now()
         changed = 0
-        for order_id in self.store.orders_due(now, limit=limit):
+        for order_id in require(self._store, OrderStore).orders_due(now, limit=limit):
             _, wrote = self._apply_and_save(order_id, lambda order: _due_events(order, now, self.policy))
             changed += wrote
         return changed
@@ -534,8 +549,6 @@ class OrderUseCases:
             OrderNotFoundError: the reference names no order.
             IllegalTransitionError: the news does not fit the devices' states.
         """
-        from tradein_sdk._domain.shipping import TrackingStatus  # noqa: PLC0415
-
         order_id = event.order_ref.lower().replace("-", "_")
         kinds = {
             TrackingStatus.HANDED_OVER: EventKind.SHIP,
@@ -576,11 +589,9 @@ class OrderUseCases:
         Returns:
             ``(order id, reminder)`` pairs, for the shop's mailer or its staff.
         """
-        from tradein_sdk._domain.orders.deadlines import reminders_due  # noqa: PLC0415
-
         now = self.clock.now()
         found: list[tuple[str, Reminder]] = []
-        for record in self.store.list_orders(limit=limit, open_only=True):
+        for record in require(self._store, OrderStore).list_orders(limit=limit, open_only=True):
             order = order_from_document(record.document)
             found.extend(
                 (order.id, reminder) for reminder in reminders_due(order, now, self.policy, since=since)
@@ -594,13 +605,113 @@ class OrderUseCases:
             How many records were erased.
         """
         fact = AuditFact(actor=Actor.STAFF.value, action="customer.erased", subject=customer_ref)
-        return self.store.erase_personal_data(customer_ref, now=self.clock.now(), audit=[fact])
+        store = require(self._store, PersonalDataStore)
+        return store.erase_personal_data(customer_ref, now=self.clock.now(), audit=[fact])
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def list_orders(
+        self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
+    ) -> list[TradeInOrder]:
+        """Return orders, newest first: for a staff list, a customer's "my orders" page or a report.
+
+        Args:
+            limit: at most this many orders (1 or more).
+            customer_ref: only this customer's orders (the pseudonymous reference given to :meth:`accept`).
+            open_only: only orders with a device that can still change.
+
+        Returns:
+            The orders, read in one query (no order is read twice).
+
+        Raises:
+            ValueError: ``limit`` is below 1.
+            ConfigurationError: the store keeps no orders.
+            StoreError: the store failed.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be 1 or more, not {limit}")
+        records = require(self._store, OrderStore).list_orders(
+            limit=limit, customer_ref=customer_ref, open_only=open_only
+        )
+        return [order_from_document(record.document) for record in records]
+
+    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
+        """Check the audit log's hash chain from its first entry: nothing changed, removed or inserted.
+
+        Args:
+            anchor: the ``head`` of an earlier verification, kept outside the database; the chain must still
+                pass through it, so a log cut back and rebuilt is found too.
+
+        Returns:
+            Whether the chain holds, how many entries were checked, and each problem found.
+
+        Raises:
+            ConfigurationError: the store keeps no audit log.
+            StoreError: the store failed.
+        """
+        return require(self._store, AuditLog).verify_audit(anchor=anchor)
+
+    def record_erasure(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        certificate_id: str,
+        method: str | None = None,
+        actor: Actor = Actor.PROVIDER,
+        receipt: WebhookEvent | None = None,
+    ) -> bool:
+        """Record that a device's data was erased: an audit entry and a ``device.erased`` webhook to shops.
+
+        Args:
+            order_id: the order.
+            device_id: the device of the order.
+            certificate_id: the erasure certificate's id, as the eraser reported it.
+            method: how the data was erased, as reported.
+            actor: who erased it (the provider, or staff at the counter).
+            receipt: the provider's webhook this comes from; a repeated delivery records nothing again.
+
+        Returns:
+            ``False`` when ``receipt`` was recorded before (nothing was written), else ``True``.
+
+        Raises:
+            OrderNotFoundError: no such order.
+            OrderDeviceNotFoundError: the order has no such device.
+            ConfigurationError: the store keeps no audit log.
+        """
+        order = self.order(order_id)
+        order.device(device_id)  # the device must exist
+        now = self.clock.now()
+        key = receipt.id if receipt is not None else f"{order_id}/{device_id}/{certificate_id}"
+        fact = AuditFact(
+            actor=actor.value,
+            action="device.erased",
+            subject=order_id,
+            details={
+                "device": device_id,
+                "certificate": certificate_id,
+                "method": method,
+                "webhook": receipt.id if receipt is not None else None,
+            },
+        )
+        told = WebhookEvent(
+            id="msg_" + hashlib.sha256(f"erased/{key}".encode()).hexdigest()[:32],
+            type=WebhookEventType.DEVICE_ERASED.value,
+            timestamp=receipt.timestamp if receipt is not None else now,
+            data={
+                "order_id": order_id,
+                "device_id": device_id,
+                "certificate_id": certificate_id,
+                "method": method,
+            },
+        )
+        return require(self._store, AuditLog).add_audit(
+            [fact], now=now, receipt=receipt, outbox=outbox_messages([told], self.webhook_endpoints)
+        )
 
 
 def _due_events(order: TradeInOrder, now: datetime, policy: DeliveryPolicy) -> list[DeviceEvent]:
     """The events :func:`tick` would apply (with their deterministic ids)."""
-    from tradein_sdk._domain.orders.deadlines import due_actions  # noqa: PLC0415
-
     return list(due_actions(order, now, policy))
 
 
@@ -624,7 +735,6 @@ def personal_records(
 
 
 def _payout_data(details: PayoutDetails, reference: PayoutRef, customer_ref: str) -> PersonalData:
-    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
     data = {"method": reference.method.value, **json_converter().unstructure(details)}
     return PersonalData(

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tradein_sdk._adapters.http.webhooks import WebhookSender
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.outbox import WebhookEndpoint
-    from tradein_sdk._ports import Store
+    from tradein_sdk._ports import WebhookOutbox
 
 
 LEASE = timedelta(minutes=2)
@@ -49,7 +49,7 @@ class DeliveryReport:
 
 
 def deliver_due(
-    store: Store,
+    store: WebhookOutbox,
     endpoints: Sequence[WebhookEndpoint],
     *,
     clock: Clock,

@@ -24,14 +24,12 @@ know is acknowledged and ignored. The service exposes this at ``POST /v1/provide
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder
 from tradein_sdk._domain.orders.vocabulary import Actor, EventKind
-from tradein_sdk._domain.outbox import outbox_messages
 from tradein_sdk._domain.payouts import PayoutMethod
 from tradein_sdk._domain.webhooks import (
     DEFAULT_TOLERANCE,
@@ -41,7 +39,6 @@ from tradein_sdk._domain.webhooks import (
     verify,
 )
 from tradein_sdk._errors import StaleEventError
-from tradein_sdk._ports import AuditFact
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -164,32 +161,12 @@ class ProviderEvents:
     def _erased(self, event: WebhookEvent, order_id: str, device_id: str) -> ProviderEventOutcome:
         order = self.trade_in.order(order_id)
         order.device(device_id)  # the device must exist
-        fact = AuditFact(
-            actor=Actor.PROVIDER.value,
-            action="device.erased",
-            subject=order_id,
-            details={
-                "device": device_id,
-                "certificate": _required(event.data, "certificate_id"),
-                "method": _optional(event.data, "method"),
-                "webhook": event.id,
-            },
-        )
-        told = WebhookEvent(
-            id="msg_" + hashlib.sha256(f"erased/{event.id}".encode()).hexdigest()[:32],
-            type=WebhookEventType.DEVICE_ERASED.value,
-            timestamp=event.timestamp,
-            data={
-                "order_id": order_id,
-                "device_id": device_id,
-                "certificate_id": fact.details["certificate"],
-                "method": fact.details["method"],
-            },
-        )
-        applied = self.trade_in.store.add_audit(
-            [fact],
-            now=self.trade_in.clock.now(),
+        applied = self.trade_in.record_erasure(
+            order_id,
+            device_id,
+            certificate_id=_required(event.data, "certificate_id"),
+            method=_optional(event.data, "method"),
+            actor=Actor.PROVIDER,
             receipt=event,
-            outbox=outbox_messages([told], self.trade_in.webhook_endpoints),
         )
         return ProviderEventOutcome(event=event, applied=applied, order=order)

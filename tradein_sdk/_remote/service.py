@@ -42,8 +42,13 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 import attrs
 
+from grading_questionnaire._resources import shared_dir
+from tradein_sdk._app.facade import TradeIn
+from tradein_sdk._domain.converters import json_converter, structuring_problems
+from tradein_sdk._domain.outbox import WebhookEndpoint
+from tradein_sdk._domain.webhooks import WebhookSecrets
 from tradein_sdk._errors import ConfigurationError, TradeInError
-from tradein_sdk._ports import StoredResponse
+from tradein_sdk._ports import IdempotencyKeys, StoredResponse, require
 from tradein_sdk._remote.api import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_PREFIX,
@@ -51,16 +56,13 @@ from tradein_sdk._remote.api import (
     operations,
     status_for,
 )
+from tradein_sdk._remote.provider import ProviderEvents
 from tradein_sdk._remote.transport import REQUEST_ID_HEADER, RETRYABLE_STATUSES, _check_idempotency_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from tradein_sdk._app.facade import TradeIn
     from tradein_sdk._domain.clock import Clock
-    from tradein_sdk._domain.outbox import WebhookEndpoint
-    from tradein_sdk._domain.webhooks import WebhookSecrets
-    from tradein_sdk._remote.provider import ProviderEvents
 
 __all__ = [
     "API_KEYS_ENV",
@@ -195,6 +197,7 @@ class TradeInService:
         idempotency_ttl: timedelta = timedelta(hours=24),
         idempotency_lock: timedelta = timedelta(seconds=60),
         provider_secrets: WebhookSecrets | None = None,
+        idempotency_keys: IdempotencyKeys | None = None,
     ) -> None:
         """Serve ``trade_in``'s use cases.
 
@@ -207,6 +210,8 @@ class TradeInService:
                 request whose process died).
             provider_secrets: the secrets a refurbishment provider signs its webhooks with; when given,
                 ``POST /v1/provider/events`` turns them into order transitions (:class:`ProviderEvents`).
+            idempotency_keys: where idempotency keys and their answers are kept (default: the facade's
+                store, which must then implement :class:`~tradein_sdk._ports.IdempotencyKeys`).
 
         Raises:
             ConfigurationError: no key is given, a key is unusable, or the TTL is under 24 hours.
@@ -220,13 +225,12 @@ class TradeInService:
         self._keys = keys
         self._clock = clock or trade_in.clock
         self._ttl = idempotency_ttl
+        self._idempotency = idempotency_keys or require(trade_in.store, IdempotencyKeys)
         self._lock = idempotency_lock
         self._routes = [(operation.pattern, operation) for operation in operations().values()]
         self._openapi: bytes | None = None
         self._provider: ProviderEvents | None = None
         if provider_secrets is not None:
-            from tradein_sdk._remote.provider import ProviderEvents  # noqa: PLC0415
-
             self._provider = ProviderEvents(trade_in, provider_secrets)
         self._purge_lock = threading.Lock()
         self._next_purge = self._clock.now()
@@ -309,7 +313,6 @@ class TradeInService:
         return client
 
     def _run(self, operation: Operation, arguments: dict[str, Any]) -> _Answer:
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
 
         result = getattr(self.trade_in, operation.id)(**arguments)
         return _Answer(status=operation.status, body=_encode(json_converter().unstructure(result)))
@@ -328,7 +331,7 @@ class TradeInService:
             _check_idempotency_key(key, method)
         except TradeInError as exc:
             raise _RequestError(400, exc.code, str(exc)) from exc
-        store = self.trade_in.store
+        store = self._idempotency
         now = self._clock.now()
         self._purge(now)
         request_hash = hashlib.sha256(
@@ -369,14 +372,12 @@ class TradeInService:
             return
         try:
             self._next_purge = now + timedelta(hours=1)
-            self.trade_in.store.purge_idempotency_keys(created_before=now - self._ttl)
+            self._idempotency.purge_idempotency_keys(created_before=now - self._ttl)
         finally:
             self._purge_lock.release()
 
     def _openapi_document(self) -> bytes:
         if self._openapi is None:
-            from grading_questionnaire._resources import shared_dir  # noqa: PLC0415
-
             self._openapi = (shared_dir("schemas") / "openapi.json").read_bytes()
         return self._openapi
 
@@ -416,7 +417,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _structured(model: type, data: object, root: str) -> Any:  # noqa: ANN401 - an instance of model
-    from tradein_sdk._domain.converters import json_converter, structuring_problems  # noqa: PLC0415
 
     if not isinstance(data, dict):
         raise _RequestError(
@@ -562,8 +562,6 @@ def create_service(
     Raises:
         ConfigurationError: no API key is configured, or a key is unusable.
     """
-    from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415
-
     env = os.environ if environ is None else environ
     if trade_in is None:
         trade_in = TradeIn.embedded(webhook_endpoints=webhook_endpoints_from(env))
@@ -576,8 +574,6 @@ def create_service(
         api_keys = ApiKeys.parse(text)
     provider = env.get(PROVIDER_SECRETS_ENV, "").split()
     if provider:
-        from tradein_sdk._domain.webhooks import WebhookSecrets  # noqa: PLC0415
-
         return TradeInService(trade_in, api_keys=api_keys, provider_secrets=WebhookSecrets.parse(*provider))
     return TradeInService(trade_in, api_keys=api_keys)
 
@@ -591,8 +587,6 @@ def webhook_endpoints_from(environ: Mapping[str, str]) -> tuple[WebhookEndpoint,
     urls = environ.get(WEBHOOK_URLS_ENV, "").split()
     if not urls:
         return ()
-    from tradein_sdk._domain.outbox import WebhookEndpoint  # noqa: PLC0415
-    from tradein_sdk._domain.webhooks import WebhookSecrets  # noqa: PLC0415
 
     secrets = WebhookSecrets.from_environment(environ)
     return tuple(WebhookEndpoint(url=url, secrets=secrets) for url in urls)

@@ -74,8 +74,7 @@ def logout() -> ResponseReturnValue:
 def orders() -> ResponseReturnValue:
     """Every order, newest first, with where each device is; the devices that arrived come first."""
     trade_in = shop().trade_in
-    records = trade_in.store.list_orders(limit=100)
-    found = [trade_in.order(record.order_id) for record in records]
+    found = trade_in.list_orders(limit=100)
     state = request.args.get("state", "")
     if state:
         found = [order for order in found if any(device.state.value == state for device in order.devices)]
@@ -176,7 +175,7 @@ def tick() -> ResponseReturnValue:
 @staff_required
 def audit() -> ResponseReturnValue:
     """Verify the audit log's hash chain."""
-    return render_template("staff_audit.html", verification=shop().trade_in.store.verify_audit())
+    return render_template("staff_audit.html", verification=shop().trade_in.verify_audit())
 
 
 def _order(order_id: str) -> TradeInOrder:
