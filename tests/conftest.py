@@ -1,4 +1,8 @@
-"""Shared fixtures: the bundled catalog, modified copies of it, a PostgreSQL database, the demo shop."""
+"""Shared fixtures: the bundled catalog, a fixed clock, facades per store kind, PostgreSQL, respx, the shop.
+
+Hypothesis runs without its per-example deadline here (the profile below), so property tests count examples,
+not seconds, and a busy machine cannot fail them.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,15 @@ import copy
 import json
 import os
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import respx
 import sqlalchemy as sa
+from hypothesis import settings
 
+from tradein_sdk import FixedClock, TradeIn
 from tradein_sdk._adapters.sql.store import engine_url
 from tradein_sdk._domain.catalog import BUNDLED_CATALOG
 
@@ -19,6 +27,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from flask import Flask
+
+# No per-example deadline (see above); max_examples stay as each test sets them, else Hypothesis' default.
+settings.register_profile("tradein", deadline=None)
+settings.load_profile("tradein")
+
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +89,50 @@ def postgres_url() -> Iterator[str]:
         with engine.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each store kind in turn: None (SQLite in the test's folder), then a private PostgreSQL schema."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return None
+
+
+@pytest.fixture
+def start() -> datetime:
+    """The moment the test's clock starts at; a module needing another moment overrides this fixture."""
+    return START
+
+
+@pytest.fixture
+def clock(start: datetime) -> FixedClock:
+    """A clock standing at the test's start time; the test moves it by hand."""
+    return FixedClock(start)
+
+
+@pytest.fixture
+def trade_in(tmp_path: Path, clock: FixedClock) -> Iterator[TradeIn]:
+    """The embedded facade on SQLite in a fresh data directory, at the test's clock."""
+    facade = TradeIn.embedded(tmp_path, clock=clock)
+    yield facade
+    facade.close()
+
+
+@pytest.fixture
+def any_store_trade_in(tmp_path: Path, clock: FixedClock, database_url: str | None) -> Iterator[TradeIn]:
+    """The embedded facade on each store kind in turn (SQLite, then PostgreSQL), at the test's clock."""
+    facade = TradeIn.embedded(tmp_path, database_url=database_url, clock=clock)
+    yield facade
+    facade.close()
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    """Every HTTP request of the test goes to respx; an unmatched request fails the test."""
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock
 
 
 @pytest.fixture

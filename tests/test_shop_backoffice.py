@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
     from flask import Flask
 
+    from tradein_sdk import FixedClock
+
 STAFF_CHECKS = {"liquid_indicator": "not_triggered", "blocklist_status": "clear", "authenticity": "genuine"}
 IMEI = "490154203237518"
 
@@ -206,14 +208,10 @@ def test_store_mode_needs_every_check_and_the_storage(staff: ShopClient) -> None
     assert staff.get("/store/quotes/q_other").status_code == 404
 
 
-def test_tick_expires_an_order_whose_send_by_date_passed(tmp_path: Path) -> None:
+def test_tick_expires_an_order_whose_send_by_date_passed(tmp_path: Path, clock: FixedClock) -> None:
     """With the shop's clock 15 days on, tick expires the unsent device; the shopper's page says so."""
-    from datetime import UTC, datetime  # noqa: PLC0415
-
     from examples.flask_shop import create_app  # noqa: PLC0415
-    from tradein_sdk import FixedClock  # noqa: PLC0415
 
-    clock = FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
     app = create_app(
         {
             "TESTING": True,

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 
 from examples.flask_shop import create_app
 from examples.flask_shop.testing import gunicorn_serving, shop_state
@@ -46,17 +45,14 @@ def quote_as_new_shopper(port: int) -> list[str]:
         return ids
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_several_workers_share_one_database(
-    database: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_several_workers_share_one_database(tmp_path: Path, database_url: str | None) -> None:
     """Workers started together migrate and seed once, share keys and sessions, and store every quote."""
     expected_orders = seeded_order_count(tmp_path)
     assert expected_orders > 0
     shared = tmp_path / "shared"
     env = {"TRADEIN_DATA_DIR": str(shared)}
-    if database == "postgresql":
-        env["TRADEIN_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    if database_url is not None:
+        env["TRADEIN_DATABASE_URL"] = database_url
     with gunicorn_serving("examples.flask_shop:create_app()", workers=WORKERS, env=env) as port:
         with ThreadPoolExecutor(CLIENTS) as pool:
             batches = list(pool.map(quote_as_new_shopper, [port] * CLIENTS))
@@ -68,8 +64,8 @@ def test_several_workers_share_one_database(
     quote_ids = [quote_id for batch in batches for quote_id in batch]
     assert len(set(quote_ids)) == CLIENTS * QUOTES_EACH
     store = (
-        SQLStore(env["TRADEIN_DATABASE_URL"])
-        if database == "postgresql"
+        SQLStore(database_url)
+        if database_url is not None
         else SQLStore.sqlite_file(shared / "tradein.sqlite3")
     )
     try:

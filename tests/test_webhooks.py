@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
-import respx
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -64,6 +63,7 @@ from tradein_sdk.webhooks import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import respx
     from sqlalchemy import Connection, Engine
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -1231,13 +1231,6 @@ class Harness:
         self.clock.advance(seconds=seconds)
 
 
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """A respx router that fails on any request it was not told about."""
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
-
-
 FAILURES: list[Any] = [
     httpx.ConnectError,
     httpx.Response(503),
@@ -1521,10 +1514,10 @@ def _create_counters(conn: Connection) -> None:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def engine(tmp_path: Path, database_url: str | None) -> Iterator[Engine]:
     """An engine on a SQLite file (as the store configures it) and on PostgreSQL, with receipts migrated."""
-    if request.param == "sqlite":
+    if database_url is None:
         opened = sa.create_engine(
             f"sqlite:///{tmp_path / 'webhooks.sqlite3'}",
             connect_args={"timeout": 30, "check_same_thread": False},
@@ -1532,9 +1525,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         )
         _configure_sqlite(opened)
     else:
-        opened = sa.create_engine(
-            engine_url(request.getfixturevalue("postgres_url")), pool_size=CONTENDERS, max_overflow=0
-        )
+        opened = sa.create_engine(engine_url(database_url), pool_size=CONTENDERS, max_overflow=0)
     with opened.begin() as conn:
         migration_webhooks(conn)
         _create_counters(conn)
@@ -1693,7 +1684,7 @@ def test_other_databases_are_refused() -> None:
 KINDS = list(WebhookEventType)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(deliveries=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=30))
 def test_duplicated_and_reordered_deliveries_apply_each_event_once(deliveries: list[int]) -> None:
     """Whatever order and however often six events arrive, each changes its device's state exactly once."""

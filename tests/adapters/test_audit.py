@@ -82,13 +82,13 @@ def anchor_of(entries: Sequence[AuditEntry]) -> AuditAnchor:
     return AuditAnchor(sequence=entries[-1].sequence, entry_hash=entries[-1].entry_hash)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
+@pytest.fixture
+def store(tmp_path: Path, database_url: str | None) -> Iterator[SQLStore]:
     """A store with the audit log table, on a SQLite file and on PostgreSQL when reachable."""
-    if request.param == "sqlite":
+    if database_url is None:
         opened = SQLStore.sqlite_file(tmp_path / "audit.sqlite3")
     else:
-        opened = SQLStore(request.getfixturevalue("postgres_url"), pool_size=THREADS)
+        opened = SQLStore(database_url, pool_size=THREADS)
     with opened._engine.begin() as conn:
         migration_audit(conn)
     yield opened

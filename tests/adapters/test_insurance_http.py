@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import respx
 
 from tradein_sdk import (
     DeviceCategory,
@@ -19,17 +18,10 @@ from tradein_sdk import (
 from tradein_sdk._domain.insurance import EXAMPLE_INSURANCE_PLANS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import respx
 
 URL = "https://insurer.example/plans/{country}.json"
 TODAY = date(2026, 11, 24)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """A respx router that fails on any request it was not told about."""
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
 
 
 def offers(source: HTTPInsuranceOfferSource) -> tuple[object, ...]:

@@ -6,16 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import respx
 
 from tradein_sdk import ConfigurationError, DocumentInvalidError
 from tradein_sdk._adapters.prices import HTTPPriceFeed, PriceBookSource
-from tradein_sdk._domain.clock import FixedClock
 from tradein_sdk._errors import PriceFeedError, PriceUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    import respx
+
+    from tradein_sdk._domain.clock import FixedClock
 
 URL = "https://prices.example/books/{market}.json"
 DE_URL = "https://prices.example/books/DE.json"
@@ -42,13 +44,6 @@ def ok(document: object, **headers: str) -> httpx.Response:
 
 
 @pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """Every HTTP request of the test goes to respx; an unmatched request fails the test."""
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
-
-
-@pytest.fixture
 def client() -> Iterator[httpx.Client]:
     """An httpx client owned by the test."""
     with httpx.Client() as owned:
@@ -56,9 +51,9 @@ def client() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    """A clock the test moves by hand."""
-    return FixedClock(START)
+def start() -> datetime:
+    """Noon, an hour after the feed's books were last modified."""
+    return START
 
 
 def conditional_headers(request: httpx.Request) -> dict[str, str | None]:

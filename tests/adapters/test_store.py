@@ -49,13 +49,13 @@ def record(
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
+@pytest.fixture
+def store(tmp_path: Path, database_url: str | None) -> Iterator[SQLStore]:
     """A migrated store on a SQLite file, and on PostgreSQL when a server is reachable."""
-    if request.param == "sqlite":
+    if database_url is None:
         opened = SQLStore.sqlite_file(tmp_path / "store.sqlite3")
     else:
-        opened = SQLStore(request.getfixturevalue("postgres_url"), pool_size=CONTENDERS)
+        opened = SQLStore(database_url, pool_size=CONTENDERS)
     yield opened
     opened.close()
 

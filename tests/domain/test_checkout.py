@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 GALAXY = NewDevice(
     sku="SM-S931B-256",
     name="Samsung Galaxy S25 256 GB",
@@ -78,9 +77,9 @@ def promotions(max_redemptions: int | None = None) -> Any:  # noqa: ANN401 - a P
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    """A clock standing in December 2026."""
-    return FixedClock(NOW)
+def start() -> datetime:
+    """December 2026: this module's checkouts happen then."""
+    return datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -248,13 +247,13 @@ def test_a_promotion_used_up_meanwhile_changes_the_checkout(tmp_path: Path, cloc
     shop.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store_shop(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[TradeIn]:
+@pytest.fixture
+def any_store_shop(tmp_path: Path, clock: FixedClock, database_url: str | None) -> Iterator[TradeIn]:
     """A shop on a SQLite file, and on PostgreSQL when a server is reachable."""
     store = (
         SQLStore.sqlite_file(tmp_path / "shop.sqlite3")
-        if request.param == "sqlite"
-        else SQLStore(request.getfixturevalue("postgres_url"), pool_size=10)
+        if database_url is None
+        else SQLStore(database_url, pool_size=10)
     )
     facade = TradeIn(
         store=store,

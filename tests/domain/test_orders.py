@@ -1431,6 +1431,6 @@ class OrderMachine(RuleBasedStateMachine):
 
 
 OrderMachine.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, stateful_step_count=50, suppress_health_check=[HealthCheck.too_slow]
 )
 TestOrderMachine = OrderMachine.TestCase

@@ -905,7 +905,7 @@ def bundled_example(draw: st.DrawFn, category: DeviceCategory) -> tuple[dict[str
     return answers, STAFF if staff_only & answers.keys() else SELF
 
 
-@settings(max_examples=300, deadline=None)  # the first examples load CLDR and compile the questionnaires
+@settings(max_examples=300)
 @given(data=st.data())
 def test_valuation_lines_sum_exactly_to_the_total(data: st.DataObject) -> None:
     """For any device, answers, date and bundled book: lines sum to the total, in cents, ≥ 0, ≥ the floor."""

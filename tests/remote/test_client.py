@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -24,7 +23,6 @@ from tradein_sdk import (
     CheckoutSummary,
     ConfigurationError,
     DeviceState,
-    FixedClock,
     InspectionDiff,
     IssuedQuote,
     Money,
@@ -45,10 +43,8 @@ from tradein_sdk.testing import FakeTradeInService, retry_delays_disabled
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
 KEY = "terminal-key-0123456789"
-NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 IBAN = "DE89 3704 0044 0532 0130 00"
 GALAXY = NewDevice(
     sku="SM-S931B-256",
@@ -101,22 +97,14 @@ class Remote:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    """A clock standing at the start."""
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def service_url(tmp_path: Path, clock: FixedClock) -> Iterator[str]:
+def service_url(trade_in: TradeIn) -> Iterator[str]:
     """The real service on a loopback port (the threaded keep-alive server), on a fresh store."""
-    trade_in = TradeIn.embedded(tmp_path, clock=clock)
     server = make_server(TradeInService(trade_in, api_keys={"terminal": KEY}), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-    trade_in.close()
 
 
 @pytest.fixture(params=KINDS)
@@ -310,12 +298,10 @@ def _transport_errors() -> list[type[httpx.TransportError]]:
 
 
 @pytest.fixture
-def fake(tmp_path: Path, clock: FixedClock) -> Iterator[FakeTradeInService]:
+def fake(trade_in: TradeIn) -> Iterator[FakeTradeInService]:
     """The respx fake of the service, with backoff delays removed."""
-    trade_in = TradeIn.embedded(tmp_path, clock=clock)
     with FakeTradeInService(trade_in) as service, retry_delays_disabled():
         yield service
-    trade_in.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -20,7 +20,6 @@ from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets, new_webhook_id
 if TYPE_CHECKING:
     from pathlib import Path
 
-START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 KEY = "store-key-0123456789"
 PROVIDER = WebhookSecrets.generate()
 STAFF_CHECKS = ("liquid_indicator", "blocklist_status", "authenticity")
@@ -50,15 +49,8 @@ def delivery(
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    """A clock standing at the start."""
-    return FixedClock(START)
-
-
-@pytest.fixture
-def setup(tmp_path: Path, clock: FixedClock) -> tuple[TradeIn, httpx.Client]:
+def setup(trade_in: TradeIn) -> tuple[TradeIn, httpx.Client]:
     """The facade and an httpx client of the service with the provider's secrets."""
-    trade_in = TradeIn.embedded(tmp_path, clock=clock)
     service = TradeInService(trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER)
     return trade_in, httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://service")
 
@@ -155,9 +147,9 @@ def test_deliveries_that_do_not_verify_are_refused(
     assert trade_in.order(order_id).device("d1").state is DeviceState.IN_TRANSIT
 
 
-def test_without_provider_secrets_the_endpoint_does_not_exist(tmp_path: Path, clock: FixedClock) -> None:
+def test_without_provider_secrets_the_endpoint_does_not_exist(trade_in: TradeIn) -> None:
     """A service configured without a provider answers 404."""
-    service = TradeInService(TradeIn.embedded(tmp_path, clock=clock), api_keys={"s": KEY})
+    service = TradeInService(trade_in, api_keys={"s": KEY})
     with httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://s") as client:
         response = client.post("/v1/provider/events", content=b"{}")
     assert response.status_code == 404
@@ -183,16 +175,13 @@ def concurrently(base: str, headers: dict[str, str], body: bytes, *, count: int)
     return applied
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_twenty_concurrent_duplicate_deliveries_change_the_order_once(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, database: str
+    any_store_trade_in: TradeIn, clock: FixedClock
 ) -> None:
     """The same signed 'received' and 'erased' sent 20 times at once over a real port: one change each."""
-    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
-    trade_in = TradeIn.embedded(tmp_path, database_url=url, clock=clock)
-    order_id = shipped_order(trade_in)
+    order_id = shipped_order(any_store_trade_in)
     server = make_server(
-        TradeInService(trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER), "127.0.0.1", 0
+        TradeInService(any_store_trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER), "127.0.0.1", 0
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -206,9 +195,9 @@ def test_twenty_concurrent_duplicate_deliveries_change_the_order_once(
         server.server_close()
     assert sorted(results["device.received"]) == [False] * 19 + [True]
     assert sorted(results["device.erased"]) == [False] * 19 + [True]
-    device = trade_in.order(order_id).device("d1")
+    device = any_store_trade_in.order(order_id).device("d1")
     assert [entry.kind.value for entry in device.history].count("receive") == 1
-    store = trade_in.store
+    store = any_store_trade_in.store
     assert isinstance(store, SQLStore)
     with store._engine.connect() as conn:
         erased = conn.execute(
@@ -219,7 +208,6 @@ def test_twenty_concurrent_duplicate_deliveries_change_the_order_once(
         ).scalar()
     assert (erased, received) == (1, 1)
     assert store.verify_audit().ok
-    trade_in.close()
 
 
 def test_an_erasure_report_is_passed_on_to_the_shops_once(tmp_path: Path, clock: FixedClock) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from grading_questionnaire import example_answers
-from tradein_sdk import FixedClock, TradeIn
 from tradein_sdk._adapters.sql.store import SQLStore
 from tradein_sdk._errors import ConfigurationError
 from tradein_sdk._remote.api import operations
@@ -21,28 +20,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from tradein_sdk import FixedClock, TradeIn
+
 KEY = "store-key-0123456789"
-START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 DEVICE = "apple-iphone-13-128gb"
 
 
 def answers(name: str = "flawless") -> dict[str, Any]:
     """A bundled smartphone example answer set."""
     return example_answers("smartphone", name).answers
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    """A clock standing at the start."""
-    return FixedClock(START)
-
-
-@pytest.fixture
-def trade_in(tmp_path: Path, clock: FixedClock) -> Iterator[TradeIn]:
-    """The embedded facade on a fresh data directory."""
-    facade = TradeIn.embedded(tmp_path, clock=clock)
-    yield facade
-    facade.close()
 
 
 @pytest.fixture
@@ -345,19 +331,19 @@ def test_keys_are_kept_a_day_then_purged(trade_in: TradeIn, clock: FixedClock) -
     assert other.json()["quote"]["id"] != first.json()["quote"]["id"]
 
 
-def test_a_key_whose_request_is_running_is_in_use(trade_in: TradeIn) -> None:
+def test_a_key_whose_request_is_running_is_in_use(trade_in: TradeIn, start: datetime) -> None:
     """A second request while the first holds the key gets 409; a stale claim can be taken over."""
     store = trade_in.store
     assert isinstance(store, SQLStore)
     claim = {"client": "c", "key": "k", "request_hash": "h" * 64, "lock_for": timedelta(seconds=60)}
-    assert store.claim_idempotency_key(now=START, **claim) is None  # type: ignore[arg-type]
+    assert store.claim_idempotency_key(now=start, **claim) is None  # type: ignore[arg-type]
     from tradein_sdk._errors import IdempotencyKeyInUseError, IdempotencyKeyReusedError  # noqa: PLC0415
 
     with pytest.raises(IdempotencyKeyInUseError):
-        store.claim_idempotency_key(now=START + timedelta(seconds=30), **claim)  # type: ignore[arg-type]
+        store.claim_idempotency_key(now=start + timedelta(seconds=30), **claim)  # type: ignore[arg-type]
     with pytest.raises(IdempotencyKeyReusedError):
-        store.claim_idempotency_key(now=START, **{**claim, "request_hash": "g" * 64})  # type: ignore[arg-type]
-    assert store.claim_idempotency_key(now=START + timedelta(seconds=61), **claim) is None  # type: ignore[arg-type]
+        store.claim_idempotency_key(now=start, **{**claim, "request_hash": "g" * 64})  # type: ignore[arg-type]
+    assert store.claim_idempotency_key(now=start + timedelta(seconds=61), **claim) is None  # type: ignore[arg-type]
 
 
 def _concurrent_repeats(url: str, count: int) -> list[httpx.Response]:
@@ -380,14 +366,9 @@ def _concurrent_repeats(url: str, count: int) -> list[httpx.Response]:
     return responses
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_concurrent_repeats_issue_one_quote(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, database: str
-) -> None:
+def test_concurrent_repeats_issue_one_quote(any_store_trade_in: TradeIn) -> None:
     """20 simultaneous requests with one key over a real port: one quote; the rest replay it or wait (409)."""
-    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
-    trade_in = TradeIn.embedded(tmp_path, database_url=url, clock=clock)
-    server = make_server(TradeInService(trade_in, api_keys={"s": KEY}), "127.0.0.1", 0)
+    server = make_server(TradeInService(any_store_trade_in, api_keys={"s": KEY}), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -400,13 +381,12 @@ def test_concurrent_repeats_issue_one_quote(
     quote_ids = {response.json()["quote"]["id"] for response in responses if response.status_code == 201}
     assert len(quote_ids) == 1
     assert statuses.count(201) >= 1
-    store = trade_in.store
+    store = any_store_trade_in.store
     assert isinstance(store, SQLStore)
     import sqlalchemy as sa  # noqa: PLC0415
 
     with store._engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM tradein_quotes")).scalar() == 1
-    trade_in.close()
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(trade_in: TradeIn) -> None:
