@@ -35,6 +35,7 @@ from grading_questionnaire._errors import (
     QuestionnaireNotFoundError,
     UnknownLocaleError,
 )
+from grading_questionnaire._evaluate import Evaluator
 from grading_questionnaire._grades import (
     Audience,
     DimensionValues,
@@ -43,13 +44,14 @@ from grading_questionnaire._grades import (
     Worse,
 )
 from grading_questionnaire._i18n import normalize_locale, translate
+from grading_questionnaire._schemas import content_hash, schema_problems
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from grading_questionnaire._diagnostics import DiagnosticsResult
     from grading_questionnaire._errors import AnswerProblem
-    from grading_questionnaire._evaluate import ConditionReport, Evaluator
+    from grading_questionnaire._evaluate import ConditionReport
     from grading_questionnaire._render import RenderedQuestionnaire
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
@@ -269,7 +271,7 @@ class Questionnaire:
         Raises:
             UnknownLocaleError: the locale is not one Babel knows.
         """
-        from grading_questionnaire._render import render  # noqa: PLC0415 - loaded on first use
+        from grading_questionnaire._render import render  # noqa: PLC0415 - keeps the renderer out of `from tradein_sdk import TradeIn`
 
         key = f"render:{canonical_locale(locale)}:{Audience(audience).value}"
         rendered: RenderedQuestionnaire | None = self._cache.get(key)
@@ -337,15 +339,15 @@ class Questionnaire:
             DiagnosticsInvalidError: the document breaks its schema, or a measured value does not
                 fit its question; ``problems`` lists each with its JSON path.
         """
-        from grading_questionnaire._diagnostics import import_diagnostics  # noqa: PLC0415
+        from grading_questionnaire._diagnostics import (  # noqa: PLC0415 - keeps diagnostics out of `from tradein_sdk import TradeIn`
+            import_diagnostics,
+        )
 
         return import_diagnostics(self, document, source=source)
 
     def _evaluator(self) -> Evaluator:
         evaluator: Evaluator | None = self._cache.get("evaluator")
         if evaluator is None:
-            from grading_questionnaire._evaluate import Evaluator  # noqa: PLC0415
-
             evaluator = self._cache["evaluator"] = Evaluator(self)
         return evaluator
 
@@ -481,8 +483,6 @@ def questionnaire_problems(document: object) -> tuple[DefinitionProblem, ...]:
     Returns:
         The problems, each with a JSON path and a code; empty when the definition is valid.
     """
-    from grading_questionnaire._schemas import content_hash, schema_problems  # noqa: PLC0415
-
     found = tuple(
         DefinitionProblem(path=path, code="schema", message=message)
         for path, message in schema_problems("questionnaire", document)
@@ -490,7 +490,7 @@ def questionnaire_problems(document: object) -> tuple[DefinitionProblem, ...]:
     if found:
         return found
     assert isinstance(document, dict)  # noqa: S101 - the schema made sure
-    questionnaire = _build(document, source="<check>", extra_locale_dirs=(), hash_=content_hash)
+    questionnaire = _build(document, source="<check>", extra_locale_dirs=())
     return tuple(_semantic_problems(questionnaire))
 
 
@@ -499,11 +499,7 @@ def _build(
     *,
     source: str,
     extra_locale_dirs: tuple[Path, ...],
-    hash_: Any = None,  # noqa: ANN401 - the hashing function, passed to keep the import lazy
 ) -> Questionnaire:
-    if hash_ is None:
-        from grading_questionnaire._schemas import content_hash as hash_  # noqa: PLC0415
-
     grading = document["grading"]
     return Questionnaire(
         id=document["id"],
@@ -515,7 +511,7 @@ def _build(
         rules=tuple(_rule(rule) for rule in grading["rules"]),
         pricing_grades=tuple(_pricing_grade(row) for row in grading["pricing_grades"]),
         diagnostics=tuple(_mapping(mapping) for mapping in document.get("diagnostics", ())),
-        content_hash=hash_(document),
+        content_hash=content_hash(document),
         source=source,
         extra_locale_dirs=extra_locale_dirs,
         document=document,

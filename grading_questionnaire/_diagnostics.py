@@ -31,6 +31,7 @@ import attrs
 from grading_questionnaire._answers import AnswerValue
 from grading_questionnaire._errors import DefinitionProblem, DiagnosticsInvalidError
 from grading_questionnaire._grades import QuestionKind, VerificationDepth
+from grading_questionnaire._schemas import schema_problems
 
 if TYPE_CHECKING:
     from grading_questionnaire._definition import Question, Questionnaire
@@ -135,8 +136,6 @@ def import_diagnostics(
         DiagnosticsInvalidError: the document breaks its schema, names a test twice, or measures a
             number outside its question's range; ``problems`` lists each with its JSON path.
     """
-    from grading_questionnaire._schemas import schema_problems  # noqa: PLC0415
-
     found = [
         DefinitionProblem(path=path, code="schema", message=message)
         for path, message in schema_problems("diagnostics", document)

@@ -37,6 +37,7 @@ from grading_questionnaire._grades import (
     scale_value,
 )
 from grading_questionnaire._i18n import N_
+from grading_questionnaire._schemas import schema_problems
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -197,8 +198,6 @@ class ConditionReport:
             ValueError: the document does not match ``schemas/condition-report.schema.json``; the
                 message lists each problem with its JSON path.
         """
-        from grading_questionnaire._schemas import schema_problems  # noqa: PLC0415
-
         problems = schema_problems("condition-report", document)
         if problems:
             raise ValueError("; ".join(f"{path}: {message}" for path, message in problems))

@@ -40,7 +40,7 @@ def normalize_locale(locale: str) -> str:
     Raises:
         ValueError: the identifier is not a locale Babel knows.
     """
-    from babel import Locale, UnknownLocaleError  # noqa: PLC0415 - keep import cheap
+    from babel import Locale, UnknownLocaleError  # noqa: PLC0415 - Babel loads with the first locale
 
     try:
         return str(Locale.parse(locale.replace("-", "_")))

@@ -16,7 +16,8 @@ import attrs
 from grading_questionnaire._answers import NumberRange
 from grading_questionnaire._conditions import Condition, parse_condition
 from grading_questionnaire._grades import Audience, QuestionKind
-from grading_questionnaire._i18n import N_
+from grading_questionnaire._i18n import N_, translate
+from grading_questionnaire._schemas import content_hash, schema_problems
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -238,9 +239,6 @@ class RenderedQuestionnaire:
             ValueError: the document does not match ``schemas/rendered-questionnaire.schema.json``; the
                 message names each JSON path.
         """
-        from grading_questionnaire._i18n import translate  # noqa: PLC0415
-        from grading_questionnaire._schemas import schema_problems  # noqa: PLC0415
-
         problems = schema_problems("rendered-questionnaire", document)
         if problems:
             raise ValueError("; ".join(f"{path}: {message}" for path, message in problems))
@@ -277,8 +275,6 @@ class RenderedQuestionnaire:
     @property
     def content_hash(self) -> str:
         """``sha256:`` of the rendered document: identifies exactly the texts shown."""
-        from grading_questionnaire._schemas import content_hash  # noqa: PLC0415
-
         return content_hash(self.to_json())
 
     def transcript(self, answers: Mapping[str, Any]) -> tuple[TranscriptEntry, ...]:
@@ -291,7 +287,7 @@ class RenderedQuestionnaire:
             One entry per answered question in this rendering, in questionnaire order; answers to
             questions not in this rendering are left out.
         """
-        from babel.numbers import format_decimal, format_percent  # noqa: PLC0415
+        from babel.numbers import format_decimal, format_percent  # noqa: PLC0415 - Babel loads on first use
 
         entries = []
         for section in self.sections:

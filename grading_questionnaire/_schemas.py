@@ -47,7 +47,7 @@ def validator(name: str) -> Validator:
     Raises:
         KeyError: no schema has that name.
     """
-    from jsonschema import Draft202012Validator  # noqa: PLC0415
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - loaded on first validation
 
     registry = _registry()
     schema_id = SCHEMA_ID_PREFIX + name

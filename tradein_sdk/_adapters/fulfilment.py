@@ -31,7 +31,7 @@ def code128_svg(text: str) -> str:
         ValueError: ``text`` has characters Code 128 cannot encode.
     """
     import barcode  # noqa: PLC0415 - python-barcode loads with the first label
-    from barcode.writer import SVGWriter  # noqa: PLC0415
+    from barcode.writer import SVGWriter  # noqa: PLC0415 - python-barcode loads with the first label
 
     if not text.isascii() or not text.isprintable():
         raise ValueError(f"{text!r} cannot be encoded in Code 128")

@@ -51,12 +51,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-    from tradein_sdk._app.orders import PayoutDetails
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.money import Money
     from tradein_sdk._domain.orders.model import DeliveryPolicy
+    from tradein_sdk._domain.payouts import PayoutDetails
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.tokens import KeyRing

@@ -24,11 +24,9 @@ from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_ord
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
 from tradein_sdk._domain.outbox import order_events, outbox_messages
 from tradein_sdk._domain.payouts import (
-    BankTransfer,
+    PayoutDetails,
     PayoutMethod,
     PayoutRef,
-    PurchaseCredit,
-    Voucher,
     payout_ref,
 )
 from tradein_sdk._domain.shipping import LabelDevice, TrackingStatus
@@ -60,7 +58,6 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
     from tradein_sdk._ports import Fulfilment
 
-PayoutDetails = BankTransfer | Voucher | PurchaseCredit
 _ATTEMPTS = 8
 
 

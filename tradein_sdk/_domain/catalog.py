@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Self
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._domain.devices import CatalogDocumentInfo, CatalogEntry, DeviceCategory, DeviceModel
 from tradein_sdk._domain.identifiers import parse_imei
+from tradein_sdk._domain.search import SearchIndex
 from tradein_sdk._errors import (
     ConfigurationError,
     DeviceNotFoundError,
@@ -28,7 +29,7 @@ from tradein_sdk._resources import DATA_DIR
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from tradein_sdk._domain.search import SearchHit, SearchIndex
+    from tradein_sdk._domain.search import SearchHit
 
 BUNDLED_CATALOG = DATA_DIR / "catalog.json"
 
@@ -191,8 +192,6 @@ class Catalog:
             The hits, ranked; empty when nothing matches.
         """
         if self._index is None:
-            from tradein_sdk._domain.search import SearchIndex  # noqa: PLC0415
-
             self._index = SearchIndex(self._models)
         return self._index.search(text, limit=limit, category=category)
 
@@ -275,7 +274,10 @@ def _checked_models(document: object) -> tuple[list[DocumentProblem], list[Devic
             problems.append(DocumentProblem(path=path, message=f"{raw!r} is not a calendar date"))
     if problems:
         return problems, []
-    from tradein_sdk._domain.converters import json_converter, structuring_problems  # noqa: PLC0415
+    from tradein_sdk._domain.converters import (  # noqa: PLC0415 - keeps converters out of `import tradein_sdk`
+        json_converter,
+        structuring_problems,
+    )
 
     try:
         models = json_converter().structure(document["models"], list[DeviceModel])

@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._domain.converters import json_converter, structuring_problems
 from tradein_sdk._domain.insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import DeviceState
 from tradein_sdk._domain.promotions import AppliedPromotion, CustomerCase, RejectedPromotion
 from tradein_sdk._domain.quotes import Channel
-from tradein_sdk._errors import CheckoutInvalidError, canonical_locale
+from tradein_sdk._errors import CheckoutInvalidError, DocumentInvalidError, DocumentProblem, canonical_locale
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -440,8 +441,6 @@ class CheckoutSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The summary's JSON form (amounts as ``{"amount", "currency"}``)."""
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-
         data: dict[str, Any] = json_converter().unstructure(self)
         return data
 
@@ -455,9 +454,6 @@ class CheckoutSummary:
         Raises:
             DocumentInvalidError: the document does not fit; each problem names its JSON path.
         """
-        from tradein_sdk._domain.converters import json_converter, structuring_problems  # noqa: PLC0415
-        from tradein_sdk._errors import DocumentInvalidError, DocumentProblem  # noqa: PLC0415
-
         try:
             return json_converter().structure(data, cls)
         except Exception as exc:  # an untrusted document: whatever structuring raises is a problem in it

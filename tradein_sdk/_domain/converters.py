@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from grading_questionnaire._schemas import content_hash
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.params import ExplanationParam, Phrase, Weekday
@@ -83,7 +84,10 @@ def _converter(*, omit_defaults: bool) -> cattrs.Converter:
 
 def _register_documents(converter: cattrs.Converter) -> None:
     """Types with a JSON form of their own, and payout details tagged by their ``method``."""
-    from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
+    from grading_questionnaire import (  # noqa: PLC0415 - the evaluator and renderer load with the first converter
+        ConditionReport,
+        RenderedQuestionnaire,
+    )
 
     converter.register_structure_hook(ConditionReport, lambda value, _: ConditionReport.from_json(value))
     converter.register_unstructure_hook(ConditionReport, ConditionReport.to_json)
@@ -214,8 +218,6 @@ def build_document(
     Raises:
         DocumentInvalidError: ``problems`` found some (each with its JSON path).
     """
-    from grading_questionnaire._schemas import content_hash  # noqa: PLC0415
-
     found = problems(document)
     if found or not isinstance(document, dict):
         raise DocumentInvalidError(kind=kind, source=origin, problems=found)
@@ -233,8 +235,8 @@ def structuring_problems(exc: Exception, root: str = "$") -> list[tuple[str, str
     Returns:
         One pair per leaf failure, the path written like ``$.models[3].release_date``.
     """
-    from cattrs import transform_error  # noqa: PLC0415
-    from cattrs.v import format_exception  # noqa: PLC0415
+    from cattrs import transform_error  # noqa: PLC0415 - cattrs loads with the first document
+    from cattrs.v import format_exception  # noqa: PLC0415 - cattrs loads with the first document
 
     def describe(error: BaseException, type_: type | None) -> str:
         if isinstance(error, TradeInError):

@@ -38,11 +38,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from babel.numbers import format_percent
 
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
+from tradein_sdk._domain.catalog import read_json_document
 from tradein_sdk._domain.clock import as_utc
+from tradein_sdk._domain.converters import build_document
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
@@ -309,8 +312,6 @@ def parse_insurance_plans(document: object, *, origin: str = "<memory>") -> Insu
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    from tradein_sdk._domain.converters import build_document  # noqa: PLC0415
-
     return build_document(
         document, InsurancePlans, kind="insurance-plans", origin=origin, problems=insurance_plans_problems
     )
@@ -329,8 +330,6 @@ def load_insurance_plans(path: str | Path) -> InsurancePlans:
         ConfigurationError: the file cannot be read.
         DocumentInvalidError: it is not JSON, or not a valid plan catalog (each problem with its JSON path).
     """
-    from tradein_sdk._domain.catalog import read_json_document  # noqa: PLC0415
-
     document = read_json_document(Path(path), kind="insurance-plans")
     return parse_insurance_plans(document, origin=str(path))
 
@@ -458,8 +457,6 @@ class OfferText:
         Raises:
             ValueError: the locale is unknown.
         """
-        from babel.numbers import format_percent  # noqa: PLC0415
-
         canonical = canonical_locale(locale)
         values: dict[str, str] = {}
         for name, value in self.params.items():

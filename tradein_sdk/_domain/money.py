@@ -47,7 +47,7 @@ def minor_units(currency: str) -> int:
     Returns:
         The number of digits after the decimal point.
     """
-    from babel.numbers import get_currency_precision  # noqa: PLC0415
+    from babel.numbers import get_currency_precision  # noqa: PLC0415 - Babel loads lazily
 
     return int(get_currency_precision(currency))
 
@@ -272,7 +272,7 @@ class Money:
         Raises:
             UnsupportedLocaleError: the locale is not one Babel knows.
         """
-        from babel.numbers import format_currency  # noqa: PLC0415
+        from babel.numbers import format_currency  # noqa: PLC0415 - Babel loads lazily
 
         return str(format_currency(self.amount, self.currency, locale=canonical_locale(locale)))
 

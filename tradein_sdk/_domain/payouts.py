@@ -44,8 +44,8 @@ def _compact(value: object, field: str) -> str:
 
 def _checked_iban(value: object) -> str:
     """Validate an IBAN and return it compact; see :class:`BankTransfer` for the rules."""
-    from stdnum import iban, numdb  # noqa: PLC0415 - loaded on first use
-    from stdnum.exceptions import InvalidChecksum, ValidationError  # noqa: PLC0415
+    from stdnum import iban, numdb  # noqa: PLC0415 - python-stdnum loads with the first IBAN
+    from stdnum.exceptions import InvalidChecksum, ValidationError  # noqa: PLC0415 - python-stdnum loads with the first IBAN
 
     number = _compact(value, "iban")
     if not _IBAN_SHAPE.fullmatch(number):
@@ -86,8 +86,8 @@ def _checked_bic(value: object) -> str | None:
     """Validate a BIC (optional: SEPA transfers do not need one) and return it compact."""
     if value is None:
         return None
-    from stdnum import bic  # noqa: PLC0415
-    from stdnum.exceptions import InvalidComponent, InvalidLength, ValidationError  # noqa: PLC0415
+    from stdnum import bic  # noqa: PLC0415 - python-stdnum loads with the first BIC
+    from stdnum.exceptions import InvalidComponent, InvalidLength, ValidationError  # noqa: PLC0415 - python-stdnum loads with the first BIC
 
     number = _compact(value, "bic")
     try:

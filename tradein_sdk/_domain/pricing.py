@@ -33,6 +33,7 @@ import attrs
 from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import schema_problems
+from tradein_sdk._domain.converters import build_document
 from tradein_sdk._domain.money import Money, minor_units
 from tradein_sdk._errors import DocumentProblem, PriceUnavailableError, canonical_locale
 
@@ -234,8 +235,6 @@ def pricebook_problems(document: object) -> list[DocumentProblem]:
     ]
     if problems or not isinstance(document, dict):
         return problems
-    from tradein_sdk._domain.money import minor_units  # noqa: PLC0415
-
     try:
         minor_units(document["currency"])
         Money(0, document["currency"])
@@ -281,8 +280,6 @@ def parse_pricebook(document: object, *, origin: str = "<memory>") -> PriceBook:
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    from tradein_sdk._domain.converters import build_document  # noqa: PLC0415
-
     return build_document(document, PriceBook, kind="pricebook", origin=origin, problems=pricebook_problems)
 
 

@@ -54,6 +54,7 @@ from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import json_path, schema_problems
 from tradein_sdk._domain.catalog import read_json_document
+from tradein_sdk._domain.converters import build_document, structure_document, structuring_problems
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.params import ExplanationParam, Phrase, Weekday
@@ -331,8 +332,8 @@ def format_param(  # noqa: PLR0911 - one return per kind of parameter
         The text shown.
     """
     from babel.dates import format_date, get_day_names  # noqa: PLC0415 - Babel loads on first use
-    from babel.lists import format_list  # noqa: PLC0415
-    from babel.numbers import format_decimal, format_percent  # noqa: PLC0415
+    from babel.lists import format_list  # noqa: PLC0415 - Babel loads on first use
+    from babel.numbers import format_decimal, format_percent  # noqa: PLC0415 - Babel loads on first use
 
     if isinstance(value, tuple):
         items = [format_param(item, locale, extra_locale_dirs) for item in value]
@@ -530,8 +531,6 @@ def promotions_problems(document: object) -> list[DocumentProblem]:
         Money.zero(currency)
     except Exception:  # noqa: BLE001 - reported as a problem
         return [DocumentProblem(path="$.currency", message=f"unknown currency {currency!r}")]
-    from tradein_sdk._domain.converters import structure_document, structuring_problems  # noqa: PLC0415
-
     try:
         book = structure_document(document, PromotionBook)
     except Exception as exc:  # noqa: BLE001 - every structuring failure is reported with its path
@@ -618,8 +617,6 @@ def parse_promotions(document: object, *, origin: str = "<memory>") -> Promotion
     Raises:
         DocumentInvalidError: the document has problems (each with its JSON path).
     """
-    from tradein_sdk._domain.converters import build_document  # noqa: PLC0415
-
     return build_document(
         document, PromotionBook, kind="promotions", origin=origin, problems=promotions_problems
     )

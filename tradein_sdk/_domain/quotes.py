@@ -15,7 +15,10 @@ from typing import Any
 
 import attrs
 
+from grading_questionnaire._schemas import schema_problems
+from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.money import Money
+from tradein_sdk._errors import DocumentInvalidError, DocumentProblem
 
 
 class QuoteKind(StrEnum):
@@ -164,8 +167,6 @@ class Quote:
 
     def to_json(self) -> dict[str, Any]:
         """Return the quote's JSON form (``schemas/quote.schema.json``)."""
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-
         data: dict[str, Any] = json_converter().unstructure(self)
         return data
 
@@ -181,10 +182,6 @@ class Quote:
         Raises:
             DocumentInvalidError: ``data`` is not a valid quote document; each problem has its path.
         """
-        from grading_questionnaire._schemas import schema_problems  # noqa: PLC0415
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-        from tradein_sdk._errors import DocumentInvalidError, DocumentProblem  # noqa: PLC0415
-
         if validate:
             found = schema_problems("quote", data)
             problems = [DocumentProblem(path=path, message=message) for path, message in found]

@@ -129,7 +129,7 @@ class SearchHit:
 
     def to_json(self) -> dict[str, object]:
         """Return the hit's JSON form (``schemas/search-results.schema.json``, ``results`` items)."""
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415 - keeps converters out of `import tradein_sdk`
 
         data: dict[str, object] = json_converter().unstructure(SearchResult.from_hit(self))
         return data
@@ -222,7 +222,7 @@ class SearchResults:
 
     def to_json(self) -> dict[str, object]:
         """Return the JSON form."""
-        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415 - keeps converters out of `import tradein_sdk`
 
         data: dict[str, object] = json_converter().unstructure(self)
         return data

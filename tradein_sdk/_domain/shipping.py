@@ -82,7 +82,7 @@ class ShippingLabel:
         Returns:
             An HTML document with the barcode inline; nothing is loaded from elsewhere.
         """
-        from babel.dates import format_date  # noqa: PLC0415
+        from babel.dates import format_date  # noqa: PLC0415 - Babel's dates load with the first label
 
         locale = canonical_locale(locale)
         send_by = format_date(self.send_by.date(), format="long", locale=locale)

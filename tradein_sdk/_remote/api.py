@@ -29,9 +29,12 @@ import attrs
 from grading_questionnaire import VerificationDepth
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
 from tradein_sdk._domain.devices import DeviceCategory
+from tradein_sdk._domain.insurance import InsuranceOffer
+from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.payouts import BankTransfer, PurchaseCredit, Voucher
-from tradein_sdk._domain.quotes import Channel
+from tradein_sdk._domain.quotes import Channel, IssuedQuote
+from tradein_sdk._domain.search import SearchResults
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
     IdempotencyKeyInUseError,
@@ -236,18 +239,14 @@ class Operation:
 
 
 def _operations() -> tuple[Operation, ...]:
-    from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
-    from tradein_sdk._app.checkout import ConfirmedCheckout  # noqa: PLC0415
-    from tradein_sdk._app.facade import StoredQuote  # noqa: PLC0415
-    from tradein_sdk._domain.insurance import InsuranceOffer  # noqa: PLC0415
-    from tradein_sdk._domain.money import Money  # noqa: PLC0415
-    from tradein_sdk._domain.orders.inspection import InspectionDiff  # noqa: PLC0415
-    from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: PLC0415
-    from tradein_sdk._domain.quotes import IssuedQuote  # noqa: PLC0415
-    from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
-    from tradein_sdk._domain.shipping import ShippingLabel  # noqa: PLC0415
-    from tradein_sdk._domain.tokens import QuoteClaims  # noqa: PLC0415
-    from tradein_sdk._ports import Redemption  # noqa: PLC0415
+    from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._app.checkout import ConfirmedCheckout  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._app.facade import StoredQuote  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.orders.inspection import InspectionDiff  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.shipping import ShippingLabel  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.tokens import QuoteClaims  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._ports import Redemption  # noqa: PLC0415 - loads with the first operation, not with the client
 
     device = "/v1/orders/{order_id}/devices/{device_id}"
     return (
@@ -457,7 +456,7 @@ def status_for(error: TradeInError) -> int:
     (worth retrying); 503 when the store or a provider failed; 422 for every other rule a request broke
     (invalid answers, a spent quote, an illegal transition, an altered checkout).
     """
-    from tradein_sdk._domain.webhooks import WebhookVerificationError  # noqa: PLC0415
+    from tradein_sdk._domain.webhooks import WebhookVerificationError  # noqa: PLC0415 - keeps webhooks out of the client's import
 
     if isinstance(error, NotFoundError):
         return 404
@@ -473,7 +472,7 @@ def status_for(error: TradeInError) -> int:
 @cache
 def error_classes() -> dict[str, type[TradeInError]]:
     """Every library error class by code (for a client to raise what the service raised)."""
-    import tradein_sdk._domain.webhooks  # noqa: F401, PLC0415 - its error classes join the tree
+    import tradein_sdk._domain.webhooks  # noqa: F401, PLC0415 - its errors join the tree, at the first lookup
 
     found: dict[str, type[TradeInError]] = {}
     pending: list[type[TradeInError]] = [TradeInError]

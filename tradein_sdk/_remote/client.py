@@ -23,9 +23,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
+from grading_questionnaire import AnswerProblem
+from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.quotes import Channel
-from tradein_sdk._errors import APIError, APIStatusError, DocumentProblem, TradeInError
+from tradein_sdk._errors import AnswersInvalidError, APIError, APIStatusError, DocumentProblem, TradeInError
 from tradein_sdk._remote.api import Operation, error_classes, operations
 from tradein_sdk._remote.transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
 
@@ -38,13 +40,13 @@ if TYPE_CHECKING:
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote
-    from tradein_sdk._app.orders import PayoutDetails
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.money import Money
     from tradein_sdk._domain.orders.inspection import InspectionDiff
     from tradein_sdk._domain.orders.model import TradeInOrder
+    from tradein_sdk._domain.payouts import PayoutDetails
     from tradein_sdk._domain.quotes import IssuedQuote
     from tradein_sdk._domain.search import SearchResults
     from tradein_sdk._domain.shipping import ShippingLabel
@@ -59,8 +61,6 @@ __all__ = ["AsyncTradeInClient", "TradeInClient"]
 
 def _prepare(operation_id: str, arguments: dict[str, Any]) -> tuple[Operation, dict[str, Any]]:
     """The operation and the core's request arguments for a use case called with ``arguments``."""
-    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-
     converter = json_converter()
     operation = operations()[operation_id]
     arguments = {name: value for name, value in arguments.items() if name != "self"}
@@ -131,9 +131,6 @@ def _library_error(error: APIStatusError) -> APIStatusError:
 
 
 def _problem(item: Mapping[str, Any], library_class: type[TradeInError]) -> object:
-    from grading_questionnaire import AnswerProblem  # noqa: PLC0415
-    from tradein_sdk._errors import AnswersInvalidError  # noqa: PLC0415
-
     path, message = str(item.get("path", "$")), str(item.get("message", ""))
     if issubclass(library_class, AnswersInvalidError):
         params = item.get("params")

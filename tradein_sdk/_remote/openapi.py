@@ -25,9 +25,13 @@ from typing import Any, Final
 
 import attrs
 
+from grading_questionnaire import ConditionReport, RenderedQuestionnaire
+from grading_questionnaire._resources import shared_dir
 from tradein_sdk._domain.converters import _is_param
 from tradein_sdk._domain.money import Money
-from tradein_sdk._remote.api import PROBLEM_CONTENT_TYPE, Operation, operations
+from tradein_sdk._domain.quotes import Quote
+from tradein_sdk._domain.search import SearchResults
+from tradein_sdk._remote.api import PROBLEM_CONTENT_TYPE, Operation, Payout, operations
 from tradein_sdk._version import __version__
 
 SCHEMA_ID_PREFIX: Final = "urn:tradein-sdk:schemas:"
@@ -35,8 +39,6 @@ _COMPONENTS: Final = "#/components/schemas/"
 
 
 def _file_schemas() -> dict[str, Any]:
-    from grading_questionnaire._resources import shared_dir  # noqa: PLC0415
-
     found = {}
     for path in sorted(shared_dir("schemas").glob("*.schema.json")):
         name = path.name.removesuffix(".schema.json")
@@ -77,11 +79,6 @@ class _Schemas:
     """Builds JSON Schemas of Python types, collecting attrs classes as named components."""
 
     def __init__(self) -> None:
-        from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415
-        from tradein_sdk._domain.quotes import Quote  # noqa: PLC0415
-        from tradein_sdk._domain.search import SearchResults  # noqa: PLC0415
-        from tradein_sdk._remote.api import Payout  # noqa: PLC0415
-
         self.components: dict[str, Any] = {}
         self._files: dict[Any, str] = {
             Quote: "quote",

@@ -54,6 +54,7 @@ import attrs
 import httpx
 
 from tradein_sdk._domain.clock import Clock, SystemClock
+from tradein_sdk._domain.converters import json_converter, structuring_problems
 from tradein_sdk._errors import (
     APIConnectionError,
     APIError,
@@ -480,8 +481,6 @@ class ApiResponse:
         Raises:
             APIResponseError: the body does not fit ``model``; ``problems`` names each JSON path.
         """
-        from tradein_sdk._domain.converters import json_converter, structuring_problems  # noqa: PLC0415
-
         problems: tuple[tuple[str, str], ...]
         if attrs.has(model) and not isinstance(self.data, dict):
             problems = (("$", f"expected a JSON object, not {_json_type(self.data)}"),)

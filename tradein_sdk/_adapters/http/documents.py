@@ -102,7 +102,7 @@ class HTTPDocumentFeed(Generic[T]):
         return fetched.value
 
     def _fetch(self, key: str, cached: _Fetched[T] | None, now: datetime) -> _Fetched[T]:
-        import httpx  # noqa: PLC0415
+        import httpx  # noqa: PLC0415 - httpx loads with the first feed
 
         url = self.url.format(key=key)
         headers = dict(self._headers)

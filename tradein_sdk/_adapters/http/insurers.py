@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from tradein_sdk._adapters.http.documents import HTTPDocumentFeed
 from tradein_sdk._domain.insurance import (
     ANCILLARY_EXEMPTION_THRESHOLD,
     InsuranceOffer,
@@ -60,8 +61,6 @@ class HTTPInsuranceOfferSource:
             clock: where "now" comes from.
             exemption_threshold: the annual premium from which offers are flagged (see :func:`offers_for`).
         """
-        from tradein_sdk._adapters.http.documents import HTTPDocumentFeed  # noqa: PLC0415
-
         self._feed: HTTPDocumentFeed[InsurancePlans] = HTTPDocumentFeed(
             url.replace("{country}", "{key}"),
             parse=lambda document, _key, origin: parse_insurance_plans(document, origin=origin),

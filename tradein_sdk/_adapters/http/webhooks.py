@@ -180,7 +180,7 @@ class WebhookSender:
     def _post(
         self, url: str, webhook_id: str, body: bytes, number: int
     ) -> tuple[DeliveryAttempt, Exception | None]:
-        import httpx  # noqa: PLC0415
+        import httpx  # noqa: PLC0415 - httpx loads with the first sender
 
         attempted_at = as_utc(self._clock.now())
         headers = sign(body, self._secrets, webhook_id=webhook_id, timestamp=attempted_at)
@@ -210,7 +210,7 @@ class WebhookSender:
 
 
 def _check_url(url: str) -> None:
-    import httpx  # noqa: PLC0415
+    import httpx  # noqa: PLC0415 - httpx loads with the first sender
 
     try:
         parsed = httpx.URL(url)

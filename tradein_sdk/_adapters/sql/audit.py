@@ -52,7 +52,7 @@ def define_audit_log(metadata: MetaData) -> Table:
     """
     import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     return sa.Table(
         AUDIT_TABLE,
@@ -78,7 +78,7 @@ def define_audit_log(metadata: MetaData) -> Table:
 @cache
 def audit_log_table() -> Table:
     """Return the audit log table, declared once in its own metadata."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     return define_audit_log(sa.MetaData())
 
@@ -117,7 +117,7 @@ def migration_audit(conn: Connection) -> None:
     Args:
         conn: a connection in a transaction, on SQLite or PostgreSQL.
     """
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     define_audit_log(sa.MetaData()).create(conn, checkfirst=True)
     statements = _POSTGRESQL_TRIGGERS if conn.dialect.name == "postgresql" else _SQLITE_TRIGGERS
@@ -160,8 +160,8 @@ def append_entry(
         AuditEntryInvalidError: a field is empty, too long or not JSON; nothing was written.
         StoreError: the database failed; the caller's transaction must be rolled back.
     """
-    import sqlalchemy as sa  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     table = audit_log_table()
     try:
@@ -220,8 +220,8 @@ def verify_chain(
     Raises:
         StoreError: the database failed or has no audit log table.
     """
-    import sqlalchemy as sa  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     check = _ChainCheck(anchor, max_problems)
     try:
@@ -257,7 +257,7 @@ def _stream(conn: Connection, check: _ChainCheck, batch_size: int) -> None:
 
 def _rows(conn: Connection, batch_size: int) -> Iterator[Any]:
     """Yield the rows in sequence order, a batch per query (keyset pagination on the primary key)."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     table = audit_log_table()
     # Times are read as stored (text on SQLite) and parsed here, so a garbled one is a finding, not a crash.

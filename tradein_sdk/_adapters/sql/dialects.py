@@ -10,6 +10,6 @@ if TYPE_CHECKING:
 
 def dialect_insert(dialect: str) -> Callable[..., Any]:
     """The INSERT construct with ``ON CONFLICT DO NOTHING`` support for the dialect."""
-    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
+    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     return postgresql.insert if dialect == "postgresql" else sqlite.insert

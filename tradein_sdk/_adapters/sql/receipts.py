@@ -24,9 +24,9 @@ WEBHOOK_RECEIPTS_TABLE: Final = "tradein_webhook_receipts"
 
 @cache
 def _receipts_table() -> Table:
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     return sa.Table(
         WEBHOOK_RECEIPTS_TABLE,
@@ -79,7 +79,7 @@ def record_receipt(conn: Connection, event: WebhookEvent, *, now: datetime, appl
         StoreError: the database failed (no receipt table, for one); roll the transaction back.
         ValueError: ``now`` has no timezone.
     """
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     dialect = conn.dialect.name
     if dialect not in {"sqlite", "postgresql"}:
@@ -115,8 +115,8 @@ def purge_receipts(conn: Connection, *, received_before: datetime) -> int:
         StoreError: the database failed; roll the transaction back.
         ValueError: ``received_before`` has no timezone.
     """
-    import sqlalchemy as sa  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     table = _receipts_table()
     statement = sa.delete(table).where(table.c.received_at < as_utc(received_before))

@@ -19,12 +19,14 @@ writers queue instead of failing half-way.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from tradein_sdk._adapters.sql.dialects import dialect_insert
 from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.outbox import OutboxMessage
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
     ConfigurationError,
@@ -32,6 +34,7 @@ from tradein_sdk._errors import (
     IdempotencyKeyReusedError,
     NotFoundError,
     OrderNotFoundError,
+    PromotionExhaustedError,
     QuoteAlreadyRedeemedError,
     QuoteExpiredError,
     QuoteNotFoundError,
@@ -59,9 +62,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
-    from tradein_sdk._domain.outbox import OutboxMessage
     from tradein_sdk._domain.webhooks import WebhookEvent
-    from tradein_sdk._ports import PendingWebhook
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK_ID = 0x7472_6164  # "trad": the PostgreSQL advisory lock key for migrations
@@ -74,7 +75,7 @@ def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the tables of schema version 1: documents, quotes and their redemptions."""
     import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     sa.Table(
         "tradein_documents",
@@ -112,23 +113,25 @@ def _define_v1(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
 
 def _migration_webhooks(conn: Connection) -> None:
     """Create the table that deduplicates received webhook events by id."""
-    from tradein_sdk._adapters.sql.receipts import migration_webhooks  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.receipts import (  # noqa: PLC0415 - keeps receipts out of `from tradein_sdk import TradeIn`
+        migration_webhooks,
+    )
 
     migration_webhooks(conn)
 
 
 def _migration_audit(conn: Connection) -> None:
     """Create the hash-chained audit log and the triggers that make it append-only."""
-    from tradein_sdk._adapters.sql.audit import migration_audit  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.audit import migration_audit  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
 
     migration_audit(conn)
 
 
 def _define_v3(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the tables of schema version 3: orders, and personal data kept apart from them."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     sa.Table(
         "tradein_orders",
@@ -159,9 +162,9 @@ def _define_v3(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
 
 def _define_v4(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the tables of schema version 4: confirmed checkouts and promotion budgets."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     sa.Table(
         "tradein_checkouts",
@@ -183,7 +186,7 @@ def _define_v4(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
 
 def _migration_4(conn: Connection) -> None:
     """Create the tables of schema version 4."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     metadata = sa.MetaData()
     _define_v3(metadata)  # the foreign key's target, already created by migration 3
@@ -195,9 +198,9 @@ def _migration_4(conn: Connection) -> None:
 
 def _define_v6(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the table of schema version 6: idempotency keys of the HTTP service and their answers."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     sa.Table(
         "tradein_idempotency_keys",
@@ -216,9 +219,9 @@ def _define_v6(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
 
 def _define_v7(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     """Declare the table of schema version 7: the outbox of webhooks the service sends."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     sa.Table(
         "tradein_webhook_outbox",
@@ -243,7 +246,7 @@ def _creating(define: Callable[[Any], None]) -> Callable[[Connection], None]:
     """A migration step that creates the tables ``define`` declares."""
 
     def step(conn: Connection) -> None:
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         metadata = sa.MetaData()
         define(metadata)
@@ -260,9 +263,9 @@ def tables() -> dict[str, Any]:
     A migration's own definitions stay frozen once released; when a later migration changes a table,
     this function declares the table as it is after all migrations.
     """
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
     metadata = sa.MetaData()
     _define_v1(metadata)
@@ -344,7 +347,7 @@ class SQLStore:
             ConfigurationError: the URL is not supported.
             StoreError: the database cannot be reached or migrated.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         self.url = engine_url(url)
         self.dialect = self.url.split(":", 1)[0].split("+", 1)[0]
@@ -392,7 +395,7 @@ class SQLStore:
         Raises:
             StoreError: a migration failed; it was rolled back.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["schema_migrations"]
         with self._guard("migrate"), self._transaction() as conn:
@@ -412,7 +415,7 @@ class SQLStore:
 
     def schema_version(self) -> int:
         """Return the highest applied migration (0 for an empty database)."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["schema_migrations"]
         with self._guard("read the schema version"), self._transaction(write=False) as conn:
@@ -441,7 +444,7 @@ class SQLStore:
             NotFoundError: no document has that hash.
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         documents = self._t["documents"]
         with self._guard("read the document"), self._transaction(write=False) as conn:
@@ -494,7 +497,7 @@ class SQLStore:
             QuoteNotFoundError: no quote has that id.
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
         with self._guard("read the quote"), self._transaction(write=False) as conn:
@@ -541,7 +544,7 @@ class SQLStore:
         self, conn: Connection, quote_id: str, *, now: datetime, reference: str | None, with_value: bool
     ) -> Redemption:
         """Claim a quote inside the caller's transaction: a conditional UPDATE, a unique redemption row."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
         conditions = [quotes.c.id == quote_id, quotes.c.redeemed_at.is_(None), quotes.c.expires_at > now]
@@ -600,7 +603,7 @@ class SQLStore:
             QuoteNotFoundError: a quote does not exist.
             StoreError: the database failed; nothing was written.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         now = as_utc(now)
         with self._guard("store the order"), self._transaction() as conn:
@@ -632,9 +635,7 @@ class SQLStore:
 
     def _reserve_promotion(self, conn: Connection, use: PromotionUse) -> None:
         """Count one more use of a promotion unless its budget or redemption limit would be exceeded."""
-        import sqlalchemy as sa  # noqa: PLC0415
-
-        from tradein_sdk._errors import PromotionExhaustedError  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["promotion_usage"]
         insert = dialect_insert(self.dialect)(table).values(
@@ -657,7 +658,7 @@ class SQLStore:
 
     def promotion_usage(self) -> dict[str, tuple[int, Money]]:
         """Return each promotion's redemptions and total spent so far."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["promotion_usage"]
         with self._guard("read promotion usage"), self._transaction(write=False) as conn:
@@ -668,7 +669,7 @@ class SQLStore:
 
     def get_checkout(self, order_id: str) -> str | None:
         """Return the stored checkout summary (JSON) of an order, or ``None`` for an order without one."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["checkouts"]
         with self._guard("read the checkout"), self._transaction(write=False) as conn:
@@ -682,7 +683,7 @@ class SQLStore:
             OrderNotFoundError: no order has that id.
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         orders = self._t["orders"]
         with self._guard("read the order"), self._transaction(write=False) as conn:
@@ -712,7 +713,7 @@ class SQLStore:
             ConcurrentUpdateError: another process changed the order first; reload and apply again.
             StoreError: the database failed; nothing was written.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         orders = self._t["orders"]
         now = as_utc(now)
@@ -752,10 +753,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
-
-        from tradein_sdk._domain.outbox import OutboxMessage  # noqa: PLC0415
-        from tradein_sdk._ports import PendingWebhook  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["webhook_outbox"]
         query = (
@@ -791,7 +789,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["webhook_outbox"]
         with self._guard("claim the webhook"), self._transaction() as conn:
@@ -821,7 +819,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["webhook_outbox"]
         values: dict[str, Any] = {"attempts": attempts, "last_error": error[:300] if error else None}
@@ -835,7 +833,7 @@ class SQLStore:
 
     def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
         """Return the ids of open orders with a deadline at or before ``now``, earliest first."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         orders = self._t["orders"]
         with self._guard("find orders due"), self._transaction(write=False) as conn:
@@ -851,7 +849,7 @@ class SQLStore:
         self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
     ) -> list[OrderRecord]:
         """Return the newest orders first (optionally of one customer, or only those still open)."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         orders = self._t["orders"]
         query = sa.select(orders).order_by(orders.c.created_at.desc(), orders.c.id).limit(limit)
@@ -864,7 +862,7 @@ class SQLStore:
 
     def get_personal_data(self, ref: str) -> PersonalData | None:
         """Return the personal data kept under ``ref`` (``None`` once erased or never stored)."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["personal_data"]
         with self._guard("read personal data"), self._transaction(write=False) as conn:
@@ -877,7 +875,7 @@ class SQLStore:
 
     def add_personal_data(self, item: PersonalData, *, now: datetime) -> None:
         """Keep personal data (payout details, contact data) apart from orders, so it can be erased."""
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         with self._guard("store personal data"), self._transaction() as conn:
             conn.execute(
@@ -896,7 +894,7 @@ class SQLStore:
         Returns:
             How many records were erased.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["personal_data"]
         now = as_utc(now)
@@ -933,7 +931,9 @@ class SQLStore:
             AuditPersonalDataError: an entry carries personal data; nothing was written.
             StoreError: the database failed; nothing was written.
         """
-        from tradein_sdk._adapters.sql.receipts import record_receipt  # noqa: PLC0415
+        from tradein_sdk._adapters.sql.receipts import (  # noqa: PLC0415 - keeps receipts out of `from tradein_sdk import TradeIn`
+            record_receipt,
+        )
 
         now = as_utc(now)
         with self._guard("append to the audit log"), self._transaction() as conn:
@@ -957,7 +957,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        from tradein_sdk._adapters.sql.audit import verify_chain  # noqa: PLC0415
+        from tradein_sdk._adapters.sql.audit import verify_chain  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
 
         return verify_chain(self._engine, anchor=anchor)
 
@@ -983,7 +983,7 @@ class SQLStore:
             IdempotencyKeyInUseError: the first request with the key is still running.
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["idempotency_keys"]
         where = sa.and_(table.c.client == client, table.c.key == key)
@@ -1012,7 +1012,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["idempotency_keys"]
         with self._guard("keep the idempotent answer"), self._transaction() as conn:
@@ -1033,7 +1033,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["idempotency_keys"]
         with self._guard("release the idempotency key"), self._transaction() as conn:
@@ -1047,7 +1047,7 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        import sqlalchemy as sa  # noqa: PLC0415
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["idempotency_keys"]
         with self._guard("purge idempotency keys"), self._transaction() as conn:
@@ -1062,7 +1062,7 @@ def _append_facts(
     conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
 ) -> None:
     """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details."""
-    from tradein_sdk._adapters.sql.audit import append_entry  # noqa: PLC0415
+    from tradein_sdk._adapters.sql.audit import append_entry  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
 
     for fact in facts:
         append_entry(
@@ -1080,8 +1080,6 @@ def _minor(money: Money) -> int:
 
 
 def _from_minor(units: int, currency: str) -> Money:
-    from decimal import Decimal  # noqa: PLC0415
-
     money = Money(Decimal(units), currency)
     return Money(money.amount.scaleb(-money.minor_units), currency)
 
@@ -1098,7 +1096,7 @@ def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row
 
 def _raise_unredeemable(conn: Connection, quotes: Any, quote_id: str) -> NoReturn:  # noqa: ANN401
     """Say why the conditional update claimed nothing."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     row = conn.execute(
         sa.select(quotes.c.redeemed_at, quotes.c.redeemable).where(quotes.c.id == quote_id)
@@ -1122,7 +1120,7 @@ class _Guard:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
-        from sqlalchemy.exc import IntegrityError, SQLAlchemyError  # noqa: PLC0415
+        from sqlalchemy.exc import IntegrityError, SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         if isinstance(error, IntegrityError) and "redemptions" in str(error):
             raise QuoteAlreadyRedeemedError(str(error.params)) from error
@@ -1133,7 +1131,7 @@ class _Guard:
 
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for writes (the SQLAlchemy pysqlite recipe)."""
-    from sqlalchemy import event  # noqa: PLC0415
+    from sqlalchemy import event  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # noqa: ANN401

@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from grading_questionnaire import Audience, LockStatus, QuestionKind, VerificationDepth, Worse
+from grading_questionnaire._conditions import compile_condition
 from grading_questionnaire._evaluate import ConditionReport
 from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.devices import DeviceModel
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import MismatchReason
-from tradein_sdk._domain.pricing import Valuation
+from tradein_sdk._domain.pricing import Valuation, value_device
 from tradein_sdk._errors import (
     InspectionInputError,
     questionnaire_errors,
@@ -21,7 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from grading_questionnaire import DiagnosticsResult, Question, Questionnaire
-    from tradein_sdk._domain.devices import DeviceModel
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.quotes import Quote
 
@@ -176,8 +179,6 @@ _NO_CHANGE = N_("Declared: {declared}. Found at inspection: {found}. This does n
 
 def _favourable(question: Question) -> Any:  # noqa: ANN401 - an AnswerValue of the question's kind
     """The most favourable answer to ``question``: what a passing check or a flawless device answers."""
-    from grading_questionnaire import QuestionKind, Worse  # noqa: PLC0415
-
     if question.kind is QuestionKind.YES_NO:
         return question.worse is not Worse.YES
     if question.kind is QuestionKind.SINGLE_CHOICE:
@@ -195,9 +196,6 @@ def _normalized(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_inspection_inputs(quote: Quote, questionnaire: Questionnaire, book: PriceBook) -> DeviceModel:
-    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
-    from tradein_sdk._domain.devices import DeviceModel  # noqa: PLC0415
-
     if questionnaire.content_hash != quote.questionnaire.content_hash:
         raise InspectionInputError(
             "questionnaire {given} is not the one quote {quote_id} was answered with ({expected})",
@@ -227,8 +225,6 @@ def _mismatches(
     observed_variant_id: str | None,
     lock_removable: bool,
 ) -> tuple[MismatchReason, ...]:
-    from grading_questionnaire import LockStatus  # noqa: PLC0415
-
     found: list[MismatchReason] = []
     declared_imei = quote.device.imei
     if (
@@ -257,9 +253,6 @@ class _Waterfall:
         found: Mapping[str, Any],
         value: Callable[[ConditionReport], Money],
     ) -> None:
-        from grading_questionnaire import QuestionKind  # noqa: PLC0415
-        from grading_questionnaire._conditions import compile_condition  # noqa: PLC0415
-
         self.questionnaire = questionnaire
         self.declared = declared
         self.found = found
@@ -298,8 +291,6 @@ class _Waterfall:
 
     def values(self, differing: Sequence[str]) -> list[Money]:
         """The value before any step and after each step but the last."""
-        from grading_questionnaire import VerificationDepth  # noqa: PLC0415
-
         values = []
         for step in range(len(differing)):
             answers = self.answers(frozenset(differing[:step]))
@@ -349,9 +340,6 @@ def inspect_device(
         UnsupportedLocaleError: the locale is unknown.
         PriceUnavailableError: the price book cannot price the device.
     """
-    from grading_questionnaire import Audience, VerificationDepth  # noqa: PLC0415
-    from tradein_sdk._domain.pricing import value_device  # noqa: PLC0415
-
     model = _check_inspection_inputs(quote, questionnaire, book)
     variant = next(variant for variant in model.variants if variant.id == quote.device.variant_id)
     with questionnaire_errors():
