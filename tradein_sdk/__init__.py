@@ -170,7 +170,14 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.orders.outcome import OrderOutcome, order_outcome
     from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, Disposition, EventKind, HoldReason
     from tradein_sdk._domain.outbox import WebhookEndpoint
-    from tradein_sdk._domain.payouts import BankTransfer, PayoutMethod, PayoutRef, PurchaseCredit, Voucher
+    from tradein_sdk._domain.payouts import (
+        BankTransfer,
+        PayoutDetails,
+        PayoutMethod,
+        PayoutRef,
+        PurchaseCredit,
+        Voucher,
+    )
     from tradein_sdk._domain.pricing import (
         PriceBook,
         Valuation,
@@ -307,6 +314,7 @@ _LAZY = {
     "OrderOutcome": "tradein_sdk._domain.orders.outcome",
     "OrderRecord": "tradein_sdk._ports",
     "OrderStore": "tradein_sdk._ports",
+    "PayoutDetails": "tradein_sdk._domain.payouts",
     "PayoutMethod": "tradein_sdk._domain.payouts",
     "PayoutRef": "tradein_sdk._domain.payouts",
     "PersonalDataStore": "tradein_sdk._ports",
@@ -508,6 +516,7 @@ __all__ = [
     "OrderOutcome",
     "OrderRecord",
     "OrderStore",
+    "PayoutDetails",
     "PayoutMethod",
     "PayoutRef",
     "PermissionDeniedError",

@@ -10,9 +10,6 @@ decision) stored, all in one transaction.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import uuid
 from datetime import timedelta
@@ -28,7 +25,9 @@ from tradein_sdk._domain.checkout import (
     ClawbackTerms,
     CreditTiming,
     build_checkout,
+    check_summary_signature,
     clawback_due,
+    sign_summary,
 )
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
@@ -171,17 +170,8 @@ class CheckoutUseCases:
         )
         return outcome.applied, outcome.rejected
 
-    def _signature(self, summary: CheckoutSummary, key_id: str) -> str:
-        key = self.key_ring.get(key_id)
-        if key is None:
-            raise CheckoutChangedError("the checkout was signed with a key this shop no longer holds")
-        content = {name: value for name, value in summary.to_json().items() if name != "signature"}
-        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        digest = hmac.new(key.secret, canonical, hashlib.sha256).digest()
-        return f"cs1.{key_id}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
-
     def _sign(self, summary: CheckoutSummary) -> CheckoutSummary:
-        return attrs.evolve(summary, signature=self._signature(summary, self.key_ring.active_key.key_id))
+        return sign_summary(summary, self.key_ring)
 
     def verify_checkout(self, summary: CheckoutSummary) -> None:
         """Check that a summary is one this shop signed, unchanged, and still recent enough to confirm.
@@ -190,11 +180,7 @@ class CheckoutUseCases:
             CheckoutChangedError: the signature does not match (an amount or choice was altered), or the
                 summary is older than 30 minutes.
         """
-        parts = summary.signature.split(".")
-        if len(parts) != 3 or parts[0] != "cs1":
-            raise CheckoutChangedError("the checkout summary is not signed")
-        if not hmac.compare_digest(self._signature(summary, parts[1]), summary.signature):
-            raise CheckoutChangedError("the checkout summary was altered")
+        check_summary_signature(summary, self.key_ring)
         if self.clock.now() - summary.created_at > SUMMARY_VALIDITY:
             raise CheckoutChangedError("the checkout summary has expired; show a new one")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from grading_questionnaire import Audience, VerificationDepth, build_questionnaire, load_questionnaire
-from grading_questionnaire._i18n import N_, translate
+from grading_questionnaire._i18n import N_
 from tradein_sdk._adapters.fulfilment import LocalFulfilment
 from tradein_sdk._adapters.prices import PriceBookSource
 from tradein_sdk._adapters.sql.store import SQLStore
@@ -21,21 +21,21 @@ from tradein_sdk._app.orders import OrderUseCases
 from tradein_sdk._domain.catalog import Catalog
 from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
-from tradein_sdk._domain.converters import document_converter, json_converter
-from tradein_sdk._domain.devices import DeviceCategory, DeviceModel, DeviceVariant
+from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.devices import DeviceCategory, DeviceModel
 from tradein_sdk._domain.identifiers import parse_imei
 from tradein_sdk._domain.insurance import PlanCatalogOfferSource
 from tradein_sdk._domain.orders.model import DEFAULT_POLICY
-from tradein_sdk._domain.pricing import Valuation, parse_pricebook, value_device
+from tradein_sdk._domain.pricing import parse_pricebook, value_device
 from tradein_sdk._domain.quotes import (
     Channel,
     DocumentRef,
     IssuedQuote,
     Quote,
-    QuotedDevice,
     QuoteKind,
     QuoteLine,
-    TranscriptLine,
+    assemble_quote,
+    explain_lines,
 )
 from tradein_sdk._domain.search import SearchResults
 from tradein_sdk._domain.shipping import ReceivingAddress
@@ -96,20 +96,6 @@ class StoredQuote:
 
     quote: Quote
     redemption: Redemption | None
-
-
-def _line_text(
-    message_id: str,
-    params: Mapping[str, str],
-    locale: str,
-    questionnaire: Questionnaire,
-    grade_labels: Mapping[str, str],
-) -> str:
-    """A valuation line in ``locale``, the pricing grade shown by its translated label."""
-    grade = params.get("grade")
-    if grade is not None and grade in grade_labels:
-        params = {**params, "grade": questionnaire.translate(grade_labels[grade], locale)}
-    return translate(message_id, locale, **params)
 
 
 class TradeIn(OrderUseCases, CheckoutUseCases):
@@ -395,7 +381,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         now = self.clock.now().replace(microsecond=0)
         valuation = value_device(book, model=model, variant=variant, report=report, as_of=now.date())
         questionnaire = self.questionnaire(model.category.value)
-        quote = self._build_quote(
+        quote = assemble_quote(
             quote_id=f"q_{uuid.uuid4().hex}",
             kind=kind,
             channel=channel,
@@ -473,90 +459,6 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             )
         return parsed.value
 
-    def _build_quote(
-        self,
-        *,
-        quote_id: str,
-        kind: QuoteKind,
-        channel: Channel,
-        audience: str,
-        locale: str,
-        issued_at: datetime,
-        expires_at: datetime,
-        model: DeviceModel,
-        variant: DeviceVariant,
-        imei: str | None,
-        report: ConditionReport,
-        valuation: Valuation,
-        questionnaire: Questionnaire,
-        catalog: DocumentRef,
-    ) -> Quote:
-
-        staff = report.verification.value != "self_declared"
-        rendered = questionnaire.render(locale, audience=Audience.STAFF if staff else Audience.SHOPPER)
-        transcript = tuple(
-            TranscriptLine(
-                question=entry.question,
-                text=entry.text,
-                answer=list(entry.answer) if isinstance(entry.answer, tuple) else entry.answer,
-                answer_text=entry.answer_text,
-            )
-            for entry in rendered.transcript(report.answers)
-        )
-        grade_labels = {grade.id: grade.label for grade in questionnaire.pricing_grades}
-        lines = tuple(
-            QuoteLine(
-                code=line.code,
-                message_id=line.message_id,
-                params=dict(line.params),
-                text=_line_text(line.message_id, line.params, locale, questionnaire, grade_labels),
-                amount=line.amount,
-                adjustment_id=line.adjustment_id,
-            )
-            for line in valuation.lines
-        )
-        answers: dict[str, Any] = {
-            key: list(value) if isinstance(value, tuple) else value for key, value in report.answers.items()
-        }
-        return Quote(
-            id=quote_id,
-            kind=kind,
-            channel=channel,
-            audience=audience,
-            market=valuation.market,
-            locale=locale,
-            issued_at=issued_at,
-            expires_at=expires_at,
-            price_date=valuation.as_of,
-            device=QuotedDevice(
-                model_id=model.id,
-                variant_id=variant.id,
-                display_name=model.display_name,
-                storage_gb=variant.storage_gb,
-                category=model.category.value,
-                imei=imei,
-                model=document_converter().unstructure(model),
-            ),
-            amount=valuation.total,
-            recycle_only=valuation.recycle_only,
-            recycle_reasons=tuple(knockout.code for knockout in report.knockouts),
-            pricing_grade=valuation.pricing_grade,
-            verification=report.verification.value,
-            lines=lines,
-            answers=answers,
-            transcript=transcript,
-            condition=report.to_json(),
-            questionnaire=DocumentRef(
-                id=questionnaire.id, version=questionnaire.version, content_hash=questionnaire.content_hash
-            ),
-            catalog=catalog,
-            pricebook=DocumentRef(
-                id=valuation.pricebook_id,
-                version=valuation.pricebook_version,
-                content_hash=valuation.pricebook_hash,
-            ),
-        )
-
     def verify_token(self, token: str, *, audience: str | None = None) -> QuoteClaims:
         """Verify a quote token offline: signature, key id, audience and expiry.
 
@@ -618,13 +520,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         """
         locale = canonical_locale(locale)
         questionnaire, _ = self._snapshot_documents(quote)
-        grade_labels = {grade.id: grade.label for grade in questionnaire.pricing_grades}
-        return tuple(
-            attrs.evolve(
-                line, text=_line_text(line.message_id, line.params, locale, questionnaire, grade_labels)
-            )
-            for line in quote.lines
-        )
+        return explain_lines(quote.lines, questionnaire, locale)
 
     def reproduce_quote(self, quote_id: str) -> Quote:
         """Recompute a stored quote from its snapshot: the exact questionnaire, price book and device data.
@@ -644,7 +540,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         model = json_converter().structure(dict(stored.device.model), DeviceModel)
         variant = next(variant for variant in model.variants if variant.id == stored.device.variant_id)
         valuation = value_device(book, model=model, variant=variant, report=report, as_of=stored.price_date)
-        return self._build_quote(
+        return assemble_quote(
             quote_id=stored.id,
             kind=stored.kind,
             channel=stored.channel,

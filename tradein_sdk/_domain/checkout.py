@@ -1,8 +1,9 @@
 """Checkout: trade-in credits applied to a new-device purchase, promotions, clawback terms and protection.
 
 Pure: :func:`build_checkout` turns a :class:`CheckoutRequest`, the stored quotes, the promotions outcome and
-the insurance offers into a :class:`CheckoutSummary` a shop renders; the facade signs it, and on confirm
-recomputes it from the request so that no amount is ever taken from the client.
+the insurance offers into a :class:`CheckoutSummary` a shop renders; :func:`sign_summary` signs it with the
+shop's key ring, and on confirm the facade checks the signature (:func:`check_summary_signature`) and
+recomputes the summary from the request, so that no amount is ever taken from the client.
 
 Credit timing and plans:
 
@@ -19,11 +20,15 @@ payout).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -34,13 +39,20 @@ from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import DeviceState
 from tradein_sdk._domain.promotions import AppliedPromotion, CustomerCase, RejectedPromotion
 from tradein_sdk._domain.quotes import Channel
-from tradein_sdk._errors import CheckoutInvalidError, DocumentInvalidError, DocumentProblem, canonical_locale
+from tradein_sdk._errors import (
+    CheckoutChangedError,
+    CheckoutInvalidError,
+    DocumentInvalidError,
+    DocumentProblem,
+    canonical_locale,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from tradein_sdk._domain.orders.model import TradeInOrder
     from tradein_sdk._domain.quotes import Quote
+    from tradein_sdk._domain.tokens import KeyRing
 
 
 class CreditTiming(StrEnum):
@@ -640,3 +652,42 @@ def _insurance_line(offer: InsuranceOffer) -> CheckoutLine:
         amount=offer.premium.gross,
         translated=("plan",),
     )
+
+
+# -- the signature ---------------------------------------------------------------------------------------
+
+SIGNATURE_SCHEME: Final = "cs1"
+"""The signature's prefix: ``cs1.<key id>.<HMAC-SHA256 of the canonical summary, base64url>``."""
+
+
+def summary_signature(summary: CheckoutSummary, key_ring: KeyRing, key_id: str) -> str:
+    """The signature of ``summary`` (every field but ``signature``) with the key ``key_id`` of ``key_ring``.
+
+    Raises:
+        CheckoutChangedError: the key ring no longer holds that key.
+    """
+    key = key_ring.get(key_id)
+    if key is None:
+        raise CheckoutChangedError("the checkout was signed with a key this shop no longer holds")
+    content = {name: value for name, value in summary.to_json().items() if name != "signature"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    digest = hmac.new(key.secret, canonical, hashlib.sha256).digest()
+    return f"{SIGNATURE_SCHEME}.{key_id}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
+
+
+def sign_summary(summary: CheckoutSummary, key_ring: KeyRing) -> CheckoutSummary:
+    """``summary`` signed with the key ring's active key."""
+    return attrs.evolve(summary, signature=summary_signature(summary, key_ring, key_ring.active_key.key_id))
+
+
+def check_summary_signature(summary: CheckoutSummary, key_ring: KeyRing) -> None:
+    """Check that ``summary`` carries a signature of ``key_ring`` over exactly its content.
+
+    Raises:
+        CheckoutChangedError: it is not signed, signed with an unknown key, or altered since.
+    """
+    parts = summary.signature.split(".")
+    if len(parts) != 3 or parts[0] != SIGNATURE_SCHEME:
+        raise CheckoutChangedError("the checkout summary is not signed")
+    if not hmac.compare_digest(summary_signature(summary, key_ring, parts[1]), summary.signature):
+        raise CheckoutChangedError("the checkout summary was altered")

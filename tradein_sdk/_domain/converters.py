@@ -13,7 +13,7 @@ from grading_questionnaire._schemas import content_hash
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.params import ExplanationParam, Phrase, Weekday
-from tradein_sdk._domain.payouts import BankTransfer, PayoutMethod, PurchaseCredit, Voucher
+from tradein_sdk._domain.payouts import BankTransfer, PayoutDetails, PayoutMethod, PurchaseCredit, Voucher
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
 
 if TYPE_CHECKING:
@@ -96,14 +96,14 @@ def _register_documents(converter: cattrs.Converter) -> None:
     )
     converter.register_unstructure_hook(RenderedQuestionnaire, RenderedQuestionnaire.to_json)
 
-    kinds: dict[str, type[BankTransfer | Voucher | PurchaseCredit]] = {
+    kinds: dict[str, type[PayoutDetails]] = {
         PayoutMethod.BANK_TRANSFER.value: BankTransfer,
         PayoutMethod.VOUCHER.value: Voucher,
         PayoutMethod.PURCHASE_CREDIT.value: PurchaseCredit,
     }
     fields = {kind: {field.name for field in attrs.fields(kind)} for kind in kinds.values()}
 
-    def structure_payout(value: object, _: type) -> BankTransfer | Voucher | PurchaseCredit:
+    def structure_payout(value: object, _: type) -> PayoutDetails:
         if not isinstance(value, dict):
             raise TypeError("expected a JSON object with a method")
         method = value.get("method")
@@ -116,13 +116,13 @@ def _register_documents(converter: cattrs.Converter) -> None:
             raise ValueError(f"unexpected field(s) for {method}: {', '.join(extra)}")
         return kind(**rest)
 
-    def structure_optional_payout(value: object, _: type) -> BankTransfer | Voucher | PurchaseCredit | None:
+    def structure_optional_payout(value: object, _: type) -> PayoutDetails | None:
         return None if value is None else structure_payout(value, _)
 
-    def unstructure_payout(value: BankTransfer | Voucher | PurchaseCredit) -> dict[str, object]:
+    def unstructure_payout(value: PayoutDetails) -> dict[str, object]:
         return {"method": value.method.value, **attrs.asdict(value)}
 
-    payout_union = BankTransfer | Voucher | PurchaseCredit
+    payout_union = PayoutDetails
     converter.register_structure_hook_func(lambda kind: kind == payout_union, structure_payout)
     optional_union = payout_union | None
     converter.register_structure_hook_func(lambda kind: kind == optional_union, structure_optional_payout)

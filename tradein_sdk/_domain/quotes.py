@@ -11,14 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from grading_questionnaire import Audience
+from grading_questionnaire._i18n import translate
 from grading_questionnaire._schemas import schema_problems
-from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.converters import document_converter, json_converter
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from grading_questionnaire import ConditionReport, Questionnaire
+    from tradein_sdk._domain.devices import DeviceModel, DeviceVariant
+    from tradein_sdk._domain.pricing import Valuation
 
 
 class QuoteKind(StrEnum):
@@ -201,3 +210,121 @@ class IssuedQuote:
 
     quote: Quote
     token: str
+
+
+# -- assembly ---------------------------------------------------------------------------------------------
+
+
+def line_text(
+    message_id: str,
+    params: Mapping[str, str],
+    locale: str,
+    questionnaire: Questionnaire,
+    grade_labels: Mapping[str, str],
+) -> str:
+    """A valuation line in ``locale``, the pricing grade shown by its translated label."""
+    grade = params.get("grade")
+    if grade is not None and grade in grade_labels:
+        params = {**params, "grade": questionnaire.translate(grade_labels[grade], locale)}
+    return translate(message_id, locale, **params)
+
+
+def explain_lines(
+    lines: Iterable[QuoteLine], questionnaire: Questionnaire, locale: str
+) -> tuple[QuoteLine, ...]:
+    """The lines of a quote with their text in ``locale``, the pricing grade named by its translated label."""
+    grade_labels = {grade.id: grade.label for grade in questionnaire.pricing_grades}
+    return tuple(
+        attrs.evolve(line, text=line_text(line.message_id, line.params, locale, questionnaire, grade_labels))
+        for line in lines
+    )
+
+
+def assemble_quote(
+    *,
+    quote_id: str,
+    kind: QuoteKind,
+    channel: Channel,
+    audience: str,
+    locale: str,
+    issued_at: datetime,
+    expires_at: datetime,
+    model: DeviceModel,
+    variant: DeviceVariant,
+    imei: str | None,
+    report: ConditionReport,
+    valuation: Valuation,
+    questionnaire: Questionnaire,
+    catalog: DocumentRef,
+) -> Quote:
+    """Assemble the quote for a graded and valued device: every fact that made its amount, snapshotted.
+
+    The transcript shows the questions and answers as the shopper saw them in ``locale`` (staff checks
+    included when the report was verified by staff or measured); each valuation line carries its text in
+    ``locale``; the device's catalog entry, the questionnaire, price book and catalog are named by content
+    hash, so the quote can be reproduced (:meth:`~tradein_sdk.TradeIn.reproduce_quote`).
+    """
+    staff = report.verification.value != "self_declared"
+    rendered = questionnaire.render(locale, audience=Audience.STAFF if staff else Audience.SHOPPER)
+    transcript = tuple(
+        TranscriptLine(
+            question=entry.question,
+            text=entry.text,
+            answer=list(entry.answer) if isinstance(entry.answer, tuple) else entry.answer,
+            answer_text=entry.answer_text,
+        )
+        for entry in rendered.transcript(report.answers)
+    )
+    grade_labels = {grade.id: grade.label for grade in questionnaire.pricing_grades}
+    lines = tuple(
+        QuoteLine(
+            code=line.code,
+            message_id=line.message_id,
+            params=dict(line.params),
+            text=line_text(line.message_id, line.params, locale, questionnaire, grade_labels),
+            amount=line.amount,
+            adjustment_id=line.adjustment_id,
+        )
+        for line in valuation.lines
+    )
+    answers: dict[str, Any] = {
+        key: list(value) if isinstance(value, tuple) else value for key, value in report.answers.items()
+    }
+    return Quote(
+        id=quote_id,
+        kind=kind,
+        channel=channel,
+        audience=audience,
+        market=valuation.market,
+        locale=locale,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        price_date=valuation.as_of,
+        device=QuotedDevice(
+            model_id=model.id,
+            variant_id=variant.id,
+            display_name=model.display_name,
+            storage_gb=variant.storage_gb,
+            category=model.category.value,
+            imei=imei,
+            model=document_converter().unstructure(model),
+        ),
+        amount=valuation.total,
+        recycle_only=valuation.recycle_only,
+        recycle_reasons=tuple(knockout.code for knockout in report.knockouts),
+        pricing_grade=valuation.pricing_grade,
+        verification=report.verification.value,
+        lines=lines,
+        answers=answers,
+        transcript=transcript,
+        condition=report.to_json(),
+        questionnaire=DocumentRef(
+            id=questionnaire.id, version=questionnaire.version, content_hash=questionnaire.content_hash
+        ),
+        catalog=catalog,
+        pricebook=DocumentRef(
+            id=valuation.pricebook_id,
+            version=valuation.pricebook_version,
+            content_hash=valuation.pricebook_hash,
+        ),
+    )

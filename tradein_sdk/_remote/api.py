@@ -32,7 +32,7 @@ from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.insurance import InsuranceOffer
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import Actor
-from tradein_sdk._domain.payouts import BankTransfer, PurchaseCredit, Voucher
+from tradein_sdk._domain.payouts import PayoutDetails
 from tradein_sdk._domain.quotes import Channel, IssuedQuote
 from tradein_sdk._domain.search import SearchResults
 from tradein_sdk._errors import (
@@ -52,7 +52,7 @@ PROBLEM_TYPE_PREFIX: Final = "urn:tradein-sdk:problem:"
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
 API_PREFIX: Final = "/v1"
 
-Payout = BankTransfer | Voucher | PurchaseCredit
+Payout = PayoutDetails
 
 
 # -- request bodies and queries ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tradein_sdk import (
     CheckoutChangedError,
     CheckoutSummary,
     InvalidPayoutError,
+    PayoutDetails,
     PurchaseCredit,
     Voucher,
 )
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
 VOUCHER_PROGRAM = "demo-shop-voucher"
-
-PayoutDetails = BankTransfer | Voucher | PurchaseCredit
 
 
 def _ready() -> tuple[Cart, Product] | None:
