@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 import attrs
 
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.outbox import OutboxMessage
 from tradein_sdk._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer, PurchaseCondition
+    from tradein_sdk._domain.outbox import OutboxMessage  # noqa: TC004 - annotations only; loads with the first webhook
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.shipping import LabelDevice, ShippingLabel
     from tradein_sdk._domain.webhooks import WebhookEvent

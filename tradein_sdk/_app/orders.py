@@ -14,15 +14,12 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from tradein_sdk._adapters.http.webhooks import WebhookSender
-from tradein_sdk._app.outbox import deliver_due
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.orders.deadlines import due_actions, reminders_due
 from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
-from tradein_sdk._domain.outbox import order_events, outbox_messages
 from tradein_sdk._domain.payouts import (
     PayoutDetails,
     PayoutMethod,
@@ -30,7 +27,6 @@ from tradein_sdk._domain.payouts import (
     payout_ref,
 )
 from tradein_sdk._domain.shipping import LabelDevice, TrackingStatus
-from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType
 from tradein_sdk._errors import ConcurrentUpdateError
 from tradein_sdk._ports import (
     AuditFact,
@@ -48,6 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
+    from tradein_sdk._adapters.http.webhooks import WebhookSender
     from tradein_sdk._app.outbox import DeliveryReport
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
     from tradein_sdk._domain.clock import Clock
@@ -56,6 +53,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.outbox import OutboxMessage, WebhookEndpoint
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
+    from tradein_sdk._domain.webhooks import WebhookEvent
     from tradein_sdk._ports import Fulfilment
 
 _ATTEMPTS = 8
@@ -206,6 +204,7 @@ class OrderUseCases:
         """The outbox messages of a change, one per event and subscribed endpoint (none without endpoints)."""
         if not self.webhook_endpoints:
             return []
+        from tradein_sdk._domain.outbox import order_events, outbox_messages  # noqa: PLC0415 - webhooks load with the first change that has endpoints
 
         return outbox_messages(order_events(before, after), self.webhook_endpoints)
 
@@ -221,6 +220,9 @@ class OrderUseCases:
         Returns:
             How many were delivered, are retrying, or were given up.
         """
+        from tradein_sdk._adapters.http.webhooks import WebhookSender  # noqa: PLC0415 - the sender loads with the first delivery
+        from tradein_sdk._app.outbox import deliver_due  # noqa: PLC0415 - with the first delivery
+
         senders = self._webhook_senders
         for endpoint in self.webhook_endpoints:
             if endpoint.url not in senders:
@@ -676,6 +678,9 @@ class OrderUseCases:
             OrderDeviceNotFoundError: the order has no such device.
             ConfigurationError: the store keeps no audit log.
         """
+        from tradein_sdk._domain.outbox import outbox_messages  # noqa: PLC0415 - webhooks load with the first report
+        from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType  # noqa: PLC0415 - idem
+
         order = self.order(order_id)
         order.device(device_id)  # the device must exist
         now = self.clock.now()

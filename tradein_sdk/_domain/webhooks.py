@@ -8,7 +8,6 @@ The public face of this module is :mod:`tradein_sdk.webhooks`, which also export
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import hmac
 import json
@@ -909,6 +908,8 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     if _DELTA_SECONDS.fullmatch(text):
         return timedelta(seconds=int(text))
     try:
+        import email.utils  # noqa: PLC0415 - the e-mail package loads with the first HTTP date
+
         moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from tradein_sdk._adapters.sql.dialects import dialect_insert
 from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.outbox import OutboxMessage
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
     ConfigurationError,
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
+    from tradein_sdk._domain.outbox import OutboxMessage
     from tradein_sdk._domain.webhooks import WebhookEvent
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -767,7 +767,7 @@ class SQLStore:
         return [
             PendingWebhook(
                 delivery_id=row.id,
-                message=OutboxMessage(
+                message=_outbox_message(
                     event_id=row.event_id,
                     endpoint=row.endpoint,
                     type=row.type,
@@ -1166,3 +1166,10 @@ def _order_record(row: Any) -> OrderRecord:  # noqa: ANN401 - a SQLAlchemy Row
         next_deadline_at=row.next_deadline_at,
         document=row.document,
     )
+
+
+def _outbox_message(**fields: Any) -> OutboxMessage:  # noqa: ANN401
+    """An outbox row's message (the outbox and webhook signing load with the first webhook, not the store)."""
+    from tradein_sdk._domain.outbox import OutboxMessage  # noqa: PLC0415 - see the docstring
+
+    return OutboxMessage(**fields)
