@@ -25,7 +25,8 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     ├── QuoteStateError                 quote_state
     │   ├── QuoteExpiredError           quote_expired
     │   ├── QuoteAlreadyRedeemedError   quote_already_redeemed
-    │   └── QuoteNotRedeemableError     quote_not_redeemable  (a recycling-only quote)
+    │   ├── QuoteNotRedeemableError     quote_not_redeemable  (a recycling-only quote)
+    │   └── QuoteTamperedError          quote_tampered        (.field: stored quote differs from its token)
     ├── PriceUnavailableError           price_unavailable     (no price for a device, market or grade)
     │   └── PriceFeedError              price_feed_unavailable
     ├── InsuranceProviderError          insurance_provider_unavailable
@@ -314,6 +315,29 @@ class QuoteAlreadyRedeemedError(QuoteStateError):
         """Create the error naming the quote."""
         super().__init__(N_("Quote {quote_id} has already been redeemed."), quote_id=quote_id)
         self.quote_id = quote_id
+
+
+class QuoteTamperedError(QuoteStateError):
+    """The stored quote no longer matches what its token signed: it was changed after it was issued.
+
+    Nothing is credited and the attempt is recorded in the audit log (``quote.tampered``).
+
+    Attributes:
+        quote_id: the quote.
+        field: what differs (``amount``, ``currency``, ``expires_at`` or ``quote_id``).
+    """
+
+    code = "quote_tampered"
+
+    def __init__(self, quote_id: str, *, field: str) -> None:
+        """Create the error naming the quote and what differs."""
+        super().__init__(
+            N_("Quote {quote_id} was changed after it was issued ({field}); it cannot be used."),
+            quote_id=quote_id,
+            field=field,
+        )
+        self.quote_id = quote_id
+        self.field = field
 
 
 class QuoteNotRedeemableError(QuoteStateError):

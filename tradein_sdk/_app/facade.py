@@ -43,10 +43,13 @@ from tradein_sdk._domain.tokens import KeyRing, QuoteClaims, issue_quote_token, 
 from tradein_sdk._errors import (
     DeviceNotFoundError,
     InvalidIMEIError,
+    QuoteTamperedError,
     canonical_locale,
     questionnaire_errors,
 )
 from tradein_sdk._ports import (
+    AuditFact,
+    AuditLog,
     PriceSource,
     QuoteRecord,
     QuoteStore,
@@ -497,9 +500,41 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             QuoteAlreadyRedeemedError: the quote was redeemed before.
             QuoteExpiredError: the quote's validity ended.
             QuoteNotRedeemableError: it is a recycling-only quote.
+            QuoteTamperedError: the stored quote was changed after it was issued; nothing is credited.
         """
         claims = self.verify_token(token, audience=audience)
+        self.claimed_quote(claims)
         return self._store.redeem_quote(claims.quote_id, now=self.clock.now(), reference=reference)
+
+    def claimed_quote(self, claims: QuoteClaims) -> StoredQuote:
+        """Return the stored quote a verified token names, checked against what the token signed.
+
+        The amount a redemption or an order credits is the stored one; it must still be the amount, the
+        currency and the expiry the token was signed with. A stored quote changed after issue (a database
+        edit) is refused, and the attempt is recorded in the audit log (``quote.tampered``) where the store
+        keeps one.
+
+        Args:
+            claims: the claims of a token that verified (:meth:`verify_token`).
+
+        Raises:
+            QuoteNotFoundError: no quote has the token's id.
+            QuoteTamperedError: the stored quote differs from the token (``.field`` says where).
+        """
+        record, redemption = self._store.get_quote(claims.quote_id)
+        quote = Quote.from_json(json.loads(record.document), validate=False)
+        field = _tampered_field(claims, record, quote)
+        if field is not None:
+            if isinstance(self._store, AuditLog):
+                fact = AuditFact(
+                    actor="system",
+                    action="quote.tampered",
+                    subject=claims.quote_id,
+                    details={"field": field, "signed": claims.amount.to_json()},
+                )
+                self._store.add_audit([fact], now=self.clock.now())
+            raise QuoteTamperedError(claims.quote_id, field=field)
+        return StoredQuote(quote=quote, redemption=redemption)
 
     def explain(self, quote: Quote, locale: str) -> tuple[QuoteLine, ...]:
         """A quote's lines with their texts in ``locale``, for showing a quote after a language switch.
@@ -578,3 +613,16 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         close = getattr(self._store, "close", None)
         if callable(close):
             close()
+
+
+def _tampered_field(claims: QuoteClaims, record: QuoteRecord, quote: Quote) -> str | None:
+    """What of a stored quote differs from what its token signed, or ``None`` when nothing does."""
+    if record.quote_id != claims.quote_id or quote.id != claims.quote_id:
+        return "quote_id"
+    if record.amount.currency != claims.amount.currency or quote.amount.currency != claims.amount.currency:
+        return "currency"
+    if record.amount != claims.amount or quote.amount != claims.amount:
+        return "amount"
+    if record.expires_at != claims.expires_at or quote.expires_at != claims.expires_at:
+        return "expires_at"
+    return None

@@ -129,6 +129,7 @@ class OrderUseCases:
 
         def verify_token(self, token: str, *, audience: str | None = None) -> Any: ...  # noqa: ANN401
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
+        def claimed_quote(self, claims: Any) -> Any: ...  # noqa: ANN401
         def _snapshot_documents(self, quote: Quote) -> tuple[Any, Any]: ...
 
     # -- opening -----------------------------------------------------------------------------------
@@ -160,10 +161,11 @@ class OrderUseCases:
             QuoteTokenError: a token does not verify.
             QuoteAlreadyRedeemedError: a quote backs another order already; nothing was written.
             QuoteExpiredError: a quote's validity ended.
+            QuoteTamperedError: a stored quote was changed after it was issued; nothing was written.
             InvalidPayoutError: the payout details are not valid.
         """
         now = self.clock.now()
-        quotes = [self.get_quote(self.verify_token(token).quote_id).quote for token in tokens]
+        quotes = [self.claimed_quote(self.verify_token(token)).quote for token in tokens]
         customer_ref = customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
         order_id = f"ord_{uuid.uuid4().hex[:20]}"
         reference, personal = personal_records(payout, contact, customer_ref)
