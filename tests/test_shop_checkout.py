@@ -21,7 +21,7 @@ def client(app: Flask) -> ShopClient:
     """A shopper with a Galaxy S25 and a worn Galaxy S22 trade-in in the cart."""
     client = ShopClient(app)
     client.post("/cart/device", {"sku": GALAXY})
-    answers = answers_form(example_answers("smartphone", "worn").answers)
+    answers = answers_form(example_answers("smartphone", "worn-samsung").answers)
     quoted = client.post("/trade-in/devices/samsung-galaxy-s22-128gb", answers)
     client.post(f"{quoted.location}/cart")
     return client

@@ -46,10 +46,14 @@ from tradein_sdk import (
 from tradein_sdk._adapters.prices import BUNDLED_PRICEBOOKS
 from tradein_sdk._app.facade import default_data_dir
 from tradein_sdk._domain.converters import document_converter
+from tradein_sdk._domain.device_answers import expected_platforms
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+    from grading_questionnaire import Questionnaire
+    from tradein_sdk import DeviceModel
 
 START = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 IPHONE = "apple-iphone-13-128gb"
@@ -331,6 +335,22 @@ def test_rendered_questionnaire_is_localized(trade_in: TradeIn) -> None:
 
 
 DEVICES = [model.variants[0].id for model in Catalog.bundled() if model.variants[0].launch_price("DE")]
+LOCK_QUESTIONS = ("find_my_off", "google_account_removed", "samsung_account_removed")
+
+
+def fitted_to(given: dict[str, Any], model: DeviceModel, questionnaire: Questionnaire) -> dict[str, Any]:
+    """An example answer set moved to ``model``'s platform, its lock answers kept (all unlocked or not)."""
+    options = questionnaire.question("platform").option_ids
+    platform = expected_platforms(model, options)[0]
+    unlocked = all(given.get(question, True) for question in LOCK_QUESTIONS)
+    fitted = {key: value for key, value in given.items() if key not in LOCK_QUESTIONS} | {
+        "platform": platform
+    }
+    for question in questionnaire.questions:
+        condition = question.show_if.to_json() if question.show_if is not None else {}
+        if question.id in LOCK_QUESTIONS and platform in condition.get("in", ()):
+            fitted[question.id] = unlocked
+    return fitted
 
 
 @settings(max_examples=60)
@@ -352,9 +372,9 @@ def test_quote_lines_always_sum_to_the_amount(device: str, name: str, days: int)
     available = example_answer_names(category)
     chosen = name if name in available else available[0]
     verification = "staff_verified" if chosen == "store-inspected" else "self_declared"
-    quote = facade.quote(
-        device, answers(chosen, category), verification=verification, imei="490154203237518"
-    ).quote
+    model = Catalog.bundled().lookup(device).model
+    fitted = fitted_to(answers(chosen, category), model, facade.questionnaire(category))
+    quote = facade.quote(device, fitted, verification=verification, imei="490154203237518").quote
     facade.close()
     assert sum((line.amount for line in quote.lines), Money.zero("EUR")) == quote.amount
     assert quote.amount >= Money.zero("EUR")

@@ -97,7 +97,7 @@ def quote_id(shop: TradeIn, device: str = "apple-iphone-13-128gb", name: str = "
 
 def test_instant_discount_with_promotion_and_protection(shop: TradeIn) -> None:
     """Due now = price − trade-ins − promotions + premium; the lines add up to it; clawback terms shown."""
-    quotes = (quote_id(shop), quote_id(shop, "samsung-galaxy-s23-128gb"))
+    quotes = (quote_id(shop), quote_id(shop, "samsung-galaxy-s23-128gb", "worn-samsung"))
     offer = shop.insurance_offers(CheckoutRequest(quote_ids=quotes, new_device=GALAXY))[0]
     summary = shop.checkout(
         CheckoutRequest(quote_ids=quotes, new_device=GALAXY, insurance_offer_id=offer.offer_id)

@@ -131,7 +131,7 @@ def test_rendering_is_cached_per_locale_and_audience() -> None:
 def test_transcript_records_what_the_shopper_saw() -> None:
     """The transcript pairs each answered question's text with the answer as shown, in the shown language."""
     questionnaire = gq.load_questionnaire("smartphone")
-    report = questionnaire.evaluate(gq.example_answers("smartphone", "worn").answers)
+    report = questionnaire.evaluate(gq.example_answers("smartphone", "worn-samsung").answers)
     transcript = {entry.question: entry for entry in questionnaire.render("de").transcript(report.answers)}
     assert list(transcript) == list(report.answers)
     assert transcript["display_glass"].text == "Wie sieht das Displayglas aus?"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from grading_questionnaire import Audience, VerificationDepth, build_questionnaire, load_questionnaire
+from grading_questionnaire._errors import AnswersInvalidError as QuestionnaireAnswersInvalidError
 from grading_questionnaire._i18n import N_
 from tradein_sdk._adapters.fulfilment import LocalFulfilment
 from tradein_sdk._adapters.prices import PriceBookSource
@@ -22,6 +24,7 @@ from tradein_sdk._domain.catalog import Catalog
 from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
 from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.device_answers import device_answer_problems
 from tradein_sdk._domain.devices import DeviceCategory, DeviceModel
 from tradein_sdk._domain.identifiers import parse_imei
 from tradein_sdk._domain.insurance import PlanCatalogOfferSource
@@ -60,7 +63,7 @@ from tradein_sdk._ports import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
     from tradein_sdk._domain.orders.model import DeliveryPolicy
@@ -365,7 +368,9 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
 
         Raises:
             DeviceNotFoundError: the id is not a variant of the catalog.
-            AnswersInvalidError: the answers do not fit the questionnaire.
+            AnswersInvalidError: the answers do not fit the questionnaire, or name another platform than the
+                device's (``device_mismatch`` at ``$.platform``: an iPhone's answers must say iOS, so that
+                its Activation Lock question is asked).
             InvalidIMEIError: the IMEI is malformed, missing for a guaranteed quote, or its TAC belongs
                 to another model.
             PriceUnavailableError: no price for this device and market.
@@ -379,6 +384,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         locale = canonical_locale(locale or self.locale)
         kind = QuoteKind.ESTIMATE if verification == "self_declared" else QuoteKind.GUARANTEED
         checked_imei = self._check_imei(imei, model, required=kind is QuoteKind.GUARANTEED)
+        self._check_answers_fit(model, answers, locale)
         report = self.grade(model.category.value, answers, verification=verification, diagnostics=diagnostics)
         book = self.prices.price_book(market or self.market)
         now = self.clock.now().replace(microsecond=0)
@@ -438,6 +444,16 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 kind=kind, content_hash=content_hash, text=text
             )
         return document
+
+    def _check_answers_fit(self, model: DeviceModel, answers: object, locale: str) -> None:
+        """Refuse answers naming another platform than the device's: its lock questions would be skipped."""
+        if not isinstance(answers, Mapping):
+            return  # the questionnaire reports answers that are not an object
+        questionnaire = self.questionnaire(model.category.value)
+        problems = device_answer_problems(model, answers, questionnaire, locale)
+        if problems:
+            with questionnaire_errors():
+                raise QuestionnaireAnswersInvalidError(questionnaire_id=questionnaire.id, problems=problems)
 
     def _check_imei(self, imei: str | None, model: DeviceModel, *, required: bool) -> str | None:
 
