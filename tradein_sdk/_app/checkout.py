@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -43,7 +43,6 @@ from tradein_sdk._ports import (
     PromotionBudgets,
     PromotionUse,
     QuoteStore,
-    require,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +59,8 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.tokens import KeyRing
     from tradein_sdk._ports import InsuranceOfferSource
+
+    _Port = TypeVar("_Port")
 
 SUMMARY_VALIDITY = timedelta(minutes=30)
 """How long a shown summary may be confirmed."""
@@ -95,6 +96,7 @@ class CheckoutUseCases:
     if TYPE_CHECKING:
 
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
+        def _port(self, port: type[_Port]) -> _Port: ...
 
     def insurance_offers(self, request: CheckoutRequest) -> tuple[InsuranceOffer, ...]:
         """The protection offers for the new device of a checkout (bundle discount when trading in)."""
@@ -128,7 +130,8 @@ class CheckoutUseCases:
         now = self.clock.now()
         return self._sign(self._compute(request, checkout_id=f"chk_{uuid.uuid4().hex[:20]}", now=now))
 
-    def _compute(self, request: CheckoutRequest, *, checkout_id: str, now: datetime) -> CheckoutSummary:
+    def _open_quotes(self, request: CheckoutRequest, now: datetime) -> list[Quote]:
+        """The stored quotes of a checkout, each still unredeemed and valid at ``now``."""
         quotes = []
         for quote_id in request.quote_ids:
             stored = self.get_quote(quote_id)
@@ -137,25 +140,39 @@ class CheckoutUseCases:
             if stored.quote.expires_at <= now:
                 raise QuoteExpiredError(quote_id)
             quotes.append(stored.quote)
+        return quotes
+
+    def _compute(
+        self, request: CheckoutRequest, *, checkout_id: str, now: datetime, quotes: list[Quote] | None = None
+    ) -> CheckoutSummary:
+        quotes = self._open_quotes(request, now) if quotes is None else quotes
+        spent = self._promotion_spend()
         return build_checkout(
             request,
             checkout_id=checkout_id,
             now=now,
             quotes=quotes,
-            promotions=[self._promotions_for(quote, request, now) for quote in quotes],
+            promotions=[self._promotions_for(quote, request, now, spent) for quote in quotes],
             insurance_offers=self.insurance_offers(request),
             clawback=self.clawback_policy,
             send_by_days=self.policy.send_window.days,
         )
 
-    def _promotions_for(self, quote: Quote, request: CheckoutRequest, now: datetime) -> tuple[Any, Any]:
+    def _promotion_spend(self) -> Mapping[str, PromotionUsage]:
+        """What each promotion has used so far, read once per summary (none without promotions)."""
+        if self.promotions is None:
+            return {}
+        return {
+            key: PromotionUsage(redemptions=count, spent=amount)
+            for key, (count, amount) in self._port(PromotionBudgets).promotion_usage().items()
+        }
+
+    def _promotions_for(
+        self, quote: Quote, request: CheckoutRequest, now: datetime, spent: Mapping[str, PromotionUsage]
+    ) -> tuple[Any, Any]:
         if self.promotions is None:
             return (), ()
         model = self.catalog.model(quote.device.model_id)
-        spent = {
-            key: PromotionUsage(redemptions=count, spent=amount)
-            for key, (count, amount) in require(self._store, PromotionBudgets).promotion_usage().items()
-        }
         device = request.new_device
         outcome = evaluate_promotions(
             self.promotions,
@@ -212,8 +229,11 @@ class CheckoutUseCases:
             PromotionExhaustedError: a promotion ran out meanwhile; nothing was written.
         """
         self.verify_checkout(summary)
+        quotes = self._open_quotes(summary.request, summary.created_at)
         again = self._sign(
-            self._compute(summary.request, checkout_id=summary.checkout_id, now=summary.created_at)
+            self._compute(
+                summary.request, checkout_id=summary.checkout_id, now=summary.created_at, quotes=quotes
+            )
         )
         if again != summary:
             raise CheckoutChangedError(
@@ -221,7 +241,6 @@ class CheckoutUseCases:
             )
         now = self.clock.now()
         customer_ref = customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
-        quotes = [self.get_quote(quote_id).quote for quote_id in summary.request.quote_ids]
         reference, personal = personal_records(payout, contact, customer_ref)
         consent = None
         offer = summary.insurance or (summary.insurance_offers[0] if summary.insurance_offers else None)
@@ -243,7 +262,7 @@ class CheckoutUseCases:
         )
         uses = self._promotion_uses(summary)
         stored = {"summary": summary.to_json(), "consent": _consent_json(consent)}
-        require(self._store, OrderStore).add_order(
+        self._port(OrderStore).add_order(
             _record(order, customer_ref),
             quote_ids=list(summary.request.quote_ids),
             now=now,
@@ -292,9 +311,9 @@ class CheckoutUseCases:
         Returns:
             Device id → amount (zero where nothing is owed; all zero for deferred credit or no checkout).
         """
-        record, _ = require(self._store, OrderStore).get_order(order_id)
+        record, _ = self._port(OrderStore).get_order(order_id)
         order = order_from_document(record.document)
-        stored = require(self._store, OrderStore).get_checkout(order_id)
+        stored = self._port(OrderStore).get_checkout(order_id)
         if stored is None:
             return {device.id: device.quoted - device.quoted for device in order.devices}
         terms = json_converter().structure(json.loads(stored)["summary"]["clawback"], ClawbackTerms)

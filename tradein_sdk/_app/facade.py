@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import attrs
 
@@ -71,6 +71,8 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._ports import Fulfilment, InsuranceOfferSource
+
+_Port = TypeVar("_Port")
 
 DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
     Channel.ONLINE: timedelta(days=14),
@@ -158,7 +160,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 returned); each order change writes them to an outbox that :meth:`deliver_webhooks` sends.
         """
         self._store: QuoteStore = store
-        self._full_store = store if isinstance(store, Store) else None
+        self._ports: dict[type, object] = {}
         self.key_ring = key_ring
         self.audience = audience
         self.catalog = catalog or Catalog.bundled()
@@ -253,9 +255,18 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         Raises:
             ConfigurationError: the facade was given a store of fewer concerns (a :class:`QuoteStore` alone).
         """
-        if self._full_store is None:
-            return require(self._store, Store)
-        return self._full_store
+        return self._port(Store)
+
+    def _port(self, port: type[_Port]) -> _Port:
+        """The store as the ``port`` a use case needs, checked once per port.
+
+        Raises:
+            ConfigurationError: the store does not implement ``port``.
+        """
+        found = self._ports.get(port)
+        if found is None:
+            found = self._ports[port] = require(self._store, port)
+        return cast("_Port", found)
 
     def search(self, text: str, *, limit: int = 10, category: DeviceCategory | None = None) -> SearchResults:
         """Find devices of the catalog by free text, best match first (``iphone 13 128``).
@@ -496,9 +507,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             QuoteNotFoundError: no quote has that id.
         """
         record, redemption = self._store.get_quote(quote_id)
-        return StoredQuote(
-            quote=Quote.from_json(json.loads(record.document), validate=False), redemption=redemption
-        )
+        return _stored_quote(record, redemption)
 
     def redeem(self, token: str, *, reference: str | None = None, audience: str | None = None) -> Redemption:
         """Redeem the quote a token names, exactly once, crediting the stored amount.
@@ -538,8 +547,8 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
             QuoteTamperedError: the stored quote differs from the token (``.field`` says where).
         """
         record, redemption = self._store.get_quote(claims.quote_id)
-        quote = Quote.from_json(json.loads(record.document), validate=False)
-        field = _tampered_field(claims, record, quote)
+        stored = _stored_quote(record, redemption)
+        field = _tampered_field(claims, record, stored.quote)
         if field is not None:
             if isinstance(self._store, AuditLog):
                 fact = AuditFact(
@@ -550,7 +559,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 )
                 self._store.add_audit([fact], now=self.clock.now())
             raise QuoteTamperedError(claims.quote_id, field=field)
-        return StoredQuote(quote=quote, redemption=redemption)
+        return stored
 
     def explain(self, quote: Quote, locale: str) -> tuple[QuoteLine, ...]:
         """A quote's lines with their texts in ``locale``, for showing a quote after a language switch.
@@ -629,6 +638,13 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         close = getattr(self._store, "close", None)
         if callable(close):
             close()
+
+
+def _stored_quote(record: QuoteRecord, redemption: Redemption | None) -> StoredQuote:
+    """A stored quote read back from its record (validated when it was issued)."""
+    return StoredQuote(
+        quote=Quote.from_json(json.loads(record.document), validate=False), redemption=redemption
+    )
 
 
 def _tampered_field(claims: QuoteClaims, record: QuoteRecord, quote: Quote) -> str | None:

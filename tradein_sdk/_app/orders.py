@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.orders.deadlines import due_actions, reminders_due
@@ -37,7 +37,6 @@ from tradein_sdk._ports import (
     PersonalDataStore,
     QuoteStore,
     WebhookOutbox,
-    require,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +54,8 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
     from tradein_sdk._domain.webhooks import WebhookEvent
     from tradein_sdk._ports import Fulfilment
+
+    _Port = TypeVar("_Port")
 
 _ATTEMPTS = 8
 
@@ -129,6 +130,7 @@ class OrderUseCases:
 
         def verify_token(self, token: str, *, audience: str | None = None) -> Any: ...  # noqa: ANN401
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
+        def _port(self, port: type[_Port]) -> _Port: ...
         def claimed_quote(self, claims: Any) -> Any: ...  # noqa: ANN401
         def _snapshot_documents(self, quote: Quote) -> tuple[Any, Any]: ...
 
@@ -182,7 +184,7 @@ class OrderUseCases:
                 "customer": customer_ref,
             },
         )
-        require(self._store, OrderStore).add_order(
+        self._port(OrderStore).add_order(
             _record(order, customer_ref),
             quote_ids=[quote.id for quote in quotes],
             now=now,
@@ -197,7 +199,7 @@ class OrderUseCases:
         Raises:
             OrderNotFoundError: no order has that id.
         """
-        record, _ = require(self._store, OrderStore).get_order(order_id)
+        record, _ = self._port(OrderStore).get_order(order_id)
         return order_from_document(record.document)
 
     # -- changes ----------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ class OrderUseCases:
                     secrets=endpoint.secrets, clock=self.clock, schedule=endpoint.schedule
                 )
         return deliver_due(
-            require(self._store, WebhookOutbox),
+            self._port(WebhookOutbox),
             self.webhook_endpoints,
             clock=self.clock,
             senders=senders,
@@ -248,7 +250,7 @@ class OrderUseCases:
     ) -> tuple[TradeInOrder, bool]:
         """Return the order after the events and whether this call wrote the change (not someone else)."""
         for _ in range(_ATTEMPTS):
-            record, version = require(self._store, OrderStore).get_order(order_id)
+            record, version = self._port(OrderStore).get_order(order_id)
             before = order_from_document(record.document)
             now = self.clock.now()
             after = before
@@ -257,7 +259,7 @@ class OrderUseCases:
             if after is before:
                 return before, False
             try:
-                require(self._store, OrderStore).save_order(
+                self._port(OrderStore).save_order(
                     _record(after, record.customer_ref),
                     expected_version=version,
                     now=now,
@@ -487,9 +489,9 @@ class OrderUseCases:
         """
         reference: PayoutRef | None = None
         if payout is not None:
-            record, _ = require(self._store, OrderStore).get_order(order_id)
+            record, _ = self._port(OrderStore).get_order(order_id)
             reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
-            require(self._store, PersonalDataStore).add_personal_data(
+            self._port(PersonalDataStore).add_personal_data(
                 _payout_data(payout, reference, record.customer_ref or order_id), now=self.clock.now()
             )
         chosen = reference or self.order(order_id).payout
@@ -527,7 +529,7 @@ class OrderUseCases:
         """
         now = self.clock.now()
         changed = 0
-        for order_id in require(self._store, OrderStore).orders_due(now, limit=limit):
+        for order_id in self._port(OrderStore).orders_due(now, limit=limit):
             _, wrote = self._apply_and_save(order_id, lambda order: _due_events(order, now, self.policy))
             changed += wrote
         return changed
@@ -592,7 +594,7 @@ class OrderUseCases:
         """
         now = self.clock.now()
         found: list[tuple[str, Reminder]] = []
-        for record in require(self._store, OrderStore).list_orders(limit=limit, open_only=True):
+        for record in self._port(OrderStore).list_orders(limit=limit, open_only=True):
             order = order_from_document(record.document)
             found.extend(
                 (order.id, reminder) for reminder in reminders_due(order, now, self.policy, since=since)
@@ -606,7 +608,7 @@ class OrderUseCases:
             How many records were erased.
         """
         fact = AuditFact(actor=Actor.STAFF.value, action="customer.erased", subject=customer_ref)
-        store = require(self._store, PersonalDataStore)
+        store = self._port(PersonalDataStore)
         return store.erase_personal_data(customer_ref, now=self.clock.now(), audit=[fact])
 
     # -- reading -----------------------------------------------------------------------------------
@@ -631,7 +633,7 @@ class OrderUseCases:
         """
         if limit < 1:
             raise ValueError(f"limit must be 1 or more, not {limit}")
-        records = require(self._store, OrderStore).list_orders(
+        records = self._port(OrderStore).list_orders(
             limit=limit, customer_ref=customer_ref, open_only=open_only
         )
         return [order_from_document(record.document) for record in records]
@@ -650,7 +652,7 @@ class OrderUseCases:
             ConfigurationError: the store keeps no audit log.
             StoreError: the store failed.
         """
-        return require(self._store, AuditLog).verify_audit(anchor=anchor)
+        return self._port(AuditLog).verify_audit(anchor=anchor)
 
     def record_erasure(
         self,
@@ -709,7 +711,7 @@ class OrderUseCases:
                 "method": method,
             },
         )
-        return require(self._store, AuditLog).add_audit(
+        return self._port(AuditLog).add_audit(
             [fact], now=now, receipt=receipt, outbox=outbox_messages([told], self.webhook_endpoints)
         )
 

@@ -48,7 +48,7 @@ from tradein_sdk._domain.converters import json_converter, structuring_problems
 from tradein_sdk._domain.outbox import WebhookEndpoint
 from tradein_sdk._domain.webhooks import WebhookSecrets
 from tradein_sdk._errors import ConfigurationError, TradeInError
-from tradein_sdk._ports import IdempotencyKeys, StoredResponse, require
+from tradein_sdk._ports import IdempotencyKeys, StoredResponse
 from tradein_sdk._remote.api import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_PREFIX,
@@ -211,7 +211,7 @@ class TradeInService:
             provider_secrets: the secrets a refurbishment provider signs its webhooks with; when given,
                 ``POST /v1/provider/events`` turns them into order transitions (:class:`ProviderEvents`).
             idempotency_keys: where idempotency keys and their answers are kept (default: the facade's
-                store, which must then implement :class:`~tradein_sdk._ports.IdempotencyKeys`).
+                store, which must keep every concern: the service serves every use case).
 
         Raises:
             ConfigurationError: no key is given, a key is unusable, or the TTL is under 24 hours.
@@ -225,7 +225,7 @@ class TradeInService:
         self._keys = keys
         self._clock = clock or trade_in.clock
         self._ttl = idempotency_ttl
-        self._idempotency = idempotency_keys or require(trade_in.store, IdempotencyKeys)
+        self._idempotency: IdempotencyKeys = idempotency_keys or trade_in.store
         self._lock = idempotency_lock
         self._routes = [(operation.pattern, operation) for operation in operations().values()]
         self._openapi: bytes | None = None

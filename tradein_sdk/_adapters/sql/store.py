@@ -755,6 +755,8 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
+        from tradein_sdk._domain.outbox import OutboxMessage  # noqa: PLC0415 - loads with the first webhook
+
         table = self._t["webhook_outbox"]
         query = (
             sa.select(table)
@@ -767,7 +769,7 @@ class SQLStore:
         return [
             PendingWebhook(
                 delivery_id=row.id,
-                message=_outbox_message(
+                message=OutboxMessage(
                     event_id=row.event_id,
                     endpoint=row.endpoint,
                     type=row.type,
@@ -1166,10 +1168,3 @@ def _order_record(row: Any) -> OrderRecord:  # noqa: ANN401 - a SQLAlchemy Row
         next_deadline_at=row.next_deadline_at,
         document=row.document,
     )
-
-
-def _outbox_message(**fields: Any) -> OutboxMessage:  # noqa: ANN401
-    """An outbox row's message (the outbox and webhook signing load with the first webhook, not the store)."""
-    from tradein_sdk._domain.outbox import OutboxMessage  # noqa: PLC0415 - see the docstring
-
-    return OutboxMessage(**fields)
