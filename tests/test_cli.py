@@ -10,7 +10,16 @@ import sqlalchemy as sa
 
 from grading_questionnaire import example_answers
 from grading_questionnaire._schemas import schema_problems
-from tradein_sdk import TradeIn, __version__
+from tradein_sdk import (
+    CheckoutRequest,
+    CreditPlan,
+    CreditTiming,
+    Money,
+    NewDevice,
+    TradeIn,
+    __version__,
+    billing_period,
+)
 from tradein_sdk._cli import main
 
 if TYPE_CHECKING:
@@ -387,8 +396,9 @@ def test_audit_verify_detects_tampering_and_keeps_an_anchor(
     """`audit verify` passes an intact log, keeps its head, and reports a rewritten entry's position."""
     _order_in(tmp_path)
     status, out, _ = run(capsys, "audit", "verify", "--data-dir", str(tmp_path))
-    assert (status, out) == (0, "audit log: 2 entries checked, intact\n")
-    assert json.loads((tmp_path / "audit-anchor.json").read_text())["sequence"] == 2
+    # the quote issued, the order accepted, its ledger opened, the label issued
+    assert (status, out) == (0, "audit log: 4 entries checked, intact\n")
+    assert json.loads((tmp_path / "audit-anchor.json").read_text())["sequence"] == 4
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'tradein.sqlite3'}")
     with engine.begin() as conn:  # an attacker with database access drops the guard and edits history
@@ -455,3 +465,64 @@ def test_validate_promotions_and_plans(
     status, out, _ = run(capsys, "validate", kind, str(write_json("broken.json", document)))
     assert status == 1
     assert ": $.version: " in out
+
+
+def _bill_credit_order_in(data_dir: Path) -> tuple[str, str]:
+    """A settled bill-credit order (12 months) in the CLI's data directory; return its id and first period."""
+    facade = TradeIn.embedded(data_dir)
+    declared = example_answers("smartphone", "flawless").answers
+    quote = facade.quote("apple-iphone-13-128gb", declared).quote
+    phone = NewDevice(
+        sku="S25", name="Galaxy S25", brand="Samsung", category="smartphone", price=Money("999", "EUR")
+    )
+    request = CheckoutRequest(
+        quote_ids=(quote.id,),
+        new_device=phone,
+        timing=CreditTiming.DEFERRED,
+        plan=CreditPlan.BILL_CREDITS,
+        months=12,
+    )
+    order = facade.confirm_checkout(facade.checkout(request)).order
+    facade.issue_label(order.id)
+    facade.ship(order.id, "d1")
+    facade.receive(order.id, "d1")
+    checks = example_answers("smartphone", "store-inspected").answers
+    staff = {key: checks[key] for key in ("liquid_indicator", "blocklist_status", "authenticity")}
+    facade.inspect(order.id, "d1", {**declared, **staff})
+    facade.settle(order.id, "d1")
+    first = billing_period(facade.clock.now(), 1)
+    facade.close()
+    return order.id, first
+
+
+def test_ledger_show_installments_report_and_stop(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`ledger` shows an order's entries, lists and credits installments once, reports and stops the rest."""
+    order_id, first = _bill_credit_order_in(tmp_path)
+    data = ("--data-dir", str(tmp_path))
+    status, out, _ = run(capsys, "ledger", "show", order_id, *data)
+    assert status == 0
+    assert "installment_due" in out
+    assert "open         0.00 EUR" not in out  # the schedule is open until credited
+    _, out, _ = run(capsys, "ledger", "show", order_id, "--json", *data)
+    assert len(json.loads(out)["installments"]) == 12
+    _, out, _ = run(capsys, "ledger", "installments", "--period", first, *data)
+    assert out.count(order_id) == 1
+    _, out, _ = run(capsys, "ledger", "installments", "--period", first, "--credit", *data)
+    assert out.startswith(f"credited 1 installment(s) due by {first}")
+    _, out, _ = run(capsys, "ledger", "installments", "--period", first, "--credit", *data)
+    assert out.startswith(f"credited 0 installment(s) due by {first}: nothing")
+    _, out, _ = run(capsys, "ledger", "stop", order_id, *data)
+    assert out == f"stopped 11 installment(s) of {order_id}\n"
+    status, out, _ = run(capsys, "ledger", "report", "--from", "2026-01-01", "--to", "2031-01-01", *data)
+    assert status == 0  # the totals tie out
+    rows = {tuple(line.split(",")[:3]): line.split(",")[3] for line in out.splitlines()[1:]}
+    assert rows[("totals", "EUR", "open_at_end")] == "0.00"
+    status, out, _ = run(
+        capsys, "ledger", "report", "--from", "2026-01-01", "--to", "2031-01-01", "--format", "json", *data
+    )
+    assert json.loads(out)["ties_out"] is True
+    status, _, err = run(capsys, "ledger", "installments", "--period", "2027-13", *data)
+    assert (status, err.split("]")[0]) == (1, "error [invalid_period")
+    with pytest.raises(SystemExit):
+        main(["ledger", "report", "--from", "2026-01-01", *data])
+    assert "ledger report needs --from and --to" in capsys.readouterr().err

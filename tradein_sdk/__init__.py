@@ -66,6 +66,7 @@ from tradein_sdk._errors import (
     InvalidMoneyError,
     InvalidOrderError,
     InvalidPayoutError,
+    InvalidPeriodError,
     InvalidPolicyError,
     InvalidSerialNumberError,
     NotFoundAPIError,
@@ -86,6 +87,7 @@ from tradein_sdk._errors import (
     QuoteTamperedError,
     QuoteTokenError,
     RateLimitError,
+    ReceiptUnavailableError,
     StaleEventError,
     StoreError,
     TokenAudienceError,
@@ -108,6 +110,7 @@ if TYPE_CHECKING:
     from tradein_sdk._adapters.sql.store import SQLStore
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote, TradeIn
+    from tradein_sdk._app.ledger import OrderLedger
     from tradein_sdk._app.outbox import DeliveryReport
     from tradein_sdk._domain.audit import (
         AuditAnchor,
@@ -130,7 +133,6 @@ if TYPE_CHECKING:
         NewDevice,
         RemainderRule,
         build_checkout,
-        clawback_due,
     )
     from tradein_sdk._domain.insurance import (
         ClaimType,
@@ -152,6 +154,8 @@ if TYPE_CHECKING:
         withdrawal_deadline,
         withdrawal_refund,
     )
+    from tradein_sdk._domain.ledger import Balance, EntryGroup, EntryKind, LedgerEntry, billing_period
+    from tradein_sdk._domain.ledger_report import LedgerReport
     from tradein_sdk._domain.orders.deadlines import Reminder
     from tradein_sdk._domain.orders.inspection import (
         InspectionDiff,
@@ -168,9 +172,9 @@ if TYPE_CHECKING:
         TradeInOrder,
         open_order,
     )
-    from tradein_sdk._domain.orders.outcome import OrderOutcome, order_outcome
     from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, Disposition, EventKind, HoldReason
     from tradein_sdk._domain.outbox import WebhookEndpoint
+    from tradein_sdk._domain.outcome import OrderOutcome, order_outcome
     from tradein_sdk._domain.payouts import (
         BankTransfer,
         PayoutDetails,
@@ -216,6 +220,13 @@ if TYPE_CHECKING:
         QuoteLine,
         TranscriptLine,
     )
+    from tradein_sdk._domain.receipt import (
+        PurchaseReceipt,
+        PurchaseRegisterRow,
+        ReceiptIssuer,
+        ReceiptSeller,
+        register_csv,
+    )
     from tradein_sdk._domain.search import CatalogRef, SearchResult, SearchResults
     from tradein_sdk._domain.shipping import (
         LabelDevice,
@@ -236,6 +247,7 @@ if TYPE_CHECKING:
         Fulfilment,
         IdempotencyKeys,
         InsuranceOfferSource,
+        Ledger,
         OrderRecord,
         OrderStore,
         PersonalDataStore,
@@ -312,7 +324,7 @@ _LAZY = {
     "LocalFulfilment": "tradein_sdk._adapters.fulfilment",
     "NewDevice": "tradein_sdk._domain.checkout",
     "OrderDevice": "tradein_sdk._domain.orders.model",
-    "OrderOutcome": "tradein_sdk._domain.orders.outcome",
+    "OrderOutcome": "tradein_sdk._domain.outcome",
     "OrderRecord": "tradein_sdk._ports",
     "OrderStore": "tradein_sdk._ports",
     "PayoutDetails": "tradein_sdk._domain.payouts",
@@ -328,6 +340,19 @@ _LAZY = {
     "Promotion": "tradein_sdk._domain.promotions",
     "PromotionBook": "tradein_sdk._domain.promotions",
     "PromotionBudgets": "tradein_sdk._ports",
+    "Ledger": "tradein_sdk._ports",
+    "OrderLedger": "tradein_sdk._app.ledger",
+    "Balance": "tradein_sdk._domain.ledger",
+    "EntryGroup": "tradein_sdk._domain.ledger",
+    "EntryKind": "tradein_sdk._domain.ledger",
+    "LedgerEntry": "tradein_sdk._domain.ledger",
+    "billing_period": "tradein_sdk._domain.ledger",
+    "LedgerReport": "tradein_sdk._domain.ledger_report",
+    "PurchaseReceipt": "tradein_sdk._domain.receipt",
+    "PurchaseRegisterRow": "tradein_sdk._domain.receipt",
+    "ReceiptIssuer": "tradein_sdk._domain.receipt",
+    "ReceiptSeller": "tradein_sdk._domain.receipt",
+    "register_csv": "tradein_sdk._domain.receipt",
     "PromotionKind": "tradein_sdk._domain.promotions",
     "PromotionOutcome": "tradein_sdk._domain.promotions",
     "PromotionUsage": "tradein_sdk._domain.promotions",
@@ -374,7 +399,6 @@ _LAZY = {
     "WebhookEndpoint": "tradein_sdk._domain.outbox",
     "WebhookOutbox": "tradein_sdk._ports",
     "build_checkout": "tradein_sdk._domain.checkout",
-    "clawback_due": "tradein_sdk._domain.checkout",
     "create_service": "tradein_sdk._remote.service",
     "evaluate_promotions": "tradein_sdk._domain.promotions",
     "inspect_device": "tradein_sdk._domain.orders.inspection",
@@ -384,7 +408,7 @@ _LAZY = {
     "load_promotions": "tradein_sdk._domain.promotions",
     "offers_for": "tradein_sdk._domain.insurance",
     "open_order": "tradein_sdk._domain.orders.model",
-    "order_outcome": "tradein_sdk._domain.orders.outcome",
+    "order_outcome": "tradein_sdk._domain.outcome",
     "parse_insurance_plans": "tradein_sdk._domain.insurance",
     "parse_pricebook": "tradein_sdk._domain.pricing",
     "parse_promotions": "tradein_sdk._domain.promotions",
@@ -426,6 +450,7 @@ __all__ = [
     "AuditVerification",
     "AuthenticationError",
     "BadRequestError",
+    "Balance",
     "BankTransfer",
     "BillCreditSchedule",
     "Catalog",
@@ -470,6 +495,8 @@ __all__ = [
     "DocumentInvalidError",
     "DocumentProblem",
     "DocumentRef",
+    "EntryGroup",
+    "EntryKind",
     "EventConflictError",
     "EventKind",
     "FixedClock",
@@ -499,12 +526,16 @@ __all__ = [
     "InvalidMoneyError",
     "InvalidOrderError",
     "InvalidPayoutError",
+    "InvalidPeriodError",
     "InvalidPolicyError",
     "InvalidSerialNumberError",
     "IssuedQuote",
     "KeyRing",
     "LabelDevice",
     "LaunchPrice",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerReport",
     "LocalFulfilment",
     "Money",
     "NewDevice",
@@ -513,6 +544,7 @@ __all__ = [
     "OrderDevice",
     "OrderDeviceNotFoundError",
     "OrderError",
+    "OrderLedger",
     "OrderNotFoundError",
     "OrderOutcome",
     "OrderRecord",
@@ -542,6 +574,8 @@ __all__ = [
     "Purchase",
     "PurchaseCondition",
     "PurchaseCredit",
+    "PurchaseReceipt",
+    "PurchaseRegisterRow",
     "QuestionDiff",
     "QuestionnaireNotFoundError",
     "Quote",
@@ -559,6 +593,9 @@ __all__ = [
     "QuoteTokenError",
     "QuotedDevice",
     "RateLimitError",
+    "ReceiptIssuer",
+    "ReceiptSeller",
+    "ReceiptUnavailableError",
     "ReceivingAddress",
     "Redemption",
     "RejectedPromotion",
@@ -602,9 +639,9 @@ __all__ = [
     "WebhookOutbox",
     "WithdrawalPeriodOverError",
     "__version__",
+    "billing_period",
     "build_checkout",
     "catalog_problems",
-    "clawback_due",
     "create_service",
     "evaluate_promotions",
     "inspect_device",
@@ -625,6 +662,7 @@ __all__ = [
     "pricebook_problems",
     "promotions_problems",
     "record_consent",
+    "register_csv",
     "transitions_mermaid",
     "value_device",
     "verify_chain",

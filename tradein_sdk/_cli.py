@@ -298,7 +298,6 @@ def _quote_redeem(args: argparse.Namespace, token: str) -> int:
 
 def _orders_command(args: argparse.Namespace) -> int:
     from tradein_sdk._domain.orders.machine import transitions_mermaid  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._domain.orders.outcome import order_outcome  # noqa: PLC0415 - loaded by its sub-command only
 
     if args.action == "diagram":
         print(transitions_mermaid())
@@ -311,7 +310,7 @@ def _orders_command(args: argparse.Namespace) -> int:
         if args.action == "list":
             orders = trade_in.list_orders(limit=args.limit)
             if args.json:
-                _print_json([_order_json(order, order_outcome) for order in orders])
+                _print_json([_order_json(order, trade_in.order_outcome(order.id)) for order in orders])
             for order in [] if args.json else orders:
                 states = ", ".join(f"{device.id} {device.state.value}" for device in order.devices)
                 print(f"{order.id}  {order.created_at.isoformat()}  {states}")
@@ -319,10 +318,11 @@ def _orders_command(args: argparse.Namespace) -> int:
         if args.order_id is None:
             raise argparse.ArgumentTypeError("orders show needs ORDER_ID")
         order = trade_in.order(args.order_id)
+        outcome = trade_in.order_outcome(order.id)
     finally:
         trade_in.close()
     if args.json:
-        _print_json(_order_json(order, order_outcome))
+        _print_json(_order_json(order, outcome))
         return 0
     print(f"order {order.id} (opened {order.created_at.isoformat()})")
     for device in order.devices:
@@ -337,13 +337,84 @@ def _orders_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _order_json(order: Any, outcome: Callable[[Any], Any]) -> dict[str, Any]:  # noqa: ANN401 - a TradeInOrder
+def _order_json(order: Any, outcome: Any) -> dict[str, Any]:  # noqa: ANN401 - a TradeInOrder, its OrderOutcome
     from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415 - loaded by its sub-command only
 
-    summary = outcome(order)
     data: dict[str, Any] = json_converter().unstructure(order)
-    data["outcome"] = json_converter().unstructure(summary)
+    data["outcome"] = json_converter().unstructure(outcome)
     return data
+
+
+def _ledger_command(args: argparse.Namespace) -> int:
+    needs = {
+        "show": ("order_id", "ORDER_ID"),
+        "stop": ("order_id", "ORDER_ID"),
+        "report": ("start", "--from and --to"),
+        "installments": ("period", "--period YYYY-MM"),
+    }
+    field, what = needs[args.action]
+    if getattr(args, field) is None or (args.action == "report" and args.end is None):
+        raise argparse.ArgumentTypeError(f"ledger {args.action} needs {what}")
+    actions = {
+        "show": _ledger_show,
+        "stop": _ledger_stop,
+        "report": _ledger_report,
+        "installments": _ledger_installments,
+    }
+    trade_in = _trade_in(args)
+    try:
+        return actions[args.action](trade_in, args)
+    finally:
+        trade_in.close()
+
+
+def _ledger_show(trade_in: TradeIn, args: argparse.Namespace) -> int:
+    from tradein_sdk._app.ledger import balance_json  # noqa: PLC0415 - loaded by its sub-command only
+
+    ledger = trade_in.ledger(args.order_id)
+    if args.json:
+        _print_json(ledger.to_json())
+        return 0
+    print(f"ledger of order {ledger.order_id} ({ledger.currency})")
+    for entry in ledger.entries:
+        where = entry.device_id or "order"
+        extra = f" due {entry.due_period}" if entry.due_period else ""
+        print(f"  {entry.at.isoformat()}  {where:5}  {entry.kind.value:26} {entry.amount}{extra}")
+    for name, value in balance_json(ledger.total).items():
+        print(f"  {name:12} {value['amount']} {value['currency']}")
+    return 0
+
+
+def _ledger_stop(trade_in: TradeIn, args: argparse.Namespace) -> int:
+    stopped = trade_in.stop_installments(args.order_id, reason=args.reason)
+    print(f"stopped {len(stopped)} installment(s) of {args.order_id}")
+    return 0
+
+
+def _ledger_report(trade_in: TradeIn, args: argparse.Namespace) -> int:
+    report = trade_in.ledger_report(args.start, args.end)
+    if args.format == "json":
+        _print_json(report.to_json())
+    else:
+        sys.stdout.write(report.to_csv())
+    return 0 if report.ties_out else 1
+
+
+def _ledger_installments(trade_in: TradeIn, args: argparse.Namespace) -> int:
+    from tradein_sdk._app.ledger import entry_json  # noqa: PLC0415 - loaded by its sub-command only
+
+    if args.credit:
+        count, totals = trade_in.credit_installments(args.period)
+        amounts = ", ".join(str(total) for total in totals.values()) or "nothing"
+        print(f"credited {count} installment(s) due by {args.period}: {amounts}")
+        return 0
+    due = [entry for _, entry in trade_in.installments_due(args.period, limit=100_000)]
+    if args.json:
+        _print_json([entry_json(entry) for entry in due])
+        return 0
+    for entry in due:
+        print(f"{entry.order_id} {entry.device_id} {entry.due_period} {entry.amount}")
+    return 0
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -566,6 +637,28 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
     orders.add_argument("--json", action="store_true", help="print JSON")
     _add_data_dir(orders)
     orders.set_defaults(handler=_orders_command)
+
+    ledger = commands.add_parser(
+        "ledger",
+        help="the settlement ledger: an order's ledger, the period report, bill-credit runs",
+        description=(
+            "show ORDER_ID: every entry and balance of an order; report --from D --to D: the shop's "
+            "period report (CSV or JSON) with totals that tie out; installments --period YYYY-MM: the "
+            "bill credits due (--credit credits them, each once); stop ORDER_ID --reason R: stop the "
+            "installments left (the contract ended)."
+        ),
+    )
+    ledger.add_argument("action", choices=["show", "report", "installments", "stop"])
+    ledger.add_argument("order_id", nargs="?", help="the order (show, stop)")
+    ledger.add_argument("--from", dest="start", type=date.fromisoformat, help="first day (report)")
+    ledger.add_argument("--to", dest="end", type=date.fromisoformat, help="day after the last (report)")
+    ledger.add_argument("--format", choices=["csv", "json"], default="csv", help="report format")
+    ledger.add_argument("--period", help="billing period YYYY-MM (installments)")
+    ledger.add_argument("--credit", action="store_true", help="credit the installments due (installments)")
+    ledger.add_argument("--reason", default="contract_ended", help="why installments stop (stop)")
+    ledger.add_argument("--json", action="store_true", help="print JSON (show, installments)")
+    _add_data_dir(ledger)
+    ledger.set_defaults(handler=_ledger_command)
 
     serve = commands.add_parser(
         "serve",

@@ -44,6 +44,8 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── EventConflictError          event_conflict        (an event id reused for another event)
     │   ├── OrderDeviceNotFoundError    order_device_not_found
     │   ├── InvalidOrderError           order_invalid
+    │   ├── InvalidPeriodError          invalid_period        (.period: not a YYYY-MM billing period)
+    │   ├── ReceiptUnavailableError     receipt_unavailable   (.order_id, .device_id, .state: not bought)
     │   └── InspectionInputError        inspection_input_invalid (.field)
     ├── InvalidPayoutError              invalid_payout        (.field, .rule: iban/checksum, bic/format, ...)
     ├── APIError                        api_error             (HTTP clients: .method, .path, .attempts, ...)
@@ -609,6 +611,45 @@ class InvalidOrderError(OrderError):
     """An order cannot be opened as asked (no devices, a quote used twice)."""
 
     code = "order_invalid"
+
+
+class InvalidPeriodError(OrderError):
+    """A billing period is not a ``YYYY-MM`` month.
+
+    Attributes:
+        period: what was given.
+    """
+
+    code = "invalid_period"
+
+    def __init__(self, period: str) -> None:
+        """Create the error naming what was given."""
+        super().__init__(N_("{period!r} is not a billing period (YYYY-MM)."), period=period)
+        self.period = period
+
+
+class ReceiptUnavailableError(OrderError):
+    """A purchase receipt was asked for a device the shop has not bought (not paid, credited or disposed).
+
+    Attributes:
+        order_id: the order.
+        device_id: the device of the order.
+        state: the device's state.
+    """
+
+    code = "receipt_unavailable"
+
+    def __init__(self, *, order_id: str, device_id: str, state: str) -> None:
+        """Create the error naming the order, the device and its state."""
+        super().__init__(
+            N_("No purchase receipt for device {device_id} of order {order_id}: it is {state}, not bought."),
+            order_id=order_id,
+            device_id=device_id,
+            state=state,
+        )
+        self.order_id = order_id
+        self.device_id = device_id
+        self.state = state
 
 
 class InspectionInputError(OrderError):

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer, PurchaseCondition
+    from tradein_sdk._domain.ledger import EntryKind, LedgerEntry  # noqa: TC004 - annotations only
     from tradein_sdk._domain.outbox import OutboxMessage  # noqa: TC004 - annotations only; loads with the first webhook
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.shipping import LabelDevice, ShippingLabel
@@ -109,6 +110,38 @@ class PromotionUse:
     boost: Money
     budget: Money | None = None
     max_redemptions: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PromotionChange:
+    """A change of a promotion's use after checkout: a share withdrawn (released) or restored.
+
+    Attributes:
+        promotion_id: the promotion.
+        amount: the change of its spent budget (negative: released).
+        redemptions: the change of its redemption count.
+    """
+
+    promotion_id: str
+    amount: Money
+    redemptions: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class LedgerSum:
+    """Ledger entries of one kind (and, for promotions, one promotion) summed over a span of time.
+
+    Attributes:
+        kind: the entries' kind.
+        reason: the promotion id for promotion entries, else ``None``.
+        total: their sum.
+        count: how many there are.
+    """
+
+    kind: EntryKind
+    reason: str | None
+    total: Money
+    count: int
 
 
 @attrs.frozen(kw_only=True)
@@ -226,8 +259,14 @@ class PendingWebhook:
 class QuoteStore(Protocol):
     """Where quotes are kept, with the documents they were computed from; redemption happens here."""
 
-    def add_quote(self, record: QuoteRecord, *, documents: Iterable[StoredDocument] = ()) -> None:
-        """Persist a new quote with the documents it was computed from, in one transaction."""
+    def add_quote(
+        self,
+        record: QuoteRecord,
+        *,
+        documents: Iterable[StoredDocument] = (),
+        audit: Sequence[AuditFact] = (),
+    ) -> None:
+        """Persist a new quote, its documents and its audit entry in one transaction."""
         ...
 
     def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
@@ -238,8 +277,10 @@ class QuoteStore(Protocol):
         """
         ...
 
-    def redeem_quote(self, quote_id: str, *, now: datetime, reference: str | None = None) -> Redemption:
-        """Redeem a quote exactly once and return the redemption.
+    def redeem_quote(
+        self, quote_id: str, *, now: datetime, reference: str | None = None, audit: Sequence[AuditFact] = ()
+    ) -> Redemption:
+        """Redeem a quote exactly once (with its audit entries) and return the redemption.
 
         Exactly once is the store's promise: of concurrent callers one succeeds, the rest get
         :class:`~tradein_sdk.QuoteAlreadyRedeemedError`.
@@ -274,6 +315,7 @@ class OrderStore(Protocol):
         personal_data: Sequence[PersonalData] = (),
         audit: Sequence[AuditFact] = (),
         checkout: CheckoutRecord | None = None,
+        ledger: Sequence[LedgerEntry] = (),
     ) -> None:
         """Store a new order, claiming its quotes exactly once, in one transaction with its audit entry."""
         ...
@@ -290,8 +332,13 @@ class OrderStore(Protocol):
         now: datetime,
         audit: Sequence[AuditFact] = (),
         outbox: Sequence[OutboxMessage] = (),
+        ledger: Sequence[LedgerEntry] = (),
+        promotion_changes: Sequence[PromotionChange] = (),
     ) -> int:
-        """Write a changed order unless it changed since ``expected_version``; return the new version."""
+        """Write a changed order unless it changed since ``expected_version``; return the new version.
+
+        The ledger entries and promotion budget changes the change posts are written in the same transaction.
+        """
         ...
 
     def get_checkout(self, order_id: str) -> str | None:
@@ -356,6 +403,37 @@ class PromotionBudgets(Protocol):
 
 
 @runtime_checkable
+class Ledger(Protocol):
+    """The settlement ledger: append-only entries per order (see :mod:`tradein_sdk._domain.ledger`)."""
+
+    def ledger_entries(self, order_id: str) -> list[LedgerEntry]:
+        """Return an order's entries, oldest first."""
+        ...
+
+    def append_ledger(
+        self, entries: Sequence[LedgerEntry], *, now: datetime, audit: Sequence[AuditFact] = ()
+    ) -> int:
+        """Append entries not posted before (by id), with audit entries; return how many were new."""
+        ...
+
+    def installments_due(
+        self, period: str, *, limit: int = 1000, after: int = 0
+    ) -> list[tuple[int, LedgerEntry]]:
+        """Installments due by ``period``, not yet credited or stopped: (position, entry) after ``after``."""
+        ...
+
+    def credit_installments(
+        self, period: str, *, now: datetime, cause: str, audit: AuditFact
+    ) -> tuple[int, dict[str, Money]]:
+        """Credit every installment due up to ``period`` once; return how many and the total per currency."""
+        ...
+
+    def ledger_sums(self, *, start: datetime | None, end: datetime) -> list[LedgerSum]:
+        """Sum the entries posted in ``[start, end)`` by kind (and promotion), for the period report."""
+        ...
+
+
+@runtime_checkable
 class IdempotencyKeys(Protocol):
     """The idempotency keys of the HTTP service and the answers kept for them."""
 
@@ -411,6 +489,7 @@ class Store(
     AuditLog,
     PersonalDataStore,
     PromotionBudgets,
+    Ledger,
     IdempotencyKeys,
     WebhookOutbox,
     Protocol,

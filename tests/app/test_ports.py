@@ -37,8 +37,10 @@ from tradein_sdk import (
 from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
+
+    from tradein_sdk._ports import AuditFact
 
 START = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 IPHONE = "apple-iphone-13-128gb"
@@ -54,7 +56,13 @@ class DictQuoteStore:
         self.documents: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def add_quote(self, record: QuoteRecord, *, documents: Iterable[StoredDocument] = ()) -> None:
+    def add_quote(
+        self,
+        record: QuoteRecord,
+        *,
+        documents: Iterable[StoredDocument] = (),
+        audit: Sequence[AuditFact] = (),  # noqa: ARG002 - a store without an audit log drops it
+    ) -> None:
         """Keep the quote and the documents it was computed from."""
         with self._lock:
             for document in documents:
@@ -67,7 +75,14 @@ class DictQuoteStore:
             raise QuoteNotFoundError(quote_id)
         return self.quotes[quote_id], self.redemptions.get(quote_id)
 
-    def redeem_quote(self, quote_id: str, *, now: datetime, reference: str | None = None) -> Redemption:
+    def redeem_quote(
+        self,
+        quote_id: str,
+        *,
+        now: datetime,
+        reference: str | None = None,
+        audit: Sequence[AuditFact] = (),  # noqa: ARG002 - a store without an audit log drops it
+    ) -> Redemption:
         """Redeem once, under a lock."""
         with self._lock:
             record, redemption = self.get_quote(quote_id)
@@ -178,7 +193,8 @@ def test_verify_audit_through_the_facade(trade_in: TradeIn) -> None:
     trade_in.cancel(order.id)
     verification = trade_in.verify_audit()
     assert verification.ok
-    assert verification.entries_checked == 2
+    # the order opened and its ledger opened; the cancellation and what it posted to the ledger
+    assert verification.entries_checked == 4
     assert trade_in.verify_audit(anchor=verification.head).ok
 
 
@@ -197,7 +213,7 @@ def test_record_erasure_once_per_receipt(tmp_path: Path) -> None:
         with pytest.raises(OrderDeviceNotFoundError):
             facade.record_erasure(order.id, "d9", certificate_id="cert-2", actor=Actor.STAFF)
         verification = facade.verify_audit()
-        assert (verification.ok, verification.entries_checked) == (True, 2)  # accepted, erased
+        assert (verification.ok, verification.entries_checked) == (True, 3)  # accepted, ledger, erased
         due = facade.store.due_webhooks(now=START + timedelta(minutes=1))
         assert [(row.message.type, row.message.endpoint) for row in due] == [
             ("device.erased", "https://shop.example/hooks")

@@ -90,8 +90,32 @@ def test_redemption_refuses_a_changed_quote(
         issued.quote.id,
     )
     assert trade_in.get_quote(issued.quote.id).redemption is None
-    assert _audit_actions(trade_in) == [("quote.tampered", issued.quote.id)]
+    assert _audit_actions(trade_in) == [
+        ("quote.issued", issued.quote.id),
+        ("quote.tampered", issued.quote.id),
+    ]
+
+
+@pytest.mark.parametrize(("tamper", "field"), TAMPERINGS, ids=["amount-column", "document", "expiry"])
+def test_the_audit_verification_reports_a_changed_quote(
+    any_store_trade_in: TradeIn, tamper: Callable[[TradeIn, str], None], field: str
+) -> None:
+    """The chain itself is intact, but the quote no longer matches its audited issue: record_changed."""
+    trade_in = any_store_trade_in
+    issued = trade_in.quote(IPHONE, _answers())
+    untouched = trade_in.quote(IPHONE, _answers())
     assert trade_in.verify_audit().ok
+    tamper(trade_in, issued.quote.id)
+    verification = trade_in.verify_audit()
+    assert not verification.ok
+    assert [(problem.kind.value, problem.sequence) for problem in verification.problems] == [
+        ("record_changed", 1)
+    ]
+    message = verification.problems[0].message
+    assert issued.quote.id in message
+    assert untouched.quote.id not in message
+    expected = "document" if field == "amount" and tamper is _set_document_amount else field
+    assert expected in message
 
 
 @pytest.mark.parametrize(("tamper", "field"), TAMPERINGS, ids=["amount-column", "document", "expiry"])
@@ -113,7 +137,10 @@ def test_an_untouched_quote_passes_the_check(trade_in: TradeIn) -> None:
     issued = trade_in.quote(IPHONE, _answers())
     assert trade_in.claimed_quote(trade_in.verify_token(issued.token)).quote == issued.quote
     assert trade_in.redeem(issued.token).amount == issued.quote.amount
-    assert _audit_actions(trade_in) == []
+    assert _audit_actions(trade_in) == [
+        ("quote.issued", issued.quote.id),
+        ("quote.redeemed", issued.quote.id),
+    ]
 
 
 def test_the_service_answers_422_quote_tampered(trade_in: TradeIn) -> None:

@@ -53,7 +53,6 @@ from tradein_sdk._domain.orders.model import (
     TradeInOrder,
     open_order,
 )
-from tradein_sdk._domain.orders.outcome import order_outcome
 from tradein_sdk._domain.orders.vocabulary import (
     Actor,
     DeviceState,
@@ -64,6 +63,7 @@ from tradein_sdk._domain.orders.vocabulary import (
     ReminderKind,
     SilenceAction,
 )
+from tradein_sdk._domain.outcome import order_outcome
 from tradein_sdk._domain.payouts import (
     BankTransfer,
     PayoutMethod,

@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from tradein_sdk._app.orders import _record, order_from_document, personal_records
+from tradein_sdk._app.ledger import ledger_fact, terms_document
+from tradein_sdk._app.orders import _record, personal_records
 from tradein_sdk._domain.checkout import (
     CheckoutRequest,
     CheckoutSummary,
     ClawbackPolicy,
-    ClawbackTerms,
     CreditTiming,
     build_checkout,
     check_summary_signature,
-    clawback_due,
     sign_summary,
 )
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.insurance import ConsentDecision, InsuranceConsent, record_consent
+from tradein_sdk._domain.ledger import checkout_terms, opening_entries
 from tradein_sdk._domain.orders.model import TradeInOrder, open_order
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.insurance import InsuranceOffer
-    from tradein_sdk._domain.money import Money
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.payouts import PayoutDetails
     from tradein_sdk._domain.promotions import PromotionBook
@@ -261,7 +260,37 @@ class CheckoutUseCases:
             instant_credit=summary.request.timing is CreditTiming.INSTANT,
         )
         uses = self._promotion_uses(summary)
-        stored = {"summary": summary.to_json(), "consent": _consent_json(consent)}
+        terms = checkout_terms(summary, self.clawback_policy)
+        opening = opening_entries(terms, order_id=order.id, now=now)
+        stored = {
+            "summary": summary.to_json(),
+            "consent": _consent_json(consent),
+            "ledger_terms": terms_document(terms),
+        }
+        facts = [
+            AuditFact(
+                actor=Actor.SHOPPER.value,
+                action="promotion.reserved",
+                subject=order.id,
+                details={"promotion": use.promotion_id, "boost": use.boost.to_json()},
+            )
+            for use in uses
+        ]
+        if consent is not None:
+            facts.append(
+                AuditFact(
+                    actor=Actor.SHOPPER.value,
+                    action="insurance.consent",
+                    subject=order.id,
+                    details={
+                        "decision": consent.decision.value,
+                        "offer": consent.offer_id,
+                        "premium": consent.premium.to_json(),
+                        "texts": consent.texts_hash,
+                        "customer": customer_ref,
+                    },
+                )
+            )
         self._port(OrderStore).add_order(
             _record(order, customer_ref),
             quote_ids=list(summary.request.quote_ids),
@@ -280,8 +309,11 @@ class CheckoutUseCases:
                         "credit": summary.total_credit.to_json(),
                         "customer": customer_ref,
                     },
-                )
+                ),
+                *facts,
+                ledger_fact(order.id, opening, actor=Actor.SHOPPER.value),
             ],
+            ledger=opening,
             checkout=CheckoutRecord(
                 checkout_id=summary.checkout_id,
                 document=json.dumps(stored, sort_keys=True),
@@ -304,20 +336,6 @@ class CheckoutUseCases:
             for trade_in in summary.trade_ins
             for applied in trade_in.promotions
         )
-
-    def clawbacks(self, order_id: str) -> dict[str, Money]:
-        """What to charge back now for each device of an order confirmed at checkout, by its state.
-
-        Returns:
-            Device id → amount (zero where nothing is owed; all zero for deferred credit or no checkout).
-        """
-        record, _ = self._port(OrderStore).get_order(order_id)
-        order = order_from_document(record.document)
-        stored = self._port(OrderStore).get_checkout(order_id)
-        if stored is None:
-            return {device.id: device.quoted - device.quoted for device in order.devices}
-        terms = json_converter().structure(json.loads(stored)["summary"]["clawback"], ClawbackTerms)
-        return clawback_due(terms, order)
 
 
 def _consent_json(consent: InsuranceConsent | None) -> object:

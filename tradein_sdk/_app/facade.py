@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -19,7 +20,9 @@ from tradein_sdk._adapters.fulfilment import LocalFulfilment
 from tradein_sdk._adapters.prices import PriceBookSource
 from tradein_sdk._adapters.sql.store import SQLStore
 from tradein_sdk._app.checkout import CheckoutUseCases
+from tradein_sdk._app.ledger import LedgerUseCases
 from tradein_sdk._app.orders import OrderUseCases
+from tradein_sdk._app.receipts import ReceiptUseCases
 from tradein_sdk._domain.catalog import Catalog
 from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
@@ -29,6 +32,7 @@ from tradein_sdk._domain.devices import DeviceCategory, DeviceModel
 from tradein_sdk._domain.identifiers import parse_imei
 from tradein_sdk._domain.insurance import PlanCatalogOfferSource
 from tradein_sdk._domain.orders.model import DEFAULT_POLICY
+from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.pricing import parse_pricebook, value_device
 from tradein_sdk._domain.quotes import (
     Channel,
@@ -106,7 +110,7 @@ class StoredQuote:
     redemption: Redemption | None
 
 
-class TradeIn(OrderUseCases, CheckoutUseCases):
+class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
     Create it once and share it; it is safe to use from several threads. For the bundled defaults use
@@ -419,6 +423,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 id=self.catalog.version, version=self.catalog.version, content_hash=self.catalog.content_hash
             ),
         )
+        document = json.dumps(quote.to_json(), sort_keys=True)
         self._store.add_quote(
             QuoteRecord(
                 quote_id=quote.id,
@@ -427,12 +432,26 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
                 amount=quote.amount,
                 audience=quote.audience,
                 redeemable=not quote.recycle_only,
-                document=json.dumps(quote.to_json(), sort_keys=True),
+                document=document,
             ),
             documents=(
                 self._document("questionnaire", questionnaire.content_hash, questionnaire.to_json),
                 self._document("pricebook", book.content_hash, lambda: dict(book.document)),
             ),
+            audit=[
+                AuditFact(
+                    actor=Actor.SYSTEM.value,
+                    action="quote.issued",
+                    subject=quote.id,
+                    details={
+                        "amount": quote.amount.to_json(),
+                        "expires_at": quote.expires_at.isoformat(),
+                        "document": "sha256:" + hashlib.sha256(document.encode()).hexdigest(),
+                        "kind": quote.kind.value,
+                        "audience": quote.audience,
+                    },
+                )
+            ],
         )
         token = issue_quote_token(
             QuoteClaims(
@@ -529,7 +548,15 @@ class TradeIn(OrderUseCases, CheckoutUseCases):
         """
         claims = self.verify_token(token, audience=audience)
         self.claimed_quote(claims)
-        return self._store.redeem_quote(claims.quote_id, now=self.clock.now(), reference=reference)
+        fact = AuditFact(
+            actor=Actor.SYSTEM.value,
+            action="quote.redeemed",
+            subject=claims.quote_id,
+            details={"reference": reference},
+        )
+        return self._store.redeem_quote(
+            claims.quote_id, now=self.clock.now(), reference=reference, audit=[fact]
+        )
 
     def claimed_quote(self, claims: QuoteClaims) -> StoredQuote:
         """Return the stored quote a verified token names, checked against what the token signed.

@@ -14,7 +14,17 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
+from tradein_sdk._app.ledger import ledger_fact, promotion_changes
 from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.ledger import (
+    SettlementMethod,
+    opening_entries,
+    order_terms,
+    settlement_amount,
+    settlement_method,
+)
 from tradein_sdk._domain.orders.deadlines import due_actions, reminders_due
 from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
@@ -31,6 +41,7 @@ from tradein_sdk._errors import ConcurrentUpdateError
 from tradein_sdk._ports import (
     AuditFact,
     AuditLog,
+    Ledger,
     OrderRecord,
     OrderStore,
     PersonalData,
@@ -47,6 +58,7 @@ if TYPE_CHECKING:
     from tradein_sdk._app.outbox import DeliveryReport
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
     from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.ledger import LedgerTerms, Posting
     from tradein_sdk._domain.orders.deadlines import Reminder
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.outbox import OutboxMessage, WebhookEndpoint
@@ -133,6 +145,10 @@ class OrderUseCases:
         def _port(self, port: type[_Port]) -> _Port: ...
         def claimed_quote(self, claims: Any) -> Any: ...  # noqa: ANN401
         def _snapshot_documents(self, quote: Quote) -> tuple[Any, Any]: ...
+        def _posting(
+            self, before: TradeInOrder, after: TradeInOrder, *, now: datetime, cause: str
+        ) -> tuple[Posting, list[AuditFact]]: ...
+        def _ledger_terms(self, order: TradeInOrder) -> tuple[LedgerTerms, Any]: ...
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -184,12 +200,14 @@ class OrderUseCases:
                 "customer": customer_ref,
             },
         )
+        opening = opening_entries(order_terms(order), order_id=order_id, now=now)
         self._port(OrderStore).add_order(
             _record(order, customer_ref),
             quote_ids=[quote.id for quote in quotes],
             now=now,
             personal_data=personal,
-            audit=[opened],
+            audit=[opened, ledger_fact(order_id, opening, actor=actor.value)],
+            ledger=opening,
         )
         return order
 
@@ -254,17 +272,22 @@ class OrderUseCases:
             before = order_from_document(record.document)
             now = self.clock.now()
             after = before
+            applied = []
             for event in events(before):
                 after = apply(after, event, now=now, policy=self.policy)
+                applied.append(event.id)
             if after is before:
                 return before, False
+            posting, ledger_audit = self._posting(before, after, now=now, cause=",".join(applied)[:255])
             try:
                 self._port(OrderStore).save_order(
                     _record(after, record.customer_ref),
                     expected_version=version,
                     now=now,
-                    audit=_audit_facts(before, after),
+                    audit=[*_audit_facts(before, after), *ledger_audit],
                     outbox=self._webhooks_of(before, after),
+                    ledger=posting.entries,
+                    promotion_changes=promotion_changes(posting),
                 )
             except ConcurrentUpdateError:
                 continue
@@ -473,7 +496,12 @@ class OrderUseCases:
         payout: PayoutDetails | None = None,
         actor: Actor = Actor.STAFF,
     ) -> TradeInOrder:
-        """Pay out (bank transfer) or credit (voucher, purchase credit) a confirmed device's amount.
+        """Settle a confirmed device: pay or credit what its ledger holds open, as the terms say.
+
+        The amount is the device's open balance in the ledger: the offer and the promotions it still
+        earns, less what was credited at checkout. It reaches the shopper by the checkout's plan (a bank
+        payout, a voucher, bill credits scheduled month by month) or, for a remainder above the purchase
+        price, by the shop's remainder rule; an order accepted without a checkout pays by its payout.
 
         Args:
             order_id: the order.
@@ -484,7 +512,7 @@ class OrderUseCases:
 
         Raises:
             GuardFailedError: the device is not confirmed or accepted at a revised offer, has no value, or
-                no payout was chosen.
+                a bank payout is due and no bank account was given.
             InvalidPayoutError: the payout details are not valid.
         """
         reference: PayoutRef | None = None
@@ -494,13 +522,40 @@ class OrderUseCases:
             self._port(PersonalDataStore).add_personal_data(
                 _payout_data(payout, reference, record.customer_ref or order_id), now=self.clock.now()
             )
-        chosen = reference or self.order(order_id).payout
-        kind = (
-            EventKind.PAY
-            if chosen is not None and chosen.method is PayoutMethod.BANK_TRANSFER
-            else EventKind.CREDIT
-        )
-        return self.record_event(order_id, device_id, kind, actor=actor, payout=reference)
+        event_id = f"settle:{order_id}:{device_id}:{uuid.uuid4().hex[:12]}"
+
+        def events(order: TradeInOrder) -> list[DeviceEvent]:
+            terms, _ = self._ledger_terms(order)
+            device = order.device(device_id)
+            named = reference or order.payout
+            method = settlement_method(terms, attrs.evolve(device, payout=named))
+            amount = settlement_amount(self._port(Ledger).ledger_entries(order_id), device_id, order.currency)
+            if amount.is_zero() and terms.method is not None:
+                # everything was credited at checkout: the device is settled against the purchase
+                chosen: PayoutRef | None = PayoutRef(
+                    method=PayoutMethod.PURCHASE_CREDIT, reference=terms.source
+                )
+            elif method is SettlementMethod.BANK_TRANSFER:
+                chosen = named
+            elif method is SettlementMethod.BILL_CREDITS:
+                chosen = PayoutRef(method=PayoutMethod.PURCHASE_CREDIT, reference=f"bill:{terms.source}")
+            elif named is not None and named.method is not PayoutMethod.BANK_TRANSFER:
+                chosen = named
+            else:
+                chosen = PayoutRef(method=PayoutMethod.VOUCHER, reference=f"vch:{order_id}:{device_id}")
+            bank = method is SettlementMethod.BANK_TRANSFER and not (amount.is_zero() and terms.method)
+            return [
+                DeviceEvent(
+                    id=event_id,
+                    kind=EventKind.PAY if bank else EventKind.CREDIT,
+                    device_id=device_id,
+                    actor=actor,
+                    payout=chosen,
+                    amount=amount,
+                )
+            ]
+
+        return self._change(order_id, events)
 
     def cancel(self, order_id: str, *, actor: Actor = Actor.SHOPPER) -> TradeInOrder:
         """Cancel every device not yet sent (after shipping, an order cannot be cancelled)."""

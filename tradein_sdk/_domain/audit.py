@@ -205,6 +205,9 @@ class AuditProblemKind(StrEnum):
     ANCHOR_MISMATCH = "anchor_mismatch"
     """The entry at the anchor's sequence number has another hash than the anchor recorded: the log was
     rewritten from there or before. Reported at that entry."""
+    RECORD_CHANGED = "record_changed"
+    """A record the entry describes no longer matches it: a stored quote's amount, currency, expiry or
+    document was changed after its issue was audited. Reported at that entry."""
 
 
 @attrs.frozen(kw_only=True)

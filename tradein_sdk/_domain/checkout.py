@@ -9,7 +9,7 @@ Credit timing and plans:
 
 - ``instant`` credit is deducted at checkout (``discount``) or issued at once as store credit
   (``voucher``); it is subject to the clawback terms, which are computed here, shown before the shopper
-  commits, stored with the order and applied by the order lifecycle (:func:`clawback_due`).
+  commits, stored with the order and applied by the order's ledger (:mod:`tradein_sdk._domain.ledger`).
 - ``deferred`` credit is paid after inspection: as a ``voucher``, a bank ``payout`` or carrier
   ``bill_credits`` spread over N months (cents distributed so the schedule sums exactly). Nothing is
   credited before the device arrives, so nothing is clawed back.
@@ -36,7 +36,6 @@ from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._domain.converters import json_converter, structuring_problems
 from tradein_sdk._domain.insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.orders.vocabulary import DeviceState
 from tradein_sdk._domain.promotions import AppliedPromotion, CustomerCase, RejectedPromotion
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import (
@@ -50,7 +49,6 @@ from tradein_sdk._errors import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from tradein_sdk._domain.orders.model import TradeInOrder
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.tokens import KeyRing
 
@@ -307,48 +305,6 @@ def clawback_terms(
         return_window_days=policy.return_window_days,
         devices=tuple(devices),
     )
-
-
-_NOT_SENT = {DeviceState.EXPIRED, DeviceState.CANCELLED}
-_REJECTED = {
-    DeviceState.MISMATCH,
-    DeviceState.REVISION_DECLINED,
-    DeviceState.RETURNING,
-    DeviceState.RETURNED,
-    DeviceState.SURRENDERED,
-}
-
-
-def clawback_due(terms: ClawbackTerms, order: TradeInOrder) -> dict[str, Money]:
-    """What to charge back now for each device of an instantly credited order, by its state.
-
-    A device not sent in time (expired) or cancelled owes ``if_not_sent``; a rejected one (mismatch,
-    declined revision, returned, surrendered) owes ``if_rejected``; one bought at a revised offer owes the
-    difference between its credit and the offer. Devices still on their way owe nothing yet.
-
-    Args:
-        terms: the terms stored with the order.
-        order: the order as it stands.
-
-    Returns:
-        Device id → amount to charge back (zero where nothing is owed).
-    """
-    due: dict[str, Money] = {}
-    by_quote = {device.quote_id: device for device in terms.devices}
-    for device in order.devices:
-        zero = Money.zero(device.quoted.currency)
-        owed = by_quote.get(device.quote_id)
-        if not terms.applies or owed is None:
-            due[device.id] = zero
-        elif device.state in _NOT_SENT:
-            due[device.id] = owed.if_not_sent
-        elif device.state in _REJECTED:
-            due[device.id] = owed.if_rejected
-        elif device.offer < device.quoted:
-            due[device.id] = device.quoted - device.offer
-        else:
-            due[device.id] = zero
-    return due
 
 
 @attrs.frozen(kw_only=True)

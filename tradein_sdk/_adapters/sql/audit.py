@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from tradein_sdk._domain.audit import (
     _ACTION_LENGTH,
     _ACTOR_LENGTH,
@@ -23,6 +25,8 @@ from tradein_sdk._domain.audit import (
     GENESIS_HASH,
     AuditAnchor,
     AuditEntry,
+    AuditProblem,
+    AuditProblemKind,
     AuditVerification,
     _build,
     _canonical,
@@ -309,3 +313,96 @@ def _stored_time(value: object) -> datetime:
     if not isinstance(moment, datetime):
         raise TypeError(f"recorded_at is not a time: {value!r}")
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def verify_records(
+    engine: Engine,
+    chain: AuditVerification,
+    *,
+    quotes: Table,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> AuditVerification:
+    """Compare each stored quote with the ``quote.issued`` entry of its issue; add what differs to ``chain``.
+
+    A quote whose amount, currency, expiry or document (by SHA-256) no longer matches what was audited at
+    issue was changed afterwards (a database edit): it is reported as ``record_changed`` at that entry.
+
+    Raises:
+        StoreError: the database failed.
+    """
+    import hashlib  # noqa: PLC0415 - only a verification needs it
+
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    log = audit_log_table()
+    problems = list(chain.problems)
+    count = chain.problem_count
+    last = 0
+    try:
+        with engine.execution_options(tradein_read_only=True).connect() as conn:
+            while True:
+                rows = conn.execute(
+                    sa.select(
+                        log.c.sequence,
+                        log.c.details,
+                        quotes.c.id,
+                        quotes.c.amount,
+                        quotes.c.currency,
+                        quotes.c.expires_at,
+                        quotes.c.document,
+                    )
+                    .join(quotes, quotes.c.id == log.c.subject)
+                    .where(log.c.action == "quote.issued", log.c.sequence > last)
+                    .order_by(log.c.sequence)
+                    .limit(batch_size)
+                ).all()
+                if not rows:
+                    break
+                for row in rows:
+                    last = int(row.sequence)
+                    audited = json.loads(row.details)
+                    stored = {
+                        "amount": {"amount": str(row.amount), "currency": row.currency},
+                        "expires_at": _as_utc(row.expires_at).isoformat(),
+                        "document": "sha256:" + hashlib.sha256(row.document.encode()).hexdigest(),
+                    }
+                    changed = [
+                        field
+                        for field, value in stored.items()
+                        if field in audited and _normal(audited[field]) != _normal(value)
+                    ]
+                    if changed:
+                        count += 1
+                        if len(problems) < max_problems:
+                            problems.append(
+                                AuditProblem(
+                                    kind=AuditProblemKind.RECORD_CHANGED,
+                                    sequence=last,
+                                    position=0,
+                                    message=f"quote {row.id} was changed after its issue was audited: "
+                                    + ", ".join(changed),
+                                )
+                            )
+    except SQLAlchemyError as exc:
+        raise StoreError("cannot verify the quotes: {reason}", reason=_reason(exc)) from exc
+    if count == chain.problem_count:
+        return chain
+    return attrs.evolve(chain, ok=False, problems=tuple(problems), problem_count=count)
+
+
+def _normal(value: object) -> object:
+    """Amounts compared as decimals (``195.0`` and ``195.00`` are the same amount)."""
+    if isinstance(value, dict) and "amount" in value:
+        from decimal import Decimal, InvalidOperation  # noqa: PLC0415 - only a verification needs it
+
+        try:
+            return (Decimal(str(value["amount"])), value.get("currency"))
+        except InvalidOperation:
+            return value
+    return value
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -23,8 +23,20 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import attrs
+
 from tradein_sdk._adapters.sql.dialects import dialect_insert
+from tradein_sdk._adapters.sql.ledger import (
+    credit_due,
+    define_ledger,
+    entry_from_row,
+    entry_values,
+    from_minor,
+    insert_entries,
+    migration_ledger,
+)
 from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
+from tradein_sdk._domain.ledger import PROMOTION_KINDS, EntryKind, LedgerEntry
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
@@ -43,9 +55,11 @@ from tradein_sdk._errors import (
 from tradein_sdk._ports import (
     AuditFact,
     CheckoutRecord,
+    LedgerSum,
     OrderRecord,
     PendingWebhook,
     PersonalData,
+    PromotionChange,
     PromotionUse,
     QuoteRecord,
     Redemption,
@@ -291,6 +305,7 @@ def tables() -> dict[str, Any]:
         "redemptions": metadata.tables["tradein_redemptions"],
         "idempotency_keys": metadata.tables["tradein_idempotency_keys"],
         "webhook_outbox": metadata.tables["tradein_webhook_outbox"],
+        "ledger": define_ledger(metadata),
     }
 
 
@@ -302,6 +317,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (5, "webhook receipts (deduplication by event id)", _migration_webhooks),
     (6, "idempotency keys of the HTTP service", _creating(_define_v6)),
     (7, "outbox of the webhooks the service sends", _creating(_define_v7)),
+    (8, "settlement ledger, append-only (triggers)", migration_ledger),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -455,12 +471,19 @@ class SQLStore:
             raise NotFoundError("no document {content_hash} is stored", content_hash=content_hash)
         return str(text)
 
-    def add_quote(self, record: QuoteRecord, *, documents: Iterable[StoredDocument] = ()) -> None:
+    def add_quote(
+        self,
+        record: QuoteRecord,
+        *,
+        documents: Iterable[StoredDocument] = (),
+        audit: Sequence[AuditFact] = (),
+    ) -> None:
         """Persist a new quote, and the documents it was computed from, in one transaction.
 
         Args:
             record: the quote.
             documents: the questionnaire and price book documents it names by hash; each is kept once.
+            audit: the audit entries of its issue (``quote.issued``), appended in the same transaction.
 
         Raises:
             StoreError: the database failed (or a quote with that id exists); nothing was written.
@@ -480,6 +503,7 @@ class SQLStore:
             for document in new_documents:
                 conn.execute(self._insert_document(document))
             conn.execute(self._insert_quote, values)  # one compiled statement, parameters bound per call
+            _append_facts(conn, audit, now=record.issued_at)
         self._known.update(document.content_hash for document in new_documents)
 
     def _insert_document(self, document: StoredDocument) -> Any:  # noqa: ANN401 - an Insert statement
@@ -518,13 +542,17 @@ class SQLStore:
         )
         return record, _redemption(redemption) if redemption is not None else None
 
-    def redeem_quote(self, quote_id: str, *, now: datetime, reference: str | None = None) -> Redemption:
+    def redeem_quote(
+        self, quote_id: str, *, now: datetime, reference: str | None = None, audit: Sequence[AuditFact] = ()
+    ) -> Redemption:
         """Redeem a quote exactly once, crediting the stored amount.
 
         Args:
             quote_id: the quote to redeem.
             now: the current time (from the injected clock).
             reference: the shop's reference for the redemption (an order number).
+            audit: audit entries of the redemption, appended in the same transaction (the amount credited
+                is added to their details).
 
         Returns:
             The redemption, with the amount stored on the quote.
@@ -538,7 +566,14 @@ class SQLStore:
         """
         now = as_utc(now)
         with self._guard("redeem the quote"), self._transaction() as conn:
-            return self._claim(conn, quote_id, now=now, reference=reference, with_value=True)
+            redemption = self._claim(conn, quote_id, now=now, reference=reference, with_value=True)
+            _append_facts(
+                conn,
+                audit,
+                now=now,
+                extra={"redemption": redemption.redemption_id, "amount": redemption.amount.to_json()},
+            )
+            return redemption
 
     def _claim(
         self, conn: Connection, quote_id: str, *, now: datetime, reference: str | None, with_value: bool
@@ -588,6 +623,7 @@ class SQLStore:
         personal_data: Sequence[PersonalData] = (),
         audit: Sequence[AuditFact] = (),
         checkout: CheckoutRecord | None = None,
+        ledger: Sequence[LedgerEntry] = (),
     ) -> None:
         """Store a new order in one transaction: claim its quotes, keep its personal data, audit it.
 
@@ -631,6 +667,7 @@ class SQLStore:
                         document=checkout.document,
                     )
                 )
+            insert_entries(conn, self._t["ledger"], ledger)
             _append_facts(conn, audit, now=now)
 
     def _reserve_promotion(self, conn: Connection, use: PromotionUse) -> None:
@@ -700,11 +737,14 @@ class SQLStore:
         now: datetime,
         audit: Sequence[AuditFact] = (),
         outbox: Sequence[OutboxMessage] = (),
+        ledger: Sequence[LedgerEntry] = (),
+        promotion_changes: Sequence[PromotionChange] = (),
     ) -> int:
         """Write a changed order if nobody changed it since ``expected_version``, with its audit entries.
 
         The webhooks the change causes go into the outbox in the same transaction (one row per message; a
-        message already kept is not added again).
+        message already kept is not added again), and so do the ledger entries it posts and the promotion
+        budgets it releases or restores.
 
         Returns:
             The order's new version.
@@ -726,10 +766,171 @@ class SQLStore:
             )
             if result.rowcount != 1:
                 raise ConcurrentUpdateError(record.order_id)
+            insert_entries(conn, self._t["ledger"], ledger)
+            for change in promotion_changes:
+                self._change_promotion(conn, change)
             _append_facts(conn, audit, now=now)
             for message in outbox:
                 conn.execute(self._insert_outbox(message))
         return expected_version + 1
+
+    def _change_promotion(self, conn: Connection, change: PromotionChange) -> None:
+        """Release (or restore) part of a promotion's budget and redemptions, never below zero."""
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["promotion_usage"]
+        conn.execute(
+            sa.update(table)
+            .where(table.c.promotion_id == change.promotion_id)
+            .values(
+                redemptions=sa.func.max(table.c.redemptions + change.redemptions, 0)
+                if self.dialect == "sqlite"
+                else sa.func.greatest(table.c.redemptions + change.redemptions, 0),
+                spent_minor=sa.func.max(table.c.spent_minor + _minor(change.amount), 0)
+                if self.dialect == "sqlite"
+                else sa.func.greatest(table.c.spent_minor + _minor(change.amount), 0),
+            )
+        )
+
+    # -- the ledger ------------------------------------------------------------------------------------
+
+    def ledger_entries(self, order_id: str) -> list[LedgerEntry]:
+        """Return an order's ledger entries, oldest first.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["ledger"]
+        with self._guard("read the ledger"), self._transaction(write=False) as conn:
+            rows = conn.execute(
+                sa.select(table).where(table.c.order_id == order_id).order_by(table.c.sequence)
+            ).all()
+        return [entry_from_row(row) for row in rows]
+
+    def append_ledger(
+        self, entries: Sequence[LedgerEntry], *, now: datetime, audit: Sequence[AuditFact] = ()
+    ) -> int:
+        """Append entries whose id is not posted yet (an installment settled meanwhile is skipped).
+
+        Returns:
+            How many entries were new.
+
+        Raises:
+            StoreError: the database failed; nothing was written.
+        """
+        table = self._t["ledger"]
+        new = 0
+        with self._guard("post to the ledger"), self._transaction() as conn:
+            for entry in entries:
+                insert = dialect_insert(self.dialect)(table).values(**entry_values(entry))
+                new += conn.execute(insert.on_conflict_do_nothing()).rowcount
+            if new:
+                _append_facts(conn, audit, now=as_utc(now))
+        return new
+
+    def installments_due(
+        self, period: str, *, limit: int = 1000, after: int = 0
+    ) -> list[tuple[int, LedgerEntry]]:
+        """Installments due up to ``period``, neither credited nor stopped, in posting order after ``after``.
+
+        Returns:
+            ``(position, entry)`` pairs; pass the last position as ``after`` for the next page.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["ledger"]
+        settled = table.alias("settled")
+        with self._guard("read the installments due"), self._transaction(write=False) as conn:
+            rows = conn.execute(
+                sa.select(table)
+                .where(
+                    table.c.kind == EntryKind.INSTALLMENT_DUE.value,
+                    table.c.due_period <= period,
+                    table.c.sequence > after,
+                    ~sa.exists().where(settled.c.settles == table.c.id),
+                )
+                .order_by(table.c.sequence)
+                .limit(limit)
+            ).all()
+        return [(int(row.sequence), entry_from_row(row)) for row in rows]
+
+    def credit_installments(
+        self, period: str, *, now: datetime, cause: str, audit: AuditFact
+    ) -> tuple[int, dict[str, Money]]:
+        """Credit each installment due up to ``period`` not yet credited or stopped, once, in one transaction.
+
+        Returns:
+            How many were credited and their total per currency (the audit entry records both).
+
+        Raises:
+            ConcurrentUpdateError: another run or a stop settled one of them meanwhile; run again.
+            StoreError: the database failed; nothing was written.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["ledger"]
+        now = as_utc(now)
+        try:
+            with self._guard("credit the installments"), self._transaction() as conn:
+                credit_due(conn, table, period=period, now=now, cause=cause)
+                rows = conn.execute(
+                    sa.select(table.c.currency, sa.func.sum(table.c.amount_minor), sa.func.count())
+                    .where(table.c.cause == cause, table.c.kind == EntryKind.INSTALLMENT_CREDITED.value)
+                    .group_by(table.c.currency)
+                ).all()
+                totals = {currency: from_minor(int(units), currency) for currency, units, _ in rows}
+                count = sum(int(number) for _, _, number in rows)
+                if count:
+                    details = {
+                        **audit.details,
+                        "count": count,
+                        "totals": {key: value.to_json() for key, value in totals.items()},
+                    }
+                    _append_facts(conn, [attrs.evolve(audit, details=details)], now=now)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise ConcurrentUpdateError(cause) from exc
+            raise
+        return count, totals
+
+    def ledger_sums(self, *, start: datetime | None, end: datetime) -> list[LedgerSum]:
+        """Sum the entries posted in ``[start, end)`` (from the beginning when ``start`` is ``None``).
+
+        Entries are summed by kind and currency; promotion entries also by promotion.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["ledger"]
+        promotion = sa.case(
+            (table.c.kind.in_([kind.value for kind in PROMOTION_KINDS]), table.c.reason), else_=None
+        ).label("promotion")
+        conditions = [table.c.at < as_utc(end)]
+        if start is not None:
+            conditions.append(table.c.at >= as_utc(start))
+        query = (
+            sa.select(
+                table.c.kind,
+                promotion,
+                table.c.currency,
+                sa.func.sum(table.c.amount_minor).label("units"),
+                sa.func.count().label("count"),
+            )
+            .where(*conditions)
+            .group_by(table.c.kind, promotion, table.c.currency)
+        )
+        with self._guard("sum the ledger"), self._transaction(write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            LedgerSum(
+                kind=EntryKind(row.kind),
+                reason=row.promotion,
+                total=from_minor(int(row.units), row.currency),
+                count=int(row.count),
+            )
+            for row in rows
+        ]
 
     def _insert_outbox(self, message: OutboxMessage) -> Any:  # noqa: ANN401 - an Insert statement
         return (
@@ -947,7 +1148,11 @@ class SQLStore:
         return True
 
     def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
-        """Verify the audit log's hash chain from its first entry (see :func:`verify_chain`).
+        """Verify the audit log's hash chain from its first entry, and the quotes against their issue.
+
+        Besides the chain (see :func:`verify_chain`), every stored quote whose issue was audited is compared
+        with its ``quote.issued`` entry: an amount, currency, expiry or document changed since is reported
+        as ``record_changed`` at that entry.
 
         Args:
             anchor: the head of an earlier verification, kept outside the database: it also catches the
@@ -959,9 +1164,10 @@ class SQLStore:
         Raises:
             StoreError: the database failed.
         """
-        from tradein_sdk._adapters.sql.audit import verify_chain  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
+        from tradein_sdk._adapters.sql.audit import verify_chain, verify_records  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
 
-        return verify_chain(self._engine, anchor=anchor)
+        chain = verify_chain(self._engine, anchor=anchor)
+        return verify_records(self._engine, chain, quotes=self._t["quotes"])
 
     def claim_idempotency_key(
         self, *, client: str, key: str, request_hash: str, now: datetime, lock_for: timedelta

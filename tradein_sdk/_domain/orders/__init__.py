@@ -2,11 +2,12 @@
 
 The package's modules: :mod:`.vocabulary` (states, actors, events), :mod:`.model` (the order, its devices and
 events, the delivery policy), :mod:`.inspection`, :mod:`.machine` (the transition table and
-:func:`~.machine.apply`), :mod:`.deadlines` (:func:`~.deadlines.tick`, reminders) and :mod:`.outcome`.
+:func:`~.machine.apply`) and :mod:`.deadlines` (:func:`~.deadlines.tick`, reminders). What an order comes to
+in money is netted from its ledger: :mod:`tradein_sdk._domain.ledger` and :mod:`tradein_sdk._domain.outcome`.
 
 Pure: no I/O, no database, no clock of its own (``now`` is always a parameter) and no randomness (event ids
 and payout references come from the caller). An order holds one or more devices, each with its own quote
-and its own path; :func:`order_outcome` nets them (some paid, some returned, some recycled).
+and its own path; ``order_outcome`` nets them (some paid, some returned, some recycled).
 
 A device changes state only through :func:`apply`, which looks the event up in one declarative table
 (:func:`transition_table`; :func:`transitions_mermaid` draws it). Time-driven transitions (expiry, silence

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -22,7 +23,7 @@ from tradein_sdk._errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
 
     from grading_questionnaire import DiagnosticsResult, Question, Questionnaire
     from tradein_sdk._domain.pricing import PriceBook
@@ -40,12 +41,16 @@ class InspectionResult:
         inspected_value: the value of the device with the inspector's answers.
         mismatch: the major mismatches found (empty: none).
         differences: the ids of the questions whose answers differ.
+        pricing_grade: the pricing grade of the inspector's answers (``None``: recycling only, or not known).
+        impacts: question id → what its difference changed in the value (a decimal text, negative: lowered).
     """
 
     offer: Money
     inspected_value: Money
     mismatch: tuple[MismatchReason, ...] = ()
     differences: tuple[str, ...] = ()
+    pricing_grade: str | None = None
+    impacts: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def major_mismatch(self) -> bool:
@@ -154,6 +159,10 @@ class InspectionDiff:
             inspected_value=self.inspected_value,
             mismatch=self.mismatch,
             differences=tuple(question.question for question in self.differences),
+            pricing_grade=self.valuation.pricing_grade,
+            impacts={
+                question.question: format(question.price_impact.amount, "f") for question in self.differences
+            },
         )
 
 

@@ -147,7 +147,7 @@ def _payout_is(*methods: PayoutMethod) -> Callable[[GuardContext], bool]:
 
 def _settlement(ctx: GuardContext) -> Mapping[str, Any]:
     device = ctx.device
-    owed = device.offer - device.upfront_credit
+    owed = device.offer - device.upfront_credit if ctx.event.amount is None else ctx.event.amount
     return {"payout": ctx.payout, "settled": max(owed, Money.zero(owed.currency))}
 
 
@@ -420,7 +420,7 @@ _TABLE: Final[tuple[Transition, ...]] = (
         actors=(_A.STAFF, _A.SYSTEM),
         guards=(HAS_VALUE, BANK_TRANSFER_CHOSEN),
         records=("payout", "settled"),
-        description="Paid by bank transfer: the offer less any upfront credit.",
+        description="Paid by bank transfer: what the ledger holds open (the offer less any upfront credit).",
         effect=_settlement,
     ),
     Transition(
@@ -430,7 +430,7 @@ _TABLE: Final[tuple[Transition, ...]] = (
         actors=(_A.STAFF, _A.SYSTEM),
         guards=(HAS_VALUE, CREDIT_CHOSEN),
         records=("payout", "settled"),
-        description="Paid as a voucher or a purchase credit: the offer less any upfront credit.",
+        description="Credited as a voucher or a purchase credit: what the ledger holds open.",
         effect=_settlement,
     ),
     Transition(

@@ -137,6 +137,8 @@ class DeviceEvent:
         inspection: the inspection's result (``inspect``), see :attr:`InspectionDiff.result`.
         payout: the payout to use (``pay``, ``credit``); the order's default when ``None``.
         disposition: what the shop does with a device it bought (``dispose``).
+        amount: what a ``pay`` or ``credit`` pays, as the order's ledger says (the offer less any upfront
+            credit when ``None``).
     """
 
     id: str
@@ -150,6 +152,7 @@ class DeviceEvent:
     inspection: InspectionResult | None = None
     payout: PayoutRef | None = None
     disposition: Disposition | None = None
+    amount: Money | None = None
 
 
 @attrs.frozen(kw_only=True)
