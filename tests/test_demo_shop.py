@@ -151,7 +151,21 @@ def test_every_text_a_template_uses_exists() -> None:
         used |= set(re.findall(r"""\bt\(["']([a-z_]+\.[a-z_0-9]+)["']""", path.read_text(encoding="utf-8")))
     assert used
     assert {key for key in used if not key.endswith("_")} <= set(MESSAGES)
-    for prefix in ("state.", "next.", "actor.", "plan.", "quote.kind_", "staff.action_"):
+    dynamic = (
+        "state.",
+        "next.",
+        "actor.",
+        "plan.",
+        "quote.kind_",
+        "staff.action_",
+        "ledger.kind_",
+        "ledger.stop_",
+        "balance.",
+        "installment.",
+        "report_total.",
+        "report_promotion.",
+    )
+    for prefix in dynamic:
         assert any(key.startswith(prefix) for key in MESSAGES), prefix
     assert translate("state.revised", "fr_FR") == "Nouvelle offre"
 

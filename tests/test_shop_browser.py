@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,11 +13,14 @@ from examples.flask_shop import create_app
 from examples.flask_shop.browser import answer_questionnaire, browser_missing, launch_chromium, serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
+from tradein_sdk import FixedClock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
+
+    from tradein_sdk import TradeIn
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +153,115 @@ def test_questions_appear_as_answers_make_them_relevant(browser: Browser, shop_u
         assert page.locator('[data-question="samsung_account_removed"]').get_attribute("hidden") is not None
         page.locator("label.choice:has(input[name=powers_on][value=false])").click()
         assert page.locator('[data-question="battery_health"]').get_attribute("hidden") is not None
+
+
+DEMO_DAY = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+"""The day the demo promised 177 € and paid 127 € (the promotion for a Galaxy S25 runs Nov–Jan)."""
+WORN_GALAXY = example_answers("smartphone", "worn-samsung").answers
+VIEWPORTS: dict[str, ViewportSize] = {
+    "phone": {"width": 390, "height": 844},
+    "desktop": {"width": 1280, "height": 900},
+}
+
+
+@pytest.fixture
+def demo_shop(tmp_path: Path) -> Iterator[tuple[str, TradeIn]]:
+    """The shop served on a free port with its clock at the demo day; its URL and its facade."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "TRADEIN_DATA_DIR": str(tmp_path),
+            "TRADEIN_SEED_DEMO": False,
+            "TRADEIN_CLOCK": FixedClock(DEMO_DAY),
+        }
+    )
+    with serving(app) as url:
+        yield url, app.extensions[EXTENSION_KEY].trade_in
+    app.extensions[EXTENSION_KEY].close()
+
+
+def _text(page: Page, testid: str) -> str:
+    """The visible text of the element marked ``data-testid``, scrolled into view, spaces normalised."""
+    element = page.locator(f'[data-testid="{testid}"]')
+    element.scroll_into_view_if_needed()
+    assert element.is_visible()
+    return " ".join(element.inner_text().replace("\xa0", " ").split())
+
+
+def _trade_in_and_check_out(shopper: Page, url: str) -> tuple[str, str]:
+    """The shopper quotes the worn Galaxy S22, buys a Galaxy S25 with it, paid by bank transfer.
+
+    Returns:
+        The order id and the trade-in value the checkout page promised.
+    """
+    shopper.goto(f"{url}/?lang=de_DE")
+    shopper.locator('article[data-sku="SM-S931BZKDEUB"] button').click()
+    shopper.get_by_role("link", name="Ankauf", exact=True).click()
+    shopper.locator("#q").press_sequentially("galaxy s22 128", delay=10)
+    shopper.locator('.suggestions a[data-device-id="samsung-galaxy-s22-128gb"]').click()
+    answer_questionnaire(shopper, WORN_GALAXY)
+    assert _text(shopper, "quote-amount") == "127,00 €"
+    shopper.get_by_role("button", name="Als Guthaben für ein neues Gerät nutzen").click()
+    shopper.get_by_role("link", name="Weiter zur Kasse").click()
+    shopper.locator('input[name=plan][value="payout"]').check()
+    shopper.locator("input[name=protection][value=none]").check()
+    shopper.get_by_role("button", name="Weiter").click()
+    promised = _text(shopper, "promised-credit")
+    shopper.get_by_label("Kontoinhaber").fill("Erika Mustermann")
+    shopper.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 00")
+    shopper.get_by_label("Name", exact=True).fill("Erika Mustermann")
+    shopper.locator('[data-testid="confirm"]').click()
+    shopper.wait_for_url(re.compile(r".*/orders/ord_\w+$"))
+    return shopper.url.rsplit("/", 1)[1], promised
+
+
+def _staff_inspects_and_settles(staff: Page, url: str, order_id: str) -> str:
+    """Staff signs in, receives the device, finds it as declared and settles it; returns the message."""
+    staff.goto(f"{url}/staff/orders/{order_id}")
+    staff.get_by_label("Passwort").fill("demo")
+    staff.get_by_role("button", name="Anmelden").click()
+    staff.locator('[data-action="receive"]').click()
+    staff.locator('[data-action="inspect"]').click()
+    answer_questionnaire(staff, STAFF_CHECKS)
+    staff.wait_for_url(re.compile(rf".*/staff/orders/{order_id}$"))
+    assert staff.locator('[data-testid="state-d1"]').get_attribute("data-state") == "confirmed"
+    staff.locator('[data-action="settle"]').click()
+    staff.wait_for_url(re.compile(rf".*/staff/orders/{order_id}$"))
+    assert staff.locator('[data-testid="ledger-entries"] tr[data-kind="payout_made"]').count() == 1
+    return " ".join(staff.locator(".flash-success").inner_text().replace("\xa0", " ").split())
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS), ids=list(VIEWPORTS))
+def test_the_amount_promised_at_checkout_is_the_amount_paid(
+    browser: Browser, demo_shop: tuple[str, TradeIn], size: str
+) -> None:
+    """From trade-in to payout, the order page shows paid what checkout promised and the ledger holds.
+
+    A worn Galaxy S22 (127 €) traded in for a Galaxy S25 earns the example promotion's 50 €; the shopper
+    chooses a bank transfer after inspection; staff receives, inspects and settles in the back office.
+    """
+    url, trade_in = demo_shop
+    shopper = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
+    staff = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
+    shopper.set_default_timeout(TIMEOUT_MS)
+    staff.set_default_timeout(TIMEOUT_MS)
+    with screenshots_on_failure(f"promised-is-paid-{size}", shopper, staff):
+        order_id, promised = _trade_in_and_check_out(shopper, url)
+        assert promised == "177,00 €"
+        assert _text(shopper, "ledger-promised-total") == promised
+        assert _text(shopper, "ledger-paid-total") == "0,00 €"
+
+        assert promised in _staff_inspects_and_settles(staff, url, order_id)
+
+        shopper.goto(f"{url}/orders/{order_id}")
+        assert shopper.locator('[data-testid="state-d1"]').get_attribute("data-state") == "paid"
+        paid = _text(shopper, "ledger-paid-total")
+        ledger = trade_in.ledger(order_id)
+        in_ledger = (ledger.total.paid + ledger.total.credited).format("de_DE").replace("\xa0", " ")
+        assert paid == in_ledger == promised
+        assert _text(shopper, "ledger-paid-d1") == promised
+        assert _text(shopper, "ledger-open-total") == "0,00 €"
+        overflow = shopper.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the order page scrolls sideways by {overflow}px at {size} size"

@@ -93,7 +93,7 @@ class FakeTradeInService:
             ).mock(side_effect=self._answer(operation.id))
 
     def _answer(self, operation_id: str) -> Any:  # noqa: ANN401 - a respx side effect
-        def answer(request: httpx.Request) -> httpx.Response:
+        def answer(request: httpx.Request, **_: str) -> httpx.Response:  # respx passes the path's parameters
             faults = self._faults.get(operation_id)
             if faults:
                 fault = faults.popleft()

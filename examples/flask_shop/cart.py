@@ -24,8 +24,12 @@ PLANS: dict[str, tuple[CreditTiming, CreditPlan]] = {
     "discount": (CreditTiming.INSTANT, CreditPlan.DISCOUNT),
     "voucher": (CreditTiming.DEFERRED, CreditPlan.VOUCHER),
     "payout": (CreditTiming.DEFERRED, CreditPlan.PAYOUT),
+    "bill_credits": (CreditTiming.DEFERRED, CreditPlan.BILL_CREDITS),
 }
 """The ways the shop pays the trade-in value, by the name the form uses."""
+
+BILL_CREDIT_MONTHS = 24
+"""How many monthly bills a bill credit is spread over (the length of the shop's contracts)."""
 
 DECLINED = "none"
 """The protection choice of a shopper who declines every plan."""
@@ -82,6 +86,7 @@ class Cart:
             new_device=product.new_device(),
             timing=timing,
             plan=plan,
+            months=BILL_CREDIT_MONTHS if plan is CreditPlan.BILL_CREDITS else None,
             insurance_offer_id=offer,
             locale=locale,
         )

@@ -18,9 +18,9 @@ environment variable of the same name, then to the default), builds the facade a
 =========================  ==========================================================================
 
 The extension also gives every template what it needs: ``t()`` for the shop's texts, ``csrf_token()``,
-and the ``money``, ``date``, ``datetime`` and ``number`` filters (Babel, in the shopper's locale). Every
-POST must carry the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``), else 400.
-Library errors become a friendly, translated message.
+and the ``money``, ``date``, ``datetime``, ``number`` and ``period`` (a billing month) filters (Babel, in
+the shopper's locale). Every POST must carry the session's CSRF token (form field ``csrf_token`` or header
+``X-CSRF-Token``), else 400. Library errors become a friendly, translated message.
 """
 
 from __future__ import annotations
@@ -159,7 +159,11 @@ class TradeInShop:
         app.register_error_handler(TradeInError, _library_error)
         app.jinja_env.globals.update(t=t, csrf_token=csrf_token, current_locale=current_locale)
         app.jinja_env.filters.update(
-            money=format_money, date=format_date, datetime=format_datetime, number=format_number
+            money=format_money,
+            date=format_date,
+            datetime=format_datetime,
+            number=format_number,
+            period=format_period,
         )
         app.context_processor(lambda: {"locales": shop().locales, "languages": LANGUAGES})
 
@@ -247,6 +251,24 @@ def format_datetime(value: datetime | None, style: str = "medium") -> str:
         return ""
     zone = get_timezone(SHOP_TIME_ZONE)
     return str(babel_datetime(value, format=style, tzinfo=zone, locale=current_locale()))
+
+
+def format_period(period: str | None, style: str = "long") -> str:
+    """A ``YYYY-MM`` billing period as its month and year in the shopper's locale (``Januar 2027``).
+
+    ``style="short"`` abbreviates the month (``Jan. 2027``).
+    """
+    from datetime import date  # noqa: PLC0415
+
+    from babel.dates import format_date as babel_date  # noqa: PLC0415
+
+    year, _, month = (period or "").partition("-")
+    try:
+        first = date(int(year), int(month), 1)
+    except ValueError:
+        return period or ""
+    pattern = "LLL y" if style == "short" else "LLLL y"
+    return str(babel_date(first, format=pattern, locale=current_locale()))
 
 
 def format_number(value: float | Decimal) -> str:

@@ -340,6 +340,7 @@ class CheckoutLine:
         amount: what the line adds to what is due (negative: takes away); ``None`` for an information line.
         monthly: the line is a monthly amount.
         translated: the params that are msgids themselves (a promotion title, a plan name).
+        money: the params that are amounts, formatted for the locale the line is shown in.
     """
 
     code: str
@@ -348,6 +349,7 @@ class CheckoutLine:
     amount: Money | None = None
     monthly: bool = False
     translated: tuple[str, ...] = ()
+    money: Mapping[str, Money] = attrs.field(factory=dict)
 
     def describe(self, locale: str) -> str:
         """The line's text in ``locale``."""
@@ -356,6 +358,7 @@ class CheckoutLine:
             name: translate(value, locale) if name in self.translated else value
             for name, value in self.params.items()
         }
+        params.update({name: amount.format(locale) for name, amount in self.money.items()})
         return translate(self.message_id, locale, **params)
 
 
@@ -504,7 +507,9 @@ def build_checkout(
             params={"name": request.new_device.name},
             amount=price,
         ),
-        *_trade_in_lines(trade_ins, instant_discount=instant_discount),
+        *_trade_in_lines(
+            trade_ins, instant_discount=instant_discount, deferred=request.timing is CreditTiming.DEFERRED
+        ),
     ]
     if remainder > zero:
         message = (
@@ -512,7 +517,7 @@ def build_checkout(
             if request.remainder_rule is RemainderRule.VOUCHER
             else N_("Trade-in value beyond the price, paid to your account: {amount}")
         )
-        lines.append(CheckoutLine(code="remainder", message_id=message, params={"amount": str(remainder)}))
+        lines.append(CheckoutLine(code="remainder", message_id=message, money={"amount": remainder}))
     due_now, monthly = price - applied_now, zero
     if chosen is not None:
         line = _insurance_line(chosen)
@@ -557,7 +562,9 @@ def build_checkout(
     )
 
 
-def _trade_in_lines(trade_ins: Sequence[CheckoutTradeIn], *, instant_discount: bool) -> list[CheckoutLine]:
+def _trade_in_lines(
+    trade_ins: Sequence[CheckoutTradeIn], *, instant_discount: bool, deferred: bool
+) -> list[CheckoutLine]:
     lines = []
     for trade_in in trade_ins:
         params = {"device": trade_in.device_name}
@@ -575,18 +582,31 @@ def _trade_in_lines(trade_ins: Sequence[CheckoutTradeIn], *, instant_discount: b
                 CheckoutLine(
                     code="deferred_credit",
                     message_id=N_("Trade-in: {device}, {amount} paid after inspection"),
-                    params={**params, "amount": str(trade_in.quoted)},
+                    params=params,
+                    money={"amount": trade_in.quoted},
                 )
             )
         lines.extend(
             CheckoutLine(
                 code="promotion",
-                message_id=N_("Promotion: {title}"),
+                message_id=N_("Promotion: {title}, {amount} paid after inspection")
+                if deferred
+                else N_("Promotion: {title}"),
                 params={"title": promotion.title},
                 translated=("title",),
                 amount=-promotion.boost if instant_discount else None,
+                money={"amount": promotion.boost} if deferred else {},
             )
             for promotion in trade_in.promotions
+        )
+    if deferred and len(lines) > len(trade_ins):
+        total = Money.total((trade_in.credit for trade_in in trade_ins), trade_ins[0].credit.currency)
+        lines.append(
+            CheckoutLine(
+                code="credit_total",
+                message_id=N_("Trade-in value with promotions, paid after inspection: {amount}"),
+                money={"amount": total},
+            )
         )
     return lines
 

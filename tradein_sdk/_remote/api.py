@@ -4,8 +4,9 @@ The service (:mod:`.service`), the clients (:mod:`.client`) and the OpenAPI
 document (:mod:`.openapi`) are all built from :data:`OPERATIONS`. Each operation is one use
 case of :class:`~tradein_sdk.TradeIn` under the same name: its path parameters, query parameters and JSON
 body fields carry the method's arguments by name, and its answer is the method's result in the library's
-JSON form (:func:`~.converters.json_converter`). That is what lets a shop switch between the
-embedded facade and a remote client without rewriting its code.
+JSON form (:func:`~.converters.json_converter`), or in the JSON form of its own that a few results have
+(:class:`Form`: the ledger and its report, written by their ``to_json``). That is what lets a shop switch
+between the embedded facade and a remote client without rewriting its code.
 
 Errors travel as RFC 9457 problem documents (``application/problem+json``)::
 
@@ -21,6 +22,8 @@ subclass an embedded call would. :func:`status_for` chooses the HTTP status of a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,8 +31,11 @@ import attrs
 
 from grading_questionnaire import VerificationDepth
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.insurance import InsuranceOffer
+from tradein_sdk._domain.ledger import Balance, LedgerEntry
+from tradein_sdk._domain.ledger_report import LedgerReport
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.payouts import PayoutDetails
@@ -48,11 +54,32 @@ from tradein_sdk._errors import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from tradein_sdk._app.ledger import OrderLedger
+
 PROBLEM_TYPE_PREFIX: Final = "urn:tradein-sdk:problem:"
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
 API_PREFIX: Final = "/v1"
 
 Payout = PayoutDetails
+
+PERIOD_PATTERN: Final = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+"""A billing period, ``YYYY-MM``."""
+MAX_POSITION: Final = 2**63 - 1
+"""The largest ledger position (a 64-bit sequence)."""
+
+# Field metadata the service checks before a use case runs, and the OpenAPI document states:
+#   "name": the query parameter's name when it is not the field's (``from`` is a Python keyword);
+#   "constraints": JSON Schema keywords the value must meet (``pattern``, anchored ``^...$`` and matched
+#       whole; ``minimum``, ``maximum``); a ``date`` field must also be an ISO date;
+#   "invalid": ``(code, param)``: a value that breaks them is a 422 with this error code, the value as this
+#       param (the library error's attribute), instead of a 400 ``request_invalid``;
+#   "expected": what the pattern stands for, in the message of a value that does not match it.
+_INVALID_PERIOD: Final = ("invalid_period", "period")
+_PERIOD: Final = {
+    "constraints": {"pattern": PERIOD_PATTERN},
+    "invalid": _INVALID_PERIOD,
+    "expected": "a billing period (YYYY-MM)",
+}
 
 
 # -- request bodies and queries ----------------------------------------------------------------------------
@@ -195,6 +222,166 @@ class ConfirmCheckoutBody:
     insurance_accepted: bool = False
 
 
+@attrs.frozen(kw_only=True)
+class InstallmentsQuery:
+    """The query of ``GET /v1/ledger/installments``: one page of the installments due."""
+
+    period: str = attrs.field(metadata=_PERIOD)
+    limit: int = attrs.field(default=1000, metadata={"constraints": {"minimum": 1, "maximum": 1000}})
+    after: int = attrs.field(default=0, metadata={"constraints": {"minimum": 0, "maximum": MAX_POSITION}})
+
+
+@attrs.frozen(kw_only=True)
+class CreditInstallmentsBody:
+    """The body of ``POST /v1/ledger/installments/credit``: a carrier's billing run."""
+
+    period: str = attrs.field(metadata=_PERIOD)
+    run_id: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": r"^[!-~]{1,100}$"}})
+
+
+@attrs.frozen(kw_only=True)
+class StopInstallmentsBody:
+    """The body of ``POST /v1/orders/{order_id}/installments/stop``."""
+
+    reason: str = attrs.field(metadata={"constraints": {"pattern": r"^[A-Za-z0-9_.:-]{1,100}$"}})
+    device_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LedgerReportQuery:
+    """The query of ``GET /v1/ledger/report``: the days ``[from, to)``; ``format=csv`` asks for CSV."""
+
+    start: date = attrs.field(metadata={"name": "from", "invalid": _INVALID_PERIOD})
+    end: date = attrs.field(metadata={"name": "to", "invalid": _INVALID_PERIOD})
+
+
+def query_name(field: attrs.Attribute[Any]) -> str:
+    """The name of a query field's parameter."""
+    name: str = field.metadata.get("name", field.name)
+    return name
+
+
+# -- JSON forms of their own ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Form:
+    """The JSON form of a result that has one of its own (``to_json``), not the converter's form of its type.
+
+    Attributes:
+        name: its OpenAPI component (:mod:`.openapi` describes it).
+        write: the result as JSON (the service).
+        read: the result from that JSON (the clients); raises on JSON that does not fit.
+        csv: the result as CSV, when ``format=csv`` may ask for it.
+    """
+
+    name: str
+    write: Callable[[Any], object]
+    read: Callable[[Any], Any]
+    csv: Callable[[Any], str] | None = None
+
+
+def _entry_json(entry: LedgerEntry) -> dict[str, Any]:
+    """An entry as it travels on its own: the ledger's entry JSON with its order."""
+    from tradein_sdk._app.ledger import entry_json  # noqa: PLC0415 - loads with the first ledger answer
+
+    return {"order_id": entry.order_id, **entry_json(entry)}
+
+
+def _entry(data: Mapping[str, Any], order_id: str | None = None) -> LedgerEntry:
+    """Read an entry's JSON (``order_id`` from the entry itself when not given)."""
+    fields = {
+        "entry_id": data["id"],
+        "order_id": data["order_id"] if order_id is None else order_id,
+        "device_id": data["device"],
+        "kind": data["kind"],
+        "amount": data["amount"],
+        "at": data["at"],
+        "cause": data["cause"],
+        "reason": data["reason"],
+        "due_period": data["due_period"],
+        "settles": data["settles"],
+        "details": data["details"],
+    }
+    entry: LedgerEntry = json_converter().structure(fields, LedgerEntry)
+    return entry
+
+
+def _balance(data: Mapping[str, Any], currency: str) -> Balance:
+    """Read a balance's JSON (its derived figures, ``open`` and ``revised``, are recomputed)."""
+    derived = {"open", "revised"}
+    fields = {"currency": currency, **{name: value for name, value in data.items() if name not in derived}}
+    balance: Balance = json_converter().structure(fields, Balance)
+    return balance
+
+
+def _order_ledger(data: Mapping[str, Any]) -> OrderLedger:
+    """Read :meth:`OrderLedger.to_json <tradein_sdk.OrderLedger.to_json>`."""
+    from tradein_sdk._app.ledger import OrderLedger  # noqa: PLC0415 - loads with the first ledger answer
+
+    order_id, currency = data["order_id"], data["currency"]
+    if not isinstance(order_id, str) or not isinstance(currency, str):
+        raise TypeError("order_id and currency must be strings")
+    return OrderLedger(
+        order_id=order_id,
+        currency=currency,
+        entries=tuple(_entry(item, order_id) for item in data["entries"]),
+        total=_balance(data["total"], currency),
+        devices={device: _balance(item, currency) for device, item in data["devices"].items()},
+        installments=tuple(_entry(item, order_id) for item in data["installments"]),
+    )
+
+
+def _installments_json(due: list[tuple[int, LedgerEntry]]) -> dict[str, Any]:
+    return {"installments": [{"position": position, **_entry_json(entry)} for position, entry in due]}
+
+
+def _installments(data: Mapping[str, Any]) -> list[tuple[int, LedgerEntry]]:
+    due = []
+    for item in data["installments"]:
+        position = item["position"]
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise TypeError("position must be an integer")
+        due.append((position, _entry(item)))
+    return due
+
+
+def _credited_json(result: tuple[int, dict[str, Money]]) -> dict[str, Any]:
+    count, totals = result
+    return {"count": count, "totals": {currency: amount.to_json() for currency, amount in totals.items()}}
+
+
+def _credited(data: Mapping[str, Any]) -> tuple[int, dict[str, Money]]:
+    result: tuple[int, dict[str, Money]] = json_converter().structure(
+        [data["count"], data["totals"]], tuple[int, dict[str, Money]]
+    )
+    return result
+
+
+def _stopped_json(entries: list[LedgerEntry]) -> dict[str, Any]:
+    return {"entries": [_entry_json(entry) for entry in entries]}
+
+
+def _stopped(data: Mapping[str, Any]) -> list[LedgerEntry]:
+    return [_entry(item) for item in data["entries"]]
+
+
+def _report(data: Mapping[str, Any]) -> LedgerReport:
+    """Read :meth:`LedgerReport.to_json <tradein_sdk.LedgerReport.to_json>` (derived figures recomputed)."""
+    fields = {
+        "start": data["start"],
+        "end": data["end"],
+        "totals": data["totals"],
+        "kinds": [[item["currency"], item["kind"], item["amount"], item["count"]] for item in data["kinds"]],
+        "promotions": [
+            {name: value for name, value in item.items() if name != "budget_left"}
+            for item in data["promotions"]
+        ],
+    }
+    report: LedgerReport = json_converter().structure(fields, LedgerReport)
+    return report
+
+
 # -- operations ------------------------------------------------------------------------------------------
 
 
@@ -214,6 +401,7 @@ class Operation:
         body_argument: when set, the whole body is passed to the method as this one argument (a
             :class:`CheckoutRequest`), instead of one argument per field.
         status: the status of a success.
+        form: the JSON form of the result, when it has one of its own (:class:`Form`).
     """
 
     id: str
@@ -226,6 +414,7 @@ class Operation:
     body: type | None = None
     body_argument: str | None = None
     status: int = 200
+    form: Form | None = None
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -242,6 +431,7 @@ def _operations() -> tuple[Operation, ...]:
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._app.checkout import ConfirmedCheckout  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._app.facade import StoredQuote  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._app.ledger import OrderLedger  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._domain.orders.inspection import InspectionDiff  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._domain.shipping import ShippingLabel  # noqa: PLC0415 - loads with the first operation, not with the client
@@ -432,6 +622,55 @@ def _operations() -> tuple[Operation, ...]:
             body=ConfirmCheckoutBody,
             result=ConfirmedCheckout,
             status=201,
+        ),
+        Operation(
+            id="ledger",
+            method="GET",
+            path="/v1/orders/{order_id}/ledger",
+            tag="ledger",
+            summary="An order's settlement ledger: its entries, the balances they net to, installments open",
+            result=OrderLedger,
+            form=Form(name="OrderLedger", write=OrderLedger.to_json, read=_order_ledger),
+        ),
+        Operation(
+            id="installments_due",
+            method="GET",
+            path="/v1/ledger/installments",
+            tag="ledger",
+            summary="The bill-credit installments due up to a billing period, not yet credited or stopped",
+            query=InstallmentsQuery,
+            result=list[tuple[int, LedgerEntry]],
+            form=Form(name="DueInstallments", write=_installments_json, read=_installments),
+        ),
+        Operation(
+            id="credit_installments",
+            method="POST",
+            path="/v1/ledger/installments/credit",
+            tag="ledger",
+            summary="Credit every installment due up to a billing period, each exactly once (a billing run)",
+            body=CreditInstallmentsBody,
+            result=tuple[int, dict[str, Money]],
+            form=Form(name="InstallmentsCredited", write=_credited_json, read=_credited),
+        ),
+        Operation(
+            id="stop_installments",
+            method="POST",
+            path="/v1/orders/{order_id}/installments/stop",
+            tag="ledger",
+            summary="Stop the installments not yet credited (the contract ended, the device came back)",
+            body=StopInstallmentsBody,
+            result=list[LedgerEntry],
+            form=Form(name="InstallmentsStopped", write=_stopped_json, read=_stopped),
+        ),
+        Operation(
+            id="ledger_report",
+            method="GET",
+            path="/v1/ledger/report",
+            tag="ledger",
+            summary="The shop's ledger over the days [from, to), with totals that tie out (JSON or CSV)",
+            query=LedgerReportQuery,
+            result=LedgerReport,
+            form=Form(name="LedgerReport", write=LedgerReport.to_json, read=_report, csv=LedgerReport.to_csv),
         ),
     )
 

@@ -20,29 +20,37 @@ raise (``QuoteAlreadyRedeemedError``, ``AnswersInvalidError``, ...), which is at
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
+
+import attrs
 
 from grading_questionnaire import AnswerProblem
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import AnswersInvalidError, APIError, APIStatusError, DocumentProblem, TradeInError
-from tradein_sdk._remote.api import Operation, error_classes, operations
+from tradein_sdk._remote.api import Operation, error_classes, operations, query_name
 from tradein_sdk._remote.transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+    from datetime import date
     from types import TracebackType
 
+    import cattrs
     import httpx
 
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote
+    from tradein_sdk._app.ledger import OrderLedger
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer
+    from tradein_sdk._domain.ledger import LedgerEntry
+    from tradein_sdk._domain.ledger_report import LedgerReport
     from tradein_sdk._domain.money import Money
     from tradein_sdk._domain.orders.inspection import InspectionDiff
     from tradein_sdk._domain.orders.model import TradeInOrder
@@ -70,7 +78,8 @@ def _prepare(operation_id: str, arguments: dict[str, Any]) -> tuple[Operation, d
     )
     if operation.query is not None:
         query = converter.unstructure(operation.query(**arguments))
-        request["params"] = {name: value for name, value in query.items() if value is not None}
+        names = {field.name: query_name(field) for field in attrs.fields(operation.query)}
+        request["params"] = {names[name]: value for name, value in query.items() if value is not None}
     elif operation.body_argument is not None:
         request["json"] = converter.unstructure(arguments[operation.body_argument])
     elif operation.body is not None:
@@ -79,7 +88,33 @@ def _prepare(operation_id: str, arguments: dict[str, Any]) -> tuple[Operation, d
 
 
 def _result(operation: Operation, response: ApiResponse) -> Any:  # noqa: ANN401 - the operation's result type
+    if operation.form is not None:
+        return response.structure(operation.result, converter=_forms_converter())
     return response.structure(operation.result)
+
+
+@cache
+def _forms_converter() -> cattrs.Converter:
+    """The JSON converter, also reading the results with a JSON form of their own (:class:`.api.Form`)."""
+    converter = json_converter().copy()
+    for operation in operations().values():
+        if operation.form is not None:
+            converter.register_structure_hook_func(*_form_hook(operation.result, operation.form.read))
+    return converter
+
+
+def _form_hook(
+    result: object, read: Callable[[Any], Any]
+) -> tuple[Callable[[Any], bool], Callable[[Any, Any], Any]]:
+    """The predicate and the structure hook that read ``result`` with ``read``."""
+
+    def matches(kind: Any) -> bool:  # noqa: ANN401 - any type cattrs asks about
+        return bool(kind == result)
+
+    def structure(value: Any, _: Any) -> Any:  # noqa: ANN401 - a JSON value in, the result out
+        return read(value)
+
+    return matches, structure
 
 
 _REMOTE_CLASSES: dict[tuple[type[APIStatusError], type[TradeInError]], type[APIStatusError]] = {}
@@ -546,6 +581,80 @@ class TradeInClient:
         result: ConfirmedCheckout = self._call("confirm_checkout", locals())
         return result
 
+    def ledger(
+        self,
+        order_id: str,
+    ) -> OrderLedger:
+        """An order's settlement ledger: every entry, the balances they net to, the installments open.
+
+        The remote twin of :meth:`TradeIn.ledger <tradein_sdk.TradeIn.ledger>`: the service sends
+        :meth:`OrderLedger.to_json <tradein_sdk.OrderLedger.to_json>`, read back into an ``OrderLedger``.
+        """
+        result: OrderLedger = self._call("ledger", locals())
+        return result
+
+    def installments_due(
+        self,
+        period: str,
+        *,
+        limit: int = 1000,
+        after: int = 0,
+    ) -> list[tuple[int, LedgerEntry]]:
+        """The bill-credit installments due up to a billing period, not yet credited or stopped.
+
+        The remote twin of :meth:`TradeIn.installments_due <tradein_sdk.TradeIn.installments_due>`:
+        ``(position, installment)`` pairs; pass the last position as ``after`` for the next page.
+        ``limit`` is at most 1000.
+        """
+        result: list[tuple[int, LedgerEntry]] = self._call("installments_due", locals())
+        return result
+
+    def credit_installments(
+        self,
+        period: str,
+        *,
+        run_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[int, dict[str, Money]]:
+        """Credit every installment due up to a billing period, each exactly once (a billing run).
+
+        The remote twin of :meth:`TradeIn.credit_installments <tradein_sdk.TradeIn.credit_installments>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: tuple[int, dict[str, Money]] = self._call("credit_installments", locals())
+        return result
+
+    def stop_installments(
+        self,
+        order_id: str,
+        *,
+        reason: str,
+        device_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> list[LedgerEntry]:
+        """Stop the installments not yet credited (the contract ended, the device came back).
+
+        The remote twin of :meth:`TradeIn.stop_installments <tradein_sdk.TradeIn.stop_installments>`.
+        ``reason`` is a code of letters, digits and ``_.:-`` (at most 100).
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: list[LedgerEntry] = self._call("stop_installments", locals())
+        return result
+
+    def ledger_report(
+        self,
+        start: date,
+        end: date,
+    ) -> LedgerReport:
+        """The shop's ledger over the days ``[start, end)``, with totals that tie out.
+
+        The remote twin of :meth:`TradeIn.ledger_report <tradein_sdk.TradeIn.ledger_report>`: the
+        service's JSON read back into a ``LedgerReport`` (``report.to_csv()`` gives the CSV the service
+        also sends for ``GET /v1/ledger/report?format=csv``).
+        """
+        result: LedgerReport = self._call("ledger_report", locals())
+        return result
+
 
 class AsyncTradeInClient:
     """The trade-in service's use cases over HTTP (async twin of :class:`TradeInClient`).
@@ -928,4 +1037,78 @@ class AsyncTradeInClient:
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: ConfirmedCheckout = await self._call("confirm_checkout", locals())
+        return result
+
+    async def ledger(
+        self,
+        order_id: str,
+    ) -> OrderLedger:
+        """An order's settlement ledger: every entry, the balances they net to, the installments open.
+
+        The remote twin of :meth:`TradeIn.ledger <tradein_sdk.TradeIn.ledger>`: the service sends
+        :meth:`OrderLedger.to_json <tradein_sdk.OrderLedger.to_json>`, read back into an ``OrderLedger``.
+        """
+        result: OrderLedger = await self._call("ledger", locals())
+        return result
+
+    async def installments_due(
+        self,
+        period: str,
+        *,
+        limit: int = 1000,
+        after: int = 0,
+    ) -> list[tuple[int, LedgerEntry]]:
+        """The bill-credit installments due up to a billing period, not yet credited or stopped.
+
+        The remote twin of :meth:`TradeIn.installments_due <tradein_sdk.TradeIn.installments_due>`:
+        ``(position, installment)`` pairs; pass the last position as ``after`` for the next page.
+        ``limit`` is at most 1000.
+        """
+        result: list[tuple[int, LedgerEntry]] = await self._call("installments_due", locals())
+        return result
+
+    async def credit_installments(
+        self,
+        period: str,
+        *,
+        run_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[int, dict[str, Money]]:
+        """Credit every installment due up to a billing period, each exactly once (a billing run).
+
+        The remote twin of :meth:`TradeIn.credit_installments <tradein_sdk.TradeIn.credit_installments>`.
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: tuple[int, dict[str, Money]] = await self._call("credit_installments", locals())
+        return result
+
+    async def stop_installments(
+        self,
+        order_id: str,
+        *,
+        reason: str,
+        device_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> list[LedgerEntry]:
+        """Stop the installments not yet credited (the contract ended, the device came back).
+
+        The remote twin of :meth:`TradeIn.stop_installments <tradein_sdk.TradeIn.stop_installments>`.
+        ``reason`` is a code of letters, digits and ``_.:-`` (at most 100).
+        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        """
+        result: list[LedgerEntry] = await self._call("stop_installments", locals())
+        return result
+
+    async def ledger_report(
+        self,
+        start: date,
+        end: date,
+    ) -> LedgerReport:
+        """The shop's ledger over the days ``[start, end)``, with totals that tie out.
+
+        The remote twin of :meth:`TradeIn.ledger_report <tradein_sdk.TradeIn.ledger_report>`: the
+        service's JSON read back into a ``LedgerReport`` (``report.to_csv()`` gives the CSV the service
+        also sends for ``GET /v1/ledger/report?format=csv``).
+        """
+        result: LedgerReport = await self._call("ledger_report", locals())
         return result

@@ -8,8 +8,10 @@ is stale), and the service sends it at ``GET /v1/openapi.json``. It is self-cont
   inside the document (``urn:tradein-sdk:schemas:common#/$defs/money`` →
   ``#/components/schemas/common/$defs/money``);
 * the request bodies and the results that have no schema file of their own are described from their attrs
-  classes (field names, types, which fields are required), under their class names, so the document
-  says exactly what the JSON converter writes and reads.
+  classes (field names, types, which fields are required, the constraints of their metadata), under their
+  class names, so the document says exactly what the JSON converter writes and reads;
+* the results with a JSON form of their own (:class:`~.api.Form`: the ledger, the ledger report) are
+  described by :data:`_FORMS`, under the form's name.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -28,10 +30,12 @@ import attrs
 from grading_questionnaire import ConditionReport, RenderedQuestionnaire
 from grading_questionnaire._resources import shared_dir
 from tradein_sdk._domain.converters import _is_param
+from tradein_sdk._domain.ledger import EntryGroup, EntryKind
+from tradein_sdk._domain.ledger_report import CurrencyTotals, PromotionSpend
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.quotes import Quote
 from tradein_sdk._domain.search import SearchResults
-from tradein_sdk._remote.api import PROBLEM_CONTENT_TYPE, Operation, Payout, operations
+from tradein_sdk._remote.api import PROBLEM_CONTENT_TYPE, Form, Operation, Payout, operations, query_name
 from tradein_sdk._version import __version__
 
 SCHEMA_ID_PREFIX: Final = "urn:tradein-sdk:schemas:"
@@ -140,12 +144,21 @@ class _Schemas:
         return {"$ref": _COMPONENTS + name}
 
     def _field(self, field: attrs.Attribute[Any], kind: Any) -> dict[str, Any]:  # noqa: ANN401 - a type
-        """A field's schema: a schema file when its metadata names one (``answers``), else its type's."""
+        """A field's schema: a schema file when its metadata names one (``answers``), else its type's.
+
+        The constraints of its metadata (a pattern, bounds) apply to its value when it is not null.
+        """
         named = field.metadata.get("schema")
         if named is None:
-            return self.of(kind)
+            return constrained(self.of(kind), field)
         schema = {"$ref": _COMPONENTS + named}
         return {"anyOf": [schema, {"type": "null"}]} if type(None) in typing.get_args(kind) else schema
+
+    def form(self, form: Form) -> dict[str, Any]:
+        """The schema of a result's JSON form of its own, as a component under the form's name."""
+        if form.name not in self.components:
+            self.components[form.name] = _FORMS[form.name](self)
+        return {"$ref": _COMPONENTS + form.name}
 
     def _param_schema(self) -> dict[str, Any]:
         """A text parameter (see :func:`tradein_sdk._domain.converters.unstructure_param`), as a component."""
@@ -190,6 +203,20 @@ class _Schemas:
         return {"oneOf": choices}
 
 
+def constrained(schema: dict[str, Any], field: attrs.Attribute[Any]) -> dict[str, Any]:
+    """``schema`` with the constraints of the field's metadata (on its non-null branch)."""
+    constraints: dict[str, Any] = field.metadata.get("constraints", {})
+    if not constraints:
+        return schema
+    if "anyOf" in schema:
+        return {
+            "anyOf": [
+                item if item.get("type") == "null" else {**item, **constraints} for item in schema["anyOf"]
+            ]
+        }
+    return {**schema, **constraints}
+
+
 _SIMPLE: Final[dict[Any, dict[str, Any]]] = {
     str: {"type": "string"},
     int: {"type": "integer"},
@@ -200,6 +227,171 @@ _SIMPLE: Final[dict[Any, dict[str, Any]]] = {
     datetime: {"type": "string", "format": "date-time"},
     date: {"type": "string", "format": "date"},
 }
+
+
+# -- the ledger's JSON forms --------------------------------------------------------------------------------
+
+
+def _object(properties: Mapping[str, Any], description: str) -> dict[str, Any]:
+    """A closed object whose every property is present."""
+    return {
+        "description": description,
+        "type": "object",
+        "properties": dict(properties),
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _nullable(schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [dict(schema), {"type": "null"}]}
+
+
+def _entry_properties(schemas: _Schemas) -> dict[str, Any]:
+    """The members of ``entry_json`` (:mod:`tradein_sdk._app.ledger`)."""
+    text = {"type": "string"}
+    return {
+        "id": text,
+        "device": _nullable(text),
+        "kind": schemas.of(EntryKind),
+        "group": schemas.of(EntryGroup),
+        "amount": schemas.of(Money),
+        "at": _SIMPLE[datetime],
+        "cause": text,
+        "reason": _nullable(text),
+        "due_period": _nullable(text),
+        "settles": _nullable(text),
+        "details": {"type": "object", "additionalProperties": text},
+    }
+
+
+def _entry_component(schemas: _Schemas) -> dict[str, Any]:
+    """``LedgerEntry``: one line of an order's ledger (registered once)."""
+    if "LedgerEntry" not in schemas.components:
+        schemas.components["LedgerEntry"] = _object(
+            _entry_properties(schemas),
+            "One line of an order's ledger, never changed once written; `amount` is signed.",
+        )
+    return {"$ref": _COMPONENTS + "LedgerEntry"}
+
+
+def _order_entry_component(schemas: _Schemas) -> dict[str, Any]:
+    """``OrderLedgerEntry``: an entry outside its order's ledger, naming its order."""
+    if "OrderLedgerEntry" not in schemas.components:
+        schemas.components["OrderLedgerEntry"] = _object(
+            {"order_id": {"type": "string"}, **_entry_properties(schemas)},
+            "A ledger entry with its order.",
+        )
+    return {"$ref": _COMPONENTS + "OrderLedgerEntry"}
+
+
+_BALANCE: Final = (
+    "promised",
+    "owed",
+    "revised",
+    "paid",
+    "credited",
+    "clawed_back",
+    "open",
+    "scheduled",
+    "charges",
+    "clawback_tax",
+)
+
+
+def _order_ledger(schemas: _Schemas) -> dict[str, Any]:
+    money = schemas.of(Money)
+    if "LedgerBalance" not in schemas.components:
+        schemas.components["LedgerBalance"] = _object(
+            dict.fromkeys(_BALANCE, money),
+            "Netted entries: paid + credited + open - clawed_back == owed; revised = owed - promised.",
+        )
+    balance = {"$ref": _COMPONENTS + "LedgerBalance"}
+    entry = _entry_component(schemas)
+    return _object(
+        {
+            "order_id": {"type": "string"},
+            "currency": {"type": "string"},
+            "total": balance,
+            "devices": {"type": "object", "additionalProperties": balance},
+            "entries": {"type": "array", "items": entry},
+            "installments": {"type": "array", "items": entry},
+        },
+        "An order's ledger: every entry oldest first, the order's and each device's balance, and the "
+        "bill-credit installments not yet credited or stopped, first due first.",
+    )
+
+
+def _due_installments(schemas: _Schemas) -> dict[str, Any]:
+    item = _object(
+        {"position": {"type": "integer"}, "order_id": {"type": "string"}, **_entry_properties(schemas)},
+        "An installment due, with its order and its position (pass the last as `after` for the next page).",
+    )
+    return _object({"installments": {"type": "array", "items": item}}, "Installments due, in posting order.")
+
+
+def _installments_credited(schemas: _Schemas) -> dict[str, Any]:
+    return _object(
+        {
+            "count": {"type": "integer", "minimum": 0},
+            "totals": {"type": "object", "additionalProperties": schemas.of(Money)},
+        },
+        "How many installments a billing run credited and their total per currency (a repeat credits 0).",
+    )
+
+
+def _installments_stopped(schemas: _Schemas) -> dict[str, Any]:
+    return _object(
+        {"entries": {"type": "array", "items": _order_entry_component(schemas)}},
+        "The entries posted: one `installment_stopped` per installment stopped.",
+    )
+
+
+def _attrs_properties(schemas: _Schemas, kind: type, extra: Mapping[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(kind)
+    return {**{field.name: schemas.of(hints[field.name]) for field in attrs.fields(kind)}, **extra}
+
+
+def _ledger_report(schemas: _Schemas) -> dict[str, Any]:
+    money = schemas.of(Money)
+    totals = _object(
+        _attrs_properties(schemas, CurrencyTotals, {}),
+        "One currency: open_at_start + promised + revised - paid - credited + clawed_back == open_at_end.",
+    )
+    kind = _object(
+        {
+            "currency": {"type": "string"},
+            "kind": schemas.of(EntryKind),
+            "amount": money,
+            "count": {"type": "integer"},
+        },
+        "The period's sum and count of one kind of entry.",
+    )
+    spend = _object(
+        _attrs_properties(schemas, PromotionSpend, {"budget_left": _nullable(money)}),
+        "A promotion's spend, in the period and in all, against its budget.",
+    )
+    return _object(
+        {
+            "start": _SIMPLE[date],
+            "end": _SIMPLE[date],
+            "ties_out": {"type": "boolean"},
+            "totals": {"type": "array", "items": totals},
+            "kinds": {"type": "array", "items": kind},
+            "promotions": {"type": "array", "items": spend},
+        },
+        "The shop's ledger over the days [start, end).",
+    )
+
+
+_FORMS: Final[Mapping[str, Callable[[_Schemas], dict[str, Any]]]] = {
+    "OrderLedger": _order_ledger,
+    "DueInstallments": _due_installments,
+    "InstallmentsCredited": _installments_credited,
+    "InstallmentsStopped": _installments_stopped,
+    "LedgerReport": _ledger_report,
+}
+"""The schema of each JSON form of its own (:class:`~.api.Form`), by name."""
 
 
 # -- the document ----------------------------------------------------------------------------------------
@@ -255,11 +447,23 @@ def _parameters(operation: Operation, schemas: _Schemas) -> list[dict[str, Any]]
     if operation.query is not None:
         hints = typing.get_type_hints(operation.query)
         for field in attrs.fields(operation.query):
-            schema = schemas.of(hints[field.name])
+            schema = constrained(schemas.of(hints[field.name]), field)
             if "anyOf" in schema:  # X | None: in a query, a parameter left out is the None
                 schema = next(item for item in schema["anyOf"] if item.get("type") != "null")
             required = field.default is attrs.NOTHING
-            parameters.append({"name": field.name, "in": "query", "required": required, "schema": schema})
+            parameters.append(
+                {"name": query_name(field), "in": "query", "required": required, "schema": schema}
+            )
+    if operation.form is not None and operation.form.csv is not None:
+        parameters.append(
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "description": "`csv` for the answer as `text/csv`.",
+                "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+            }
+        )
     if operation.method == "POST":
         parameters.append(
             {
@@ -275,11 +479,14 @@ def _parameters(operation: Operation, schemas: _Schemas) -> list[dict[str, Any]]
 
 def _operation(operation: Operation, schemas: _Schemas) -> dict[str, Any]:
     problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _COMPONENTS + "Problem"}}}
+    form = operation.form
+    content: dict[str, Any] = {
+        "application/json": {"schema": schemas.of(operation.result) if form is None else schemas.form(form)}
+    }
+    if form is not None and form.csv is not None:
+        content["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {
-        str(operation.status): {
-            "description": "Success.",
-            "content": {"application/json": {"schema": schemas.of(operation.result)}},
-        },
+        str(operation.status): {"description": "Success.", "content": content},
         **{status: {"description": text, "content": problem} for status, text in _ERRORS.items()},
     }
     if operation.method == "POST":
@@ -426,7 +633,8 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Device trade-in over HTTP: catalog search, condition questionnaires and grading, signed "
-                "quotes, trade-in orders, checkout with upgrade credit and device protection offers. "
+                "quotes, trade-in orders, checkout with upgrade credit and device protection offers, the "
+                "settlement ledger (bill-credit billing runs, period reports as JSON or CSV). "
                 "Each operation is the use case of the embedded `TradeIn` facade with the same name. "
                 "Errors are problem documents whose `code` is the library's error code."
             ),

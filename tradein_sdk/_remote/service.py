@@ -28,12 +28,13 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socketserver
 import threading
 import typing
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from http import HTTPStatus
 from typing import IO, TYPE_CHECKING, Any, Final, cast
@@ -54,6 +55,7 @@ from tradein_sdk._remote.api import (
     PROBLEM_TYPE_PREFIX,
     Operation,
     operations,
+    query_name,
     status_for,
 )
 from tradein_sdk._remote.provider import ProviderEvents
@@ -86,6 +88,8 @@ PROVIDER_EVENTS_PATH: Final = "/v1/provider/events"
 PROVIDER_SECRETS_ENV: Final = "TRADEIN_PROVIDER_WEBHOOK_SECRETS"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 _JSON: Final = "application/json"
+_CSV: Final = "text/csv; charset=utf-8"
+_FORMATS: Final = {"json": _JSON, "csv": _CSV}
 _MIN_KEY_LENGTH: Final = 16
 
 StartResponse = Any  # the WSGI start_response callable
@@ -96,13 +100,22 @@ class _RequestError(Exception):
     """A request the service refuses before any use case runs."""
 
     def __init__(
-        self, status: int, code: str, detail: str, *, problems: Iterable[Mapping[str, object]] = ()
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        problems: Iterable[Mapping[str, object]] = (),
+        params: Mapping[str, object] | None = None,
+        message_id: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
         self.problems = tuple(problems)
+        self.params = params
+        self.message_id = message_id
         self.headers: list[tuple[str, str]] = []
 
 
@@ -243,7 +256,15 @@ class TradeInService:
         try:
             answer = self._answer(environ)
         except _RequestError as exc:
-            answer = _problem(exc.status, exc.code, exc.detail, problems=exc.problems, headers=exc.headers)
+            answer = _problem(
+                exc.status,
+                exc.code,
+                exc.detail,
+                problems=exc.problems,
+                headers=exc.headers,
+                message_id=exc.message_id,
+                params=exc.params,
+            )
         except TradeInError as exc:
             answer = _error_answer(exc)
         except Exception:  # the service must answer; the details stay in the log
@@ -270,8 +291,9 @@ class TradeInService:
         operation, parameters = self._route(method, path)
         client = self._authenticate(environ)
         if operation.method == "GET":
-            arguments = {**parameters, **_query_arguments(operation, environ.get("QUERY_STRING", ""))}
-            return self._run(operation, arguments)
+            pairs, media = _representation(operation, environ.get("QUERY_STRING", ""))
+            arguments = {**parameters, **_query_arguments(operation, pairs)}
+            return self._run(operation, arguments, media)
         body = _read_body(environ)
         arguments = {**parameters, **_body_arguments(operation, body)}
         key = environ.get("HTTP_IDEMPOTENCY_KEY")
@@ -312,10 +334,14 @@ class TradeInService:
             raise error
         return client
 
-    def _run(self, operation: Operation, arguments: dict[str, Any]) -> _Answer:
-
+    def _run(self, operation: Operation, arguments: dict[str, Any], media: str = _JSON) -> _Answer:
         result = getattr(self.trade_in, operation.id)(**arguments)
-        return _Answer(status=operation.status, body=_encode(json_converter().unstructure(result)))
+        form = operation.form
+        if form is None:
+            return _Answer(status=operation.status, body=_encode(json_converter().unstructure(result)))
+        if media == _CSV and form.csv is not None:
+            return _Answer(status=operation.status, body=form.csv(result).encode(), content_type=_CSV)
+        return _Answer(status=operation.status, body=_encode(form.write(result)))
 
     def _run_once(  # noqa: PLR0917 - one request's parts, private
         self,
@@ -433,30 +459,144 @@ def _structured(model: type, data: object, root: str) -> Any:  # noqa: ANN401 - 
 def _body_arguments(operation: Operation, body: object) -> dict[str, Any]:
     if operation.body is None:  # pragma: no cover - every POST operation has a body type
         return {}
+    if isinstance(body, dict):
+        _check_values(operation.body, body, lambda name: f"$.{name}")
     value = _structured(operation.body, body, "$")
     if operation.body_argument is not None:
         return {operation.body_argument: value}
     return {field.name: getattr(value, field.name) for field in attrs.fields(operation.body)}
 
 
-def _query_arguments(operation: Operation, query: str) -> dict[str, Any]:
+def _representation(operation: Operation, query: str) -> tuple[list[tuple[str, str]], str]:
+    """The query's parameters, less ``format`` when the operation answers in CSV too, and the media type."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if operation.form is None or operation.form.csv is None:
+        return pairs, _JSON
+    media = _JSON
+    for name, value in pairs:
+        if name == "format":
+            if value not in _FORMATS:
+                message = f"must be one of {', '.join(_FORMATS)}, not {value!r}"
+                raise _RequestError(
+                    400,
+                    "request_invalid",
+                    f"query.format: {message}",
+                    problems=[{"path": "query.format", "message": message}],
+                )
+            media = _FORMATS[value]
+    return [(name, value) for name, value in pairs if name != "format"], media
+
+
+def _query_arguments(operation: Operation, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     if operation.query is None:
         return {}
     data: dict[str, object] = {}
     fields = _query_types(operation.query)
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if name not in fields:
+    names = {query_name(field): field.name for field in attrs.fields(operation.query)}
+    for name, value in pairs:
+        if name not in names:
             raise _RequestError(
                 400, "request_invalid", f"unknown query parameter {name!r}", problems=[{"path": name}]
             )
-        data[name] = _query_value(value, fields[name])
-    value = _structured(operation.query, data, "query")
+        data[names[name]] = _query_value(value, fields[names[name]])
+    wire = {field: name for name, field in names.items()}
+    _check_values(operation.query, data, lambda field: f"query.{wire[field]}")
+    try:
+        value = _structured(operation.query, data, "query")
+    except _RequestError as exc:
+        renamed = [(f"query.{field}", f"query.{name}") for field, name in wire.items() if field != name]
+        if not renamed:
+            raise
+        raise _renamed(exc, renamed) from exc.__cause__
     return {name: getattr(value, name) for name in fields}
+
+
+def _renamed(error: _RequestError, renames: Iterable[tuple[str, str]]) -> _RequestError:
+    """``error`` with each field path written as its query parameter (``query.start`` → ``query.from``)."""
+
+    def rename(text: str) -> str:
+        for old, new in renames:
+            text = re.sub(rf"{re.escape(old)}\b", new, text)
+        return text
+
+    problems = [{**item, "path": rename(str(item.get("path", "")))} for item in error.problems]
+    return _RequestError(error.status, error.code, rename(error.detail), problems=problems)
+
+
+def _check_values(model: type, data: Mapping[str, object], path: Callable[[str], str]) -> None:
+    """Refuse a value that breaks its field's constraints (:mod:`.api`), naming it by ``path(field)``.
+
+    Values of the wrong JSON type are left to structuring, which names them too.
+    """
+    for field, kind in _checked_fields(model):
+        value = data.get(field.name)
+        message = _value_problem(field, kind, value)
+        if message is None:
+            continue
+        where = path(field.name)
+        detail = f"{where}: {value!r} {message}"
+        problems = [{"path": where, "message": f"{value!r} {message}"}]
+        if "invalid" not in field.metadata:
+            raise _RequestError(400, "request_invalid", detail, problems=problems)
+        code, param = field.metadata["invalid"]
+        escaped = message.replace("{", "{{").replace("}", "}}")
+        raise _RequestError(
+            422,
+            code,
+            detail,
+            problems=problems,
+            params={param: value, "parameter": where},
+            message_id=f"{{parameter}}: {{{param}!r}} {escaped}",
+        )
+
+
+@cache
+def _checked_fields(model: type) -> tuple[tuple[attrs.Attribute[Any], object], ...]:
+    """The fields of a query or body model that carry constraints, with their types."""
+    if not any(
+        "constraints" in field.metadata or "invalid" in field.metadata for field in attrs.fields(model)
+    ):
+        return ()
+    hints = _query_types(model)
+    return tuple(
+        (field, hints[field.name])
+        for field in attrs.fields(model)
+        if "constraints" in field.metadata or "invalid" in field.metadata
+    )
+
+
+def _value_problem(field: attrs.Attribute[Any], kind: object, value: object) -> str | None:
+    """What is wrong with ``value`` for ``field`` beside its JSON type, or ``None``."""
+    constraints: Mapping[str, Any] = field.metadata.get("constraints", {})
+    if isinstance(value, str):
+        pattern = constraints.get("pattern")
+        if pattern is not None and re.fullmatch(pattern, value) is None:
+            expected = field.metadata.get("expected")
+            return f"does not match {pattern}" if expected is None else f"is not {expected}"
+        if date in {kind, *typing.get_args(kind)} and not _is_date(value):
+            return "is not a date (YYYY-MM-DD)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if "minimum" in constraints and value < constraints["minimum"]:
+            return f"is less than {constraints['minimum']}"
+        if "maximum" in constraints and value > constraints["maximum"]:
+            return f"is more than {constraints['maximum']}"
+    return None
+
+
+def _is_date(text: str) -> bool:
+    """Whether ``text`` is a calendar date written ``YYYY-MM-DD``."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) is None:
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @cache
 def _query_types(model: type) -> dict[str, object]:
-    """The field types of a query model, resolved once."""
+    """The field types of a query (or body) model, resolved once."""
     hints = typing.get_type_hints(model)
     return {field.name: hints[field.name] for field in attrs.fields(model)}
 

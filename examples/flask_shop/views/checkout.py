@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import attrs
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from examples.flask_shop.cart import DECLINED, PLANS, Cart, remember_order
+from examples.flask_shop.cart import BILL_CREDIT_MONTHS, DECLINED, PLANS, Cart, remember_order
 from examples.flask_shop.extension import current_locale, shop, t
 from tradein_sdk import (
     BankTransfer,
@@ -77,7 +77,14 @@ def options() -> ResponseReturnValue:
             attrs.evolve(current, plan=plan, protection=protection).save()
             return redirect(url_for("checkout.review"))
         flash(t("checkout.choose_protection"), "error")
-    return render_template("checkout_options.html", cart=current, product=product, offers=offers)
+    return render_template(
+        "checkout_options.html",
+        cart=current,
+        product=product,
+        offers=offers,
+        plans=list(PLANS),
+        months=BILL_CREDIT_MONTHS,
+    )
 
 
 @bp.get("/review")
@@ -87,11 +94,15 @@ def review() -> ResponseReturnValue:
     if not isinstance(priced, tuple):
         return priced
     current, product, summary = priced
+    due_lines, credit_lines = review_lines(summary)
     return render_template(
         "checkout_review.html",
         cart=current,
         product=product,
         summary=summary,
+        due_lines=due_lines,
+        credit_lines=credit_lines,
+        months=BILL_CREDIT_MONTHS,
         digest=summary_digest(summary),
         form=session.pop("checkout_form", {}),
     )
@@ -132,6 +143,36 @@ def confirm() -> ResponseReturnValue:
     return redirect(url_for("orders.order", order_id=order.id))
 
 
+def review_lines(summary: CheckoutSummary) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The review's two tables: the lines of what is due, and the trade-in value promised, line by line.
+
+    The summary's lines for credit paid after inspection (``deferred_credit``, a promotion without an
+    amount, the ``remainder``) carry their amount inside the sentence; they are shown instead as the trade-in
+    value table (each quote and each promotion's share, formatted in the shopper's locale) and the sentence
+    under it, so the page states once, with one total, what the shopper is promised.
+    """
+    locale = current_locale()
+    due = [
+        (text, amount)
+        for line, (text, amount) in zip(summary.lines, summary.describe(locale), strict=True)
+        if line.code not in {"deferred_credit", "remainder"}
+        and not (line.code == "promotion" and line.amount is None)
+    ]
+    credit: list[tuple[str, str]] = []
+    for trade_in in summary.trade_ins:
+        credit.append(
+            (t("checkout.line_trade_in", device=trade_in.device_name), trade_in.quoted.format(locale))
+        )
+        credit.extend(
+            (
+                t("checkout.line_promotion", title=promotion.localized_title(locale)),
+                promotion.boost.format(locale),
+            )
+            for promotion in trade_in.promotions
+        )
+    return due, credit
+
+
 def _back_to_review(message: str) -> ResponseReturnValue:
     """Back to the summary with a message; what was typed (not amounts) is kept for the form."""
     flash(message, "error")
@@ -142,7 +183,13 @@ def _back_to_review(message: str) -> ResponseReturnValue:
 
 
 def _payout(plan: str, summary: CheckoutSummary) -> PayoutDetails:
-    """How the trade-in value is paid, as the plan chosen says (bank details are validated by the library)."""
+    """How the trade-in value is paid, as the plan chosen says (bank details are validated by the library).
+
+    Only a bank payout needs the shopper's account. A voucher plan names the shop's voucher programme; a
+    discount or bill credits settle against the purchase (a remainder above the price, or the value of a
+    device credited after inspection, becomes a voucher by the checkout's remainder rule, and bill credits
+    become the ledger's monthly schedule), so no bank details are asked for.
+    """
     if plan == "payout":
         return BankTransfer(iban=request.form.get("iban", ""), holder=request.form.get("holder", ""))
     if plan == "voucher":

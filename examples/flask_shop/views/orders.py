@@ -1,4 +1,7 @@
-"""The shopper's order page: status timeline, send-by deadline, shipping label, revised offers."""
+"""The shopper's order page: status timeline, send-by deadline, shipping label, revised offers, money.
+
+"Your money" is read from the order's ledger: what the checkout promised and what reached the shopper.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 
 from examples.flask_shop.cart import my_orders
 from examples.flask_shop.extension import current_locale, shop, t
+from examples.flask_shop.statement import statement
 from tradein_sdk import DeviceState, OrderNotFoundError
 
 if TYPE_CHECKING:
@@ -40,14 +44,28 @@ def load_order(order_id: str) -> TradeInOrder:
 
 
 def order_details(order: TradeInOrder) -> dict[str, Any]:
-    """What both order pages show: the order, each device's quote, the inspection reports, the clawbacks."""
+    """What both order pages show: the order, its quotes, inspection reports, clawbacks and ledger."""
     state = shop()
+    quotes = {device.id: state.trade_in.get_quote(device.quote_id).quote for device in order.devices}
+    ledger = state.trade_in.ledger(order.id)
+    names = {device_id: quote.device.display_name for device_id, quote in quotes.items()}
     return {
         "order": order,
-        "quotes": {device.id: state.trade_in.get_quote(device.quote_id).quote for device in order.devices},
+        "quotes": quotes,
+        "names": names,
         "reports": state.records.reports(order.id),
         "clawbacks": state.trade_in.clawbacks(order.id),
+        "ledger": ledger,
+        "statement": statement(ledger, device_names=names, promotion_titles=promotion_titles()),
     }
+
+
+def promotion_titles() -> dict[str, str]:
+    """Each promotion's title in the shopper's language, by promotion id."""
+    book = shop().trade_in.promotions
+    if book is None:
+        return {}
+    return {promotion.id: promotion.localized_title(current_locale()) for promotion in book.promotions}
 
 
 @bp.get("/")

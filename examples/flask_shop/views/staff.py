@@ -1,28 +1,50 @@
-"""The back office: incoming devices, inspection against the shopper's answers, payouts, tick, audit.
+"""The back office: incoming devices, inspection, settlement, ledger, billing run, report, tick and audit.
 
-Signed-in staff only (``TRADEIN_STAFF_PASSWORD``; a real shop uses its own sign-in).
+Each order's page shows its ledger (every entry and the balances); the billing page credits the bill-credit
+installments due for a period, once; the report page sums the ledger over a date range (CSV and JSON).
+
+Signed-in staff only (``TRADEIN_STAFF_PASSWORD``; a real shop uses its own sign-in). Every form posts the
+session's CSRF token (checked by the extension for every POST).
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import json
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
-from examples.flask_shop.extension import DEMO_STAFF_PASSWORD, ShopState, current_locale, shop, t
+from examples.flask_shop.extension import (
+    DEMO_STAFF_PASSWORD,
+    ShopState,
+    current_locale,
+    format_period,
+    shop,
+    t,
+)
 from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
 from examples.flask_shop.records import InspectionReport
-from examples.flask_shop.views.orders import order_details
-from tradein_sdk import AnswersInvalidError, DeviceState, OrderNotFoundError, TradeInError
+from examples.flask_shop.statement import kind_label, reason_text
+from examples.flask_shop.views.orders import order_details, promotion_titles
+from tradein_sdk import (
+    AnswersInvalidError,
+    DeviceState,
+    InvalidPeriodError,
+    Money,
+    OrderNotFoundError,
+    TradeInError,
+    billing_period,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from flask.typing import ResponseReturnValue
 
-    from tradein_sdk import InspectionDiff, TradeInOrder
+    from tradein_sdk import InspectionDiff, LedgerEntry, TradeInOrder
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 P = ParamSpec("P")
@@ -33,6 +55,26 @@ ACTIONS: dict[str, tuple[DeviceState, ...]] = {
     "returned": (DeviceState.RETURNING,),
 }
 """The one-click actions of a device, by the states they apply to."""
+
+STOP_REASONS = ("contract_ended", "device_returned")
+"""Why staff may stop an order's bill credits (each has its text ``ledger.stop_<reason>``)."""
+
+BALANCE_FIELDS = (
+    "promised",
+    "owed",
+    "revised",
+    "paid",
+    "credited",
+    "clawed_back",
+    "open",
+    "scheduled",
+    "charges",
+    "clawback_tax",
+)
+"""The columns of the staff's balances table (attributes of :class:`~tradein_sdk.Balance`)."""
+
+BILLING_PAGE = 500
+"""The most installments the billing page lists (crediting takes every one due, listed or not)."""
 
 
 def staff_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
@@ -92,8 +134,17 @@ def orders() -> ResponseReturnValue:
 @bp.get("/orders/<order_id>")
 @staff_required
 def order(order_id: str) -> ResponseReturnValue:
-    """One order: each device with its quote, inspection report, history and the actions that fit."""
-    return render_template("staff_order.html", **order_details(_order(order_id)), actions=ACTIONS)
+    """One order: each device with its quote, inspection report, history and actions; the order's ledger."""
+    titles = promotion_titles()
+    return render_template(
+        "staff_order.html",
+        **order_details(_order(order_id)),
+        actions=ACTIONS,
+        balance_fields=BALANCE_FIELDS,
+        stop_reasons=STOP_REASONS,
+        kind_label=kind_label,
+        reason_text=lambda entry: reason_text(entry, titles),
+    )
 
 
 @bp.post("/orders/<order_id>/devices/<device_id>/<action>")
@@ -105,11 +156,42 @@ def act(order_id: str, device_id: str, action: str) -> ResponseReturnValue:
         trade_in.record_event(order_id, device_id, "receive", actor="staff")
     elif action == "settle":
         trade_in.settle(order_id, device_id)
+        flash(_settled(order_id, device_id), "success")
+        return redirect(url_for("staff.order", order_id=order_id))
     elif action == "returned":
         trade_in.record_event(order_id, device_id, "returned", actor="staff")
     else:
         abort(404)
     flash(t(f"staff.done_{action}"), "success")
+    return redirect(url_for("staff.order", order_id=order_id))
+
+
+def _settled(order_id: str, device_id: str) -> str:
+    """What settling a device did, from its ledger: paid and credited in all, or bill credits scheduled."""
+    ledger = shop().trade_in.ledger(order_id)
+    balance = ledger.devices.get(device_id)
+    if balance is None:
+        return t("staff.done_settle")
+    if not balance.scheduled.is_zero():
+        first = next((item.due_period for item in ledger.installments if item.device_id == device_id), None)
+        return t(
+            "staff.scheduled",
+            amount=balance.scheduled.format(current_locale()),
+            period=format_period(first),
+        )
+    return t("staff.settled", amount=(balance.paid + balance.credited).format(current_locale()))
+
+
+@bp.post("/orders/<order_id>/installments/stop")
+@staff_required
+def stop_installments(order_id: str) -> ResponseReturnValue:
+    """Stop the bill credits not yet credited (the contract ended, the device came back)."""
+    _order(order_id)
+    reason = request.form.get("reason", "")
+    if reason not in STOP_REASONS:
+        abort(400)
+    stopped = shop().trade_in.stop_installments(order_id, reason=reason)
+    flash(t("staff.stopped", count=len(stopped)), "success")
     return redirect(url_for("staff.order", order_id=order_id))
 
 
@@ -176,6 +258,108 @@ def tick() -> ResponseReturnValue:
 def audit() -> ResponseReturnValue:
     """Verify the audit log's hash chain."""
     return render_template("staff_audit.html", verification=shop().trade_in.verify_audit())
+
+
+# -- billing and the period report ---------------------------------------------------------------------------
+
+
+@bp.get("/billing")
+@staff_required
+def billing() -> ResponseReturnValue:
+    """The bill credits due up to a period (default: the current one, by the shop's clock) and the run."""
+    trade_in = shop().trade_in
+    current = billing_period(trade_in.clock.now())
+    period = request.args.get("period") or current
+    error = None
+    due: list[LedgerEntry] = []
+    try:
+        due = [entry for _, entry in trade_in.installments_due(period, limit=BILLING_PAGE)]
+    except InvalidPeriodError as problem:
+        error = problem.localized(current_locale())
+    page = render_template(
+        "staff_billing.html",
+        period=period,
+        current=current,
+        due=due,
+        totals=_totals(entry.amount for entry in due),
+        run=session.pop("billing_run", None),
+        error=error,
+        limit=BILLING_PAGE,
+    )
+    return page, 400 if error else 200
+
+
+@bp.post("/billing/credit")
+@staff_required
+def credit_installments() -> ResponseReturnValue:
+    """The billing run: credit every installment due up to the period, each once (again: nothing)."""
+    period = request.form.get("period", "")
+    count, totals = shop().trade_in.credit_installments(period)
+    session["billing_run"] = {
+        "period": period,
+        "count": count,
+        "total": ", ".join(totals[currency].format(current_locale()) for currency in sorted(totals)),
+    }
+    return redirect(url_for("staff.billing", period=period))
+
+
+@bp.get("/report")
+@staff_required
+def report() -> ResponseReturnValue:
+    """The ledger's report for a date range: totals that tie out, promotion spend, and the downloads."""
+    start, end = _report_range()
+    if start is None or end is None:
+        page = render_template(
+            "staff_report.html", report=None, start=start, end=end, error=t("staff.bad_dates")
+        )
+        return page, 400
+    result = shop().trade_in.ledger_report(start, end + timedelta(days=1))
+    return render_template("staff_report.html", report=result, start=start, end=end, error=None)
+
+
+@bp.get("/report.<kind>")
+@staff_required
+def report_download(kind: str) -> ResponseReturnValue:
+    """The report as a CSV or JSON file."""
+    if kind not in {"csv", "json"}:
+        abort(404)
+    start, end = _report_range()
+    if start is None or end is None:
+        abort(400)
+    result = shop().trade_in.ledger_report(start, end + timedelta(days=1))
+    if kind == "csv":
+        body, mimetype = result.to_csv(), "text/csv"
+    else:
+        body, mimetype = json.dumps(result.to_json(), indent=2, ensure_ascii=False), "application/json"
+    name = f"ledger-{start.isoformat()}-{end.isoformat()}.{kind}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _report_range() -> tuple[date | None, date | None]:
+    """The report's first and last day (inclusive) from the query; the current month by default."""
+    today = shop().trade_in.clock.now().date()
+    first = today.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    try:
+        start = date.fromisoformat(request.args.get("start") or first.isoformat())
+        end = date.fromisoformat(request.args.get("end") or last.isoformat())
+    except ValueError:
+        return None, None
+    if end < start:
+        return start, None
+    return start, end
+
+
+def _totals(amounts: Iterable[Money]) -> list[Money]:
+    """The sum of ``amounts`` per currency."""
+    sums: dict[str, Money] = {}
+    for amount in amounts:
+        sums[amount.currency] = sums.get(amount.currency, Money.zero(amount.currency)) + amount
+    return [sums[currency] for currency in sorted(sums)]
 
 
 def _order(order_id: str) -> TradeInOrder:
