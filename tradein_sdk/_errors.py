@@ -5,6 +5,7 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     TradeInError                        tradein_error
     ├── InvalidMoneyError               invalid_money
     │   └── CurrencyMismatchError       currency_mismatch
+    ├── InvalidTextError                invalid_text          (.field, .maximum: empty, too long, not text)
     ├── InvalidIdentifierError          invalid_identifier
     │   ├── InvalidIMEIError            invalid_imei          (.rule: length | digits | check_digit)
     │   └── InvalidSerialNumberError    invalid_serial_number (.rule: empty | characters | length | ...)
@@ -145,6 +146,25 @@ class CurrencyMismatchError(InvalidMoneyError):
         """Create the error naming both currencies."""
         super().__init__("cannot combine amounts in {left} and {right}", left=left, right=right)
         self.currencies = (left, right)
+
+
+class InvalidTextError(TradeInError):
+    """A text argument cannot be kept: empty, too long, or not printable text (a lone surrogate, a control).
+
+    Attributes:
+        field: the argument (``audience``, ``reference``, ``customer_ref``, ``reason``).
+        maximum: the most characters it may have.
+    """
+
+    code = "invalid_text"
+
+    def __init__(self, field: str, *, maximum: int) -> None:
+        """Create the error naming the argument and its limit."""
+        super().__init__(
+            N_("{field} must be 1 to {maximum} printable characters."), field=field, maximum=maximum
+        )
+        self.field = field
+        self.maximum = maximum
 
 
 class InvalidIdentifierError(TradeInError):

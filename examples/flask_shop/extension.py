@@ -174,11 +174,7 @@ def _build_trade_in(config: Any, data_dir: Path) -> TradeIn:  # noqa: ANN401 - a
 
     url = config["TRADEIN_DATABASE_URL"]
     store = SQLStore(url) if url else SQLStore.sqlite_file(data_dir / "tradein.sqlite3")
-    keys = (
-        KeyRing.from_environment()
-        if os.environ.get("TRADEIN_QUOTE_KEYS")
-        else KeyRing.load_or_create(data_dir / "quote-keys.json")
-    )
+    keys = KeyRing.configured(data_dir / "quote-keys.json")
     return TradeIn(
         store=store,
         key_ring=keys,

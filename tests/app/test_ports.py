@@ -193,8 +193,8 @@ def test_verify_audit_through_the_facade(trade_in: TradeIn) -> None:
     trade_in.cancel(order.id)
     verification = trade_in.verify_audit()
     assert verification.ok
-    # the order opened and its ledger opened; the cancellation and what it posted to the ledger
-    assert verification.entries_checked == 4
+    # the quote issued, the order opened and its ledger opened; the cancellation and what it posted
+    assert verification.entries_checked == 5
     assert trade_in.verify_audit(anchor=verification.head).ok
 
 
@@ -213,7 +213,7 @@ def test_record_erasure_once_per_receipt(tmp_path: Path) -> None:
         with pytest.raises(OrderDeviceNotFoundError):
             facade.record_erasure(order.id, "d9", certificate_id="cert-2", actor=Actor.STAFF)
         verification = facade.verify_audit()
-        assert (verification.ok, verification.entries_checked) == (True, 3)  # accepted, ledger, erased
+        assert (verification.ok, verification.entries_checked) == (True, 4)  # issued, accepted, ledger, erased
         due = facade.store.due_webhooks(now=START + timedelta(minutes=1))
         assert [(row.message.type, row.message.endpoint) for row in due] == [
             ("device.erased", "https://shop.example/hooks")

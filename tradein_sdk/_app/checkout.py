@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from tradein_sdk._app.ledger import ledger_fact, terms_document
-from tradein_sdk._app.orders import _record, personal_records
+from tradein_sdk._app.orders import MAX_CUSTOMER_REF_LENGTH, _record, personal_records
 from tradein_sdk._domain.checkout import (
     CheckoutRequest,
     CheckoutSummary,
@@ -30,6 +30,7 @@ from tradein_sdk._domain.checkout import (
 )
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
+from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.insurance import ConsentDecision, InsuranceConsent, record_consent
 from tradein_sdk._domain.ledger import checkout_terms, opening_entries
 from tradein_sdk._domain.orders.model import TradeInOrder, open_order
@@ -227,6 +228,8 @@ class CheckoutUseCases:
             QuoteAlreadyRedeemedError: a quote was used meanwhile (by a concurrent checkout); nothing written.
             PromotionExhaustedError: a promotion ran out meanwhile; nothing was written.
         """
+        if customer_ref is not None:
+            checked_text(customer_ref, field="customer_ref", maximum=MAX_CUSTOMER_REF_LENGTH)
         self.verify_checkout(summary)
         quotes = self._open_quotes(summary.request, summary.created_at)
         again = self._sign(

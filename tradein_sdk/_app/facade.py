@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 import attrs
 
@@ -29,7 +29,7 @@ from tradein_sdk._domain.clock import Clock, SystemClock
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.device_answers import device_answer_problems
 from tradein_sdk._domain.devices import DeviceCategory, DeviceModel
-from tradein_sdk._domain.identifiers import parse_imei
+from tradein_sdk._domain.identifiers import checked_text, parse_imei
 from tradein_sdk._domain.insurance import PlanCatalogOfferSource
 from tradein_sdk._domain.orders.model import DEFAULT_POLICY
 from tradein_sdk._domain.orders.vocabulary import Actor
@@ -86,6 +86,12 @@ DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
 
 DATA_DIR_ENV = "TRADEIN_DATA_DIR"
 DATABASE_URL_ENV = "TRADEIN_DATABASE_URL"
+
+
+MAX_AUDIENCE_LENGTH: Final = 120
+"""The longest shop or store id a quote can be issued for (what the store keeps)."""
+MAX_REFERENCE_LENGTH: Final = 200
+"""The longest redemption reference the store keeps."""
 
 
 def default_data_dir() -> Path:
@@ -205,8 +211,13 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
         insurance: InsuranceOfferSource | None = None,
         clawback_policy: ClawbackPolicy | None = None,
         webhook_endpoints: Sequence[WebhookEndpoint] = (),
+        key_ring: KeyRing | None = None,
     ) -> TradeIn:
         """The bundled defaults: bundled data, a SQLite file and a signing key kept in ``data_dir``.
+
+        Every instance of a shop must sign and verify quote tokens with the same keys: give them in
+        ``$TRADEIN_QUOTE_KEYS`` (``kid1=<base64url secret>,kid2=<...>``, the first active) or as ``key_ring``;
+        only without either is a key generated and kept in ``data_dir``.
 
         Args:
             data_dir: where the database and the key file live (default: :func:`default_data_dir`).
@@ -224,9 +235,15 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
             insurance: where protection offers come from.
             clawback_policy: what is charged back when instant credit is not earned.
             webhook_endpoints: where to send webhooks about devices.
+            key_ring: the quote-signing keys (default: ``$TRADEIN_QUOTE_KEYS``, else a key file in
+                ``data_dir``).
 
         Returns:
-            A ready-to-use facade; the key is generated on first use and kept (mode 0600).
+            A ready-to-use facade.
+
+        Raises:
+            ConfigurationError: ``$TRADEIN_QUOTE_KEYS`` is set but malformed (the entry is named, never a
+                secret).
         """
         directory = Path(data_dir) if data_dir is not None else default_data_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -234,7 +251,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
         store = SQLStore(url, clock=clock) if url else SQLStore.sqlite_file(directory / "tradein.sqlite3")
         return cls(
             store=store,
-            key_ring=KeyRing.load_or_create(directory / "quote-keys.json"),
+            key_ring=key_ring or KeyRing.configured(directory / "quote-keys.json"),
             audience=audience,
             catalog=catalog,
             questionnaires=questionnaires,
@@ -389,8 +406,10 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
             InvalidIMEIError: the IMEI is malformed, missing for a guaranteed quote, or its TAC belongs
                 to another model.
             PriceUnavailableError: no price for this device and market.
+            InvalidTextError: ``audience`` is empty, longer than 120 characters or not printable text.
             StoreError: the quote could not be stored (nothing was issued).
         """
+        audience = checked_text(audience or self.audience, field="audience", maximum=MAX_AUDIENCE_LENGTH)
         entry = self.catalog.lookup(device_id)
         if entry.variant is None and len(entry.model.variants) != 1:
             raise DeviceNotFoundError(device_id)  # a model with several variants: say which one
@@ -409,7 +428,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
             quote_id=f"q_{uuid.uuid4().hex}",
             kind=kind,
             channel=channel,
-            audience=audience or self.audience,
+            audience=audience,
             locale=locale,
             issued_at=now,
             expires_at=now + self.validity[channel],
@@ -545,7 +564,10 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
             QuoteExpiredError: the quote's validity ended.
             QuoteNotRedeemableError: it is a recycling-only quote.
             QuoteTamperedError: the stored quote was changed after it was issued; nothing is credited.
+            InvalidTextError: ``reference`` is empty, longer than 200 characters or not printable text.
         """
+        if reference is not None:
+            checked_text(reference, field="reference", maximum=MAX_REFERENCE_LENGTH)
         claims = self.verify_token(token, audience=audience)
         self.claimed_quote(claims)
         fact = AuditFact(

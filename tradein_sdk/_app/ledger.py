@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.ledger import (
     Balance,
     EntryKind,
@@ -382,9 +383,9 @@ class LedgerUseCases:
         Raises:
             OrderNotFoundError: no order has that id.
         """
+        checked_text(reason, field="reason", maximum=120)
+        self.order(order_id)  # raises when there is no such order
         entries = self._port(Ledger).ledger_entries(order_id)
-        if not entries:
-            self.order(order_id)  # raises when there is no such order
         now = self.clock.now()
         stops = [
             settle_installment(

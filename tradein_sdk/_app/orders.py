@@ -18,6 +18,7 @@ import attrs
 
 from tradein_sdk._app.ledger import ledger_fact, promotion_changes
 from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.ledger import (
     SettlementMethod,
     opening_entries,
@@ -70,6 +71,8 @@ if TYPE_CHECKING:
     _Port = TypeVar("_Port")
 
 _ATTEMPTS = 8
+MAX_CUSTOMER_REF_LENGTH = 64
+"""The longest customer reference the store keeps."""
 
 
 def order_document(order: TradeInOrder) -> str:
@@ -181,8 +184,11 @@ class OrderUseCases:
             QuoteExpiredError: a quote's validity ended.
             QuoteTamperedError: a stored quote was changed after it was issued; nothing was written.
             InvalidPayoutError: the payout details are not valid.
+            InvalidTextError: ``customer_ref`` is empty, longer than 64 characters or not printable text.
         """
         now = self.clock.now()
+        if customer_ref is not None:
+            checked_text(customer_ref, field="customer_ref", maximum=MAX_CUSTOMER_REF_LENGTH)
         quotes = [self.claimed_quote(self.verify_token(token)).quote for token in tokens]
         customer_ref = customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
         order_id = f"ord_{uuid.uuid4().hex[:20]}"

@@ -12,7 +12,7 @@ import re
 import attrs
 
 from grading_questionnaire._i18n import N_
-from tradein_sdk._errors import InvalidIMEIError, InvalidSerialNumberError
+from tradein_sdk._errors import InvalidIMEIError, InvalidSerialNumberError, InvalidTextError
 
 IMEI_LENGTH = 15
 TAC_LENGTH = 8
@@ -180,3 +180,29 @@ def normalize_serial_number(value: str, *, brand: str | None = None) -> str:
             count=len(compact),
         )
     return compact
+
+
+def checked_text(value: str, *, field: str, maximum: int) -> str:
+    """Return ``value`` if it is 1 to ``maximum`` printable characters that encode as UTF-8.
+
+    Raises:
+        InvalidTextError: it is empty, too long, or holds a control character or a lone surrogate.
+    """
+    if not isinstance(value, str) or not 1 <= len(value) <= maximum or not _is_text(value):
+        raise InvalidTextError(field, maximum=maximum)
+    return value
+
+
+def is_known_id(value: str, *, maximum: int = 64) -> bool:
+    """Whether ``value`` could be an id the library made (so a lookup of anything else is "not found")."""
+    return isinstance(value, str) and 1 <= len(value) <= maximum and _is_text(value)
+
+
+def _is_text(value: str) -> bool:
+    if not value.isprintable():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -315,6 +315,20 @@ class KeyRing:
         return cls(keys=[key], active_key_id=key.key_id)
 
     @classmethod
+    def configured(cls, key_file: Path, environ: Mapping[str, str] = os.environ) -> Self:
+        """The keys of an installation, alike on every instance configured alike.
+
+        ``TRADEIN_QUOTE_KEYS`` when it is set (every instance of a shop or service must share it), else the
+        key file (:meth:`load_or_create`: made on first use, for a single instance).
+
+        Raises:
+            ConfigurationError: the variable is set but malformed, or the key file is unreadable.
+        """
+        if environ.get(ENVIRONMENT_VARIABLE, "").strip():
+            return cls.from_environment(environ)
+        return cls.load_or_create(key_file)
+
+    @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
         """Read the keys from ``TRADEIN_QUOTE_KEYS``: ``kid1=<base64url secret>,kid2=<...>``.
 

@@ -36,6 +36,7 @@ from tradein_sdk._adapters.sql.ledger import (
     migration_ledger,
 )
 from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
+from tradein_sdk._domain.identifiers import is_known_id
 from tradein_sdk._domain.ledger import PROMOTION_KINDS, EntryKind, LedgerEntry
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
@@ -523,6 +524,8 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
+        if not is_known_id(quote_id):
+            raise QuoteNotFoundError(_shown(quote_id))
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
         with self._guard("read the quote"), self._transaction(write=False) as conn:
             row = conn.execute(sa.select(quotes).where(quotes.c.id == quote_id)).first()
@@ -565,6 +568,8 @@ class SQLStore:
             StoreError: the database failed; nothing was written.
         """
         now = as_utc(now)
+        if not is_known_id(quote_id):
+            raise QuoteNotFoundError(_shown(quote_id))
         with self._guard("redeem the quote"), self._transaction() as conn:
             redemption = self._claim(conn, quote_id, now=now, reference=reference, with_value=True)
             _append_facts(
@@ -708,6 +713,8 @@ class SQLStore:
         """Return the stored checkout summary (JSON) of an order, or ``None`` for an order without one."""
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
+        if not is_known_id(order_id):
+            return None
         table = self._t["checkouts"]
         with self._guard("read the checkout"), self._transaction(write=False) as conn:
             text = conn.execute(sa.select(table.c.document).where(table.c.order_id == order_id)).scalar()
@@ -722,6 +729,8 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
+        if not is_known_id(order_id):
+            raise OrderNotFoundError(_shown(order_id))
         orders = self._t["orders"]
         with self._guard("read the order"), self._transaction(write=False) as conn:
             row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).first()
@@ -802,6 +811,8 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
+        if not is_known_id(order_id):
+            return []
         table = self._t["ledger"]
         with self._guard("read the ledger"), self._transaction(write=False) as conn:
             rows = conn.execute(
@@ -1281,6 +1292,11 @@ def _append_facts(
             subject=fact.subject,
             details={**fact.details, **(extra or {})},
         )
+
+
+def _shown(value: str) -> str:
+    """An id as it can be shown in a message (a lone surrogate escaped)."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")[:80]
 
 
 def _minor(money: Money) -> int:
