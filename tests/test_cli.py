@@ -526,3 +526,104 @@ def test_ledger_show_installments_report_and_stop(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         main(["ledger", "report", "--from", "2026-01-01", *data])
     assert "ledger report needs --from and --to" in capsys.readouterr().err
+
+
+# -- db status | migrate, serve on gunicorn -------------------------------------------------------------
+
+
+def test_db_status_and_migrate_for_operators(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``db status`` lists the pending migrations of a new database; ``db migrate`` applies them."""
+    from tradein_sdk._adapters.sql.store import iter_migrations  # noqa: PLC0415
+
+    monkeypatch.delenv("TRADEIN_DATABASE_URL", raising=False)
+    latest = max(version for version, _ in iter_migrations())
+    data_dir = str(tmp_path / "data")
+    code, out, _ = run(capsys, "db", "status", "--json", "--data-dir", data_dir)
+    assert code == 0
+    status = json.loads(out)
+    assert status["schema_version"] == 0
+    assert status["latest"] == latest
+    assert [item["version"] for item in status["pending"]] == [v for v, _ in iter_migrations()]
+    code, out, _ = run(capsys, "db", "migrate", "--data-dir", data_dir)
+    assert (code, out.strip()) == (0, f"schema version {latest} (was 0)")
+    code, out, _ = run(capsys, "db", "status", "--data-dir", data_dir)
+    assert (code, out.strip()) == (0, f"schema version {latest} of {latest}: up to date")
+    code, out, _ = run(capsys, "db", "migrate", "--data-dir", data_dir)
+    assert out.strip() == f"schema version {latest}: up to date"
+
+
+def test_serve_runs_on_gunicorn_with_two_workers(tmp_path: Path) -> None:
+    """``tradein serve`` starts gunicorn: 2 workers, /healthz and an operation answer, SIGTERM stops it."""
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEIN_", "PROMETHEUS_"))}
+    env["TRADEIN_LOG_FORMAT"] = "json"
+    key = "store-key-0123456789"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tradein_sdk._cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--data-dir",
+            str(tmp_path),
+            "--api-key",
+            f"store-1={key}",
+            "--timeout",
+            "10",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 12
+        while True:
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert health.headers["server"] == "gunicorn"
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        while len(children.read_text().split()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(children.read_text().split()) == 2  # the master and two workers
+        headers = {"Authorization": f"Bearer {key}"}
+        found = httpx.get(f"{base}/v1/catalog/search", params={"text": "iphone 13"}, headers=headers)
+        assert found.status_code == 200
+        assert found.json()["results"]
+        refused = httpx.post(
+            f"{base}/v1/grade", content=b"{}", headers={**headers, "Content-Type": "text/plain"}
+        )
+        assert refused.status_code == 415
+        ready = httpx.get(f"{base}/readyz")
+        assert ready.status_code == 200
+        metrics = httpx.get(f"{base}/metrics").text
+        assert 'tradein_http_requests_total{operation="search",status="200"} 1.0' in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0
+    access = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
+    assert {"search", "healthz"} <= {entry.get("operation") for entry in access}

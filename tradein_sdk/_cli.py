@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -22,9 +23,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from grading_questionnaire import DefinitionProblem, Questionnaire
+    from tradein_sdk._adapters.sql.store import SQLStore
     from tradein_sdk._app.facade import TradeIn
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._errors import DocumentProblem
+    from tradein_sdk._remote.service import TradeInService
 
 
 def _print_json(data: object) -> None:
@@ -163,13 +166,32 @@ def _trade_in(args: argparse.Namespace) -> TradeIn:
 
 
 def _serve_command(args: argparse.Namespace) -> int:
-    import logging  # noqa: PLC0415 - loaded by its sub-command only
+    import importlib.util  # noqa: PLC0415 - loaded by its sub-command only
+    import os  # noqa: PLC0415 - loaded by its sub-command only
 
-    from tradein_sdk._remote.service import ApiKeys, create_service, serve  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._remote.service import ApiKeys, configure_logging, create_service  # noqa: PLC0415 - loaded by its sub-command only
 
     keys = ApiKeys.parse(",".join(args.api_key)) if args.api_key else None
-    service = create_service(_trade_in(args), api_keys=keys)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    trade_in = _trade_in(args)  # creates the database, its migrations and the key file once, before workers
+    try:
+        service = create_service(trade_in, api_keys=keys)
+    except TradeInError:
+        trade_in.close()
+        raise
+    configure_logging()
+    gunicorn_runs = os.name == "posix" and importlib.util.find_spec("gunicorn") is not None
+    # Port 0 (any free port) runs the development server too: it prints the port it took; gunicorn cannot.
+    if args.dev or args.port == 0 or not gunicorn_runs:
+        if not args.dev and args.port != 0:
+            print("gunicorn cannot run here: serving with the development server", file=sys.stderr)
+        return _serve_development(args, service)
+    trade_in.close()
+    _exec_gunicorn(args)  # pragma: no cover - the process becomes gunicorn (tested in a subprocess)
+    return 0  # pragma: no cover
+
+
+def _serve_development(args: argparse.Namespace, service: TradeInService) -> int:
+    from tradein_sdk._remote.service import serve  # noqa: PLC0415 - loaded by its sub-command only
 
     def ready(port: int) -> None:
         print(f"trade-in service on http://{args.host}:{port}/v1 (Ctrl+C stops it)", flush=True)
@@ -181,6 +203,108 @@ def _serve_command(args: argparse.Namespace) -> int:
     finally:
         service.trade_in.close()
     return 0
+
+
+def _exec_gunicorn(args: argparse.Namespace) -> None:  # pragma: no cover - replaces the process
+    """Become a gunicorn master serving the service; its workers read the configuration from the environment.
+
+    The library imports no web framework (see the import contracts): gunicorn runs as ``python -m gunicorn``
+    with the service's application factory.
+    """
+    import os  # noqa: PLC0415 - loaded by its sub-command only
+    import tempfile  # noqa: PLC0415 - loaded by its sub-command only
+
+    from tradein_sdk._app.facade import DATA_DIR_ENV  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._remote.service import (  # noqa: PLC0415 - loaded by its sub-command only
+        API_KEYS_ENV,
+        MARKET_ENV,
+        MAX_BODY_ENV,
+        MULTIPROCESS_ENV,
+    )
+
+    env = dict(os.environ)
+    if args.api_key:
+        env[API_KEYS_ENV] = ",".join(args.api_key)
+    if args.data_dir:
+        env[DATA_DIR_ENV] = str(Path(args.data_dir).resolve())
+    env[MARKET_ENV] = args.market
+    env[MAX_BODY_ENV] = str(args.max_body_bytes)
+    if not env.get(MULTIPROCESS_ENV):  # counters summed over the workers; a fresh directory per start
+        env[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="tradein-metrics-")
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--timeout",
+        str(args.timeout),
+        "--graceful-timeout",
+        str(args.graceful_timeout),
+        "--keep-alive",
+        str(args.keep_alive),
+        "--limit-request-line",
+        str(args.limit_request_line),
+        "--limit-request-fields",
+        str(args.limit_request_fields),
+        "--limit-request-field_size",
+        str(args.limit_request_field_size),
+        "tradein_sdk._remote.service:create_server_application()",
+    ]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)  # noqa: S606 - our own interpreter, running gunicorn
+
+
+def _db_store(args: argparse.Namespace) -> SQLStore:
+    import os  # noqa: PLC0415 - loaded by its sub-command only
+
+    from tradein_sdk._adapters.sql.store import SQLStore  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._app.facade import DATABASE_URL_ENV, default_data_dir  # noqa: PLC0415 - loaded by its sub-command only
+
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return SQLStore(url, migrate=False)
+    directory = Path(args.data_dir) if args.data_dir else default_data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return SQLStore(f"sqlite:///{directory / 'tradein.sqlite3'}", migrate=False)
+
+
+def _db_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._adapters.sql.store import iter_migrations  # noqa: PLC0415 - loaded by its sub-command only
+
+    store = _db_store(args)
+    try:
+        before = store.schema_version()
+        if args.db_command == "migrate":
+            after = store.migrate()
+            print(
+                f"schema version {after} (was {before})"
+                if after != before
+                else f"schema version {after}: up to date"
+            )
+            return 0
+        migrations = list(iter_migrations())
+        latest = max(version for version, _ in migrations)
+        pending = [(version, text) for version, text in migrations if version > before]
+        if args.json:
+            document = {
+                "schema_version": before,
+                "latest": latest,
+                "pending": [{"version": version, "description": text} for version, text in pending],
+            }
+            print(json.dumps(document, indent=2))
+            return 0
+        print(f"schema version {before} of {latest}" + ("" if pending else ": up to date"))
+        for version, text in pending:
+            print(f"  pending {version}: {text}")
+        return 0
+    finally:
+        store.close()
 
 
 def _quote_command(args: argparse.Namespace) -> int:
@@ -660,28 +784,8 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
     _add_data_dir(ledger)
     ledger.set_defaults(handler=_ledger_command)
 
-    serve = commands.add_parser(
-        "serve",
-        help="run the trade-in service (HTTP API) on the embedded engine and store",
-        description=(
-            "Serve the trade-in HTTP API (OpenAPI document at /v1/openapi.json). API keys come from "
-            "--api-key or $TRADEIN_API_KEYS (client=key pairs separated by commas); the database from "
-            "--data-dir or $TRADEIN_DATABASE_URL. For production, run tradein_sdk:create_service() under "
-            "a WSGI server such as gunicorn."
-        ),
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="the port (default 8080; 0: any free port)")
-    serve.add_argument(
-        "--api-key",
-        action="append",
-        default=[],
-        metavar="CLIENT=KEY",
-        help="accept this key for this client (repeatable; default: $TRADEIN_API_KEYS)",
-    )
-    serve.add_argument("--market", default="DE", help="the default market (default DE)")
-    _add_data_dir(serve)
-    serve.set_defaults(handler=_serve_command)
+    _add_serve_and_db_commands(commands)
+    _add_worker_commands(commands)
 
     audit = commands.add_parser("audit", help="check the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -694,6 +798,155 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
     )
     _add_data_dir(verify)
     verify.set_defaults(handler=_audit_verify)
+
+
+def _add_serve_and_db_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    serve = commands.add_parser(
+        "serve",
+        help="run the trade-in service (HTTP API) on the embedded engine and store",
+        description=(
+            "Serve the trade-in HTTP API (OpenAPI document at /v1/openapi.json). API keys come from "
+            "--api-key or $TRADEIN_API_KEYS (client=key pairs separated by commas); the database from "
+            "--data-dir or $TRADEIN_DATABASE_URL. Runs on gunicorn (worker processes, timeouts, header "
+            "and body limits; put a buffering proxy in front of it on the internet); --dev runs the "
+            "threaded development server. /healthz, /readyz and /metrics need no key: firewall /metrics "
+            "or set $TRADEIN_METRICS_KEY."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="the port (default 8080; 0: any free port, on the development server)",
+    )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="CLIENT=KEY",
+        help="accept this key for this client (repeatable; default: $TRADEIN_API_KEYS)",
+    )
+    serve.add_argument("--market", default="DE", help="the default market (default DE)")
+    serve.add_argument(
+        "--dev", action="store_true", help="the threaded development server instead of gunicorn"
+    )
+    server = serve.add_argument_group("gunicorn (production server)")
+    for flag, default, text in (
+        ("--workers", 2, "worker processes"),
+        ("--threads", 1, "threads per worker (more than 1: gunicorn's gthread workers)"),
+        ("--timeout", 30, "seconds a worker may spend on one request, body included, before it is restarted"),
+        ("--graceful-timeout", 30, "seconds workers have to finish their requests on a restart or stop"),
+        ("--keep-alive", 5, "seconds an idle keep-alive connection stays open"),
+        ("--limit-request-line", 8190, "longest request line, in bytes"),
+        ("--limit-request-fields", 100, "most header fields in a request"),
+        ("--limit-request-field-size", 8190, "longest header field, in bytes"),
+        ("--max-body-bytes", 1 << 20, "largest request body, in bytes (413 above it)"),
+    ):
+        server.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
+    _add_data_dir(serve)
+    serve.set_defaults(handler=_serve_command)
+
+    db = commands.add_parser("db", help="the database schema: status and migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_status = db_commands.add_parser(
+        "status", help="the schema version, the latest, the migrations pending"
+    )
+    db_status.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(db_status)
+    db_status.set_defaults(handler=_db_command)
+    db_migrate = db_commands.add_parser("migrate", help="apply the pending migrations")
+    _add_data_dir(db_migrate)
+    db_migrate.set_defaults(handler=_db_command)
+
+
+def _add_worker_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    worker = commands.add_parser(
+        "worker",
+        help="deliver webhooks and run the deadlines, until stopped (SIGTERM, Ctrl-C)",
+        description=(
+            "Claims due webhooks in batches (several workers on one PostgreSQL share them: FOR UPDATE SKIP "
+            "LOCKED), sends them concurrently with retries and dead letters, and runs tick() once per slot "
+            "across all workers. Endpoints come from $TRADEIN_WEBHOOK_URLS as for the service."
+        ),
+    )
+    worker.add_argument("--concurrency", type=int, default=8, help="sends at once (default 8)")
+    worker.add_argument("--batch", type=int, default=100, help="webhooks claimed per pass (default 100)")
+    worker.add_argument(
+        "--poll", type=float, default=1.0, help="seconds between passes when idle (default 1)"
+    )
+    worker.add_argument(
+        "--tick-every", type=float, default=60.0, help="seconds between deadline runs (0: none)"
+    )
+    worker.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per webhook request (default 10)"
+    )
+    _add_data_dir(worker)
+    worker.set_defaults(handler=_worker_command)
+
+    webhooks = commands.add_parser("webhooks", help="webhook dead letters: list and replay")
+    webhooks.add_argument("action", choices=["dead", "replay"])
+    webhooks.add_argument("ids", nargs="*", help="delivery ids to replay (replay)")
+    webhooks.add_argument(
+        "--event", action="append", default=[], help="replay every delivery of this event id"
+    )
+    webhooks.add_argument("--all-dead", action="store_true", help="replay every dead letter (replay)")
+    webhooks.add_argument("--limit", type=int, default=100, help="at most this many (dead)")
+    _add_data_dir(webhooks)
+    webhooks.set_defaults(handler=_webhooks_command)
+
+
+def _worker_command(args: argparse.Namespace) -> int:
+    import threading  # noqa: PLC0415 - loaded by its sub-command only
+    from datetime import timedelta  # noqa: PLC0415 - loaded by its sub-command only
+
+    from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._app.worker import install_stop_signals, run_worker  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._remote.service import webhook_endpoints_from  # noqa: PLC0415 - loaded by its sub-command only
+
+    trade_in = TradeIn.embedded(args.data_dir, webhook_endpoints=webhook_endpoints_from(os.environ))
+    stop = threading.Event()
+    restore = install_stop_signals(stop)
+    try:
+        report = run_worker(
+            trade_in,
+            stop=stop,
+            poll_interval=args.poll,
+            batch=args.batch,
+            concurrency=args.concurrency,
+            tick_every=timedelta(seconds=args.tick_every) if args.tick_every > 0 else None,
+            timeout=args.timeout,
+        )
+    finally:
+        restore()
+        trade_in.close()
+    print(report)
+    return 0
+
+
+def _webhooks_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._app.outbox import dead_webhooks, replay_webhooks  # noqa: PLC0415 - loaded by its sub-command only
+
+    trade_in = _trade_in(args)
+    try:
+        if args.action == "dead":
+            for dead in dead_webhooks(trade_in.store, limit=args.limit):
+                error = dead.last_error or ""
+                print(f"{dead.delivery_id}  {dead.event_id}  {dead.type}  {dead.endpoint}  {error}")
+            return 0
+        if not (args.ids or args.event or args.all_dead):
+            raise argparse.ArgumentTypeError("webhooks replay needs delivery ids, --event or --all-dead")
+        count = replay_webhooks(
+            trade_in.store,
+            now=trade_in.clock.now(),
+            delivery_ids=tuple(args.ids),
+            event_ids=tuple(args.event),
+            all_dead=args.all_dead,
+        )
+    finally:
+        trade_in.close()
+    print(f"{count} webhook(s) queued again")
+    return 0
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:

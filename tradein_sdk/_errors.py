@@ -634,18 +634,25 @@ class InvalidOrderError(OrderError):
 
 
 class InvalidPeriodError(OrderError):
-    """A billing period is not a ``YYYY-MM`` month.
+    """A billing period is not a ``YYYY-MM`` month, or a span of days ends before it starts.
 
     Attributes:
         period: what was given.
+        rule: ``format`` or ``range``.
     """
 
     code = "invalid_period"
 
-    def __init__(self, period: str) -> None:
-        """Create the error naming what was given."""
-        super().__init__(N_("{period!r} is not a billing period (YYYY-MM)."), period=period)
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "format": N_("{period!r} is not a billing period (YYYY-MM)."),
+        "range": N_("A period must end after it starts: {period}."),
+    }
+
+    def __init__(self, period: str, *, rule: str = "format") -> None:
+        """Create the error naming what was given and the rule it broke."""
+        super().__init__(self._MESSAGES[rule], period=period)
         self.period = period
+        self.rule = rule
 
 
 class ReceiptUnavailableError(OrderError):

@@ -24,7 +24,7 @@ from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import date, timedelta
 
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
@@ -252,6 +252,46 @@ class PendingWebhook:
     next_attempt_at: datetime
 
 
+@attrs.frozen(kw_only=True)
+class DeadWebhook:
+    """An outbox row given up (retries used up, refused, or its endpoint gone): a dead letter.
+
+    Attributes:
+        delivery_id: the row's id (what :meth:`WebhookOutbox.replay_webhooks` takes).
+        event_id: the ``webhook-id`` (the same for every endpoint the event went to).
+        endpoint: the endpoint's URL.
+        type: the event type.
+        created_at: when the change happened.
+        attempts: attempts made.
+        last_error: what the last attempt got (``HTTP 503``, a connection error), if anything.
+    """
+
+    delivery_id: str
+    event_id: str
+    endpoint: str
+    type: str
+    created_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+@attrs.frozen(kw_only=True)
+class OutboxCounts:
+    """How many outbox rows are in each state, and how old the oldest waiting one is.
+
+    Attributes:
+        pending: rows not yet delivered nor given up (due now, planned, or being sent).
+        delivered: rows answered with 2xx.
+        dead: rows given up (dead letters).
+        oldest_pending_at: when the oldest pending row's change happened (``None``: nothing pending).
+    """
+
+    pending: int
+    delivered: int
+    dead: int
+    oldest_pending_at: datetime | None
+
+
 # -- storage, one concern each ---------------------------------------------------------------------------
 
 
@@ -411,9 +451,13 @@ class Ledger(Protocol):
         ...
 
     def append_ledger(
-        self, entries: Sequence[LedgerEntry], *, now: datetime, audit: Sequence[AuditFact] = ()
-    ) -> int:
-        """Append entries not posted before (by id), with audit entries; return how many were new."""
+        self,
+        entries: Sequence[LedgerEntry],
+        *,
+        now: datetime,
+        audit: Callable[[Sequence[LedgerEntry]], Sequence[AuditFact]] | None = None,
+    ) -> list[LedgerEntry]:
+        """Append entries not posted before (by id), audit them (``audit`` makes the facts); return them."""
         ...
 
     def installments_due(
@@ -423,9 +467,18 @@ class Ledger(Protocol):
         ...
 
     def credit_installments(
-        self, period: str, *, now: datetime, cause: str, audit: AuditFact
+        self,
+        period: str,
+        *,
+        now: datetime,
+        cause: str,
+        audit: AuditFact,
+        ids: Sequence[str] | None = None,
     ) -> tuple[int, dict[str, Money]]:
-        """Credit every installment due up to ``period`` once; return how many and the total per currency."""
+        """Credit the installments due up to ``period`` (only ``ids`` when given), each once.
+
+        Returns how many and the total per currency; a ``cause`` used before credits nothing.
+        """
         ...
 
     def ledger_sums(self, *, start: datetime | None, end: datetime) -> list[LedgerSum]:
@@ -479,6 +532,50 @@ class WebhookOutbox(Protocol):
         error: str | None = None,
     ) -> None:
         """Record an attempt's end: delivered, planned again, or given up."""
+        ...
+
+    def claim_due_webhooks(self, *, now: datetime, until: datetime, limit: int = 100) -> list[PendingWebhook]:
+        """Take up to ``limit`` due rows at once, leased until ``until`` (rows other workers hold skipped).
+
+        Each returned row's ``next_attempt_at`` is its lease; pass it to :meth:`finish_leased_webhook`.
+        """
+        ...
+
+    def finish_leased_webhook(
+        self,
+        delivery_id: str,
+        *,
+        leased_until: datetime,
+        attempts: int,
+        delivered_at: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+        failed: bool = False,
+        error: str | None = None,
+    ) -> bool:
+        """Record an attempt's end if the lease still holds (``False``: it expired and another took it)."""
+        ...
+
+    def dead_webhooks(self, *, limit: int = 100, after: str | None = None) -> list[DeadWebhook]:
+        """Return the rows given up, oldest first (``after``: a delivery id, for the next page)."""
+        ...
+
+    def replay_webhooks(
+        self,
+        *,
+        now: datetime,
+        delivery_ids: Sequence[str] = (),
+        event_ids: Sequence[str] = (),
+        all_dead: bool = False,
+    ) -> int:
+        """Make finished rows (delivered or dead) due again with a fresh attempt count; return how many."""
+        ...
+
+    def outbox_counts(self) -> OutboxCounts:
+        """Count the rows by state (for metrics and the CLI)."""
+        ...
+
+    def claim_schedule_slot(self, name: str, *, slot: datetime, holder: str, now: datetime) -> bool:
+        """Claim the run of job ``name`` for ``slot`` (``False``: that slot was claimed already)."""
         ...
 
 

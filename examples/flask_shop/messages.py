@@ -632,11 +632,6 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Aktion entfallen: Das geprüfte Gerät erfüllt ihre Bedingungen nicht mehr",
         "Promotion retirée : l’appareil contrôlé n’en remplit plus les conditions",
     ),
-    "ledger.kind_promotion_restored": (
-        "Promotion restored",
-        "Aktion wiederhergestellt",
-        "Promotion rétablie",
-    ),
     "ledger.kind_not_bought": ("Not bought", "Nicht angekauft", "Non racheté"),
     "ledger.kind_reinstated": ("Purchase reinstated", "Ankauf wieder aufgenommen", "Rachat rétabli"),
     "ledger.kind_installment_stopped": (

@@ -33,9 +33,7 @@ if TYPE_CHECKING:
     from tradein_sdk import LedgerEntry, OrderLedger
 
 _PROMISES = frozenset({EntryKind.TRADE_IN_CREDIT, EntryKind.PROMOTION})
-_PROMOTION_KINDS = frozenset(
-    {EntryKind.PROMOTION, EntryKind.PROMOTION_WITHDRAWN, EntryKind.PROMOTION_RESTORED}
-)
+_PROMOTION_KINDS = frozenset({EntryKind.PROMOTION, EntryKind.PROMOTION_WITHDRAWN})
 _SECTIONS: Mapping[EntryGroup, str] = {
     EntryGroup.TERMS: "changes",
     EntryGroup.PAID: "delivered",

@@ -21,6 +21,7 @@ from tradein_sdk import (
     TradeIn,
     order_outcome,
 )
+from tradein_sdk._adapters.sql.ledger import insert_entries
 from tradein_sdk._domain.checkout import (
     CheckoutRequest,
     ClawbackPolicy,
@@ -294,3 +295,96 @@ def test_a_billing_period_must_be_a_month(shop: TradeIn) -> None:
     assert caught.value.period == "2027-13"
     with pytest.raises(InvalidPeriodError):
         shop.installments_due("next month")
+
+
+def test_promotions_are_judged_once_at_inspection(shop: TradeIn) -> None:
+    """A promotion withdrawn at inspection stays withdrawn when the shop later changes its promotions."""
+    summary = checkout(shop, timing=CreditTiming.DEFERRED, plan=CreditPlan.PAYOUT)
+    order = shop.confirm_checkout(summary, payout=BANK).order
+    arrive(shop, order, cracked())
+    judged = shop.order(order.id).device("d1").inspection
+    assert judged is not None
+    assert judged.promotions == {"minimum-200": Money("0", EUR)}
+    shop.promotions = None  # the promotion ended meanwhile
+    shop.respond_to_revision(order.id, "d1", accept=True)
+    paid = shop.settle(order.id, "d1").device("d1")
+    ledger = shop.ledger(order.id)
+    assert paid.settled == paid.offer == ledger.total.paid
+    assert not [
+        entry
+        for entry in ledger.entries
+        if entry.kind is EntryKind.PROMOTION and entry.amount < Money("0", EUR)
+    ]
+    assert spent(shop) == Money("0", EUR)
+    assert_balanced(shop, order.id)
+
+
+def test_a_withdrawn_promotion_is_not_restored_by_a_late_arrival(shop: TradeIn, clock: FixedClock) -> None:
+    """Expired: the boost is withdrawn, its budget released; received late: only the quote is owed again."""
+    summary = checkout(shop)
+    order = shop.confirm_checkout(summary).order
+    shop.issue_label(order.id)
+    clock.advance(days=15)
+    shop.tick()
+    assert spent(shop) == Money("0", EUR)
+    shop.record_event(order.id, "d1", "receive_late", actor="staff", reason="parcel found at the depot")
+    ledger = shop.ledger(order.id)
+    assert ledger.total.owed == summary.trade_ins[0].quoted
+    assert ledger.total.clawed_back == summary.total_credit - summary.trade_ins[0].quoted  # the boost only
+    assert spent(shop) == Money("0", EUR)
+    assert_balanced(shop, order.id)
+
+
+def test_a_billing_run_credits_exactly_what_the_carrier_billed(shop: TradeIn, clock: FixedClock) -> None:
+    """Only the listed ids are credited; a run id used again credits nothing; stops return what they wrote."""
+    orders = []
+    for _ in range(2):
+        summary = checkout(shop, timing=CreditTiming.DEFERRED, plan=CreditPlan.BILL_CREDITS, months=3)
+        order = shop.confirm_checkout(summary).order
+        arrive(shop, order, inspected(worn()))
+        shop.settle(order.id, "d1")
+        orders.append(order.id)
+    period = billing_period(clock.now(), 1)
+    listed = shop.installments_due(period)
+    assert len(listed) == 2
+    billed = [listed[0][1].entry_id]
+    count, _ = shop.credit_installments(period, run_id="run-1", ids=billed)
+    assert count == 1
+    assert shop.credit_installments(period, run_id="run-1") == (0, {})  # that run is done
+    assert [entry.entry_id for _, entry in shop.installments_due(period)] == [listed[1][1].entry_id]
+    left = shop.ledger(orders[0]).installments
+    stopped = shop.stop_installments(orders[0], reason="contract_ended")
+    assert sorted(entry.settles or "" for entry in stopped) == sorted(entry.entry_id for entry in left)
+    assert shop.stop_installments(orders[0], reason="contract_ended") == []
+    assert all(entry.kind is EntryKind.INSTALLMENT_STOPPED for entry in stopped)
+    for order_id in orders:
+        assert_balanced(shop, order_id)
+
+
+def test_the_audit_verification_reports_a_ledger_entry_written_around_the_library(shop: TradeIn) -> None:
+    """An INSERT straight into the ledger (a forged refund) is reported; the chain itself is intact."""
+    summary = checkout(shop)
+    order = shop.confirm_checkout(summary).order
+    assert shop.verify_audit().ok
+    forged = attrs.evolve(
+        shop.ledger(order.id).entries[0],
+        entry_id="led_forged",
+        kind=EntryKind.REFUND,
+        amount=Money("-500", EUR),
+    )
+    with shop.store._engine.begin() as conn:  # type: ignore[attr-defined]
+        insert_entries(conn, shop.store._t["ledger"], [forged])  # type: ignore[attr-defined]
+    verification = shop.verify_audit()
+    assert not verification.ok
+    assert [problem.kind.value for problem in verification.problems] == ["record_changed"]
+    assert "led_forged" in verification.problems[0].message
+
+
+def test_the_protection_premium_is_charged_once_net_of_its_bundle_discount(shop: TradeIn) -> None:
+    """The ledger's charges are what the shopper pays per premium payment: list price less bundle discount."""
+    quote = shop.quote(IPHONE, worn(), imei=IMEI).quote
+    request = CheckoutRequest(quote_ids=(quote.id,), new_device=PHONE)
+    offer = shop.insurance_offers(request)[0]
+    summary = shop.checkout(attrs.evolve(request, insurance_offer_id=offer.offer_id))
+    order = shop.confirm_checkout(summary, insurance_accepted=True).order
+    assert shop.ledger(order.id).total.charges == offer.premium.gross

@@ -213,7 +213,8 @@ def test_record_erasure_once_per_receipt(tmp_path: Path) -> None:
         with pytest.raises(OrderDeviceNotFoundError):
             facade.record_erasure(order.id, "d9", certificate_id="cert-2", actor=Actor.STAFF)
         verification = facade.verify_audit()
-        assert (verification.ok, verification.entries_checked) == (True, 4)  # issued, accepted, ledger, erased
+        # the quote issued, the order accepted, its ledger opened, the erasure
+        assert (verification.ok, verification.entries_checked) == (True, 4)
         due = facade.store.due_webhooks(now=START + timedelta(minutes=1))
         assert [(row.message.type, row.message.endpoint) for row in due] == [
             ("device.erased", "https://shop.example/hooks")

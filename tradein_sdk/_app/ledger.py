@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.checkout import ClawbackPolicy
     from tradein_sdk._domain.clock import Clock
-    from tradein_sdk._domain.orders.model import TradeInOrder
+    from tradein_sdk._domain.orders.model import OrderDevice, TradeInOrder
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.quotes import Quote
 
@@ -168,74 +168,104 @@ class LedgerUseCases:
 
     def _posting(
         self, before: TradeInOrder, after: TradeInOrder, *, now: datetime, cause: str
-    ) -> tuple[Posting, list[AuditFact]]:
-        """What an order change posts to its ledger, with the audit entry that chains it."""
+    ) -> tuple[TradeInOrder, Posting, list[AuditFact]]:
+        """What an order change posts to its ledger, with the audit entry that chains it.
+
+        A device inspected by this change has its promotions judged first (see :meth:`_judge_promotions`);
+        the order returned carries that judgement and is the one to save.
+        """
         terms, checkout = self._ledger_terms(after)
+        after = self._judge_promotions(before, after, terms, checkout)
         entries = self._port(Ledger).ledger_entries(after.id)
         opening: list[LedgerEntry] = []
-        if not entries:  # an order opened before the ledger existed: open it as it was promised
+        budget: dict[str, Money] = {}
+        redemptions: dict[str, int] = {}
+        if not entries:  # an order opened before the ledger existed: open it as it stood before the change
             opening = opening_entries(terms, order_id=after.id, now=now)
             if before is not after:
                 opened = reconcile(opening, before, terms, now=now, cause=f"{cause}:before")
                 opening += list(opened.entries)
-        posting = reconcile(
-            [*entries, *opening],
-            after,
-            terms,
-            now=now,
-            cause=cause,
-            eligible=self._still_eligible(after, terms, checkout),
+                budget, redemptions = dict(opened.budget_changes), dict(opened.redemption_changes)
+        posting = reconcile([*entries, *opening], after, terms, now=now, cause=cause)
+        for promotion_id, amount in posting.budget_changes.items():
+            budget[promotion_id] = budget[promotion_id] + amount if promotion_id in budget else amount
+        for promotion_id, count in posting.redemption_changes.items():
+            redemptions[promotion_id] = redemptions.get(promotion_id, 0) + count
+        posting = Posting(
+            entries=(*opening, *posting.entries), budget_changes=budget, redemption_changes=redemptions
         )
-        posting = attrs.evolve(posting, entries=(*opening, *posting.entries))
         if not posting.entries:
-            return posting, []
-        return posting, [ledger_fact(after.id, posting.entries, actor=Actor.SYSTEM.value)]
+            return after, posting, []
+        return after, posting, [ledger_fact(after.id, posting.entries, actor=Actor.SYSTEM.value)]
 
-    def _still_eligible(
-        self, order: TradeInOrder, terms: LedgerTerms, checkout: Mapping[str, Any] | None
-    ) -> dict[str, dict[str, Money]]:
-        """For each inspected device with promotions: what each of them would add to the inspected device.
+    def _judge_promotions(
+        self,
+        before: TradeInOrder,
+        after: TradeInOrder,
+        terms: LedgerTerms,
+        checkout: Mapping[str, Any] | None,
+    ) -> TradeInOrder:
+        """Judge, once, what each checkout promotion still adds to each device this change inspected.
 
         The promotions are evaluated as at the checkout (its date, purchase, channel and customer case),
-        with the inspected pricing grade and the revised offer, budgets aside (the share is reserved).
+        with the inspected pricing grade and the revised offer, their budgets aside (the share is reserved
+        already); a promotion the shop no longer has keeps its checkout share. The judgement is kept on the
+        inspection (``InspectionResult.promotions``), so later changes of the promotions document never
+        change what an inspected order pays.
         """
         if self.promotions is None or checkout is None:
-            return {}
-        request = checkout["summary"]["request"]
+            return after
+        judged = []
+        for device in after.devices:
+            device_terms = terms.device(device.id)
+            inspection = device.inspection
+            earlier = before.device(device.id).inspection
+            if (
+                inspection is None
+                or inspection == earlier
+                or inspection.promotions is not None
+                or device_terms is None
+                or not device_terms.promotions
+            ):
+                judged.append(device)
+                continue
+            boosts = self._boosts_as_inspected(device, device_terms.promotions, checkout)
+            judged.append(attrs.evolve(device, inspection=attrs.evolve(inspection, promotions=boosts)))
+        return attrs.evolve(after, devices=tuple(judged))
+
+    def _boosts_as_inspected(
+        self, device: OrderDevice, promised: Sequence[tuple[str, Money]], checkout: Mapping[str, Any]
+    ) -> dict[str, Money]:
+        """Promotion id → what it adds to the device as inspected, evaluated as at the checkout."""
         from tradein_sdk._domain.checkout import CheckoutRequest  # noqa: PLC0415 - only with promotions
 
-        checkout_request = json_converter().structure(request, CheckoutRequest)
+        assert self.promotions is not None  # noqa: S101 - checked by the caller
+        assert device.inspection is not None  # noqa: S101 - checked by the caller
+        request = json_converter().structure(checkout["summary"]["request"], CheckoutRequest)
         day = datetime.fromisoformat(checkout["summary"]["created_at"]).date()
-        result: dict[str, dict[str, Money]] = {}
-        for device in order.devices:
-            device_terms = terms.device(device.id)
-            if device.inspection is None or device_terms is None or not device_terms.promotions:
-                continue
-            quote: Quote = self.get_quote(device.quote_id).quote
-            # the share is reserved already: its budget and redemption limits do not apply again
-            known = {
-                promotion.id: attrs.evolve(promotion, budget=None, max_redemptions=None)
-                for promotion in self.promotions.promotions
-            }
-            wanted = [known[pid] for pid, _ in device_terms.promotions if pid in known]
-            kept = {pid: share for pid, share in device_terms.promotions if pid not in known}
-            grade = device.inspection.pricing_grade or None
-            if device.inspection.pricing_grade is None and device.inspection.offer == device.quoted:
-                grade = quote.pricing_grade
-            new = checkout_request.new_device
-            outcome = evaluate_promotions(
-                attrs.evolve(self.promotions, promotions=tuple(wanted)),
-                traded=TradedDevice.from_model(
-                    self.catalog.model(quote.device.model_id), grade=grade, quoted=device.offer
-                ),
-                purchase=Purchase(sku=new.sku, brand=new.brand, category=new.category, price=new.price),
-                channel=checkout_request.channel,
-                customer_case=checkout_request.customer_case,
-                today=day,
-                spent={},
-            )
-            result[device.id] = {**kept, **{item.promotion_id: item.boost for item in outcome.applied}}
-        return result
+        quote: Quote = self.get_quote(device.quote_id).quote
+        known = {
+            promotion.id: attrs.evolve(promotion, budget=None, max_redemptions=None)
+            for promotion in self.promotions.promotions
+        }
+        grade = device.inspection.pricing_grade
+        new = request.new_device
+        outcome = evaluate_promotions(
+            attrs.evolve(
+                self.promotions, promotions=tuple(known[pid] for pid, _ in promised if pid in known)
+            ),
+            traded=TradedDevice.from_model(
+                self.catalog.model(quote.device.model_id), grade=grade, quoted=device.offer
+            ),
+            purchase=Purchase(sku=new.sku, brand=new.brand, category=new.category, price=new.price),
+            channel=request.channel,
+            customer_case=request.customer_case,
+            today=day,
+            spent={},
+        )
+        applied = {item.promotion_id: item.boost for item in outcome.applied}
+        zero = Money.zero(device.quoted.currency)
+        return {pid: min(share, applied.get(pid, zero)) if pid in known else share for pid, share in promised}
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -298,7 +328,7 @@ class LedgerUseCases:
             InvalidPeriodError: ``end`` is not after ``start``.
         """
         if end <= start:
-            raise InvalidPeriodError(f"{start.isoformat()}..{end.isoformat()}")
+            raise InvalidPeriodError(f"{start.isoformat()}..{end.isoformat()}", rule="range")
         start_at = datetime.combine(start, time(), tzinfo=UTC)
         end_at = datetime.combine(end, time(), tzinfo=UTC)
         ledger = self._port(Ledger)
@@ -331,24 +361,36 @@ class LedgerUseCases:
         """
         return self._port(Ledger).installments_due(_period(period), limit=limit, after=after)
 
-    def credit_installments(self, period: str, *, run_id: str | None = None) -> tuple[int, dict[str, Money]]:
-        """Credit every installment due up to a billing period, each exactly once (a carrier's billing run).
+    def credit_installments(
+        self, period: str, *, run_id: str | None = None, ids: Sequence[str] | None = None
+    ) -> tuple[int, dict[str, Money]]:
+        """Credit the installments due up to a billing period, each exactly once (a carrier's billing run).
 
-        Running it again for the same period credits nothing more; a run interrupted before its commit
-        credited nothing. One audit entry records the run (its id, count and totals).
+        A carrier lists what is due (:meth:`installments_due`), bills it, and credits what it billed by
+        passing those ``ids``; without ``ids`` every installment due up to ``period`` is credited. Running it
+        again credits nothing more (an id credited or stopped meanwhile is skipped), and a run id used before
+        credits nothing; a run interrupted before its commit credited nothing. One audit entry records the run
+        (its id, period, count and totals).
 
         Args:
-            period: the billing period, ``YYYY-MM``.
-            run_id: the billing run's id (made when omitted).
+            period: the billing period, ``YYYY-MM`` (a carrier may bill ahead, so it is not checked against
+                the clock: pass ``ids`` to credit exactly what was billed).
+            run_id: the billing run's id (made when omitted), at most 100 printable characters.
+            ids: the installments (``installment_due`` entry ids) the carrier billed.
 
         Returns:
             How many installments were credited and their total per currency.
 
         Raises:
             InvalidPeriodError: ``period`` is not ``YYYY-MM``.
+            InvalidTextError: ``run_id`` is not printable text of at most 100 characters.
         """
         period = _period(period)
-        cause = run_id or f"bill_{period}_{uuid.uuid4().hex[:12]}"
+        cause = (
+            checked_text(run_id, field="run_id", maximum=100)
+            if run_id
+            else f"bill_{period}_{uuid.uuid4().hex[:12]}"
+        )
         fact = AuditFact(
             actor=Actor.SYSTEM.value,
             action="ledger.installments_credited",
@@ -358,7 +400,7 @@ class LedgerUseCases:
         for _ in range(_ATTEMPTS):
             try:
                 return self._port(Ledger).credit_installments(
-                    period, now=self.clock.now(), cause=cause, audit=fact
+                    period, now=self.clock.now(), cause=cause, audit=fact, ids=ids
                 )
             except ConcurrentUpdateError:
                 continue
@@ -394,11 +436,11 @@ class LedgerUseCases:
             for item in unsettled_installments(entries)
             if device_id is None or item.device_id == device_id
         ]
-        if stops:
-            self._port(Ledger).append_ledger(
-                stops, now=now, audit=[ledger_fact(order_id, stops, actor=Actor.STAFF.value)]
-            )
-        return stops
+        if not stops:
+            return []
+        return self._port(Ledger).append_ledger(
+            stops, now=now, audit=lambda posted: [ledger_fact(order_id, posted, actor=Actor.STAFF.value)]
+        )
 
 
 def _period(period: str) -> str:

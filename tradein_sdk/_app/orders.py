@@ -150,7 +150,7 @@ class OrderUseCases:
         def _snapshot_documents(self, quote: Quote) -> tuple[Any, Any]: ...
         def _posting(
             self, before: TradeInOrder, after: TradeInOrder, *, now: datetime, cause: str
-        ) -> tuple[Posting, list[AuditFact]]: ...
+        ) -> tuple[TradeInOrder, Posting, list[AuditFact]]: ...
         def _ledger_terms(self, order: TradeInOrder) -> tuple[LedgerTerms, Any]: ...
 
     # -- opening -----------------------------------------------------------------------------------
@@ -284,7 +284,9 @@ class OrderUseCases:
                 applied.append(event.id)
             if after is before:
                 return before, False
-            posting, ledger_audit = self._posting(before, after, now=now, cause=",".join(applied)[:255])
+            after, posting, ledger_audit = self._posting(
+                before, after, now=now, cause=",".join(applied)[:255]
+            )
             try:
                 self._port(OrderStore).save_order(
                     _record(after, record.customer_ref),

@@ -186,7 +186,7 @@ class ReceiptUseCases:
             InvalidPeriodError: ``end`` is not after ``start``.
         """
         if end <= start:
-            raise InvalidPeriodError(f"{start.isoformat()}..{end.isoformat()}")
+            raise InvalidPeriodError(f"{start.isoformat()}..{end.isoformat()}", rule="range")
         rows: list[PurchaseRegisterRow] = []
         for order in self.list_orders(limit=limit):
             bought = [

@@ -538,8 +538,14 @@ def build_checkout(
                 monthly=True,
             )
         )
+    upfront = upfront_credits(request, trade_ins, applied_now)
     shares = [
-        (trade_in.quote_id, trade_in.credit, trade_in.credit - trade_in.quoted) for trade_in in trade_ins
+        (
+            trade_in.quote_id,
+            credited,
+            min(trade_in.credit - trade_in.quoted, max(credited - trade_in.quoted, zero)),
+        )
+        for trade_in, credited in zip(trade_ins, upfront, strict=True)
     ]
     return CheckoutSummary(
         checkout_id=checkout_id,
@@ -560,6 +566,30 @@ def build_checkout(
         ),
         lines=tuple(lines),
     )
+
+
+def upfront_credits(
+    request: CheckoutRequest, trade_ins: Sequence[CheckoutTradeIn], applied_now: Money
+) -> list[Money]:
+    """What each traded device is credited at checkout, in quote order.
+
+    Deferred credit: nothing. An instant voucher: each device's whole credit. An instant discount: the
+    discount applied (at most the price) allocated to the devices in quote order, each up to its credit; the
+    rest of a device's credit is paid after inspection by the remainder rule.
+    """
+    zero = Money.zero(applied_now.currency)
+    left = applied_now
+    credited = []
+    for trade_in in trade_ins:
+        if request.timing is CreditTiming.DEFERRED:
+            credited.append(zero)
+        elif request.plan is CreditPlan.DISCOUNT:
+            share = min(trade_in.credit, left)
+            left = left - share
+            credited.append(share)
+        else:
+            credited.append(trade_in.credit)
+    return credited
 
 
 def _trade_in_lines(

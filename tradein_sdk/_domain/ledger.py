@@ -57,7 +57,6 @@ class EntryKind(StrEnum):
     PROMOTION = "promotion"
     REVISION = "revision"
     PROMOTION_WITHDRAWN = "promotion_withdrawn"
-    PROMOTION_RESTORED = "promotion_restored"
     NOT_BOUGHT = "not_bought"
     REINSTATED = "reinstated"
     INSTALLMENT_STOPPED = "installment_stopped"
@@ -95,7 +94,6 @@ GROUPS: Final[Mapping[EntryKind, EntryGroup]] = {
     _K.PROMOTION: EntryGroup.TERMS,
     _K.REVISION: EntryGroup.TERMS,
     _K.PROMOTION_WITHDRAWN: EntryGroup.TERMS,
-    _K.PROMOTION_RESTORED: EntryGroup.TERMS,
     _K.NOT_BOUGHT: EntryGroup.TERMS,
     _K.REINSTATED: EntryGroup.TERMS,
     _K.INSTALLMENT_STOPPED: EntryGroup.TERMS,
@@ -112,8 +110,10 @@ GROUPS: Final[Mapping[EntryKind, EntryGroup]] = {
 }
 """The group of every kind."""
 
-PROMOTION_KINDS: Final = frozenset({_K.PROMOTION, _K.PROMOTION_WITHDRAWN, _K.PROMOTION_RESTORED})
+PROMOTION_KINDS: Final = frozenset({_K.PROMOTION, _K.PROMOTION_WITHDRAWN})
 _NOT_BOUGHT_KINDS: Final = frozenset({_K.NOT_BOUGHT, _K.REINSTATED})
+ENTRY_PREFIX: Final = "led_"
+"""The prefix of an entry id."""
 SETTLES_PREFIX: Final = "stl_"
 """An installment's settling entry has the id ``stl_`` + the installment's id without its ``led_`` prefix."""
 UPFRONT: Final = "checkout"
@@ -204,8 +204,10 @@ class LedgerTerms:
         months: the number of monthly installments (bill credits).
         charge_promotions: a clawback takes the promotion share back too.
         clawback_tax_percent: tax charged on top of a clawback.
-        premium: the protection premium chosen at checkout, with its term (``once``/``monthly``).
-        bundle_discount: the discount on the premium for trading in.
+        premium: the protection premium chosen at checkout before its bundle discount (one payment, gross),
+            with its term (a :class:`~tradein_sdk.PremiumTerm` value).
+        bundle_discount: what the trade-in bundle takes off each payment; the premium less it is what the
+            shopper pays per payment.
     """
 
     source: str
@@ -339,7 +341,7 @@ def unsettled_installments(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
 
 def _entry_id(*parts: str) -> str:
     """A stable id for an entry derived from what caused it (posting twice gives the same id)."""
-    return "led_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return ENTRY_PREFIX + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 def opening_entries(terms: LedgerTerms, *, order_id: str, now: datetime) -> list[LedgerEntry]:
@@ -408,9 +410,9 @@ class Posting:
 
     Attributes:
         entries: the new entries.
-        budget_changes: promotion id → change of its budget use (negative: released, positive: restored).
+        budget_changes: promotion id → change of its budget use (negative: released).
         redemption_changes: promotion id → change of its redemption count (-1 when a share is withdrawn
-            whole, +1 when it is restored from zero).
+            whole).
     """
 
     entries: tuple[LedgerEntry, ...] = ()
@@ -418,29 +420,28 @@ class Posting:
     redemption_changes: Mapping[str, int] = attrs.field(factory=dict)
 
 
-def earned_shares(
-    device: OrderDevice,
-    terms: DeviceTerms,
-    *,
-    still_eligible: Mapping[str, Money] | None,
-    keep_on_failure: bool,
-) -> dict[str, Money]:
-    """Each promotion's share a device still earns.
+def earned_shares(device: OrderDevice, terms: DeviceTerms, *, keep_on_failure: bool) -> dict[str, Money]:
+    """Each promotion's share a device earns as it stands.
 
-    A device not bought earns none (unless the shop does not charge promotions back on an upfront credit,
-    ``keep_on_failure``); an inspected device earns at most its checkout share, and nothing for a promotion
-    whose conditions the inspected device no longer meets (``still_eligible``: promotion id → its boost
-    for the inspected device; ``None`` when it was not inspected).
+    A device not bought earns none — unless the shop does not charge promotions back
+    (``keep_on_failure``): then the shopper keeps what of the share was credited at checkout. An inspected
+    device earns what the inspection judged (:attr:`InspectionResult.promotions`: each at most its checkout
+    share, nothing for a promotion whose conditions the inspected device no longer meets); before an
+    inspection, or for an inspection that judged none, the checkout share.
     """
     zero = Money.zero(terms.quoted.currency)
+    judged = device.inspection.promotions if device.inspection is not None else None
     shares: dict[str, Money] = {}
+    upfront_left = terms.upfront - terms.quoted if keep_on_failure else zero
     for promotion_id, share in terms.promotions:
         if not_bought(device):
-            shares[promotion_id] = share if keep_on_failure else zero
-        elif still_eligible is None:
+            kept = min(share, max(upfront_left, zero))
+            upfront_left = upfront_left - kept
+            shares[promotion_id] = kept
+        elif judged is None or promotion_id not in judged:
             shares[promotion_id] = share
         else:
-            shares[promotion_id] = min(share, still_eligible.get(promotion_id, zero))
+            shares[promotion_id] = min(share, judged[promotion_id])
     return shares
 
 
@@ -506,12 +507,12 @@ def reconcile(
     *,
     now: datetime,
     cause: str,
-    eligible: Mapping[str, Mapping[str, Money]] | None = None,
 ) -> Posting:
     """Post what the order, as it now stands, means for its ledger.
 
     Per device, in this order: the revision (``offer - quoted`` once inspected); each promotion's share
-    still earned (:func:`earned_shares`; the difference withdrawn or restored, and the budget with it);
+    still earned (:func:`earned_shares`; what is no longer earned is withdrawn and its budget released — a
+    withdrawn share is never restored, so a budget is never taken twice);
     a device not bought owes nothing (``not_bought``, reversed as ``reinstated``); a device that reached
     ``paid`` or ``credited`` gets its settlement (its open amount, by the terms' method: a payout, a
     voucher, or installments due month by month from the next billing period); then, when what the
@@ -524,8 +525,6 @@ def reconcile(
         terms: the terms the ledger is kept against.
         now: the current time.
         cause: what changed (an event id), recorded on each new entry.
-        eligible: device id → promotion id → the boost the inspected device would still get (only for
-            inspected devices; see :func:`earned_shares`).
 
     Returns:
         The entries to append and the promotion budget changes, to be written in one transaction with
@@ -544,25 +543,17 @@ def reconcile(
         impacts = {} if device.inspection is None else dict(device.inspection.impacts)
         current = poster.total(device.id, frozenset({_K.REVISION})) or zero
         poster.post(_K.REVISION, revision - current, device.id, "inspection", details=impacts)
-        # the promotions
-        shares = earned_shares(
-            device,
-            device_terms,
-            still_eligible=(eligible or {}).get(device.id) if device.inspection is not None else None,
-            keep_on_failure=not terms.charge_promotions and not device_terms.upfront.is_zero(),
-        )
+        # the promotions: a share no longer earned is withdrawn, its budget released; never restored
+        shares = earned_shares(device, device_terms, keep_on_failure=not terms.charge_promotions)
         for promotion_id, share in shares.items():
             current = poster.total(device.id, PROMOTION_KINDS, reason=promotion_id) or zero
             change = share - current
-            if change.is_zero():
+            if change >= zero:
                 continue
-            kind = _K.PROMOTION_WITHDRAWN if change < zero else _K.PROMOTION_RESTORED
-            poster.post(kind, change, device.id, promotion_id)
+            poster.post(_K.PROMOTION_WITHDRAWN, change, device.id, promotion_id)
             budget[promotion_id] = budget.get(promotion_id, zero) + change
             if share.is_zero():
                 redemptions[promotion_id] = redemptions.get(promotion_id, 0) - 1
-            elif current.is_zero():
-                redemptions[promotion_id] = redemptions.get(promotion_id, 0) + 1
         # a device not bought owes nothing
         target = -(device.quoted + revision) if not_bought(device) else zero
         change = target - (poster.total(device.id, _NOT_BOUGHT_KINDS) or zero)
@@ -599,8 +590,13 @@ def settlement_amount(entries: Sequence[LedgerEntry], device_id: str, currency: 
 
 
 def _settle(poster: _Poster, device: OrderDevice, terms: LedgerTerms, open_amount: Money) -> None:
-    """Post a device's settlement: its open amount as a payout, a voucher or installments due."""
-    amount = max(open_amount, Money.zero(terms.currency))
+    """Post a device's settlement as a payout, a voucher or installments due.
+
+    The amount is the one the order recorded (``settled``: what ``settle`` paid, computed from this ledger),
+    so the order and its ledger never disagree; a device settled without an amount pays its open amount.
+    """
+    recorded = device.settled if device.settled is not None else open_amount
+    amount = max(recorded, Money.zero(terms.currency))
     method = settlement_method(terms, device)
     if method is SettlementMethod.BILL_CREDITS and terms.months and not amount.is_zero():
         for index, installment in enumerate(amount.rounded().allocate(terms.months), start=1):
@@ -646,7 +642,7 @@ def settle_installment(
     if kind not in {_K.INSTALLMENT_CREDITED, _K.INSTALLMENT_STOPPED}:
         raise ValueError(kind)
     return LedgerEntry(
-        entry_id=SETTLES_PREFIX + installment.entry_id.removeprefix("led_"),
+        entry_id=SETTLES_PREFIX + installment.entry_id.removeprefix(ENTRY_PREFIX),
         order_id=installment.order_id,
         device_id=installment.device_id,
         kind=kind,
@@ -669,21 +665,17 @@ def checkout_terms(summary: CheckoutSummary, policy: ClawbackPolicy) -> LedgerTe
     voucher credits each device in full; the rest of each device's credit is open until it is settled, by
     the plan (a payout, a voucher, bill credits) or, for a discount, by the shop's remainder rule.
     """
-    from tradein_sdk._domain.checkout import CreditPlan, CreditTiming, RemainderRule  # noqa: PLC0415 - cycle
+    from tradein_sdk._domain.checkout import (  # noqa: PLC0415 - checkout imports the order model, as the ledger does
+        CreditPlan,
+        RemainderRule,
+        upfront_credits,
+    )
 
     request = summary.request
     currency = summary.currency
-    zero = Money.zero(currency)
-    left = summary.applied_now
+    upfront_of = upfront_credits(request, summary.trade_ins, summary.applied_now)
     devices = []
-    for index, trade_in in enumerate(summary.trade_ins, start=1):
-        if request.timing is CreditTiming.DEFERRED:
-            upfront = zero
-        elif request.plan is CreditPlan.DISCOUNT:
-            upfront = min(trade_in.credit, left)
-            left = left - upfront
-        else:
-            upfront = trade_in.credit
+    for index, (trade_in, upfront) in enumerate(zip(summary.trade_ins, upfront_of, strict=True), start=1):
         devices.append(
             DeviceTerms(
                 device_id=f"d{index}",
@@ -713,7 +705,7 @@ def checkout_terms(summary: CheckoutSummary, policy: ClawbackPolicy) -> LedgerTe
         months=request.months,
         charge_promotions=policy.charge_promotions,
         clawback_tax_percent=policy.tax_rate_percent,
-        premium=None if insurance is None else (insurance.premium.gross, insurance.term.value),
+        premium=None if insurance is None else (insurance.list_price, insurance.term.value),
         bundle_discount=None if insurance is None else insurance.bundle_discount,
     )
 

@@ -209,6 +209,15 @@ class Money:
         """How many decimal places the currency uses (EUR 2, JPY 0)."""
         return minor_units(self.currency)
 
+    def to_minor(self) -> int:
+        """The amount in minor units (cents), rounded half up: what a database keeps as an integer."""
+        return int(self.rounded().amount.scaleb(self.minor_units))
+
+    @classmethod
+    def from_minor(cls, units: int, currency: str) -> Self:
+        """An amount given in minor units (cents) of ``currency``."""
+        return cls(Decimal(units).scaleb(-minor_units(currency)), currency)
+
     def rounded(self, rounding: str = ROUND_HALF_UP) -> Self:
         """Return the amount rounded to the currency's minor units.
 

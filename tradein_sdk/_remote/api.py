@@ -237,6 +237,9 @@ class CreditInstallmentsBody:
 
     period: str = attrs.field(metadata=_PERIOD)
     run_id: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": r"^[!-~]{1,100}$"}})
+    ids: tuple[str, ...] | None = attrs.field(
+        default=None, metadata={"constraints": {"maxItems": 10000, "items": {"pattern": r"^[!-~]{1,64}$"}}}
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -647,7 +650,7 @@ def _operations() -> tuple[Operation, ...]:
             method="POST",
             path="/v1/ledger/installments/credit",
             tag="ledger",
-            summary="Credit every installment due up to a billing period, each exactly once (a billing run)",
+            summary="Credit the installments due up to a billing period (only `ids` when given), each once",
             body=CreditInstallmentsBody,
             result=tuple[int, dict[str, Money]],
             form=Form(name="InstallmentsCredited", write=_credited_json, read=_credited),

@@ -614,6 +614,7 @@ class TradeInClient:
         period: str,
         *,
         run_id: str | None = None,
+        ids: Sequence[str] | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[int, dict[str, Money]]:
         """Credit every installment due up to a billing period, each exactly once (a billing run).
@@ -1072,6 +1073,7 @@ class AsyncTradeInClient:
         period: str,
         *,
         run_id: str | None = None,
+        ids: Sequence[str] | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[int, dict[str, Money]]:
         """Credit every installment due up to a billing period, each exactly once (a billing run).

@@ -1,10 +1,11 @@
 """The trade-in service: the facade's use cases over HTTP, as a WSGI application.
 
 One central service answers many shop or store systems (carrier terminals) with the same engine and store
-as the embedded facade. Run it with ``tradein serve`` (a small threaded server with keep-alive, for
-development and modest load) or under any WSGI server::
+as the embedded facade. Run it with ``tradein serve`` (gunicorn with
+worker processes, timeouts and header limits; ``tradein serve --dev`` for a small threaded server) or under
+any WSGI server::
 
-    gunicorn --workers 4 --threads 8 'tradein_sdk:create_service()'
+    gunicorn --workers 4 'tradein_sdk:create_service()'
 
 What every request gets:
 
@@ -19,18 +20,32 @@ What every request gets:
   body is refused (422 ``idempotency_key_reused``), and a repeat while the first is still running gets 409
   ``idempotency_key_in_use`` (clients retry it). Answers a retry could change (408, 409, 429, 5xx) are not
   kept, so a retry runs the request again.
-* ``X-Request-Id`` on every answer.
+* **Request ids**: ``X-Request-Id`` on every answer: the caller's when it is 1 to 128 of
+  ``A-Z a-z 0-9 . _ : -``, else a new one; it is in every problem document (``request_id``) and in the
+  request's log line (:func:`configure_logging`; JSON with ``TRADEIN_LOG_FORMAT=json``).
+* **Strict input**: a body is ``application/json`` in UTF-8 (415 otherwise), at most 1 MiB (413), nested
+  at most 64 deep, free of lone surrogates, duplicate member names, ``NaN`` and numbers too large for a
+  float; a value of the wrong JSON type is refused, never coerced (``"no"`` is not a boolean); a chunked
+  body is read when the server ends the input (``wsgi.input_terminated``), otherwise refused with 411.
+  Each is a 4xx problem document naming the JSON path, parameter or header.
+* **Operations** (no API key): ``GET /healthz`` (the process answers), ``GET /readyz`` (the database
+  answers and has every migration: 503 ``not_ready`` otherwise), ``GET /metrics`` (Prometheus: requests
+  by operation and status, latency per operation, webhook outbox depth and age, deliveries given up).
+  ``/metrics`` is public unless ``$TRADEIN_METRICS_KEY`` is set: firewall it, or set the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import math
 import os
 import re
 import socketserver
 import threading
+import time
 import typing
 import uuid
 from collections.abc import Mapping
@@ -48,7 +63,7 @@ from tradein_sdk._app.facade import TradeIn
 from tradein_sdk._domain.converters import json_converter, structuring_problems
 from tradein_sdk._domain.outbox import WebhookEndpoint
 from tradein_sdk._domain.webhooks import WebhookSecrets
-from tradein_sdk._errors import ConfigurationError, TradeInError
+from tradein_sdk._errors import ConfigurationError, StoreError, TradeInError
 from tradein_sdk._ports import IdempotencyKeys, StoredResponse
 from tradein_sdk._remote.api import (
     PROBLEM_CONTENT_TYPE,
@@ -64,13 +79,22 @@ from tradein_sdk._remote.transport import REQUEST_ID_HEADER, RETRYABLE_STATUSES,
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    import cattrs
+    from prometheus_client import CollectorRegistry
+
     from tradein_sdk._domain.clock import Clock
 
 __all__ = [
     "API_KEYS_ENV",
+    "LOG_FORMAT_ENV",
+    "MARKET_ENV",
+    "MAX_BODY_ENV",
+    "METRICS_KEY_ENV",
     "WEBHOOK_URLS_ENV",
     "ApiKeys",
     "TradeInService",
+    "configure_logging",
+    "create_server_application",
     "create_service",
     "serve",
     "webhook_endpoints_from",
@@ -83,6 +107,20 @@ WEBHOOK_URLS_ENV: Final = "TRADEIN_WEBHOOK_URLS"
 WEBHOOK_INTERVAL: Final = 1.0
 """Seconds between two passes of the webhook outbox while the service runs."""
 MAX_BODY_BYTES: Final = 1 << 20
+"""The default limit of a request body (1 MiB)."""
+MAX_JSON_DEPTH: Final = 64
+"""The default limit of nested arrays and objects in a request body."""
+LOG_FORMAT_ENV: Final = "TRADEIN_LOG_FORMAT"
+MARKET_ENV: Final = "TRADEIN_MARKET"
+MAX_BODY_ENV: Final = "TRADEIN_MAX_BODY_BYTES"
+METRICS_KEY_ENV: Final = "TRADEIN_METRICS_KEY"
+MULTIPROCESS_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
+HEALTH_PATH: Final = "/healthz"
+READY_PATH: Final = "/readyz"
+METRICS_PATH: Final = "/metrics"
+_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+_access_logger = logging.getLogger("tradein_sdk.service.access")
 OPENAPI_PATH: Final = "/v1/openapi.json"
 PROVIDER_EVENTS_PATH: Final = "/v1/provider/events"
 PROVIDER_SECRETS_ENV: Final = "TRADEIN_PROVIDER_WEBHOOK_SECRETS"
@@ -211,6 +249,9 @@ class TradeInService:
         idempotency_lock: timedelta = timedelta(seconds=60),
         provider_secrets: WebhookSecrets | None = None,
         idempotency_keys: IdempotencyKeys | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_json_depth: int = MAX_JSON_DEPTH,
+        metrics_key: str | None = None,
     ) -> None:
         """Serve ``trade_in``'s use cases.
 
@@ -225,15 +266,26 @@ class TradeInService:
                 ``POST /v1/provider/events`` turns them into order transitions (:class:`ProviderEvents`).
             idempotency_keys: where idempotency keys and their answers are kept (default: the facade's
                 store, which must keep every concern: the service serves every use case).
+            max_body_bytes: the largest request body accepted (413 above it).
+            max_json_depth: how deeply arrays and objects may nest in a request body (400 deeper).
+            metrics_key: when set, ``GET /metrics`` needs ``Authorization: Bearer <metrics_key>``;
+                otherwise it is public and should be reachable from the monitoring network only.
 
         Raises:
-            ConfigurationError: no key is given, a key is unusable, or the TTL is under 24 hours.
+            ConfigurationError: no key is given, a key is unusable, the TTL is under 24 hours, or a
+                limit is not positive.
         """
         keys = api_keys if isinstance(api_keys, ApiKeys) else ApiKeys.of(api_keys)
         if not len(keys):
             raise ConfigurationError("the trade-in service needs at least one API key")
         if idempotency_ttl < timedelta(hours=24):
             raise ConfigurationError("idempotency keys are kept for at least 24 hours")
+        if max_body_bytes < 1 or max_json_depth < 1:
+            raise ConfigurationError("the body size and nesting limits must be positive")
+        self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
+        self._metrics_key = _digest(metrics_key) if metrics_key else None
+        self._metrics = _Metrics(trade_in)
         self.trade_in = trade_in
         self._keys = keys
         self._clock = clock or trade_in.clock
@@ -252,9 +304,12 @@ class TradeInService:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
         """Answer one request (the WSGI entry point)."""
-        request_id = f"req_{uuid.uuid4().hex}"
+        started = time.perf_counter()
+        request_id = _request_id(environ.get("HTTP_X_REQUEST_ID"))
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        context = _RequestContext()
         try:
-            answer = self._answer(environ)
+            answer = self._answer(environ, context)
         except _RequestError as exc:
             answer = _problem(
                 exc.status,
@@ -264,12 +319,15 @@ class TradeInService:
                 headers=exc.headers,
                 message_id=exc.message_id,
                 params=exc.params,
+                request_id=request_id,
             )
         except TradeInError as exc:
-            answer = _error_answer(exc)
+            answer = _error_answer(exc, request_id)
         except Exception:  # the service must answer; the details stay in the log
             _logger.exception("request %s failed", request_id)
-            answer = _problem(500, "internal_error", f"the service failed; request id {request_id}")
+            answer = _problem(
+                500, "internal_error", f"the service failed; request id {request_id}", request_id=request_id
+            )
         headers = [
             ("Content-Type", answer.content_type),
             ("Content-Length", str(len(answer.body))),
@@ -277,29 +335,118 @@ class TradeInService:
             *answer.headers,
         ]
         start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
+        duration = time.perf_counter() - started
+        operation = context.operation or "unrouted"
+        self._metrics.observe(operation, answer.status, duration)
+        _access_logger.info(
+            "%s %s %s %d %.1fms %s",
+            method,
+            _printable(str(environ.get("PATH_INFO", ""))),
+            operation,
+            answer.status,
+            duration * 1000,
+            request_id,
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "operation": operation,
+                "status": answer.status,
+                "duration_ms": round(duration * 1000, 3),
+            },
+        )
         return [answer.body]
 
-    def _answer(self, environ: Environ) -> _Answer:
+    def _answer(self, environ: Environ, context: _RequestContext) -> _Answer:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
+        operational = self._operational(method, path, environ, context)
+        if operational is not None:
+            return operational
         if path == OPENAPI_PATH and method in {"GET", "HEAD"}:
+            context.operation = "openapi"
             return _Answer(status=200, body=self._openapi_document())
         if path == PROVIDER_EVENTS_PATH and self._provider is not None:
+            context.operation = "provider_event"
             if method != "POST":
                 raise _method_not_allowed(path, ["POST"])
             return self._provider_event(environ)
         operation, parameters = self._route(method, path)
+        context.operation = operation.id
         client = self._authenticate(environ)
         if operation.method == "GET":
             pairs, media = _representation(operation, environ.get("QUERY_STRING", ""))
             arguments = {**parameters, **_query_arguments(operation, pairs)}
             return self._run(operation, arguments, media)
-        body = _read_body(environ)
+        body = self._read_body(environ)
         arguments = {**parameters, **_body_arguments(operation, body)}
         key = environ.get("HTTP_IDEMPOTENCY_KEY")
         if key is None:
             return self._run(operation, arguments)
         return self._run_once(client, key, method, path, body, operation, arguments)
+
+    # -- operations: health, readiness, metrics ----------------------------------------------------------
+
+    def _operational(
+        self, method: str, path: str, environ: Environ, context: _RequestContext
+    ) -> _Answer | None:
+        """Answer ``/healthz``, ``/readyz`` and ``/metrics`` (no API key), or ``None`` for other paths."""
+        handlers: dict[str, Callable[[Environ], _Answer]] = {
+            HEALTH_PATH: lambda _: _Answer(status=200, body=_encode({"status": "ok"})),
+            READY_PATH: lambda _: self._readiness(),
+            METRICS_PATH: self._metrics_answer,
+        }
+        handler = handlers.get(path)
+        if handler is None:
+            return None
+        context.operation = path.strip("/")
+        if method not in {"GET", "HEAD"}:
+            raise _method_not_allowed(path, ["GET", "HEAD"])
+        return handler(environ)
+
+    def _readiness(self) -> _Answer:
+        """200 when the database answers and has every migration of this version; 503 otherwise."""
+        from tradein_sdk._adapters.sql.store import iter_migrations  # noqa: PLC0415 - with the first probe
+
+        latest = max(version for version, _ in iter_migrations())
+        reader = getattr(self.trade_in.store, "schema_version", None)
+        if reader is None:  # a store without migrations (in memory): ready when it exists
+            return _Answer(status=200, body=_encode({"status": "ready"}))
+        try:
+            current = int(reader())
+        except StoreError as exc:
+            _logger.warning("readiness: the database cannot be reached: %s", exc)
+            raise _not_ready(
+                "the database cannot be reached", {"schema_version": None, "latest": latest}
+            ) from exc
+        if current < latest:
+            raise _not_ready(
+                f"the database schema is at version {current}, this service needs {latest}: "
+                "run tradein db migrate",
+                {"schema_version": current, "latest": latest},
+            )
+        return _Answer(
+            status=200, body=_encode({"status": "ready", "schema_version": current, "latest": latest})
+        )
+
+    def _metrics_answer(self, environ: Environ) -> _Answer:
+        if self._metrics_key is not None:
+            scheme, _, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+            if scheme.lower() != "bearer" or _digest(key.strip()) != self._metrics_key:
+                error = _RequestError(
+                    401, "unauthenticated", "send the metrics key: Authorization: Bearer <key>"
+                )
+                error.headers.append(("WWW-Authenticate", 'Bearer realm="tradein-metrics"'))
+                raise error
+        body, content_type = self._metrics.exposition()
+        return _Answer(status=200, body=body, content_type=content_type)
+
+    def _read_body(self, environ: Environ) -> object:
+        """The request's JSON body, read strictly (see :func:`_parse_json`)."""
+        raw = _read_raw(environ, self.max_body_bytes)
+        if not raw.strip():
+            return {}
+        _check_media_type(environ)
+        return _parse_json(raw, self.max_json_depth)
 
     def _provider_event(self, environ: Environ) -> _Answer:
         """A provider's webhook: authenticated by its signature, not by an API key."""
@@ -309,7 +456,7 @@ class TradeInService:
             for name, value in environ.items()
             if name.startswith("HTTP_")
         }
-        outcome = self._provider.handle(headers, _read_raw(environ))
+        outcome = self._provider.handle(headers, _read_raw(environ, self.max_body_bytes))
         return _Answer(status=200, body=_encode({"event_id": outcome.event.id, "applied": outcome.applied}))
 
     def _route(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
@@ -376,7 +523,7 @@ class TradeInService:
         try:
             answer = self._run(operation, arguments)
         except TradeInError as exc:
-            answer = _error_answer(exc)
+            answer = _error_answer(exc)  # kept for replays: no request id in the stored answer
         except BaseException:
             store.release_idempotency_key(client=client, key=key)
             raise
@@ -411,35 +558,219 @@ class TradeInService:
 # -- requests --------------------------------------------------------------------------------------------
 
 
-def _read_raw(environ: Environ) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise _RequestError(400, "request_malformed", "Content-Length is not a number") from None
-    if length > MAX_BODY_BYTES:
-        raise _RequestError(413, "request_too_large", f"a request body is at most {MAX_BODY_BYTES} bytes")
-    return bytes(environ["wsgi.input"].read(length)) if length > 0 else b""
+def _read_raw(environ: Environ, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body: ``Content-Length`` bytes, or up to the end of a chunked body the server decoded.
+
+    A chunked body is read when the server says it ends the input (``wsgi.input_terminated``, as
+    gunicorn and the development server do); otherwise it is refused (411), never read as empty.
+    """
+    text = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    if text:
+        if not text.isdigit():
+            raise _RequestError(400, "request_malformed", "Content-Length is not a number")
+        length = int(text)
+        if length > limit:
+            raise _too_large(limit)
+        return bytes(stream.read(length)) if length > 0 else b""
+    if "HTTP_TRANSFER_ENCODING" not in environ:
+        return b""
+    if not environ.get("wsgi.input_terminated"):
+        raise _RequestError(411, "length_required", "send the body with Content-Length")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(65536, limit + 1 - size)):
+        chunks.append(bytes(chunk))
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+    return b"".join(chunks)
 
 
-def _read_body(environ: Environ) -> object:
-    raw = _read_raw(environ)
-    if not raw.strip():
-        return {}
+def _too_large(limit: int) -> _RequestError:
+    return _RequestError(413, "request_too_large", f"a request body is at most {limit} bytes")
+
+
+def _check_media_type(environ: Environ) -> None:
+    """Refuse a body that is not ``application/json`` (UTF-8): 415."""
+    media, _, parameters = str(environ.get("CONTENT_TYPE", "")).partition(";")
+    charset = "utf-8"
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if media.strip().lower() != _JSON or charset not in {"utf-8", "utf8"}:
+        error = _RequestError(
+            415,
+            "unsupported_media_type",
+            "send the body as application/json (UTF-8)",
+            problems=[{"path": "header.Content-Type", "message": "must be application/json"}],
+        )
+        error.headers.append(("Accept-Post", _JSON))
+        raise error
+
+
+def _parse_json(raw: bytes, max_depth: int) -> object:
+    """Parse a request body strictly.
+
+    UTF-8; no NaN or infinity; no duplicate member names; nesting limited; no lone surrogate in a string.
+
+    Raises:
+        _RequestError: 400 ``request_malformed`` (not JSON, too deep) or ``request_invalid`` (a string
+            that is not Unicode text), naming the JSON path where one can be named.
+    """
     try:
-        return json.loads(raw, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _RequestError(400, "request_malformed", f"the body is not UTF-8 (byte {exc.start})") from exc
+    if text.count("[") + text.count("{") > max_depth:
+        _check_depth(text, max_depth)
+    try:
+        document = json.loads(
+            text, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_no_duplicates
+        )
+    except _DuplicateNameError as exc:
+        raise _RequestError(
+            400, "request_malformed", str(exc), problems=[{"path": "$", "message": str(exc)}]
+        ) from exc
+    except (ValueError, RecursionError) as exc:
         raise _RequestError(400, "request_malformed", f"the body is not a JSON document: {exc}") from exc
+    if _SURROGATE_ESCAPE.search(raw):
+        _check_text(document)
+    return document
+
+
+_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"\s*:|"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    """Refuse arrays and objects nested deeper than ``max_depth``, naming where (before parsing)."""
+    stack: list[list[object]] = []  # per open container: [kind, key or index]
+    for token in _TOKENS.finditer(text):
+        value = token.group()
+        if value in {"[", "{"}:
+            if len(stack) >= max_depth:
+                where = _json_path(stack)
+                message = f"arrays and objects nest at most {max_depth} deep"
+                raise _RequestError(
+                    400,
+                    "request_malformed",
+                    f"{where}: {message}",
+                    problems=[{"path": where, "message": message}],
+                )
+            stack.append([value, 0 if value == "[" else None])
+        elif value in {"]", "}"}:
+            if stack:
+                stack.pop()
+        elif value == ",":
+            if stack and stack[-1][0] == "[":
+                stack[-1][1] = int(cast("int", stack[-1][1])) + 1
+        elif value.endswith(":") and stack:
+            try:
+                stack[-1][1] = json.loads(value[:-1].rstrip())
+            except ValueError:
+                stack[-1][1] = "?"
+
+
+def _json_path(stack: Iterable[list[object]]) -> str:
+    path = "$"
+    for kind, key in stack:
+        if kind == "[":
+            path += f"[{key}]"
+        elif isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            path += f".{key}"
+        elif key is not None:
+            path += f"[{json.dumps(key)}]"
+    return path
+
+
+def _check_text(document: object) -> None:
+    """Refuse a string (or a member name) holding a lone surrogate, naming its JSON path."""
+    pending: list[tuple[str, object]] = [("$", document)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            for name, item in value.items():
+                if not _is_unicode(name):
+                    _not_text(path, "a member name")
+                pending.append((path + _json_path([["{", name]])[1:], item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, str) and not _is_unicode(value):
+            _not_text(path, "the string")
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_text(path: str, what: str) -> typing.NoReturn:
+    message = f"{what} holds a lone surrogate (\\ud800-\\udfff): it is not Unicode text"
+    raise _RequestError(
+        400, "request_invalid", f"{path}: {message}", problems=[{"path": path, "message": message}]
+    )
 
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]}… is too large")
+    return value
+
+
+class _DuplicateNameError(ValueError):
+    pass
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("a member name appears twice in an object")
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise _DuplicateNameError(f"the member name {name!r} appears twice in an object")
+        result[name] = value
     return result
+
+
+@cache
+def _strict_converter() -> cattrs.Converter:
+    """The JSON converter, refusing values of the wrong JSON type instead of coercing them.
+
+    cattrs would read ``"no"`` as ``True`` (``bool("no")``), ``1.9`` as ``1`` and ``5`` as ``"5"``; a
+    request must say what it means.
+    """
+    converter = json_converter().copy()
+
+    def strict(accepted: tuple[type, ...], name: str) -> Callable[[object, type], Any]:
+        def structure(value: object, target: type) -> object:
+            if isinstance(value, bool) and bool not in accepted:
+                raise TypeError(f"expected {name}, not a boolean")
+            if not isinstance(value, accepted):
+                raise TypeError(f"expected {name}, not {_json_type(value)}")
+            return target(value)  # the type asked for: str, or a str enum (its value is checked there)
+
+        return structure
+
+    # Registered by class, these hooks also serve subclasses (str and int enums), through ``target``.
+    converter.register_structure_hook(bool, strict((bool,), "a boolean (true or false)"))
+    converter.register_structure_hook(int, strict((int,), "an integer"))
+    converter.register_structure_hook(float, strict((int, float), "a number"))
+    converter.register_structure_hook(str, strict((str,), "a string"))
+    return converter
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "an object")
 
 
 def _structured(model: type, data: object, root: str) -> Any:  # noqa: ANN401 - an instance of model
@@ -449,7 +780,7 @@ def _structured(model: type, data: object, root: str) -> Any:  # noqa: ANN401 - 
             400, "request_invalid", f"{root} must be a JSON object", problems=[{"path": root}]
         )
     try:
-        return json_converter().structure(data, model)
+        return _strict_converter().structure(data, model)
     except Exception as exc:  # an untrusted request: whatever structuring raises is a bad request
         problems = [{"path": path, "message": message} for path, message in structuring_problems(exc, root)]
         summary = "; ".join(f"{item['path']}: {item['message']}" for item in problems[:3])
@@ -609,7 +940,7 @@ def _query_value(text: str, kind: object) -> object:
         except ValueError:
             return text  # structuring names the field and the type
     if kind is bool:
-        return {"true": True, "false": False}.get(text, text)
+        return {"true": True, "false": False}.get(text, text)  # anything else: structuring refuses it
     return text
 
 
@@ -628,7 +959,7 @@ def _json_safe(value: object) -> object:
     return str(value)
 
 
-def _error_answer(error: TradeInError) -> _Answer:
+def _error_answer(error: TradeInError, request_id: str | None = None) -> _Answer:
     problems = []
     for problem in getattr(error, "problems", ()) or ():
         item: dict[str, object] = {
@@ -649,6 +980,7 @@ def _error_answer(error: TradeInError) -> _Answer:
         problems=problems,
         message_id=error.message_id,
         params={key: _json_safe(value) for key, value in error.params.items()},
+        request_id=request_id,
     )
 
 
@@ -661,6 +993,7 @@ def _problem(
     headers: Iterable[tuple[str, str]] = (),
     message_id: str | None = None,
     params: Mapping[str, object] | None = None,
+    request_id: str | None = None,
 ) -> _Answer:
     document: dict[str, object] = {
         "type": PROBLEM_TYPE_PREFIX + code,
@@ -675,9 +1008,163 @@ def _problem(
     listed = list(problems)
     if listed:
         document["problems"] = listed
+    if request_id is not None:
+        document["request_id"] = request_id
     return _Answer(
         status=status, body=_encode(document), content_type=PROBLEM_CONTENT_TYPE, headers=tuple(headers)
     )
+
+
+def _not_ready(detail: str, params: Mapping[str, object]) -> _RequestError:
+    escaped = detail.replace("{", "{{").replace("}", "}}")
+    return _RequestError(503, "not_ready", detail, message_id=escaped, params=params)
+
+
+@attrs.define
+class _RequestContext:
+    """What the service learnt of a request while answering it (for its log line and metrics)."""
+
+    operation: str | None = None
+
+
+def _request_id(given: object) -> str:
+    """The caller's ``X-Request-Id`` when it is 1 to 128 of ``A-Z a-z 0-9 . _ : -``, else a new one."""
+    if isinstance(given, str) and _REQUEST_ID.fullmatch(given):
+        return given
+    return f"req_{uuid.uuid4().hex}"
+
+
+def _printable(text: str) -> str:
+    """``text`` fit for one log line (no control characters, at most 200 characters)."""
+    return "".join(char if char.isprintable() else "?" for char in text[:200])
+
+
+# -- metrics ---------------------------------------------------------------------------------------------
+
+
+class _Metrics:
+    """The service's Prometheus metrics, in a registry of its own (several services never mix).
+
+    Under several worker processes (``tradein serve`` on gunicorn) ``$PROMETHEUS_MULTIPROC_DIR`` is set
+    and the exposition sums every worker's counters.
+    """
+
+    def __init__(self, trade_in: TradeIn) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram  # noqa: PLC0415 - with the service
+
+        self._registry = CollectorRegistry(auto_describe=True)
+        self._requests = Counter(
+            "tradein_http_requests",
+            "HTTP requests answered, by operation and status",
+            ["operation", "status"],
+            registry=self._registry,
+        )
+        self._latency = Histogram(
+            "tradein_http_request_duration_seconds",
+            "Time to answer an HTTP request, by operation",
+            ["operation"],
+            registry=self._registry,
+        )
+        self._outbox = _OutboxCollector(trade_in)
+        self._registry.register(self._outbox)
+
+    def observe(self, operation: str, status: int, seconds: float) -> None:
+        self._requests.labels(operation=operation, status=str(status)).inc()
+        self._latency.labels(operation=operation).observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The metrics in the Prometheus text format, and its media type."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: PLC0415 - with the first scrape
+
+        registry: CollectorRegistry = self._registry
+        if os.environ.get(MULTIPROCESS_ENV):
+            from prometheus_client import CollectorRegistry  # noqa: PLC0415 - with the first scrape
+            from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
+
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call] # prometheus-client leaves it unannotated
+            registry.register(self._outbox)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _OutboxCollector:
+    """Outbox depth, the age of its oldest pending row and the deliveries given up, read at each scrape.
+
+    Needs a store with ``outbox_counts()``; a store without it adds no outbox metrics.
+    """
+
+    def __init__(self, trade_in: TradeIn) -> None:
+        self._trade_in = trade_in
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily  # noqa: PLC0415
+
+        counts_of = getattr(self._trade_in.store, "outbox_counts", None)
+        if counts_of is None:
+            return
+        try:
+            counts = counts_of()
+        except StoreError:
+            _logger.warning("metrics: the webhook outbox cannot be read", exc_info=True)
+            return
+        yield GaugeMetricFamily(
+            "tradein_webhook_outbox_pending", "Webhooks waiting to be delivered", value=counts.pending
+        )
+        oldest = counts.oldest_pending_at
+        age = 0.0 if oldest is None else max(0.0, (self._trade_in.clock.now() - oldest).total_seconds())
+        yield GaugeMetricFamily(
+            "tradein_webhook_outbox_oldest_pending_age_seconds",
+            "Age of the oldest webhook waiting to be delivered (0: none waits)",
+            value=age,
+        )
+        yield CounterMetricFamily(
+            "tradein_webhook_deliveries_failed",
+            "Webhooks given up (dead letters) since the outbox began",
+            value=counts.dead,
+        )
+
+
+# -- logging ---------------------------------------------------------------------------------------------
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per log record, with the request's fields when it has them."""
+
+    _FIELDS: Final = ("request_id", "method", "operation", "status", "duration_ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self._FIELDS:
+            if name in record.__dict__:
+                entry[name] = record.__dict__[name]
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(environ: Mapping[str, str] | None = None, *, level: int = logging.INFO) -> None:
+    """Log to standard error: one JSON object a line when ``$TRADEIN_LOG_FORMAT`` is ``json``, else text.
+
+    Every answered request logs one line on ``tradein_sdk.service.access`` with its method, operation,
+    status, duration (ms) and request id.
+    """
+    env = os.environ if environ is None else environ
+    handler = logging.StreamHandler()
+    if env.get(LOG_FORMAT_ENV, "").lower() == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
 
 
 # -- configuration and serving ---------------------------------------------------------------------------
@@ -697,14 +1184,19 @@ def create_service(
         api_keys: the keys (default: ``$TRADEIN_API_KEYS``, ``client=key`` pairs separated by commas).
             A provider's webhook secrets come from ``$TRADEIN_PROVIDER_WEBHOOK_SECRETS`` (``whsec_``
             secrets separated by spaces).
-        environ: the environment to read (default: ``os.environ``).
+        environ: the environment to read (default: ``os.environ``). Also read: ``$TRADEIN_MARKET`` (the
+            default market of the embedded facade), ``$TRADEIN_MAX_BODY_BYTES`` (the body limit, 1 MiB
+            by default) and ``$TRADEIN_METRICS_KEY`` (the key ``/metrics`` then needs).
 
     Raises:
-        ConfigurationError: no API key is configured, or a key is unusable.
+        ConfigurationError: no API key is configured, a key is unusable, or the body limit is not a
+            positive number.
     """
     env = os.environ if environ is None else environ
     if trade_in is None:
-        trade_in = TradeIn.embedded(webhook_endpoints=webhook_endpoints_from(env))
+        trade_in = TradeIn.embedded(
+            webhook_endpoints=webhook_endpoints_from(env), market=env.get(MARKET_ENV) or "DE"
+        )
     if api_keys is None:
         text = env.get(API_KEYS_ENV, "")
         if not text.strip():
@@ -712,10 +1204,23 @@ def create_service(
                 "set {variable} to client=key pairs (keys of at least 16 characters)", variable=API_KEYS_ENV
             )
         api_keys = ApiKeys.parse(text)
+    limit = env.get(MAX_BODY_ENV, "").strip() or str(MAX_BODY_BYTES)
+    if not limit.isdigit():
+        raise ConfigurationError("{variable} must be a number of bytes", variable=MAX_BODY_ENV)
     provider = env.get(PROVIDER_SECRETS_ENV, "").split()
-    if provider:
-        return TradeInService(trade_in, api_keys=api_keys, provider_secrets=WebhookSecrets.parse(*provider))
-    return TradeInService(trade_in, api_keys=api_keys)
+    return TradeInService(
+        trade_in,
+        api_keys=api_keys,
+        provider_secrets=WebhookSecrets.parse(*provider) if provider else None,
+        max_body_bytes=int(limit),
+        metrics_key=env.get(METRICS_KEY_ENV) or None,
+    )
+
+
+def create_server_application() -> TradeInService:
+    """The service of one gunicorn worker (``tradein serve``): logging set up, then :func:`create_service`."""
+    configure_logging()
+    return create_service()
 
 
 def webhook_endpoints_from(environ: Mapping[str, str]) -> tuple[WebhookEndpoint, ...]:
@@ -771,6 +1276,33 @@ class _BodyReader:
         return not self._left
 
 
+def _read_chunked(stream: Any, limit: int) -> tuple[bytes, bool]:  # noqa: ANN401 - a buffered socket file
+    """Decode a chunked body (RFC 9112 §7.1): at most ``limit`` + 1 bytes, and whether it ended cleanly.
+
+    A body over the limit, or a malformed one, is cut short (the application refuses it) and the
+    connection is not reused.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        line = stream.readline(1024)
+        text = line.split(b";", 1)[0].strip()
+        try:
+            length = int(text, 16)
+        except ValueError:
+            return b"".join(chunks), False
+        if length == 0:
+            while stream.readline(1024) not in {b"\r\n", b"\n", b""}:  # trailers
+                pass
+            return b"".join(chunks), True
+        if size + length > limit:
+            chunks.append(stream.read(limit + 1 - size))
+            return b"".join(chunks), False
+        chunks.append(stream.read(length))
+        size += length
+        stream.readline(3)  # the CRLF after the chunk
+
+
 class _KeepAliveHandler(ServerHandler):
     http_version = "1.1"
 
@@ -794,17 +1326,26 @@ class _RequestHandler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
-        try:
-            length = max(0, int(self.headers.get("Content-Length") or 0))
-        except ValueError:
-            length = 0
-            self.close_connection = True
-        body = _BodyReader(self.rfile, length)
+        environ = self.get_environ()
+        body: _BodyReader | io.BytesIO
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            decoded, complete = _read_chunked(self.rfile, MAX_BODY_BYTES)
+            body = io.BytesIO(decoded)
+            environ["wsgi.input_terminated"] = True
+            environ.pop("CONTENT_LENGTH", None)
+            self.close_connection = self.close_connection or not complete
+        else:
+            try:
+                length = max(0, int(self.headers.get("Content-Length") or 0))
+            except ValueError:
+                length = 0
+                self.close_connection = True
+            body = _BodyReader(self.rfile, length)
         output = cast("IO[bytes]", self.wfile)
-        handler = _KeepAliveHandler(body, output, self.get_stderr(), self.get_environ(), multithread=True)
+        handler = _KeepAliveHandler(body, output, self.get_stderr(), environ, multithread=True)
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
-        if not body.drain():  # a body left unread (refused early): the connection cannot be reused
+        if isinstance(body, _BodyReader) and not body.drain():  # a body left unread: the connection is spent
             self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name

@@ -6,6 +6,7 @@ chain in the ``tradein_audit_log`` table of the store's database.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from functools import cache
@@ -33,6 +34,7 @@ from tradein_sdk._domain.audit import (
     _ChainCheck,
     _recompute,
 )
+from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import StoreError
 
 if TYPE_CHECKING:
@@ -320,76 +322,147 @@ def verify_records(
     chain: AuditVerification,
     *,
     quotes: Table,
+    ledger: Table | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
 ) -> AuditVerification:
-    """Compare each stored quote with the ``quote.issued`` entry of its issue; add what differs to ``chain``.
+    """Compare stored quotes and ledger entries with the audit entries written with them.
 
     A quote whose amount, currency, expiry or document (by SHA-256) no longer matches what was audited at
-    issue was changed afterwards (a database edit): it is reported as ``record_changed`` at that entry.
+    its issue, and a ledger entry that no ``ledger.posted`` entry lists with its amount (nor an audited
+    billing run counts), was changed or written around the library: each is added to ``chain`` as
+    ``record_changed``.
 
     Raises:
         StoreError: the database failed.
     """
-    import hashlib  # noqa: PLC0415 - only a verification needs it
-
-    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     log = audit_log_table()
     problems = list(chain.problems)
     count = chain.problem_count
-    last = 0
     try:
         with engine.execution_options(tradein_read_only=True).connect() as conn:
-            while True:
-                rows = conn.execute(
-                    sa.select(
-                        log.c.sequence,
-                        log.c.details,
-                        quotes.c.id,
-                        quotes.c.amount,
-                        quotes.c.currency,
-                        quotes.c.expires_at,
-                        quotes.c.document,
-                    )
-                    .join(quotes, quotes.c.id == log.c.subject)
-                    .where(log.c.action == "quote.issued", log.c.sequence > last)
-                    .order_by(log.c.sequence)
-                    .limit(batch_size)
-                ).all()
-                if not rows:
-                    break
-                for row in rows:
-                    last = int(row.sequence)
-                    audited = json.loads(row.details)
-                    stored = {
-                        "amount": {"amount": str(row.amount), "currency": row.currency},
-                        "expires_at": _as_utc(row.expires_at).isoformat(),
-                        "document": "sha256:" + hashlib.sha256(row.document.encode()).hexdigest(),
-                    }
-                    changed = [
-                        field
-                        for field, value in stored.items()
-                        if field in audited and _normal(audited[field]) != _normal(value)
-                    ]
-                    if changed:
-                        count += 1
-                        if len(problems) < max_problems:
-                            problems.append(
-                                AuditProblem(
-                                    kind=AuditProblemKind.RECORD_CHANGED,
-                                    sequence=last,
-                                    position=0,
-                                    message=f"quote {row.id} was changed after its issue was audited: "
-                                    + ", ".join(changed),
-                                )
-                            )
+            found = _quote_problems(conn, quotes, log, batch_size)
+            for problem in itertools.chain(
+                found, () if ledger is None else _ledger_problems(conn, ledger, log)
+            ):
+                count += 1
+                if len(problems) < max_problems:
+                    problems.append(problem)
     except SQLAlchemyError as exc:
-        raise StoreError("cannot verify the quotes: {reason}", reason=_reason(exc)) from exc
+        raise StoreError("cannot verify the records: {reason}", reason=_reason(exc)) from exc
     if count == chain.problem_count:
         return chain
     return attrs.evolve(chain, ok=False, problems=tuple(problems), problem_count=count)
+
+
+def _quote_problems(conn: Connection, quotes: Table, log: Table, batch_size: int) -> Iterator[AuditProblem]:
+    """Each stored quote against the ``quote.issued`` entry of its issue, in batches."""
+    import hashlib  # noqa: PLC0415 - only a verification needs it
+
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    last = 0
+    while True:
+        rows = conn.execute(
+            sa.select(
+                log.c.sequence,
+                log.c.details,
+                quotes.c.id,
+                quotes.c.amount,
+                quotes.c.currency,
+                quotes.c.expires_at,
+                quotes.c.document,
+            )
+            .join(quotes, quotes.c.id == log.c.subject)
+            .where(log.c.action == "quote.issued", log.c.sequence > last)
+            .order_by(log.c.sequence)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            last = int(row.sequence)
+            audited = json.loads(row.details)
+            stored = {
+                "amount": {"amount": str(row.amount), "currency": row.currency},
+                "expires_at": _as_utc(row.expires_at).isoformat(),
+                "document": "sha256:" + hashlib.sha256(row.document.encode()).hexdigest(),
+            }
+            changed = [
+                field
+                for field, value in stored.items()
+                if field in audited and _normal(audited[field]) != _normal(value)
+            ]
+            if changed:
+                yield AuditProblem(
+                    kind=AuditProblemKind.RECORD_CHANGED,
+                    sequence=last,
+                    position=0,
+                    message=f"quote {row.id} was changed after its issue was audited: " + ", ".join(changed),
+                )
+
+
+def _ledger_problems(conn: Connection, ledger: Table, log: Table) -> Iterator[AuditProblem]:
+    """Each ledger entry against the audit entry that posted it (or its billing run's count and totals).
+
+    An entry nobody audited, or one whose amount differs, was written around the library.
+    """
+    from decimal import Decimal  # noqa: PLC0415 - only a verification needs it
+
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    audited: dict[str, tuple[Decimal, int]] = {}
+    runs: dict[str, tuple[int, dict[str, Decimal], int]] = {}
+    facts = conn.execute(
+        sa.select(log.c.sequence, log.c.action, log.c.subject, log.c.details).where(
+            log.c.action.in_(["ledger.posted", "ledger.installments_credited"])
+        )
+    )
+    for fact in facts:
+        details = json.loads(fact.details)
+        if fact.action == "ledger.posted":
+            for entry_id, _device, _kind, amount in details.get("entries", []):
+                audited[entry_id] = (Decimal(amount), int(fact.sequence))
+        else:
+            totals = {key: Decimal(value["amount"]) for key, value in details.get("totals", {}).items()}
+            runs[fact.subject] = (int(details.get("count", 0)), totals, int(fact.sequence))
+    counted: dict[str, tuple[int, dict[str, Decimal]]] = {}
+    rows = conn.execute(
+        sa.select(ledger.c.id, ledger.c.kind, ledger.c.amount_minor, ledger.c.currency, ledger.c.cause)
+    )
+    for row in rows:
+        amount = Money.from_minor(int(row.amount_minor), row.currency).amount
+        if row.kind == "installment_credited" and row.cause in runs:
+            number, totals = counted.get(row.cause, (0, {}))
+            totals[row.currency] = totals.get(row.currency, Decimal(0)) + amount
+            counted[row.cause] = (number + 1, totals)
+            continue
+        expected = audited.pop(row.id, None)
+        if expected is None or expected[0] != amount:
+            yield AuditProblem(
+                kind=AuditProblemKind.RECORD_CHANGED,
+                sequence=0 if expected is None else expected[1],
+                position=0,
+                message=f"ledger entry {row.id} ({row.kind}, {amount} {row.currency}) "
+                + ("was never audited" if expected is None else "differs from its audited amount"),
+            )
+    for entry_id, (_, sequence) in audited.items():
+        yield AuditProblem(
+            kind=AuditProblemKind.RECORD_CHANGED,
+            sequence=sequence,
+            position=0,
+            message=f"ledger entry {entry_id} was audited but is missing",
+        )
+    for cause, (number, totals, sequence) in runs.items():
+        if counted.get(cause, (0, {})) != (number, totals):
+            yield AuditProblem(
+                kind=AuditProblemKind.RECORD_CHANGED,
+                sequence=sequence,
+                position=0,
+                message=f"billing run {cause} credited other installments than it audited",
+            )
 
 
 def _normal(value: object) -> object:

@@ -9,10 +9,9 @@ the settling entry's id is derived from the installment's, and ``settles`` is un
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradein_sdk._domain.ledger import SETTLES_PREFIX, EntryKind, LedgerEntry
+from tradein_sdk._domain.ledger import ENTRY_PREFIX, SETTLES_PREFIX, EntryKind, LedgerEntry
 from tradein_sdk._domain.money import Money
 
 if TYPE_CHECKING:
@@ -54,6 +53,7 @@ def define_ledger(metadata: MetaData) -> Table:
         sa.Index("ix_tradein_ledger_order", "order_id", "sequence"),
         sa.Index("ix_tradein_ledger_at", "at"),
         sa.Index("ix_tradein_ledger_due", "kind", "due_period"),
+        sa.Index("ix_tradein_ledger_cause", "cause"),
     )
 
 
@@ -87,17 +87,6 @@ def migration_ledger(conn: Connection) -> None:
         conn.execute(sa.text(statement))
 
 
-def minor(money: Money) -> int:
-    """``money`` in minor units (cents), exactly."""
-    return int(money.rounded().amount.scaleb(money.minor_units))
-
-
-def from_minor(units: int, currency: str) -> Money:
-    """Minor units of ``currency`` as money."""
-    scale = Money.zero(currency).minor_units
-    return Money(Decimal(units).scaleb(-scale), currency)
-
-
 def entry_values(entry: LedgerEntry) -> dict[str, Any]:
     """The row of an entry."""
     return {
@@ -105,7 +94,7 @@ def entry_values(entry: LedgerEntry) -> dict[str, Any]:
         "order_id": entry.order_id,
         "device_id": entry.device_id,
         "kind": entry.kind.value,
-        "amount_minor": minor(entry.amount),
+        "amount_minor": entry.amount.to_minor(),
         "currency": entry.amount.currency,
         "at": entry.at,
         "cause": entry.cause[:255],
@@ -123,7 +112,7 @@ def entry_from_row(row: Any) -> LedgerEntry:  # noqa: ANN401 - a SQLAlchemy Row
         order_id=row.order_id,
         device_id=row.device_id,
         kind=EntryKind(row.kind),
-        amount=from_minor(row.amount_minor, row.currency),
+        amount=Money.from_minor(row.amount_minor, row.currency),
         at=row.at,
         cause=row.cause,
         reason=row.reason,
@@ -139,7 +128,15 @@ def insert_entries(conn: Connection, table: Table, entries: Sequence[LedgerEntry
         conn.execute(table.insert(), [entry_values(entry) for entry in entries])
 
 
-def credit_due(conn: Connection, table: Table, *, period: str, now: datetime, cause: str) -> None:
+def credit_due(
+    conn: Connection,
+    table: Table,
+    *,
+    period: str,
+    now: datetime,
+    cause: str,
+    ids: Sequence[str] | None = None,
+) -> None:
     """Credit every installment due up to ``period`` that is neither credited nor stopped, in one statement.
 
     The entries written carry ``cause``: count and sum them by it (a driver may not report the row count
@@ -150,7 +147,7 @@ def credit_due(conn: Connection, table: Table, *, period: str, now: datetime, ca
     due = table.alias("due")
     settled = table.alias("settled")
     source = sa.select(
-        (sa.literal(SETTLES_PREFIX) + sa.func.substr(due.c.id, 5)).label("id"),
+        (sa.literal(SETTLES_PREFIX) + sa.func.substr(due.c.id, len(ENTRY_PREFIX) + 1)).label("id"),
         due.c.order_id,
         due.c.device_id,
         sa.literal(EntryKind.INSTALLMENT_CREDITED.value).label("kind"),
@@ -166,6 +163,7 @@ def credit_due(conn: Connection, table: Table, *, period: str, now: datetime, ca
         due.c.kind == EntryKind.INSTALLMENT_DUE.value,
         due.c.due_period <= period,
         ~sa.exists().where(settled.c.settles == due.c.id),
+        *([due.c.id.in_(ids)] if ids is not None else []),
     )
     columns = [
         "id",

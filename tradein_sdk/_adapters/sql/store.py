@@ -19,7 +19,7 @@ writers queue instead of failing half-way.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from datetime import UTC, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -31,7 +31,6 @@ from tradein_sdk._adapters.sql.ledger import (
     define_ledger,
     entry_from_row,
     entry_values,
-    from_minor,
     insert_entries,
     migration_ledger,
 )
@@ -56,8 +55,10 @@ from tradein_sdk._errors import (
 from tradein_sdk._ports import (
     AuditFact,
     CheckoutRecord,
+    DeadWebhook,
     LedgerSum,
     OrderRecord,
+    OutboxCounts,
     PendingWebhook,
     PersonalData,
     PromotionChange,
@@ -70,7 +71,7 @@ from tradein_sdk._ports import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-    from datetime import datetime, timedelta
+    from datetime import datetime
     from pathlib import Path
 
     from sqlalchemy import Connection, Engine
@@ -310,6 +311,32 @@ def tables() -> dict[str, Any]:
     }
 
 
+def _define_v9(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
+    """Declare the table of schema version 9: the last claimed slot of each periodic job of the worker."""
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
+
+    sa.Table(
+        "tradein_schedule",
+        metadata,
+        sa.Column("name", sa.String(80), primary_key=True),
+        sa.Column("slot", UTCDateTime, nullable=False),
+        sa.Column("holder", sa.String(200), nullable=False),
+        sa.Column("claimed_at", UTCDateTime, nullable=False),
+    )
+
+
+@cache
+def _schedule_table() -> Any:  # noqa: ANN401 - a sqlalchemy.Table
+    """The schedule table as version 9 declares it (kept apart from :func:`tables` until it is merged)."""
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    metadata = sa.MetaData()
+    _define_v9(metadata)
+    return metadata.tables["tradein_schedule"]
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "documents, quotes and redemptions", _creating(_define_v1)),
     (2, "audit log, append-only (triggers)", _migration_audit),
@@ -319,6 +346,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (6, "idempotency keys of the HTTP service", _creating(_define_v6)),
     (7, "outbox of the webhooks the service sends", _creating(_define_v7)),
     (8, "settlement ledger, append-only (triggers)", migration_ledger),
+    (9, "schedule slots of the worker's periodic jobs", _creating(_define_v9)),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -821,25 +849,35 @@ class SQLStore:
         return [entry_from_row(row) for row in rows]
 
     def append_ledger(
-        self, entries: Sequence[LedgerEntry], *, now: datetime, audit: Sequence[AuditFact] = ()
-    ) -> int:
-        """Append entries whose id is not posted yet (an installment settled meanwhile is skipped).
+        self,
+        entries: Sequence[LedgerEntry],
+        *,
+        now: datetime,
+        audit: Callable[[Sequence[LedgerEntry]], Sequence[AuditFact]] | None = None,
+    ) -> list[LedgerEntry]:
+        """Append the entries whose id is not posted yet (an installment settled meanwhile is skipped).
+
+        Args:
+            entries: the entries to post.
+            now: the time of the posting.
+            audit: builds the audit entries of what was actually posted (written in the same transaction).
 
         Returns:
-            How many entries were new.
+            The entries posted.
 
         Raises:
             StoreError: the database failed; nothing was written.
         """
         table = self._t["ledger"]
-        new = 0
+        posted: list[LedgerEntry] = []
         with self._guard("post to the ledger"), self._transaction() as conn:
             for entry in entries:
                 insert = dialect_insert(self.dialect)(table).values(**entry_values(entry))
-                new += conn.execute(insert.on_conflict_do_nothing()).rowcount
-            if new:
-                _append_facts(conn, audit, now=as_utc(now))
-        return new
+                if conn.execute(insert.on_conflict_do_nothing().returning(table.c.id)).first() is not None:
+                    posted.append(entry)
+            if posted and audit is not None:
+                _append_facts(conn, audit(posted), now=as_utc(now))
+        return posted
 
     def installments_due(
         self, period: str, *, limit: int = 1000, after: int = 0
@@ -868,9 +906,22 @@ class SQLStore:
         return [(int(row.sequence), entry_from_row(row)) for row in rows]
 
     def credit_installments(
-        self, period: str, *, now: datetime, cause: str, audit: AuditFact
+        self,
+        period: str,
+        *,
+        now: datetime,
+        cause: str,
+        audit: AuditFact,
+        ids: Sequence[str] | None = None,
     ) -> tuple[int, dict[str, Money]]:
         """Credit each installment due up to ``period`` not yet credited or stopped, once, in one transaction.
+
+        Args:
+            period: credit installments due up to this billing period.
+            now: the time of the run.
+            cause: the run's id; a run id used before credits nothing.
+            audit: the run's audit entry (count and totals are added).
+            ids: only these installments (``installment_due`` entry ids), when given.
 
         Returns:
             How many were credited and their total per currency (the audit entry records both).
@@ -885,13 +936,19 @@ class SQLStore:
         now = as_utc(now)
         try:
             with self._guard("credit the installments"), self._transaction() as conn:
-                credit_due(conn, table, period=period, now=now, cause=cause)
+                if conn.execute(sa.select(table.c.id).where(table.c.cause == cause).limit(1)).first():
+                    return 0, {}  # a run id used before: that run is done
+                if ids is None:
+                    credit_due(conn, table, period=period, now=now, cause=cause)
+                for start in range(0, len(ids or ()), 1000):
+                    chunk = list(ids or ())[start : start + 1000]
+                    credit_due(conn, table, period=period, now=now, cause=cause, ids=chunk)
                 rows = conn.execute(
                     sa.select(table.c.currency, sa.func.sum(table.c.amount_minor), sa.func.count())
                     .where(table.c.cause == cause, table.c.kind == EntryKind.INSTALLMENT_CREDITED.value)
                     .group_by(table.c.currency)
                 ).all()
-                totals = {currency: from_minor(int(units), currency) for currency, units, _ in rows}
+                totals = {currency: Money.from_minor(int(units), currency) for currency, units, _ in rows}
                 count = sum(int(number) for _, _, number in rows)
                 if count:
                     details = {
@@ -937,7 +994,7 @@ class SQLStore:
             LedgerSum(
                 kind=EntryKind(row.kind),
                 reason=row.promotion,
-                total=from_minor(int(row.units), row.currency),
+                total=Money.from_minor(int(row.units), row.currency),
                 count=int(row.count),
             )
             for row in rows
@@ -967,8 +1024,6 @@ class SQLStore:
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-        from tradein_sdk._domain.outbox import OutboxMessage  # noqa: PLC0415 - loads with the first webhook
-
         table = self._t["webhook_outbox"]
         query = (
             sa.select(table)
@@ -978,21 +1033,7 @@ class SQLStore:
         )
         with self._guard("read the webhook outbox"), self._transaction(write=False) as conn:
             rows = conn.execute(query).all()
-        return [
-            PendingWebhook(
-                delivery_id=row.id,
-                message=OutboxMessage(
-                    event_id=row.event_id,
-                    endpoint=row.endpoint,
-                    type=row.type,
-                    body=bytes(row.body),
-                    created_at=row.created_at,
-                ),
-                attempts=row.attempts,
-                next_attempt_at=row.next_attempt_at,
-            )
-            for row in rows
-        ]
+        return [_pending_webhook(row) for row in rows]
 
     def claim_webhook(self, delivery_id: str, *, due_at: datetime, until: datetime) -> bool:
         """Take a due row for one attempt by moving its due time to ``until`` (a lease).
@@ -1036,14 +1077,206 @@ class SQLStore:
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["webhook_outbox"]
-        values: dict[str, Any] = {"attempts": attempts, "last_error": error[:300] if error else None}
-        if delivered_at is not None or failed:
-            values["done"] = True
-            values["delivered_at"] = as_utc(delivered_at) if delivered_at is not None else None
-        elif next_attempt_at is not None:
-            values["next_attempt_at"] = as_utc(next_attempt_at)
+        values = _finish_values(attempts, delivered_at, next_attempt_at, failed=failed, error=error)
         with self._guard("record the webhook attempt"), self._transaction() as conn:
             conn.execute(sa.update(table).where(table.c.id == delivery_id).values(**values))
+
+    def claim_due_webhooks(self, *, now: datetime, until: datetime, limit: int = 100) -> list[PendingWebhook]:
+        """Take up to ``limit`` due rows in one transaction, each leased until ``until``, oldest due first.
+
+        On PostgreSQL the rows are selected ``FOR UPDATE SKIP LOCKED`` and their due time moved to the lease
+        in the same transaction, so workers on several machines take disjoint batches without waiting on each
+        other. On SQLite the write transaction (``BEGIN IMMEDIATE``) makes the select-and-update atomic. A
+        worker that dies leaves its rows leased; they are due again when the lease ends. Each returned row's
+        ``next_attempt_at`` is its lease, which :meth:`finish_leased_webhook` checks.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["webhook_outbox"]
+        due = (
+            sa.select(table.c.id)
+            .where(table.c.done.is_(False), table.c.next_attempt_at <= as_utc(now))
+            .order_by(table.c.next_attempt_at, table.c.created_at)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        with self._guard("claim due webhooks"), self._transaction() as conn:
+            ids = list(conn.execute(due).scalars())
+            if not ids:
+                return []
+            conn.execute(sa.update(table).where(table.c.id.in_(ids)).values(next_attempt_at=as_utc(until)))
+            rows = {row.id: row for row in conn.execute(sa.select(table).where(table.c.id.in_(ids)))}
+        return [_pending_webhook(rows[delivery_id]) for delivery_id in ids]
+
+    def finish_leased_webhook(
+        self,
+        delivery_id: str,
+        *,
+        leased_until: datetime,
+        attempts: int,
+        delivered_at: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+        failed: bool = False,
+        error: str | None = None,
+    ) -> bool:
+        """Record the end of an attempt on a row claimed by :meth:`claim_due_webhooks`, if still leased.
+
+        Returns:
+            ``True`` when recorded; ``False`` when the lease had ended and another worker took the row
+            (the other worker's attempt decides).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["webhook_outbox"]
+        values = _finish_values(attempts, delivered_at, next_attempt_at, failed=failed, error=error)
+        with self._guard("record the webhook attempt"), self._transaction() as conn:
+            changed = conn.execute(
+                sa.update(table)
+                .where(
+                    table.c.id == delivery_id,
+                    table.c.done.is_(False),
+                    table.c.next_attempt_at == as_utc(leased_until),
+                )
+                .values(**values)
+            ).rowcount
+        return bool(changed == 1)
+
+    def dead_webhooks(self, *, limit: int = 100, after: str | None = None) -> list[DeadWebhook]:
+        """Return the rows given up (dead letters), ordered by delivery id; ``after`` pages on.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["webhook_outbox"]
+        query = sa.select(table).where(table.c.done.is_(True), table.c.delivered_at.is_(None))
+        if after is not None:
+            query = query.where(table.c.id > after)
+        with self._guard("read the dead webhooks"), self._transaction(write=False) as conn:
+            rows = conn.execute(query.order_by(table.c.id).limit(limit)).all()
+        return [
+            DeadWebhook(
+                delivery_id=row.id,
+                event_id=row.event_id,
+                endpoint=row.endpoint,
+                type=row.type,
+                created_at=row.created_at,
+                attempts=row.attempts,
+                last_error=row.last_error,
+            )
+            for row in rows
+        ]
+
+    def replay_webhooks(
+        self,
+        *,
+        now: datetime,
+        delivery_ids: Sequence[str] = (),
+        event_ids: Sequence[str] = (),
+        all_dead: bool = False,
+    ) -> int:
+        """Make finished rows due at ``now`` again, attempts reset (a row still pending is left alone).
+
+        Args:
+            now: when the rows become due.
+            delivery_ids: rows by id (delivered or dead).
+            event_ids: every row of these events (one per endpoint), delivered or dead.
+            all_dead: every dead letter.
+
+        Returns:
+            How many rows were made due again.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["webhook_outbox"]
+        chosen = []
+        if delivery_ids:
+            chosen.append(table.c.id.in_(list(delivery_ids)))
+        if event_ids:
+            chosen.append(table.c.event_id.in_(list(event_ids)))
+        if all_dead:
+            chosen.append(table.c.delivered_at.is_(None))
+        if not chosen:
+            return 0
+        with self._guard("replay webhooks"), self._transaction() as conn:
+            return int(
+                conn.execute(
+                    sa.update(table)
+                    .where(table.c.done.is_(True), sa.or_(*chosen))
+                    .values(
+                        done=False,
+                        delivered_at=None,
+                        attempts=0,
+                        last_error=None,
+                        next_attempt_at=as_utc(now),
+                    )
+                ).rowcount
+            )
+
+    def outbox_counts(self) -> OutboxCounts:
+        """Count the outbox rows by state: pending, delivered, dead; and the oldest pending change.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = self._t["webhook_outbox"]
+        state = sa.case(
+            (table.c.done.is_(False), "pending"),
+            (table.c.delivered_at.is_(None), "dead"),
+            else_="delivered",
+        )
+        query = sa.select(state.label("state"), sa.func.count(), sa.func.min(table.c.created_at)).group_by(
+            state
+        )
+        with self._guard("count the webhook outbox"), self._transaction(write=False) as conn:
+            rows = {row[0]: (int(row[1]), row[2]) for row in conn.execute(query)}
+        oldest = rows.get("pending", (0, None))[1]
+        return OutboxCounts(
+            pending=rows.get("pending", (0, None))[0],
+            delivered=rows.get("delivered", (0, None))[0],
+            dead=rows.get("dead", (0, None))[0],
+            oldest_pending_at=None if oldest is None else _utc_from_db(oldest),
+        )
+
+    def claim_schedule_slot(self, name: str, *, slot: datetime, holder: str, now: datetime) -> bool:
+        """Claim the run of job ``name`` for ``slot``: one caller per slot, across processes and machines.
+
+        A conditional update moves the job's slot forward only if it is behind ``slot`` (the row is created
+        on first use), so of several workers asking for the same slot exactly one gets ``True``.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        table = _schedule_table()
+        with self._guard("claim a schedule slot"), self._transaction() as conn:
+            conn.execute(
+                dialect_insert(self.dialect)(table)
+                .values(
+                    name=name, slot=as_utc(slot) - _SLOT_BEFORE_ANY, holder=holder, claimed_at=as_utc(now)
+                )
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            taken = conn.execute(
+                sa.update(table)
+                .where(table.c.name == name, table.c.slot < as_utc(slot))
+                .values(slot=as_utc(slot), holder=holder[:200], claimed_at=as_utc(now))
+            ).rowcount
+        return bool(taken == 1)
 
     def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
         """Return the ids of open orders with a deadline at or before ``now``, earliest first."""
@@ -1178,7 +1411,7 @@ class SQLStore:
         from tradein_sdk._adapters.sql.audit import verify_chain, verify_records  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
 
         chain = verify_chain(self._engine, anchor=anchor)
-        return verify_records(self._engine, chain, quotes=self._t["quotes"])
+        return verify_records(self._engine, chain, quotes=self._t["quotes"], ledger=self._t["ledger"])
 
     def claim_idempotency_key(
         self, *, client: str, key: str, request_hash: str, now: datetime, lock_for: timedelta
@@ -1277,6 +1510,51 @@ class SQLStore:
         self._engine.dispose()
 
 
+_SLOT_BEFORE_ANY = timedelta(days=1)
+"""How far before its first slot a schedule row starts, so that the first claim moves it forward."""
+
+
+def _pending_webhook(row: Any) -> PendingWebhook:  # noqa: ANN401 - a SQLAlchemy Row
+    """An outbox row as the delivery sees it."""
+    from tradein_sdk._domain.outbox import OutboxMessage  # noqa: PLC0415 - loads with the first webhook
+
+    return PendingWebhook(
+        delivery_id=row.id,
+        message=OutboxMessage(
+            event_id=row.event_id,
+            endpoint=row.endpoint,
+            type=row.type,
+            body=bytes(row.body),
+            created_at=_utc_from_db(row.created_at),
+        ),
+        attempts=row.attempts,
+        next_attempt_at=_utc_from_db(row.next_attempt_at),
+    )
+
+
+def _utc_from_db(value: datetime) -> datetime:
+    """An aware UTC time (``RETURNING`` and aggregates can bypass the column type on some drivers)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _finish_values(
+    attempts: int,
+    delivered_at: datetime | None,
+    next_attempt_at: datetime | None,
+    *,
+    failed: bool,
+    error: str | None,
+) -> dict[str, Any]:
+    """The columns an attempt's end sets: delivered, planned again, or given up (a dead letter)."""
+    values: dict[str, Any] = {"attempts": attempts, "last_error": error[:300] if error else None}
+    if delivered_at is not None or failed:
+        values["done"] = True
+        values["delivered_at"] = as_utc(delivered_at) if delivered_at is not None else None
+    elif next_attempt_at is not None:
+        values["next_attempt_at"] = as_utc(next_attempt_at)
+    return values
+
+
 def _append_facts(
     conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
 ) -> None:
@@ -1300,12 +1578,11 @@ def _shown(value: str) -> str:
 
 
 def _minor(money: Money) -> int:
-    return int(money.rounded().amount.scaleb(money.minor_units))
+    return money.to_minor()
 
 
 def _from_minor(units: int, currency: str) -> Money:
-    money = Money(Decimal(units), currency)
-    return Money(money.amount.scaleb(-money.minor_units), currency)
+    return Money.from_minor(units, currency)
 
 
 def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row

@@ -43,6 +43,9 @@ class InspectionResult:
         differences: the ids of the questions whose answers differ.
         pricing_grade: the pricing grade of the inspector's answers (``None``: recycling only, or not known).
         impacts: question id → what its difference changed in the value (a decimal text, negative: lowered).
+        promotions: promotion id → what each checkout promotion still adds for the device as inspected
+            (judged once, when the inspection is recorded, as at the checkout; ``None``: not judged — the
+            order has no promotions, or it was recorded before promotions were judged).
     """
 
     offer: Money
@@ -51,6 +54,7 @@ class InspectionResult:
     differences: tuple[str, ...] = ()
     pricing_grade: str | None = None
     impacts: Mapping[str, str] = attrs.field(factory=dict)
+    promotions: Mapping[str, Money] | None = None
 
     @property
     def major_mismatch(self) -> bool:
