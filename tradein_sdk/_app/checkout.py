@@ -35,7 +35,13 @@ from tradein_sdk._domain.insurance import ConsentDecision, InsuranceConsent, rec
 from tradein_sdk._domain.ledger import checkout_terms, opening_entries
 from tradein_sdk._domain.orders.model import TradeInOrder, open_order
 from tradein_sdk._domain.orders.vocabulary import Actor
-from tradein_sdk._domain.promotions import PromotionUsage, Purchase, TradedDevice, evaluate_promotions
+from tradein_sdk._domain.promotions import (
+    PromotionOutcome,
+    PromotionUsage,
+    Purchase,
+    TradedDevice,
+    evaluate_promotions,
+)
 from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
 from tradein_sdk._ports import (
     AuditFact,
@@ -152,7 +158,7 @@ class CheckoutUseCases:
             checkout_id=checkout_id,
             now=now,
             quotes=quotes,
-            promotions=[self._promotions_for(quote, request, now, spent) for quote in quotes],
+            promotions=self._promotions_per_device(quotes, request, now, spent),
             insurance_offers=self.insurance_offers(request),
             clawback=self.clawback_policy,
             send_by_days=self.policy.send_window.days,
@@ -167,14 +173,36 @@ class CheckoutUseCases:
             for key, (count, amount) in self._port(PromotionBudgets).promotion_usage().items()
         }
 
+    def _promotions_per_device(
+        self,
+        quotes: list[Quote],
+        request: CheckoutRequest,
+        now: datetime,
+        spent: Mapping[str, PromotionUsage],
+    ) -> list[tuple[Any, Any]]:
+        """The promotions of each device in quote order, each device counting what the ones before it use.
+
+        A budget or a redemption limit is shared by the devices of one checkout: the second device is only
+        offered what is left after the first, so a summary never promises more than the budget holds.
+        """
+        result: list[tuple[Any, Any]] = []
+        for quote in quotes:
+            outcome = self._promotions_for(quote, request, now, spent)
+            if outcome is None:
+                result.append(((), ()))
+                continue
+            result.append((outcome.applied, outcome.rejected))
+            spent = outcome.spent_after(spent)
+        return result
+
     def _promotions_for(
         self, quote: Quote, request: CheckoutRequest, now: datetime, spent: Mapping[str, PromotionUsage]
-    ) -> tuple[Any, Any]:
+    ) -> PromotionOutcome | None:
         if self.promotions is None:
-            return (), ()
+            return None
         model = self.catalog.model(quote.device.model_id)
         device = request.new_device
-        outcome = evaluate_promotions(
+        return evaluate_promotions(
             self.promotions,
             traded=TradedDevice.from_model(model, grade=quote.pricing_grade, quoted=quote.amount),
             purchase=Purchase(
@@ -185,7 +213,6 @@ class CheckoutUseCases:
             today=now.date(),
             spent=spent,
         )
-        return outcome.applied, outcome.rejected
 
     def _sign(self, summary: CheckoutSummary) -> CheckoutSummary:
         return sign_summary(summary, self.key_ring)
