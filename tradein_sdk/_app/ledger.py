@@ -275,10 +275,12 @@ class LedgerUseCases:
         Raises:
             OrderNotFoundError: no order has that id.
         """
-        order = self.order(order_id)
-        entries = tuple(self._port(Ledger).ledger_entries(order_id))
+        return self._ledger_of(self.order(order_id))
+
+    def _ledger_of(self, order: TradeInOrder) -> OrderLedger:
+        entries = tuple(self._port(Ledger).ledger_entries(order.id))
         return OrderLedger(
-            order_id=order_id,
+            order_id=order.id,
             currency=order.currency,
             entries=entries,
             total=balances(entries, order.currency),
@@ -306,9 +308,9 @@ class LedgerUseCases:
         Raises:
             OrderNotFoundError: no order has that id.
         """
-        ledger = self.ledger(order_id)
-        zero = Money.zero(ledger.currency)
         order = self.order(order_id)
+        ledger = self._ledger_of(order)
+        zero = Money.zero(ledger.currency)
         return {
             device.id: ledger.devices[device.id].charged_back if device.id in ledger.devices else zero
             for device in order.devices

@@ -538,7 +538,8 @@ class OrderUseCases:
             named = reference or order.payout
             method = settlement_method(terms, attrs.evolve(device, payout=named))
             amount = settlement_amount(self._port(Ledger).ledger_entries(order_id), device_id, order.currency)
-            if amount.is_zero() and terms.method is not None:
+            nothing_left = amount.is_zero() and terms.method is not None
+            if nothing_left:
                 # everything was credited at checkout: the device is settled against the purchase
                 chosen: PayoutRef | None = PayoutRef(
                     method=PayoutMethod.PURCHASE_CREDIT, reference=terms.source
@@ -551,7 +552,7 @@ class OrderUseCases:
                 chosen = named
             else:
                 chosen = PayoutRef(method=PayoutMethod.VOUCHER, reference=f"vch:{order_id}:{device_id}")
-            bank = method is SettlementMethod.BANK_TRANSFER and not (amount.is_zero() and terms.method)
+            bank = method is SettlementMethod.BANK_TRANSFER and not nothing_left
             return [
                 DeviceEvent(
                     id=event_id,

@@ -184,11 +184,6 @@ class DeviceTerms:
     promotions: tuple[tuple[str, Money], ...] = ()
     upfront: Money
 
-    @property
-    def credit(self) -> Money:
-        """The quote plus its promotions."""
-        return Money.total((share for _, share in self.promotions), self.quoted.currency) + self.quoted
-
 
 @attrs.frozen(kw_only=True)
 class LedgerTerms:
@@ -264,11 +259,6 @@ class Balance:
     def open(self) -> Money:
         """What is still to be paid or credited: ``owed - paid - credited + clawed_back``."""
         return self.owed - self.paid - self.credited + self.clawed_back
-
-    @property
-    def delivered(self) -> Money:
-        """What reached the shopper, net of clawbacks."""
-        return self.paid + self.credited - self.clawed_back
 
     @property
     def revised(self) -> Money:

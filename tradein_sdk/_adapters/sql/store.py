@@ -712,12 +712,12 @@ class SQLStore:
             promotion_id=use.promotion_id, currency=use.boost.currency, redemptions=0, spent_minor=0
         )
         conn.execute(insert.on_conflict_do_nothing(index_elements=["promotion_id"]))
-        units = _minor(use.boost)
+        units = use.boost.to_minor()
         conditions = [table.c.promotion_id == use.promotion_id]
         if use.max_redemptions is not None:
             conditions.append(table.c.redemptions < use.max_redemptions)
         if use.budget is not None:
-            conditions.append(table.c.spent_minor + units <= _minor(use.budget))
+            conditions.append(table.c.spent_minor + units <= use.budget.to_minor())
         claimed = conn.execute(
             sa.update(table)
             .where(*conditions)
@@ -734,7 +734,8 @@ class SQLStore:
         with self._guard("read promotion usage"), self._transaction(write=False) as conn:
             rows = conn.execute(sa.select(table)).all()
         return {
-            row.promotion_id: (row.redemptions, _from_minor(row.spent_minor, row.currency)) for row in rows
+            row.promotion_id: (row.redemptions, Money.from_minor(row.spent_minor, row.currency))
+            for row in rows
         }
 
     def get_checkout(self, order_id: str) -> str | None:
@@ -816,16 +817,13 @@ class SQLStore:
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["promotion_usage"]
+        larger = sa.func.max if self.dialect == "sqlite" else sa.func.greatest  # SQLite's two-argument max
         conn.execute(
             sa.update(table)
             .where(table.c.promotion_id == change.promotion_id)
             .values(
-                redemptions=sa.func.max(table.c.redemptions + change.redemptions, 0)
-                if self.dialect == "sqlite"
-                else sa.func.greatest(table.c.redemptions + change.redemptions, 0),
-                spent_minor=sa.func.max(table.c.spent_minor + _minor(change.amount), 0)
-                if self.dialect == "sqlite"
-                else sa.func.greatest(table.c.spent_minor + _minor(change.amount), 0),
+                redemptions=larger(table.c.redemptions + change.redemptions, 0),
+                spent_minor=larger(table.c.spent_minor + change.amount.to_minor(), 0),
             )
         )
 
@@ -940,9 +938,11 @@ class SQLStore:
                     return 0, {}  # a run id used before: that run is done
                 if ids is None:
                     credit_due(conn, table, period=period, now=now, cause=cause)
-                for start in range(0, len(ids or ()), 1000):
-                    chunk = list(ids or ())[start : start + 1000]
-                    credit_due(conn, table, period=period, now=now, cause=cause, ids=chunk)
+                else:
+                    billed = list(ids)
+                    for start in range(0, len(billed), 1000):
+                        chunk = billed[start : start + 1000]
+                        credit_due(conn, table, period=period, now=now, cause=cause, ids=chunk)
                 rows = conn.execute(
                     sa.select(table.c.currency, sa.func.sum(table.c.amount_minor), sa.func.count())
                     .where(table.c.cause == cause, table.c.kind == EntryKind.INSTALLMENT_CREDITED.value)
@@ -1575,14 +1575,6 @@ def _append_facts(
 def _shown(value: str) -> str:
     """An id as it can be shown in a message (a lone surrogate escaped)."""
     return value.encode("utf-8", "backslashreplace").decode("utf-8")[:80]
-
-
-def _minor(money: Money) -> int:
-    return money.to_minor()
-
-
-def _from_minor(units: int, currency: str) -> Money:
-    return Money.from_minor(units, currency)
 
 
 def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row
