@@ -389,7 +389,8 @@ def test_rate_limit_waits_for_retry_after(
             httpx.Response(200, json={"id": "q1"}),
         ]
     )
-    response = call("POST", config=with_retries(2, max_retry_after=max_retry_after))
+    config = attrs.evolve(with_retries(2, max_retry_after=max_retry_after), deadline=300.0)
+    response = call("POST", config=config)
     assert response.data == {"id": "q1"}
     assert call.sleeps == [expected]
     assert call.jitters == 0
@@ -414,7 +415,7 @@ def test_rate_limit_error_reports_retry_after(call: Caller, router: respx.MockRo
     """When 429 persists, RateLimitError carries the server's uncapped Retry-After."""
     router.get("/v1/quotes").respond(429, headers={"Retry-After": "120"})
     with pytest.raises(RateLimitError) as raised:
-        call("GET")
+        call("GET", config=attrs.evolve(CONFIG, deadline=300.0))
     assert raised.value.retry_after == 120.0
     assert call.sleeps == [60.0, 60.0]
 

@@ -243,9 +243,25 @@ class TradeInClient:
         """The configuration the client sends with."""
         return self._core.config
 
-    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
-        """A client with another timeout or retry budget, sharing this one's connections."""
-        return self._with_core(self._core.with_options(timeout=timeout, max_retries=max_retries))
+    def with_options(
+        self, *, timeout: float | None = None, max_retries: int | None = None, deadline: float | None = None
+    ) -> Self:
+        """A client with another timeout, retry budget or deadline, sharing this one's connections.
+
+        Args:
+            timeout: seconds per attempt.
+            max_retries: retries after the first attempt.
+            deadline: seconds per call, its attempts and the waits between them together.
+
+        Returns:
+            The new client; the settings not given stay as they are.
+
+        Raises:
+            ConfigurationError: a value is out of range.
+        """
+        return self._with_core(
+            self._core.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
+        )
 
     def _call(self, operation_id: str, arguments: dict[str, Any]) -> Any:  # noqa: ANN401
         operation, request = _prepare(operation_id, arguments)
@@ -702,9 +718,25 @@ class AsyncTradeInClient:
         """The configuration the client sends with."""
         return self._core.config
 
-    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
-        """A client with another timeout or retry budget, sharing this one's connections."""
-        return self._with_core(self._core.with_options(timeout=timeout, max_retries=max_retries))
+    def with_options(
+        self, *, timeout: float | None = None, max_retries: int | None = None, deadline: float | None = None
+    ) -> Self:
+        """A client with another timeout, retry budget or deadline, sharing this one's connections.
+
+        Args:
+            timeout: seconds per attempt.
+            max_retries: retries after the first attempt.
+            deadline: seconds per call, its attempts and the waits between them together.
+
+        Returns:
+            The new client; the settings not given stay as they are.
+
+        Raises:
+            ConfigurationError: a value is out of range.
+        """
+        return self._with_core(
+            self._core.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
+        )
 
     async def _call(self, operation_id: str, arguments: dict[str, Any]) -> Any:  # noqa: ANN401
         operation, request = _prepare(operation_id, arguments)

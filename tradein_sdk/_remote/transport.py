@@ -2,7 +2,9 @@
 
 :class:`RequestCore` and :class:`AsyncRequestCore` are twins with identical method signatures. Each call:
 
-* carries ``Authorization: Bearer <api key>``, a ``User-Agent`` with the library version and a timeout;
+* carries ``Authorization: Bearer <api key>``, a ``User-Agent`` with the library version and, per attempt,
+  an httpx timeout of ``min(timeout, remaining)``: the configured ``timeout`` (for each of connect, write,
+  read and pool), cut to what is left of the call's deadline;
 * carries one ``Idempotency-Key`` when it is mutating (POST, PUT, PATCH, DELETE), generated once per call
   with :func:`uuid.uuid4` unless given, and sent unchanged on every retry; safe methods (GET) carry none;
 * is retried up to ``max_retries`` times after a transport failure (every :class:`httpx.TransportError`:
@@ -10,13 +12,21 @@
 * waits before each retry for the server's ``Retry-After`` (seconds or an HTTP date, capped at
   ``max_retry_after``), else for capped exponential backoff with full jitter:
   ``min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2**retry) * random()``;
+* ends within its ``deadline`` (``TRADEIN_DEADLINE``, default 30 s; attempts and waits together, measured
+  on a monotonic clock): a retry is made only when at least :data:`MIN_ATTEMPT_TIME` remains after its
+  wait; a backoff wait is cut to leave that much, while a ``Retry-After`` wait that does not fit ends the
+  call at once (retrying before the server's time would only be refused again). A call the deadline ends
+  raises :class:`APITimeoutError` saying the deadline passed after how many attempts, with the last
+  failure (the httpx exception, or the status error of the last answer) as its ``__cause__``. httpx
+  applies a timeout to each phase (and each read) of an attempt, so an attempt under way can outlast the
+  deadline somewhat; the deadline is not a hard stop of a transfer in progress;
 * ends in an :class:`ApiResponse` or in one of the errors below; no httpx exception escapes.
 
 The errors, all :class:`~tradein_sdk.TradeInError` subclasses with a stable ``code``::
 
     APIError                            api_error             (.method, .path, .attempts, .idempotency_key)
     ├── APIConnectionError              api_connection_error  (transport failure after the last retry)
-    │   └── APITimeoutError             api_timeout
+    │   └── APITimeoutError             api_timeout           (also: the call's deadline passed)
     ├── APIResponseError                api_response_invalid  (a 2xx body that is not JSON or not the model)
     └── APIStatusError                  api_status_error      (.status, .problem_code, .title, .detail, ...)
         ├── BadRequestError             api_bad_request       400
@@ -30,7 +40,9 @@ The errors, all :class:`~tradein_sdk.TradeInError` subclasses with a stable ``co
     InvalidIdempotencyKeyError          invalid_idempotency_key
 
 Delays go through :func:`_sleep` / :func:`_asleep` (patchable) unless a ``sleep`` is injected, and
-:func:`retry_delays_disabled` turns those two into no-ops for a test suite.
+:func:`retry_delays_disabled` turns those two into no-ops for a test suite. The deadline is measured with
+:func:`time.monotonic` unless a ``monotonic`` clock is injected (tests pair it with a ``sleep`` that
+advances it).
 """
 
 from __future__ import annotations
@@ -85,6 +97,8 @@ if TYPE_CHECKING:
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
+    "DEADLINE_ENV",
+    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_TIMEOUT",
@@ -92,6 +106,7 @@ __all__ = [
     "INITIAL_RETRY_DELAY",
     "MAX_RETRIES_ENV",
     "MAX_RETRY_DELAY",
+    "MIN_ATTEMPT_TIME",
     "MUTATING_METHODS",
     "REQUEST_ID_HEADER",
     "RETRYABLE_STATUSES",
@@ -128,10 +143,15 @@ _logger = logging.getLogger("tradein_sdk.transport")
 BASE_URL_ENV: Final = "TRADEIN_BASE_URL"
 API_KEY_ENV: Final = "TRADEIN_API_KEY"
 TIMEOUT_ENV: Final = "TRADEIN_TIMEOUT"
+DEADLINE_ENV: Final = "TRADEIN_DEADLINE"
 MAX_RETRIES_ENV: Final = "TRADEIN_MAX_RETRIES"
 
 DEFAULT_TIMEOUT: Final = 10.0
 """Seconds allowed for each of connect, write, read and pool acquisition, per attempt."""
+DEFAULT_DEADLINE: Final = 30.0
+"""Seconds one call may take in all: its attempts and the waits between them."""
+MIN_ATTEMPT_TIME: Final = 0.1
+"""The least time, in seconds, left of a call's deadline for a retry to be made."""
 DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 """The longest wait a server's ``Retry-After`` can ask for; longer asks are cut to this."""
@@ -200,6 +220,10 @@ def _check_timeout(_: object, __: attrs.Attribute[float], value: float) -> None:
     _require_seconds("timeout", value, positive=True)
 
 
+def _check_deadline(_: object, __: attrs.Attribute[float], value: float) -> None:
+    _require_seconds("deadline", value, positive=True)
+
+
 def _check_max_retry_after(_: object, __: attrs.Attribute[float], value: float) -> None:
     _require_seconds("max_retry_after", value, positive=False)
 
@@ -228,6 +252,8 @@ class ClientConfig:
         api_key: sent as ``Authorization: Bearer <api_key>`` (``TRADEIN_API_KEY``); never shown in ``repr``.
         timeout: seconds allowed per attempt for each of connect, write, read and pool
             (``TRADEIN_TIMEOUT``, default 10).
+        deadline: seconds one call may take in all, its attempts and the waits between them together
+            (``TRADEIN_DEADLINE``, default 30); each attempt's timeout is cut to what is left of it.
         max_retries: retries after the first attempt (``TRADEIN_MAX_RETRIES``, default 2).
         max_retry_after: the longest ``Retry-After`` wait honoured, in seconds (default 60).
         user_agent: the ``User-Agent`` header (default ``tradein-sdk/<version> Python/<version>``).
@@ -236,6 +262,7 @@ class ClientConfig:
     base_url: str = attrs.field(validator=_check_base_url)
     api_key: str = attrs.field(repr=False, validator=_check_api_key)
     timeout: float = attrs.field(default=DEFAULT_TIMEOUT, validator=_check_timeout)
+    deadline: float = attrs.field(default=DEFAULT_DEADLINE, validator=_check_deadline)
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_check_max_retries)
     max_retry_after: float = attrs.field(default=DEFAULT_MAX_RETRY_AFTER, validator=_check_max_retry_after)
     user_agent: str = attrs.field(factory=_default_user_agent, validator=_check_user_agent)
@@ -247,6 +274,7 @@ class ClientConfig:
         base_url: str | None = None,
         api_key: str | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
         max_retries: int | None = None,
         max_retry_after: float | None = None,
         user_agent: str | None = None,
@@ -258,6 +286,7 @@ class ClientConfig:
             base_url: overrides ``TRADEIN_BASE_URL``.
             api_key: overrides ``TRADEIN_API_KEY``.
             timeout: overrides ``TRADEIN_TIMEOUT``.
+            deadline: overrides ``TRADEIN_DEADLINE``.
             max_retries: overrides ``TRADEIN_MAX_RETRIES``.
             max_retry_after: the ``Retry-After`` cap in seconds.
             user_agent: the ``User-Agent`` header.
@@ -287,12 +316,15 @@ class ClientConfig:
             )
         if timeout is None:
             timeout = _env_number(env, TIMEOUT_ENV, float, "number of seconds")
+        if deadline is None:
+            deadline = _env_number(env, DEADLINE_ENV, float, "number of seconds")
         if max_retries is None:
             max_retries = _env_number(env, MAX_RETRIES_ENV, int, "whole number")
         return cls(
             base_url=found_url,
             api_key=found_key,
             timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            deadline=DEFAULT_DEADLINE if deadline is None else deadline,
             max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
             max_retry_after=DEFAULT_MAX_RETRY_AFTER if max_retry_after is None else max_retry_after,
             user_agent=user_agent or _default_user_agent(),
@@ -347,6 +379,7 @@ def _changed(
     base_url: str | None,
     api_key: str | None,
     timeout: float | None,
+    deadline: float | None,
     max_retries: int | None,
     max_retry_after: float | None,
     user_agent: str | None,
@@ -355,6 +388,7 @@ def _changed(
         base_url=config.base_url if base_url is None else base_url,
         api_key=config.api_key if api_key is None else api_key,
         timeout=config.timeout if timeout is None else timeout,
+        deadline=config.deadline if deadline is None else deadline,
         max_retries=config.max_retries if max_retries is None else max_retries,
         max_retry_after=config.max_retry_after if max_retry_after is None else max_retry_after,
         user_agent=config.user_agent if user_agent is None else user_agent,
@@ -529,8 +563,54 @@ class _Call:
     headers: dict[str, str]
     content: bytes | None
     params: dict[str, str | int | float | bool] | None
-    timeout: httpx.Timeout
+    timeout: float
+    deadline: float
     idempotency_key: str | None
+
+
+@attrs.define
+class _Deadline:
+    """The overall deadline of one call on a monotonic clock: the arithmetic both cores share."""
+
+    seconds: float
+    monotonic: Callable[[], float]
+    ends_at: float
+
+    @classmethod
+    def start(cls, seconds: float, monotonic: Callable[[], float]) -> _Deadline:
+        """Start the deadline of a call of ``seconds`` now."""
+        return cls(seconds, monotonic, monotonic() + seconds)
+
+    def remaining(self) -> float:
+        """The seconds left (negative once the deadline passed)."""
+        return self.ends_at - self.monotonic()
+
+    def passed(self) -> bool:
+        """Whether too little time is left to start another attempt."""
+        return self.remaining() < MIN_ATTEMPT_TIME
+
+    def attempt_timeout(self, timeout: float) -> httpx.Timeout:
+        """The httpx timeout of the next attempt: ``min(timeout, remaining)``.
+
+        A retry is only planned with :data:`MIN_ATTEMPT_TIME` left after its wait (:meth:`fit_wait`), so
+        the floor of that much (never more than the deadline) matters only when a sleep overran.
+        """
+        floor = min(MIN_ATTEMPT_TIME, self.seconds)
+        return httpx.Timeout(min(timeout, max(self.remaining(), floor)))
+
+    def fit_wait(self, delay: float, *, shorten: bool) -> float | None:
+        """The wait before a retry that leaves it :data:`MIN_ATTEMPT_TIME`, or ``None``: end the call now.
+
+        Args:
+            delay: the wait planned (backoff or ``Retry-After``).
+            shorten: whether the wait may be cut to fit (backoff); a server's ``Retry-After`` is not.
+        """
+        room = self.remaining() - MIN_ATTEMPT_TIME
+        if delay <= room:
+            return delay
+        if shorten and room > 0:
+            return room
+        return None
 
 
 def _check_idempotency_key(key: str, method: str) -> None:
@@ -571,6 +651,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
         sleep: SleepT | None = None,
         random: Callable[[], float] | None = None,
         clock: Clock | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self._config = config if config is not None else ClientConfig.from_environment()
         self._owns_client = http_client is None
@@ -578,6 +659,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
         self._injected_sleep = sleep
         self._random = random if random is not None else _random.random
         self._clock = clock if clock is not None else SystemClock()
+        self._monotonic = monotonic if monotonic is not None else time.monotonic
 
     def _new_client(self) -> ClientT:
         raise NotImplementedError
@@ -591,6 +673,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
         max_retries: int | None = None,
         max_retry_after: float | None = None,
         user_agent: str | None = None,
+        deadline: float | None = None,
     ) -> Self:
         """Return a core with some settings changed, sharing this one's connection pool.
 
@@ -598,6 +681,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
             base_url: the service's root URL.
             api_key: the API key.
             timeout: seconds per attempt.
+            deadline: seconds per call, attempts and waits together.
             max_retries: retries after the first attempt.
             max_retry_after: the ``Retry-After`` cap in seconds.
             user_agent: the ``User-Agent`` header.
@@ -613,6 +697,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             max_retry_after=max_retry_after,
             user_agent=user_agent,
@@ -623,6 +708,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
             sleep=self._injected_sleep,
             random=self._random,
             clock=self._clock,
+            monotonic=self._monotonic,
         )
 
     @property
@@ -639,12 +725,15 @@ class _CoreBase(Generic[ClientT, SleepT]):
         params: Mapping[str, str | int | float | bool] | None,
         idempotency_key: str | None,
         timeout: float | None,
+        deadline: float | None,
     ) -> _Call:
         config = self._config
         method = method.upper()
         url = config.parsed_url_for(path)
         if timeout is not None:
             _require_seconds("timeout", timeout, positive=True)
+        if deadline is not None:
+            _require_seconds("deadline", deadline, positive=True)
         headers = {
             "Accept": "application/json",
             "Authorization": f"Bearer {config.api_key}",
@@ -667,22 +756,73 @@ class _CoreBase(Generic[ClientT, SleepT]):
             headers=headers,
             content=content,
             params=dict(params) if params is not None else None,
-            timeout=httpx.Timeout(timeout if timeout is not None else config.timeout),
+            timeout=timeout if timeout is not None else config.timeout,
+            deadline=deadline if deadline is not None else config.deadline,
             idempotency_key=idempotency_key,
         )
 
-    def _retry_delay(self, retries: int, response: httpx.Response | None) -> float | None:
-        """The wait before the next attempt, or ``None`` when the call ends here."""
+    def _start_deadline(self, call: _Call) -> _Deadline:
+        return _Deadline.start(call.deadline, self._monotonic)
+
+    def _retry_delay(self, retries: int, response: httpx.Response | None) -> tuple[float, bool] | None:
+        """The wait before the next attempt and whether the server asked for it; ``None``: the call ends."""
         if retries >= self._config.max_retries:
             return None
         if response is None:
-            return backoff_delay(retries, self._random())
+            return backoff_delay(retries, self._random()), False
         if response.status_code not in RETRYABLE_STATUSES:
             return None
         asked = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
         if asked is not None:
-            return min(asked, self._config.max_retry_after)
-        return backoff_delay(retries, self._random())
+            return min(asked, self._config.max_retry_after), True
+        return backoff_delay(retries, self._random()), False
+
+    def _after_attempt(
+        self, call: _Call, deadline: _Deadline, retries: int, outcome: httpx.Response | httpx.TransportError
+    ) -> ApiResponse | float:
+        """Finish the call, or return the wait before the next attempt within the deadline (for both cores).
+
+        Args:
+            call: the call.
+            deadline: the call's deadline.
+            retries: how many retries were already made.
+            outcome: the answer to the last attempt, or its transport failure.
+
+        Returns:
+            The successful answer that ends the call, or the seconds to wait before the next attempt.
+
+        Raises:
+            APITimeoutError: the deadline leaves no time for a retry that was due (the last answer, a 429
+                with its Retry-After say, is its ``__cause__``), or cut the attempt that timed out last.
+            APIConnectionError: the last attempt failed in transport and no retry is left.
+            APIStatusError: the last answer is an error status that is not retried, or no retry is left.
+            APIResponseError: the last answer is a 2xx whose body is not JSON.
+        """
+        attempts = retries + 1
+        if isinstance(outcome, httpx.Response):
+            planned = self._retry_delay(retries, outcome)
+            if planned is None:
+                return self._finish(call, outcome, attempts)
+            reason = f"HTTP {outcome.status_code}"
+        else:
+            planned = self._retry_delay(retries, None)
+            reason = type(outcome).__name__
+            if planned is None:
+                if isinstance(outcome, httpx.TimeoutException) and deadline.passed():
+                    raise self._deadline_error(call, attempts, reason, None) from outcome
+                raise self._transport_error(call, outcome, attempts) from outcome
+        delay, asked = planned
+        wait = deadline.fit_wait(delay, shorten=not asked)
+        if wait is not None:
+            self._log_retry(call, attempts, wait, reason)
+            return wait
+        if not isinstance(outcome, httpx.Response):
+            raise self._deadline_error(call, attempts, reason, None) from outcome
+        request_id = outcome.headers.get(REQUEST_ID_HEADER)
+        last = self._status_error(call, outcome, attempts, request_id)
+        if asked:
+            reason += f", Retry-After {delay:g} s"
+        raise self._deadline_error(call, attempts, reason, request_id) from last
 
     def _log_retry(self, call: _Call, attempt: int, delay: float, reason: str) -> None:
         _logger.info(
@@ -748,7 +888,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
                 attempts=attempts,
                 idempotency_key=call.idempotency_key,
                 reason=type(exc).__name__,
-                seconds=call.timeout.read,
+                seconds=call.timeout,
             )
         return APIConnectionError(
             "{method} {path} failed ({reason}) on each of {attempts} attempt(s)",
@@ -757,6 +897,20 @@ class _CoreBase(Generic[ClientT, SleepT]):
             attempts=attempts,
             idempotency_key=call.idempotency_key,
             reason=type(exc).__name__,
+        )
+
+    @staticmethod
+    def _deadline_error(call: _Call, attempts: int, reason: str, request_id: str | None) -> APITimeoutError:
+        return APITimeoutError(
+            "{method} {path}: the deadline of {deadline:g} s passed after {attempts} attempt(s) "
+            "(last: {reason})",
+            method=call.method,
+            path=call.path,
+            attempts=attempts,
+            idempotency_key=call.idempotency_key,
+            request_id=request_id,
+            deadline=call.deadline,
+            reason=reason,
         )
 
     @staticmethod
@@ -795,6 +949,7 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] | None = None,
         clock: Clock | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         """Configure the core.
 
@@ -805,11 +960,15 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
             sleep: waits before a retry (the module's ``_sleep`` when omitted).
             random: the jitter source, returning a float in ``[0, 1)`` (``random.random`` when omitted).
             clock: the current time, for ``Retry-After`` dates.
+            monotonic: the clock the deadline is measured on, in seconds (``time.monotonic`` when
+                omitted); a test pairs it with a ``sleep`` that moves it on.
 
         Raises:
             ConfigurationError: no ``config`` is given and the environment does not make one.
         """
-        super().__init__(config, http_client=http_client, sleep=sleep, random=random, clock=clock)
+        super().__init__(
+            config, http_client=http_client, sleep=sleep, random=random, clock=clock, monotonic=monotonic
+        )
 
     def _new_client(self) -> httpx.Client:
         return httpx.Client()
@@ -823,8 +982,12 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
         params: Mapping[str, str | int | float | bool] | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> ApiResponse:
-        """Send one call, retrying transport failures and HTTP 408, 409, 429 and 5xx up to ``max_retries``.
+        """Send one call, retrying transport failures and HTTP 408, 409, 429 and 5xx, within a deadline.
+
+        Retries are made up to ``max_retries`` while the deadline leaves time for them; each attempt's
+        timeout is ``min(timeout, remaining)``.
 
         Args:
             method: the HTTP method; POST, PUT, PATCH and DELETE carry an ``Idempotency-Key``.
@@ -833,17 +996,21 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
             params: the query parameters.
             idempotency_key: the key of a mutating call (a new UUID4 when omitted), sent on every attempt.
             timeout: seconds per attempt for this call (the configured timeout when omitted).
+            deadline: seconds for the whole call, attempts and waits together (the configured deadline
+                when omitted).
 
         Returns:
             The successful answer.
 
         Raises:
             APIStatusError: (a subclass per status) the service answered with an error status.
-            APITimeoutError: the last attempt timed out.
+            APITimeoutError: the last attempt timed out, or the deadline passed before the call could end
+                otherwise (``__cause__`` holds the last failure).
             APIConnectionError: the last attempt failed in transport.
             APIResponseError: a 2xx body that is not JSON.
             InvalidIdempotencyKeyError: the key given is unusable, or given to a safe method.
-            ConfigurationError: ``path`` is an absolute URL or ``timeout`` is not a positive number.
+            ConfigurationError: ``path`` is an absolute URL, or ``timeout`` or ``deadline`` is not a
+                positive number.
             TypeError: ``json`` holds something JSON cannot encode.
             ValueError: ``json`` holds NaN or an infinity.
         """
@@ -854,33 +1021,30 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
             params=params,
             idempotency_key=idempotency_key,
             timeout=timeout,
+            deadline=deadline,
         )
         sleep = self._injected_sleep if self._injected_sleep is not None else _sleep
+        limit = self._start_deadline(call)
         retries = 0
         while True:
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = self._client.request(
+                outcome = self._client.request(
                     call.method,
                     call.url,
                     content=call.content,
                     params=call.params,
                     headers=call.headers,
-                    timeout=call.timeout,
+                    timeout=limit.attempt_timeout(call.timeout),
                 )
             except httpx.TransportError as exc:
-                delay = self._retry_delay(retries, None)
-                if delay is None:
-                    raise self._transport_error(call, exc, retries + 1) from exc
-                reason = type(exc).__name__
+                outcome = exc
             except httpx.HTTPError as exc:  # not a transport failure: not retried
                 raise self._other_error(call, exc, retries + 1) from exc
-            else:
-                delay = self._retry_delay(retries, response)
-                if delay is None:
-                    return self._finish(call, response, retries + 1)
-                reason = f"HTTP {response.status_code}"
-            self._log_retry(call, retries + 1, delay, reason)
-            sleep(delay)
+            step = self._after_attempt(call, limit, retries, outcome)
+            if isinstance(step, ApiResponse):
+                return step
+            sleep(step)
             retries += 1
 
     def close(self) -> None:
@@ -910,6 +1074,7 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
         sleep: Callable[[float], Awaitable[None]] | None = None,
         random: Callable[[], float] | None = None,
         clock: Clock | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         """Configure the core.
 
@@ -920,11 +1085,15 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
             sleep: waits before a retry (the module's ``_asleep`` when omitted).
             random: the jitter source, returning a float in ``[0, 1)`` (``random.random`` when omitted).
             clock: the current time, for ``Retry-After`` dates.
+            monotonic: the clock the deadline is measured on, in seconds (``time.monotonic`` when
+                omitted); a test pairs it with a ``sleep`` that moves it on.
 
         Raises:
             ConfigurationError: no ``config`` is given and the environment does not make one.
         """
-        super().__init__(config, http_client=http_client, sleep=sleep, random=random, clock=clock)
+        super().__init__(
+            config, http_client=http_client, sleep=sleep, random=random, clock=clock, monotonic=monotonic
+        )
 
     def _new_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient()
@@ -938,8 +1107,12 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
         params: Mapping[str, str | int | float | bool] | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - per-attempt httpx timeout, as in the sync twin
+        deadline: float | None = None,
     ) -> ApiResponse:
-        """Send one call, retrying transport failures and HTTP 408, 409, 429 and 5xx up to ``max_retries``.
+        """Send one call, retrying transport failures and HTTP 408, 409, 429 and 5xx, within a deadline.
+
+        Retries are made up to ``max_retries`` while the deadline leaves time for them; each attempt's
+        timeout is ``min(timeout, remaining)``.
 
         Args:
             method: the HTTP method; POST, PUT, PATCH and DELETE carry an ``Idempotency-Key``.
@@ -948,17 +1121,21 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
             params: the query parameters.
             idempotency_key: the key of a mutating call (a new UUID4 when omitted), sent on every attempt.
             timeout: seconds per attempt for this call (the configured timeout when omitted).
+            deadline: seconds for the whole call, attempts and waits together (the configured deadline
+                when omitted).
 
         Returns:
             The successful answer.
 
         Raises:
             APIStatusError: (a subclass per status) the service answered with an error status.
-            APITimeoutError: the last attempt timed out.
+            APITimeoutError: the last attempt timed out, or the deadline passed before the call could end
+                otherwise (``__cause__`` holds the last failure).
             APIConnectionError: the last attempt failed in transport.
             APIResponseError: a 2xx body that is not JSON.
             InvalidIdempotencyKeyError: the key given is unusable, or given to a safe method.
-            ConfigurationError: ``path`` is an absolute URL or ``timeout`` is not a positive number.
+            ConfigurationError: ``path`` is an absolute URL, or ``timeout`` or ``deadline`` is not a
+                positive number.
             TypeError: ``json`` holds something JSON cannot encode.
             ValueError: ``json`` holds NaN or an infinity.
         """
@@ -969,33 +1146,30 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
             params=params,
             idempotency_key=idempotency_key,
             timeout=timeout,
+            deadline=deadline,
         )
         sleep = self._injected_sleep if self._injected_sleep is not None else _asleep
+        limit = self._start_deadline(call)
         retries = 0
         while True:
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = await self._client.request(
+                outcome = await self._client.request(
                     call.method,
                     call.url,
                     content=call.content,
                     params=call.params,
                     headers=call.headers,
-                    timeout=call.timeout,
+                    timeout=limit.attempt_timeout(call.timeout),
                 )
             except httpx.TransportError as exc:
-                delay = self._retry_delay(retries, None)
-                if delay is None:
-                    raise self._transport_error(call, exc, retries + 1) from exc
-                reason = type(exc).__name__
+                outcome = exc
             except httpx.HTTPError as exc:  # not a transport failure: not retried
                 raise self._other_error(call, exc, retries + 1) from exc
-            else:
-                delay = self._retry_delay(retries, response)
-                if delay is None:
-                    return self._finish(call, response, retries + 1)
-                reason = f"HTTP {response.status_code}"
-            self._log_retry(call, retries + 1, delay, reason)
-            await sleep(delay)
+            step = self._after_attempt(call, limit, retries, outcome)
+            if isinstance(step, ApiResponse):
+                return step
+            await sleep(step)
             retries += 1
 
     async def aclose(self) -> None:
