@@ -6,6 +6,7 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     ├── InvalidMoneyError               invalid_money
     │   └── CurrencyMismatchError       currency_mismatch
     ├── InvalidTextError                invalid_text          (.field, .maximum: empty, too long, not text)
+    ├── InvalidCursorError              invalid_cursor        (a page cursor this library did not make)
     ├── InvalidIdentifierError          invalid_identifier
     │   ├── InvalidIMEIError            invalid_imei          (.rule: length | digits | check_digit)
     │   └── InvalidSerialNumberError    invalid_serial_number (.rule: empty | characters | length | ...)
@@ -165,6 +166,16 @@ class InvalidTextError(TradeInError):
         )
         self.field = field
         self.maximum = maximum
+
+
+class InvalidCursorError(TradeInError):
+    """A page cursor was not made by the library (changed, cut short, or from elsewhere)."""
+
+    code = "invalid_cursor"
+
+    def __init__(self) -> None:
+        """Create the error."""
+        super().__init__(N_("The page cursor is not valid: start again from the first page."))
 
 
 class InvalidIdentifierError(TradeInError):

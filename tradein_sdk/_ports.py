@@ -31,10 +31,14 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer, PurchaseCondition
     from tradein_sdk._domain.ledger import EntryKind, LedgerEntry  # noqa: TC004 - annotations only
-    from tradein_sdk._domain.outbox import OutboxMessage  # noqa: TC004 - annotations only; loads with the first webhook
+    from tradein_sdk._domain.outbox import (
+        OutboxMessage,  # noqa: TC004 - annotations only; loads with the first webhook
+        WebhookEndpoint,
+    )
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.shipping import LabelDevice, ShippingLabel
-    from tradein_sdk._domain.webhooks import WebhookEvent
+    from tradein_sdk._domain.tenancy import Scope  # noqa: TC004 - annotations only
+    from tradein_sdk._domain.webhooks import WebhookEvent, WebhookSecrets
 
 
 # -- records ---------------------------------------------------------------------------------------------
@@ -52,6 +56,8 @@ class QuoteRecord:
         audience: the shop or store it was issued for.
         redeemable: ``False`` for a recycling-only quote.
         document: the quote's JSON document (``schemas/quote.schema.json``), as text.
+        organisation: the organisation of the tenant it was issued for (the audience is the tenant; the
+            audience itself when ``None``).
     """
 
     quote_id: str
@@ -61,6 +67,7 @@ class QuoteRecord:
     audience: str
     redeemable: bool
     document: str
+    organisation: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +81,9 @@ class OrderRecord:
         closed: every device reached a final state.
         next_deadline_at: the earliest deadline still ahead (send-by, respond-by, return-by), if any.
         document: the order's JSON document, as text.
+        tenant: the shop or store that opened it (fixed when it is stored).
+        organisation: that tenant's organisation.
+        provider: the provider (refurbisher) its devices are assigned to, if any.
     """
 
     order_id: str
@@ -82,9 +92,12 @@ class OrderRecord:
     closed: bool
     next_deadline_at: datetime | None
     document: str
+    tenant: str | None = None
+    organisation: str | None = None
+    provider: str | None = None
 
     def values(self) -> dict[str, Any]:
-        """The row's column values."""
+        """The row's column values that change with the order (ownership and assignment are kept apart)."""
         return {
             "id": self.order_id,
             "created_at": self.created_at,
@@ -168,12 +181,16 @@ class PersonalData:
         kind: ``payout`` or ``contact``.
         subject_ref: the customer it belongs to (erasure works per customer).
         data: the data as JSON text.
+        tenant: the tenant whose customer it is (a customer reference is unique per tenant only).
+        organisation: that tenant's organisation.
     """
 
     ref: str
     kind: str
     subject_ref: str
     data: str
+    tenant: str | None = None
+    organisation: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -309,16 +326,27 @@ class QuoteStore(Protocol):
         """Persist a new quote, its documents and its audit entry in one transaction."""
         ...
 
-    def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
+    def get_quote(
+        self, quote_id: str, *, scope: Scope | None = None
+    ) -> tuple[QuoteRecord, Redemption | None]:
         """Return a stored quote and its redemption, if any.
 
+        A ``scope`` keeps the read inside a tenant or organisation (every scoped method below does the same):
+        a quote outside it is not found.
+
         Raises:
-            QuoteNotFoundError: no quote has this id.
+            QuoteNotFoundError: no quote has this id (in ``scope``).
         """
         ...
 
     def redeem_quote(
-        self, quote_id: str, *, now: datetime, reference: str | None = None, audit: Sequence[AuditFact] = ()
+        self,
+        quote_id: str,
+        *,
+        now: datetime,
+        reference: str | None = None,
+        audit: Sequence[AuditFact] = (),
+        scope: Scope | None = None,
     ) -> Redemption:
         """Redeem a quote exactly once (with its audit entries) and return the redemption.
 
@@ -356,11 +384,12 @@ class OrderStore(Protocol):
         audit: Sequence[AuditFact] = (),
         checkout: CheckoutRecord | None = None,
         ledger: Sequence[LedgerEntry] = (),
+        scope: Scope | None = None,
     ) -> None:
-        """Store a new order, claiming its quotes exactly once, in one transaction with its audit entry."""
+        """Store a new order, claiming its quotes (in ``scope``) exactly once, with its audit entry."""
         ...
 
-    def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
+    def get_order(self, order_id: str, *, scope: Scope | None = None) -> tuple[OrderRecord, int]:
         """Return a stored order and its version."""
         ...
 
@@ -374,6 +403,7 @@ class OrderStore(Protocol):
         outbox: Sequence[OutboxMessage] = (),
         ledger: Sequence[LedgerEntry] = (),
         promotion_changes: Sequence[PromotionChange] = (),
+        scope: Scope | None = None,
     ) -> int:
         """Write a changed order unless it changed since ``expected_version``; return the new version.
 
@@ -385,14 +415,20 @@ class OrderStore(Protocol):
         """Return the stored checkout summary of an order."""
         ...
 
-    def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
+    def orders_due(self, now: datetime, *, limit: int = 500, scope: Scope | None = None) -> list[str]:
         """Return the ids of open orders with a deadline at or before ``now``."""
         ...
 
     def list_orders(
-        self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
+        self,
+        *,
+        limit: int = 50,
+        customer_ref: str | None = None,
+        open_only: bool = False,
+        scope: Scope | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[OrderRecord]:
-        """Return the newest orders first."""
+        """Return the newest orders first (``before``: only orders older than this ``(created_at, id)``)."""
         ...
 
 
@@ -428,7 +464,9 @@ class PersonalDataStore(Protocol):
         """Return personal data by its reference (``None`` once erased)."""
         ...
 
-    def erase_personal_data(self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = ()) -> int:
+    def erase_personal_data(
+        self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = (), scope: Scope | None = None
+    ) -> int:
         """Erase a customer's personal data; return how many records were erased."""
         ...
 
@@ -461,7 +499,7 @@ class Ledger(Protocol):
         ...
 
     def installments_due(
-        self, period: str, *, limit: int = 1000, after: int = 0
+        self, period: str, *, limit: int = 1000, after: int = 0, scope: Scope | None = None
     ) -> list[tuple[int, LedgerEntry]]:
         """Installments due by ``period``, not yet credited or stopped: (position, entry) after ``after``."""
         ...
@@ -474,6 +512,7 @@ class Ledger(Protocol):
         cause: str,
         audit: AuditFact,
         ids: Sequence[str] | None = None,
+        scope: Scope | None = None,
     ) -> tuple[int, dict[str, Money]]:
         """Credit the installments due up to ``period`` (only ``ids`` when given), each once.
 
@@ -481,7 +520,9 @@ class Ledger(Protocol):
         """
         ...
 
-    def ledger_sums(self, *, start: datetime | None, end: datetime) -> list[LedgerSum]:
+    def ledger_sums(
+        self, *, start: datetime | None, end: datetime, scope: Scope | None = None
+    ) -> list[LedgerSum]:
         """Sum the entries posted in ``[start, end)`` by kind (and promotion), for the period report."""
         ...
 
@@ -555,7 +596,9 @@ class WebhookOutbox(Protocol):
         """Record an attempt's end if the lease still holds (``False``: it expired and another took it)."""
         ...
 
-    def dead_webhooks(self, *, limit: int = 100, after: str | None = None) -> list[DeadWebhook]:
+    def dead_webhooks(
+        self, *, limit: int = 100, after: str | None = None, scope: Scope | None = None
+    ) -> list[DeadWebhook]:
         """Return the rows given up, oldest first (``after``: a delivery id, for the next page)."""
         ...
 
@@ -566,6 +609,7 @@ class WebhookOutbox(Protocol):
         delivery_ids: Sequence[str] = (),
         event_ids: Sequence[str] = (),
         all_dead: bool = False,
+        scope: Scope | None = None,
     ) -> int:
         """Make finished rows (delivered or dead) due again with a fresh attempt count; return how many."""
         ...
@@ -576,6 +620,90 @@ class WebhookOutbox(Protocol):
 
     def claim_schedule_slot(self, name: str, *, slot: datetime, holder: str, now: datetime) -> bool:
         """Claim the run of job ``name`` for ``slot`` (``False``: that slot was claimed already)."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class ApiKeyRecord:
+    """An API key as the store keeps it (its digest only; the key itself is shown once, when minted).
+
+    Attributes:
+        key_id: its public id (``key_…``).
+        scope: the tenant, organisation and role it grants.
+        label: what the operator called it (a terminal, a partner system).
+        created_at: when it was minted.
+        expires_at: when it stops working (set when it is rotated), if ever.
+        revoked_at: when it was revoked, if it was.
+        last_used_at: when it last authenticated a request (kept to the minute).
+    """
+
+    key_id: str
+    scope: Scope
+    label: str | None
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        """Whether the key authenticates requests at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+@runtime_checkable
+class Tenancy(Protocol):
+    """API keys by tenant and role, tenants' webhook endpoints, and which provider handles an order."""
+
+    def add_api_key(self, record: ApiKeyRecord, *, digest: str, audit: Sequence[AuditFact] = ()) -> None:
+        """Keep a new key (its digest) with the scope it grants."""
+        ...
+
+    def authenticate_key(self, digest: str, *, now: datetime) -> ApiKeyRecord | None:
+        """The active key with this digest (its last use noted), or ``None``."""
+        ...
+
+    def api_keys(self, *, organisation: str | None = None) -> list[ApiKeyRecord]:
+        """Every key (of one organisation), newest first."""
+        ...
+
+    def end_api_key(
+        self, key_id: str, *, now: datetime, revoke: bool, expires_at: datetime | None = None
+    ) -> ApiKeyRecord:
+        """Revoke a key now, or let it expire at ``expires_at`` (a rotation's grace period)."""
+        ...
+
+    def add_webhook_endpoint(self, endpoint: WebhookEndpoint, *, now: datetime) -> None:
+        """Register a tenant's (or an organisation's) webhook endpoint."""
+        ...
+
+    def webhook_endpoints_of(
+        self, *, organisation: str | None = None, tenant: str | None = None, ids: Sequence[str] = ()
+    ) -> list[WebhookEndpoint]:
+        """Active endpoints: of an organisation (with ``tenant``: those that receive its events), or by id."""
+        ...
+
+    def change_webhook_endpoint(
+        self,
+        endpoint_id: str,
+        *,
+        organisation: str | None,
+        now: datetime,
+        secrets: WebhookSecrets | None = None,
+        disable: bool = False,
+    ) -> WebhookEndpoint:
+        """Replace an endpoint's secrets (a rotation) or disable it."""
+        ...
+
+    def assign_order(
+        self,
+        order_id: str,
+        *,
+        provider: str | None,
+        scope: Scope | None,
+        audit: Sequence[AuditFact],
+        now: datetime,
+    ) -> None:
+        """Assign an order's devices to a provider (``None``: take the assignment back)."""
         ...
 
 

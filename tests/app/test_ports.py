@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
 
+    from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._ports import AuditFact
 
 START = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -69,11 +70,14 @@ class DictQuoteStore:
                 self.documents.setdefault(document.content_hash, document.text)
             self.quotes[record.quote_id] = record
 
-    def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
-        """Return the quote and its redemption."""
-        if quote_id not in self.quotes:
+    def get_quote(
+        self, quote_id: str, *, scope: Scope | None = None
+    ) -> tuple[QuoteRecord, Redemption | None]:
+        """Return the quote and its redemption (in ``scope``: a quote of the scope's tenant only)."""
+        record = self.quotes.get(quote_id)
+        if record is None or (scope is not None and record.audience != scope.tenant):
             raise QuoteNotFoundError(quote_id)
-        return self.quotes[quote_id], self.redemptions.get(quote_id)
+        return record, self.redemptions.get(quote_id)
 
     def redeem_quote(
         self,
@@ -82,10 +86,11 @@ class DictQuoteStore:
         now: datetime,
         reference: str | None = None,
         audit: Sequence[AuditFact] = (),  # noqa: ARG002 - a store without an audit log drops it
+        scope: Scope | None = None,
     ) -> Redemption:
         """Redeem once, under a lock."""
         with self._lock:
-            record, redemption = self.get_quote(quote_id)
+            record, redemption = self.get_quote(quote_id, scope=scope)
             if redemption is not None:
                 raise QuoteAlreadyRedeemedError(quote_id)
             if not record.redeemable:

@@ -98,8 +98,14 @@ class CheckoutUseCases:
     promotions: PromotionBook | None
     insurance: InsuranceOfferSource
     clawback_policy: ClawbackPolicy
+    audience: str
+    organisation: str
 
     if TYPE_CHECKING:
+
+        @property
+        def _in_scope(self) -> dict[str, Any]: ...
+        def _order_quote(self, quote_id: str) -> Quote: ...
 
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
         def _port(self, port: type[_Port]) -> _Port: ...
@@ -322,7 +328,7 @@ class CheckoutUseCases:
                 )
             )
         self._port(OrderStore).add_order(
-            _record(order, customer_ref),
+            _record(order, customer_ref=customer_ref, tenant=self.audience, organisation=self.organisation),
             quote_ids=list(summary.request.quote_ids),
             now=now,
             personal_data=personal,
@@ -349,6 +355,7 @@ class CheckoutUseCases:
                 document=json.dumps(stored, sort_keys=True),
                 promotion_uses=uses,
             ),
+            **self._in_scope,
         )
         return ConfirmedCheckout(order=order, summary=summary, consent=consent)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -9,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast
 
 import attrs
 
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.promotions import PromotionBook
+    from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._ports import Fulfilment, InsuranceOfferSource
 
 _Port = TypeVar("_Port")
@@ -142,6 +144,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
         insurance: InsuranceOfferSource | None = None,
         clawback_policy: ClawbackPolicy | None = None,
         webhook_endpoints: Sequence[WebhookEndpoint] = (),
+        organisation: str | None = None,
     ) -> None:
         """Wire the parts together.
 
@@ -168,11 +171,15 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
                 :class:`LocalFulfilment` with the receiving address to print on labels).
             webhook_endpoints: where to send webhooks about devices (received, inspected, revised, paid,
                 returned); each order change writes them to an outbox that :meth:`deliver_webhooks` sends.
+            organisation: the organisation the shop (``audience``) belongs to (default: the shop itself);
+                quotes and orders are stored as the shop's and the organisation's.
         """
         self._store: QuoteStore = store
         self._ports: dict[type, object] = {}
         self.key_ring = key_ring
         self.audience = audience
+        self.organisation = organisation or audience
+        self.scope: Scope | None = None
         self.catalog = catalog or Catalog.bundled()
         self._questionnaires = dict(questionnaires or {})
         self.prices = prices or PriceBookSource.bundled()
@@ -277,6 +284,23 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
             ConfigurationError: the facade was given a store of fewer concerns (a :class:`QuoteStore` alone).
         """
         return self._port(Store)
+
+    def scoped(self, scope: Scope) -> Self:
+        """This facade acting for one API key of a shared service: every read and write kept inside ``scope``.
+
+        The copy shares the store, keys and caches. Its quotes are issued for ``scope.tenant`` (the audience)
+        and its orders belong to the tenant and its organisation; an id of another tenant is not found.
+        """
+        view = copy.copy(self)
+        view.scope = scope
+        view.audience = scope.tenant
+        view.organisation = scope.organisation
+        return view
+
+    @property
+    def _in_scope(self) -> dict[str, Any]:
+        """The ``scope`` keyword for store calls: empty for the whole shop (stores without tenancy work)."""
+        return {} if self.scope is None else {"scope": self.scope}
 
     def _port(self, port: type[_Port]) -> _Port:
         """The store as the ``port`` a use case needs, checked once per port.
@@ -452,6 +476,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
                 audience=quote.audience,
                 redeemable=not quote.recycle_only,
                 document=document,
+                organisation=self.organisation,
             ),
             documents=(
                 self._document("questionnaire", questionnaire.content_hash, questionnaire.to_json),
@@ -542,10 +567,15 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
         """Return a stored quote and its redemption.
 
         Raises:
-            QuoteNotFoundError: no quote has that id.
+            QuoteNotFoundError: no quote has that id (in this facade's scope).
         """
-        record, redemption = self._store.get_quote(quote_id)
+        record, redemption = self._store.get_quote(quote_id, **self._in_scope)
         return _stored_quote(record, redemption)
+
+    def _order_quote(self, quote_id: str) -> Quote:
+        """The quote behind a device of an order the caller may already see (read whatever the scope)."""
+        record, redemption = self._store.get_quote(quote_id)
+        return _stored_quote(record, redemption).quote
 
     def redeem(self, token: str, *, reference: str | None = None, audience: str | None = None) -> Redemption:
         """Redeem the quote a token names, exactly once, crediting the stored amount.
@@ -577,7 +607,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
             details={"reference": reference},
         )
         return self._store.redeem_quote(
-            claims.quote_id, now=self.clock.now(), reference=reference, audit=[fact]
+            claims.quote_id, now=self.clock.now(), reference=reference, audit=[fact], **self._in_scope
         )
 
     def claimed_quote(self, claims: QuoteClaims) -> StoredQuote:
@@ -595,7 +625,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
             QuoteNotFoundError: no quote has the token's id.
             QuoteTamperedError: the stored quote differs from the token (``.field`` says where).
         """
-        record, redemption = self._store.get_quote(claims.quote_id)
+        record, redemption = self._store.get_quote(claims.quote_id, **self._in_scope)
         stored = _stored_quote(record, redemption)
         field = _tampered_field(claims, record, stored.quote)
         if field is not None:

@@ -147,6 +147,10 @@ class LedgerUseCases:
 
     if TYPE_CHECKING:
 
+        @property
+        def _in_scope(self) -> dict[str, Any]: ...
+        def _order_quote(self, quote_id: str) -> Quote: ...
+
         def _port(self, port: type[_Port]) -> _Port: ...
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
         def order(self, order_id: str) -> TradeInOrder: ...
@@ -243,7 +247,7 @@ class LedgerUseCases:
         assert device.inspection is not None  # noqa: S101 - checked by the caller
         request = json_converter().structure(checkout["summary"]["request"], CheckoutRequest)
         day = datetime.fromisoformat(checkout["summary"]["created_at"]).date()
-        quote: Quote = self.get_quote(device.quote_id).quote
+        quote: Quote = self._order_quote(device.quote_id)
         known = {
             promotion.id: attrs.evolve(promotion, budget=None, max_redemptions=None)
             for promotion in self.promotions.promotions
@@ -338,8 +342,8 @@ class LedgerUseCases:
         return build_report(
             start=start,
             end=end,
-            before=ledger.ledger_sums(start=None, end=start_at),
-            during=ledger.ledger_sums(start=start_at, end=end_at),
+            before=ledger.ledger_sums(start=None, end=start_at, **self._in_scope),
+            during=ledger.ledger_sums(start=start_at, end=end_at, **self._in_scope),
             budgets=budgets,
         )
 
@@ -361,7 +365,9 @@ class LedgerUseCases:
         Raises:
             InvalidPeriodError: ``period`` is not ``YYYY-MM``.
         """
-        return self._port(Ledger).installments_due(_period(period), limit=limit, after=after)
+        return self._port(Ledger).installments_due(
+            _period(period), limit=limit, after=after, **self._in_scope
+        )
 
     def credit_installments(
         self, period: str, *, run_id: str | None = None, ids: Sequence[str] | None = None
@@ -402,7 +408,7 @@ class LedgerUseCases:
         for _ in range(_ATTEMPTS):
             try:
                 return self._port(Ledger).credit_installments(
-                    period, now=self.clock.now(), cause=cause, audit=fact, ids=ids
+                    period, now=self.clock.now(), cause=cause, audit=fact, ids=ids, **self._in_scope
                 )
             except ConcurrentUpdateError:
                 continue

@@ -31,6 +31,7 @@ from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
+from tradein_sdk._domain.pages import MAX_PAGE, OrderPage, make_cursor, read_cursor
 from tradein_sdk._domain.payouts import (
     PayoutDetails,
     PayoutMethod,
@@ -48,6 +49,7 @@ from tradein_sdk._ports import (
     PersonalData,
     PersonalDataStore,
     QuoteStore,
+    Tenancy,
     WebhookOutbox,
 )
 
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.outbox import OutboxMessage, WebhookEndpoint
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
+    from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._domain.webhooks import WebhookEvent
     from tradein_sdk._ports import Fulfilment
 
@@ -96,14 +99,22 @@ def _next_deadline(order: TradeInOrder) -> datetime | None:
     return min(deadlines) if deadlines else None
 
 
-def _record(order: TradeInOrder, customer_ref: str | None) -> OrderRecord:
+def _record(order: TradeInOrder, kept: OrderRecord | None = None, **owner: str | None) -> OrderRecord:
+    """The record of ``order``: its owner and customer from the record ``kept`` so far, or from ``owner``."""
+    if kept is not None:
+        owner = {
+            "customer_ref": kept.customer_ref,
+            "tenant": kept.tenant,
+            "organisation": kept.organisation,
+            "provider": kept.provider,
+        }
     return OrderRecord(
         order_id=order.id,
         created_at=order.created_at,
-        customer_ref=customer_ref,
         closed=order.is_closed,
         next_deadline_at=_next_deadline(order),
         document=order_document(order),
+        **owner,
     )
 
 
@@ -140,8 +151,15 @@ class OrderUseCases:
     locale: str
     webhook_endpoints: tuple[WebhookEndpoint, ...]
     _webhook_senders: dict[str, WebhookSender]
+    audience: str
+    organisation: str
+    scope: Scope | None
 
     if TYPE_CHECKING:
+
+        @property
+        def _in_scope(self) -> dict[str, Any]: ...
+        def _order_quote(self, quote_id: str) -> Quote: ...
 
         def verify_token(self, token: str, *, audience: str | None = None) -> Any: ...  # noqa: ANN401
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
@@ -208,12 +226,13 @@ class OrderUseCases:
         )
         opening = opening_entries(order_terms(order), order_id=order_id, now=now)
         self._port(OrderStore).add_order(
-            _record(order, customer_ref),
+            _record(order, customer_ref=customer_ref, tenant=self.audience, organisation=self.organisation),
             quote_ids=[quote.id for quote in quotes],
             now=now,
             personal_data=personal,
             audit=[opened, ledger_fact(order_id, opening, actor=actor.value)],
             ledger=opening,
+            **self._in_scope,
         )
         return order
 
@@ -223,18 +242,37 @@ class OrderUseCases:
         Raises:
             OrderNotFoundError: no order has that id.
         """
-        record, _ = self._port(OrderStore).get_order(order_id)
+        record, _ = self._port(OrderStore).get_order(order_id, **self._in_scope)
         return order_from_document(record.document)
 
     # -- changes ----------------------------------------------------------------------------------
 
-    def _webhooks_of(self, before: TradeInOrder, after: TradeInOrder) -> list[OutboxMessage]:
-        """The outbox messages of a change, one per event and subscribed endpoint (none without endpoints)."""
-        if not self.webhook_endpoints:
-            return []
-        from tradein_sdk._domain.outbox import order_events, outbox_messages  # noqa: PLC0415 - webhooks load with the first change that has endpoints
+    def _endpoints_for(self, record: OrderRecord) -> list[WebhookEndpoint]:
+        """The endpoints that receive the events of an order.
 
-        return outbox_messages(order_events(before, after), self.webhook_endpoints)
+        The configured ones, and those its owner's organisation registered for it (when the store keeps
+        tenants' endpoints).
+        """
+        endpoints = list(self.webhook_endpoints)
+        if record.organisation is not None and isinstance(self._store, Tenancy):
+            endpoints += self._store.webhook_endpoints_of(
+                organisation=record.organisation, tenant=record.tenant
+            )
+        return endpoints
+
+    def _webhooks_of(
+        self, before: TradeInOrder, after: TradeInOrder, record: OrderRecord
+    ) -> list[OutboxMessage]:
+        """The outbox messages of a change, one per event and subscribed endpoint (none without endpoints)."""
+        from tradein_sdk._domain.outbox import order_events, outbox_messages  # noqa: PLC0415 - webhooks load with the first change
+
+        events = order_events(before, after)
+        if not events:
+            return []
+        endpoints = self._endpoints_for(record)
+        if not endpoints:
+            return []
+        return outbox_messages(events, endpoints, tenant=record.tenant, organisation=record.organisation)
 
     def deliver_webhooks(self, *, limit: int = 100) -> DeliveryReport:
         """Send the webhooks that are due to the configured endpoints, one attempt each.
@@ -274,7 +312,7 @@ class OrderUseCases:
     ) -> tuple[TradeInOrder, bool]:
         """Return the order after the events and whether this call wrote the change (not someone else)."""
         for _ in range(_ATTEMPTS):
-            record, version = self._port(OrderStore).get_order(order_id)
+            record, version = self._port(OrderStore).get_order(order_id, **self._in_scope)
             before = order_from_document(record.document)
             now = self.clock.now()
             after = before
@@ -289,13 +327,14 @@ class OrderUseCases:
             )
             try:
                 self._port(OrderStore).save_order(
-                    _record(after, record.customer_ref),
+                    _record(after, record),
                     expected_version=version,
                     now=now,
                     audit=[*_audit_facts(before, after), *ledger_audit],
-                    outbox=self._webhooks_of(before, after),
+                    outbox=self._webhooks_of(before, after, record),
                     ledger=posting.entries,
                     promotion_changes=promotion_changes(posting),
+                    **self._in_scope,
                 )
             except ConcurrentUpdateError:
                 continue
@@ -455,7 +494,7 @@ class OrderUseCases:
         """:meth:`inspect`, and whether this call wrote the inspection (not a repeat of ``event_id``)."""
         order = self.order(order_id)
         device = order.device(device_id)
-        quote = self.get_quote(device.quote_id).quote
+        quote = self._order_quote(device.quote_id)
         questionnaire, book = self._snapshot_documents(quote)
         diff = inspect_device(
             quote,
@@ -525,10 +564,12 @@ class OrderUseCases:
         """
         reference: PayoutRef | None = None
         if payout is not None:
-            record, _ = self._port(OrderStore).get_order(order_id)
+            record, _ = self._port(OrderStore).get_order(order_id, **self._in_scope)
             reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
+            data = _payout_data(payout, reference, record.customer_ref or order_id)
             self._port(PersonalDataStore).add_personal_data(
-                _payout_data(payout, reference, record.customer_ref or order_id), now=self.clock.now()
+                attrs.evolve(data, tenant=record.tenant, organisation=record.organisation),
+                now=self.clock.now(),
             )
         event_id = f"settle:{order_id}:{device_id}:{uuid.uuid4().hex[:12]}"
 
@@ -593,7 +634,7 @@ class OrderUseCases:
         """
         now = self.clock.now()
         changed = 0
-        for order_id in self._port(OrderStore).orders_due(now, limit=limit):
+        for order_id in self._port(OrderStore).orders_due(now, limit=limit, **self._in_scope):
             _, wrote = self._apply_and_save(order_id, lambda order: _due_events(order, now, self.policy))
             changed += wrote
         return changed
@@ -658,7 +699,7 @@ class OrderUseCases:
         """
         now = self.clock.now()
         found: list[tuple[str, Reminder]] = []
-        for record in self._port(OrderStore).list_orders(limit=limit, open_only=True):
+        for record in self._port(OrderStore).list_orders(limit=limit, open_only=True, **self._in_scope):
             order = order_from_document(record.document)
             found.extend(
                 (order.id, reminder) for reminder in reminders_due(order, now, self.policy, since=since)
@@ -673,7 +714,7 @@ class OrderUseCases:
         """
         fact = AuditFact(actor=Actor.STAFF.value, action="customer.erased", subject=customer_ref)
         store = self._port(PersonalDataStore)
-        return store.erase_personal_data(customer_ref, now=self.clock.now(), audit=[fact])
+        return store.erase_personal_data(customer_ref, now=self.clock.now(), audit=[fact], **self._in_scope)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -698,9 +739,48 @@ class OrderUseCases:
         if limit < 1:
             raise ValueError(f"limit must be 1 or more, not {limit}")
         records = self._port(OrderStore).list_orders(
-            limit=limit, customer_ref=customer_ref, open_only=open_only
+            limit=limit, customer_ref=customer_ref, open_only=open_only, **self._in_scope
         )
         return [order_from_document(record.document) for record in records]
+
+    def orders_page(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        customer_ref: str | None = None,
+        open_only: bool = False,
+    ) -> OrderPage:
+        """One page of orders, newest first, and the cursor of the next page (``None`` on the last).
+
+        Pages stay stable while orders are added: a cursor names the last order of its page, and the next
+        page starts after it.
+
+        Args:
+            limit: at most this many orders (1 to 1,000).
+            cursor: the :attr:`OrderPage.next_cursor` of the previous page (``None``: the first page).
+            customer_ref: only this customer's orders.
+            open_only: only orders with a device that can still change.
+
+        Raises:
+            InvalidCursorError: the cursor was not made by this method.
+            ValueError: ``limit`` is below 1 or above 1,000.
+        """
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError(f"limit must be 1 to {MAX_PAGE}, not {limit}")
+        records = self._port(OrderStore).list_orders(
+            limit=limit + 1,
+            customer_ref=customer_ref,
+            open_only=open_only,
+            before=None if cursor is None else read_cursor(cursor),
+            **self._in_scope,
+        )
+        page = records[:limit]
+        more = len(records) > limit
+        return OrderPage(
+            orders=tuple(order_from_document(record.document) for record in page),
+            next_cursor=make_cursor(page[-1].created_at, page[-1].order_id) if more and page else None,
+        )
 
     def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
         """Check the audit log's hash chain from its first entry: nothing changed, removed or inserted.
@@ -775,9 +855,11 @@ class OrderUseCases:
                 "method": method,
             },
         )
-        return self._port(AuditLog).add_audit(
-            [fact], now=now, receipt=receipt, outbox=outbox_messages([told], self.webhook_endpoints)
+        record, _ = self._port(OrderStore).get_order(order_id, **self._in_scope)
+        outbox = outbox_messages(
+            [told], self._endpoints_for(record), tenant=record.tenant, organisation=record.organisation
         )
+        return self._port(AuditLog).add_audit([fact], now=now, receipt=receipt, outbox=outbox)
 
 
 def _due_events(order: TradeInOrder, now: datetime, policy: DeliveryPolicy) -> list[DeviceEvent]:

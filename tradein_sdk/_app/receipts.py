@@ -45,6 +45,10 @@ class ReceiptUseCases:
 
     if TYPE_CHECKING:
 
+        @property
+        def _in_scope(self) -> dict[str, Any]: ...
+        def _order_quote(self, quote_id: str) -> Quote: ...
+
         def _port(self, port: type[_Port]) -> _Port: ...
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
         def order(self, order_id: str) -> TradeInOrder: ...
@@ -89,7 +93,7 @@ class ReceiptUseCases:
         """
         order = self.order(order_id)
         device = bought_device(order, device_id)
-        quote: Quote = self.get_quote(device.quote_id).quote
+        quote: Quote = self._order_quote(device.quote_id)
         locale = canonical_locale(locale or quote.locale)
         return build_receipt(
             order=order,
@@ -144,7 +148,7 @@ class ReceiptUseCases:
 
     def _seller(self, order: TradeInOrder, device: OrderDevice) -> ReceiptSeller:
         """The seller as the order's stored data knows them: the bank account holder, else pseudonymous."""
-        record, _ = self._port(OrderStore).get_order(order.id)
+        record, _ = self._port(OrderStore).get_order(order.id, **self._in_scope)
         customer_ref = record.customer_ref or order.id
         payout = device.payout or order.payout
         if payout is None or payout.method is not PayoutMethod.BANK_TRANSFER:
@@ -202,7 +206,7 @@ class ReceiptUseCases:
                     order=order,
                     device_id=device.id,
                     entries=entries,
-                    quote=self.get_quote(device.quote_id).quote,
+                    quote=self._order_quote(device.quote_id),
                 )
                 for device in bought
             )

@@ -64,6 +64,10 @@ class WebhookEndpoint:
         secrets: the secrets each attempt is signed with (one signature each, for rotation).
         events: the event types it wants (``None``: every type).
         schedule: when to retry (the Standard Webhooks schedule by default).
+        id: the id of an endpoint a tenant registered (``whe_…``); ``None`` for one configured by the
+            operator (``$TRADEIN_WEBHOOK_URLS``), which receives every tenant's events.
+        organisation: the organisation of a registered endpoint.
+        tenant: the one tenant whose events it receives (``None``: every tenant of the organisation).
 
     Raises:
         ConfigurationError: the URL is not http(s).
@@ -73,6 +77,14 @@ class WebhookEndpoint:
     secrets: WebhookSecrets
     events: frozenset[str] | None = attrs.field(default=None, converter=_event_types)
     schedule: RetrySchedule = attrs.field(factory=RetrySchedule)
+    id: str | None = None
+    organisation: str | None = None
+    tenant: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What outbox rows name the endpoint by: its id when registered, else its URL."""
+        return self.id or self.url
 
     def wants(self, event_type: str) -> bool:
         """Whether this endpoint subscribed to ``event_type``."""
@@ -85,10 +97,12 @@ class OutboxMessage:
 
     Attributes:
         event_id: the ``webhook-id`` (the same for every endpoint and attempt).
-        endpoint: the endpoint's URL.
+        endpoint: the endpoint's :attr:`~WebhookEndpoint.key` (a registered endpoint's id, or a URL).
         type: the event type.
         body: the body, fixed when the change was written.
         created_at: when the change happened.
+        tenant: the tenant whose order the event is about.
+        organisation: that tenant's organisation.
     """
 
     event_id: str
@@ -96,6 +110,8 @@ class OutboxMessage:
     type: str
     body: bytes
     created_at: datetime
+    tenant: str | None = None
+    organisation: str | None = None
 
 
 def _money(value: Any) -> object:  # noqa: ANN401 - a Money or None
@@ -144,16 +160,22 @@ def order_events(before: TradeInOrder | None, after: TradeInOrder) -> list[Webho
 
 
 def outbox_messages(
-    events: Iterable[WebhookEvent], endpoints: Sequence[WebhookEndpoint]
+    events: Iterable[WebhookEvent],
+    endpoints: Sequence[WebhookEndpoint],
+    *,
+    tenant: str | None = None,
+    organisation: str | None = None,
 ) -> list[OutboxMessage]:
-    """One message per event and endpoint that wants it."""
+    """One message per event and endpoint that wants it (the owner of the order recorded on each)."""
     return [
         OutboxMessage(
             event_id=event.id,
-            endpoint=endpoint.url,
+            endpoint=endpoint.key,
             type=event.type,
             body=event.to_body(),
             created_at=event.timestamp,
+            tenant=tenant,
+            organisation=organisation,
         )
         for event in events
         for endpoint in endpoints

@@ -136,8 +136,11 @@ def credit_due(
     now: datetime,
     cause: str,
     ids: Sequence[str] | None = None,
+    orders: Any = None,  # noqa: ANN401 - a SELECT of order ids
 ) -> None:
     """Credit every installment due up to ``period`` that is neither credited nor stopped, in one statement.
+
+    ``orders`` (a ``SELECT`` of order ids) keeps the run to those orders (a tenant's or organisation's).
 
     The entries written carry ``cause``: count and sum them by it (a driver may not report the row count
     of an ``INSERT ... SELECT``).
@@ -164,6 +167,7 @@ def credit_due(
         due.c.due_period <= period,
         ~sa.exists().where(settled.c.settles == due.c.id),
         *([due.c.id.in_(ids)] if ids is not None else []),
+        *([due.c.order_id.in_(orders)] if orders is not None else []),
     )
     columns = [
         "id",

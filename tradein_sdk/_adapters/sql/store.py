@@ -34,6 +34,14 @@ from tradein_sdk._adapters.sql.ledger import (
     insert_entries,
     migration_ledger,
 )
+from tradein_sdk._adapters.sql.tenancy import (
+    TenancyMixin,
+    add_owner_columns,
+    append_facts,
+    define_tenancy,
+    migration_tenancy,
+    scope_conditions,
+)
 from tradein_sdk._domain.clock import Clock, SystemClock, as_utc
 from tradein_sdk._domain.identifiers import is_known_id
 from tradein_sdk._domain.ledger import PROMOTION_KINDS, EntryKind, LedgerEntry
@@ -78,6 +86,7 @@ if TYPE_CHECKING:
 
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
     from tradein_sdk._domain.outbox import OutboxMessage
+    from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._domain.webhooks import WebhookEvent
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -296,8 +305,12 @@ def tables() -> dict[str, Any]:
         sa.Column("description", sa.String(200), nullable=False),
         sa.Column("applied_at", UTCDateTime, nullable=False),
     )
+    add_owner_columns(metadata.tables)
+    api_keys, endpoints = define_tenancy(metadata)
     return {
         "schema_migrations": migrations,
+        "api_keys": api_keys,
+        "webhook_endpoints": endpoints,
         "documents": metadata.tables["tradein_documents"],
         "orders": metadata.tables["tradein_orders"],
         "checkouts": metadata.tables["tradein_checkouts"],
@@ -347,6 +360,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (7, "outbox of the webhooks the service sends", _creating(_define_v7)),
     (8, "settlement ledger, append-only (triggers)", migration_ledger),
     (9, "schedule slots of the worker's periodic jobs", _creating(_define_v9)),
+    (10, "tenants: owners of quotes and orders, API keys, webhook endpoints", migration_tenancy),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -370,7 +384,7 @@ def engine_url(url: str) -> str:
     )
 
 
-class SQLStore:
+class SQLStore(TenancyMixin):
     """The store on a SQL database: a SQLite file by default, PostgreSQL for several shop instances.
 
     >>> store = SQLStore("sqlite:///:memory:")   # or SQLStore.sqlite_file(path), or a postgresql:// URL
@@ -526,6 +540,8 @@ class SQLStore:
             "audience": record.audience,
             "redeemable": record.redeemable,
             "document": record.document,
+            "tenant": record.audience,
+            "organisation": record.organisation or record.audience,
         }
         new_documents = [document for document in documents if document.content_hash not in self._known]
         with self._guard("store the quote"), self._transaction() as conn:
@@ -543,11 +559,17 @@ class SQLStore:
             .on_conflict_do_nothing(index_elements=["content_hash"])
         )
 
-    def get_quote(self, quote_id: str) -> tuple[QuoteRecord, Redemption | None]:
+    def get_quote(
+        self, quote_id: str, *, scope: Scope | None = None
+    ) -> tuple[QuoteRecord, Redemption | None]:
         """Return the stored quote and its redemption (``None`` while unredeemed).
 
+        Args:
+            quote_id: the quote.
+            scope: when given, only a quote of this tenant or organisation is found.
+
         Raises:
-            QuoteNotFoundError: no quote has that id.
+            QuoteNotFoundError: no quote has that id (in ``scope``).
             StoreError: the database failed.
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
@@ -556,7 +578,9 @@ class SQLStore:
             raise QuoteNotFoundError(_shown(quote_id))
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
         with self._guard("read the quote"), self._transaction(write=False) as conn:
-            row = conn.execute(sa.select(quotes).where(quotes.c.id == quote_id)).first()
+            row = conn.execute(
+                sa.select(quotes).where(quotes.c.id == quote_id, *scope_conditions(quotes, scope))
+            ).first()
             if row is None:
                 raise QuoteNotFoundError(quote_id)
             redemption = conn.execute(
@@ -570,11 +594,18 @@ class SQLStore:
             audience=row.audience,
             redeemable=row.redeemable,
             document=row.document,
+            organisation=row.organisation,
         )
         return record, _redemption(redemption) if redemption is not None else None
 
     def redeem_quote(
-        self, quote_id: str, *, now: datetime, reference: str | None = None, audit: Sequence[AuditFact] = ()
+        self,
+        quote_id: str,
+        *,
+        now: datetime,
+        reference: str | None = None,
+        audit: Sequence[AuditFact] = (),
+        scope: Scope | None = None,
     ) -> Redemption:
         """Redeem a quote exactly once, crediting the stored amount.
 
@@ -584,6 +615,7 @@ class SQLStore:
             reference: the shop's reference for the redemption (an order number).
             audit: audit entries of the redemption, appended in the same transaction (the amount credited
                 is added to their details).
+            scope: when given, only a quote of this tenant or organisation can be redeemed.
 
         Returns:
             The redemption, with the amount stored on the quote.
@@ -599,7 +631,9 @@ class SQLStore:
         if not is_known_id(quote_id):
             raise QuoteNotFoundError(_shown(quote_id))
         with self._guard("redeem the quote"), self._transaction() as conn:
-            redemption = self._claim(conn, quote_id, now=now, reference=reference, with_value=True)
+            redemption = self._claim(
+                conn, quote_id, now=now, reference=reference, with_value=True, scope=scope
+            )
             _append_facts(
                 conn,
                 audit,
@@ -609,13 +643,26 @@ class SQLStore:
             return redemption
 
     def _claim(
-        self, conn: Connection, quote_id: str, *, now: datetime, reference: str | None, with_value: bool
+        self,
+        conn: Connection,
+        quote_id: str,
+        *,
+        now: datetime,
+        reference: str | None,
+        with_value: bool,
+        scope: Scope | None,
     ) -> Redemption:
         """Claim a quote inside the caller's transaction: a conditional UPDATE, a unique redemption row."""
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
-        conditions = [quotes.c.id == quote_id, quotes.c.redeemed_at.is_(None), quotes.c.expires_at > now]
+        owned = scope_conditions(quotes, scope)
+        conditions = [
+            quotes.c.id == quote_id,
+            quotes.c.redeemed_at.is_(None),
+            quotes.c.expires_at > now,
+            *owned,
+        ]
         if with_value:
             conditions.append(quotes.c.redeemable.is_(True))
         claimed = conn.execute(
@@ -625,7 +672,7 @@ class SQLStore:
             .returning(quotes.c.amount, quotes.c.currency)
         ).first()
         if claimed is None:
-            _raise_unredeemable(conn, quotes, quote_id)
+            _raise_unredeemable(conn, quotes, quote_id, owned)
         redemption = Redemption(
             redemption_id=f"rdm_{uuid.uuid4().hex}",
             quote_id=quote_id,
@@ -657,8 +704,12 @@ class SQLStore:
         audit: Sequence[AuditFact] = (),
         checkout: CheckoutRecord | None = None,
         ledger: Sequence[LedgerEntry] = (),
+        scope: Scope | None = None,
     ) -> None:
         """Store a new order in one transaction: claim its quotes, keep its personal data, audit it.
+
+        The order, and its personal data, belong to ``record.tenant`` and ``record.organisation``; with a
+        ``scope`` only quotes of that tenant or organisation can be claimed (another's is not found).
 
         With a ``checkout``, its summary is stored with the order and each promotion's use is reserved
         against its budget and redemption limit in the same transaction.
@@ -677,18 +728,23 @@ class SQLStore:
         now = as_utc(now)
         with self._guard("store the order"), self._transaction() as conn:
             for quote_id in quote_ids:
-                self._claim(conn, quote_id, now=now, reference=record.order_id, with_value=False)
+                self._claim(conn, quote_id, now=now, reference=record.order_id, with_value=False, scope=scope)
             for item in personal_data:
-                conn.execute(
-                    sa.insert(self._t["personal_data"]).values(
-                        ref=item.ref,
-                        kind=item.kind,
-                        subject_ref=item.subject_ref,
-                        data=item.data,
-                        created_at=now,
-                    )
+                owned = attrs.evolve(
+                    item,
+                    tenant=item.tenant or record.tenant,
+                    organisation=item.organisation or record.organisation,
                 )
-            conn.execute(sa.insert(self._t["orders"]).values(**record.values(), version=1, updated_at=now))
+                conn.execute(sa.insert(self._t["personal_data"]).values(**_personal_values(owned, now)))
+            conn.execute(
+                sa.insert(self._t["orders"]).values(
+                    **record.values(),
+                    tenant=record.tenant,
+                    organisation=record.organisation,
+                    version=1,
+                    updated_at=now,
+                )
+            )
             if checkout is not None:
                 for use in checkout.promotion_uses:
                     self._reserve_promotion(conn, use)
@@ -749,11 +805,15 @@ class SQLStore:
             text = conn.execute(sa.select(table.c.document).where(table.c.order_id == order_id)).scalar()
         return None if text is None else str(text)
 
-    def get_order(self, order_id: str) -> tuple[OrderRecord, int]:
+    def get_order(self, order_id: str, *, scope: Scope | None = None) -> tuple[OrderRecord, int]:
         """Return a stored order and its version (for :meth:`save_order`'s optimistic check).
 
+        Args:
+            order_id: the order.
+            scope: when given, only an order of this tenant, organisation or provider is found.
+
         Raises:
-            OrderNotFoundError: no order has that id.
+            OrderNotFoundError: no order has that id (in ``scope``).
             StoreError: the database failed.
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
@@ -762,7 +822,9 @@ class SQLStore:
             raise OrderNotFoundError(_shown(order_id))
         orders = self._t["orders"]
         with self._guard("read the order"), self._transaction(write=False) as conn:
-            row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).first()
+            row = conn.execute(
+                sa.select(orders).where(orders.c.id == order_id, *scope_conditions(orders, scope))
+            ).first()
         if row is None:
             raise OrderNotFoundError(order_id)
         return _order_record(row), int(row.version)
@@ -777,8 +839,11 @@ class SQLStore:
         outbox: Sequence[OutboxMessage] = (),
         ledger: Sequence[LedgerEntry] = (),
         promotion_changes: Sequence[PromotionChange] = (),
+        scope: Scope | None = None,
     ) -> int:
         """Write a changed order if nobody changed it since ``expected_version``, with its audit entries.
+
+        With a ``scope`` the update matches only an order inside it; its owner never changes.
 
         The webhooks the change causes go into the outbox in the same transaction (one row per message; a
         message already kept is not added again), and so do the ledger entries it posts and the promotion
@@ -799,7 +864,11 @@ class SQLStore:
             values = {key: value for key, value in record.values().items() if key not in {"id", "created_at"}}
             result = conn.execute(
                 sa.update(orders)
-                .where(orders.c.id == record.order_id, orders.c.version == expected_version)
+                .where(
+                    orders.c.id == record.order_id,
+                    orders.c.version == expected_version,
+                    *scope_conditions(orders, scope),
+                )
                 .values(**values, version=expected_version + 1, updated_at=now)
             )
             if result.rowcount != 1:
@@ -877,8 +946,17 @@ class SQLStore:
                 _append_facts(conn, audit(posted), now=as_utc(now))
         return posted
 
+    def _orders_in(self, scope: Scope | None) -> Any:  # noqa: ANN401 - a SELECT, or None
+        """The ids of the orders inside ``scope`` as a subquery (``None``: every order)."""
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        if scope is None:
+            return None
+        orders = self._t["orders"]
+        return sa.select(orders.c.id).where(*scope_conditions(orders, scope))
+
     def installments_due(
-        self, period: str, *, limit: int = 1000, after: int = 0
+        self, period: str, *, limit: int = 1000, after: int = 0, scope: Scope | None = None
     ) -> list[tuple[int, LedgerEntry]]:
         """Installments due up to ``period``, neither credited nor stopped, in posting order after ``after``.
 
@@ -897,6 +975,7 @@ class SQLStore:
                     table.c.due_period <= period,
                     table.c.sequence > after,
                     ~sa.exists().where(settled.c.settles == table.c.id),
+                    *_in_orders(table, self._orders_in(scope)),
                 )
                 .order_by(table.c.sequence)
                 .limit(limit)
@@ -911,8 +990,11 @@ class SQLStore:
         cause: str,
         audit: AuditFact,
         ids: Sequence[str] | None = None,
+        scope: Scope | None = None,
     ) -> tuple[int, dict[str, Money]]:
         """Credit each installment due up to ``period`` not yet credited or stopped, once, in one transaction.
+
+        With a ``scope``, only the installments of its tenant's or organisation's orders.
 
         Args:
             period: credit installments due up to this billing period.
@@ -920,6 +1002,7 @@ class SQLStore:
             cause: the run's id; a run id used before credits nothing.
             audit: the run's audit entry (count and totals are added).
             ids: only these installments (``installment_due`` entry ids), when given.
+            scope: only the installments of this tenant's or organisation's orders.
 
         Returns:
             How many were credited and their total per currency (the audit entry records both).
@@ -936,13 +1019,14 @@ class SQLStore:
             with self._guard("credit the installments"), self._transaction() as conn:
                 if conn.execute(sa.select(table.c.id).where(table.c.cause == cause).limit(1)).first():
                     return 0, {}  # a run id used before: that run is done
+                orders = self._orders_in(scope)
                 if ids is None:
-                    credit_due(conn, table, period=period, now=now, cause=cause)
+                    credit_due(conn, table, period=period, now=now, cause=cause, orders=orders)
                 else:
                     billed = list(ids)
                     for start in range(0, len(billed), 1000):
                         chunk = billed[start : start + 1000]
-                        credit_due(conn, table, period=period, now=now, cause=cause, ids=chunk)
+                        credit_due(conn, table, period=period, now=now, cause=cause, ids=chunk, orders=orders)
                 rows = conn.execute(
                     sa.select(table.c.currency, sa.func.sum(table.c.amount_minor), sa.func.count())
                     .where(table.c.cause == cause, table.c.kind == EntryKind.INSTALLMENT_CREDITED.value)
@@ -963,10 +1047,13 @@ class SQLStore:
             raise
         return count, totals
 
-    def ledger_sums(self, *, start: datetime | None, end: datetime) -> list[LedgerSum]:
+    def ledger_sums(
+        self, *, start: datetime | None, end: datetime, scope: Scope | None = None
+    ) -> list[LedgerSum]:
         """Sum the entries posted in ``[start, end)`` (from the beginning when ``start`` is ``None``).
 
-        Entries are summed by kind and currency; promotion entries also by promotion.
+        Entries are summed by kind and currency; promotion entries also by promotion. With a ``scope``, only
+        the entries of its tenant's or organisation's orders.
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
@@ -974,7 +1061,7 @@ class SQLStore:
         promotion = sa.case(
             (table.c.kind.in_([kind.value for kind in PROMOTION_KINDS]), table.c.reason), else_=None
         ).label("promotion")
-        conditions = [table.c.at < as_utc(end)]
+        conditions = [table.c.at < as_utc(end), *_in_orders(table, self._orders_in(scope))]
         if start is not None:
             conditions.append(table.c.at >= as_utc(start))
         query = (
@@ -1012,6 +1099,8 @@ class SQLStore:
                 created_at=as_utc(message.created_at),
                 next_attempt_at=as_utc(message.created_at),
                 attempts=0,
+                tenant=message.tenant,
+                organisation=message.organisation,
             )
             .on_conflict_do_nothing(index_elements=["event_id", "endpoint"])
         )
@@ -1148,8 +1237,12 @@ class SQLStore:
             ).rowcount
         return bool(changed == 1)
 
-    def dead_webhooks(self, *, limit: int = 100, after: str | None = None) -> list[DeadWebhook]:
+    def dead_webhooks(
+        self, *, limit: int = 100, after: str | None = None, scope: Scope | None = None
+    ) -> list[DeadWebhook]:
         """Return the rows given up (dead letters), ordered by delivery id; ``after`` pages on.
+
+        With a ``scope``, only the rows of its organisation's (or tenant's) orders.
 
         Raises:
             StoreError: the database failed.
@@ -1157,7 +1250,9 @@ class SQLStore:
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["webhook_outbox"]
-        query = sa.select(table).where(table.c.done.is_(True), table.c.delivered_at.is_(None))
+        query = sa.select(table).where(
+            table.c.done.is_(True), table.c.delivered_at.is_(None), *scope_conditions(table, scope)
+        )
         if after is not None:
             query = query.where(table.c.id > after)
         with self._guard("read the dead webhooks"), self._transaction(write=False) as conn:
@@ -1182,14 +1277,18 @@ class SQLStore:
         delivery_ids: Sequence[str] = (),
         event_ids: Sequence[str] = (),
         all_dead: bool = False,
+        scope: Scope | None = None,
     ) -> int:
         """Make finished rows due at ``now`` again, attempts reset (a row still pending is left alone).
+
+        With a ``scope``, only rows of its organisation's (or tenant's) orders are touched.
 
         Args:
             now: when the rows become due.
             delivery_ids: rows by id (delivered or dead).
             event_ids: every row of these events (one per endpoint), delivered or dead.
             all_dead: every dead letter.
+            scope: only rows of this tenant's or organisation's orders.
 
         Returns:
             How many rows were made due again.
@@ -1213,7 +1312,7 @@ class SQLStore:
             return int(
                 conn.execute(
                     sa.update(table)
-                    .where(table.c.done.is_(True), sa.or_(*chosen))
+                    .where(table.c.done.is_(True), sa.or_(*chosen), *scope_conditions(table, scope))
                     .values(
                         done=False,
                         delivered_at=None,
@@ -1278,7 +1377,7 @@ class SQLStore:
             ).rowcount
         return bool(taken == 1)
 
-    def orders_due(self, now: datetime, *, limit: int = 500) -> list[str]:
+    def orders_due(self, now: datetime, *, limit: int = 500, scope: Scope | None = None) -> list[str]:
         """Return the ids of open orders with a deadline at or before ``now``, earliest first."""
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
@@ -1286,20 +1385,48 @@ class SQLStore:
         with self._guard("find orders due"), self._transaction(write=False) as conn:
             rows = conn.execute(
                 sa.select(orders.c.id)
-                .where(orders.c.closed.is_(False), orders.c.next_deadline_at <= as_utc(now))
+                .where(
+                    orders.c.closed.is_(False),
+                    orders.c.next_deadline_at <= as_utc(now),
+                    *scope_conditions(orders, scope),
+                )
                 .order_by(orders.c.next_deadline_at)
                 .limit(limit)
             ).scalars()
             return list(rows)
 
     def list_orders(
-        self, *, limit: int = 50, customer_ref: str | None = None, open_only: bool = False
+        self,
+        *,
+        limit: int = 50,
+        customer_ref: str | None = None,
+        open_only: bool = False,
+        scope: Scope | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[OrderRecord]:
-        """Return the newest orders first (optionally of one customer, or only those still open)."""
+        """Return the newest orders first (optionally of one customer, or only those still open).
+
+        Args:
+            limit: at most this many.
+            customer_ref: only this customer's orders.
+            open_only: only orders with a device that can still change.
+            scope: only orders of this tenant, organisation or provider.
+            before: only orders older than this ``(created_at, id)`` (the last of the previous page).
+        """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         orders = self._t["orders"]
-        query = sa.select(orders).order_by(orders.c.created_at.desc(), orders.c.id).limit(limit)
+        query = (
+            sa.select(orders)
+            .where(*scope_conditions(orders, scope))
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            at, order_id = as_utc(before[0]), before[1]
+            query = query.where(
+                sa.or_(orders.c.created_at < at, sa.and_(orders.c.created_at == at, orders.c.id < order_id))
+            )
         if customer_ref is not None:
             query = query.where(orders.c.customer_ref == customer_ref)
         if open_only:
@@ -1318,25 +1445,28 @@ class SQLStore:
             ).first()
         if row is None:
             return None
-        return PersonalData(ref=row.ref, kind=row.kind, subject_ref=row.subject_ref, data=row.data)
+        return PersonalData(
+            ref=row.ref,
+            kind=row.kind,
+            subject_ref=row.subject_ref,
+            data=row.data,
+            tenant=row.tenant,
+            organisation=row.organisation,
+        )
 
     def add_personal_data(self, item: PersonalData, *, now: datetime) -> None:
         """Keep personal data (payout details, contact data) apart from orders, so it can be erased."""
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         with self._guard("store personal data"), self._transaction() as conn:
-            conn.execute(
-                sa.insert(self._t["personal_data"]).values(
-                    ref=item.ref,
-                    kind=item.kind,
-                    subject_ref=item.subject_ref,
-                    data=item.data,
-                    created_at=as_utc(now),
-                )
-            )
+            conn.execute(sa.insert(self._t["personal_data"]).values(**_personal_values(item, as_utc(now))))
 
-    def erase_personal_data(self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = ()) -> int:
+    def erase_personal_data(
+        self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = (), scope: Scope | None = None
+    ) -> int:
         """Erase every piece of personal data of a customer; orders, amounts and the audit chain stay.
+
+        With a ``scope``, only the data of that tenant's (or organisation's) customer of that reference.
 
         Returns:
             How many records were erased.
@@ -1348,7 +1478,11 @@ class SQLStore:
         with self._guard("erase personal data"), self._transaction() as conn:
             erased = conn.execute(
                 sa.update(table)
-                .where(table.c.subject_ref == subject_ref, table.c.erased_at.is_(None))
+                .where(
+                    table.c.subject_ref == subject_ref,
+                    table.c.erased_at.is_(None),
+                    *scope_conditions(table, scope),
+                )
                 .values(data="{}", erased_at=now)
             ).rowcount
             _append_facts(conn, audit, now=now, extra={"records": erased})
@@ -1558,18 +1692,8 @@ def _finish_values(
 def _append_facts(
     conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
 ) -> None:
-    """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details."""
-    from tradein_sdk._adapters.sql.audit import append_entry  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
-
-    for fact in facts:
-        append_entry(
-            conn,
-            now=now,
-            actor=fact.actor,
-            action=fact.action,
-            subject=fact.subject,
-            details={**fact.details, **(extra or {})},
-        )
+    """Append each fact to the audit log in the caller's transaction (see :func:`.tenancy.append_facts`)."""
+    append_facts(conn, facts, now=now, extra=extra)
 
 
 def _shown(value: str) -> str:
@@ -1587,12 +1711,12 @@ def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row
     )
 
 
-def _raise_unredeemable(conn: Connection, quotes: Any, quote_id: str) -> NoReturn:  # noqa: ANN401
-    """Say why the conditional update claimed nothing."""
+def _raise_unredeemable(conn: Connection, quotes: Any, quote_id: str, owned: Sequence[Any]) -> NoReturn:  # noqa: ANN401
+    """Say why the conditional update claimed nothing (a quote outside the scope is not found)."""
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     row = conn.execute(
-        sa.select(quotes.c.redeemed_at, quotes.c.redeemable).where(quotes.c.id == quote_id)
+        sa.select(quotes.c.redeemed_at, quotes.c.redeemable).where(quotes.c.id == quote_id, *owned)
     ).first()
     if row is None:
         raise QuoteNotFoundError(quote_id)
@@ -1658,4 +1782,25 @@ def _order_record(row: Any) -> OrderRecord:  # noqa: ANN401 - a SQLAlchemy Row
         closed=row.closed,
         next_deadline_at=row.next_deadline_at,
         document=row.document,
+        tenant=row.tenant,
+        organisation=row.organisation,
+        provider=row.provider,
     )
+
+
+def _in_orders(table: Any, orders: Any) -> list[Any]:  # noqa: ANN401 - a Table and a SELECT (or None)
+    """The condition keeping ledger rows to ``orders`` (none when every order counts)."""
+    return [] if orders is None else [table.c.order_id.in_(orders)]
+
+
+def _personal_values(item: PersonalData, now: datetime) -> dict[str, Any]:
+    """The row of a piece of personal data."""
+    return {
+        "ref": item.ref,
+        "kind": item.kind,
+        "subject_ref": item.subject_ref,
+        "data": item.data,
+        "created_at": now,
+        "tenant": item.tenant,
+        "organisation": item.organisation,
+    }
