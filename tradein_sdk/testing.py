@@ -3,6 +3,8 @@
 - :class:`FakeTradeInService`: respx routes that fake the trade-in service for :class:`TradeInClient` and
   :class:`AsyncTradeInClient`. Behind the routes runs the real service on a real engine and store (a
   temporary SQLite file), so quotes, orders and checkouts behave as in production, without a network.
+  It has one API key per role (:attr:`FakeTradeInService.api_keys`): ``fake.client()`` is the shop's,
+  ``fake.client(role="back_office")`` the back office's, which receives, inspects and settles.
   Each operation has a named route, for asserting on calls and for injecting faults
   (:meth:`FakeTradeInService.fail`).
 - :func:`signed_webhook`: the headers and body of a signed webhook delivery, to post to a shop's
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from tradein_sdk._app.facade import TradeIn
+from tradein_sdk._domain.tenancy import Role
 from tradein_sdk._remote.api import operations
 from tradein_sdk._remote.client import AsyncTradeInClient, TradeInClient
 from tradein_sdk._remote.service import TradeInService
@@ -66,11 +69,15 @@ class FakeTradeInService:
     ) -> None:
         """Prepare the routes (they intercept httpx once the fake is started, or entered with ``with``).
 
+        The fake serves one organisation, ``test-org``: the shop ``test-shop`` (keys of the roles ``shop``
+        and ``store``), its head office ``test-hq`` (``back_office`` and ``admin``) and the refurbisher
+        ``test-provider`` (``provider``).
+
         Args:
             trade_in: the facade behind the routes (default: :meth:`TradeIn.embedded` on a temporary
                 folder, removed on :meth:`stop`).
             base_url: the URL the clients call.
-            api_key: the one API key the fake accepts.
+            api_key: the shop's API key (the other roles' keys are derived from it).
         """
         import respx  # noqa: PLC0415 - a test dependency, needed only here
 
@@ -81,7 +88,16 @@ class FakeTradeInService:
         self.trade_in = trade_in
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
-        self.service = TradeInService(trade_in, api_keys={"test": api_key})
+        self.api_keys = {role: api_key if role is Role.SHOP else f"{api_key}-{role.value}" for role in Role}
+        owners = {
+            Role.SHOP: "test-shop",
+            Role.STORE: "test-shop",
+            Role.BACK_OFFICE: "test-hq",
+            Role.ADMIN: "test-hq",
+            Role.PROVIDER: "test-provider",
+        }
+        names = {f"{owners[role]}@test-org:{role.value}": key for role, key in self.api_keys.items()}
+        self.service = TradeInService(trade_in, api_keys=names)
         self._app = httpx.WSGITransport(app=self.service)
         self._faults: dict[str, deque[_Fault]] = {}
         self.router = respx.MockRouter(base_url=self.base_url, assert_all_called=False)
@@ -143,13 +159,19 @@ class FakeTradeInService:
             content = body if body is not None else b'{"status":%d,"code":"service_unavailable"}' % status
             queue.append(httpx.Response(status, headers=headers, content=content))
 
-    def client(self, **options: Any) -> TradeInClient:  # noqa: ANN401 - TradeInClient's keyword settings
-        """A :class:`TradeInClient` configured for the fake (extra settings passed on)."""
-        return TradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
+    def facade(self, role: Role | str = Role.SHOP) -> TradeIn:
+        """The facade behind the fake as the key of ``role`` sees it (to prepare data a client then reads)."""
+        scope = self.service.scope_for(self.api_keys[Role(role)])
+        assert scope is not None  # noqa: S101 - the fake configured every role's key
+        return self.trade_in.scoped(scope)
 
-    def async_client(self, **options: Any) -> AsyncTradeInClient:  # noqa: ANN401 - the client's settings
-        """An :class:`AsyncTradeInClient` configured for the fake (extra settings passed on)."""
-        return AsyncTradeInClient(base_url=self.base_url, api_key=self.api_key, **options)
+    def client(self, *, role: Role | str = Role.SHOP, **options: Any) -> TradeInClient:  # noqa: ANN401 - TradeInClient's keyword settings
+        """A :class:`TradeInClient` with the key of ``role`` (extra settings passed on)."""
+        return TradeInClient(base_url=self.base_url, api_key=self.api_keys[Role(role)], **options)
+
+    def async_client(self, *, role: Role | str = Role.SHOP, **options: Any) -> AsyncTradeInClient:  # noqa: ANN401 - the client's settings
+        """An :class:`AsyncTradeInClient` with the key of ``role`` (extra settings passed on)."""
+        return AsyncTradeInClient(base_url=self.base_url, api_key=self.api_keys[Role(role)], **options)
 
     def start(self) -> None:
         """Start intercepting httpx requests to :attr:`base_url`."""

@@ -140,7 +140,7 @@ HOSTILE = [
         "request_invalid",
         "$.insurance_accepted",
     ),
-    ("POST", "/v1/orders/o/devices/d/receive", b'{"actor": 1}', JSON, 400, "request_invalid", "$.actor"),
+    ("POST", "/v1/orders/o/devices/d/events", b'{"kind": 1}', JSON, 400, "request_invalid", "$.kind"),
     ("GET", "/v1/questionnaires/smartphone?staff=maybe", b"", None, 400, "request_invalid", "query.staff"),
     ("GET", "/v1/questionnaires/smartphone?staff=1", b"", None, 400, "request_invalid", "query.staff"),
     ("GET", "/v1/catalog/search?text=x&limit=2.5", b"", None, 400, "request_invalid", "query.limit"),

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from tradein_sdk import FixedClock, TradeIn
 
 KEY = "ledger-key-0123456789"
+"""The carrier's back office: the ledger, billing runs and settlement."""
+SHOP_KEY = "ledger-shop-key-0123456789"
+"""A shop of the carrier: quotes, checkouts and shipping."""
+KEYS = {"carrier-hq@carrier:back_office": KEY, "carrier-shop@carrier:shop": SHOP_KEY}
 EUR = "EUR"
 IPHONE = "apple-iphone-13-128gb"
 IMEI = "490154203237518"
@@ -63,7 +67,7 @@ def inspected() -> dict[str, Any]:
 @pytest.fixture
 def service_url(trade_in: TradeIn) -> Iterator[str]:
     """The real service on a loopback port, on the facade of the test."""
-    server = make_server(TradeInService(trade_in, api_keys={"billing": KEY}), "127.0.0.1", 0)
+    server = make_server(TradeInService(trade_in, api_keys=KEYS), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -72,8 +76,15 @@ def service_url(trade_in: TradeIn) -> Iterator[str]:
 
 @pytest.fixture
 def client(service_url: str) -> Iterator[TradeInClient]:
-    """The sync client of the loopback service."""
+    """The back office's sync client of the loopback service."""
     with TradeInClient(base_url=service_url, api_key=KEY) as remote:
+        yield remote
+
+
+@pytest.fixture
+def shop(service_url: str) -> Iterator[TradeInClient]:
+    """The shop's sync client of the loopback service."""
+    with TradeInClient(base_url=service_url, api_key=SHOP_KEY) as remote:
         yield remote
 
 
@@ -84,9 +95,12 @@ def http(service_url: str) -> Iterator[httpx.Client]:
         yield plain
 
 
-def settled_bill_credits(client: TradeInClient) -> tuple[str, list[Money]]:
-    """Walk an order over HTTP to a settled 24-month bill-credit plan; its id and its installments."""
-    quote = client.quote(IPHONE, worn(), imei=IMEI).quote
+def settled_bill_credits(shop: TradeInClient, client: TradeInClient) -> tuple[str, list[Money]]:
+    """Walk an order over HTTP to a settled 24-month bill-credit plan; its id and its installments.
+
+    The shop quotes, checks out and ships; the back office (``client``) receives, inspects and pays.
+    """
+    quote = shop.quote(IPHONE, worn(), imei=IMEI).quote
     request = CheckoutRequest(
         quote_ids=(quote.id,),
         new_device=PHONE,
@@ -94,10 +108,10 @@ def settled_bill_credits(client: TradeInClient) -> tuple[str, list[Money]]:
         plan=CreditPlan.BILL_CREDITS,
         months=MONTHS,
     )
-    summary = client.checkout(request)
-    order = client.confirm_checkout(summary).order
-    client.issue_label(order.id)
-    client.ship(order.id, "d1", tracking="TRACK1")
+    summary = shop.checkout(request)
+    order = shop.confirm_checkout(summary).order
+    shop.issue_label(order.id)
+    shop.ship(order.id, "d1", tracking="TRACK1")
     client.receive(order.id, "d1")
     client.inspect(order.id, "d1", inspected(), imei=IMEI)
     client.pay(order.id, "d1")
@@ -126,9 +140,9 @@ def conforms(response: httpx.Response, path: str, method: str = "get") -> None:
 
 
 @pytest.fixture
-def plan(client: TradeInClient) -> tuple[str, list[Money]]:
+def plan(shop: TradeInClient, client: TradeInClient) -> tuple[str, list[Money]]:
     """An order settled over HTTP into 24 monthly bill credits: its id and its installments."""
-    return settled_bill_credits(client)
+    return settled_bill_credits(shop, client)
 
 
 def test_the_ledger_over_http_is_the_facades(
@@ -244,10 +258,10 @@ def test_the_report_in_json_and_csv(
 
 
 def test_the_async_client_reads_the_same_ledger(
-    client: TradeInClient, service_url: str, trade_in: TradeIn, clock: FixedClock
+    shop: TradeInClient, client: TradeInClient, service_url: str, trade_in: TradeIn, clock: FixedClock
 ) -> None:
     """The async twin: the same ledger, installments, billing run, stop and report."""
-    order_id, installments = settled_bill_credits(client)
+    order_id, installments = settled_bill_credits(shop, client)
     first = billing_period(clock.now(), 1)
     today = clock.now().date()
 
@@ -269,10 +283,10 @@ def test_the_async_client_reads_the_same_ledger(
 
 
 def test_an_idempotency_key_replays_the_billing_run(
-    http: httpx.Client, client: TradeInClient, clock: FixedClock
+    http: httpx.Client, shop: TradeInClient, client: TradeInClient, clock: FixedClock
 ) -> None:
     """The same key sends the first run's answer again; a new key runs again and credits nothing more."""
-    settled_bill_credits(client)
+    settled_bill_credits(shop, client)
     first = billing_period(clock.now(), 1)
     headers = {"Idempotency-Key": "billing-run-2026-12"}
     once = http.post("/v1/ledger/installments/credit", json={"period": first}, headers=headers)
@@ -375,8 +389,8 @@ def test_the_clients_raise_the_facades_period_error(client: TradeInClient) -> No
 def test_a_billing_run_retried_after_a_503_credits_once(trade_in: TradeIn, clock: FixedClock) -> None:
     """The fake service fails the run once: the client retries with the same key and credits once."""
     with FakeTradeInService(trade_in) as fake, retry_delays_disabled():
-        client = fake.client()
-        settled_bill_credits(client)
+        client = fake.client(role="back_office")
+        settled_bill_credits(fake.client(), client)
         fake.fail("credit_installments", times=1, status=503)
         count, _ = client.credit_installments(billing_period(clock.now(), 1))
         assert count == 1

@@ -12,6 +12,7 @@ import pytest
 
 from grading_questionnaire import example_answers
 from tradein_sdk._adapters.sql.store import SQLStore
+from tradein_sdk._domain.tenancy import Role, Scope
 from tradein_sdk._errors import ConfigurationError
 from tradein_sdk._remote.api import operations
 from tradein_sdk._remote.service import ApiKeys, TradeInService, create_service, make_server
@@ -103,11 +104,14 @@ def test_every_answer_has_a_request_id(http: httpx.Client) -> None:
 
 
 def test_api_keys_are_checked_and_held_as_digests() -> None:
-    """Short, shared or malformed keys are refused; the table holds no key itself."""
-    keys = ApiKeys.parse(" berlin = key-of-berlin-000001 , paris=key-of-paris-0000001 ")
-    assert keys.client_for("key-of-berlin-000001") == "berlin"
-    assert keys.client_for("key-of-paris-0000001") == "paris"
-    assert keys.client_for("key-of-rome-00000001") is None
+    """Each configured key grants its name's scope; short, shared or malformed keys are refused."""
+    keys = ApiKeys.parse(" berlin = key-of-berlin-000001 , hq@carrier:back_office=key-of-the-hq-0000001 ")
+    berlin = keys.scope_for("key-of-berlin-000001")
+    assert berlin == Scope(tenant="berlin", organisation="berlin", role=Role.STORE)
+    assert keys.scope_for("key-of-the-hq-0000001") == Scope(
+        tenant="hq", organisation="carrier", role=Role.BACK_OFFICE
+    )
+    assert keys.scope_for("key-of-rome-00000001") is None
     assert "key-of-berlin-000001" not in repr(keys)
     with pytest.raises(ConfigurationError, match="at least 16"):
         ApiKeys.of({"berlin": "short"})
@@ -115,20 +119,29 @@ def test_api_keys_are_checked_and_held_as_digests() -> None:
         ApiKeys.of({"berlin": KEY, "paris": KEY})
     with pytest.raises(ConfigurationError, match="client=key"):
         ApiKeys.parse("berlin")
-    with pytest.raises(ConfigurationError, match="printable name"):
-        ApiKeys.of({"": KEY})
+    for name in ("", "Berlin", "berlin:owner", "berlin@Carrier", "ber lin"):
+        with pytest.raises(ConfigurationError, match=r"tenant\[@organisation\]"):
+            ApiKeys.of({name: KEY})
 
 
 def test_service_needs_keys_and_a_day_of_idempotency(trade_in: TradeIn) -> None:
-    """No key at all, or keeping idempotency keys less than 24 hours, is a configuration error."""
-    with pytest.raises(ConfigurationError, match="at least one API key"):
-        TradeInService(trade_in, api_keys={})
+    """No key at all, or keeping idempotency keys less than 24 hours, is a configuration error.
+
+    A key kept in the store is enough: the service then starts without ``$TRADEIN_API_KEYS``.
+    """
     with pytest.raises(ConfigurationError, match="24 hours"):
         TradeInService(trade_in, api_keys={"a": KEY}, idempotency_ttl=timedelta(hours=1))
     with pytest.raises(ConfigurationError, match="TRADEIN_API_KEYS"):
         create_service(trade_in, environ={})
     service = create_service(trade_in, environ={"TRADEIN_API_KEYS": f"store-1={KEY}"})
     assert service.trade_in is trade_in
+    _, key = trade_in.create_api_key(tenant="store-2", role="store")
+    assert create_service(trade_in, environ={}).trade_in is trade_in
+    answer = httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://service").get(
+        "/v1/orders", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"orders": [], "next_cursor": None}
 
 
 # -- bad input --------------------------------------------------------------------------------------------

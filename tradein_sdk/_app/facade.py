@@ -24,6 +24,7 @@ from tradein_sdk._app.checkout import CheckoutUseCases
 from tradein_sdk._app.ledger import LedgerUseCases
 from tradein_sdk._app.orders import OrderUseCases
 from tradein_sdk._app.receipts import ReceiptUseCases
+from tradein_sdk._app.tenancy import TenancyUseCases
 from tradein_sdk._domain.catalog import Catalog
 from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
@@ -118,7 +119,7 @@ class StoredQuote:
     redemption: Redemption | None
 
 
-class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases):
+class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, TenancyUseCases):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
     Create it once and share it; it is safe to use from several threads. For the bundled defaults use

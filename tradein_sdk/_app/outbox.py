@@ -23,7 +23,7 @@ import random as _random
 from collections import defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -225,18 +225,25 @@ def _run_by_endpoint(
     return outcomes
 
 
-def dead_webhooks(store: WebhookOutbox, *, limit: int = 100, after: str | None = None) -> list[DeadWebhook]:
+def dead_webhooks(
+    store: WebhookOutbox,
+    *,
+    limit: int = 100,
+    after: str | None = None,
+    **scope: Any,  # noqa: ANN401 - the store's scope keyword, passed on
+) -> list[DeadWebhook]:
     """Return the dead letters: rows given up (retries used up, refused, endpoint gone), by delivery id.
 
     Args:
         store: the store holding the outbox.
         limit: at most this many.
         after: the last delivery id of the previous page.
+        **scope: ``scope=``: only rows of that tenant's or organisation's orders.
 
     Returns:
         The dead letters, with their attempts and last error.
     """
-    return store.dead_webhooks(limit=limit, after=after)
+    return store.dead_webhooks(limit=limit, after=after, **scope)
 
 
 def replay_webhooks(
@@ -246,6 +253,7 @@ def replay_webhooks(
     delivery_ids: Sequence[str] = (),
     event_ids: Sequence[str] = (),
     all_dead: bool = False,
+    **scope: Any,  # noqa: ANN401 - the store's scope keyword, passed on
 ) -> int:
     """Send finished webhooks again: dead letters or delivered ones, by delivery id, by event id, or all dead.
 
@@ -259,10 +267,13 @@ def replay_webhooks(
         delivery_ids: rows by delivery id (from :func:`dead_webhooks`).
         event_ids: every row of these events, one per endpoint.
         all_dead: every dead letter.
+        **scope: ``scope=``: only rows of that tenant's or organisation's orders.
 
     Returns:
         How many rows were made due again.
     """
-    count = store.replay_webhooks(now=now, delivery_ids=delivery_ids, event_ids=event_ids, all_dead=all_dead)
+    count = store.replay_webhooks(
+        now=now, delivery_ids=delivery_ids, event_ids=event_ids, all_dead=all_dead, **scope
+    )
     _log.info("replaying %d webhook deliveries", count)
     return count

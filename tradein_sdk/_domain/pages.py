@@ -14,14 +14,12 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import attrs
 
+from tradein_sdk._domain.orders.model import TradeInOrder
 from tradein_sdk._errors import InvalidCursorError
-
-if TYPE_CHECKING:
-    from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: TC004 - annotations only
 
 MAX_PAGE: Final = 1000
 """The most orders one page holds."""

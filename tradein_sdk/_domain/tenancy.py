@@ -7,7 +7,10 @@ organisation). Every API key belongs to one tenant and has one **role**:
 ========================  ==========================================================================
 role                      may
 ========================  ==========================================================================
-``store``                 quote, check out and hand over for its own tenant; read its own orders
+``shop``                  an online shop's backend: quote, check out, ship and answer revisions for its
+                          shoppers, read its own orders (it acts as the shopper)
+``store``                 a store terminal: the same for its own store, and hand-overs at the counter
+                          (it acts as store staff)
 ``back_office``           everything on the orders of its organisation: inspection, revision, payout,
                           settlement, erasure, the ledger and its billing runs
 ``provider``              receive and inspect the devices assigned to it (a refurbisher, an insurer)
@@ -21,7 +24,7 @@ and a quote's audience is the key's tenant: neither comes from a request.
 
 >>> scope = Scope(tenant="store-berlin", organisation="carrier-x", role=Role.STORE)
 >>> scope.actor.value, scope.sees_quotes, scope.by_organisation
-('shopper', True, False)
+('staff', True, False)
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ KEY_PREFIX: Final = "tik_"
 class Role(StrEnum):
     """What an API key may do (see the module documentation)."""
 
+    SHOP = "shop"
     STORE = "store"
     BACK_OFFICE = "back_office"
     PROVIDER = "provider"
@@ -65,7 +69,8 @@ class Role(StrEnum):
 
 
 _ACTORS: Final = {
-    Role.STORE: Actor.SHOPPER,  # a store terminal records the shopper's own decisions
+    Role.SHOP: Actor.SHOPPER,  # an online shop relays its shoppers' own decisions
+    Role.STORE: Actor.STAFF,  # a store terminal is operated by store staff
     Role.BACK_OFFICE: Actor.STAFF,
     Role.PROVIDER: Actor.PROVIDER,
     Role.ADMIN: Actor.SYSTEM,

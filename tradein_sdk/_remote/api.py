@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,10 +38,11 @@ from tradein_sdk._domain.insurance import InsuranceOffer
 from tradein_sdk._domain.ledger import Balance, LedgerEntry
 from tradein_sdk._domain.ledger_report import LedgerReport
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.orders.vocabulary import Actor
+from tradein_sdk._domain.orders.vocabulary import Disposition, EventKind, HoldReason
 from tradein_sdk._domain.payouts import PayoutDetails
 from tradein_sdk._domain.quotes import Channel, IssuedQuote
 from tradein_sdk._domain.search import SearchResults
+from tradein_sdk._domain.tenancy import Role
 from tradein_sdk._errors import (
     ConcurrentUpdateError,
     IdempotencyKeyInUseError,
@@ -125,15 +127,13 @@ class QuoteBody:
     channel: Channel = Channel.ONLINE
     verification: VerificationDepth = VerificationDepth.SELF_DECLARED
     diagnostics: dict[str, Any] | None = attrs.field(default=None, metadata={"schema": "diagnostics"})
-    audience: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class VerifyTokenBody:
-    """The body of ``POST /v1/quotes/verify``."""
+    """The body of ``POST /v1/quotes/verify`` (the audience is the API key's tenant)."""
 
     token: str
-    audience: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -142,7 +142,6 @@ class RedeemBody:
 
     token: str
     reference: str | None = None
-    audience: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -154,7 +153,6 @@ class AcceptBody:
     customer_ref: str | None = None
     contact: dict[str, str] | None = None
     instant_credit: bool = False
-    actor: Actor = Actor.SHOPPER
 
 
 @attrs.frozen(kw_only=True)
@@ -172,9 +170,7 @@ class ShipBody:
 
 @attrs.frozen(kw_only=True)
 class ReceiveBody:
-    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/receive``."""
-
-    actor: Actor = Actor.STAFF
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/receive`` (empty: the key acts)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -186,7 +182,6 @@ class InspectBody:
     variant_id: str | None = None
     lock_removable: bool = False
     locale: str | None = None
-    actor: Actor = Actor.STAFF
     event_id: str | None = None
 
 
@@ -206,9 +201,7 @@ class PayBody:
 
 @attrs.frozen(kw_only=True)
 class CancelBody:
-    """The body of ``POST /v1/orders/{order_id}/cancel``."""
-
-    actor: Actor = Actor.SHOPPER
+    """The body of ``POST /v1/orders/{order_id}/cancel`` (empty: the key is the actor)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -256,6 +249,109 @@ class LedgerReportQuery:
 
     start: date = attrs.field(metadata={"name": "from", "invalid": _INVALID_PERIOD})
     end: date = attrs.field(metadata={"name": "to", "invalid": _INVALID_PERIOD})
+
+
+_ID: Final = {"constraints": {"pattern": r"^[!-~]{1,64}$"}}
+"""An id in a query or body: 1-64 printable ASCII characters."""
+
+
+class ManualEvent(StrEnum):
+    """The order events a key may record directly (the others have their own operation)."""
+
+    HAND_OVER = EventKind.HAND_OVER.value
+    RECEIVE_LATE = EventKind.RECEIVE_LATE.value
+    HOLD = EventKind.HOLD.value
+    RELEASE = EventKind.RELEASE.value
+    SURRENDER = EventKind.SURRENDER.value
+    START_RETURN = EventKind.START_RETURN.value
+    RETURNED = EventKind.RETURNED.value
+    RECYCLE = EventKind.RECYCLE.value
+    DISPOSE = EventKind.DISPOSE.value
+
+
+@attrs.frozen(kw_only=True)
+class OrdersQuery:
+    """The query of ``GET /v1/orders``: one page, newest first."""
+
+    limit: int = attrs.field(default=50, metadata={"constraints": {"minimum": 1, "maximum": 1000}})
+    cursor: str | None = attrs.field(
+        default=None, metadata={"constraints": {"pattern": r"^[A-Za-z0-9_-]{1,400}$"}}
+    )
+    customer_ref: str | None = attrs.field(default=None, metadata=_ID)
+    open_only: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SettleBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/settle``."""
+
+    payout: Payout | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EventBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/events``."""
+
+    kind: ManualEvent
+    event_id: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": r"^[!-~]{1,200}$"}})
+    reason: str | None = attrs.field(
+        default=None, metadata={"constraints": {"pattern": r"^[^\x00-\x1f]{1,200}$"}}
+    )
+    tracking: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": r"^[!-~]{1,64}$"}})
+    hold_reason: HoldReason | None = None
+    disposition: Disposition | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TickBody:
+    """The body of ``POST /v1/deadlines/tick``."""
+
+    limit: int = attrs.field(default=500, metadata={"constraints": {"minimum": 1, "maximum": 5000}})
+
+
+@attrs.frozen(kw_only=True)
+class AssignBody:
+    """The body of ``POST /v1/orders/{order_id}/provider``: ``null`` takes the assignment back."""
+
+    provider: str | None = attrs.field(metadata={"constraints": {"pattern": r"^[a-z0-9][a-z0-9._-]{0,119}$"}})
+
+
+@attrs.frozen(kw_only=True)
+class EraseBody:
+    """The body of ``POST /v1/customers/{customer_ref}/erase`` (empty)."""
+
+
+@attrs.frozen(kw_only=True)
+class EndpointBody:
+    """The body of ``POST /v1/webhooks/endpoints``."""
+
+    url: str = attrs.field(metadata={"constraints": {"pattern": r"^https?://[!-~]{1,1990}$"}})
+    events: tuple[str, ...] | None = None
+    tenant: str | None = attrs.field(
+        default=None, metadata={"constraints": {"pattern": r"^[a-z0-9][a-z0-9._-]{0,119}$"}}
+    )
+
+
+@attrs.frozen(kw_only=True)
+class EmptyBody:
+    """An empty body."""
+
+
+@attrs.frozen(kw_only=True)
+class DeadQuery:
+    """The query of ``GET /v1/webhooks/dead``."""
+
+    limit: int = attrs.field(default=100, metadata={"constraints": {"minimum": 1, "maximum": 1000}})
+    after: str | None = attrs.field(default=None, metadata=_ID)
+
+
+@attrs.frozen(kw_only=True)
+class ReplayBody:
+    """The body of ``POST /v1/webhooks/replay``: deliveries by id, events by id, or every dead letter."""
+
+    delivery_ids: tuple[str, ...] = attrs.field(default=(), metadata={"constraints": {"maxItems": 1000}})
+    event_ids: tuple[str, ...] = attrs.field(default=(), metadata={"constraints": {"maxItems": 1000}})
+    all_dead: bool = False
 
 
 def query_name(field: attrs.Attribute[Any]) -> str:
@@ -387,6 +483,20 @@ def _report(data: Mapping[str, Any]) -> LedgerReport:
 
 # -- operations ------------------------------------------------------------------------------------------
 
+ANYONE: Final = frozenset(Role)
+SELLING: Final = frozenset({Role.SHOP, Role.STORE, Role.BACK_OFFICE})
+"""Keys that quote and open orders: shops, store terminals and the back office."""
+READING: Final = frozenset({Role.SHOP, Role.STORE, Role.BACK_OFFICE, Role.PROVIDER})
+"""Keys that read orders in their scope (a provider: the orders assigned to it)."""
+HANDLING: Final = frozenset({Role.BACK_OFFICE, Role.PROVIDER})
+"""Keys that receive and inspect devices."""
+BACK_OFFICE: Final = frozenset({Role.BACK_OFFICE})
+ADMIN: Final = frozenset({Role.ADMIN})
+
+
+def _roles(value: frozenset[Role] | None) -> frozenset[Role]:
+    return SELLING if value is None else frozenset(value)
+
 
 @attrs.frozen(kw_only=True)
 class Operation:
@@ -405,6 +515,7 @@ class Operation:
             :class:`CheckoutRequest`), instead of one argument per field.
         status: the status of a success.
         form: the JSON form of the result, when it has one of its own (:class:`Form`).
+        roles: the roles whose keys may call it (another role's key is refused, 403).
     """
 
     id: str
@@ -418,6 +529,7 @@ class Operation:
     body_argument: str | None = None
     status: int = 200
     form: Form | None = None
+    roles: frozenset[Role] = attrs.field(default=None, converter=_roles)
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -435,11 +547,15 @@ def _operations() -> tuple[Operation, ...]:
     from tradein_sdk._app.checkout import ConfirmedCheckout  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._app.facade import StoredQuote  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._app.ledger import OrderLedger  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._app.tenancy import RegisteredEndpoint  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._domain.orders.inspection import InspectionDiff  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: PLC0415 - loads with the first operation, not with the client
-    from tradein_sdk._domain.shipping import ShippingLabel  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.outcome import OrderOutcome  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.pages import OrderPage  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.quotes import Quote  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent  # noqa: PLC0415 - loads with the first operation, not with the client
     from tradein_sdk._domain.tokens import QuoteClaims  # noqa: PLC0415 - loads with the first operation, not with the client
-    from tradein_sdk._ports import Redemption  # noqa: PLC0415 - loads with the first operation, not with the client
+    from tradein_sdk._ports import DeadWebhook, Redemption  # noqa: PLC0415 - loads with the first operation, not with the client
 
     device = "/v1/orders/{order_id}/devices/{device_id}"
     return (
@@ -451,6 +567,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="Find devices of the catalog by free text, best match first",
             query=SearchQuery,
             result=SearchResults,
+            roles=ANYONE,
         ),
         Operation(
             id="render_questionnaire",
@@ -460,6 +577,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="The condition questionnaire of a device category, rendered in a locale",
             query=QuestionnaireQuery,
             result=RenderedQuestionnaire,
+            roles=ANYONE,
         ),
         Operation(
             id="grade",
@@ -469,6 +587,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="Grade answers (and diagnostics) into a condition report",
             body=GradeBody,
             result=ConditionReport,
+            roles=ANYONE,
         ),
         Operation(
             id="quote",
@@ -523,6 +642,7 @@ def _operations() -> tuple[Operation, ...]:
             tag="orders",
             summary="An order as it stands",
             result=TradeInOrder,
+            roles=READING,
         ),
         Operation(
             id="issue_label",
@@ -550,6 +670,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="The device arrived where it is inspected",
             body=ReceiveBody,
             result=TradeInOrder,
+            roles=HANDLING,
         ),
         Operation(
             id="inspect",
@@ -559,6 +680,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="Record an inspection: confirm, revise or reject the offer",
             body=InspectBody,
             result=InspectionDiff,
+            roles=HANDLING,
         ),
         Operation(
             id="respond_to_revision",
@@ -577,6 +699,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="Pay out or credit a confirmed device",
             body=PayBody,
             result=TradeInOrder,
+            roles=BACK_OFFICE,
         ),
         Operation(
             id="cancel",
@@ -594,6 +717,7 @@ def _operations() -> tuple[Operation, ...]:
             tag="checkout",
             summary="What to charge back now for each device of an order confirmed at checkout",
             result=dict[str, Money],
+            roles=BACK_OFFICE,
         ),
         Operation(
             id="insurance_offers",
@@ -644,6 +768,7 @@ def _operations() -> tuple[Operation, ...]:
             query=InstallmentsQuery,
             result=list[tuple[int, LedgerEntry]],
             form=Form(name="DueInstallments", write=_installments_json, read=_installments),
+            roles=BACK_OFFICE,
         ),
         Operation(
             id="credit_installments",
@@ -654,6 +779,7 @@ def _operations() -> tuple[Operation, ...]:
             body=CreditInstallmentsBody,
             result=tuple[int, dict[str, Money]],
             form=Form(name="InstallmentsCredited", write=_credited_json, read=_credited),
+            roles=BACK_OFFICE,
         ),
         Operation(
             id="stop_installments",
@@ -664,6 +790,7 @@ def _operations() -> tuple[Operation, ...]:
             body=StopInstallmentsBody,
             result=list[LedgerEntry],
             form=Form(name="InstallmentsStopped", write=_stopped_json, read=_stopped),
+            roles=BACK_OFFICE,
         ),
         Operation(
             id="ledger_report",
@@ -674,6 +801,166 @@ def _operations() -> tuple[Operation, ...]:
             query=LedgerReportQuery,
             result=LedgerReport,
             form=Form(name="LedgerReport", write=LedgerReport.to_json, read=_report, csv=LedgerReport.to_csv),
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="orders_page",
+            method="GET",
+            path="/v1/orders",
+            tag="orders",
+            summary="Orders in the key's scope, newest first, one page at a time (pass next_cursor on)",
+            query=OrdersQuery,
+            result=OrderPage,
+            roles=READING,
+        ),
+        Operation(
+            id="settle",
+            method="POST",
+            path=f"{device}/settle",
+            tag="orders",
+            summary="Settle a confirmed device: pay or credit what its ledger holds open, as the terms say",
+            body=SettleBody,
+            result=TradeInOrder,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="record_event",
+            method="POST",
+            path=f"{device}/events",
+            tag="orders",
+            summary="Record a hand-over, hold, release, surrender, return or disposal of a device",
+            body=EventBody,
+            result=TradeInOrder,
+            roles=frozenset({Role.STORE, Role.BACK_OFFICE, Role.PROVIDER}),
+        ),
+        Operation(
+            id="record_tracking",
+            method="POST",
+            path="/v1/tracking",
+            tag="orders",
+            summary="A carrier's news about a parcel (handed over, in transit, delivered)",
+            body=TrackingEvent,
+            body_argument="event",
+            result=TradeInOrder,
+            roles=HANDLING,
+        ),
+        Operation(
+            id="assign_provider",
+            method="POST",
+            path="/v1/orders/{order_id}/provider",
+            tag="orders",
+            summary="Assign an order's devices to a provider of the organisation (null takes them back)",
+            body=AssignBody,
+            result=TradeInOrder,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="order_outcome",
+            method="GET",
+            path="/v1/orders/{order_id}/outcome",
+            tag="ledger",
+            summary="What an order paid and credited, per device, as its ledger says",
+            result=OrderOutcome,
+            roles=SELLING,
+        ),
+        Operation(
+            id="reproduce_quote",
+            method="GET",
+            path="/v1/quotes/{quote_id}/reproduction",
+            tag="quotes",
+            summary="Recompute a stored quote from its snapshot (the exact questionnaire and price book)",
+            result=Quote,
+            roles=SELLING,
+        ),
+        Operation(
+            id="erase_customer",
+            method="POST",
+            path="/v1/customers/{customer_ref}/erase",
+            tag="orders",
+            summary="Erase a customer's personal data (payout details, contact); orders and amounts stay",
+            body=EraseBody,
+            result=int,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="tick",
+            method="POST",
+            path="/v1/deadlines/tick",
+            tag="operations",
+            summary="Apply the deadlines due (expiry, silence on a revised offer) in the key's scope",
+            body=TickBody,
+            result=int,
+            roles=frozenset({Role.BACK_OFFICE, Role.ADMIN}),
+        ),
+        Operation(
+            id="register_webhook_endpoint",
+            method="POST",
+            path="/v1/webhooks/endpoints",
+            tag="webhooks",
+            summary="Register a webhook endpoint for the organisation's (or one tenant's) events; its secret",
+            body=EndpointBody,
+            result=RegisteredEndpoint,
+            status=201,
+            roles=ADMIN,
+        ),
+        Operation(
+            id="registered_webhook_endpoints",
+            method="GET",
+            path="/v1/webhooks/endpoints",
+            tag="webhooks",
+            summary="The organisation's active webhook endpoints (never their secrets)",
+            result=list[RegisteredEndpoint],
+            roles=ADMIN,
+        ),
+        Operation(
+            id="rotate_webhook_secret",
+            method="POST",
+            path="/v1/webhooks/endpoints/{endpoint_id}/rotate",
+            tag="webhooks",
+            summary="A new secret for an endpoint; deliveries carry both signatures until the old is retired",
+            body=EmptyBody,
+            result=RegisteredEndpoint,
+            roles=ADMIN,
+        ),
+        Operation(
+            id="retire_old_secrets",
+            method="POST",
+            path="/v1/webhooks/endpoints/{endpoint_id}/retire",
+            tag="webhooks",
+            summary="Sign an endpoint's deliveries with its newest secret only",
+            body=EmptyBody,
+            result=RegisteredEndpoint,
+            roles=ADMIN,
+        ),
+        Operation(
+            id="disable_webhook_endpoint",
+            method="POST",
+            path="/v1/webhooks/endpoints/{endpoint_id}/disable",
+            tag="webhooks",
+            summary="Stop sending to an endpoint",
+            body=EmptyBody,
+            result=RegisteredEndpoint,
+            roles=ADMIN,
+        ),
+        Operation(
+            id="dead_webhooks",
+            method="GET",
+            path="/v1/webhooks/dead",
+            tag="webhooks",
+            summary="Webhooks given up (dead letters) for the organisation's orders",
+            query=DeadQuery,
+            result=list[DeadWebhook],
+            roles=ADMIN,
+        ),
+        Operation(
+            id="replay_webhooks",
+            method="POST",
+            path="/v1/webhooks/replay",
+            tag="webhooks",
+            summary="Send finished webhooks again (by delivery id, event id, or every dead letter)",
+            body=ReplayBody,
+            result=int,
+            roles=ADMIN,
         ),
     )
 

@@ -28,14 +28,13 @@ import attrs
 
 from grading_questionnaire import AnswerProblem
 from tradein_sdk._domain.converters import json_converter
-from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.quotes import Channel
 from tradein_sdk._errors import AnswersInvalidError, APIError, APIStatusError, DocumentProblem, TradeInError
 from tradein_sdk._remote.api import Operation, error_classes, operations, query_name
 from tradein_sdk._remote.transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import date
     from types import TracebackType
 
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote
     from tradein_sdk._app.ledger import OrderLedger
+    from tradein_sdk._app.tenancy import RegisteredEndpoint
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer
@@ -54,12 +54,16 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.money import Money
     from tradein_sdk._domain.orders.inspection import InspectionDiff
     from tradein_sdk._domain.orders.model import TradeInOrder
+    from tradein_sdk._domain.orders.vocabulary import Disposition, HoldReason
+    from tradein_sdk._domain.outcome import OrderOutcome
+    from tradein_sdk._domain.pages import OrderPage
     from tradein_sdk._domain.payouts import PayoutDetails
-    from tradein_sdk._domain.quotes import IssuedQuote
+    from tradein_sdk._domain.quotes import IssuedQuote, Quote
     from tradein_sdk._domain.search import SearchResults
-    from tradein_sdk._domain.shipping import ShippingLabel
+    from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
     from tradein_sdk._domain.tokens import QuoteClaims
-    from tradein_sdk._ports import Redemption
+    from tradein_sdk._ports import DeadWebhook, Redemption
+    from tradein_sdk._remote.api import ManualEvent
 
 __all__ = ["AsyncTradeInClient", "TradeInClient"]
 
@@ -341,12 +345,12 @@ class TradeInClient:
         channel: Channel = Channel.ONLINE,
         verification: str = "self_declared",
         diagnostics: Mapping[str, Any] | None = None,
-        audience: str | None = None,
         idempotency_key: str | None = None,
     ) -> IssuedQuote:
         """Grade, price, sign and store a quote for a device variant.
 
         The remote twin of :meth:`TradeIn.quote <tradein_sdk.TradeIn.quote>`.
+        The quote's audience is the API key's tenant: the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: IssuedQuote = self._call("quote", locals())
@@ -367,12 +371,12 @@ class TradeInClient:
         self,
         token: str,
         *,
-        audience: str | None = None,
         idempotency_key: str | None = None,
     ) -> QuoteClaims:
         """Verify a quote token: signature, key, audience and expiry.
 
         The remote twin of :meth:`TradeIn.verify_token <tradein_sdk.TradeIn.verify_token>`.
+        The audience checked is the API key's tenant.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: QuoteClaims = self._call("verify_token", locals())
@@ -383,12 +387,12 @@ class TradeInClient:
         token: str,
         *,
         reference: str | None = None,
-        audience: str | None = None,
         idempotency_key: str | None = None,
     ) -> Redemption:
         """Redeem a quote token, exactly once.
 
         The remote twin of :meth:`TradeIn.redeem <tradein_sdk.TradeIn.redeem>`.
+        The audience checked is the API key's tenant.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: Redemption = self._call("redeem", locals())
@@ -402,12 +406,12 @@ class TradeInClient:
         customer_ref: str | None = None,
         contact: Mapping[str, str] | None = None,
         instant_credit: bool = False,
-        actor: Actor = Actor.SHOPPER,
         idempotency_key: str | None = None,
     ) -> TradeInOrder:
         """Open an order for accepted quotes.
 
         The remote twin of :meth:`TradeIn.accept <tradein_sdk.TradeIn.accept>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: TradeInOrder = self._call("accept", locals())
@@ -460,12 +464,12 @@ class TradeInClient:
         order_id: str,
         device_id: str,
         *,
-        actor: Actor = Actor.STAFF,
         idempotency_key: str | None = None,
     ) -> TradeInOrder:
         """The device arrived where it is inspected.
 
         The remote twin of :meth:`TradeIn.receive <tradein_sdk.TradeIn.receive>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: TradeInOrder = self._call("receive", locals())
@@ -481,13 +485,13 @@ class TradeInClient:
         variant_id: str | None = None,
         lock_removable: bool = False,
         locale: str | None = None,
-        actor: Actor = Actor.STAFF,
         event_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> InspectionDiff:
         """Record an inspection: confirm, revise or reject the offer.
 
         The remote twin of :meth:`TradeIn.inspect <tradein_sdk.TradeIn.inspect>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: InspectionDiff = self._call("inspect", locals())
@@ -529,12 +533,12 @@ class TradeInClient:
         self,
         order_id: str,
         *,
-        actor: Actor = Actor.SHOPPER,
         idempotency_key: str | None = None,
     ) -> TradeInOrder:
         """Cancel every device not yet sent.
 
         The remote twin of :meth:`TradeIn.cancel <tradein_sdk.TradeIn.cancel>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: TradeInOrder = self._call("cancel", locals())
@@ -670,6 +674,432 @@ class TradeInClient:
         also sends for ``GET /v1/ledger/report?format=csv``).
         """
         result: LedgerReport = self._call("ledger_report", locals())
+        return result
+
+    def orders_page(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        customer_ref: str | None = None,
+        open_only: bool = False,
+    ) -> OrderPage:
+        """One page of the orders in the API key's scope, newest first, and the cursor of the next page.
+
+        The remote twin of :meth:`TradeIn.orders_page <tradein_sdk.TradeIn.orders_page>`. A provider's key
+        sees the orders assigned to it.
+
+        Args:
+            limit: at most this many orders (1 to 1,000).
+            cursor: the ``next_cursor`` of the previous page (``None``: the first page).
+            customer_ref: only this customer's orders.
+            open_only: only orders with a device that can still change.
+
+        Returns:
+            The page; its ``next_cursor`` is ``None`` on the last page.
+
+        Raises:
+            InvalidCursorError: the cursor was not made by the service.
+            BadRequestError: ``limit`` is out of range, or the cursor or ``customer_ref`` is malformed.
+            PermissionDeniedError: the API key's role may not read orders.
+        """
+        result: OrderPage = self._call("orders_page", locals())
+        return result
+
+    def settle(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Settle a confirmed device: pay or credit what its ledger holds open, as the terms say.
+
+        The remote twin of :meth:`TradeIn.settle <tradein_sdk.TradeIn.settle>`. The actor recorded is the
+        API key's (its role): the service sets it, the caller does not.
+
+        Args:
+            order_id: the order.
+            device_id: the device (``d1``, ``d2``, ...).
+            payout: how to pay, when the shopper chose now (else the order's payout).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order after the settlement.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            OrderDeviceNotFoundError: the order has no such device.
+            GuardFailedError: the device is not confirmed or accepted at a revised offer, has no value, or a
+                bank payout is due and no bank account was given.
+            InvalidPayoutError: the payout details are not valid.
+            PermissionDeniedError: the API key's role may not settle (only the back office's may).
+        """
+        result: TradeInOrder = self._call("settle", locals())
+        return result
+
+    def record_event(
+        self,
+        order_id: str,
+        device_id: str,
+        kind: ManualEvent | str,
+        *,
+        event_id: str | None = None,
+        reason: str | None = None,
+        tracking: str | None = None,
+        hold_reason: HoldReason | str | None = None,
+        disposition: Disposition | str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Record a hand-over, hold, release, surrender, return or disposal of a device.
+
+        The remote twin of :meth:`TradeIn.record_event <tradein_sdk.TradeIn.record_event>` for the events a
+        key may record directly (``ManualEvent``; the others have their own method). The actor recorded is
+        the API key's (its role): the service sets it, the caller does not.
+
+        Args:
+            order_id: the order.
+            device_id: the device (``d1``, ``d2``, ...).
+            kind: what happened (``hand_over``, ``receive_late``, ``hold``, ``release``, ``surrender``,
+                ``start_return``, ``returned``, ``recycle``, ``dispose``).
+            event_id: the event's id, for deliveries that may repeat; a repeated id changes nothing. A new id
+                is made when omitted.
+            reason: why (a late receipt, a hold, a return), without personal data.
+            tracking: the carrier's tracking number (a hand-over, a return).
+            hold_reason: why a received device is held (``hold``).
+            disposition: what becomes of the device (``dispose``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order after the event.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            OrderDeviceNotFoundError: the order has no such device.
+            IllegalTransitionError: the event does not fit the device's state (``StaleEventError``,
+                ``ActorNotAllowedError`` and ``GuardFailedError`` say why).
+            BadRequestError: ``kind`` is not an event recorded directly, or a field is malformed.
+            PermissionDeniedError: the API key's role may not record events.
+        """
+        result: TradeInOrder = self._call("record_event", locals())
+        return result
+
+    def record_tracking(
+        self,
+        event: TrackingEvent,
+        *,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """A carrier's news about a parcel (handed over, in transit, delivered), for the devices on its label.
+
+        The remote twin of :meth:`TradeIn.record_tracking <tradein_sdk.TradeIn.record_tracking>`. A repeated
+        delivery of the same news (same ``event_id``) changes nothing.
+
+        Args:
+            event: the tracking event; its ``order_ref`` is the reference printed on the label.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order after the change.
+
+        Raises:
+            OrderNotFoundError: the reference names no order in the API key's scope.
+            IllegalTransitionError: the news does not fit the devices' states (``StaleEventError``: they
+                moved on, which a webhook handler can acknowledge and drop).
+            PermissionDeniedError: the API key's role may not record tracking news.
+        """
+        result: TradeInOrder = self._call("record_tracking", locals())
+        return result
+
+    def assign_provider(
+        self,
+        order_id: str,
+        provider: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Assign an order's devices to a provider of the organisation (``None`` takes them back).
+
+        The remote twin of :meth:`TradeIn.assign_provider <tradein_sdk.TradeIn.assign_provider>`. The
+        provider's key then sees the order and may receive, inspect and dispose of its devices.
+
+        Args:
+            order_id: the order.
+            provider: the provider's tenant id, or ``None``.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            BadRequestError: ``provider`` is not a tenant id.
+            PermissionDeniedError: the API key's role may not assign orders (only the back office's may).
+        """
+        result: TradeInOrder = self._call("assign_provider", locals())
+        return result
+
+    def order_outcome(
+        self,
+        order_id: str,
+    ) -> OrderOutcome:
+        """What an order paid and credited, per device, as its ledger says.
+
+        The remote twin of :meth:`TradeIn.order_outcome <tradein_sdk.TradeIn.order_outcome>`.
+
+        Args:
+            order_id: the order.
+
+        Returns:
+            The order's outcome, netted from its ledger.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            PermissionDeniedError: the API key's role may not read outcomes.
+        """
+        result: OrderOutcome = self._call("order_outcome", locals())
+        return result
+
+    def reproduce_quote(
+        self,
+        quote_id: str,
+    ) -> Quote:
+        """Recompute a stored quote from its snapshot (the exact questionnaire and price book).
+
+        The remote twin of :meth:`TradeIn.reproduce_quote <tradein_sdk.TradeIn.reproduce_quote>`.
+
+        Args:
+            quote_id: the quote.
+
+        Returns:
+            The recomputed quote; it equals the stored one whenever the computation is deterministic.
+
+        Raises:
+            QuoteNotFoundError: no quote in the API key's scope has that id.
+            PermissionDeniedError: the API key's role may not read quotes.
+        """
+        result: Quote = self._call("reproduce_quote", locals())
+        return result
+
+    def erase_customer(
+        self,
+        customer_ref: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Erase a customer's personal data (payout details, contact); orders and amounts stay.
+
+        The remote twin of :meth:`TradeIn.erase_customer <tradein_sdk.TradeIn.erase_customer>`.
+
+        Args:
+            customer_ref: the shop's pseudonymous customer id.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            How many records were erased.
+
+        Raises:
+            PermissionDeniedError: the API key's role may not erase (only the back office's may).
+        """
+        result: int = self._call("erase_customer", locals())
+        return result
+
+    def tick(
+        self,
+        *,
+        limit: int = 500,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Apply the deadlines due (expiry, silence on a revised offer) in the API key's scope.
+
+        The remote twin of :meth:`TradeIn.tick <tradein_sdk.TradeIn.tick>`; safe to run from several
+        schedulers at once (each transition is applied once).
+
+        Args:
+            limit: at most this many orders (1 to 5,000).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            How many orders changed.
+
+        Raises:
+            BadRequestError: ``limit`` is out of range.
+            PermissionDeniedError: the API key's role may not apply deadlines (the back office's and an
+                admin's may).
+        """
+        result: int = self._call("tick", locals())
+        return result
+
+    def register_webhook_endpoint(
+        self,
+        url: str,
+        *,
+        events: Iterable[str] | None = None,
+        tenant: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """Register a webhook endpoint for the organisation's (or one tenant's) events, with a new secret.
+
+        The remote twin of :meth:`TradeIn.register_webhook_endpoint
+        <tradein_sdk.TradeIn.register_webhook_endpoint>`.
+
+        Args:
+            url: the receiver (``https://…``).
+            events: the event types to send (default: all).
+            tenant: only this tenant's events.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, with its secret shown this once.
+
+        Raises:
+            BadRequestError: the URL is not http(s), or ``tenant`` is not a tenant id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = self._call("register_webhook_endpoint", locals())
+        return result
+
+    def registered_webhook_endpoints(
+        self,
+    ) -> list[RegisteredEndpoint]:
+        """The organisation's active webhook endpoints (never their secrets).
+
+        The remote twin of :meth:`TradeIn.registered_webhook_endpoints
+        <tradein_sdk.TradeIn.registered_webhook_endpoints>`.
+
+        Returns:
+            The endpoints, without their secrets.
+
+        Raises:
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: list[RegisteredEndpoint] = self._call("registered_webhook_endpoints", locals())
+        return result
+
+    def rotate_webhook_secret(
+        self,
+        endpoint_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """A new secret for an endpoint; deliveries carry both signatures until the old is retired.
+
+        The remote twin of :meth:`TradeIn.rotate_webhook_secret <tradein_sdk.TradeIn.rotate_webhook_secret>`.
+
+        Args:
+            endpoint_id: the endpoint (``whe_…``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, with its new secret shown this once.
+
+        Raises:
+            NotFoundError: no active endpoint of the organisation has that id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = self._call("rotate_webhook_secret", locals())
+        return result
+
+    def retire_old_secrets(
+        self,
+        endpoint_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """Sign an endpoint's deliveries with its newest secret only (once the receiver has switched to it).
+
+        The remote twin of :meth:`TradeIn.retire_old_secrets <tradein_sdk.TradeIn.retire_old_secrets>`.
+
+        Args:
+            endpoint_id: the endpoint (``whe_…``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, without its secret.
+
+        Raises:
+            NotFoundError: no active endpoint of the organisation has that id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = self._call("retire_old_secrets", locals())
+        return result
+
+    def disable_webhook_endpoint(
+        self,
+        endpoint_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """Stop sending to an endpoint; deliveries already queued for it become dead letters.
+
+        The remote twin of :meth:`TradeIn.disable_webhook_endpoint
+        <tradein_sdk.TradeIn.disable_webhook_endpoint>`.
+
+        Args:
+            endpoint_id: the endpoint (``whe_…``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, without its secret.
+
+        Raises:
+            NotFoundError: no active endpoint of the organisation has that id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = self._call("disable_webhook_endpoint", locals())
+        return result
+
+    def dead_webhooks(
+        self,
+        *,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[DeadWebhook]:
+        """Webhooks given up (dead letters) for the organisation's orders, by delivery id.
+
+        The remote twin of :meth:`TradeIn.dead_webhooks <tradein_sdk.TradeIn.dead_webhooks>`.
+
+        Args:
+            limit: at most this many (1 to 1,000).
+            after: the last ``delivery_id`` of the previous page (``None``: the first page).
+
+        Returns:
+            The dead letters, by delivery id.
+
+        Raises:
+            BadRequestError: ``limit`` is out of range, or ``after`` is malformed.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: list[DeadWebhook] = self._call("dead_webhooks", locals())
+        return result
+
+    def replay_webhooks(
+        self,
+        *,
+        delivery_ids: Sequence[str] = (),
+        event_ids: Sequence[str] = (),
+        all_dead: bool = False,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Send finished webhooks again (by delivery id, event id, or every dead letter).
+
+        The remote twin of :meth:`TradeIn.replay_webhooks <tradein_sdk.TradeIn.replay_webhooks>`.
+
+        Args:
+            delivery_ids: these deliveries (at most 1,000).
+            event_ids: every delivery of these events (at most 1,000).
+            all_dead: every dead letter of the organisation.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            How many deliveries were made due again (the receiver drops events it already has by id).
+
+        Raises:
+            BadRequestError: more than 1,000 ids were given.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: int = self._call("replay_webhooks", locals())
         return result
 
 
@@ -816,12 +1246,12 @@ class AsyncTradeInClient:
         channel: Channel = Channel.ONLINE,
         verification: str = "self_declared",
         diagnostics: Mapping[str, Any] | None = None,
-        audience: str | None = None,
         idempotency_key: str | None = None,
     ) -> IssuedQuote:
         """Grade, price, sign and store a quote for a device variant.
 
         The remote twin of :meth:`TradeIn.quote <tradein_sdk.TradeIn.quote>`.
+        The quote's audience is the API key's tenant: the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: IssuedQuote = await self._call("quote", locals())
@@ -842,12 +1272,12 @@ class AsyncTradeInClient:
         self,
         token: str,
         *,
-        audience: str | None = None,
         idempotency_key: str | None = None,
     ) -> QuoteClaims:
         """Verify a quote token: signature, key, audience and expiry.
 
         The remote twin of :meth:`TradeIn.verify_token <tradein_sdk.TradeIn.verify_token>`.
+        The audience checked is the API key's tenant.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: QuoteClaims = await self._call("verify_token", locals())
@@ -858,12 +1288,12 @@ class AsyncTradeInClient:
         token: str,
         *,
         reference: str | None = None,
-        audience: str | None = None,
         idempotency_key: str | None = None,
     ) -> Redemption:
         """Redeem a quote token, exactly once.
 
         The remote twin of :meth:`TradeIn.redeem <tradein_sdk.TradeIn.redeem>`.
+        The audience checked is the API key's tenant.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: Redemption = await self._call("redeem", locals())
@@ -877,12 +1307,12 @@ class AsyncTradeInClient:
         customer_ref: str | None = None,
         contact: Mapping[str, str] | None = None,
         instant_credit: bool = False,
-        actor: Actor = Actor.SHOPPER,
         idempotency_key: str | None = None,
     ) -> TradeInOrder:
         """Open an order for accepted quotes.
 
         The remote twin of :meth:`TradeIn.accept <tradein_sdk.TradeIn.accept>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: TradeInOrder = await self._call("accept", locals())
@@ -935,12 +1365,12 @@ class AsyncTradeInClient:
         order_id: str,
         device_id: str,
         *,
-        actor: Actor = Actor.STAFF,
         idempotency_key: str | None = None,
     ) -> TradeInOrder:
         """The device arrived where it is inspected.
 
         The remote twin of :meth:`TradeIn.receive <tradein_sdk.TradeIn.receive>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: TradeInOrder = await self._call("receive", locals())
@@ -956,13 +1386,13 @@ class AsyncTradeInClient:
         variant_id: str | None = None,
         lock_removable: bool = False,
         locale: str | None = None,
-        actor: Actor = Actor.STAFF,
         event_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> InspectionDiff:
         """Record an inspection: confirm, revise or reject the offer.
 
         The remote twin of :meth:`TradeIn.inspect <tradein_sdk.TradeIn.inspect>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: InspectionDiff = await self._call("inspect", locals())
@@ -1004,12 +1434,12 @@ class AsyncTradeInClient:
         self,
         order_id: str,
         *,
-        actor: Actor = Actor.SHOPPER,
         idempotency_key: str | None = None,
     ) -> TradeInOrder:
         """Cancel every device not yet sent.
 
         The remote twin of :meth:`TradeIn.cancel <tradein_sdk.TradeIn.cancel>`.
+        The actor recorded is the API key's (its role): the service sets it, the caller does not.
         ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
         """
         result: TradeInOrder = await self._call("cancel", locals())
@@ -1145,4 +1575,430 @@ class AsyncTradeInClient:
         also sends for ``GET /v1/ledger/report?format=csv``).
         """
         result: LedgerReport = await self._call("ledger_report", locals())
+        return result
+
+    async def orders_page(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        customer_ref: str | None = None,
+        open_only: bool = False,
+    ) -> OrderPage:
+        """One page of the orders in the API key's scope, newest first, and the cursor of the next page.
+
+        The remote twin of :meth:`TradeIn.orders_page <tradein_sdk.TradeIn.orders_page>`. A provider's key
+        sees the orders assigned to it.
+
+        Args:
+            limit: at most this many orders (1 to 1,000).
+            cursor: the ``next_cursor`` of the previous page (``None``: the first page).
+            customer_ref: only this customer's orders.
+            open_only: only orders with a device that can still change.
+
+        Returns:
+            The page; its ``next_cursor`` is ``None`` on the last page.
+
+        Raises:
+            InvalidCursorError: the cursor was not made by the service.
+            BadRequestError: ``limit`` is out of range, or the cursor or ``customer_ref`` is malformed.
+            PermissionDeniedError: the API key's role may not read orders.
+        """
+        result: OrderPage = await self._call("orders_page", locals())
+        return result
+
+    async def settle(
+        self,
+        order_id: str,
+        device_id: str,
+        *,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Settle a confirmed device: pay or credit what its ledger holds open, as the terms say.
+
+        The remote twin of :meth:`TradeIn.settle <tradein_sdk.TradeIn.settle>`. The actor recorded is the
+        API key's (its role): the service sets it, the caller does not.
+
+        Args:
+            order_id: the order.
+            device_id: the device (``d1``, ``d2``, ...).
+            payout: how to pay, when the shopper chose now (else the order's payout).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order after the settlement.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            OrderDeviceNotFoundError: the order has no such device.
+            GuardFailedError: the device is not confirmed or accepted at a revised offer, has no value, or a
+                bank payout is due and no bank account was given.
+            InvalidPayoutError: the payout details are not valid.
+            PermissionDeniedError: the API key's role may not settle (only the back office's may).
+        """
+        result: TradeInOrder = await self._call("settle", locals())
+        return result
+
+    async def record_event(
+        self,
+        order_id: str,
+        device_id: str,
+        kind: ManualEvent | str,
+        *,
+        event_id: str | None = None,
+        reason: str | None = None,
+        tracking: str | None = None,
+        hold_reason: HoldReason | str | None = None,
+        disposition: Disposition | str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Record a hand-over, hold, release, surrender, return or disposal of a device.
+
+        The remote twin of :meth:`TradeIn.record_event <tradein_sdk.TradeIn.record_event>` for the events a
+        key may record directly (``ManualEvent``; the others have their own method). The actor recorded is
+        the API key's (its role): the service sets it, the caller does not.
+
+        Args:
+            order_id: the order.
+            device_id: the device (``d1``, ``d2``, ...).
+            kind: what happened (``hand_over``, ``receive_late``, ``hold``, ``release``, ``surrender``,
+                ``start_return``, ``returned``, ``recycle``, ``dispose``).
+            event_id: the event's id, for deliveries that may repeat; a repeated id changes nothing. A new id
+                is made when omitted.
+            reason: why (a late receipt, a hold, a return), without personal data.
+            tracking: the carrier's tracking number (a hand-over, a return).
+            hold_reason: why a received device is held (``hold``).
+            disposition: what becomes of the device (``dispose``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order after the event.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            OrderDeviceNotFoundError: the order has no such device.
+            IllegalTransitionError: the event does not fit the device's state (``StaleEventError``,
+                ``ActorNotAllowedError`` and ``GuardFailedError`` say why).
+            BadRequestError: ``kind`` is not an event recorded directly, or a field is malformed.
+            PermissionDeniedError: the API key's role may not record events.
+        """
+        result: TradeInOrder = await self._call("record_event", locals())
+        return result
+
+    async def record_tracking(
+        self,
+        event: TrackingEvent,
+        *,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """A carrier's news about a parcel (handed over, in transit, delivered), for the devices on its label.
+
+        The remote twin of :meth:`TradeIn.record_tracking <tradein_sdk.TradeIn.record_tracking>`. A repeated
+        delivery of the same news (same ``event_id``) changes nothing.
+
+        Args:
+            event: the tracking event; its ``order_ref`` is the reference printed on the label.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order after the change.
+
+        Raises:
+            OrderNotFoundError: the reference names no order in the API key's scope.
+            IllegalTransitionError: the news does not fit the devices' states (``StaleEventError``: they
+                moved on, which a webhook handler can acknowledge and drop).
+            PermissionDeniedError: the API key's role may not record tracking news.
+        """
+        result: TradeInOrder = await self._call("record_tracking", locals())
+        return result
+
+    async def assign_provider(
+        self,
+        order_id: str,
+        provider: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Assign an order's devices to a provider of the organisation (``None`` takes them back).
+
+        The remote twin of :meth:`TradeIn.assign_provider <tradein_sdk.TradeIn.assign_provider>`. The
+        provider's key then sees the order and may receive, inspect and dispose of its devices.
+
+        Args:
+            order_id: the order.
+            provider: the provider's tenant id, or ``None``.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The order.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            BadRequestError: ``provider`` is not a tenant id.
+            PermissionDeniedError: the API key's role may not assign orders (only the back office's may).
+        """
+        result: TradeInOrder = await self._call("assign_provider", locals())
+        return result
+
+    async def order_outcome(
+        self,
+        order_id: str,
+    ) -> OrderOutcome:
+        """What an order paid and credited, per device, as its ledger says.
+
+        The remote twin of :meth:`TradeIn.order_outcome <tradein_sdk.TradeIn.order_outcome>`.
+
+        Args:
+            order_id: the order.
+
+        Returns:
+            The order's outcome, netted from its ledger.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+            PermissionDeniedError: the API key's role may not read outcomes.
+        """
+        result: OrderOutcome = await self._call("order_outcome", locals())
+        return result
+
+    async def reproduce_quote(
+        self,
+        quote_id: str,
+    ) -> Quote:
+        """Recompute a stored quote from its snapshot (the exact questionnaire and price book).
+
+        The remote twin of :meth:`TradeIn.reproduce_quote <tradein_sdk.TradeIn.reproduce_quote>`.
+
+        Args:
+            quote_id: the quote.
+
+        Returns:
+            The recomputed quote; it equals the stored one whenever the computation is deterministic.
+
+        Raises:
+            QuoteNotFoundError: no quote in the API key's scope has that id.
+            PermissionDeniedError: the API key's role may not read quotes.
+        """
+        result: Quote = await self._call("reproduce_quote", locals())
+        return result
+
+    async def erase_customer(
+        self,
+        customer_ref: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Erase a customer's personal data (payout details, contact); orders and amounts stay.
+
+        The remote twin of :meth:`TradeIn.erase_customer <tradein_sdk.TradeIn.erase_customer>`.
+
+        Args:
+            customer_ref: the shop's pseudonymous customer id.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            How many records were erased.
+
+        Raises:
+            PermissionDeniedError: the API key's role may not erase (only the back office's may).
+        """
+        result: int = await self._call("erase_customer", locals())
+        return result
+
+    async def tick(
+        self,
+        *,
+        limit: int = 500,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Apply the deadlines due (expiry, silence on a revised offer) in the API key's scope.
+
+        The remote twin of :meth:`TradeIn.tick <tradein_sdk.TradeIn.tick>`; safe to run from several
+        schedulers at once (each transition is applied once).
+
+        Args:
+            limit: at most this many orders (1 to 5,000).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            How many orders changed.
+
+        Raises:
+            BadRequestError: ``limit`` is out of range.
+            PermissionDeniedError: the API key's role may not apply deadlines (the back office's and an
+                admin's may).
+        """
+        result: int = await self._call("tick", locals())
+        return result
+
+    async def register_webhook_endpoint(
+        self,
+        url: str,
+        *,
+        events: Iterable[str] | None = None,
+        tenant: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """Register a webhook endpoint for the organisation's (or one tenant's) events, with a new secret.
+
+        The remote twin of :meth:`TradeIn.register_webhook_endpoint
+        <tradein_sdk.TradeIn.register_webhook_endpoint>`.
+
+        Args:
+            url: the receiver (``https://…``).
+            events: the event types to send (default: all).
+            tenant: only this tenant's events.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, with its secret shown this once.
+
+        Raises:
+            BadRequestError: the URL is not http(s), or ``tenant`` is not a tenant id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = await self._call("register_webhook_endpoint", locals())
+        return result
+
+    async def registered_webhook_endpoints(
+        self,
+    ) -> list[RegisteredEndpoint]:
+        """The organisation's active webhook endpoints (never their secrets).
+
+        The remote twin of :meth:`TradeIn.registered_webhook_endpoints
+        <tradein_sdk.TradeIn.registered_webhook_endpoints>`.
+
+        Returns:
+            The endpoints, without their secrets.
+
+        Raises:
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: list[RegisteredEndpoint] = await self._call("registered_webhook_endpoints", locals())
+        return result
+
+    async def rotate_webhook_secret(
+        self,
+        endpoint_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """A new secret for an endpoint; deliveries carry both signatures until the old is retired.
+
+        The remote twin of :meth:`TradeIn.rotate_webhook_secret <tradein_sdk.TradeIn.rotate_webhook_secret>`.
+
+        Args:
+            endpoint_id: the endpoint (``whe_…``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, with its new secret shown this once.
+
+        Raises:
+            NotFoundError: no active endpoint of the organisation has that id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = await self._call("rotate_webhook_secret", locals())
+        return result
+
+    async def retire_old_secrets(
+        self,
+        endpoint_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """Sign an endpoint's deliveries with its newest secret only (once the receiver has switched to it).
+
+        The remote twin of :meth:`TradeIn.retire_old_secrets <tradein_sdk.TradeIn.retire_old_secrets>`.
+
+        Args:
+            endpoint_id: the endpoint (``whe_…``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, without its secret.
+
+        Raises:
+            NotFoundError: no active endpoint of the organisation has that id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = await self._call("retire_old_secrets", locals())
+        return result
+
+    async def disable_webhook_endpoint(
+        self,
+        endpoint_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RegisteredEndpoint:
+        """Stop sending to an endpoint; deliveries already queued for it become dead letters.
+
+        The remote twin of :meth:`TradeIn.disable_webhook_endpoint
+        <tradein_sdk.TradeIn.disable_webhook_endpoint>`.
+
+        Args:
+            endpoint_id: the endpoint (``whe_…``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The endpoint, without its secret.
+
+        Raises:
+            NotFoundError: no active endpoint of the organisation has that id.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: RegisteredEndpoint = await self._call("disable_webhook_endpoint", locals())
+        return result
+
+    async def dead_webhooks(
+        self,
+        *,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[DeadWebhook]:
+        """Webhooks given up (dead letters) for the organisation's orders, by delivery id.
+
+        The remote twin of :meth:`TradeIn.dead_webhooks <tradein_sdk.TradeIn.dead_webhooks>`.
+
+        Args:
+            limit: at most this many (1 to 1,000).
+            after: the last ``delivery_id`` of the previous page (``None``: the first page).
+
+        Returns:
+            The dead letters, by delivery id.
+
+        Raises:
+            BadRequestError: ``limit`` is out of range, or ``after`` is malformed.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: list[DeadWebhook] = await self._call("dead_webhooks", locals())
+        return result
+
+    async def replay_webhooks(
+        self,
+        *,
+        delivery_ids: Sequence[str] = (),
+        event_ids: Sequence[str] = (),
+        all_dead: bool = False,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Send finished webhooks again (by delivery id, event id, or every dead letter).
+
+        The remote twin of :meth:`TradeIn.replay_webhooks <tradein_sdk.TradeIn.replay_webhooks>`.
+
+        Args:
+            delivery_ids: these deliveries (at most 1,000).
+            event_ids: every delivery of these events (at most 1,000).
+            all_dead: every dead letter of the organisation.
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            How many deliveries were made due again (the receiver drops events it already has by id).
+
+        Raises:
+            BadRequestError: more than 1,000 ids were given.
+            PermissionDeniedError: the API key is not an admin's.
+        """
+        result: int = await self._call("replay_webhooks", locals())
         return result

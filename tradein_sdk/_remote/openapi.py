@@ -35,6 +35,7 @@ from tradein_sdk._domain.ledger_report import CurrencyTotals, PromotionSpend
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.quotes import Quote
 from tradein_sdk._domain.search import SearchResults
+from tradein_sdk._domain.tenancy import Role
 from tradein_sdk._remote.api import PROBLEM_CONTENT_TYPE, Form, Operation, Payout, operations, query_name
 from tradein_sdk._version import __version__
 
@@ -432,6 +433,7 @@ def _problem_schema() -> dict[str, Any]:
 _ERRORS: Final = {
     "400": "The request is malformed or does not fit its schema (`request_malformed`, `request_invalid`).",
     "401": "No valid API key (`unauthenticated`).",
+    "403": "The key's role may not call this operation (`forbidden`).",
     "404": "No such resource (`quote_not_found`, `order_not_found`, ...).",
     "409": "A concurrent change or a request with the same idempotency key is running; retry.",
     "422": "A rule of the trade-in was broken (`answers_invalid`, `quote_already_redeemed`, ...).",
@@ -495,6 +497,9 @@ def _operation(operation: Operation, schemas: _Schemas) -> dict[str, Any]:
         "operationId": operation.id,
         "tags": [operation.tag],
         "summary": operation.summary,
+        "description": "Roles: "
+        + ", ".join(f"`{role.value}`" for role in Role if role in operation.roles)
+        + ".",
         "parameters": _parameters(operation, schemas),
         "responses": responses,
     }

@@ -9,8 +9,13 @@ any WSGI server::
 
 What every request gets:
 
-* **API keys**: ``Authorization: Bearer <key>``; each key names its client. Keys are compared by their
-  SHA-256 digest, so the table of keys holds no key itself. ``GET /v1/openapi.json`` needs no key.
+* **API keys, tenants and roles**: ``Authorization: Bearer <key>``. Each key belongs to one tenant (a shop,
+  a store of a carrier, a partner) of one organisation and has one role (:mod:`~tradein_sdk._domain.tenancy`:
+  ``shop``, ``store``, ``back_office``, ``provider``, ``admin``). Keys are minted with ``tradein keys create``
+  and kept in the store as SHA-256 digests, or configured in ``$TRADEIN_API_KEYS``. Every request runs on
+  the facade scoped to its key (:meth:`TradeIn.scoped`): another tenant's quote or order is not found (404),
+  an operation the role may not call is refused (403 ``forbidden``), the actor recorded is the key's and a
+  quote's audience is the key's tenant. ``GET /v1/openapi.json`` needs no key.
 * **Problem documents**: every error is ``application/problem+json`` with the library's error ``code``
   (see :mod:`.api`); an unexpected failure is a 500 ``internal_error`` that names the request
   id and nothing else.
@@ -62,9 +67,10 @@ from grading_questionnaire._resources import shared_dir
 from tradein_sdk._app.facade import TradeIn
 from tradein_sdk._domain.converters import json_converter, structuring_problems
 from tradein_sdk._domain.outbox import WebhookEndpoint
+from tradein_sdk._domain.tenancy import Role, Scope
 from tradein_sdk._domain.webhooks import WebhookSecrets
 from tradein_sdk._errors import ConfigurationError, StoreError, TradeInError
-from tradein_sdk._ports import IdempotencyKeys, StoredResponse
+from tradein_sdk._ports import IdempotencyKeys, StoredResponse, Tenancy
 from tradein_sdk._remote.api import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_PREFIX,
@@ -129,6 +135,20 @@ _JSON: Final = "application/json"
 _CSV: Final = "text/csv; charset=utf-8"
 _FORMATS: Final = {"json": _JSON, "csv": _CSV}
 _MIN_KEY_LENGTH: Final = 16
+_MAX_KEY_LENGTH: Final = 512
+
+
+@cache
+def _accepts_actor(function: Callable[..., Any]) -> bool:
+    import inspect  # noqa: PLC0415 - once per use case
+
+    return "actor" in inspect.signature(function).parameters
+
+
+def _takes_actor(method: Callable[..., Any]) -> bool:
+    """Whether a facade method records who acts (``actor=``)."""
+    return _accepts_actor(getattr(method, "__func__", method))
+
 
 StartResponse = Any  # the WSGI start_response callable
 Environ = dict[str, Any]
@@ -169,40 +189,54 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _scope_of(name: str) -> Scope:
+    """The scope a key's name grants: ``tenant[@organisation][:role]`` (role ``store`` if left out)."""
+    owner, _, role = name.partition(":")
+    tenant, _, organisation = owner.partition("@")
+    try:
+        return Scope(tenant=tenant, organisation=organisation or tenant, role=Role(role or Role.STORE))
+    except (TradeInError, ValueError) as exc:
+        raise ConfigurationError(
+            "an API key is named tenant[@organisation][:role] (a-z 0-9 . _ -; roles {roles}), not {name!r}",
+            name=name[:60],
+            roles=", ".join(Role),
+        ) from exc
+
+
 @attrs.frozen
 class ApiKeys:
-    """The API keys the service accepts, each naming its client; only their SHA-256 digests are held.
+    """The API keys configured for the service, each granting a scope; only their SHA-256 digests are held.
 
-    >>> keys = ApiKeys.parse("store-berlin=k3y-for-berlin-0001,store-paris=k3y-for-paris-00002")
-    >>> keys.client_for("k3y-for-paris-00002")
-    'store-paris'
+    A key's name is ``tenant[@organisation][:role]``: ``store-berlin@carrier-x:store``; the organisation is
+    the tenant itself and the role ``store`` when left out.
+
+    >>> keys = ApiKeys.parse("store-berlin=k3y-for-berlin-0001,hq@carrier-x:back_office=k3y-for-the-hq-000")
+    >>> keys.scope_for("k3y-for-the-hq-000").role.value
+    'back_office'
     """
 
-    _clients: Mapping[str, str] = attrs.field(alias="clients")
+    _scopes: Mapping[str, Scope] = attrs.field(alias="scopes")
 
     @classmethod
     def of(cls, keys: Mapping[str, str]) -> ApiKeys:
-        """Build the table from ``{client name: key}``.
+        """Build the table from ``{name: key}`` (names as above).
 
         Raises:
-            ConfigurationError: a key is shorter than 16 characters or not printable ASCII, a client name
-                is empty, or two clients share a key.
+            ConfigurationError: a key is shorter than 16 characters or not printable ASCII, a name is not
+                ``tenant[@organisation][:role]``, or two names share a key.
         """
-        clients: dict[str, str] = {}
+        scopes: dict[str, Scope] = {}
         for client, key in keys.items():
-            if not client or not client.isascii() or not client.isprintable():
-                raise ConfigurationError(
-                    "an API client needs a printable name, not {client!r}", client=client
-                )
+            scope = _scope_of(client)
             if len(key) < _MIN_KEY_LENGTH or not key.isascii() or not key.isprintable() or " " in key:
                 raise ConfigurationError(
                     "the API key of {client} must be at least {length} printable ASCII characters",
                     client=client,
                     length=_MIN_KEY_LENGTH,
                 )
-            if clients.setdefault(_digest(key), client) != client:
+            if scopes.setdefault(_digest(key), scope) != scope:
                 raise ConfigurationError("two API clients share one key ({client})", client=client)
-        return cls(clients)
+        return cls(scopes)
 
     @classmethod
     def parse(cls, text: str) -> ApiKeys:
@@ -219,13 +253,13 @@ class ApiKeys:
             pairs[client.strip()] = key.strip()
         return cls.of(pairs)
 
-    def client_for(self, key: str) -> str | None:
-        """The client a key belongs to, or ``None``."""
-        return self._clients.get(_digest(key))
+    def scope_for(self, key: str) -> Scope | None:
+        """The scope a key grants, or ``None``."""
+        return self._scopes.get(_digest(key))
 
     def __len__(self) -> int:
         """How many keys there are."""
-        return len(self._clients)
+        return len(self._scopes)
 
 
 @attrs.frozen(kw_only=True)
@@ -243,7 +277,7 @@ class TradeInService:
         self,
         trade_in: TradeIn,
         *,
-        api_keys: ApiKeys | Mapping[str, str],
+        api_keys: ApiKeys | Mapping[str, str] | None = None,
         clock: Clock | None = None,
         idempotency_ttl: timedelta = timedelta(hours=24),
         idempotency_lock: timedelta = timedelta(seconds=60),
@@ -257,7 +291,8 @@ class TradeInService:
 
         Args:
             trade_in: the engine and store every request uses.
-            api_keys: the keys accepted (``{client: key}`` or :class:`ApiKeys`); at least one.
+            api_keys: keys configured besides those kept in the store (``{name: key}`` or :class:`ApiKeys`);
+                a store without API keys needs at least one here.
             clock: where "now" comes from for idempotency records (default: the facade's clock).
             idempotency_ttl: how long an idempotency key's answer is kept (at least 24 hours).
             idempotency_lock: how long a request holds its key before another may take it over (a
@@ -275,8 +310,9 @@ class TradeInService:
             ConfigurationError: no key is given, a key is unusable, the TTL is under 24 hours, or a
                 limit is not positive.
         """
-        keys = api_keys if isinstance(api_keys, ApiKeys) else ApiKeys.of(api_keys)
-        if not len(keys):
+        keys = api_keys if isinstance(api_keys, ApiKeys) else ApiKeys.of(api_keys or {})
+        self._stored_keys = isinstance(trade_in._store, Tenancy)  # noqa: SLF001 - the facade's own store
+        if not len(keys) and not self._stored_keys:
             raise ConfigurationError("the trade-in service needs at least one API key")
         if idempotency_ttl < timedelta(hours=24):
             raise ConfigurationError("idempotency keys are kept for at least 24 hours")
@@ -372,17 +408,25 @@ class TradeInService:
             return self._provider_event(environ)
         operation, parameters = self._route(method, path)
         context.operation = operation.id
-        client = self._authenticate(environ)
+        scope, client = self._authenticate(environ)
+        if scope.role not in operation.roles:
+            raise _RequestError(
+                403,
+                "forbidden",
+                f"a {scope.role.value} key may not call {operation.id}",
+                params={"role": scope.role.value, "operation": operation.id},
+            )
+        facade = self.trade_in.scoped(scope)
         if operation.method == "GET":
             pairs, media = _representation(operation, environ.get("QUERY_STRING", ""))
             arguments = {**parameters, **_query_arguments(operation, pairs)}
-            return self._run(operation, arguments, media)
+            return self._run(facade, operation, arguments, media)
         body = self._read_body(environ)
         arguments = {**parameters, **_body_arguments(operation, body)}
         key = environ.get("HTTP_IDEMPOTENCY_KEY")
         if key is None:
-            return self._run(operation, arguments)
-        return self._run_once(client, key, method, path, body, operation, arguments)
+            return self._run(facade, operation, arguments)
+        return self._run_once(client, key, method, path, body, operation, (facade, arguments))
 
     # -- operations: health, readiness, metrics ----------------------------------------------------------
 
@@ -472,17 +516,33 @@ class TradeInService:
             raise _method_not_allowed(path, allowed)
         raise _RequestError(404, "route_not_found", f"the service has no resource {path}")
 
-    def _authenticate(self, environ: Environ) -> str:
+    def scope_for(self, key: str) -> Scope | None:
+        """The scope an API key grants (a configured key's, else a stored active key's), or ``None``."""
+        if not key.isascii() or not 0 < len(key) <= _MAX_KEY_LENGTH:
+            return None
+        scope = self._keys.scope_for(key)
+        if scope is None and self._stored_keys:
+            scope = self.trade_in.authenticate(key)
+        return scope
+
+    def _authenticate(self, environ: Environ) -> tuple[Scope, str]:
+        """The scope of the request's key and the key's idempotency namespace (a part of its digest)."""
         scheme, _, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-        client = self._keys.client_for(key.strip()) if scheme.lower() == "bearer" else None
-        if client is None:
+        key = key.strip()
+        scope = self.scope_for(key) if scheme.lower() == "bearer" else None
+        if scope is None:
             error = _RequestError(401, "unauthenticated", "send a valid API key: Authorization: Bearer <key>")
             error.headers.append(("WWW-Authenticate", 'Bearer realm="tradein"'))
             raise error
-        return client
+        return scope, _digest(key)[:40]
 
-    def _run(self, operation: Operation, arguments: dict[str, Any], media: str = _JSON) -> _Answer:
-        result = getattr(self.trade_in, operation.id)(**arguments)
+    def _run(
+        self, facade: TradeIn, operation: Operation, arguments: dict[str, Any], media: str = _JSON
+    ) -> _Answer:
+        method = getattr(facade, operation.id)
+        if _takes_actor(method) and facade.scope is not None:
+            arguments["actor"] = facade.scope.actor  # who acts is the key's role, never the body's say
+        result = method(**arguments)
         form = operation.form
         if form is None:
             return _Answer(status=operation.status, body=_encode(json_converter().unstructure(result)))
@@ -498,7 +558,7 @@ class TradeInService:
         path: str,
         body: object,
         operation: Operation,
-        arguments: dict[str, Any],
+        call: tuple[TradeIn, dict[str, Any]],
     ) -> _Answer:
         try:
             _check_idempotency_key(key, method)
@@ -521,7 +581,7 @@ class TradeInService:
                 headers=((REPLAYED_HEADER, "true"),),
             )
         try:
-            answer = self._run(operation, arguments)
+            answer = self._run(call[0], operation, call[1])
         except TradeInError as exc:
             answer = _error_answer(exc)  # kept for replays: no request id in the stored answer
         except BaseException:
@@ -1181,7 +1241,8 @@ def create_service(
     Args:
         trade_in: the facade (default: :meth:`TradeIn.embedded`: ``$TRADEIN_DATA_DIR``,
             ``$TRADEIN_DATABASE_URL``, webhooks to ``$TRADEIN_WEBHOOK_URLS``).
-        api_keys: the keys (default: ``$TRADEIN_API_KEYS``, ``client=key`` pairs separated by commas).
+        api_keys: keys besides those kept in the store (default: ``$TRADEIN_API_KEYS``, ``name=key`` pairs
+            separated by commas, a name being ``tenant[@organisation][:role]``).
             A provider's webhook secrets come from ``$TRADEIN_PROVIDER_WEBHOOK_SECRETS`` (``whsec_``
             secrets separated by spaces).
         environ: the environment to read (default: ``os.environ``). Also read: ``$TRADEIN_MARKET`` (the
@@ -1189,8 +1250,8 @@ def create_service(
             by default) and ``$TRADEIN_METRICS_KEY`` (the key ``/metrics`` then needs).
 
     Raises:
-        ConfigurationError: no API key is configured, a key is unusable, or the body limit is not a
-            positive number.
+        ConfigurationError: no API key is configured or kept in the store, a key is unusable, or the body
+            limit is not a positive number.
     """
     env = os.environ if environ is None else environ
     if trade_in is None:
@@ -1198,12 +1259,13 @@ def create_service(
             webhook_endpoints=webhook_endpoints_from(env), market=env.get(MARKET_ENV) or "DE"
         )
     if api_keys is None:
-        text = env.get(API_KEYS_ENV, "")
-        if not text.strip():
+        api_keys = ApiKeys.parse(env.get(API_KEYS_ENV, ""))
+        if not len(api_keys) and not _has_stored_keys(trade_in):
             raise ConfigurationError(
-                "set {variable} to client=key pairs (keys of at least 16 characters)", variable=API_KEYS_ENV
+                "no API key: create one with tradein keys create, or set {variable} to name=key pairs "
+                "(keys of at least 16 characters)",
+                variable=API_KEYS_ENV,
             )
-        api_keys = ApiKeys.parse(text)
     limit = env.get(MAX_BODY_ENV, "").strip() or str(MAX_BODY_BYTES)
     if not limit.isdigit():
         raise ConfigurationError("{variable} must be a number of bytes", variable=MAX_BODY_ENV)
@@ -1215,6 +1277,14 @@ def create_service(
         max_body_bytes=int(limit),
         metrics_key=env.get(METRICS_KEY_ENV) or None,
     )
+
+
+def _has_stored_keys(trade_in: TradeIn) -> bool:
+    """Whether the facade's store keeps an active API key."""
+    if not isinstance(trade_in._store, Tenancy):  # noqa: SLF001 - the facade's own store
+        return False
+    now = trade_in.clock.now()
+    return any(record.active(now) for record in trade_in.api_keys())
 
 
 def create_server_application() -> TradeInService:
