@@ -21,6 +21,7 @@ from tradein_sdk import (
     billing_period,
 )
 from tradein_sdk._cli import main
+from tradein_sdk._domain.tenancy import Role, Scope
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -627,3 +628,68 @@ def test_serve_runs_on_gunicorn_with_two_workers(tmp_path: Path) -> None:
     assert process.returncode == 0
     access = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
     assert {"search", "healthz"} <= {entry.get("operation") for entry in access}
+
+
+def test_keys_are_created_listed_rotated_and_revoked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A key is printed once and kept as a digest; a rotated key works for its grace; a revoked one ends."""
+    data = str(tmp_path / "data")
+    code, out, _ = run(
+        capsys,
+        "keys",
+        "create",
+        "--tenant",
+        "berlin",
+        "--organisation",
+        "carrier-x",
+        "--role",
+        "store",
+        "--label",
+        "till 3",
+        "--json",
+        "--data-dir",
+        data,
+    )
+    assert code == 0
+    created = json.loads(out)
+    key, key_id = created["key"], created["keys"][0]["key_id"]
+    assert key.startswith("tik_")
+    listed = created["keys"][0]
+    assert (listed["tenant"], listed["organisation"], listed["role"]) == ("berlin", "carrier-x", "store")
+    facade = TradeIn.embedded(tmp_path / "data")
+    try:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'tradein.sqlite3'}")
+        with engine.connect() as conn:  # the stored row, to see no key is kept
+            rows = conn.execute(sa.text("SELECT * FROM tradein_api_keys")).all()
+        engine.dispose()
+        assert rows
+        assert all(key not in str(row) for row in rows)
+        assert facade.authenticate(key) == Scope(tenant="berlin", organisation="carrier-x", role=Role.STORE)
+        code, out, _ = run(
+            capsys, "keys", "rotate", key_id, "--grace-days", "2", "--json", "--data-dir", data
+        )
+        rotated = json.loads(out)
+        assert code == 0
+        assert rotated["key"] != key
+        assert facade.authenticate(rotated["key"]) is not None
+        assert facade.authenticate(key) is not None  # the grace period
+        code, out, _ = run(capsys, "keys", "list", "--organisation", "carrier-x", "--data-dir", data)
+        assert code == 0
+        assert key_id in out
+        assert rotated["keys"][0]["key_id"] in out
+        assert key not in out
+        code, out, _ = run(capsys, "keys", "revoke", key_id, "--data-dir", data)
+        assert code == 0
+        assert "revoked" in out
+        assert facade.authenticate(key) is None
+    finally:
+        facade.close()
+    code, _, err = run(
+        capsys, "keys", "create", "--tenant", "Bad Name", "--role", "store", "--data-dir", data
+    )
+    assert code != 0
+    assert "invalid_tenant" in err
+    code, _, err = run(capsys, "keys", "revoke", "key_unknown", "--data-dir", data)
+    assert code != 0
+    assert "key_unknown" in err

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tradein_sdk._domain.catalog import Catalog, catalog_problems, read_json_document
 from tradein_sdk._domain.devices import DeviceCategory
+from tradein_sdk._domain.tenancy import Role
 from tradein_sdk._errors import DocumentInvalidError, TradeInError, questionnaire_errors
 from tradein_sdk._version import __version__
 
@@ -895,6 +896,33 @@ def _add_worker_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's su
     _add_data_dir(webhooks)
     webhooks.set_defaults(handler=_webhooks_command)
 
+    keys = commands.add_parser(
+        "keys",
+        help="API keys of the service: create, list, revoke, rotate",
+        description=(
+            "Each key belongs to a tenant (a shop, a store, a partner) of an organisation and has a role: "
+            "shop, store, back_office, provider or admin. The store keeps a key's SHA-256 digest only: "
+            "a new key is printed once."
+        ),
+    )
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="mint a key (printed once)")
+    create.add_argument("--tenant", required=True, help="the shop, store or partner (a-z 0-9 . _ -)")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--organisation", help="the tenant's organisation (default: the tenant)")
+    create.add_argument("--label", help="a note: the terminal, the partner system")
+    listing = key_commands.add_parser("list", help="every key with its scope and last use (never the key)")
+    listing.add_argument("--organisation", help="only this organisation's keys")
+    revoke = key_commands.add_parser("revoke", help="refuse a key from now on")
+    revoke.add_argument("key_id", help="the key's id (key_...)")
+    rotate = key_commands.add_parser("rotate", help="a successor key; the old one works --grace-days longer")
+    rotate.add_argument("key_id", help="the key's id (key_...)")
+    rotate.add_argument("--grace-days", type=float, default=7.0, help="days the old key keeps working")
+    for parser in (create, listing, revoke, rotate):
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        _add_data_dir(parser)
+        parser.set_defaults(handler=_keys_command)
+
 
 def _worker_command(args: argparse.Namespace) -> int:
     import threading  # noqa: PLC0415 - loaded by its sub-command only
@@ -924,24 +952,66 @@ def _worker_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _webhooks_command(args: argparse.Namespace) -> int:
-    from tradein_sdk._app.outbox import dead_webhooks, replay_webhooks  # noqa: PLC0415 - loaded by its sub-command only
+def _keys_command(args: argparse.Namespace) -> int:
+    from datetime import timedelta  # noqa: PLC0415 - loaded by its sub-command only
 
     trade_in = _trade_in(args)
     try:
+        secret = None
+        if args.keys_command == "create":
+            record, secret = trade_in.create_api_key(
+                tenant=args.tenant, role=args.role, organisation=args.organisation, label=args.label
+            )
+            records = [record]
+        elif args.keys_command == "rotate":
+            record, secret = trade_in.rotate_api_key(args.key_id, grace=timedelta(days=args.grace_days))
+            records = [record]
+        elif args.keys_command == "revoke":
+            records = [trade_in.revoke_api_key(args.key_id)]
+        else:
+            records = trade_in.api_keys(organisation=args.organisation)
+        now = trade_in.clock.now()
+    finally:
+        trade_in.close()
+    rows = [
+        {
+            "key_id": record.key_id,
+            "tenant": record.scope.tenant,
+            "organisation": record.scope.organisation,
+            "role": record.scope.role.value,
+            "label": record.label,
+            "active": record.active(now),
+            "created_at": record.created_at.isoformat(),
+            "expires_at": None if record.expires_at is None else record.expires_at.isoformat(),
+            "revoked_at": None if record.revoked_at is None else record.revoked_at.isoformat(),
+            "last_used_at": None if record.last_used_at is None else record.last_used_at.isoformat(),
+        }
+        for record in records
+    ]
+    if args.json:
+        _print_json({"keys": rows, **({"key": secret} if secret else {})})
+        return 0
+    for row in rows:
+        state = "active" if row["active"] else ("revoked" if row["revoked_at"] else "expired")
+        used = row["last_used_at"] or "never used"
+        print(f"{row['key_id']}  {row['tenant']}@{row['organisation']}  {row['role']}  {state}  {used}")
+    if secret:
+        print(f"key (shown once, keep it secret): {secret}")
+    return 0
+
+
+def _webhooks_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
         if args.action == "dead":
-            for dead in dead_webhooks(trade_in.store, limit=args.limit):
+            for dead in trade_in.dead_webhooks(limit=args.limit):
                 error = dead.last_error or ""
                 print(f"{dead.delivery_id}  {dead.event_id}  {dead.type}  {dead.endpoint}  {error}")
             return 0
         if not (args.ids or args.event or args.all_dead):
             raise argparse.ArgumentTypeError("webhooks replay needs delivery ids, --event or --all-dead")
-        count = replay_webhooks(
-            trade_in.store,
-            now=trade_in.clock.now(),
-            delivery_ids=tuple(args.ids),
-            event_ids=tuple(args.event),
-            all_dead=args.all_dead,
+        count = trade_in.replay_webhooks(
+            delivery_ids=tuple(args.ids), event_ids=tuple(args.event), all_dead=args.all_dead
         )
     finally:
         trade_in.close()

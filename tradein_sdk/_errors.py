@@ -6,6 +6,7 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     ├── InvalidMoneyError               invalid_money
     │   └── CurrencyMismatchError       currency_mismatch
     ├── InvalidTextError                invalid_text          (.field, .maximum: empty, too long, not text)
+    │   └── InvalidTenantError          invalid_tenant        (.field: not a tenant or organisation id)
     ├── InvalidCursorError              invalid_cursor        (a page cursor this library did not make)
     ├── InvalidIdentifierError          invalid_identifier
     │   ├── InvalidIMEIError            invalid_imei          (.rule: length | digits | check_digit)
@@ -166,6 +167,30 @@ class InvalidTextError(TradeInError):
         )
         self.field = field
         self.maximum = maximum
+
+
+class InvalidTenantError(InvalidTextError):
+    """A tenant, organisation or provider id is not 1-120 of ``a-z 0-9 . _ -`` (first a letter or digit).
+
+    Attributes:
+        field: the argument (``tenant``, ``organisation``, ``provider``).
+    """
+
+    code = "invalid_tenant"
+
+    def __init__(self, field: str) -> None:
+        """Create the error naming the argument."""
+        TradeInError.__init__(
+            self,
+            N_(
+                "{field} must be 1 to {maximum} of a-z, 0-9, '.', '_' and '-', starting with a letter or a "
+                "digit."
+            ),
+            field=field,
+            maximum=120,
+        )
+        self.field = field
+        self.maximum = 120
 
 
 class InvalidCursorError(TradeInError):

@@ -38,7 +38,7 @@ from typing import Final
 import attrs
 
 from tradein_sdk._domain.orders.vocabulary import Actor
-from tradein_sdk._errors import InvalidTextError
+from tradein_sdk._errors import InvalidTenantError
 
 __all__ = [
     "KEY_PREFIX",
@@ -81,11 +81,11 @@ def check_tenant(value: str, *, field: str = "tenant") -> str:
     """Return ``value`` when it is a valid tenant or organisation id.
 
     Raises:
-        InvalidTextError: it is not 1-120 of ``a-z 0-9 . _ -`` starting with a letter or digit (the error
+        InvalidTenantError: it is not 1-120 of ``a-z 0-9 . _ -`` starting with a letter or digit (the error
             names ``field``).
     """
     if not isinstance(value, str) or TENANT_PATTERN.fullmatch(value) is None:
-        raise InvalidTextError(field, maximum=120)
+        raise InvalidTenantError(field)
     return value
 
 
