@@ -206,6 +206,14 @@ def _serve_development(args: argparse.Namespace, service: TradeInService) -> int
     return 0
 
 
+def _no_control_socket() -> list[str]:
+    """``--no-control-socket`` on gunicorn 25.1+: its one socket path per user clashes between services."""
+    from importlib.metadata import version  # noqa: PLC0415 - loaded by its sub-command only
+
+    major, minor, *_ = (int(part) if part.isdigit() else 0 for part in version("gunicorn").split("."))
+    return ["--no-control-socket"] if (major, minor) >= (25, 1) else []
+
+
 def _exec_gunicorn(args: argparse.Namespace) -> None:  # pragma: no cover - replaces the process
     """Become a gunicorn master serving the service; its workers read the configuration from the environment.
 
@@ -254,6 +262,7 @@ def _exec_gunicorn(args: argparse.Namespace) -> None:  # pragma: no cover - repl
         str(args.limit_request_fields),
         "--limit-request-field_size",
         str(args.limit_request_field_size),
+        *_no_control_socket(),
         "tradein_sdk._remote.service:create_server_application()",
     ]
     sys.stdout.flush()

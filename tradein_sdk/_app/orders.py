@@ -290,18 +290,27 @@ class OrderUseCases:
         from tradein_sdk._app.outbox import deliver_due  # noqa: PLC0415 - with the first delivery
 
         senders = self._webhook_senders
-        for endpoint in self.webhook_endpoints:
-            if endpoint.url not in senders:
-                senders[endpoint.url] = WebhookSender(
+        endpoints = self.delivery_endpoints()
+        for endpoint in endpoints:
+            sender = senders.get(endpoint.key)
+            if sender is None or sender.secrets != endpoint.secrets:
+                senders[endpoint.key] = WebhookSender(
                     secrets=endpoint.secrets, clock=self.clock, schedule=endpoint.schedule
                 )
         return deliver_due(
             self._port(WebhookOutbox),
-            self.webhook_endpoints,
+            endpoints,
             clock=self.clock,
             senders=senders,
             limit=limit,
         )
+
+    def delivery_endpoints(self) -> list[WebhookEndpoint]:
+        """Every endpoint webhooks go to: the configured ones and every active one a tenant registered."""
+        endpoints = list(self.webhook_endpoints)
+        if isinstance(self._store, Tenancy):
+            endpoints += self._store.webhook_endpoints_of()
+        return endpoints
 
     def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[DeviceEvent]]) -> TradeInOrder:
         """Apply events to the stored order and save it with its audit entries, retrying on conflict."""

@@ -103,7 +103,7 @@ def deliver_due(
         store: the store holding the outbox.
         endpoints: the configured endpoints (a row for an endpoint no longer configured is given up).
         clock: the current time.
-        senders: the sender of each endpoint, by URL (its timeout bounds each attempt).
+        senders: the sender of each endpoint, by its key (its timeout bounds each attempt).
         limit: at most this many rows in this pass.
         concurrency: at most this many sends at once.
         per_endpoint: at most this many sends at once to one endpoint (1 keeps an endpoint's events in
@@ -118,10 +118,10 @@ def deliver_due(
     claimed = store.claim_due_webhooks(now=now, until=now + lease, limit=limit)
     if not claimed:
         return DeliveryReport()
-    by_url = {endpoint.url: endpoint for endpoint in endpoints}
+    by_key = {endpoint.key: endpoint for endpoint in endpoints}
 
     def send(pending: PendingWebhook) -> str:
-        endpoint = by_url.get(pending.message.endpoint)
+        endpoint = by_key.get(pending.message.endpoint)
         return _attempt(store, endpoint, pending, clock=clock, senders=senders, margin=margin)
 
     outcomes = _run_by_endpoint(claimed, send, concurrency=concurrency, per_endpoint=per_endpoint)
@@ -168,7 +168,7 @@ def _attempt(
     if clock.now() + margin > lease:
         return "skipped"  # the lease would end mid-send: leave it to whoever takes it next
     number = pending.attempts + 1
-    attempt = senders[endpoint.url].attempt_body(
+    attempt = senders[endpoint.key].attempt_body(
         endpoint.url, pending.message.event_id, pending.message.body, number=number
     )
     if attempt.outcome is AttemptOutcome.DELIVERED:

@@ -143,7 +143,7 @@ def run_worker(
                             ticks += 1
                             changed += trade_in.tick()
                             _log.info("worker %s ran the deadlines of %s", holder, slot.isoformat())
-                endpoints = trade_in.webhook_endpoints
+                endpoints = trade_in.delivery_endpoints()
                 _add_senders(senders, endpoints, trade_in, timeout=timeout, timeouts=timeouts or {})
                 report = deliver_due(
                     store,
@@ -183,8 +183,11 @@ def _add_senders(
     from tradein_sdk._adapters.http.webhooks import WebhookSender  # noqa: PLC0415 - httpx loads with the first delivery
 
     for endpoint in endpoints:
-        if endpoint.url not in senders:
-            senders[endpoint.url] = WebhookSender(
+        sender = senders.get(endpoint.key)
+        if sender is None or sender.secrets != endpoint.secrets:  # new, or its secret was rotated
+            if sender is not None:
+                sender.close()
+            senders[endpoint.key] = WebhookSender(
                 secrets=endpoint.secrets,
                 clock=trade_in.clock,
                 schedule=endpoint.schedule,
