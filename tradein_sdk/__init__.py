@@ -115,6 +115,7 @@ if TYPE_CHECKING:
     from tradein_sdk._app.facade import StoredQuote, TradeIn
     from tradein_sdk._app.ledger import OrderLedger
     from tradein_sdk._app.outbox import DeliveryReport
+    from tradein_sdk._app.tenancy import RegisteredEndpoint
     from tradein_sdk._domain.audit import (
         AuditAnchor,
         AuditEntry,
@@ -178,6 +179,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, Disposition, EventKind, HoldReason
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.outcome import OrderOutcome, order_outcome
+    from tradein_sdk._domain.pages import OrderPage
     from tradein_sdk._domain.payouts import (
         BankTransfer,
         PayoutDetails,
@@ -238,6 +240,7 @@ if TYPE_CHECKING:
         TrackingEvent,
         TrackingStatus,
     )
+    from tradein_sdk._domain.tenancy import Role, Scope
     from tradein_sdk._domain.tokens import (
         KeyRing,
         QuoteClaims,
@@ -246,6 +249,7 @@ if TYPE_CHECKING:
         verify_quote_token,
     )
     from tradein_sdk._ports import (
+        ApiKeyRecord,
         AuditLog,
         Fulfilment,
         IdempotencyKeys,
@@ -261,8 +265,10 @@ if TYPE_CHECKING:
         Redemption,
         Store,
         StoredDocument,
+        Tenancy,
         WebhookOutbox,
     )
+    from tradein_sdk._remote.api import ManualEvent
     from tradein_sdk._remote.client import AsyncTradeInClient, TradeInClient
     from tradein_sdk._remote.provider import ProviderEventOutcome, ProviderEvents
     from tradein_sdk._remote.service import ApiKeys, TradeInService, create_service
