@@ -88,11 +88,11 @@ class WebhookSender:
         self._sleep = sleep
         self._rng = rng or SystemRandom()
 
-
     @property
     def secrets(self) -> WebhookSecrets:
         """The secrets every attempt is signed with."""
         return self._secrets
+
     def close(self) -> None:
         """Close the httpx client if this sender created it (an injected client stays open)."""
         if self._own_client is not None:
