@@ -453,3 +453,21 @@ def test_tradein_serve_runs_the_service(tmp_path: Path) -> None:
             process.send_signal(signal.SIGINT)
             process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_revoked_stored_key_is_refused_and_a_new_one_works_at_once(trade_in: TradeIn) -> None:
+    """Keys kept in the store: a minted key works at once; a revoked one is refused (401)."""
+    service = TradeInService(trade_in, key_cache_seconds=0)
+    record, key = trade_in.create_api_key(tenant="berlin", organisation="carrier-x", role="shop")
+    with httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://service") as http:
+        headers = {"Authorization": f"Bearer {key}"}
+        assert http.get("/v1/orders", headers=headers).status_code == 200
+        trade_in.revoke_api_key(record.key_id)
+        refused = http.get("/v1/orders", headers=headers)
+        assert refused.status_code == 401
+        assert problem(refused)["code"] == "unauthenticated"
+        cached = TradeInService(trade_in)  # the default trusts a scope 5 s: a revocation lands within that
+        _, second = trade_in.create_api_key(tenant="berlin", organisation="carrier-x", role="shop")
+        assert cached.scope_for(second) == Scope(tenant="berlin", organisation="carrier-x", role=Role.SHOP)
+        assert cached.scope_for(key) is None
+        assert cached.scope_for("tik_" + "x" * 600) is None

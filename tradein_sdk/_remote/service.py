@@ -12,7 +12,8 @@ What every request gets:
 * **API keys, tenants and roles**: ``Authorization: Bearer <key>``. Each key belongs to one tenant (a shop,
   a store of a carrier, a partner) of one organisation and has one role (:mod:`~tradein_sdk._domain.tenancy`:
   ``shop``, ``store``, ``back_office``, ``provider``, ``admin``). Keys are minted with ``tradein keys create``
-  and kept in the store as SHA-256 digests, or configured in ``$TRADEIN_API_KEYS``. Every request runs on
+  and kept in the store as SHA-256 digests (each process asks the store about a key at most every 5 s, so a
+  revoked key is refused within 5 s), or configured in ``$TRADEIN_API_KEYS``. Every request runs on
   the facade scoped to its key (:meth:`TradeIn.scoped`): another tenant's quote or order is not found (404),
   an operation the role may not call is refused (403 ``forbidden``), the actor recorded is the key's and a
   quote's audience is the key's tenant. ``GET /v1/openapi.json`` needs no key.
@@ -136,6 +137,9 @@ _CSV: Final = "text/csv; charset=utf-8"
 _FORMATS: Final = {"json": _JSON, "csv": _CSV}
 _MIN_KEY_LENGTH: Final = 16
 _MAX_KEY_LENGTH: Final = 512
+KEY_CACHE_SECONDS: Final = 5.0
+"""How long a process trusts what the store said about a key: a revoked key is refused within this time."""
+_KEY_CACHE_SIZE: Final = 10_000
 
 
 @cache
@@ -286,6 +290,7 @@ class TradeInService:
         max_body_bytes: int = MAX_BODY_BYTES,
         max_json_depth: int = MAX_JSON_DEPTH,
         metrics_key: str | None = None,
+        key_cache_seconds: float = KEY_CACHE_SECONDS,
     ) -> None:
         """Serve ``trade_in``'s use cases.
 
@@ -305,6 +310,8 @@ class TradeInService:
             max_json_depth: how deeply arrays and objects may nest in a request body (400 deeper).
             metrics_key: when set, ``GET /metrics`` needs ``Authorization: Bearer <metrics_key>``;
                 otherwise it is public and should be reachable from the monitoring network only.
+            key_cache_seconds: how long a stored key's scope is trusted before the store is asked again
+                (a revocation takes effect within it; 0 asks on every request).
 
         Raises:
             ConfigurationError: no key is given, a key is unusable, the TTL is under 24 hours, or a
@@ -312,6 +319,8 @@ class TradeInService:
         """
         keys = api_keys if isinstance(api_keys, ApiKeys) else ApiKeys.of(api_keys or {})
         self._stored_keys = isinstance(trade_in._store, Tenancy)  # noqa: SLF001 - the facade's own store
+        self._key_cache: dict[str, tuple[Scope, float]] = {}
+        self._key_cache_seconds = key_cache_seconds
         if not len(keys) and not self._stored_keys:
             raise ConfigurationError("the trade-in service needs at least one API key")
         if idempotency_ttl < timedelta(hours=24):
@@ -522,7 +531,21 @@ class TradeInService:
             return None
         scope = self._keys.scope_for(key)
         if scope is None and self._stored_keys:
-            scope = self.trade_in.authenticate(key)
+            scope = self._stored_scope(key)
+        return scope
+
+    def _stored_scope(self, key: str) -> Scope | None:
+        """A stored key's scope, looked up at most once per :data:`KEY_CACHE_SECONDS` per key and process."""
+        digest = _digest(key)
+        now = time.monotonic()
+        cached = self._key_cache.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        scope = self.trade_in.authenticate(key)
+        if scope is not None:  # an unknown key is asked again: a key minted a moment ago works at once
+            if len(self._key_cache) >= _KEY_CACHE_SIZE:
+                self._key_cache.clear()
+            self._key_cache[digest] = (scope, now + self._key_cache_seconds)
         return scope
 
     def _authenticate(self, environ: Environ) -> tuple[Scope, str]:
