@@ -939,8 +939,9 @@ def _worker_command(args: argparse.Namespace) -> int:
 
     from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._app.worker import install_stop_signals, run_worker  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._remote.service import webhook_endpoints_from  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._remote.service import configure_logging, webhook_endpoints_from  # noqa: PLC0415 - loaded by its sub-command only
 
+    configure_logging()  # passes, ticks and give-ups on standard error ($TRADEIN_LOG_FORMAT=json)
     trade_in = TradeIn.embedded(args.data_dir, webhook_endpoints=webhook_endpoints_from(os.environ))
     stop = threading.Event()
     restore = install_stop_signals(stop)

@@ -369,6 +369,8 @@ def test_personal_data_is_refused(store: SQLStore, field: str, value: Any, rule:
         {"tracking": "DE00 1234 5678 9012 3456 78", "carrier": "dhl"},
         {"checks": [True, None, 3], "nested": {"state": "ok"}},
         {},
+        {"event_id": "inspect:45591821ad7841869655851ef2a8e5b0"},  # holds AD78 4186 9655 851E F2A8 E5B0
+        {"entry": "led_45591821ad7841869655851ef2a8e5b0_x"},
     ],
     ids=[
         "transition",
@@ -376,6 +378,8 @@ def test_personal_data_is_refused(store: SQLStore, field: str, value: Any, rule:
         "iban-shaped-with-a-wrong-checksum",
         "lists-and-nulls",
         "empty",
+        "a-valid-iban-inside-a-random-id",
+        "the-same-inside-a-ledger-id",
     ],
 )
 def test_non_personal_facts_are_accepted(details: dict[str, Any]) -> None:

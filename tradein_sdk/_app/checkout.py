@@ -242,6 +242,7 @@ class CheckoutUseCases:
         customer_ref: str | None = None,
         contact: Mapping[str, str] | None = None,
         insurance_accepted: bool = False,
+        actor: Actor = Actor.SHOPPER,
     ) -> ConfirmedCheckout:
         """Confirm a summary the shopper accepted: verify it, recompute it, and commit it in one transaction.
 
@@ -252,6 +253,7 @@ class CheckoutUseCases:
             contact: the shopper's contact data, kept apart and erasable.
             insurance_accepted: the shopper ticked the consent box for ``summary.insurance``; when offers
                 were shown and this is false, the opt-out is recorded.
+            actor: who confirms (the shopper online, or staff in a store), as the audit log records it.
 
         Returns:
             The order, the summary and the recorded protection decision.
@@ -305,7 +307,7 @@ class CheckoutUseCases:
         }
         facts = [
             AuditFact(
-                actor=Actor.SHOPPER.value,
+                actor=actor.value,
                 action="promotion.reserved",
                 subject=order.id,
                 details={"promotion": use.promotion_id, "boost": use.boost.to_json()},
@@ -315,7 +317,7 @@ class CheckoutUseCases:
         if consent is not None:
             facts.append(
                 AuditFact(
-                    actor=Actor.SHOPPER.value,
+                    actor=actor.value,
                     action="insurance.consent",
                     subject=order.id,
                     details={
@@ -334,7 +336,7 @@ class CheckoutUseCases:
             personal_data=personal,
             audit=[
                 AuditFact(
-                    actor=Actor.SHOPPER.value,
+                    actor=actor.value,
                     action="order.accepted",
                     subject=order.id,
                     details={
@@ -347,7 +349,7 @@ class CheckoutUseCases:
                     },
                 ),
                 *facts,
-                ledger_fact(order.id, opening, actor=Actor.SHOPPER.value),
+                ledger_fact(order.id, opening, actor=actor.value),
             ],
             ledger=opening,
             checkout=CheckoutRecord(

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.orders.model import OrderDevice, TradeInOrder
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.quotes import Quote
+    from tradein_sdk._domain.tenancy import Scope
 
     _Port = TypeVar("_Port")
 
@@ -144,6 +145,7 @@ class LedgerUseCases:
     catalog: Catalog
     promotions: PromotionBook | None
     clawback_policy: ClawbackPolicy
+    scope: Scope | None
 
     if TYPE_CHECKING:
 
@@ -399,6 +401,8 @@ class LedgerUseCases:
             if run_id
             else f"bill_{period}_{uuid.uuid4().hex[:12]}"
         )
+        if self.scope is not None:  # a run id is the organisation's own: another's same id is another run
+            cause = f"{self.scope.organisation}/{cause}"
         fact = AuditFact(
             actor=Actor.SYSTEM.value,
             action="ledger.installments_credited",

@@ -109,7 +109,8 @@ PERSONAL_KEY_WORDS = frozenset(
 """Words that make a details key personal: ``holder``, ``emailAddress`` and ``first_name`` are refused."""
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_IBAN_CANDIDATE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9 ]{11,40}")
+_IBAN_CANDIDATE = re.compile(r"(?<![A-Z0-9_-])[A-Z]{2}[0-9]{2}[A-Z0-9 ]{11,40}")
+"""Where an IBAN may start: a country code and check digits not inside a longer id (random hex holds some)."""
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _IBAN_LENGTHS = range(15, 35)

@@ -152,7 +152,7 @@ def scope_conditions(table: Table, scope: Scope | None) -> list[Any]:
         return [table.c.provider == scope.tenant, table.c.organisation == scope.organisation]
     if scope.by_organisation:
         return [table.c.organisation == scope.organisation]
-    return [table.c.tenant == scope.tenant]
+    return [table.c.tenant == scope.tenant, table.c.organisation == scope.organisation]
 
 
 def event_types_json(types: frozenset[str] | None) -> str | None:
