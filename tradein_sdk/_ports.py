@@ -79,11 +79,13 @@ class OrderRecord:
         created_at: when it was opened (UTC).
         customer_ref: the pseudonymous customer reference (personal data lives apart, under it).
         closed: every device reached a final state.
-        next_deadline_at: the earliest deadline still ahead (send-by, respond-by, return-by), if any.
+        next_deadline_at: when its next time-driven action (an expiry, a revision timeout) falls due, if any.
         document: the order's JSON document, as text.
         tenant: the shop or store that opened it (fixed when it is stored).
         organisation: that tenant's organisation.
         provider: the provider (refurbisher) its devices are assigned to, if any.
+        reminders_from: from when a reminder may fall due (a device to send, a revision to answer, a return
+            overdue), if any.
     """
 
     order_id: str
@@ -95,6 +97,7 @@ class OrderRecord:
     tenant: str | None = None
     organisation: str | None = None
     provider: str | None = None
+    reminders_from: datetime | None = None
 
     def values(self) -> dict[str, Any]:
         """The row's column values that change with the order (ownership and assignment are kept apart)."""
@@ -104,6 +107,7 @@ class OrderRecord:
             "customer_ref": self.customer_ref,
             "closed": self.closed,
             "next_deadline_at": self.next_deadline_at,
+            "reminders_from": self.reminders_from,
             "document": self.document,
         }
 
@@ -417,6 +421,12 @@ class OrderStore(Protocol):
 
     def orders_due(self, now: datetime, *, limit: int = 500, scope: Scope | None = None) -> list[str]:
         """Return the ids of open orders with a deadline at or before ``now``."""
+        ...
+
+    def orders_to_remind(
+        self, now: datetime, *, limit: int = 500, scope: Scope | None = None
+    ) -> list[OrderRecord]:
+        """Return open orders whose ``reminders_from`` has passed at ``now``, earliest first."""
         ...
 
     def list_orders(

@@ -330,7 +330,13 @@ class CheckoutUseCases:
                 )
             )
         self._port(OrderStore).add_order(
-            _record(order, customer_ref=customer_ref, tenant=self.audience, organisation=self.organisation),
+            _record(
+                order,
+                self.policy,
+                customer_ref=customer_ref,
+                tenant=self.audience,
+                organisation=self.organisation,
+            ),
             quote_ids=list(summary.request.quote_ids),
             now=now,
             personal_data=personal,

@@ -26,7 +26,7 @@ from tradein_sdk._domain.ledger import (
     settlement_amount,
     settlement_method,
 )
-from tradein_sdk._domain.orders.deadlines import due_actions, reminders_due
+from tradein_sdk._domain.orders.deadlines import due_actions, next_action_at, reminders_due, reminders_from
 from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
@@ -88,19 +88,14 @@ def order_from_document(text: str) -> TradeInOrder:
     return json_converter().structure(json.loads(text), TradeInOrder)
 
 
-def _next_deadline(order: TradeInOrder) -> datetime | None:
-    deadlines = [
-        moment
-        for device in order.devices
-        if not device.state.is_final
-        for moment in (device.send_by, device.respond_by, device.return_by)
-        if moment is not None
-    ]
-    return min(deadlines) if deadlines else None
+def _record(
+    order: TradeInOrder, policy: DeliveryPolicy, kept: OrderRecord | None = None, **owner: str | None
+) -> OrderRecord:
+    """The record of ``order``: its owner and customer from the record ``kept`` so far, or from ``owner``.
 
-
-def _record(order: TradeInOrder, kept: OrderRecord | None = None, **owner: str | None) -> OrderRecord:
-    """The record of ``order``: its owner and customer from the record ``kept`` so far, or from ``owner``."""
+    Its ``next_deadline_at`` is when its next time-driven action falls due and ``reminders_from`` when its
+    first reminder may, under ``policy``: ``tick()`` and ``reminders()`` read only orders whose time has come.
+    """
     if kept is not None:
         owner = {
             "customer_ref": kept.customer_ref,
@@ -112,7 +107,8 @@ def _record(order: TradeInOrder, kept: OrderRecord | None = None, **owner: str |
         order_id=order.id,
         created_at=order.created_at,
         closed=order.is_closed,
-        next_deadline_at=_next_deadline(order),
+        next_deadline_at=next_action_at(order, policy),
+        reminders_from=reminders_from(order, policy),
         document=order_document(order),
         **owner,
     )
@@ -226,7 +222,13 @@ class OrderUseCases:
         )
         opening = opening_entries(order_terms(order), order_id=order_id, now=now)
         self._port(OrderStore).add_order(
-            _record(order, customer_ref=customer_ref, tenant=self.audience, organisation=self.organisation),
+            _record(
+                order,
+                self.policy,
+                customer_ref=customer_ref,
+                tenant=self.audience,
+                organisation=self.organisation,
+            ),
             quote_ids=[quote.id for quote in quotes],
             now=now,
             personal_data=personal,
@@ -336,7 +338,7 @@ class OrderUseCases:
             )
             try:
                 self._port(OrderStore).save_order(
-                    _record(after, record),
+                    _record(after, self.policy, record),
                     expected_version=version,
                     now=now,
                     audit=[*_audit_facts(before, after), *ledger_audit],
@@ -708,7 +710,7 @@ class OrderUseCases:
         """
         now = self.clock.now()
         found: list[tuple[str, Reminder]] = []
-        for record in self._port(OrderStore).list_orders(limit=limit, open_only=True, **self._in_scope):
+        for record in self._port(OrderStore).orders_to_remind(now, limit=limit, **self._in_scope):
             order = order_from_document(record.document)
             found.extend(
                 (order.id, reminder) for reminder in reminders_due(order, now, self.policy, since=since)

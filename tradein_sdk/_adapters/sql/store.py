@@ -306,6 +306,9 @@ def tables() -> dict[str, Any]:
         sa.Column("applied_at", UTCDateTime, nullable=False),
     )
     add_owner_columns(metadata.tables)
+    orders = metadata.tables["tradein_orders"]
+    orders.append_column(sa.Column("reminders_from", UTCDateTime, nullable=True))
+    sa.Index("ix_tradein_orders_reminders", orders.c.closed, orders.c.reminders_from)
     api_keys, endpoints = define_tenancy(metadata)
     return {
         "schema_migrations": migrations,
@@ -350,6 +353,44 @@ def _schedule_table() -> Any:  # noqa: ANN401 - a sqlalchemy.Table
     return metadata.tables["tradein_schedule"]
 
 
+def _migration_deadlines(conn: Connection) -> None:
+    """Migration 11: ``reminders_from`` with its index; both deadlines of open orders computed again.
+
+    ``next_deadline_at`` used to keep a send-by deadline after the device was sent, so settled orders stayed
+    "due" for ever; it now names time-driven actions only. Orders are computed with the default delivery
+    policy here (a shop's own policy applies from the order's next change).
+    """
+    import json  # noqa: PLC0415 - with the migration
+
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415 - with the migration
+    from tradein_sdk._domain.orders.deadlines import next_action_at, reminders_from  # noqa: PLC0415
+    from tradein_sdk._domain.orders.model import TradeInOrder  # noqa: PLC0415
+
+    conn.execute(sa.text("ALTER TABLE tradein_orders ADD COLUMN reminders_from " + _datetime_type(conn)))
+    conn.execute(
+        sa.text("CREATE INDEX ix_tradein_orders_reminders ON tradein_orders (closed, reminders_from)")
+    )
+    orders = tables()["orders"]
+    converter = json_converter()
+    rows = conn.execute(sa.select(orders.c.id, orders.c.document).where(orders.c.closed.is_(False))).all()
+    for order_id, document in rows:
+        order = converter.structure(json.loads(document), TradeInOrder)
+        conn.execute(
+            sa.update(orders)
+            .where(orders.c.id == order_id)
+            .values(next_deadline_at=next_action_at(order), reminders_from=reminders_from(order))
+        )
+
+
+def _datetime_type(conn: Connection) -> str:
+    """The column type ``UTCDateTime`` has on this connection's dialect."""
+    from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
+
+    return str(UTCDateTime().dialect_impl(conn.dialect).compile(dialect=conn.dialect))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "documents, quotes and redemptions", _creating(_define_v1)),
     (2, "audit log, append-only (triggers)", _migration_audit),
@@ -361,6 +402,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (8, "settlement ledger, append-only (triggers)", migration_ledger),
     (9, "schedule slots of the worker's periodic jobs", _creating(_define_v9)),
     (10, "tenants: owners of quotes and orders, API keys, webhook endpoints", migration_tenancy),
+    (11, "deadlines of time-driven actions only; when reminders start", _migration_deadlines),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -1395,6 +1437,26 @@ class SQLStore(TenancyMixin):
             ).scalars()
             return list(rows)
 
+    def orders_to_remind(
+        self, now: datetime, *, limit: int = 500, scope: Scope | None = None
+    ) -> list[OrderRecord]:
+        """Return open orders whose first reminder time has passed, earliest first (only those can be due)."""
+        import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+        orders = self._t["orders"]
+        with self._guard("find orders to remind"), self._transaction(write=False) as conn:
+            rows = conn.execute(
+                sa.select(orders)
+                .where(
+                    orders.c.closed.is_(False),
+                    orders.c.reminders_from <= as_utc(now),
+                    *scope_conditions(orders, scope),
+                )
+                .order_by(orders.c.reminders_from)
+                .limit(limit)
+            )
+            return [_order_record(row) for row in rows]
+
     def list_orders(
         self,
         *,
@@ -1785,6 +1847,7 @@ def _order_record(row: Any) -> OrderRecord:  # noqa: ANN401 - a SQLAlchemy Row
         tenant=row.tenant,
         organisation=row.organisation,
         provider=row.provider,
+        reminders_from=row.reminders_from,
     )
 
 

@@ -63,6 +63,40 @@ def due_actions(
     return tuple(events)
 
 
+def _action_deadline(device: OrderDevice, policy: DeliveryPolicy) -> datetime | None:
+    """When the time-driven action of a device falls due (``None``: its state has none)."""
+    if device.state is DeviceState.AWAITING_SHIPMENT:
+        return _expires_at(device, policy)
+    if device.state is DeviceState.REVISED:
+        return device.respond_by
+    return None
+
+
+def next_action_at(order: TradeInOrder, policy: DeliveryPolicy = DEFAULT_POLICY) -> datetime | None:
+    """When the order's next time-driven action falls due: the earliest expiry or revision timeout ahead.
+
+    Only states with such an action count (a shipped, received or paid device has none, whatever deadlines
+    its history recorded), so a store indexing this time finds exactly the orders :func:`due_actions` acts on.
+    """
+    moments = [moment for device in order.devices if (moment := _action_deadline(device, policy)) is not None]
+    return min(moments) if moments else None
+
+
+def reminders_from(order: TradeInOrder, policy: DeliveryPolicy = DEFAULT_POLICY) -> datetime | None:
+    """From when :func:`reminders_due` may return something for the order (``None``: never, as it stands).
+
+    The earliest first reminder of a device waiting to be sent or to answer a revision, or the return-by of a
+    declined device.
+    """
+    moments = []
+    for device in order.devices:
+        plan = _reminder_plan(device, policy)
+        if plan is not None:
+            _, _, deadline, offsets = plan
+            moments.append(deadline - max(offsets, default=timedelta(0)))
+    return min(moments) if moments else None
+
+
 def tick(order: TradeInOrder, now: datetime, policy: DeliveryPolicy = DEFAULT_POLICY) -> TradeInOrder:
     """Apply every time-driven transition due at ``now``. Idempotent: a second tick changes nothing.
 
