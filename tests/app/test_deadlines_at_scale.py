@@ -93,7 +93,7 @@ def test_the_migration_recomputes_stale_deadlines(tmp_path: Path, clock: FixedCl
     reopened = TradeIn.embedded(tmp_path, clock=clock)
     try:
         with engine.connect() as conn:
-            rows = dict(
+            rows: dict[str, bool] = dict(
                 conn.execute(sa.text("SELECT id, next_deadline_at IS NULL FROM tradein_orders")).all()
             )
         assert all(rows[order_id] for order_id in sent)
