@@ -34,6 +34,13 @@ API_KEYS_TABLE = "tradein_api_keys"
 ENDPOINTS_TABLE = "tradein_webhook_endpoints"
 OWNED_TABLES = ("tradein_quotes", "tradein_orders", "tradein_personal_data", "tradein_webhook_outbox")
 """The tables migration 10 gives ``tenant`` and ``organisation`` columns."""
+ORDER_INDEXES: Final = {
+    "ix_tradein_orders_tenant": ("tenant", "created_at"),
+    "ix_tradein_orders_organisation": ("organisation", "created_at"),
+    "ix_tradein_orders_provider": ("provider", "created_at"),
+    "ix_tradein_orders_created": ("created_at", "id"),
+}
+"""The order indexes migration 10 creates (scoped listings, newest first), declared once for both uses."""
 
 
 def owner_columns() -> list[Any]:
@@ -55,10 +62,8 @@ def add_owner_columns(metadata_tables: dict[str, Table]) -> None:
             metadata_tables[name].append_column(column)
     orders = metadata_tables["tradein_orders"]
     orders.append_column(sa.Column("provider", sa.String(120), nullable=True))
-    sa.Index("ix_tradein_orders_tenant", orders.c.tenant, orders.c.created_at)
-    sa.Index("ix_tradein_orders_organisation", orders.c.organisation, orders.c.created_at)
-    sa.Index("ix_tradein_orders_provider", orders.c.provider, orders.c.created_at)
-    sa.Index("ix_tradein_orders_created", orders.c.created_at, orders.c.id)
+    for name, columns in ORDER_INDEXES.items():
+        sa.Index(name, *(orders.c[column] for column in columns))
 
 
 def define_tenancy(metadata: MetaData) -> tuple[Table, Table]:
@@ -125,13 +130,8 @@ def migration_tenancy(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE tradein_orders ADD COLUMN provider VARCHAR(120)"))
     for statement in _BACKFILL:
         conn.execute(sa.text(statement))
-    for name, columns in (
-        ("ix_tradein_orders_tenant", "tenant, created_at"),
-        ("ix_tradein_orders_organisation", "organisation, created_at"),
-        ("ix_tradein_orders_provider", "provider, created_at"),
-        ("ix_tradein_orders_created", "created_at, id"),
-    ):
-        conn.execute(sa.text(f"CREATE INDEX {name} ON tradein_orders ({columns})"))
+    for name, columns in ORDER_INDEXES.items():
+        conn.execute(sa.text(f"CREATE INDEX {name} ON tradein_orders ({', '.join(columns)})"))
     for created in define_tenancy(sa.MetaData()):
         created.create(conn)
 
