@@ -148,18 +148,14 @@ class TenancyUseCases:
         Raises:
             NotFoundError: no key has that id.
         """
-        tenancy = self._port(Tenancy)
-        old = next((record for record in tenancy.api_keys() if record.key_id == key_id), None)
-        if old is None:
-            raise NotFoundError("no API key {key_id} exists", key_id=key_id[:64])
-        created = self.create_api_key(
+        now = self.clock.now()
+        old = self._port(Tenancy).end_api_key(key_id, now=now, revoke=False, expires_at=now + grace)
+        return self.create_api_key(
             tenant=old.scope.tenant,
             role=old.scope.role,
             organisation=old.scope.organisation,
             label=old.label,
         )
-        tenancy.end_api_key(key_id, now=self.clock.now(), revoke=False, expires_at=self.clock.now() + grace)
-        return created
 
     # -- webhook endpoints --------------------------------------------------------------------------
 
