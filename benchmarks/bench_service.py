@@ -1,28 +1,40 @@
-"""Service benchmark: quotes over HTTP under gunicorn, and webhook deliveries by ``tradein worker`` processes.
+"""Service benchmark: quotes over HTTP under gunicorn (load from wrk), webhooks sent by ``tradein worker``.
 
-Run: ``.venv/bin/python benchmarks/bench_service.py [--clients 8] [--duration 10] [--webhooks 1000]
-[--database-url postgresql://postgres@127.0.0.1:5432/bench_service] [--quick]`` (``--help`` lists the
-rest). Without ``--database-url`` everything runs on SQLite files in a fresh temporary directory;
-``--quick`` is a smoke run (about 20 s on an idle machine; the default run takes under 2 minutes). Every
-process started here is ended, and every temporary directory, schema and database dropped, when the run
-ends, failed or not. Nothing here asserts on timing. Two tables:
+Run: ``.venv/bin/python benchmarks/bench_service.py [--seconds 10] [--rounds 3] [--connections 8]
+[--workers 2] [--threads 1] [--webhooks 1000] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+[--quick]`` (``--help`` lists the rest). The HTTP load comes from ``wrk`` (the Debian package: ``apt-get
+install wrk``); without it on PATH the benchmark exits at once saying so. Without ``--database-url``
+everything runs on SQLite files in a fresh temporary directory; with it, in a scratch schema
+(``bench_service_<tag>``) of that database and two scratch databases on its server, never in the database's
+own schemas. ``--quick`` is a smoke run (2 rounds of 2 s, 1 s warm-ups, 60 webhooks); the default run takes
+about 3 minutes on SQLite, 4 on PostgreSQL. Every process started here is ended, and every temporary
+directory, schema and database dropped, when the run ends, failed or not. Nothing here asserts on timing; the
+exit status is 1 when a run had errors (listed again at the end). Three tables (``--webhooks 0`` leaves out
+the third):
 
-**Quotes under gunicorn.** The service is started as operators start it: ``tradein serve --workers 2``
-(gunicorn's sync workers, on a free loopback port), configured from the environment: ``TRADEIN_API_KEYS``
-(``bench=<key>``), ``TRADEIN_DATA_DIR`` (a fresh directory: SQLite) and, with ``--database-url``,
-``TRADEIN_DATABASE_URL`` (a scratch schema of that database). Baseline, in the same run:
-:func:`baseline_app`, a bare WSGI application under ``python -m gunicorn --workers 2`` that parses the same
-JSON body, inserts one row into a table of the same database kind (a SQLite file set up as the library
-sets up its own, or the same scratch schema) with a document as long as the one the service stored for
-the first quote (~6.8 KB for these answers), and answers 201 with that document. Both servers run at once,
-each ready when ``GET /readyz`` answers 200. The load: ``--clients`` threads, each with its own httpx
-client, posting ``POST /v1/quotes`` ``{"device_id": "apple-iphone-13-128gb", "answers": <the bundled
-"flawless" smartphone answers>}`` back to back: ``--warmup`` seconds on each server (not counted), then
-``--duration`` seconds on each, in ``--rounds`` alternating rounds (baseline, service, baseline, ...) so
-that both see the same machine. Shown: requests/s (201 answers), p50 and p99 latency as the client sees
-it (queueing included), errors (any other answer, or a transport error; the first one is printed), the
-ratio service/baseline, and then the rows each server stored against the 201 answers it gave, with the
-average document size. The load generator shares the machine with the servers.
+**POST /v1/quotes under gunicorn.** The service is started as operators start it: ``tradein serve --workers 2
+--threads 1`` (gunicorn; ``--threads`` above 1 makes gthread workers), configured from the environment:
+``TRADEIN_API_KEYS`` (``bench=<key>``), ``TRADEIN_DATA_DIR`` (a fresh directory: SQLite) and, with
+``--database-url``, ``TRADEIN_DATABASE_URL`` (the scratch schema). Baseline, in the same run:
+:func:`baseline_app`, a bare WSGI application under ``python -m gunicorn`` with the same workers, threads,
+timeouts and keep-alive, that parses the same JSON body, inserts one row into a table of the same database
+kind (a SQLite file set up as the library sets up its own, or the same scratch schema) with a document as long
+as the one the service stored for the first quote (~6 KB for these answers), and answers 201 with that
+document. Both servers run at once, each ready when ``GET /readyz`` answers 200. The load: wrk (``-t2
+-c<--connections> -d<--seconds>s --latency``, see :mod:`benchmarks._wrk`) posting ``{"device_id":
+"apple-iphone-13-128gb", "answers": <the bundled "flawless" smartphone answers>}`` with the API key header,
+the same Lua script for both servers: one ``--warmup`` run on each (not in the figures), then ``--rounds``
+runs of ``--seconds`` on each, alternating (baseline, service, baseline, ...) so both see the same machine.
+Shown: 2xx answers, requests/s, p50 and p99 latency (medians over the rounds; wrk's latency, queueing on the
+server included), non-2xx answers and socket errors (every run with either is listed, and one more request
+shows what the server answers), the requests/s of each round, the ratio service/baseline (of the medians, and
+per round), then the rows each server stored against the 2xx answers wrk counted (warm-ups included; up to
+one request per connection may still be in flight when a run ends) and the average document size.
+
+**GET /v1/quotes/{id}.** The same two servers, the same wrk settings: each fetches the quotes it stored above
+(up to 1,000 ids, the Lua script cycles through them): the service answers the stored quote (key check,
+scoped read, the quote rebuilt and serialized), the baseline reads the row by primary key and answers its
+document. Same table; the issue's target is a service rate of at least 30 % of the bare app's.
 
 **Webhook deliveries.** The outbox is filled through the embedded facade (``TradeIn.embedded(data_dir,
 webhook_endpoints=...)``): quotes, ``accept`` (orders of 4 devices), ``issue_label``, then ``ship`` and
@@ -44,38 +56,51 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib.metadata
 import json
 import multiprocessing
 import os
 import shutil
 import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import sqlalchemy as sa
 
+from benchmarks._wrk import (
+    Children,
+    Load,
+    Request,
+    Target,
+    admin_engine,
+    alternate,
+    environment,
+    free_port,
+    gunicorn_command,
+    library_engine,
+    print_targets,
+    require_wrk,
+    rows_line,
+    tail,
+    wait_ready,
+    with_option,
+)
 from grading_questionnaire import example_answers
 from tradein_sdk import BankTransfer, StoreError, TradeIn, TradeInError, WebhookEndpoint
-from tradein_sdk._adapters.sql.store import SQLITE_BUSY_TIMEOUT_MS, _configure_sqlite, engine_url
+from tradein_sdk._adapters.sql.store import engine_url
 from tradein_sdk.webhooks import WebhookSecrets, WebhookVerificationError, verify
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-    from types import TracebackType
+    from collections.abc import Callable
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 KEY = "benchmark-key-0123456789"
@@ -93,119 +118,25 @@ BASELINE = sa.Table(
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("document", sa.Text, nullable=False),
 )
+GET_IDS = 1_000
+"""How many stored quotes the GET load cycles through."""
+GET_TARGET = 0.30
+"""The issue's target: the service's GET rate at least this share of the bare app's."""
 DEVICES_PER_ORDER = 4
 FILL_ALONE_BELOW = 500
 """Fewer outbox rows than this are written by this process alone, more by 2 (SQLite) or 3 processes."""
 HOOK_PATH = "/hook"
-REPOSITORY = Path(__file__).resolve().parents[1]
-STOP_SECONDS = 30
+SERVER_OPTIONS = ("--timeout", "30", "--graceful-timeout", "30", "--keep-alive", "5")
+"""What ``tradein serve`` passes gunicorn by default, passed to the baseline's gunicorn too."""
 
 
 # -- processes -------------------------------------------------------------------------------------------
-
-
-class Children:
-    """The processes a part of the run starts; leaving the ``with`` block ends every one still running."""
-
-    def __init__(self) -> None:
-        """No process yet."""
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self._logs: list[BinaryIO] = []
-
-    def start(self, command: Sequence[str], *, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-        """Start ``command``; its output goes to ``log``."""
-        output = log.open("ab")
-        self._logs.append(output)
-        process = subprocess.Popen(
-            command, env=env, cwd=REPOSITORY, stdin=subprocess.DEVNULL, stdout=output, stderr=output
-        )
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        """SIGTERM to every process still running, then wait for each.
-
-        A process still running after 30 s gets SIGKILL, and so does every one left if the wait is
-        interrupted (Ctrl-C, SIGTERM).
-        """
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        try:
-            for process in self.processes:
-                try:
-                    process.wait(timeout=STOP_SECONDS)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        except BaseException:
-            for process in self.processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-            raise
-        finally:
-            self.processes.clear()
-            for output in self._logs:
-                output.close()
-            self._logs.clear()
-
-    def __enter__(self) -> Self:
-        """Start collecting processes."""
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        """End every process."""
-        self.stop()
 
 
 def tradein_command() -> list[str]:
     """The ``tradein`` console script of this interpreter's environment (``python -m`` if there is none)."""
     script = Path(sys.executable).with_name("tradein")
     return [str(script)] if script.exists() else [sys.executable, "-m", "tradein_sdk._cli"]
-
-
-def environment(**settings: str) -> dict[str, str]:
-    """This process's environment without any ``TRADEIN_`` setting or metrics directory, plus ``settings``."""
-    kept = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("TRADEIN_") and name != "PROMETHEUS_MULTIPROC_DIR"
-    }
-    return {**kept, **settings}
-
-
-def free_port() -> int:
-    """A loopback port free right now (gunicorn cannot report the port it took, so one is chosen here)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def tail(log: Path, lines: int = 15) -> str:
-    """The last lines of a log file."""
-    if not log.exists():
-        return "(no output)"
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_ready(process: subprocess.Popen[bytes], base_url: str, log: Path, seconds: float = 60) -> str:
-    """Poll ``GET /readyz`` until it answers 200; return ``base_url`` (exit with the log if it never does)."""
-    deadline = time.monotonic() + seconds
-    with httpx.Client(base_url=base_url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"the server exited ({process.returncode}):\n{tail(log)}")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    return base_url
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise SystemExit(f"the server was not ready after {seconds:.0f} s:\n{tail(log)}")
 
 
 # -- databases -------------------------------------------------------------------------------------------
@@ -244,27 +175,19 @@ class Database:
         finally:
             engine.dispose()
 
-
-def with_option(url: str, setting: str) -> str:
-    """``url`` with a server setting (``name=value``) for its connections (a URL without ``options``)."""
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-c{setting.replace('=', '%3D')}"
+    def strings(self, query: str) -> list[str]:
+        """The first column of the rows ``query`` selects."""
+        engine = sa.create_engine(engine_url(self.sql_url))
+        try:
+            with engine.connect() as conn:
+                return [str(value) for value in conn.execute(sa.text(query)).scalars()]
+        finally:
+            engine.dispose()
 
 
 def with_database(url: str, name: str) -> str:
     """``url`` naming database ``name`` instead."""
     return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def admin_engine(url: str) -> sa.Engine:
-    """An autocommit engine on the server of ``url`` (to create and drop schemas and databases)."""
-    engine = sa.create_engine(engine_url(url), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError as exc:
-        raise SystemExit(f"{url.rsplit('@', 1)[-1]} not reachable ({type(exc).__name__})") from exc
-    return engine
 
 
 # -- the baseline application ----------------------------------------------------------------------------
@@ -273,14 +196,7 @@ def admin_engine(url: str) -> sa.Engine:
 @functools.cache
 def baseline_engine() -> sa.Engine:
     """The baseline's engine in this process, set up as the library sets up its own."""
-    url = engine_url(os.environ[BASELINE_URL_ENV])
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-        )
-        _configure_sqlite(engine)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return library_engine(os.environ[BASELINE_URL_ENV])
 
 
 @functools.cache
@@ -305,12 +221,23 @@ def _answer(start_response: StartResponse, status: str, text: str) -> list[bytes
 
 
 def baseline_app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
-    """The baseline: parse the JSON body, insert one row with a document as long as the service's, answer it.
+    """The baseline: ``POST /v1/quotes`` parses the JSON body, inserts one row, answers its document.
 
-    Any other method than POST answers 200 (the readiness probe).
+    ``GET /v1/quotes/{id}`` reads the row by primary key and answers its document (404 without one); any
+    other GET answers 200 (the readiness probe).
     """
+    path = str(environ.get("PATH_INFO") or "/")
     if environ.get("REQUEST_METHOD") != "POST":
-        return _answer(start_response, "200 OK", '{"status": "ready"}')
+        if not path.startswith(QUOTE_PATH + "/"):
+            return _answer(start_response, "200 OK", '{"status": "ready"}')
+        reading = baseline_engine().execution_options(tradein_read_only=True)  # BEGIN, as the library reads
+        with reading.begin() as conn:
+            found = conn.execute(
+                sa.select(BASELINE.c.document).where(BASELINE.c.id == path.removeprefix(QUOTE_PATH + "/"))
+            ).scalar()
+        if found is None:
+            return _answer(start_response, "404 Not Found", '{"error": "not_found"}')
+        return _answer(start_response, "200 OK", found)
     body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
     if (
         not isinstance(body, dict)
@@ -329,85 +256,16 @@ def baseline_app(environ: WSGIEnvironment, start_response: StartResponse) -> lis
     return _answer(start_response, "201 Created", document)
 
 
-# -- load ------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Load:
-    """What one load run measured."""
-
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    first_error: str = ""
-
-    @property
-    def rate(self) -> float:
-        """Successful requests per second."""
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def add(self, other: Load) -> None:
-        """Count ``other``'s requests and time too."""
-        self.seconds += other.seconds
-        self.latencies.extend(other.latencies)
-        self.errors += other.errors
-        self.first_error = self.first_error or other.first_error
-
-    def percentile(self, which: int) -> float:
-        """The ``which``-th percentile latency in milliseconds (NaN without two requests)."""
-        if len(self.latencies) < 2:
-            return float("nan")
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[which - 1] * 1e3
+# -- part 1: quotes under gunicorn, load from wrk --------------------------------------------------------
 
 
 QUOTE_BODY = json.dumps({"device_id": DEVICE, "answers": example_answers("smartphone", "flawless").answers})
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
 
 
-def load(base_url: str, *, clients: int, seconds: float) -> Load:
-    """``clients`` threads posting the quote request back to back for ``seconds``."""
-    result = Load()
-    lock = threading.Lock()
-    start = time.perf_counter()
-    end = start + seconds
-    finished: list[float] = []
-
-    def run() -> None:
-        latencies: list[float] = []
-        errors = 0
-        first_error = ""
-        with httpx.Client(base_url=base_url, headers=HEADERS, timeout=30) as client:
-            while (began := time.perf_counter()) < end:
-                try:
-                    response = client.post(QUOTE_PATH, content=QUOTE_BODY)
-                except httpx.HTTPError as exc:
-                    errors += 1
-                    first_error = first_error or f"{type(exc).__name__}: {exc}"
-                    continue
-                if response.status_code == 201:
-                    latencies.append(time.perf_counter() - began)
-                else:
-                    errors += 1
-                    first_error = first_error or f"{response.status_code} {response.text[:200]}"
-        with lock:
-            result.latencies.extend(latencies)
-            result.errors += errors
-            result.first_error = result.first_error or first_error
-            finished.append(time.perf_counter())
-
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    result.seconds = max(finished) - start
-    return result
-
-
-# -- part 1: quotes under gunicorn -----------------------------------------------------------------------
-
-
-def start_service(children: Children, database: Database, folder: Path, workers: int) -> Callable[[], str]:
+def start_service(
+    children: Children, database: Database, folder: Path, args: argparse.Namespace
+) -> Callable[[], str]:
     """Start ``tradein serve`` (gunicorn) on ``database``, configured from the environment.
 
     Returns:
@@ -420,13 +278,22 @@ def start_service(children: Children, database: Database, folder: Path, workers:
     env = environment(
         TRADEIN_API_KEYS=f"bench={KEY}", PROMETHEUS_MULTIPROC_DIR=str(metrics), **database.settings()
     )
-    command = [*tradein_command(), "serve", "--port", str(port), "--workers", str(workers)]
+    command = [
+        *tradein_command(),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+    ]
     process = children.start(command, env=env, log=log)
     return functools.partial(wait_ready, process, f"http://127.0.0.1:{port}", log)
 
 
-def start_baseline(children: Children, url: str, folder: Path, workers: int) -> Callable[[], str]:
-    """Create the baseline's table on ``url`` and serve :func:`baseline_app` with gunicorn.
+def start_baseline(children: Children, url: str, folder: Path, args: argparse.Namespace) -> Callable[[], str]:
+    """Create the baseline's table on ``url``; serve :func:`baseline_app` with gunicorn set up as the service.
 
     Returns:
         What waits until the server is ready and returns its base URL.
@@ -438,26 +305,16 @@ def start_baseline(children: Children, url: str, folder: Path, workers: int) -> 
         engine.dispose()
     port = free_port()
     log = folder / "baseline.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        *control_socket_off(),
-        f"{Path(__file__).parent.name}.{Path(__file__).stem}:baseline_app",
-    ]
+    command = gunicorn_command(
+        "benchmarks.bench_service:baseline_app",
+        port=port,
+        workers=args.workers,
+        threads=args.threads,
+        options=SERVER_OPTIONS,
+    )
     env = environment(**{BASELINE_URL_ENV: url, BASELINE_CHARS_ENV: str(folder / "document-chars")})
     process = children.start(command, env=env, log=log)
     return functools.partial(wait_ready, process, f"http://127.0.0.1:{port}", log)
-
-
-def control_socket_off() -> list[str]:
-    """``--no-control-socket`` where gunicorn has one (27 and later), so the service keeps its socket path."""
-    major = int(importlib.metadata.version("gunicorn").split(".", 1)[0])
-    return ["--no-control-socket"] if major >= 27 else []
 
 
 def document_chars(base_url: str, database: Database) -> tuple[int, int]:
@@ -472,62 +329,89 @@ def document_chars(base_url: str, database: Database) -> tuple[int, int]:
     return (int(chars) if chars else DOCUMENT_CHARS), int(response.status_code == 201)
 
 
-def print_quotes(label: str, args: argparse.Namespace, rows: list[tuple[str, Load]]) -> None:
-    """The table of the quote figures and the ratio."""
-    print(
-        f"POST {QUOTE_PATH} under gunicorn --workers {args.workers} ({label}): {args.clients} client "
-        f"threads; {args.rounds} alternating rounds of {args.duration / args.rounds:g} s per server "
-        f"after {args.warmup:g} s warm-up each"
+def settings_text(label: str, load: Load, args: argparse.Namespace) -> str:
+    """The server and load settings, for a table's title."""
+    return (
+        f"gunicorn --workers {args.workers} --threads {args.threads} ({label}); {load.describe()}; "
+        f"{args.rounds} alternating rounds per server after a {args.warmup} s warm-up each; medians of the "
+        "rounds"
     )
-    print(f"  {'server':<34} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, result in rows:
-        print(
-            f"  {name:<34} {len(result.latencies):9,} {result.rate:8.1f} {result.percentile(50):8.2f} "
-            f"{result.percentile(99):8.2f} {result.errors:7,}"
-        )
-    (_, baseline), (_, service) = rows
-    if baseline.rate and service.rate:
-        print(
-            f"  ratio service / baseline: {service.rate / baseline.rate:.3f} (req/s); latency "
-            f"p50 {service.percentile(50) / baseline.percentile(50):.2f}x, "
-            f"p99 {service.percentile(99) / baseline.percentile(99):.2f}x"
-        )
-    for name, result in rows:
-        if result.first_error:
-            print(f"  first error of the {name}: {result.first_error}")
 
 
-def quotes_part(database: Database, baseline_url: str, folder: Path, args: argparse.Namespace) -> None:
-    """Part 1: both servers up, each warmed up, then loaded in alternating rounds; the table."""
+def quotes_part(database: Database, baseline_url: str, folder: Path, args: argparse.Namespace) -> list[str]:
+    """Part 1: both servers up; POST then GET, each warmed up and loaded in alternating rounds; the errors."""
+    load = Load(connections=args.connections, seconds=args.seconds, threads=args.wrk_threads)
+    stored = Database(folder, baseline_url)
     names = ("bare WSGI app + insert (baseline)", "tradein serve (service)")
-    results = {name: Load() for name in names}
-    created = dict.fromkeys(names, 0)
     with Children() as children:
         ready = (
-            start_baseline(children, baseline_url, folder, args.workers),
-            start_service(children, database, folder, args.workers),
+            start_baseline(children, baseline_url, folder, args),
+            start_service(children, database, folder, args),
         )
-        urls = {name: wait() for name, wait in zip(names, ready, strict=True)}
-        chars, created[names[1]] = document_chars(urls[names[1]], database)
+        baseline_base, service_base = (wait() for wait in ready)
+        chars, first = document_chars(service_base, database)
         (folder / "document-chars").write_text(str(chars))
-        for name, url in urls.items():
-            created[name] += len(load(url, clients=args.clients, seconds=args.warmup).latencies)
-        for _ in range(args.rounds):
-            for name, url in urls.items():
-                result = load(url, clients=args.clients, seconds=args.duration / args.rounds)
-                results[name].add(result)
-                created[name] += len(result.latencies)
-    print_quotes(database.label, args, list(results.items()))
-    stored = Database(folder, baseline_url)
-    quotes = database.scalar("SELECT count(*) FROM tradein_quotes")
-    quote_chars = database.scalar("SELECT avg(length(document)) FROM tradein_quotes") or 0
-    rows = stored.scalar(f"SELECT count(*) FROM {BASELINE.name}")  # noqa: S608 - a constant name
-    row_chars = stored.scalar(f"SELECT avg(length(document)) FROM {BASELINE.name}") or 0  # noqa: S608
-    print(
-        f"  stored (warm-up included): service {quotes:,} quotes for {created[names[1]]:,} 201 answers, "
-        f"document {float(quote_chars):,.0f} chars on average; baseline {rows:,} rows for "
-        f"{created[names[0]]:,} answers, document {float(row_chars):,.0f} chars"
+        posting = Request("POST", HEADERS, QUOTE_BODY, (QUOTE_PATH,))
+        posts = [
+            Target.of(names[0], baseline_base, posting, folder, "post-baseline"),
+            Target.of(names[1], service_base, posting, folder, "post-service"),
+        ]
+        alternate(posts, load, rounds=args.rounds, warmup=args.warmup)
+        print(f"POST {QUOTE_PATH}: {settings_text(database.label, load, args)}")
+        problems = print_targets(f"  body {len(QUOTE_BODY):,} bytes, API key header", *posts)
+        quotes = int(database.scalar("SELECT count(*) FROM tradein_quotes"))
+        quote_chars = database.scalar("SELECT avg(length(document)) FROM tradein_quotes") or 0
+        rows = int(stored.scalar(f"SELECT count(*) FROM {BASELINE.name}"))  # noqa: S608 - a constant name
+        row_chars = stored.scalar(f"SELECT avg(length(document)) FROM {BASELINE.name}") or 0  # noqa: S608
+        for name, count, target in ((names[0], rows, posts[0]), (names[1], quotes - first, posts[1])):
+            line, agrees = rows_line(name, count, target, load)
+            print(line)
+            if not agrees:
+                problems.append(line.strip())
+        print(
+            f"  documents: service {float(quote_chars):,.0f} chars on average, baseline "
+            f"{float(row_chars):,.0f}"
+        )
+        ids = (
+            stored.strings(f"SELECT id FROM {BASELINE.name} ORDER BY id LIMIT {GET_IDS}"),  # noqa: S608
+            database.strings(f"SELECT id FROM tradein_quotes ORDER BY id LIMIT {GET_IDS}"),  # noqa: S608
+        )
+        if not all(ids):
+            problems.append(f"GET {QUOTE_PATH}/{{id}} not measured: a server stored no quote")
+            print(f"\n{problems[-1]}")
+            return problems
+        gets = [
+            Target.of(
+                name,
+                base,
+                Request(
+                    "GET",
+                    {"Authorization": HEADERS["Authorization"]},
+                    None,
+                    tuple(f"{QUOTE_PATH}/{i}" for i in found),
+                ),
+                folder,
+                f"get-{tag}",
+            )
+            for name, base, found, tag in (
+                ("bare WSGI app + select (baseline)", baseline_base, ids[0], "baseline"),
+                (names[1], service_base, ids[1], "service"),
+            )
+        ]
+        alternate(gets, load, rounds=args.rounds, warmup=args.warmup)
+    print(f"\nGET {QUOTE_PATH}/{{id}}: {settings_text(database.label, load, args)}")
+    problems += print_targets(
+        f"  each server cycles through {min(len(found) for found in ids):,} of the quotes it stored", *gets
     )
+    baseline, service = gets
+    if baseline.rate:
+        share = service.rate / baseline.rate
+        verdict = "met" if share >= GET_TARGET else "NOT met"
+        print(
+            f"  the service serves {share:.1%} of the bare app's GET rate (target >= {GET_TARGET:.0%}): "
+            f"{verdict}"
+        )
+    return problems
 
 
 # -- part 2: webhook deliveries --------------------------------------------------------------------------
@@ -751,15 +635,19 @@ def webhooks_part(
 # -- the run ---------------------------------------------------------------------------------------------
 
 
-def sqlite_run(folder: Path, args: argparse.Namespace) -> None:
-    """Both parts on SQLite files."""
-    quotes_part(Database(folder / "service"), f"sqlite:///{folder / 'baseline.sqlite3'}", folder, args)
-    first, second = Database(folder / "hooks-a"), Database(folder / "hooks-b")
-    webhooks_part(first, second, lambda: shutil.copytree(first.data_dir, second.data_dir), folder, args)
+def sqlite_run(folder: Path, args: argparse.Namespace) -> list[str]:
+    """Both parts on SQLite files; the errors."""
+    problems = quotes_part(
+        Database(folder / "service"), f"sqlite:///{folder / 'baseline.sqlite3'}", folder, args
+    )
+    if args.webhooks:
+        first, second = Database(folder / "hooks-a"), Database(folder / "hooks-b")
+        webhooks_part(first, second, lambda: shutil.copytree(first.data_dir, second.data_dir), folder, args)
+    return problems
 
 
-def postgres_run(folder: Path, args: argparse.Namespace) -> None:
-    """Both parts on PostgreSQL: a scratch schema of the database, then two scratch databases."""
+def postgres_run(folder: Path, args: argparse.Namespace) -> list[str]:
+    """Both parts on PostgreSQL: a scratch schema of the database, then two scratch databases; the errors."""
     admin = admin_engine(args.database_url)
     tag = uuid.uuid4().hex[:8]
     schema = f"bench_service_{tag}"
@@ -769,7 +657,9 @@ def postgres_run(folder: Path, args: argparse.Namespace) -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         url = with_option(args.database_url, f"search_path={schema}")
-        quotes_part(Database(folder / "service", url), url, folder, args)
+        problems = quotes_part(Database(folder / "service", url), url, folder, args)
+        if not args.webhooks:
+            return problems
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{fill_name}"'))
         first = Database(folder / "hooks-a", with_database(args.database_url, fill_name))
@@ -780,6 +670,7 @@ def postgres_run(folder: Path, args: argparse.Namespace) -> None:
                 conn.execute(sa.text(f'CREATE DATABASE "{copy_name}" TEMPLATE "{fill_name}"'))
 
         webhooks_part(first, second, copy, folder, args)
+        return problems
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -793,20 +684,24 @@ def _exit_on_signal(number: int, _frame: object) -> None:
 
 
 def main() -> None:
-    """Run both parts and print their tables."""
+    """Run the parts and print their tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=8, help="client threads (default 8)")
     parser.add_argument(
-        "--duration", type=float, default=10.0, help="seconds of load on each server (default 10)"
+        "--connections", "--clients", type=int, default=8, help="wrk's open connections (default 8)"
     )
+    parser.add_argument("--seconds", type=int, default=10, help="seconds of each wrk round (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server (default 3)")
     parser.add_argument(
-        "--rounds", type=int, default=4, help="the load is split into this many rounds per server (default 4)"
-    )
-    parser.add_argument(
-        "--warmup", type=float, default=2.0, help="seconds of warm-up of each server (default 2)"
+        "--warmup", type=int, default=2, help="seconds of the warm-up run of each server (default 2; 0: none)"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of both servers (default 2)")
-    parser.add_argument("--webhooks", type=int, default=1000, help="outbox rows to deliver (default 1000)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker of both servers (default 1)"
+    )
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk's threads (default 2)")
+    parser.add_argument(
+        "--webhooks", type=int, default=1000, help="outbox rows to deliver (default 1000; 0: no webhook part)"
+    )
     parser.add_argument(
         "--webhook-workers", type=int, default=3, help="tradein worker processes against 1 (default 3)"
     )
@@ -814,24 +709,34 @@ def main() -> None:
         "--database-url", help="a PostgreSQL database (scratch schema and databases; default: SQLite files)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 2 s of load in 2 rounds, 0.5 s warm-up, 60 webhooks"
+        "--quick", action="store_true", help="smoke run: 2 rounds of 2 s, 1 s warm-ups, 60 webhooks"
     )
     args = parser.parse_args()
     if args.database_url and not args.database_url.startswith(("postgresql://", "postgres://")):
         parser.error("--database-url takes a postgresql:// URL (SQLite is the default)")
     if args.quick:
-        args.duration, args.rounds, args.warmup, args.webhooks = 2.0, 2, 0.5, 60
+        args.seconds, args.rounds, args.warmup, args.webhooks = 2, 2, 1, min(args.webhooks, 60)
+    if args.seconds < 1 or args.rounds < 1 or args.warmup < 0 or args.wrk_threads < 1:
+        parser.error("--seconds and --rounds take 1 or more, --warmup 0 or more (whole seconds)")
+    if args.connections < args.wrk_threads:
+        parser.error("--connections must be at least --wrk-threads (wrk opens at least one per thread)")
+    require_wrk()
     signal.signal(signal.SIGTERM, _exit_on_signal)  # ends the processes and removes the files, as Ctrl-C does
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-service-") as directory:
         try:
             if args.database_url:
-                postgres_run(Path(directory), args)
+                problems = postgres_run(Path(directory), args)
             else:
-                sqlite_run(Path(directory), args)
+                problems = sqlite_run(Path(directory), args)
         except StoreError as exc:
             raise SystemExit(f"the database failed: {exc}") from exc
     print(f"\n(run took {time.perf_counter() - started:.0f} s)")
+    if problems:
+        print("\nERRORS during the run (the figures above count the 2xx answers only):")
+        for line in problems:
+            print(f"  {line}")
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

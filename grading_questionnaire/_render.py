@@ -9,6 +9,7 @@ of the questions answered.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Self
 
 import attrs
@@ -287,38 +288,57 @@ class RenderedQuestionnaire:
             One entry per answered question in this rendering, in questionnaire order; answers to
             questions not in this rendering are left out.
         """
-        from babel.numbers import format_decimal, format_percent  # noqa: PLC0415 - Babel loads on first use
-
         entries = []
+        known = self._entries
         for section in self.sections:
             for question in section.questions:
                 if question.id not in answers:
                     continue
                 answer = answers[question.id]
-                labels = {option.value: option.label for option in question.options}
-                if question.kind is QuestionKind.NUMBER:
-                    unit = question.number.unit if question.number else None
-                    text = (
-                        format_percent(answer / 100, locale=self.locale)
-                        if unit == "percent"
-                        else format_decimal(answer, locale=self.locale)
-                    )
-                elif question.kind is QuestionKind.MULTIPLE_CHOICE:
-                    chosen = [labels[option] for option in answer]
-                    text = "; ".join(chosen) if chosen else self._none_selected
-                else:
-                    text = labels[answer]
-                entries.append(
-                    TranscriptEntry(
-                        question=question.id,
-                        text=question.text,
-                        answer=tuple(answer) if isinstance(answer, list) else answer,
-                        answer_text=text,
-                    )
-                )
+                key = (question.id, tuple(answer) if isinstance(answer, list) else answer)
+                entry = known.get(key)
+                if entry is None:
+                    entry = self._entry(question, answer)
+                    if len(known) < _MAX_KNOWN_ENTRIES:  # numbers vary without end: keep the first ones
+                        known[key] = entry
+                entries.append(entry)
         return tuple(entries)
 
+    def _entry(self, question: RenderedQuestion, answer: Any) -> TranscriptEntry:  # noqa: ANN401 - a JSON answer
+        labels = {option.value: option.label for option in question.options}
+        if question.kind is QuestionKind.NUMBER:
+            unit = question.number.unit if question.number else None
+            text = _number_text(answer, self.locale, percent=unit == "percent")
+        elif question.kind is QuestionKind.MULTIPLE_CHOICE:
+            chosen = [labels[option] for option in answer]
+            text = "; ".join(chosen) if chosen else self._none_selected
+        else:
+            text = labels[answer]
+        return TranscriptEntry(
+            question=question.id,
+            text=question.text,
+            answer=tuple(answer) if isinstance(answer, list) else answer,
+            answer_text=text,
+        )
+
     _none_selected: str = attrs.field(alias="none_selected", default=_NONE_SELECTED, repr=False)
+    _entries: dict[tuple[str, Any], TranscriptEntry] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
+    """The entries made so far, by question and answer (entries are immutable, so they are shared)."""
+
+
+_MAX_KNOWN_ENTRIES = 10_000
+
+
+@lru_cache(maxsize=4096)
+def _number_text(value: float, locale: str, *, percent: bool) -> str:
+    """A number as ``locale`` writes it (a percentage when ``percent``); answers repeat, Babel is slow."""
+    from babel.numbers import format_decimal, format_percent  # noqa: PLC0415 - Babel loads on first use
+
+    return str(
+        format_percent(value / 100, locale=locale) if percent else format_decimal(value, locale=locale)
+    )
 
 
 def _question_from_json(document: Mapping[str, Any]) -> RenderedQuestion:

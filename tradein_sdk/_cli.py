@@ -556,10 +556,13 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from tradein_sdk._domain.audit import AuditAnchor  # noqa: PLC0415 - loaded by its sub-command only
 
     anchor_file = Path(args.data_dir or default_data_dir()) / "audit-anchor.json"
-    anchor = None
+    anchor: tuple[AuditAnchor, ...] = ()
     if anchor_file.exists() and not args.no_anchor:
-        data = json.loads(anchor_file.read_text(encoding="utf-8"))
-        anchor = AuditAnchor(sequence=data["sequence"], entry_hash=data["entry_hash"])
+        try:
+            anchor = AuditAnchor.list_from_json(json.loads(anchor_file.read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as exc:
+            print(f"error: {anchor_file} is not an audit anchor ({exc}); pass --no-anchor", file=sys.stderr)
+            return 2
     trade_in = _trade_in(args)
     try:
         result = trade_in.verify_audit(anchor=anchor)
@@ -574,6 +577,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
                 "problems": [
                     {
                         "kind": problem.kind,
+                        "chain": problem.chain,
                         "sequence": problem.sequence,
                         "position": problem.position,
                         "message": problem.message,
@@ -587,11 +591,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
             print(problem)
         verdict = "intact" if result.ok else f"{result.problem_count} problem(s)"
         print(f"audit log: {result.entries_checked} entries checked, {verdict}")
-    if result.ok and result.head is not None:
+    if result.ok and result.heads:
         anchor_file.parent.mkdir(parents=True, exist_ok=True)
         anchor_file.write_text(
-            json.dumps({"sequence": result.head.sequence, "entry_hash": result.head.entry_hash}),
-            encoding="utf-8",
+            json.dumps({"heads": [head.to_json() for head in result.heads]}), encoding="utf-8"
         )
     return 0 if result.ok else 1
 

@@ -457,7 +457,7 @@ class AuditLog(Protocol):
         """Append audit entries that record no order change, once per received webhook."""
         ...
 
-    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
+    def verify_audit(self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None) -> AuditVerification:
         """Verify the audit log's hash chain."""
         ...
 

@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 from stdnum import iban
 
 from tradein_sdk import AuditEntryInvalidError, AuditPersonalDataError, StoreError
-from tradein_sdk._adapters.sql.audit import append_entry, audit_log_table, migration_audit, verify_chain
+from tradein_sdk._adapters.sql.audit import (
+    append_entry,
+    audit_log_table,
+    migration_audit,
+    migration_audit_chains,
+    verify_chain,
+)
 from tradein_sdk._adapters.sql.store import SQLStore, engine_url
 from tradein_sdk._domain.audit import (
     APPEND_ONLY_MESSAGE,
@@ -52,13 +58,17 @@ def seeded(seed: int | str) -> random.Random:
 
 
 def fact(rng: random.Random, sequence: int) -> dict[str, Any]:
-    """The keyword arguments of one plausible, non-personal audit entry."""
+    """The keyword arguments of one plausible, non-personal audit entry, of chain 0 whatever its subject.
+
+    The checks of one chain are tested here on chain 0; ``test_audit_chains.py`` tests the chains together.
+    """
     state = rng.randrange(len(STATES) - 1)
     return {
         "now": NOW + timedelta(seconds=sequence, microseconds=rng.randrange(1_000_000)),
         "actor": rng.choice(ACTORS),
         "action": rng.choice(ACTIONS),
         "subject": f"ord_{rng.getrandbits(64):016x}",
+        "chain": 0,
         "details": {
             "from": STATES[state],
             "to": STATES[state + 1],
@@ -139,7 +149,7 @@ def test_append_and_verify_round_trip(store: SQLStore) -> None:
     assert verification.ok
     assert verification.entries_checked == 30
     assert verification.problems == ()
-    assert verification.head == anchor_of(appended)
+    assert verification.heads == (anchor_of(appended),)
     assert verify_chain(store._engine, anchor=anchor_of(appended[:10])).ok
 
 
@@ -199,13 +209,13 @@ REFUSED = {
     "delete-all": "DELETE FROM tradein_audit_log",
     "upsert": (
         "INSERT INTO tradein_audit_log SELECT * FROM tradein_audit_log WHERE sequence = 2 "
-        "ON CONFLICT (sequence) DO UPDATE SET actor = 'system'"
+        "ON CONFLICT (chain, sequence) DO UPDATE SET actor = 'system'"
     ),
 }
 EXTRA_REFUSED = {
     "sqlite": (
         "INSERT OR REPLACE INTO tradein_audit_log "
-        "SELECT sequence, recorded_at, 'system', action, subject, details, previous_hash, entry_hash "
+        "SELECT chain, sequence, recorded_at, 'system', action, subject, details, previous_hash, entry_hash "
         "FROM tradein_audit_log WHERE sequence = 2"
     ),
     "postgresql": "TRUNCATE tradein_audit_log",
@@ -576,7 +586,7 @@ def test_tampering_one_entry_of_10000_is_always_detected_and_located(
         assert_located(long_log, changed, kind, verify_entries(changed, anchor=anchor_of(long_log)))
 
 
-ATTACKER_TABLE = """CREATE TABLE tradein_audit_log (
+ATTACKER_TABLE = """CREATE TABLE tradein_audit_log (chain INTEGER NOT NULL,
     sequence INTEGER NOT NULL PRIMARY KEY, recorded_at DATETIME NOT NULL, actor VARCHAR(40) NOT NULL,
     action VARCHAR(80) NOT NULL, subject VARCHAR(120) NOT NULL, details TEXT NOT NULL,
     previous_hash VARCHAR(71) NOT NULL, entry_hash VARCHAR(71) NOT NULL)"""
@@ -757,7 +767,7 @@ def test_deleting_the_last_entry_needs_an_anchor() -> None:
 def test_an_empty_log_verifies_and_has_no_head(store: SQLStore) -> None:
     """An empty log is consistent; there is no head to anchor yet."""
     verification = verify_chain(store._engine)
-    assert (verification.ok, verification.entries_checked, verification.head) == (True, 0, None)
+    assert (verification.ok, verification.entries_checked, verification.heads) == (True, 0, ())
 
 
 def test_problems_are_listed_up_to_a_limit_and_all_counted() -> None:
@@ -829,6 +839,7 @@ def test_a_plain_engine_works_too(tmp_path: Path) -> None:
     engine = sa.create_engine(engine_url(f"sqlite:///{tmp_path / 'plain.sqlite3'}"))
     with engine.begin() as conn:
         migration_audit(conn)
+        migration_audit_chains(conn)
         entries = [append_entry(conn, **fact(seeded(sequence), sequence)) for sequence in (1, 2)]
-    assert verify_entries(entries).head == verify_chain(engine).head == anchor_of(entries)
+    assert verify_entries(entries).heads == verify_chain(engine).heads == (anchor_of(entries),)
     engine.dispose()

@@ -200,7 +200,7 @@ def test_verify_audit_through_the_facade(trade_in: TradeIn) -> None:
     assert verification.ok
     # the quote issued, the order opened and its ledger opened; the cancellation and what it posted
     assert verification.entries_checked == 5
-    assert trade_in.verify_audit(anchor=verification.head).ok
+    assert trade_in.verify_audit(anchor=verification.heads).ok
 
 
 def test_record_erasure_once_per_receipt(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def _audit_actions(trade_in: TradeIn) -> list[tuple[str, str]]:
     store, _ = _quotes_table(trade_in)
     log = sa.Table("tradein_audit_log", sa.MetaData(), autoload_with=store._engine)
     with store._engine.connect() as conn:
-        rows = conn.execute(sa.select(log.c.action, log.c.subject).order_by(log.c.sequence))
+        rows = conn.execute(sa.select(log.c.action, log.c.subject).order_by(log.c.chain, log.c.sequence))
         return [(row.action, row.subject) for row in rows]
 
 

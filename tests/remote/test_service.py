@@ -274,9 +274,8 @@ def test_the_same_key_with_other_parameters_is_refused(http: httpx.Client) -> No
     other = http.post("/v1/quotes", json=other_device, headers={"Idempotency-Key": "k"})
     assert other.status_code == 422
     assert problem(other)["code"] == "idempotency_key_reused"
-    grade = {"category": "smartphone", "answers": answers()}
-    graded = http.post("/v1/grade", json=grade, headers={"Idempotency-Key": "k"})
-    assert problem(graded)["code"] == "idempotency_key_reused"
+    other_path = http.post("/v1/orders", json={"tokens": ["not-a-token"]}, headers={"Idempotency-Key": "k"})
+    assert problem(other_path)["code"] == "idempotency_key_reused"
 
 
 def test_errors_are_kept_too_but_retryable_ones_are_not(http: httpx.Client, trade_in: TradeIn) -> None:

@@ -28,7 +28,7 @@ from tradein_sdk._app.tenancy import TenancyUseCases
 from tradein_sdk._domain.catalog import Catalog
 from tradein_sdk._domain.checkout import ClawbackPolicy
 from tradein_sdk._domain.clock import Clock, SystemClock
-from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.converters import document_text, json_converter
 from tradein_sdk._domain.device_answers import device_answer_problems
 from tradein_sdk._domain.devices import DeviceCategory, DeviceModel
 from tradein_sdk._domain.identifiers import checked_text, parse_imei
@@ -466,8 +466,9 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
             catalog=DocumentRef(
                 id=self.catalog.version, version=self.catalog.version, content_hash=self.catalog.content_hash
             ),
+            model_document=self.catalog.model_document(model.id),
         )
-        document = json.dumps(quote.to_json(), sort_keys=True)
+        document = quote.document_text()
         self._store.add_quote(
             QuoteRecord(
                 quote_id=quote.id,
@@ -514,7 +515,7 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
         """The document to keep beside a quote, serialized once per content hash."""
         document = self._documents.get(content_hash)
         if document is None:
-            text = json.dumps(content(), sort_keys=True, ensure_ascii=False)
+            text = document_text(content())
             document = self._documents[content_hash] = StoredDocument(
                 kind=kind, content_hash=content_hash, text=text
             )

@@ -54,7 +54,7 @@ from tradein_sdk._ports import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import datetime
 
     from tradein_sdk._adapters.http.webhooks import WebhookSender
@@ -793,12 +793,12 @@ class OrderUseCases:
             next_cursor=make_cursor(page[-1].created_at, page[-1].order_id) if more and page else None,
         )
 
-    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
+    def verify_audit(self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None) -> AuditVerification:
         """Check the audit log's hash chain from its first entry: nothing changed, removed or inserted.
 
         Args:
-            anchor: the ``head`` of an earlier verification, kept outside the database; the chain must still
-                pass through it, so a log cut back and rebuilt is found too.
+            anchor: the ``heads`` of an earlier verification, kept outside the database; each chain must still
+                pass through its anchor, so a log cut back and rebuilt is found too.
 
         Returns:
             Whether the chain holds, how many entries were checked, and each problem found.

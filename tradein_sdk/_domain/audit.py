@@ -10,12 +10,20 @@ ISO 8601 UTC with microseconds (``2026-11-24T12:00:00.000000+00:00``). The first
 ``previous_hash`` is the fixed :data:`GENESIS_HASH` (``sha256:`` and 64 zeros). Changing any field of any
 entry therefore changes its hash, which no longer matches the stored one or the next entry's link.
 
+**Chains.** The log is :data:`AUDIT_CHAINS` chains side by side, so that writers of different orders do
+not wait for one another: an entry goes to the chain of its subject (:func:`chain_of`), so the whole history
+of an order is one chain, in order. Each chain is numbered and linked on its own, from its own genesis
+(:func:`genesis_hash`; chain 0's is :data:`GENESIS_HASH`, so a log written before chains existed is chain 0
+as it was). An entry of chain 1 or above also hashes its chain number.
+
 **Same transaction.** :func:`append_entry` runs inside the caller's transaction, so an order change and its
-entry commit together or not at all. Writers are serialized: on SQLite by the caller's ``BEGIN
-IMMEDIATE``; on PostgreSQL by a transaction-scoped advisory lock taken before the last entry is read (use
-READ COMMITTED, PostgreSQL's default, so the read sees the entry the previous lock holder committed). The
-primary key on ``sequence`` and a unique ``previous_hash`` are the last line of defence: two entries can
-never chain onto the same predecessor.
+entry commit together or not at all. Writers of one chain are serialized by the chain's head row (its last
+sequence number and hash), which the append locks first (the inserted entry moves it, by trigger) and which
+stays locked until the transaction ends: on SQLite the caller's ``BEGIN IMMEDIATE`` serializes every writer
+anyway; on PostgreSQL (READ COMMITTED, its default) the row lock makes the next writer of that chain wait and
+then read the head the previous one committed, while writers of the other chains go on. The primary key on
+``(chain, sequence)`` and a unique ``previous_hash`` are the last line of defence: two entries can never chain
+onto the same predecessor.
 
 **No personal data.** Entries name people and orders only by pseudonymous references; names, e-mail
 addresses, phone numbers, bank details and postal addresses live elsewhere, keyed by the same reference,
@@ -37,17 +45,20 @@ however long the log), through the same checks as :func:`verify_entries`, and re
 deletion, insertion, swap or move is reported at the first position where the log differs from the
 original, except that an inserted or rewritten entry carrying a valid hash and a valid link is only told
 apart at the entry after it. Deleting or rewriting the *last* entries leaves a shorter chain that is
-consistent in itself: pass the :class:`AuditAnchor` of an earlier verification (its ``head``, kept
-outside the database) to detect that too.
+consistent in itself: pass the :class:`AuditAnchor` list of an earlier verification (its ``heads``, kept
+outside the database) to detect that too. The database's own head rows are checked the same way, so cutting
+entries off the end without also rewriting the head rows is found without an anchor.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -63,7 +74,9 @@ if TYPE_CHECKING:
 AUDIT_TABLE = "tradein_audit_log"
 """The name of the audit log table."""
 GENESIS_HASH = "sha256:" + "0" * 64
-"""The ``previous_hash`` of the first entry: no entry comes before it."""
+"""The ``previous_hash`` of the first entry of chain 0: no entry comes before it."""
+AUDIT_CHAINS = 16
+"""How many chains the log is made of (:func:`chain_of` spreads subjects over them)."""
 APPEND_ONLY_MESSAGE = "audit log is append-only"
 """The message with which the database refuses an UPDATE, DELETE or TRUNCATE of the audit log."""
 DEFAULT_BATCH_SIZE = 2_000
@@ -71,8 +84,6 @@ DEFAULT_BATCH_SIZE = 2_000
 DEFAULT_MAX_PROBLEMS = 1_000
 """How many problems a verification lists unless told otherwise (all are counted)."""
 
-
-"""The PostgreSQL advisory lock key (``trau``) that serializes appends until each transaction ends."""
 
 _ACTOR_LENGTH = 40
 _ACTION_LENGTH = 80
@@ -127,15 +138,17 @@ class AuditEntry:
     """One entry of the audit log.
 
     Attributes:
-        sequence: its place in the log: 1, 2, 3, ... without gaps.
+        sequence: its place in its chain: 1, 2, 3, ... without gaps.
         recorded_at: when it was recorded (UTC).
         actor: who acted: ``shopper``, ``staff``, ``provider``, ``system``.
         action: what happened, as ``<thing>.<event>``: ``order.shipped``.
         subject: the pseudonymous reference of what it happened to: an order id ``ord_...``.
         details: non-personal facts as a JSON object: states, amounts as ``{"amount", "currency"}``
             strings, reason codes.
-        previous_hash: the ``entry_hash`` of the entry before it (:data:`GENESIS_HASH` for the first).
+        previous_hash: the ``entry_hash`` of the entry before it in its chain (the chain's
+            :func:`genesis_hash` for the first).
         entry_hash: ``sha256:<hex>`` of the canonical JSON of every other field.
+        chain: the chain it belongs to (:func:`chain_of` its subject, when appended to a store).
     """
 
     sequence: int
@@ -146,14 +159,16 @@ class AuditEntry:
     details: Mapping[str, Any]
     previous_hash: str
     entry_hash: str
+    chain: int = 0
 
     def hashed_content(self) -> dict[str, Any]:
         """Return the fields the entry hash covers: every field but ``entry_hash``, times as ISO text.
 
         Returns:
-            A JSON object; its canonical JSON is what :meth:`compute_hash` hashes.
+            A JSON object; its canonical JSON is what :meth:`compute_hash` hashes. The chain number is
+            part of it from chain 1 on (chain 0's entries hash as entries did before there were chains).
         """
-        return {
+        content = {
             "sequence": self.sequence,
             "recorded_at": self.recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": self.actor,
@@ -162,6 +177,9 @@ class AuditEntry:
             "details": self.details,
             "previous_hash": self.previous_hash,
         }
+        if self.chain:
+            content["chain"] = self.chain
+        return content
 
     def compute_hash(self) -> str:
         """Recompute the entry hash from the entry's content (ignoring the stored ``entry_hash``).
@@ -174,15 +192,41 @@ class AuditEntry:
 
 @attrs.frozen(kw_only=True)
 class AuditAnchor:
-    """A known point of the chain, kept outside the database, against which a later log is checked.
+    """A known point of one chain, kept outside the database, against which a later log is checked.
 
     Attributes:
         sequence: the entry's sequence number.
         entry_hash: the entry's hash then.
+        chain: the chain it belongs to.
     """
 
     sequence: int
     entry_hash: str
+    chain: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form: ``{"chain", "sequence", "entry_hash"}``."""
+        return {"chain": self.chain, "sequence": self.sequence, "entry_hash": self.entry_hash}
+
+    @classmethod
+    def list_from_json(cls, data: object) -> tuple[AuditAnchor, ...]:
+        """Read anchors kept as JSON: ``{"heads": [...]}`` (or one anchor, as written before chains existed).
+
+        Raises:
+            TypeError: ``data`` is neither.
+        """
+        items = data.get("heads") if isinstance(data, Mapping) and "heads" in data else [data]
+        if not isinstance(items, list):
+            raise TypeError("heads must be a list of anchors")
+        anchors = []
+        for item in items:
+            if not isinstance(item, Mapping):
+                raise TypeError("an anchor must be an object with sequence and entry_hash")
+            chain, sequence, entry_hash = item.get("chain", 0), item.get("sequence"), item.get("entry_hash")
+            if not isinstance(chain, int) or not isinstance(sequence, int) or not isinstance(entry_hash, str):
+                raise TypeError("an anchor needs an integer chain and sequence and a text entry_hash")
+            anchors.append(cls(sequence=sequence, entry_hash=entry_hash, chain=chain))
+        return tuple(anchors)
 
 
 class AuditProblemKind(StrEnum):
@@ -201,11 +245,11 @@ class AuditProblemKind(StrEnum):
     """The entry's sequence number repeats or goes back. Only entries given in memory can show it: the
     table's primary key orders and de-duplicates sequence numbers. Reported at that entry."""
     TRUNCATED = "truncated"
-    """The log ends before the anchor's entry: entries at the end were deleted. Reported at the first
-    missing number, at the position after the last entry."""
+    """The chain ends before the anchor's entry (or before its head row's, in a database): entries at the end
+    were deleted. Reported at the first missing number, at the position after the chain's last entry."""
     ANCHOR_MISMATCH = "anchor_mismatch"
-    """The entry at the anchor's sequence number has another hash than the anchor recorded: the log was
-    rewritten from there or before. Reported at that entry."""
+    """The entry at the anchor's (or head row's) sequence number has another hash than it recorded: the chain
+    was rewritten from there or before. Reported at that entry."""
     RECORD_CHANGED = "record_changed"
     """A record the entry describes no longer matches it: a stored quote's amount, currency, expiry or
     document was changed after its issue was audited. Reported at that entry."""
@@ -219,19 +263,22 @@ class AuditProblem:
         kind: what is wrong (see :class:`AuditProblemKind`).
         sequence: the sequence number it concerns: the entry's, or for ``gap`` and ``truncated`` the
             first missing one.
-        position: where in sequence order it was found: the n-th entry read (1-based); for
-            ``truncated``, one past the last entry.
+        position: where in reading order (chain by chain, each in sequence order) it was found: the n-th
+            entry read (1-based); for ``truncated``, one past the chain's last entry.
         message: what was found, in English.
+        chain: the chain of the entry.
     """
 
     kind: AuditProblemKind
     sequence: int
     position: int
     message: str
+    chain: int = 0
 
     def __str__(self) -> str:
-        """Return the problem as ``entry N (position P): kind: message``."""
-        return f"entry {self.sequence} (position {self.position}): {self.kind}: {self.message}"
+        """Return the problem as ``entry N (position P): kind: message`` (``entry C/N`` from chain 1 on)."""
+        entry = f"{self.chain}/{self.sequence}" if self.chain else str(self.sequence)
+        return f"entry {entry} (position {self.position}): {self.kind}: {self.message}"
 
 
 @attrs.frozen(kw_only=True)
@@ -243,15 +290,15 @@ class AuditVerification:
         entries_checked: how many entries were read.
         problems: the problems found, in the order they were found (at most ``max_problems``).
         problem_count: how many problems were found in all.
-        head: the last entry read (its sequence and hash), to keep as the anchor of a later
-            verification; ``None`` for an empty log.
+        heads: the last entry read of each chain (its chain, sequence and hash), to keep as the anchors of
+            a later verification; empty for an empty log.
     """
 
     ok: bool
     entries_checked: int
     problems: tuple[AuditProblem, ...]
     problem_count: int
-    head: AuditAnchor | None
+    heads: tuple[AuditAnchor, ...]
 
 
 # -- entries ---------------------------------------------------------------------------------------------
@@ -282,6 +329,18 @@ def check_details(details: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def chain_of(subject: str) -> int:
+    """The chain a subject's entries go to: its SHA-256 modulo :data:`AUDIT_CHAINS`."""
+    return int.from_bytes(hashlib.sha256(subject.encode()).digest()[:4], "big") % AUDIT_CHAINS
+
+
+def genesis_hash(chain: int) -> str:
+    """The ``previous_hash`` of a chain's first entry: :data:`GENESIS_HASH` for chain 0, its own otherwise."""
+    if chain == 0:
+        return GENESIS_HASH
+    return "sha256:" + hashlib.sha256(f"tradein audit chain {chain}".encode()).hexdigest()
+
+
 def next_entry(
     previous: AuditEntry | None,
     *,
@@ -290,16 +349,18 @@ def next_entry(
     action: str,
     subject: str,
     details: Mapping[str, Any],
+    chain: int = 0,
 ) -> AuditEntry:
-    """Build the entry that follows ``previous`` (or the first entry), checked and hashed.
+    """Build the entry that follows ``previous`` (or the first entry of ``chain``), checked and hashed.
 
     Args:
-        previous: the last entry of the log, ``None`` when the log is empty.
+        previous: the last entry of the chain, ``None`` when the chain is empty.
         now: when it is recorded (timezone-aware).
         actor: who acted (``shopper``, ``staff``, ``provider``, ``system``).
         action: what happened (``order.shipped``).
         subject: the pseudonymous reference it happened to (``ord_...``).
         details: non-personal facts (see :func:`check_details`).
+        chain: the chain of a first entry (an entry after ``previous`` is in its chain).
 
     Returns:
         The new entry, with the next sequence number, linked to ``previous`` and hashed.
@@ -309,11 +370,20 @@ def next_entry(
         AuditPersonalDataError: a value looks like personal data.
         AuditEntryInvalidError: a field is empty, too long or not JSON.
     """
+    if previous is not None:
+        chain = previous.chain
     sequence, previous_hash = (
-        (0, GENESIS_HASH) if previous is None else (previous.sequence, previous.entry_hash)
+        (0, genesis_hash(chain)) if previous is None else (previous.sequence, previous.entry_hash)
     )
     return _build(
-        sequence + 1, previous_hash, now=now, actor=actor, action=action, subject=subject, details=details
+        sequence + 1,
+        previous_hash,
+        now=now,
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=details,
+        chain=chain,
     )
 
 
@@ -326,6 +396,7 @@ def _build(
     action: str,
     subject: str,
     details: Mapping[str, Any],
+    chain: int = 0,
 ) -> AuditEntry:
     for path, value, limit in (
         ("$.actor", actor, _ACTOR_LENGTH),
@@ -348,6 +419,7 @@ def _build(
         details=check_details(details),
         previous_hash=previous_hash,
         entry_hash="",
+        chain=chain,
     )
     return attrs.evolve(unsigned, entry_hash=unsigned.compute_hash())
 
@@ -397,15 +469,24 @@ def _is_personal_key(key: str) -> bool:
 
 def _check_text(text: str, path: str, *, in_key: bool = False) -> None:
     """Refuse text containing an e-mail address or an IBAN (a key's text is not repeated in the path)."""
+    rule = _personal_text(text)
+    if rule is None:
+        return
     where = "{path} has a key that contains" if in_key else "{path} contains"
+    what = " an e-mail address" if rule == "email" else " an IBAN"
+    raise AuditPersonalDataError(
+        where + what + "; record a pseudonymous reference instead", rule=rule, path=path
+    )
+
+
+@lru_cache(maxsize=2048)
+def _personal_text(text: str) -> str | None:
+    """``email`` or ``iban`` when the text holds one, else ``None`` (keys and states repeat: checked once)."""
     if "@" in text and _EMAIL.search(text):
-        raise AuditPersonalDataError(
-            where + " an e-mail address; record a pseudonymous reference instead", rule="email", path=path
-        )
+        return "email"
     if _contains_iban(text):
-        raise AuditPersonalDataError(
-            where + " an IBAN; record a pseudonymous reference instead", rule="iban", path=path
-        )
+        return "iban"
+    return None
 
 
 def _contains_iban(text: str) -> bool:
@@ -425,113 +506,149 @@ def _contains_iban(text: str) -> bool:
 
 
 class _ChainCheck:
-    """The checks of verification, fed one entry at a time in the order read."""
+    """The checks of one chain, fed its entries in the order read."""
 
-    def __init__(self, anchor: AuditAnchor | None, max_problems: int) -> None:
-        self.anchor = anchor
-        self.max_problems = max_problems
-        self.problems: list[AuditProblem] = []
-        self.problem_count = 0
-        self.position = 0
+    def __init__(self, chain: int, anchors: Iterable[tuple[AuditAnchor, str]]) -> None:
+        self.chain = chain
+        self.anchors = tuple(anchors)
         self.expected = 1
-        self.previous_hash = GENESIS_HASH
+        self.previous_hash = genesis_hash(chain)
         self.head: AuditAnchor | None = None
+        self.last_position = 0
 
-    def report(self, kind: AuditProblemKind, sequence: int, position: int, message: str) -> None:
-        self.problem_count += 1
-        if len(self.problems) < self.max_problems:
-            self.problems.append(
-                AuditProblem(kind=kind, sequence=sequence, position=position, message=message)
-            )
+    def add(self, log: _LogCheck, entry: AuditEntry, recomputed: str | None, unreadable: str) -> None:
+        position, sequence = log.position, entry.sequence
+        self.last_position = position
 
-    def add(self, entry: AuditEntry, recomputed: str | None, unreadable: str = "") -> None:
-        self.position += 1
-        position, sequence = self.position, entry.sequence
+        def report(kind: AuditProblemKind, at: int, message: str) -> None:
+            log.report(kind, at, position, message, self.chain)
+
         if recomputed is None:
-            self.report(
-                AuditProblemKind.MODIFIED, sequence, position, f"its content cannot be read: {unreadable}"
-            )
+            report(AuditProblemKind.MODIFIED, sequence, f"its content cannot be read: {unreadable}")
         elif recomputed != entry.entry_hash:
-            self.report(
-                AuditProblemKind.MODIFIED,
-                sequence,
-                position,
-                "its stored hash differs from its content's hash",
-            )
+            report(AuditProblemKind.MODIFIED, sequence, "its stored hash differs from its content's hash")
         if sequence > self.expected:
             missing = (
                 str(self.expected) if sequence == self.expected + 1 else f"{self.expected}-{sequence - 1}"
             )
-            self.report(
-                AuditProblemKind.GAP,
-                self.expected,
-                position,
-                f"entry {missing} missing before entry {sequence}",
-            )
+            report(AuditProblemKind.GAP, self.expected, f"entry {missing} missing before entry {sequence}")
         elif sequence < self.expected:
-            self.report(
+            report(
                 AuditProblemKind.OUT_OF_ORDER,
                 sequence,
-                position,
                 f"sequence {sequence} comes after sequence {self.expected - 1}",
             )
         if entry.previous_hash != self.previous_hash:
-            self.report(
+            report(
                 AuditProblemKind.BROKEN_LINK,
                 sequence,
-                position,
                 "its previous hash is not the hash of the entry before it",
             )
-        anchor = self.anchor
-        if anchor is not None and sequence == anchor.sequence and entry.entry_hash != anchor.entry_hash:
-            self.report(
-                AuditProblemKind.ANCHOR_MISMATCH, sequence, position, "its hash differs from the anchor's"
-            )
+        for anchor, named in self.anchors:
+            if sequence == anchor.sequence and entry.entry_hash != anchor.entry_hash:
+                report(AuditProblemKind.ANCHOR_MISMATCH, sequence, f"its hash differs from {named}'s")
         self.expected = max(self.expected, sequence + 1)
         self.previous_hash = entry.entry_hash
-        self.head = AuditAnchor(sequence=sequence, entry_hash=entry.entry_hash)
+        self.head = AuditAnchor(sequence=sequence, entry_hash=entry.entry_hash, chain=self.chain)
+
+    def finish(self, log: _LogCheck) -> None:
+        position = (self.last_position or log.position) + 1
+        for anchor, named in self.anchors:
+            if self.expected <= anchor.sequence:
+                log.report(
+                    AuditProblemKind.TRUNCATED,
+                    self.expected,
+                    position,
+                    f"the log ends before entry {anchor.sequence}, which {named} names",
+                    self.chain,
+                )
+
+
+class _LogCheck:
+    """The checks of verification over every chain, fed one entry at a time in the order read."""
+
+    def __init__(
+        self,
+        anchor: AuditAnchor | Iterable[AuditAnchor] | None,
+        max_problems: int,
+        *,
+        recorded: Iterable[AuditAnchor] = (),
+    ) -> None:
+        self.max_problems = max_problems
+        self.problems: list[AuditProblem] = []
+        self.problem_count = 0
+        self.position = 0
+        given = anchors_of(anchor)
+        self.anchors: dict[int, list[tuple[AuditAnchor, str]]] = {}
+        for point in given:
+            self.anchors.setdefault(point.chain, []).append((point, "the anchor"))
+        for point in recorded:  # the database's head rows, unless the caller's anchor says the same
+            if point.sequence and point not in given:
+                self.anchors.setdefault(point.chain, []).append((point, "the chain's head row"))
+        self.chains: dict[int, _ChainCheck] = {}
+
+    def report(self, kind: AuditProblemKind, sequence: int, position: int, message: str, chain: int) -> None:
+        self.problem_count += 1
+        if len(self.problems) < self.max_problems:
+            self.problems.append(
+                AuditProblem(kind=kind, sequence=sequence, position=position, message=message, chain=chain)
+            )
+
+    def add(self, entry: AuditEntry, recomputed: str | None, unreadable: str = "") -> None:
+        self.position += 1
+        check = self.chains.get(entry.chain)
+        if check is None:
+            check = self.chains[entry.chain] = _ChainCheck(entry.chain, self.anchors.get(entry.chain, ()))
+        check.add(self, entry, recomputed, unreadable)
 
     def result(self) -> AuditVerification:
-        anchor = self.anchor
-        if anchor is not None and self.expected <= anchor.sequence:
-            self.report(
-                AuditProblemKind.TRUNCATED,
-                self.expected,
-                self.position + 1,
-                f"the log ends before entry {anchor.sequence}, which the anchor names",
-            )
+        for chain in sorted(self.anchors.keys() - self.chains.keys()):
+            self.chains[chain] = _ChainCheck(chain, self.anchors[chain])
+        for chain in sorted(self.chains):
+            self.chains[chain].finish(self)
+        heads = tuple(check.head for _, check in sorted(self.chains.items()) if check.head is not None)
         return AuditVerification(
             ok=self.problem_count == 0,
             entries_checked=self.position,
             problems=tuple(self.problems),
             problem_count=self.problem_count,
-            head=self.head,
+            heads=heads,
         )
+
+
+def anchors_of(anchor: AuditAnchor | Iterable[AuditAnchor] | None) -> tuple[AuditAnchor, ...]:
+    """One anchor, several (an earlier verification's ``heads``) or none, as a tuple."""
+    if anchor is None:
+        return ()
+    if isinstance(anchor, AuditAnchor):
+        return (anchor,)
+    return tuple(anchor)
 
 
 def verify_entries(
     entries: Iterable[AuditEntry],
     *,
-    anchor: AuditAnchor | None = None,
+    anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
 ) -> AuditVerification:
     """Verify audit entries given in the order they are kept, one at a time (an iterator is not listed).
 
     Each entry's hash is recomputed and compared with the stored one (``modified``); its sequence number
-    must be the next one (``gap``, ``out_of_order``); its ``previous_hash`` must be the stored hash of the
-    entry read before it, or :data:`GENESIS_HASH` for the first (``broken_link``); with an anchor, the
-    entry at the anchor's sequence must have the anchor's hash (``anchor_mismatch``) and the log must
-    reach it (``truncated``). See :class:`AuditProblemKind`.
+    must be the next one of its chain (``gap``, ``out_of_order``); its ``previous_hash`` must be the stored
+    hash of the entry of its chain read before it, or the chain's :func:`genesis_hash` for the first
+    (``broken_link``); with anchors, the entry at an anchor's chain and sequence must have the anchor's hash
+    (``anchor_mismatch``) and the chain must reach it (``truncated``). See :class:`AuditProblemKind`.
 
     Args:
-        entries: the entries, in sequence order as stored.
-        anchor: a point of the chain known from before (an earlier verification's ``head``).
+        entries: the entries, chain by chain, each chain in sequence order, as stored.
+        anchor: points of the chains known from before (an earlier verification's ``heads``, or one of
+            them).
         max_problems: how many problems to list; the rest are only counted.
 
     Returns:
-        The verification, with every problem located by sequence number and position.
+        The verification, with every problem located by chain, sequence number and position.
     """
-    check = _ChainCheck(anchor, max_problems)
+    check = _LogCheck(anchor, max_problems)
     for entry in entries:
         check.add(entry, *_recompute(entry))
     return check.result()

@@ -12,7 +12,7 @@ import json
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._domain.devices import CatalogDocumentInfo, CatalogEntry, DeviceCategory, DeviceModel
@@ -27,7 +27,7 @@ from tradein_sdk._errors import (
 from tradein_sdk._resources import DATA_DIR
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
     from tradein_sdk._domain.search import SearchHit
 
@@ -41,7 +41,16 @@ class Catalog:
     shop's own, and :meth:`extended_with` to lay a shop's models over the bundled ones.
     """
 
-    __slots__ = ("_by_model", "_by_variant", "_index", "_models", "_tacs", "documents")
+    __slots__ = (
+        "_by_model",
+        "_by_variant",
+        "_content_hash",
+        "_index",
+        "_model_documents",
+        "_models",
+        "_tacs",
+        "documents",
+    )
 
     def __init__(self, models: Iterable[DeviceModel], documents: Iterable[CatalogDocumentInfo]) -> None:
         """Index ``models`` (already validated) and remember which ``documents`` they came from.
@@ -63,6 +72,8 @@ class Catalog:
         }
         self._tacs = {tac: model for model in self._models for tac in model.tac_prefixes}
         self._index: SearchIndex | None = None
+        self._content_hash = content_hash([doc.content_hash for doc in self.documents])
+        self._model_documents: dict[str, Mapping[str, Any]] = {}
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -126,7 +137,7 @@ class Catalog:
     @property
     def content_hash(self) -> str:
         """A hash over every source document's hash: it changes when any document changes."""
-        return content_hash([doc.content_hash for doc in self.documents])
+        return self._content_hash
 
     def __len__(self) -> int:
         """Return the number of models."""
@@ -160,6 +171,23 @@ class Catalog:
         if entry is not None:
             return entry
         return CatalogEntry(model=self.model(device_id))
+
+    def model_document(self, model_id: str) -> Mapping[str, Any]:
+        """Return a model's catalog document (fields at their default left out), made once per model.
+
+        Quotes keep it as the device's snapshot; it is shared between them, so read it, do not change it.
+
+        Raises:
+            DeviceNotFoundError: no model has that identifier.
+        """
+        document = self._model_documents.get(model_id)
+        if document is None:
+            from tradein_sdk._domain.converters import document_converter  # noqa: PLC0415 - see _parse
+
+            document = self._model_documents[model_id] = document_converter().unstructure(
+                self.model(model_id)
+            )
+        return document
 
     def model_for_imei(self, imei: str) -> DeviceModel:
         """Return the model whose TAC prefix matches the IMEI (the longest prefix wins).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
+import orjson
 
 from grading_questionnaire._schemas import content_hash
 from tradein_sdk._domain.devices import DeviceCategory
@@ -17,7 +19,7 @@ from tradein_sdk._domain.payouts import BankTransfer, PayoutDetails, PayoutMetho
 from tradein_sdk._errors import DocumentInvalidError, TradeInError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     import cattrs
 
@@ -50,6 +52,26 @@ def _structure_decimal(value: object, _: type) -> Decimal:
 
 def _structure_money(value: object, _: type) -> Money:
     return Money.from_json(value)
+
+
+def document_text(data: object) -> str:
+    """Serialise a JSON document the way the store keeps it: keys sorted, no spaces, UTF-8 text.
+
+    One serialisation for every stored document (orjson: a tenth of the standard library's time for a
+    quote); ``json.loads`` reads it back.
+
+    Raises:
+        TypeError: ``data`` holds a value JSON has no form for (a ``Decimal``, a ``datetime``: convert
+            them first, as the ``to_json`` methods do).
+    """
+    return orjson.dumps(data, default=_json_default, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _json_default(value: object) -> object:
+    """What orjson does not know itself: mappings that are not dicts (read-only views of documents)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
 @cache

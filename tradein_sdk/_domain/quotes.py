@@ -9,8 +9,9 @@ condition report, the price book (id, version, content hash) and every valuation
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,7 +19,7 @@ import attrs
 from grading_questionnaire import Audience
 from grading_questionnaire._i18n import translate
 from grading_questionnaire._schemas import schema_problems
-from tradein_sdk._domain.converters import document_converter, json_converter
+from tradein_sdk._domain.converters import document_converter, document_text, json_converter
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem
 
@@ -175,9 +176,67 @@ class Quote:
     pricebook: DocumentRef
 
     def to_json(self) -> dict[str, Any]:
-        """Return the quote's JSON form (``schemas/quote.schema.json``)."""
-        data: dict[str, Any] = json_converter().unstructure(self)
-        return data
+        """Return the quote's JSON form (``schemas/quote.schema.json``).
+
+        Written field by field, the same JSON as the library's converter gives in a sixth of the time (a
+        quote is serialised on every issue). The nested documents (``answers``, ``condition``, the device's
+        ``model``) are the quote's own objects, not copies: read them, do not change them.
+        """
+        device = self.device
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "channel": self.channel.value,
+            "audience": self.audience,
+            "market": self.market,
+            "locale": self.locale,
+            "issued_at": self.issued_at.astimezone(UTC).isoformat(),
+            "expires_at": self.expires_at.astimezone(UTC).isoformat(),
+            "price_date": self.price_date.isoformat(),
+            "device": {
+                "model_id": device.model_id,
+                "variant_id": device.variant_id,
+                "display_name": device.display_name,
+                "storage_gb": device.storage_gb,
+                "category": device.category,
+                "imei": device.imei,
+                "model": device.model,
+            },
+            "amount": self.amount.to_json(),
+            "recycle_only": self.recycle_only,
+            "recycle_reasons": list(self.recycle_reasons),
+            "pricing_grade": self.pricing_grade,
+            "verification": self.verification,
+            "lines": [
+                {
+                    "code": line.code,
+                    "message_id": line.message_id,
+                    "params": dict(line.params),
+                    "text": line.text,
+                    "amount": line.amount.to_json(),
+                    "adjustment_id": line.adjustment_id,
+                }
+                for line in self.lines
+            ],
+            "answers": self.answers,
+            "transcript": [
+                {
+                    "question": line.question,
+                    "text": line.text,
+                    "answer": line.answer,
+                    "answer_text": line.answer_text,
+                }
+                for line in self.transcript
+            ],
+            "condition": self.condition,
+            "questionnaire": _ref_json(self.questionnaire),
+            "catalog": _ref_json(self.catalog),
+            "pricebook": _ref_json(self.pricebook),
+        }
+
+    def document_text(self) -> str:
+        """Return the quote's JSON form as the text the store keeps (keys sorted, compact, UTF-8)."""
+        return document_text(self.to_json())
 
     @classmethod
     def from_json(cls, data: object, *, validate: bool = True) -> Quote:
@@ -212,6 +271,10 @@ class IssuedQuote:
     token: str
 
 
+def _ref_json(ref: DocumentRef) -> dict[str, str]:
+    return {"id": ref.id, "version": ref.version, "content_hash": ref.content_hash}
+
+
 # -- assembly ---------------------------------------------------------------------------------------------
 
 
@@ -226,7 +289,13 @@ def line_text(
     grade = params.get("grade")
     if grade is not None and grade in grade_labels:
         params = {**params, "grade": questionnaire.translate(grade_labels[grade], locale)}
-    return translate(message_id, locale, **params)
+    return _translated(message_id, locale, tuple(params.items()))
+
+
+@lru_cache(maxsize=4096)
+def _translated(message_id: str, locale: str, params: tuple[tuple[str, str], ...]) -> str:
+    """A message in ``locale``: valuation lines repeat (a grade, an age, a rounding): translated once."""
+    return translate(message_id, locale, **dict(params))
 
 
 def explain_lines(
@@ -256,13 +325,16 @@ def assemble_quote(
     valuation: Valuation,
     questionnaire: Questionnaire,
     catalog: DocumentRef,
+    model_document: Mapping[str, Any] | None = None,
 ) -> Quote:
     """Assemble the quote for a graded and valued device: every fact that made its amount, snapshotted.
 
     The transcript shows the questions and answers as the shopper saw them in ``locale`` (staff checks
     included when the report was verified by staff or measured); each valuation line carries its text in
     ``locale``; the device's catalog entry, the questionnaire, price book and catalog are named by content
-    hash, so the quote can be reproduced (:meth:`~tradein_sdk.TradeIn.reproduce_quote`).
+    hash, so the quote can be reproduced (:meth:`~tradein_sdk.TradeIn.reproduce_quote`). The model's
+    catalog document is ``model_document`` when given (:meth:`~tradein_sdk.Catalog.model_document`, made once
+    per model), else made here.
     """
     staff = report.verification.value != "self_declared"
     rendered = questionnaire.render(locale, audience=Audience.STAFF if staff else Audience.SHOPPER)
@@ -307,7 +379,7 @@ def assemble_quote(
             storage_gb=variant.storage_gb,
             category=model.category.value,
             imei=imei,
-            model=document_converter().unstructure(model),
+            model=document_converter().unstructure(model) if model_document is None else model_document,
         ),
         amount=valuation.total,
         recycle_only=valuation.recycle_only,

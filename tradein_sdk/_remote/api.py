@@ -498,6 +498,11 @@ def _roles(value: frozenset[Role] | None) -> frozenset[Role]:
     return SELLING if value is None else frozenset(value)
 
 
+def _is_get(operation: Operation) -> bool:
+    """Whether an operation is a GET (read-only unless it says otherwise)."""
+    return operation.method == "GET"
+
+
 @attrs.frozen(kw_only=True)
 class Operation:
     """One use case over HTTP.
@@ -516,6 +521,9 @@ class Operation:
         status: the status of a success.
         form: the JSON form of the result, when it has one of its own (:class:`Form`).
         roles: the roles whose keys may call it (another role's key is refused, 403).
+        read_only: it changes nothing (every GET; a POST that only computes or checks, such as grading or
+            verifying a token): the service keeps no idempotency record for it, ignoring an
+            ``Idempotency-Key``, and the clients send none (repeating it is safe as it is).
     """
 
     id: str
@@ -530,6 +538,7 @@ class Operation:
     status: int = 200
     form: Form | None = None
     roles: frozenset[Role] = attrs.field(default=None, converter=_roles)
+    read_only: bool = attrs.field(default=attrs.Factory(_is_get, takes_self=True))
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -588,6 +597,7 @@ def _operations() -> tuple[Operation, ...]:
             body=GradeBody,
             result=ConditionReport,
             roles=ANYONE,
+            read_only=True,
         ),
         Operation(
             id="quote",
@@ -615,6 +625,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="Verify a quote token: signature, key, audience and expiry",
             body=VerifyTokenBody,
             result=QuoteClaims,
+            read_only=True,
         ),
         Operation(
             id="redeem",
@@ -728,6 +739,7 @@ def _operations() -> tuple[Operation, ...]:
             body=CheckoutRequest,
             body_argument="request",
             result=tuple[InsuranceOffer, ...],
+            read_only=True,
         ),
         Operation(
             id="checkout",
@@ -739,6 +751,7 @@ def _operations() -> tuple[Operation, ...]:
             body_argument="request",
             result=CheckoutSummary,
             status=201,
+            read_only=True,  # signs a summary and stores nothing: a repeat signs another, equally valid
         ),
         Operation(
             id="confirm_checkout",

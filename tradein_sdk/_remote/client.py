@@ -10,9 +10,11 @@ result types, so a shop moves from the embedded facade to a central service by c
 
 Every call goes through the request core (:mod:`.transport`): a timeout per attempt, retries
 with capped exponential backoff and jitter after connection errors, 408, 409, 429 and 5xx (a capped
-``Retry-After`` honoured), and one ``Idempotency-Key`` per POST call, the same on every retry. Results are
-structured with cattrs into the library's own types. A failure raises the error an embedded call would
-raise (``QuoteAlreadyRedeemedError``, ``AnswersInvalidError``, ...), which is at the same time the
+``Retry-After`` honoured), and one ``Idempotency-Key`` per POST call that changes something, the same on
+every retry (a call that changes nothing, such as :meth:`~TradeInClient.grade` or
+:meth:`~TradeInClient.verify_token`, sends none: it is repeated safely as it is). Results are structured
+with cattrs into the library's own types. A failure raises the error an embedded call would raise
+(``QuoteAlreadyRedeemedError``, ``AnswersInvalidError``, ...), which is at the same time the
 :class:`~tradein_sdk.APIStatusError` subclass of its HTTP status (``.status``, ``.request_id``,
 ``.attempts``); transport failures raise :class:`~tradein_sdk.APIConnectionError` or
 :class:`~tradein_sdk.APITimeoutError`. No httpx exception escapes.
@@ -76,7 +78,11 @@ def _prepare(operation_id: str, arguments: dict[str, Any]) -> tuple[Operation, d
     converter = json_converter()
     operation = operations()[operation_id]
     arguments = {name: value for name, value in arguments.items() if name != "self"}
-    request: dict[str, Any] = {"idempotency_key": arguments.pop("idempotency_key", None)}
+    key = arguments.pop("idempotency_key", None)
+    # A call that changes nothing carries no key (the service would ignore it): repeating it is safe.
+    request: dict[str, Any] = {"idempotency_key": None if operation.read_only else key}
+    if operation.read_only:
+        request["read_only"] = True
     request["path"] = operation.path.format(
         **{name: quote(str(arguments.pop(name)), safe="") for name in operation.path_parameters}
     )
@@ -329,7 +335,8 @@ class TradeInClient:
         """Grade answers (and diagnostics) into a condition report.
 
         The remote twin of :meth:`TradeIn.grade <tradein_sdk.TradeIn.grade>`.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: ConditionReport = self._call("grade", locals())
         return result
@@ -377,7 +384,8 @@ class TradeInClient:
 
         The remote twin of :meth:`TradeIn.verify_token <tradein_sdk.TradeIn.verify_token>`.
         The audience checked is the API key's tenant.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: QuoteClaims = self._call("verify_token", locals())
         return result
@@ -564,7 +572,8 @@ class TradeInClient:
         """The device protection offers for the new device of a checkout.
 
         The remote twin of :meth:`TradeIn.insurance_offers <tradein_sdk.TradeIn.insurance_offers>`.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: tuple[InsuranceOffer, ...] = self._call("insurance_offers", locals())
         return result
@@ -578,7 +587,8 @@ class TradeInClient:
         """Compute and sign the checkout summary the shopper sees before committing.
 
         The remote twin of :meth:`TradeIn.checkout <tradein_sdk.TradeIn.checkout>`.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: CheckoutSummary = self._call("checkout", locals())
         return result
@@ -1230,7 +1240,8 @@ class AsyncTradeInClient:
         """Grade answers (and diagnostics) into a condition report.
 
         The remote twin of :meth:`TradeIn.grade <tradein_sdk.TradeIn.grade>`.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: ConditionReport = await self._call("grade", locals())
         return result
@@ -1278,7 +1289,8 @@ class AsyncTradeInClient:
 
         The remote twin of :meth:`TradeIn.verify_token <tradein_sdk.TradeIn.verify_token>`.
         The audience checked is the API key's tenant.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: QuoteClaims = await self._call("verify_token", locals())
         return result
@@ -1465,7 +1477,8 @@ class AsyncTradeInClient:
         """The device protection offers for the new device of a checkout.
 
         The remote twin of :meth:`TradeIn.insurance_offers <tradein_sdk.TradeIn.insurance_offers>`.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: tuple[InsuranceOffer, ...] = await self._call("insurance_offers", locals())
         return result
@@ -1479,7 +1492,8 @@ class AsyncTradeInClient:
         """Compute and sign the checkout summary the shopper sees before committing.
 
         The remote twin of :meth:`TradeIn.checkout <tradein_sdk.TradeIn.checkout>`.
-        ``idempotency_key`` is sent on every attempt (a new UUID when omitted).
+        It changes nothing, so it carries no ``Idempotency-Key`` and is retried without one;
+        ``idempotency_key`` is accepted, like every POST method's, and not sent.
         """
         result: CheckoutSummary = await self._call("checkout", locals())
         return result

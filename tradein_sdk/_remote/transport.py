@@ -6,7 +6,8 @@
   an httpx timeout of ``min(timeout, remaining)``: the configured ``timeout`` (for each of connect, write,
   read and pool), cut to what is left of the call's deadline;
 * carries one ``Idempotency-Key`` when it is mutating (POST, PUT, PATCH, DELETE), generated once per call
-  with :func:`uuid.uuid4` unless given, and sent unchanged on every retry; safe methods (GET) carry none;
+  with :func:`uuid.uuid4` unless given, and sent unchanged on every retry; safe methods (GET) carry none,
+  nor does a ``read_only`` call (a POST that changes nothing: repeating it is safe as it is);
 * is retried up to ``max_retries`` times after a transport failure (every :class:`httpx.TransportError`:
   connection errors, timeouts, protocol errors) or an answer of HTTP 408, 409, 429 or 500–599;
 * waits before each retry for the server's ``Retry-After`` (seconds or an HTTP date, capped at
@@ -490,7 +491,7 @@ class ApiResponse:
         method: the HTTP method of the call.
         path: the path called.
         attempts: how many requests were sent (1 + retries).
-        idempotency_key: the key every attempt carried (``None`` on safe methods).
+        idempotency_key: the key every attempt carried (``None`` on safe methods and read-only calls).
         request_id: the server's ``X-Request-Id``, if any.
     """
 
@@ -726,6 +727,7 @@ class _CoreBase(Generic[ClientT, SleepT]):
         idempotency_key: str | None,
         timeout: float | None,
         deadline: float | None,
+        read_only: bool = False,
     ) -> _Call:
         config = self._config
         method = method.upper()
@@ -740,8 +742,12 @@ class _CoreBase(Generic[ClientT, SleepT]):
             "User-Agent": config.user_agent,
         }
         if idempotency_key is not None:
+            if read_only:
+                raise InvalidIdempotencyKeyError(
+                    "{method} {path} changes nothing; it takes no idempotency key", method=method, path=path
+                )
             _check_idempotency_key(idempotency_key, method)
-        elif method in MUTATING_METHODS:
+        elif method in MUTATING_METHODS and not read_only:
             idempotency_key = str(uuid.uuid4())
         if idempotency_key is not None:
             headers[IDEMPOTENCY_KEY_HEADER] = idempotency_key
@@ -983,6 +989,7 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
         idempotency_key: str | None = None,
         timeout: float | None = None,
         deadline: float | None = None,
+        read_only: bool = False,
     ) -> ApiResponse:
         """Send one call, retrying transport failures and HTTP 408, 409, 429 and 5xx, within a deadline.
 
@@ -998,6 +1005,8 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
             timeout: seconds per attempt for this call (the configured timeout when omitted).
             deadline: seconds for the whole call, attempts and waits together (the configured deadline
                 when omitted).
+            read_only: the call changes nothing (a POST that only computes or checks): it carries no
+                ``Idempotency-Key`` and is retried all the same.
 
         Returns:
             The successful answer.
@@ -1008,7 +1017,8 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
                 otherwise (``__cause__`` holds the last failure).
             APIConnectionError: the last attempt failed in transport.
             APIResponseError: a 2xx body that is not JSON.
-            InvalidIdempotencyKeyError: the key given is unusable, or given to a safe method.
+            InvalidIdempotencyKeyError: the key given is unusable, or given to a safe method or a
+                read-only call.
             ConfigurationError: ``path`` is an absolute URL, or ``timeout`` or ``deadline`` is not a
                 positive number.
             TypeError: ``json`` holds something JSON cannot encode.
@@ -1022,6 +1032,7 @@ class RequestCore(_CoreBase[httpx.Client, Callable[[float], None]]):
             idempotency_key=idempotency_key,
             timeout=timeout,
             deadline=deadline,
+            read_only=read_only,
         )
         sleep = self._injected_sleep if self._injected_sleep is not None else _sleep
         limit = self._start_deadline(call)
@@ -1108,6 +1119,7 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
         idempotency_key: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - per-attempt httpx timeout, as in the sync twin
         deadline: float | None = None,
+        read_only: bool = False,
     ) -> ApiResponse:
         """Send one call, retrying transport failures and HTTP 408, 409, 429 and 5xx, within a deadline.
 
@@ -1123,6 +1135,8 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
             timeout: seconds per attempt for this call (the configured timeout when omitted).
             deadline: seconds for the whole call, attempts and waits together (the configured deadline
                 when omitted).
+            read_only: the call changes nothing (a POST that only computes or checks): it carries no
+                ``Idempotency-Key`` and is retried all the same.
 
         Returns:
             The successful answer.
@@ -1133,7 +1147,8 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
                 otherwise (``__cause__`` holds the last failure).
             APIConnectionError: the last attempt failed in transport.
             APIResponseError: a 2xx body that is not JSON.
-            InvalidIdempotencyKeyError: the key given is unusable, or given to a safe method.
+            InvalidIdempotencyKeyError: the key given is unusable, or given to a safe method or a
+                read-only call.
             ConfigurationError: ``path`` is an absolute URL, or ``timeout`` or ``deadline`` is not a
                 positive number.
             TypeError: ``json`` holds something JSON cannot encode.
@@ -1147,6 +1162,7 @@ class AsyncRequestCore(_CoreBase[httpx.AsyncClient, Callable[[float], Awaitable[
             idempotency_key=idempotency_key,
             timeout=timeout,
             deadline=deadline,
+            read_only=read_only,
         )
         sleep = self._injected_sleep if self._injected_sleep is not None else _asleep
         limit = self._start_deadline(call)

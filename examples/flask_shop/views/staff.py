@@ -76,6 +76,12 @@ BALANCE_FIELDS = (
 BILLING_PAGE = 500
 """The most installments the billing page lists (crediting takes every one due, listed or not)."""
 
+ORDERS_PAGE = 50
+"""How many orders one page of the staff's list reads from the library (newest first)."""
+
+STATE_SCAN_PAGES = 10
+"""With a state filter, the most library pages one request reads to fill a page (the rest: "next")."""
+
 
 def staff_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Send anyone not signed in to the sign-in page."""
@@ -114,12 +120,16 @@ def logout() -> ResponseReturnValue:
 @bp.get("/")
 @staff_required
 def orders() -> ResponseReturnValue:
-    """Every order, newest first, with where each device is; the devices that arrived come first."""
-    trade_in = shop().trade_in
-    found = trade_in.list_orders(limit=100)
+    """The orders, newest first, a page at a time, with where each device is; the devices that arrived first.
+
+    The pages come from the library's keyset listing (``orders_page``: one query per page, each order read
+    once); "next" carries the cursor of the last order read. A state filter keeps the orders with a device
+    in that state; a state a device can still leave lists open orders only (their index), and one request
+    reads at most :data:`STATE_SCAN_PAGES` pages: an older order in that state is on a next page, never lost.
+    """
     state = request.args.get("state", "")
-    if state:
-        found = [order for order in found if any(device.state.value == state for device in order.devices)]
+    wanted = _device_state(state)
+    found, next_cursor = _orders_in_state(wanted, request.args.get("cursor") or None)
     incoming = [
         (order, device)
         for order in found
@@ -127,8 +137,46 @@ def orders() -> ResponseReturnValue:
         if device.state in {DeviceState.RECEIVED, DeviceState.RELEASED, DeviceState.IN_TRANSIT}
     ]
     return render_template(
-        "staff_orders.html", orders=found, incoming=incoming, state=state, states=list(DeviceState)
+        "staff_orders.html",
+        orders=found,
+        incoming=incoming,
+        state=state,
+        states=list(DeviceState),
+        next_cursor=next_cursor,
     )
+
+
+def _device_state(text: str) -> DeviceState | None:
+    """The state the list is filtered by (``None``: every order); an unknown one is a bad request."""
+    if not text:
+        return None
+    try:
+        return DeviceState(text)
+    except ValueError:
+        abort(400)
+
+
+def _orders_in_state(state: DeviceState | None, cursor: str | None) -> tuple[list[TradeInOrder], str | None]:
+    """One page of the list after ``cursor``: its orders (with a device in ``state``) and the next cursor.
+
+    Without a state this is one library page. With one, library pages are read until a page's worth of orders
+    matched, the orders ran out or :data:`STATE_SCAN_PAGES` pages were read; every order read is either
+    shown or filtered out, and the next cursor starts after the last one read.
+    """
+    trade_in = shop().trade_in
+    open_only = state is not None and not state.is_final  # such a device keeps its order open
+    found: list[TradeInOrder] = []
+    for _ in range(1 if state is None else STATE_SCAN_PAGES):
+        page = trade_in.orders_page(limit=ORDERS_PAGE, cursor=cursor, open_only=open_only)
+        found += [order for order in page.orders if state is None or _has_device_in(order, state)]
+        cursor = page.next_cursor
+        if cursor is None or len(found) >= ORDERS_PAGE:
+            break
+    return found, cursor
+
+
+def _has_device_in(order: TradeInOrder, state: DeviceState) -> bool:
+    return any(device.state is state for device in order.devices)
 
 
 @bp.get("/orders/<order_id>")

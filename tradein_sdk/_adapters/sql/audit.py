@@ -20,10 +20,10 @@ from tradein_sdk._domain.audit import (
     _EPOCH,
     _HASH_LENGTH,
     _SUBJECT_LENGTH,
+    AUDIT_CHAINS,
     AUDIT_TABLE,
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_PROBLEMS,
-    GENESIS_HASH,
     AuditAnchor,
     AuditEntry,
     AuditProblem,
@@ -31,38 +31,46 @@ from tradein_sdk._domain.audit import (
     AuditVerification,
     _build,
     _canonical,
-    _ChainCheck,
+    _LogCheck,
     _recompute,
+    chain_of,
+    genesis_hash,
 )
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import StoreError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from sqlalchemy import Connection, Engine, MetaData, Table
 
 
-AUDIT_LOCK_ID = 0x7472_6175
+AUDIT_HEADS_TABLE = "tradein_audit_heads"
+"""The table of each chain's head: its last sequence number and entry hash."""
 
 
-def define_audit_log(metadata: MetaData) -> Table:
+def define_audit_log(metadata: MetaData, *, chains: bool = True, name: str = AUDIT_TABLE) -> Table:
     """Declare the ``tradein_audit_log`` table in ``metadata``.
 
     Args:
         metadata: where to declare it.
+        chains: as it is now (``chain`` and ``sequence`` the primary key); ``False``: as migration 3 made it.
+        name: the table's name (another only while migration 13 rebuilds it).
 
     Returns:
-        The table: ``sequence`` (integer primary key), ``recorded_at``, ``actor``, ``action``,
-        ``subject``, ``details`` (canonical JSON text), ``previous_hash`` (unique) and ``entry_hash``.
+        The table: ``chain`` and ``sequence`` (the primary key), ``recorded_at``, ``actor``, ``action``,
+        ``subject`` (indexed), ``details`` (canonical JSON text), ``previous_hash`` (unique) and
+        ``entry_hash``.
     """
     import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
 
     from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
 
+    chain = [sa.Column("chain", sa.Integer, primary_key=True, autoincrement=False)] if chains else []
     return sa.Table(
-        AUDIT_TABLE,
+        name,
         metadata,
+        *chain,
         sa.Column(
             "sequence",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -76,17 +84,42 @@ def define_audit_log(metadata: MetaData) -> Table:
         sa.Column("details", sa.Text, nullable=False),
         sa.Column("previous_hash", sa.String(_HASH_LENGTH), nullable=False),
         sa.Column("entry_hash", sa.String(_HASH_LENGTH), nullable=False),
-        sa.UniqueConstraint("previous_hash", name="uq_tradein_audit_log_previous_hash"),
-        sa.Index("ix_tradein_audit_log_subject", "subject"),
+        sa.UniqueConstraint("previous_hash", name=f"uq_{name}_previous_hash"),
+        *([sa.Index("ix_tradein_audit_log_subject", "subject")] if name == AUDIT_TABLE else []),
+    )
+
+
+def define_audit_heads(metadata: MetaData) -> Table:
+    """Declare the ``tradein_audit_heads`` table: per chain, its last ``sequence`` and ``entry_hash``."""
+    import sqlalchemy as sa  # noqa: PLC0415 - SQLAlchemy loads with the first store
+
+    return sa.Table(
+        AUDIT_HEADS_TABLE,
+        metadata,
+        sa.Column("chain", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("sequence", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("entry_hash", sa.String(_HASH_LENGTH), nullable=False),
     )
 
 
 @cache
 def audit_log_table() -> Table:
     """Return the audit log table, declared once in its own metadata."""
+    return _audit_tables()[0]
+
+
+@cache
+def audit_heads_table() -> Table:
+    """Return the chain heads table, declared once in its own metadata."""
+    return _audit_tables()[1]
+
+
+@cache
+def _audit_tables() -> tuple[Table, Table]:
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    return define_audit_log(sa.MetaData())
+    metadata = sa.MetaData()
+    return define_audit_log(metadata), define_audit_heads(metadata)
 
 
 # The table name and message are spelled out: these statements are fixed text, never built from input.
@@ -100,6 +133,32 @@ WHEN EXISTS (SELECT 1 FROM tradein_audit_log
              WHERE sequence = NEW.sequence OR previous_hash = NEW.previous_hash)
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
 )
+
+_SQLITE_CHAIN_TRIGGERS = (
+    *_SQLITE_TRIGGERS[:2],
+    """CREATE TRIGGER IF NOT EXISTS tradein_audit_log_no_replace BEFORE INSERT ON tradein_audit_log
+WHEN EXISTS (SELECT 1 FROM tradein_audit_log
+             WHERE (chain = NEW.chain AND sequence = NEW.sequence) OR previous_hash = NEW.previous_hash)
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS tradein_audit_log_moves_head AFTER INSERT ON tradein_audit_log
+BEGIN UPDATE tradein_audit_heads SET sequence = NEW.sequence, entry_hash = NEW.entry_hash
+      WHERE chain = NEW.chain; END""",
+)
+
+_POSTGRESQL_HEAD_TRIGGER = (
+    """CREATE OR REPLACE FUNCTION tradein_audit_log_move_head() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tradein_audit_heads SET sequence = NEW.sequence, entry_hash = NEW.entry_hash
+    WHERE chain = NEW.chain;
+    RETURN NULL;
+END
+$$""",
+    "DROP TRIGGER IF EXISTS tradein_audit_log_moves_head ON tradein_audit_log",
+    """CREATE TRIGGER tradein_audit_log_moves_head AFTER INSERT ON tradein_audit_log
+FOR EACH ROW EXECUTE FUNCTION tradein_audit_log_move_head()""",
+)
+"""Each appended entry moves its chain's head row, in the database (one statement less per append)."""
 
 _POSTGRESQL_TRIGGERS = (
     """CREATE OR REPLACE FUNCTION tradein_audit_log_refuse_change() RETURNS trigger
@@ -125,10 +184,69 @@ def migration_audit(conn: Connection) -> None:
     """
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    define_audit_log(sa.MetaData()).create(conn, checkfirst=True)
-    statements = _POSTGRESQL_TRIGGERS if conn.dialect.name == "postgresql" else _SQLITE_TRIGGERS
+    if sa.inspect(conn).has_table(AUDIT_TABLE):
+        chains = any(column["name"] == "chain" for column in sa.inspect(conn).get_columns(AUDIT_TABLE))
+    else:
+        chains = False
+        define_audit_log(sa.MetaData(), chains=False).create(conn)
+    if conn.dialect.name == "postgresql":
+        statements: tuple[str, ...] = _POSTGRESQL_TRIGGERS
+    else:
+        statements = _SQLITE_CHAIN_TRIGGERS if chains else _SQLITE_TRIGGERS
     for statement in statements:
         conn.execute(sa.text(statement))
+
+
+def migration_audit_chains(conn: Connection) -> None:
+    """The migration step making the log :data:`AUDIT_CHAINS` chains, with a head row for each.
+
+    The log's entries so far become chain 0 as they are (their numbers and hashes are unchanged); the
+    primary key becomes ``(chain, sequence)``. On SQLite the table is rebuilt (the triggers dropped with it
+    and made again); on PostgreSQL it is altered in place. A trigger moves a chain's head row with each entry
+    inserted.
+
+    Args:
+        conn: a connection in a transaction, on SQLite or PostgreSQL.
+    """
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    heads = define_audit_heads(sa.MetaData())
+    heads.create(conn)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("ALTER TABLE tradein_audit_log ADD COLUMN chain INTEGER NOT NULL DEFAULT 0"))
+        conn.execute(sa.text("ALTER TABLE tradein_audit_log DROP CONSTRAINT tradein_audit_log_pkey"))
+        conn.execute(sa.text("ALTER TABLE tradein_audit_log ADD PRIMARY KEY (chain, sequence)"))
+        conn.execute(sa.text("ALTER TABLE tradein_audit_log ALTER COLUMN chain DROP DEFAULT"))
+        for statement in _POSTGRESQL_HEAD_TRIGGER:
+            conn.execute(sa.text(statement))
+    else:
+        rebuilt = define_audit_log(sa.MetaData(), name="tradein_audit_log_chains")
+        rebuilt.create(conn)
+        columns = "sequence, recorded_at, actor, action, subject, details, previous_hash, entry_hash"
+        conn.execute(
+            sa.text(
+                f"INSERT INTO tradein_audit_log_chains (chain, {columns}) "  # noqa: S608 - fixed text
+                f"SELECT 0, {columns} FROM tradein_audit_log ORDER BY sequence"
+            )
+        )
+        conn.execute(sa.text("DROP TABLE tradein_audit_log"))  # its triggers and indexes with it
+        conn.execute(sa.text("ALTER TABLE tradein_audit_log_chains RENAME TO tradein_audit_log"))
+        conn.execute(sa.text("CREATE INDEX ix_tradein_audit_log_subject ON tradein_audit_log (subject)"))
+        for statement in _SQLITE_CHAIN_TRIGGERS:
+            conn.execute(sa.text(statement))
+    log = audit_log_table()
+    tail = conn.execute(
+        sa.select(log.c.sequence, log.c.entry_hash)
+        .where(log.c.chain == 0)
+        .order_by(log.c.sequence.desc())
+        .limit(1)
+    ).first()
+    rows = [
+        {"chain": chain, "sequence": 0, "entry_hash": genesis_hash(chain)} for chain in range(AUDIT_CHAINS)
+    ]
+    if tail is not None:
+        rows[0] = {"chain": 0, "sequence": tail.sequence, "entry_hash": tail.entry_hash}
+    conn.execute(sa.insert(heads), rows)
 
 
 # -- appending -------------------------------------------------------------------------------------------
@@ -142,12 +260,16 @@ def append_entry(
     action: str,
     subject: str,
     details: Mapping[str, Any],
+    chain: int | None = None,
 ) -> AuditEntry:
-    """Append the next entry to the audit log inside the caller's transaction.
+    """Append the next entry of its subject's chain to the audit log inside the caller's transaction.
 
-    The caller's change and this entry commit together. Call it on a write transaction: on SQLite one
-    begun with ``BEGIN IMMEDIATE`` (as :class:`~tradein_sdk.SQLStore` does); on PostgreSQL at READ
-    COMMITTED, where an advisory lock taken here serializes appenders until the transaction ends.
+    The caller's change and this entry commit together. The chain's head row is locked first (the inserted
+    entry moves it, by trigger) and stays locked until the transaction ends, so writers of one chain follow
+    one another and writers of other chains go on (on SQLite, begin the transaction with ``BEGIN
+    IMMEDIATE``, as :class:`~tradein_sdk.SQLStore` does; on PostgreSQL use READ COMMITTED, its default).
+    Appending entries of several chains in one transaction, append them in chain order (:func:`append_facts`
+    does), so two such transactions cannot wait for each other.
 
     Args:
         conn: a connection inside the caller's transaction.
@@ -156,6 +278,7 @@ def append_entry(
         action: what happened (``order.shipped``).
         subject: the pseudonymous reference it happened to (``ord_...``); never a name or an e-mail.
         details: non-personal facts (see :func:`check_details`).
+        chain: the chain to append to (default: :func:`chain_of` the subject).
 
     Returns:
         The entry as stored.
@@ -166,35 +289,62 @@ def append_entry(
         AuditEntryInvalidError: a field is empty, too long or not JSON; nothing was written.
         StoreError: the database failed; the caller's transaction must be rolled back.
     """
-    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    table = audit_log_table()
+    number = chain_of(subject) if chain is None else chain
+    claim, insert = _append_statements()
     try:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_ID})
-        tail = conn.execute(
-            sa.select(table.c.sequence, table.c.entry_hash).order_by(table.c.sequence.desc()).limit(1)
-        ).first()
-        sequence, previous_hash = (0, GENESIS_HASH) if tail is None else (tail.sequence, tail.entry_hash)
+        head = conn.execute(claim, {"at_chain": number}).first()
+        if head is None:
+            raise StoreError(
+                "the audit log has no head row for chain {chain}: migrate the store", chain=str(number)
+            )
         entry = _build(
-            sequence + 1, previous_hash, now=now, actor=actor, action=action, subject=subject, details=details
+            head.sequence + 1,
+            head.entry_hash,
+            now=now,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=details,
+            chain=number,
         )
         conn.execute(
-            sa.insert(table).values(
-                sequence=entry.sequence,
-                recorded_at=entry.recorded_at,
-                actor=entry.actor,
-                action=entry.action,
-                subject=entry.subject,
-                details=_canonical(entry.details),
-                previous_hash=entry.previous_hash,
-                entry_hash=entry.entry_hash,
-            )
-        )
+            insert,
+            {
+                "chain": number,
+                "sequence": entry.sequence,
+                "recorded_at": entry.recorded_at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "subject": entry.subject,
+                "details": _canonical(entry.details),
+                "previous_hash": entry.previous_hash,
+                "entry_hash": entry.entry_hash,
+            },
+        )  # the table's trigger moves the head row to it
     except SQLAlchemyError as exc:
         raise StoreError("cannot append to the audit log: {reason}", reason=_reason(exc)) from exc
     return entry
+
+
+@cache
+def _append_statements() -> tuple[Any, Any]:
+    """The two statements of an append, built once: read and lock the chain's head row, insert the entry.
+
+    ``FOR UPDATE`` makes a second writer of the chain wait on PostgreSQL and then read the head the first one
+    committed (READ COMMITTED re-reads a row it waited for); SQLite leaves it out: ``BEGIN IMMEDIATE`` holds
+    the database's write lock already.
+    """
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    log, heads = audit_log_table(), audit_heads_table()
+    claim = (
+        sa.select(heads.c.sequence, heads.c.entry_hash)
+        .where(heads.c.chain == sa.bindparam("at_chain"))
+        .with_for_update()
+    )
+    return claim, sa.insert(log)
 
 
 def _reason(exc: Exception) -> str:
@@ -205,10 +355,10 @@ def verify_chain(
     source: Connection | Engine,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    anchor: AuditAnchor | None = None,
+    anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
 ) -> AuditVerification:
-    """Verify the audit log in the database, reading it in sequence order, ``batch_size`` rows at a time.
+    """Verify the audit log in the database, chain by chain in sequence order, ``batch_size`` rows at a time.
 
     The checks are :func:`verify_entries`'s; a row whose content cannot even be read (details that are
     not a JSON object, a time that is not a time) is reported as ``modified``. Memory stays flat however
@@ -217,7 +367,8 @@ def verify_chain(
     Args:
         source: an engine (a read transaction is opened) or a connection (used as it is).
         batch_size: how many rows to read per query.
-        anchor: a point of the chain known from before (an earlier verification's ``head``).
+        anchor: points of the chains known from before (an earlier verification's ``heads``); the
+            database's head rows are checked as anchors too.
         max_problems: how many problems to list; the rest are only counted.
 
     Returns:
@@ -229,19 +380,29 @@ def verify_chain(
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    check = _ChainCheck(anchor, max_problems)
     try:
         if isinstance(source, sa.Engine):
             with source.execution_options(tradein_read_only=True).connect() as conn:
+                check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(conn))
                 _stream(conn, check, batch_size)
         else:
+            check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(source))
             _stream(source, check, batch_size)
     except SQLAlchemyError as exc:
         raise StoreError("cannot verify the audit log: {reason}", reason=_reason(exc)) from exc
     return check.result()
 
 
-def _stream(conn: Connection, check: _ChainCheck, batch_size: int) -> None:
+def _recorded_heads(conn: Connection) -> list[AuditAnchor]:
+    """Each chain's head row, read before the entries (entries appended meanwhile only go past it)."""
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    heads = audit_heads_table()
+    rows = conn.execute(sa.select(heads.c.chain, heads.c.sequence, heads.c.entry_hash))
+    return [AuditAnchor(sequence=row.sequence, entry_hash=row.entry_hash, chain=row.chain) for row in rows]
+
+
+def _stream(conn: Connection, check: _LogCheck, batch_size: int) -> None:
     for row in _rows(conn, batch_size):
         try:
             entry = _entry_from_row(row)
@@ -255,6 +416,7 @@ def _stream(conn: Connection, check: _ChainCheck, batch_size: int) -> None:
                 details={},
                 previous_hash=row.previous_hash,
                 entry_hash=row.entry_hash,
+                chain=row.chain,
             )
             check.add(placeholder, None, str(exc))
         else:
@@ -262,7 +424,7 @@ def _stream(conn: Connection, check: _ChainCheck, batch_size: int) -> None:
 
 
 def _rows(conn: Connection, batch_size: int) -> Iterator[Any]:
-    """Yield the rows in sequence order, a batch per query (keyset pagination on the primary key)."""
+    """Yield the rows chain by chain in sequence order, a batch per query (keyset on the primary key)."""
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     table = audit_log_table()
@@ -272,6 +434,7 @@ def _rows(conn: Connection, batch_size: int) -> Iterator[Any]:
     )
     first = (
         sa.select(
+            table.c.chain,
             table.c.sequence,
             recorded_at.label("recorded_at"),
             table.c.actor,
@@ -281,17 +444,19 @@ def _rows(conn: Connection, batch_size: int) -> Iterator[Any]:
             table.c.previous_hash,
             table.c.entry_hash,
         )
-        .order_by(table.c.sequence)
+        .order_by(table.c.chain, table.c.sequence)
         .limit(batch_size)
     )
     # The first batch has no lower bound: rows numbered 0 or below (never appended, so forged) are read too.
-    following = first.where(table.c.sequence > sa.bindparam("after"))
+    following = first.where(
+        sa.tuple_(table.c.chain, table.c.sequence) > sa.tuple_(sa.bindparam("chain"), sa.bindparam("after"))
+    )
     batch = conn.execute(first).all()
     while True:
         yield from batch
         if len(batch) < batch_size:
             return
-        batch = conn.execute(following, {"after": batch[-1].sequence}).all()
+        batch = conn.execute(following, {"chain": batch[-1].chain, "after": batch[-1].sequence}).all()
 
 
 def _entry_from_row(row: Any) -> AuditEntry:  # noqa: ANN401 - a SQLAlchemy Row
@@ -307,6 +472,7 @@ def _entry_from_row(row: Any) -> AuditEntry:  # noqa: ANN401 - a SQLAlchemy Row
         details=details,
         previous_hash=row.previous_hash,
         entry_hash=row.entry_hash,
+        chain=row.chain,
     )
 
 
@@ -363,10 +529,11 @@ def _quote_problems(conn: Connection, quotes: Table, log: Table, batch_size: int
 
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
-    last = 0
+    last = (-1, 0)
     while True:
         rows = conn.execute(
             sa.select(
+                log.c.chain,
                 log.c.sequence,
                 log.c.details,
                 quotes.c.id,
@@ -376,14 +543,14 @@ def _quote_problems(conn: Connection, quotes: Table, log: Table, batch_size: int
                 quotes.c.document,
             )
             .join(quotes, quotes.c.id == log.c.subject)
-            .where(log.c.action == "quote.issued", log.c.sequence > last)
-            .order_by(log.c.sequence)
+            .where(log.c.action == "quote.issued", sa.tuple_(log.c.chain, log.c.sequence) > sa.tuple_(*last))
+            .order_by(log.c.chain, log.c.sequence)
             .limit(batch_size)
         ).all()
         if not rows:
             return
         for row in rows:
-            last = int(row.sequence)
+            last = (int(row.chain), int(row.sequence))
             audited = json.loads(row.details)
             stored = {
                 "amount": {"amount": str(row.amount), "currency": row.currency},
@@ -398,9 +565,10 @@ def _quote_problems(conn: Connection, quotes: Table, log: Table, batch_size: int
             if changed:
                 yield AuditProblem(
                     kind=AuditProblemKind.RECORD_CHANGED,
-                    sequence=last,
+                    sequence=last[1],
                     position=0,
                     message=f"quote {row.id} was changed after its issue was audited: " + ", ".join(changed),
+                    chain=last[0],
                 )
 
 

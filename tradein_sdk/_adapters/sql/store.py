@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
-from tradein_sdk._adapters.sql.dialects import dialect_insert
+from tradein_sdk._adapters.sql.dialects import dialect_insert, ping_when_idle
+from tradein_sdk._adapters.sql.indexes import migration_listing_indexes, not_indexed
 from tradein_sdk._adapters.sql.ledger import (
     credit_due,
     define_ledger,
@@ -384,6 +385,13 @@ def _migration_deadlines(conn: Connection) -> None:
         )
 
 
+def _migration_chains(conn: Connection) -> None:
+    """Migration 13: the audit log in chains (see :func:`.audit.migration_audit_chains`)."""
+    from tradein_sdk._adapters.sql.audit import migration_audit_chains  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
+
+    migration_audit_chains(conn)
+
+
 def _datetime_type(conn: Connection) -> str:
     """The column type ``UTCDateTime`` has on this connection's dialect."""
     from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
@@ -403,6 +411,12 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (9, "schedule slots of the worker's periodic jobs", _creating(_define_v9)),
     (10, "tenants: owners of quotes and orders, API keys, webhook endpoints", migration_tenancy),
     (11, "deadlines of time-driven actions only; when reminders start", _migration_deadlines),
+    (12, "indexes for each listing's filters in order (orders, dead webhooks)", migration_listing_indexes),
+    (
+        13,
+        "audit log in chains, each with a head row (writers of different orders do not wait)",
+        _migration_chains,
+    ),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -455,14 +469,14 @@ class SQLStore(TenancyMixin):
         options: dict[str, Any] = {}
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-        else:
-            options["pool_pre_ping"] = True
         if pool_size is not None:
             options["pool_size"] = pool_size
             options["max_overflow"] = pool_size
         self._engine: Engine = sa.create_engine(self.url, **options)
         if self.dialect == "sqlite":
             _configure_sqlite(self._engine)
+        else:
+            ping_when_idle(self._engine)  # not a ping per checkout: see ping_when_idle
         self._t = tables()
         self._clock = clock or SystemClock()
         self._known: set[str] = set()  # document hashes this instance has stored
@@ -1474,25 +1488,27 @@ class SQLStore(TenancyMixin):
             open_only: only orders with a device that can still change.
             scope: only orders of this tenant, organisation or provider.
             before: only orders older than this ``(created_at, id)`` (the last of the previous page).
+
+        Every combination of filters reads one index in this order and stops after ``limit`` rows (see
+        :mod:`~tradein_sdk._adapters.sql.indexes`); a customer's orders come from the customer's index, the
+        scope checked on them.
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         orders = self._t["orders"]
         query = (
             sa.select(orders)
-            .where(*scope_conditions(orders, scope))
+            .where(*scope_conditions(orders, scope, indexed=customer_ref is None))
             .order_by(orders.c.created_at.desc(), orders.c.id.desc())
             .limit(limit)
         )
-        if before is not None:
-            at, order_id = as_utc(before[0]), before[1]
-            query = query.where(
-                sa.or_(orders.c.created_at < at, sa.and_(orders.c.created_at == at, orders.c.id < order_id))
-            )
+        if before is not None:  # a row comparison: the index's range starts at the cursor
+            query = query.where(sa.tuple_(orders.c.created_at, orders.c.id) < (as_utc(before[0]), before[1]))
         if customer_ref is not None:
             query = query.where(orders.c.customer_ref == customer_ref)
-        if open_only:
-            query = query.where(orders.c.closed.is_(False))
+        if open_only:  # as the partial indexes' condition (ix_tradein_orders_open_by_*), or off the index
+            closed = orders.c.closed if customer_ref is None else not_indexed(orders.c.closed)
+            query = query.where(closed.is_(False))
         with self._guard("list orders"), self._transaction(write=False) as conn:
             return [_order_record(row) for row in conn.execute(query)]
 
@@ -1587,7 +1603,7 @@ class SQLStore(TenancyMixin):
                 conn.execute(self._insert_outbox(message))
         return True
 
-    def verify_audit(self, *, anchor: AuditAnchor | None = None) -> AuditVerification:
+    def verify_audit(self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None) -> AuditVerification:
         """Verify the audit log's hash chain from its first entry, and the quotes against their issue.
 
         Besides the chain (see :func:`verify_chain`), every stored quote whose issue was audited is compared
@@ -1595,8 +1611,8 @@ class SQLStore(TenancyMixin):
         as ``record_changed`` at that entry.
 
         Args:
-            anchor: the head of an earlier verification, kept outside the database: it also catches the
-                deletion or rewriting of the newest entries.
+            anchor: the heads of an earlier verification, kept outside the database: they also catch the
+                deletion or rewriting of the newest entries together with the head rows.
 
         Returns:
             The verification, each problem located by sequence number and position.

@@ -15,6 +15,7 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from tradein_sdk._adapters.sql.indexes import declare_listing_indexes, not_indexed
 from tradein_sdk._domain.clock import as_utc
 from tradein_sdk._domain.tenancy import Role, Scope
 from tradein_sdk._errors import NotFoundError, OrderNotFoundError
@@ -40,7 +41,11 @@ ORDER_INDEXES: Final = {
     "ix_tradein_orders_provider": ("provider", "created_at"),
     "ix_tradein_orders_created": ("created_at", "id"),
 }
-"""The order indexes migration 10 creates (scoped listings, newest first), declared once for both uses."""
+"""The order indexes migration 10 creates (scoped listings, newest first).
+
+Migration 12 replaces all but ``ix_tradein_orders_created`` with the indexes of
+:data:`~tradein_sdk._adapters.sql.indexes.LISTING_INDEXES`, which the current table definitions declare.
+"""
 
 
 def owner_columns() -> list[Any]:
@@ -54,7 +59,11 @@ def owner_columns() -> list[Any]:
 
 
 def add_owner_columns(metadata_tables: dict[str, Table]) -> None:
-    """Declare migration 10's columns on the current table definitions (``tables()``)."""
+    """Declare migration 10's columns, and the listing indexes over them, on the current table definitions.
+
+    The indexes are those in force after migration 12 (``tables()`` declares the tables as they are after
+    every migration).
+    """
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     for name in OWNED_TABLES:
@@ -62,8 +71,7 @@ def add_owner_columns(metadata_tables: dict[str, Table]) -> None:
             metadata_tables[name].append_column(column)
     orders = metadata_tables["tradein_orders"]
     orders.append_column(sa.Column("provider", sa.String(120), nullable=True))
-    for name, columns in ORDER_INDEXES.items():
-        sa.Index(name, *(orders.c[column] for column in columns))
+    declare_listing_indexes(metadata_tables)
 
 
 def define_tenancy(metadata: MetaData) -> tuple[Table, Table]:
@@ -136,23 +144,29 @@ def migration_tenancy(conn: Connection) -> None:
         created.create(conn)
 
 
-def scope_conditions(table: Table, scope: Scope | None) -> list[Any]:
+def scope_conditions(table: Table, scope: Scope | None, *, indexed: bool = True) -> list[Any]:
     """The ``WHERE`` terms that keep a query inside ``scope`` (none without a scope: the whole shop).
 
     A store key sees its tenant's rows, a back-office or admin key its organisation's, a provider the orders
-    assigned to it (and nothing of a table without a ``provider`` column).
+    assigned to it (and nothing of a table without a ``provider`` column). With ``indexed=False`` the terms
+    are kept off SQLite's indexes: for a query another filter's index serves better (one customer's orders;
+    see :func:`~tradein_sdk._adapters.sql.indexes.not_indexed`).
     """
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     if scope is None:
         return []
+
+    def column(name: str) -> Any:  # noqa: ANN401 - a SQLAlchemy column expression
+        return table.c[name] if indexed else not_indexed(table.c[name])
+
     if scope.role is Role.PROVIDER:
         if "provider" not in table.c:
             return [sa.false()]
-        return [table.c.provider == scope.tenant, table.c.organisation == scope.organisation]
+        return [column("provider") == scope.tenant, column("organisation") == scope.organisation]
     if scope.by_organisation:
-        return [table.c.organisation == scope.organisation]
-    return [table.c.tenant == scope.tenant, table.c.organisation == scope.organisation]
+        return [column("organisation") == scope.organisation]
+    return [column("tenant") == scope.tenant, column("organisation") == scope.organisation]
 
 
 def event_types_json(types: frozenset[str] | None) -> str | None:
@@ -168,10 +182,16 @@ def event_types_of(text: str | None) -> frozenset[str] | None:
 def append_facts(
     conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
 ) -> None:
-    """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details."""
-    from tradein_sdk._adapters.sql.audit import append_entry  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
+    """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details.
 
-    for fact in facts:
+    The facts are appended chain by chain in chain order (each subject's in the order given), so that two
+    transactions appending to the same chains take their head rows in the same order and never wait for
+    each other.
+    """
+    from tradein_sdk._adapters.sql.audit import append_entry  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
+    from tradein_sdk._domain.audit import chain_of  # noqa: PLC0415 - with the audit log
+
+    for chain, fact in sorted(((chain_of(fact.subject), fact) for fact in facts), key=lambda pair: pair[0]):
         append_entry(
             conn,
             now=now,
@@ -179,6 +199,7 @@ def append_facts(
             action=fact.action,
             subject=fact.subject,
             details={**fact.details, **(extra or {})},
+            chain=chain,
         )
 
 
