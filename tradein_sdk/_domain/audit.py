@@ -58,7 +58,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -462,6 +462,7 @@ def _check_value(value: object, path: str) -> None:
         )
 
 
+@lru_cache(maxsize=1024)
 def _is_personal_key(key: str) -> bool:
     words = _NOT_ALNUM.split(_CAMEL.sub(r"\1_\2", key).lower())
     return any(word in PERSONAL_KEY_WORDS for word in [*words, "".join(words)])
@@ -494,9 +495,19 @@ def _contains_iban(text: str) -> bool:
 
     for match in _IBAN_CANDIDATE.finditer(text.upper()):
         compact = match.group().replace(" ", "")
+        if compact[:2] not in _iban_countries():
+            continue  # no IBAN starts so: skips python-stdnum's checks of every length (hashes, ids)
         if any(iban.is_valid(compact[:length]) for length in _IBAN_LENGTHS if length <= len(compact)):
             return True
     return False
+
+
+@cache
+def _iban_countries() -> frozenset[str]:
+    """The country codes IBANs are issued for, from python-stdnum's registry."""
+    from stdnum import numdb  # noqa: PLC0415 - loaded with the first check
+
+    return frozenset(prefix[1] for prefix in numdb.get("iban").prefixes)
 
 
 # -- the table -------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ from tradein_sdk._adapters.sql.tenancy import (
     TenancyMixin,
     add_owner_columns,
     append_facts,
+    bound_scope,
+    bound_scope_conditions,
     define_tenancy,
     migration_tenancy,
     scope_conditions,
@@ -481,6 +483,7 @@ class SQLStore(TenancyMixin):
         self._clock = clock or SystemClock()
         self._known: set[str] = set()  # document hashes this instance has stored
         self._insert_quote = sa.insert(self._t["quotes"])
+        self._statements: dict[tuple[Any, ...], Any] = {}  # the hot paths' statements (_statement)
         if migrate:
             self.migrate()
 
@@ -498,6 +501,13 @@ class SQLStore(TenancyMixin):
 
     def _guard(self, action: str) -> _Guard:
         return _Guard(action)
+
+    def _statement(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:  # noqa: ANN401 - a statement
+        """The statement ``key`` names, built the first time (parameters are bound per call)."""
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+        return statement
 
     # -- Store -----------------------------------------------------------------------------------------
 
@@ -633,15 +643,38 @@ class SQLStore(TenancyMixin):
         if not is_known_id(quote_id):
             raise QuoteNotFoundError(_shown(quote_id))
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
+        columns, parameters = bound_scope(scope)
+
+        def build() -> Any:  # noqa: ANN401 - a SELECT
+            return (
+                sa.select(
+                    quotes,
+                    redemptions.c.id.label("redemption_id"),
+                    redemptions.c.amount.label("redemption_amount"),
+                    redemptions.c.currency.label("redemption_currency"),
+                    redemptions.c.reference.label("redemption_reference"),
+                    redemptions.c.redeemed_at.label("redemption_at"),
+                )
+                .outerjoin(redemptions, redemptions.c.quote_id == quotes.c.id)
+                .where(quotes.c.id == sa.bindparam("quote_id"), *bound_scope_conditions(quotes, columns))
+            )
+
+        query = self._statement(("get_quote", columns), build)
         with self._guard("read the quote"), self._transaction(write=False) as conn:
-            row = conn.execute(
-                sa.select(quotes).where(quotes.c.id == quote_id, *scope_conditions(quotes, scope))
-            ).first()
-            if row is None:
-                raise QuoteNotFoundError(quote_id)
-            redemption = conn.execute(
-                sa.select(redemptions).where(redemptions.c.quote_id == quote_id)
-            ).first()
+            row = conn.execute(query, {"quote_id": quote_id, **parameters}).first()
+        if row is None:
+            raise QuoteNotFoundError(quote_id)
+        redemption = (
+            None
+            if row.redemption_id is None
+            else Redemption(
+                redemption_id=row.redemption_id,
+                quote_id=row.id,
+                amount=Money(row.redemption_amount, row.redemption_currency),
+                reference=row.redemption_reference,
+                redeemed_at=row.redemption_at,
+            )
+        )
         record = QuoteRecord(
             quote_id=row.id,
             issued_at=row.issued_at,
@@ -652,7 +685,7 @@ class SQLStore(TenancyMixin):
             document=row.document,
             organisation=row.organisation,
         )
-        return record, _redemption(redemption) if redemption is not None else None
+        return record, redemption
 
     def redeem_quote(
         self,
@@ -712,23 +745,28 @@ class SQLStore(TenancyMixin):
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         quotes, redemptions = self._t["quotes"], self._t["redemptions"]
-        owned = scope_conditions(quotes, scope)
-        conditions = [
-            quotes.c.id == quote_id,
-            quotes.c.redeemed_at.is_(None),
-            quotes.c.expires_at > now,
-            *owned,
-        ]
-        if with_value:
-            conditions.append(quotes.c.redeemable.is_(True))
-        claimed = conn.execute(
-            sa.update(quotes)
-            .where(*conditions)
-            .values(redeemed_at=now)
-            .returning(quotes.c.amount, quotes.c.currency)
-        ).first()
+        columns, parameters = bound_scope(scope)
+
+        def build() -> Any:  # noqa: ANN401 - an UPDATE
+            conditions = [
+                quotes.c.id == sa.bindparam("claim_id"),
+                quotes.c.redeemed_at.is_(None),
+                quotes.c.expires_at > sa.bindparam("claim_at"),
+                *bound_scope_conditions(quotes, columns),
+            ]
+            if with_value:
+                conditions.append(quotes.c.redeemable.is_(True))
+            return (
+                sa.update(quotes)
+                .where(*conditions)
+                .values(redeemed_at=sa.bindparam("claim_at"))
+                .returning(quotes.c.amount, quotes.c.currency)
+            )
+
+        claim = self._statement(("claim", with_value, columns), build)
+        claimed = conn.execute(claim, {"claim_id": quote_id, "claim_at": now, **parameters}).first()
         if claimed is None:
-            _raise_unredeemable(conn, quotes, quote_id, owned)
+            _raise_unredeemable(conn, quotes, quote_id, scope_conditions(quotes, scope))
         redemption = Redemption(
             redemption_id=f"rdm_{uuid.uuid4().hex}",
             quote_id=quote_id,
@@ -737,14 +775,15 @@ class SQLStore(TenancyMixin):
             redeemed_at=now,
         )
         conn.execute(
-            sa.insert(redemptions).values(
-                id=redemption.redemption_id,
-                quote_id=quote_id,
-                amount=claimed.amount,
-                currency=claimed.currency,
-                reference=reference,
-                redeemed_at=now,
-            )
+            self._statement(("insert", "redemptions"), lambda: sa.insert(redemptions)),
+            {
+                "id": redemption.redemption_id,
+                "quote_id": quote_id,
+                "amount": claimed.amount,
+                "currency": claimed.currency,
+                "reference": reference,
+                "redeemed_at": now,
+            },
         )
         return redemption
 
@@ -1777,16 +1816,6 @@ def _append_facts(
 def _shown(value: str) -> str:
     """An id as it can be shown in a message (a lone surrogate escaped)."""
     return value.encode("utf-8", "backslashreplace").decode("utf-8")[:80]
-
-
-def _redemption(row: Any) -> Redemption:  # noqa: ANN401 - a SQLAlchemy Row
-    return Redemption(
-        redemption_id=row.id,
-        quote_id=row.quote_id,
-        amount=Money(row.amount, row.currency),
-        reference=row.reference,
-        redeemed_at=row.redeemed_at,
-    )
 
 
 def _raise_unredeemable(conn: Connection, quotes: Any, quote_id: str, owned: Sequence[Any]) -> NoReturn:  # noqa: ANN401

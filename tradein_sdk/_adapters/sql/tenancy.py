@@ -156,17 +156,38 @@ def scope_conditions(table: Table, scope: Scope | None, *, indexed: bool = True)
 
     if scope is None:
         return []
+    terms = scope_terms(scope)
+    if any(name not in table.c for name, _ in terms):
+        return [sa.false()]  # a provider sees nothing of a table without a provider column
+    return [(table.c[name] if indexed else not_indexed(table.c[name])) == value for name, value in terms]
 
-    def column(name: str) -> Any:  # noqa: ANN401 - a SQLAlchemy column expression
-        return table.c[name] if indexed else not_indexed(table.c[name])
 
+def scope_terms(scope: Scope) -> tuple[tuple[str, str], ...]:
+    """The ``(column, value)`` pairs a row must have to be inside ``scope`` (see :func:`scope_conditions`)."""
     if scope.role is Role.PROVIDER:
-        if "provider" not in table.c:
-            return [sa.false()]
-        return [column("provider") == scope.tenant, column("organisation") == scope.organisation]
+        return (("provider", scope.tenant), ("organisation", scope.organisation))
     if scope.by_organisation:
-        return [column("organisation") == scope.organisation]
-    return [column("tenant") == scope.tenant, column("organisation") == scope.organisation]
+        return (("organisation", scope.organisation),)
+    return (("tenant", scope.tenant), ("organisation", scope.organisation))
+
+
+def bound_scope(scope: Scope | None) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A scope as the columns a prebuilt statement binds (its cache key) and their values as parameters.
+
+    The statement's terms come from :func:`bound_scope_conditions` with the same columns; the parameters are
+    named ``scope_<column>``.
+    """
+    terms = () if scope is None else scope_terms(scope)
+    return tuple(name for name, _ in terms), {f"scope_{name}": value for name, value in terms}
+
+
+def bound_scope_conditions(table: Table, columns: tuple[str, ...]) -> list[Any]:
+    """The ``WHERE`` terms of :func:`scope_conditions` with bound parameters, for a statement built once."""
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    if any(name not in table.c for name in columns):
+        return [sa.false()]
+    return [table.c[name] == sa.bindparam(f"scope_{name}") for name in columns]
 
 
 def event_types_json(types: frozenset[str] | None) -> str | None:
