@@ -231,3 +231,30 @@ def test_tick_expires_an_order_whose_send_by_date_passed(tmp_path: Path, clock: 
         assert shop_state(app).trade_in.order(order_id).device("d1").state is DeviceState.EXPIRED
     finally:
         shop_state(app).close()
+
+
+def test_orders_list_pages_and_finds_an_older_order_in_a_state(
+    app: Flask, staff: ShopClient, clock: FixedClock
+) -> None:
+    """60 orders: 50 on the first page, the rest behind "next"; a state filter finds the oldest one."""
+    trade_in = shop_state(app).trade_in
+    answers = example_answers("smartphone", "flawless").answers
+    placed = []
+    for _ in range(60):
+        issued = trade_in.quote("apple-iphone-13-128gb", answers)
+        placed.append(trade_in.accept([issued.token]).id)
+        clock.advance(seconds=1)
+    oldest = placed[0]
+    trade_in.issue_label(oldest)
+    trade_in.receive(oldest, "d1")
+    first = staff.get("/staff/").text
+    shown = [order_id for order_id in placed if f'data-order="{order_id}"' in first]
+    assert shown == placed[10:]  # the newest 50
+    following = find(r'data-testid="next-page" href="([^"]+)"', first).replace("&amp;", "&")
+    rest = staff.get(following).text
+    assert [order_id for order_id in placed if f'data-order="{order_id}"' in rest] == placed[:10]
+    assert 'data-testid="next-page"' not in rest
+    received = staff.get("/staff/?state=received").text
+    assert f'data-order="{oldest}"' in received
+    assert f'data-order="{placed[1]}"' not in received
+    assert staff.get("/staff/?state=teleported").status_code == 400
