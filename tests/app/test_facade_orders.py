@@ -106,7 +106,7 @@ def test_two_devices_one_revised_and_returned_one_confirmed_and_paid(
     assert verification.ok
     rows = audit_rows(trade_in)  # chain by chain: an order's entries in order, other subjects apart
     actions = [row["action"] for row in rows]
-    assert [row["action"] for row in rows if row["subject"] == order.id][0] == "order.accepted"
+    assert next(row["action"] for row in rows if row["subject"] == order.id) == "order.accepted"
     issued = sorted(row["subject"] for row in rows if row["action"] == "quote.issued")
     assert issued == sorted([first.quote.id, second.quote.id])
     assert {

@@ -1585,25 +1585,94 @@ class SQLStore(TenancyMixin):
 
         With a ``scope``, only the data of that tenant's (or organisation's) customer of that reference.
 
+        After the erasure commits, the copies the database keeps are removed too. SQLite overwrites the
+        erased bytes with zeros (``secure_delete``, see :func:`_configure_sqlite`), then the WAL, which
+        still holds the pages as they were, is checkpointed and truncated to zero bytes. PostgreSQL keeps
+        the old row versions in the table until a VACUUM: the table of personal data is vacuumed. A reader
+        with an open transaction can hold either up (waited for up to 5 s): the erasure still counts, a
+        WARNING on the ``tradein_sdk.store`` logger says what is left, and calling again once the reader
+        has finished removes it. The README says what no store can reach (free space in PostgreSQL pages,
+        WAL archives, backups) and what an operator does about it.
+
         Returns:
             How many records were erased.
         """
+        import logging  # noqa: PLC0415 - only erasures log here
+        import sqlite3  # noqa: PLC0415
+
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = self._t["personal_data"]
         now = as_utc(now)
         with self._guard("erase personal data"), self._transaction() as conn:
-            erased = conn.execute(
-                sa.update(table)
-                .where(
-                    table.c.subject_ref == subject_ref,
-                    table.c.erased_at.is_(None),
-                    *scope_conditions(table, scope),
-                )
-                .values(data="{}", erased_at=now)
-            ).rowcount
+            erased = int(
+                conn.execute(
+                    sa.update(table)
+                    .where(
+                        table.c.subject_ref == subject_ref,
+                        table.c.erased_at.is_(None),
+                        *scope_conditions(table, scope),
+                    )
+                    .values(data="{}", erased_at=now)
+                ).rowcount
+            )
             _append_facts(conn, audit, now=now, extra={"records": erased})
-        return int(erased)
+        if self._engine.url.database in (None, "", ":memory:"):
+            return erased  # no file, no WAL
+        # The copies go even when nothing was erased now: calling again finishes what a reader held up.
+        wait_ms = 5_000  # how long readers may hold the checkpoint or the VACUUM up
+        log = logging.getLogger("tradein_sdk.store")
+        try:
+            if self.dialect == "sqlite":
+                raw = self._engine.raw_connection()  # no BEGIN: a checkpoint runs outside transactions
+                try:
+                    cursor = raw.cursor()
+                    cursor.execute(f"PRAGMA busy_timeout={wait_ms}")  # the busy handler retries until then
+                    try:
+                        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                        busy, frames, copied = cursor.fetchone() or (1, -1, -1)
+                    finally:
+                        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                        cursor.close()
+                finally:
+                    raw.close()
+                if busy:
+                    log.warning(
+                        "erased personal data of %s, but a reader kept the WAL from being truncated within"
+                        " %d ms (%d of %d frames copied back): the WAL keeps the erased values until the"
+                        " readers finish and erase_customer is called again (or the WAL starts over)",
+                        subject_ref,
+                        wait_ms,
+                        copied,
+                        frames,
+                    )
+            else:
+                with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+                    vacuum.exec_driver_sql(f"SET lock_timeout = {wait_ms}")
+                    try:
+                        vacuum.exec_driver_sql(f"VACUUM {table.name}")  # old row versions out of the heap
+                    finally:
+                        vacuum.exec_driver_sql("RESET lock_timeout")
+                    left = vacuum.exec_driver_sql(  # what VACUUM could not remove (counted at once from 15)
+                        "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = %(table)s::regclass",
+                        {"table": table.name},
+                    ).scalar()
+                if left:
+                    log.warning(
+                        "erased personal data of %s, but %d old row versions stay in %s: an open transaction"
+                        " may still see them (or the store's role does not own the table); call"
+                        " erase_customer again once it has finished, or see the README",
+                        subject_ref,
+                        left,
+                        table.name,
+                    )
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as error:
+            log.warning(  # the erasure itself is done: this is about the leftovers
+                "erased personal data of %s, but could not remove the database's old copies: %s",
+                subject_ref,
+                str(getattr(error, "orig", None) or error).splitlines()[0],
+            )
+        return erased
 
     def add_audit(
         self,
@@ -1854,7 +1923,12 @@ class _Guard:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for writes (the SQLAlchemy pysqlite recipe)."""
+    """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for writes (the SQLAlchemy pysqlite recipe).
+
+    Deleted or overwritten content is zeroed (``secure_delete``, free pages included), and the WAL is cut
+    back whenever it starts over (``journal_size_limit=0``), so that erased personal data leaves no copy
+    behind once :meth:`SQLStore.erase_personal_data` has checkpointed the WAL.
+    """
     from sqlalchemy import event  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
     @event.listens_for(engine, "connect")
@@ -1866,6 +1940,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable on commit except on power loss
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # freed cells and pages are overwritten with zeros
+        cursor.execute("PRAGMA journal_size_limit=0")  # a WAL starting over drops the old frames past its end
         cursor.close()
 
     @event.listens_for(engine, "begin")
