@@ -394,14 +394,18 @@ def test_orders_list_show_tick_and_diagram(capsys: pytest.CaptureFixture[str], t
 def test_audit_verify_detects_tampering_and_keeps_an_anchor(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """`audit verify` passes an intact log, keeps its head, and reports a rewritten entry's position."""
+    """`audit verify` passes an intact log, keeps a signed checkpoint, locates a rewritten entry."""
     _order_in(tmp_path)
     status, out, _ = run(capsys, "audit", "verify", "--data-dir", str(tmp_path))
     # the quote issued, the order accepted, its ledger opened, the label issued
-    assert (status, out) == (0, "audit log: 4 entries checked, intact\n")
-    heads = json.loads((tmp_path / "audit-anchor.json").read_text())["heads"]  # the last entry of each chain
+    assert (status, out) == (0, "audit log: 4 entries checked, intact\na new signed checkpoint is kept\n")
+    [kept] = (tmp_path / "audit-checkpoints").glob("audit-checkpoint-*.json")
+    heads = json.loads(kept.read_text())["payload"]["heads"]  # the last entry of each chain
     assert sum(head["sequence"] for head in heads) == 4
     assert len({head["chain"] for head in heads}) == len(heads)
+    status, out, _ = run(capsys, "audit", "verify", "--data-dir", str(tmp_path))
+    assert status == 0
+    assert out.startswith("audit log: 4 entries checked against the checkpoint of ")
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'tradein.sqlite3'}")
     with engine.begin() as conn:  # an attacker with database access drops the guard and edits history
@@ -416,6 +420,15 @@ def test_audit_verify_detects_tampering_and_keeps_an_anchor(
     assert report["ok"] is False
     assert report["problems"][0]["sequence"] == 1
     assert report["problems"][0]["kind"] == "modified"
+    kept = max((tmp_path / "audit-checkpoints").glob("audit-checkpoint-*.json"))
+    kept.write_text(kept.read_text().replace('"entries": 4', '"entries": 3'))
+    status, _, err = run(capsys, "audit", "verify", "--data-dir", str(tmp_path))
+    assert status == 1
+    assert "the latest audit checkpoint does not verify" in err
+    status, out, _ = run(
+        capsys, "audit", "export", str(tmp_path / "audit.csv"), "--format", "csv", "--data-dir", str(tmp_path)
+    )
+    assert (status, out.count("wrote ")) == (0, 2)
 
 
 def test_offers_for_a_new_device(capsys: pytest.CaptureFixture[str]) -> None:

@@ -552,20 +552,18 @@ def _ledger_installments(trade_in: TradeIn, args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from tradein_sdk._app.facade import default_data_dir  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._domain.audit import AuditAnchor  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
 
-    anchor_file = Path(args.data_dir or default_data_dir()) / "audit-anchor.json"
-    anchor: tuple[AuditAnchor, ...] = ()
-    if anchor_file.exists() and not args.no_anchor:
-        try:
-            anchor = AuditAnchor.list_from_json(json.loads(anchor_file.read_text(encoding="utf-8")))
-        except (ValueError, TypeError) as exc:
-            print(f"error: {anchor_file} is not an audit anchor ({exc}); pass --no-anchor", file=sys.stderr)
-            return 2
     trade_in = _trade_in(args)
     try:
-        result = trade_in.verify_audit(anchor=anchor)
+        latest = trade_in.latest_checkpoint()
+        if args.no_checkpoint:
+            result = trade_in.verify_audit(anchor=())
+        else:
+            result = trade_in.checkpoint_audit(adopt=args.adopt)
+    except SignatureInvalidError as exc:
+        print(f"error: the latest audit checkpoint does not verify: {exc}", file=sys.stderr)
+        return 1
     finally:
         trade_in.close()
     if args.json:
@@ -574,6 +572,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
                 "ok": result.ok,
                 "entries_checked": result.entries_checked,
                 "problem_count": result.problem_count,
+                "checkpoint": None if latest is None else latest.to_json(),
                 "problems": [
                     {
                         "kind": problem.kind,
@@ -590,13 +589,22 @@ def _audit_verify(args: argparse.Namespace) -> int:
         for problem in result.problems:
             print(problem)
         verdict = "intact" if result.ok else f"{result.problem_count} problem(s)"
-        print(f"audit log: {result.entries_checked} entries checked, {verdict}")
-    if result.ok and result.heads:
-        anchor_file.parent.mkdir(parents=True, exist_ok=True)
-        anchor_file.write_text(
-            json.dumps({"heads": [head.to_json() for head in result.heads]}), encoding="utf-8"
-        )
+        against = "" if latest is None or args.no_checkpoint else f" against the checkpoint of {latest.at:%c}"
+        print(f"audit log: {result.entries_checked} entries checked{against}, {verdict}")
+        if result.ok and not args.no_checkpoint:
+            print("a new signed checkpoint is kept")
     return 0 if result.ok else 1
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        written = trade_in.export_audit(Path(args.output), format=args.format)
+    finally:
+        trade_in.close()
+    for path in written:
+        print(f"wrote {path}")
+    return 0
 
 
 def _report_problems(path: str, problems: Sequence[DocumentProblem | DefinitionProblem], kind: str) -> int:
@@ -807,10 +815,27 @@ def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - arg
     )
     verify.add_argument("--json", action="store_true", help="print JSON")
     verify.add_argument(
-        "--no-anchor", action="store_true", help="ignore the head kept from the last successful verification"
+        "--no-checkpoint",
+        "--no-anchor",
+        action="store_true",
+        help="verify from the first entry without the latest signed checkpoint, and keep none",
+    )
+    verify.add_argument(
+        "--adopt",
+        action="store_true",
+        help="check the chain only, not the seals (once, for a log written before entries were sealed)",
     )
     _add_data_dir(verify)
     verify.set_defaults(handler=_audit_verify)
+    export = audit_commands.add_parser(
+        "export", help="write the log, its signed checkpoints and public keys for an auditor (JSON or CSV)"
+    )
+    export.add_argument(
+        "output", help="the file to write (CSV: the checkpoints go beside it, .checkpoints.json)"
+    )
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+    _add_data_dir(export)
+    export.set_defaults(handler=_audit_export)
 
 
 def _add_serve_and_db_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action

@@ -51,6 +51,13 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── ReceiptUnavailableError     receipt_unavailable   (.order_id, .device_id, .state: not bought)
     │   └── InspectionInputError        inspection_input_invalid (.field)
     ├── InvalidPayoutError              invalid_payout        (.field, .rule: iban/checksum, bic/format, ...)
+    ├── SignatureInvalidError           signature_invalid     (.reason: malformed, wrong_purpose, unknown_kid,
+    │                                                          bad_signature: a signed document, offline)
+    ├── ErasureError                    erasure_error
+    │   ├── ErasureNotAllowedError      erasure_not_allowed   (.state, .rule: the device is not in custody)
+    │   ├── ErasureUnverifiedError      erasure_unverified    (no certificate without a passed verification)
+    │   ├── CertificateRequiredError    certificate_required  (.disposition, .reason: resale/parts need one)
+    │   └── CertificateRevokedError     certificate_revoked   (.certificate_id, .reason)
     ├── APIError                        api_error             (HTTP clients: .method, .path, .attempts, ...)
     │   ├── APIConnectionError          api_connection_error  (transport failure after the last retry)
     │   │   └── APITimeoutError         api_timeout
@@ -1035,6 +1042,166 @@ class InternalServerError(APIStatusError):
     """HTTP 500–599 on every attempt: the service failed."""
 
     code = "api_server_error"
+
+
+class SignatureInvalidError(TradeInError):
+    """A signed document (an erasure certificate, a revocation list) does not verify; never trust its content.
+
+    Attributes:
+        reason: ``malformed`` (not a signed envelope: fields, types, encoding, a float, a duplicate key),
+            ``wrong_purpose`` (signed for another purpose), ``unknown_kid`` (its key id is not among the
+            published keys) or ``bad_signature`` (the signature does not match the content).
+        detail: what exactly is wrong, in English.
+    """
+
+    code = "signature_invalid"
+
+    _REASONS: ClassVar[dict[str, str]] = {
+        "malformed": "malformed",
+        "wrong_purpose": "wrong purpose",
+        "unknown_kid": "unknown kid",
+        "bad_signature": "bad signature",
+    }
+
+    def __init__(self, *, reason: str, detail: str) -> None:
+        """Create the error naming why the document does not verify."""
+        super().__init__(
+            "signed document does not verify ({reason_text}): {detail}",
+            reason_text=self._REASONS.get(reason, reason),
+            detail=detail,
+        )
+        self.reason = reason
+        self.detail = detail
+
+
+class ErasureError(TradeInError):
+    """Data erasure or its certificate does not allow what was asked."""
+
+    code = "erasure_error"
+
+
+class ErasureNotAllowedError(ErasureError):
+    """No erasure may be reported for the device in its state: the shop does not hold it, or must not wipe it.
+
+    Attributes:
+        state: the device's state.
+        rule: ``not_received`` (not yet in custody), ``held`` (on hold or a mismatch: it may be evidence
+            or go back), ``going_back`` (being returned to its owner), ``left_custody`` (recycled,
+            disposed, returned, surrendered) or ``before_receipt`` (the report's custody starts before the
+            device was received).
+    """
+
+    code = "erasure_not_allowed"
+
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "not_received": "a device that is {state} has not been received: no erasure can be reported for it",
+        "held": "a device that is {state} is held (it may be evidence or go back): it must not be erased",
+        "going_back": "a device that is {state} goes back to its owner: it must not be erased",
+        "left_custody": (
+            "a device that is {state} has left the shop's custody: no erasure can be reported for it"
+        ),
+        "before_receipt": (
+            "the erasure report's custody starts at {at}, before the device was received at {received_at}"
+        ),
+    }
+
+    def __init__(self, *, state: str, rule: str, **params: object) -> None:
+        """Create the error naming the state and the rule."""
+        super().__init__(self._MESSAGES[rule], state=state, **params)
+        self.state = state
+        self.rule = rule
+
+
+class ErasureUnverifiedError(ErasureError):
+    """The erasure's verification did not pass, so no certificate is issued for it.
+
+    Attributes:
+        order_id: the order.
+        device_id: the device of the order.
+        result: the verification's result.
+    """
+
+    code = "erasure_unverified"
+
+    def __init__(self, *, order_id: str, device_id: str, result: str) -> None:
+        """Create the error naming the device and the result."""
+        super().__init__(
+            "the erasure of device {device_id} of order {order_id} did not pass verification ({result}): "
+            "no certificate is issued for it",
+            order_id=order_id,
+            device_id=device_id,
+            result=result,
+        )
+        self.order_id = order_id
+        self.device_id = device_id
+        self.result = result
+
+
+class CertificateRequiredError(ErasureError):
+    """A device goes to resale or parts only with a valid erasure certificate for it.
+
+    Attributes:
+        disposition: what the device was to become (``resale``, ``parts``).
+        reason: ``missing``, ``revoked``, ``invalid`` (it does not verify), ``unverified`` (no passed
+            verification), ``other_device`` (it certifies another device) or ``insufficient_method``
+            (resale needs a purge, parts a purge or destruct).
+    """
+
+    code = "certificate_required"
+
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "missing": "a device for {disposition} needs a valid erasure certificate; it has none",
+        "revoked": (
+            "a device for {disposition} needs a valid erasure certificate; {certificate_id} was revoked"
+        ),
+        "invalid": (
+            "a device for {disposition} needs a valid erasure certificate; {certificate_id} does not verify"
+        ),
+        "unverified": (
+            "a device for {disposition} needs a valid erasure certificate; {certificate_id} records no "
+            "passed verification"
+        ),
+        "other_device": (
+            "a device for {disposition} needs a valid erasure certificate; {certificate_id} is for device "
+            "{certified} of order {certified_order}"
+        ),
+        "insufficient_method": (
+            "a device for {disposition} needs a {needed} sanitization; certificate {certificate_id} records "
+            "{method}"
+        ),
+    }
+
+    def __init__(self, *, disposition: str, reason: str, certificate_id: str = "-", **params: object) -> None:
+        """Create the error naming the disposition and why the certificate does not do."""
+        super().__init__(
+            self._MESSAGES[reason], disposition=disposition, certificate_id=certificate_id, **params
+        )
+        self.disposition = disposition
+        self.reason = reason
+
+
+class CertificateRevokedError(ErasureError):
+    """The erasure certificate verifies but its issuer revoked it; it certifies nothing any more.
+
+    Attributes:
+        certificate_id: the certificate.
+        reason: the revocation's reason code.
+        revoked_at: when it was revoked (ISO 8601).
+    """
+
+    code = "certificate_revoked"
+
+    def __init__(self, *, certificate_id: str, reason: str, revoked_at: str) -> None:
+        """Create the error naming the certificate and the revocation."""
+        super().__init__(
+            "erasure certificate {certificate_id} was revoked at {revoked_at} ({reason})",
+            certificate_id=certificate_id,
+            reason=reason,
+            revoked_at=revoked_at,
+        )
+        self.certificate_id = certificate_id
+        self.reason = reason
+        self.revoked_at = revoked_at
 
 
 _STATUS_ERRORS: Final[dict[int, type[APIStatusError]]] = {

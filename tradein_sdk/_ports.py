@@ -24,10 +24,10 @@ from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from datetime import date, timedelta
 
-    from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
+    from tradein_sdk._domain.audit import AuditAnchor, AuditEntry, AuditVerification
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.insurance import InsuranceOffer, PurchaseCondition
     from tradein_sdk._domain.ledger import EntryKind, LedgerEntry  # noqa: TC004 - annotations only
@@ -457,8 +457,27 @@ class AuditLog(Protocol):
         """Append audit entries that record no order change, once per received webhook."""
         ...
 
-    def verify_audit(self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None) -> AuditVerification:
-        """Verify the audit log's hash chain."""
+    def verify_audit(
+        self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None, seals: bool = True
+    ) -> AuditVerification:
+        """Verify the audit log's hash chain (and the seals after the anchors, when the store seals)."""
+        ...
+
+    def audit_entries(self) -> Iterator[AuditEntry]:
+        """Every audit entry as stored, chain by chain in sequence order."""
+        ...
+
+
+@runtime_checkable
+class CheckpointLog(Protocol):
+    """Where signed audit checkpoints are kept, outside the database (:class:`DirectoryCheckpoints`)."""
+
+    def add(self, envelope: Mapping[str, Any], *, at: datetime) -> object:
+        """Keep a signed checkpoint."""
+        ...
+
+    def latest(self) -> str | None:
+        """The newest checkpoint as kept (its signature unchecked), ``None`` when there is none."""
         ...
 
 

@@ -76,8 +76,9 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import PriceBook
     from tradein_sdk._domain.promotions import PromotionBook
+    from tradein_sdk._domain.signing import SigningKeys
     from tradein_sdk._domain.tenancy import Scope
-    from tradein_sdk._ports import Fulfilment, InsuranceOfferSource
+    from tradein_sdk._ports import CheckpointLog, Fulfilment, InsuranceOfferSource
 
 _Port = TypeVar("_Port")
 
@@ -89,6 +90,8 @@ DEFAULT_VALIDITY: Mapping[Channel, timedelta] = {
 
 DATA_DIR_ENV = "TRADEIN_DATA_DIR"
 DATABASE_URL_ENV = "TRADEIN_DATABASE_URL"
+CHECKPOINTS_ENV = "TRADEIN_AUDIT_CHECKPOINTS"
+"""Where :meth:`TradeIn.embedded` keeps audit checkpoints (default: ``audit-checkpoints/`` in data_dir)."""
 
 
 MAX_AUDIENCE_LENGTH: Final = 120
@@ -146,6 +149,8 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
         clawback_policy: ClawbackPolicy | None = None,
         webhook_endpoints: Sequence[WebhookEndpoint] = (),
         organisation: str | None = None,
+        signing_keys: SigningKeys | None = None,
+        checkpoints: CheckpointLog | None = None,
     ) -> None:
         """Wire the parts together.
 
@@ -174,6 +179,11 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
                 returned); each order change writes them to an outbox that :meth:`deliver_webhooks` sends.
             organisation: the organisation the shop (``audience``) belongs to (default: the shop itself);
                 quotes and orders are stored as the shop's and the organisation's.
+            signing_keys: the installation's Ed25519 keys (:class:`SigningKeys`): they sign audit
+                checkpoints and erasure certificates; give the store the seals made from them
+                (``SQLStore(..., audit_seals=AuditSeals.from_signing_keys(keys))``).
+            checkpoints: where signed audit checkpoints are kept, outside the database
+                (:class:`DirectoryCheckpoints`).
         """
         self._store: QuoteStore = store
         self._ports: dict[type, object] = {}
@@ -195,6 +205,8 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
         self.insurance = insurance or PlanCatalogOfferSource.example()
         self.clawback_policy = clawback_policy or ClawbackPolicy()
         self.webhook_endpoints = tuple(webhook_endpoints)
+        self.signing_keys = signing_keys
+        self.checkpoints = checkpoints
         self._webhook_senders = {}
         self.fulfilment = fulfilment or LocalFulfilment(
             ReceivingAddress(name="Trade-in returns", lines=("(set the receiving address)",))
@@ -220,8 +232,9 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
         clawback_policy: ClawbackPolicy | None = None,
         webhook_endpoints: Sequence[WebhookEndpoint] = (),
         key_ring: KeyRing | None = None,
+        signing_keys: SigningKeys | None = None,
     ) -> TradeIn:
-        """The bundled defaults: bundled data, a SQLite file and a signing key kept in ``data_dir``.
+        """The bundled defaults: bundled data, a SQLite file and signing keys kept in ``data_dir``.
 
         Every instance of a shop must sign and verify quote tokens with the same keys: give them in
         ``$TRADEIN_QUOTE_KEYS`` (``kid1=<base64url secret>,kid2=<...>``, the first active) or as ``key_ring``;
@@ -245,6 +258,10 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
             webhook_endpoints: where to send webhooks about devices.
             key_ring: the quote-signing keys (default: ``$TRADEIN_QUOTE_KEYS``, else a key file in
                 ``data_dir``).
+            signing_keys: the installation's Ed25519 keys, which seal audit entries and sign checkpoints and
+                certificates (default: ``$TRADEIN_SIGNING_KEYS``, else ``signing-keys.json`` in ``data_dir``;
+                every instance of a service must share them). Checkpoints are kept in
+                ``$TRADEIN_AUDIT_CHECKPOINTS``, else ``audit-checkpoints/`` in ``data_dir``.
 
         Returns:
             A ready-to-use facade.
@@ -255,9 +272,19 @@ class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, 
         """
         directory = Path(data_dir) if data_dir is not None else default_data_dir()
         directory.mkdir(parents=True, exist_ok=True)
+        from tradein_sdk._adapters.checkpoints import DirectoryCheckpoints  # noqa: PLC0415 - cryptography loads with the first installation
+        from tradein_sdk._domain.checkpoints import AuditSeals  # noqa: PLC0415
+        from tradein_sdk._domain.signing import SigningKeys  # noqa: PLC0415
+
         url = database_url or os.environ.get(DATABASE_URL_ENV)
-        store = SQLStore(url, clock=clock) if url else SQLStore.sqlite_file(directory / "tradein.sqlite3")
+        keys = signing_keys or SigningKeys.configured(directory / "signing-keys.json")
+        seals = AuditSeals.from_signing_keys(keys)
+        store = SQLStore(url or f"sqlite:///{directory / 'tradein.sqlite3'}", clock=clock, audit_seals=seals)
         return cls(
+            signing_keys=keys,
+            checkpoints=DirectoryCheckpoints(
+                os.environ.get(CHECKPOINTS_ENV) or directory / "audit-checkpoints"
+            ),
             store=store,
             key_ring=key_ring or KeyRing.configured(directory / "quote-keys.json"),
             audience=audience,

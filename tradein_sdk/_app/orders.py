@@ -9,6 +9,7 @@ with one audit entry per transition, in one transaction. A conflict (another pro
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import uuid
@@ -39,7 +40,7 @@ from tradein_sdk._domain.payouts import (
     payout_ref,
 )
 from tradein_sdk._domain.shipping import LabelDevice, TrackingStatus
-from tradein_sdk._errors import ConcurrentUpdateError
+from tradein_sdk._errors import ConcurrentUpdateError, ConfigurationError
 from tradein_sdk._ports import (
     AuditFact,
     AuditLog,
@@ -54,12 +55,14 @@ from tradein_sdk._ports import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from datetime import datetime
+    from pathlib import Path
 
     from tradein_sdk._adapters.http.webhooks import WebhookSender
     from tradein_sdk._app.outbox import DeliveryReport
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
+    from tradein_sdk._domain.checkpoints import AuditCheckpoint
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.ledger import LedgerTerms, Posting
     from tradein_sdk._domain.orders.deadlines import Reminder
@@ -67,9 +70,10 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.outbox import OutboxMessage, WebhookEndpoint
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
+    from tradein_sdk._domain.signing import SigningKeys
     from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._domain.webhooks import WebhookEvent
-    from tradein_sdk._ports import Fulfilment
+    from tradein_sdk._ports import CheckpointLog, Fulfilment
 
     _Port = TypeVar("_Port")
 
@@ -150,6 +154,8 @@ class OrderUseCases:
     audience: str
     organisation: str
     scope: Scope | None
+    signing_keys: SigningKeys | None
+    checkpoints: CheckpointLog | None
 
     if TYPE_CHECKING:
 
@@ -796,6 +802,11 @@ class OrderUseCases:
     def verify_audit(self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None) -> AuditVerification:
         """Check the audit log's hash chain from its first entry: nothing changed, removed or inserted.
 
+        With the installation's checkpoints (:meth:`TradeIn.embedded` keeps them beside the data) the latest
+        signed checkpoint is the anchor when none is given: every entry up to it must be there unchanged, and
+        with the installation's keys every entry after it must carry the installation's seal (an entry
+        appended around the library, with a hash recomputed to fit, is ``unsealed``).
+
         Args:
             anchor: the ``heads`` of an earlier verification, kept outside the database; each chain must still
                 pass through its anchor, so a log cut back and rebuilt is found too.
@@ -804,10 +815,133 @@ class OrderUseCases:
             Whether the chain holds, how many entries were checked, and each problem found.
 
         Raises:
+            SignatureInvalidError: the latest checkpoint does not verify (changed, or signed by a key that
+                is not published): it cannot vouch for anything.
             ConfigurationError: the store keeps no audit log.
             StoreError: the store failed.
         """
+        if anchor is None:
+            latest = self.latest_checkpoint()
+            anchor = None if latest is None else latest.heads
         return self._port(AuditLog).verify_audit(anchor=anchor)
+
+    def latest_checkpoint(self) -> AuditCheckpoint | None:
+        """The latest signed audit checkpoint, its signature verified (``None``: none kept, or no keys).
+
+        Raises:
+            SignatureInvalidError: it does not verify.
+        """
+        from tradein_sdk._domain.checkpoints import read_checkpoint  # noqa: PLC0415 - loaded with the first check
+
+        if self.checkpoints is None or self.signing_keys is None:
+            return None
+        text = self.checkpoints.latest()
+        return None if text is None else read_checkpoint(text, self.signing_keys.public_keys())
+
+    def export_audit(self, output: Path, *, format: str = "json") -> list[Path]:  # noqa: A002 - the CLI's word
+        """Write the audit log for an auditor: every entry with its retention, the checkpoints, the keys.
+
+        JSON: one document ``{"log", "jwks", "checkpoints", "entries"}``. CSV: the entries (``details`` as
+        canonical JSON text) in ``output``, and ``{"jwks", "checkpoints"}`` beside it in
+        ``<output>.checkpoints.json``. Each entry carries its retention class and the last day it must be
+        kept (:mod:`tradein_sdk._domain.retention`). With the public keys alone an auditor verifies the
+        checkpoints (``verify_document`` with purpose ``audit-checkpoint``) and the chain up to them.
+
+        Args:
+            output: the file to write (replaced).
+            format: ``json`` or ``csv``.
+
+        Returns:
+            The files written.
+
+        Raises:
+            ValueError: ``format`` is neither.
+            ConfigurationError: the store keeps no audit log, or a file cannot be written.
+            StoreError: the store failed.
+        """
+        from tradein_sdk._domain.retention import retained_until, retention_of  # noqa: PLC0415 - loaded with the export
+
+        if format not in {"json", "csv"}:
+            raise ValueError(f"format must be json or csv, not {format!r}")
+        checkpoints = [] if self.checkpoints is None else _kept_checkpoints(self.checkpoints)
+        keys = None if self.signing_keys is None else self.signing_keys.jwks()
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for entry in self._port(AuditLog).audit_entries():
+                retention = retention_of(entry.action)
+                yield {
+                    "chain": entry.chain,
+                    "sequence": entry.sequence,
+                    "recorded_at": entry.recorded_at.isoformat(),
+                    "actor": entry.actor,
+                    "action": entry.action,
+                    "subject": entry.subject,
+                    "details": entry.details,
+                    "previous_hash": entry.previous_hash,
+                    "entry_hash": entry.entry_hash,
+                    "seal": entry.seal,
+                    "retention": retention.value,
+                    "retained_until": retained_until(entry.recorded_at, retention).isoformat(),
+                }
+
+        try:
+            if format == "json":
+                with output.open("w", encoding="utf-8") as file:
+                    file.write('{"log": "tradein", "jwks": ' + json.dumps(keys) + ", ")
+                    file.write(
+                        '"checkpoints": ' + json.dumps(checkpoints, ensure_ascii=False) + ', "entries": ['
+                    )
+                    for index, row in enumerate(rows()):
+                        file.write(("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False))
+                    file.write("\n]}\n")
+                return [output]
+            sidecar = output.with_name(output.name + ".checkpoints.json")
+            with output.open("w", encoding="utf-8", newline="") as file:
+                writer = csv.DictWriter(file, fieldnames=list(_EXPORT_COLUMNS))
+                writer.writeheader()
+                for row in rows():
+                    writer.writerow({**row, "details": _canonical_text(row["details"])})
+            sidecar.write_text(
+                json.dumps({"jwks": keys, "checkpoints": checkpoints}, ensure_ascii=False), encoding="utf-8"
+            )
+        except OSError as exc:
+            raise ConfigurationError(
+                "cannot write the audit export {path}: {reason}",
+                path=str(output),
+                reason=exc.strerror or type(exc).__name__,
+            ) from exc
+        return [output, sidecar]
+
+    def checkpoint_audit(self, *, adopt: bool = False) -> AuditVerification:
+        """Verify the audit log against the latest checkpoint and, when it holds, keep a new signed one.
+
+        Run it regularly (``tradein audit verify`` does): entries up to a checkpoint are proven by it whatever
+        happens to the database later.
+
+        Args:
+            adopt: check the chain only, not the seals: for a log written before entries were sealed (once,
+                after upgrading; from then on every entry is sealed).
+
+        Returns:
+            The verification; a checkpoint was kept when it is ``ok``.
+
+        Raises:
+            ConfigurationError: the facade has no signing keys or no place for checkpoints.
+            SignatureInvalidError: the latest checkpoint does not verify.
+            StoreError: the store failed.
+        """
+        from tradein_sdk._domain.checkpoints import sign_checkpoint  # noqa: PLC0415 - loaded with the first check
+
+        if self.checkpoints is None or self.signing_keys is None:
+            raise ConfigurationError("audit checkpoints need signing keys and a place to keep them")
+        latest = self.latest_checkpoint()
+        verification = self._port(AuditLog).verify_audit(
+            anchor=None if latest is None else latest.heads, seals=not adopt
+        )
+        if verification.ok:
+            now = self.clock.now()
+            self.checkpoints.add(sign_checkpoint(verification, keys=self.signing_keys, now=now), at=now)
+        return verification
 
     def record_erasure(
         self,
@@ -906,3 +1040,32 @@ def _payout_data(details: PayoutDetails, reference: PayoutRef, customer_ref: str
         subject_ref=customer_ref,
         data=json.dumps(data, sort_keys=True),
     )
+
+
+_EXPORT_COLUMNS = (
+    "chain",
+    "sequence",
+    "recorded_at",
+    "actor",
+    "action",
+    "subject",
+    "details",
+    "previous_hash",
+    "entry_hash",
+    "seal",
+    "retention",
+    "retained_until",
+)
+
+
+def _canonical_text(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _kept_checkpoints(checkpoints: CheckpointLog) -> list[Any]:
+    """Every checkpoint kept, as kept (an auditor verifies them), oldest first, when the log lists them."""
+    paths = getattr(checkpoints, "paths", None)
+    if paths is None:
+        latest = checkpoints.latest()
+        return [] if latest is None else [json.loads(latest)]
+    return [json.loads(path.read_text(encoding="utf-8")) for path in paths()]

@@ -68,7 +68,7 @@ from tradein_sdk._domain.clock import as_utc
 from tradein_sdk._errors import AuditEntryInvalidError, AuditPersonalDataError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 
 AUDIT_TABLE = "tradein_audit_log"
@@ -89,6 +89,7 @@ _ACTOR_LENGTH = 40
 _ACTION_LENGTH = 80
 _SUBJECT_LENGTH = 120
 _HASH_LENGTH = len(GENESIS_HASH)
+_SEAL_LENGTH = 100  # "<kid>:<43 characters>", a key id of up to 56
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 PERSONAL_KEY_WORDS = frozenset(
@@ -149,6 +150,8 @@ class AuditEntry:
             :func:`genesis_hash` for the first).
         entry_hash: ``sha256:<hex>`` of the canonical JSON of every other field.
         chain: the chain it belongs to (:func:`chain_of` its subject, when appended to a store).
+        seal: ``<kid>:<base64url HMAC-SHA256 of the entry hash>`` under a key of the installation, when it
+            was appended by one that seals (see :mod:`tradein_sdk._domain.checkpoints`); not hashed.
     """
 
     sequence: int
@@ -160,6 +163,7 @@ class AuditEntry:
     previous_hash: str
     entry_hash: str
     chain: int = 0
+    seal: str | None = None
 
     def hashed_content(self) -> dict[str, Any]:
         """Return the fields the entry hash covers: every field but ``entry_hash``, times as ISO text.
@@ -250,6 +254,10 @@ class AuditProblemKind(StrEnum):
     ANCHOR_MISMATCH = "anchor_mismatch"
     """The entry at the anchor's (or head row's) sequence number has another hash than it recorded: the chain
     was rewritten from there or before. Reported at that entry."""
+    UNSEALED = "unsealed"
+    """The entry comes after the chain's last signed checkpoint and carries no valid seal (the installation's
+    keyed MAC of its hash): it was appended around the library, with a hash recomputed to fit (a forged
+    append). Checked only when the verifier holds the sealing keys. Reported at that entry."""
     RECORD_CHANGED = "record_changed"
     """A record the entry describes no longer matches it: a stored quote's amount, currency, expiry or
     document was changed after its issue was audited. Reported at that entry."""
@@ -519,9 +527,17 @@ def _iban_countries() -> frozenset[str]:
 class _ChainCheck:
     """The checks of one chain, fed its entries in the order read."""
 
-    def __init__(self, chain: int, anchors: Iterable[tuple[AuditAnchor, str]]) -> None:
+    def __init__(
+        self,
+        chain: int,
+        anchors: Iterable[tuple[AuditAnchor, str]],
+        sealed: Callable[[AuditEntry], bool] | None = None,
+        proven_to: int = 0,
+    ) -> None:
         self.chain = chain
         self.anchors = tuple(anchors)
+        self.sealed = sealed
+        self.proven_to = proven_to  # entries up to here are vouched for by a signed checkpoint
         self.expected = 1
         self.previous_hash = genesis_hash(chain)
         self.head: AuditAnchor | None = None
@@ -558,6 +574,14 @@ class _ChainCheck:
         for anchor, named in self.anchors:
             if sequence == anchor.sequence and entry.entry_hash != anchor.entry_hash:
                 report(AuditProblemKind.ANCHOR_MISMATCH, sequence, f"its hash differs from {named}'s")
+        if self.sealed is not None and sequence > self.proven_to and not self.sealed(entry):
+            report(
+                AuditProblemKind.UNSEALED,
+                sequence,
+                "it comes after the last signed checkpoint and carries no valid seal"
+                if entry.seal is None
+                else "its seal does not match its hash under the installation's keys",
+            )
         self.expected = max(self.expected, sequence + 1)
         self.previous_hash = entry.entry_hash
         self.head = AuditAnchor(sequence=sequence, entry_hash=entry.entry_hash, chain=self.chain)
@@ -584,8 +608,10 @@ class _LogCheck:
         max_problems: int,
         *,
         recorded: Iterable[AuditAnchor] = (),
+        sealed: Callable[[AuditEntry], bool] | None = None,
     ) -> None:
         self.max_problems = max_problems
+        self.sealed = sealed
         self.problems: list[AuditProblem] = []
         self.problem_count = 0
         self.position = 0
@@ -609,12 +635,17 @@ class _LogCheck:
         self.position += 1
         check = self.chains.get(entry.chain)
         if check is None:
-            check = self.chains[entry.chain] = _ChainCheck(entry.chain, self.anchors.get(entry.chain, ()))
+            check = self.chains[entry.chain] = self._chain(entry.chain)
         check.add(self, entry, recomputed, unreadable)
+
+    def _chain(self, chain: int) -> _ChainCheck:
+        anchors = self.anchors.get(chain, [])
+        proven = max((point.sequence for point, named in anchors if named == "the anchor"), default=0)
+        return _ChainCheck(chain, anchors, self.sealed, proven)
 
     def result(self) -> AuditVerification:
         for chain in sorted(self.anchors.keys() - self.chains.keys()):
-            self.chains[chain] = _ChainCheck(chain, self.anchors[chain])
+            self.chains[chain] = self._chain(chain)
         for chain in sorted(self.chains):
             self.chains[chain].finish(self)
         heads = tuple(check.head for _, check in sorted(self.chains.items()) if check.head is not None)
@@ -641,6 +672,7 @@ def verify_entries(
     *,
     anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
+    sealed: Callable[[AuditEntry], bool] | None = None,
 ) -> AuditVerification:
     """Verify audit entries given in the order they are kept, one at a time (an iterator is not listed).
 
@@ -655,11 +687,13 @@ def verify_entries(
         anchor: points of the chains known from before (an earlier verification's ``heads``, or one of
             them).
         max_problems: how many problems to list; the rest are only counted.
+        sealed: whether an entry's seal is valid (:meth:`AuditSeals.verifies`); when given, every entry
+            after its chain's anchor (the last signed checkpoint) must be sealed (``unsealed``).
 
     Returns:
         The verification, with every problem located by chain, sequence number and position.
     """
-    check = _LogCheck(anchor, max_problems)
+    check = _LogCheck(anchor, max_problems, sealed=sealed)
     for entry in entries:
         check.add(entry, *_recompute(entry))
     return check.result()

@@ -19,6 +19,7 @@ from tradein_sdk._domain.audit import (
     _ACTOR_LENGTH,
     _EPOCH,
     _HASH_LENGTH,
+    _SEAL_LENGTH,
     _SUBJECT_LENGTH,
     AUDIT_CHAINS,
     AUDIT_TABLE,
@@ -44,17 +45,22 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, Engine, MetaData, Table
 
+    from tradein_sdk._domain.checkpoints import AuditSeals
+
 
 AUDIT_HEADS_TABLE = "tradein_audit_heads"
 """The table of each chain's head: its last sequence number and entry hash."""
 
 
-def define_audit_log(metadata: MetaData, *, chains: bool = True, name: str = AUDIT_TABLE) -> Table:
+def define_audit_log(
+    metadata: MetaData, *, chains: bool = True, sealed: bool = True, name: str = AUDIT_TABLE
+) -> Table:
     """Declare the ``tradein_audit_log`` table in ``metadata``.
 
     Args:
         metadata: where to declare it.
-        chains: as it is now (``chain`` and ``sequence`` the primary key); ``False``: as migration 3 made it.
+        chains: with ``chain`` (``chain``, ``sequence`` the primary key); ``False``: as migration 2 made it.
+        sealed: with the ``seal`` column (migration 14).
         name: the table's name (another only while migration 13 rebuilds it).
 
     Returns:
@@ -84,6 +90,7 @@ def define_audit_log(metadata: MetaData, *, chains: bool = True, name: str = AUD
         sa.Column("details", sa.Text, nullable=False),
         sa.Column("previous_hash", sa.String(_HASH_LENGTH), nullable=False),
         sa.Column("entry_hash", sa.String(_HASH_LENGTH), nullable=False),
+        *([sa.Column("seal", sa.String(_SEAL_LENGTH), nullable=True)] if chains and sealed else []),
         sa.UniqueConstraint("previous_hash", name=f"uq_{name}_previous_hash"),
         *([sa.Index("ix_tradein_audit_log_subject", "subject")] if name == AUDIT_TABLE else []),
     )
@@ -197,6 +204,13 @@ def migration_audit(conn: Connection) -> None:
         conn.execute(sa.text(statement))
 
 
+def migration_audit_seals(conn: Connection) -> None:
+    """The migration step adding the ``seal`` column (entries before it have none: see ``checkpoints``)."""
+    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    conn.execute(sa.text(f"ALTER TABLE tradein_audit_log ADD COLUMN seal VARCHAR({_SEAL_LENGTH})"))
+
+
 def migration_audit_chains(conn: Connection) -> None:
     """The migration step making the log :data:`AUDIT_CHAINS` chains, with a head row for each.
 
@@ -220,7 +234,7 @@ def migration_audit_chains(conn: Connection) -> None:
         for statement in _POSTGRESQL_HEAD_TRIGGER:
             conn.execute(sa.text(statement))
     else:
-        rebuilt = define_audit_log(sa.MetaData(), name="tradein_audit_log_chains")
+        rebuilt = define_audit_log(sa.MetaData(), sealed=False, name="tradein_audit_log_chains")
         rebuilt.create(conn)
         columns = "sequence, recorded_at, actor, action, subject, details, previous_hash, entry_hash"
         conn.execute(
@@ -261,6 +275,7 @@ def append_entry(
     subject: str,
     details: Mapping[str, Any],
     chain: int | None = None,
+    seals: AuditSeals | None = None,
 ) -> AuditEntry:
     """Append the next entry of its subject's chain to the audit log inside the caller's transaction.
 
@@ -279,6 +294,7 @@ def append_entry(
         subject: the pseudonymous reference it happened to (``ord_...``); never a name or an e-mail.
         details: non-personal facts (see :func:`check_details`).
         chain: the chain to append to (default: :func:`chain_of` the subject).
+        seals: the installation's sealing keys; the entry is sealed with the active one.
 
     Returns:
         The entry as stored.
@@ -309,6 +325,8 @@ def append_entry(
             details=details,
             chain=number,
         )
+        if seals is not None:
+            entry = attrs.evolve(entry, seal=seals.seal(entry.entry_hash))
         conn.execute(
             insert,
             {
@@ -321,6 +339,7 @@ def append_entry(
                 "details": _canonical(entry.details),
                 "previous_hash": entry.previous_hash,
                 "entry_hash": entry.entry_hash,
+                "seal": entry.seal,
             },
         )  # the table's trigger moves the head row to it
     except SQLAlchemyError as exc:
@@ -357,6 +376,7 @@ def verify_chain(
     batch_size: int = DEFAULT_BATCH_SIZE,
     anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
+    seals: AuditSeals | None = None,
 ) -> AuditVerification:
     """Verify the audit log in the database, chain by chain in sequence order, ``batch_size`` rows at a time.
 
@@ -370,6 +390,8 @@ def verify_chain(
         anchor: points of the chains known from before (an earlier verification's ``heads``); the
             database's head rows are checked as anchors too.
         max_problems: how many problems to list; the rest are only counted.
+        seals: the installation's sealing keys: every entry after its chain's anchor must carry a valid
+            seal (``unsealed``).
 
     Returns:
         The verification, with every problem located by sequence number and position.
@@ -380,17 +402,42 @@ def verify_chain(
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
+    sealed = None if seals is None else seals.verifies
     try:
         if isinstance(source, sa.Engine):
             with source.execution_options(tradein_read_only=True).connect() as conn:
-                check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(conn))
+                check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(conn), sealed=sealed)
                 _stream(conn, check, batch_size)
         else:
-            check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(source))
+            check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(source), sealed=sealed)
             _stream(source, check, batch_size)
     except SQLAlchemyError as exc:
         raise StoreError("cannot verify the audit log: {reason}", reason=_reason(exc)) from exc
     return check.result()
+
+
+def iter_entries(engine: Engine, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[AuditEntry]:
+    """Every entry as stored, chain by chain in sequence order, read ``batch_size`` rows at a time.
+
+    Raises:
+        StoreError: the database failed, or a row cannot be read as an entry.
+    """
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - sqlalchemy loads with the first statement
+
+    try:
+        with engine.execution_options(tradein_read_only=True).connect() as conn:
+            for row in _rows(conn, batch_size):
+                try:
+                    yield _entry_from_row(row)
+                except (ValueError, TypeError) as exc:
+                    raise StoreError(
+                        "audit entry {chain}/{sequence} cannot be read: {reason}",
+                        chain=str(row.chain),
+                        sequence=str(row.sequence),
+                        reason=str(exc),
+                    ) from exc
+    except SQLAlchemyError as exc:
+        raise StoreError("cannot read the audit log: {reason}", reason=_reason(exc)) from exc
 
 
 def _recorded_heads(conn: Connection) -> list[AuditAnchor]:
@@ -443,6 +490,7 @@ def _rows(conn: Connection, batch_size: int) -> Iterator[Any]:
             table.c.details,
             table.c.previous_hash,
             table.c.entry_hash,
+            table.c.seal,
         )
         .order_by(table.c.chain, table.c.sequence)
         .limit(batch_size)
@@ -473,6 +521,7 @@ def _entry_from_row(row: Any) -> AuditEntry:  # noqa: ANN401 - a SQLAlchemy Row
         previous_hash=row.previous_hash,
         entry_hash=row.entry_hash,
         chain=row.chain,
+        seal=row.seal,
     )
 
 

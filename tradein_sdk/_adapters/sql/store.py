@@ -87,7 +87,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, Engine
 
-    from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
+    from tradein_sdk._domain.audit import AuditAnchor, AuditEntry, AuditVerification
+    from tradein_sdk._domain.checkpoints import AuditSeals
     from tradein_sdk._domain.outbox import OutboxMessage
     from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._domain.webhooks import WebhookEvent
@@ -394,6 +395,13 @@ def _migration_chains(conn: Connection) -> None:
     migration_audit_chains(conn)
 
 
+def _migration_seals(conn: Connection) -> None:
+    """Migration 14: the audit log's ``seal`` column (see :func:`.audit.migration_audit_seals`)."""
+    from tradein_sdk._adapters.sql.audit import migration_audit_seals  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
+
+    migration_audit_seals(conn)
+
+
 def _datetime_type(conn: Connection) -> str:
     """The column type ``UTCDateTime`` has on this connection's dialect."""
     from tradein_sdk._adapters.sql.types import UTCDateTime  # noqa: PLC0415 - sql.types imports sqlalchemy
@@ -419,6 +427,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
         "audit log in chains, each with a head row (writers of different orders do not wait)",
         _migration_chains,
     ),
+    (14, "a seal on each audit entry (the installation's keyed MAC of its hash)", _migration_seals),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -449,7 +458,13 @@ class SQLStore(TenancyMixin):
     """
 
     def __init__(
-        self, url: str, *, migrate: bool = True, clock: Clock | None = None, pool_size: int | None = None
+        self,
+        url: str,
+        *,
+        migrate: bool = True,
+        clock: Clock | None = None,
+        pool_size: int | None = None,
+        audit_seals: AuditSeals | None = None,
     ) -> None:
         """Connect to the database at ``url`` and, unless told not to, apply pending migrations.
 
@@ -459,6 +474,9 @@ class SQLStore(TenancyMixin):
             clock: where the time of a migration comes from (the system clock by default).
             pool_size: how many connections to keep open (SQLAlchemy's default when omitted); as many
                 again may be opened under load.
+            audit_seals: the installation's sealing keys: every audit entry is sealed, and
+                :meth:`verify_audit` checks the seals of the entries after the last checkpoint (see
+                :mod:`tradein_sdk._domain.checkpoints`). Without them entries are not sealed.
 
         Raises:
             ConfigurationError: the URL is not supported.
@@ -484,6 +502,7 @@ class SQLStore(TenancyMixin):
         self._known: set[str] = set()  # document hashes this instance has stored
         self._insert_quote = sa.insert(self._t["quotes"])
         self._statements: dict[tuple[Any, ...], Any] = {}  # the hot paths' statements (_statement)
+        self._audit_seals = audit_seals
         if migrate:
             self.migrate()
 
@@ -501,6 +520,17 @@ class SQLStore(TenancyMixin):
 
     def _guard(self, action: str) -> _Guard:
         return _Guard(action)
+
+    def _append_facts(
+        self,
+        conn: Connection,
+        facts: Iterable[AuditFact],
+        *,
+        now: datetime,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append each fact to the audit log in the caller's transaction, sealed with the store's seals."""
+        append_facts(conn, facts, now=now, extra=extra, seals=self._audit_seals)
 
     def _statement(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:  # noqa: ANN401 - a statement
         """The statement ``key`` names, built the first time (parameters are bound per call)."""
@@ -614,7 +644,7 @@ class SQLStore(TenancyMixin):
             for document in new_documents:
                 conn.execute(self._insert_document(document))
             conn.execute(self._insert_quote, values)  # one compiled statement, parameters bound per call
-            _append_facts(conn, audit, now=record.issued_at)
+            self._append_facts(conn, audit, now=record.issued_at)
         self._known.update(document.content_hash for document in new_documents)
 
     def _insert_document(self, document: StoredDocument) -> Any:  # noqa: ANN401 - an Insert statement
@@ -723,7 +753,7 @@ class SQLStore(TenancyMixin):
             redemption = self._claim(
                 conn, quote_id, now=now, reference=reference, with_value=True, scope=scope
             )
-            _append_facts(
+            self._append_facts(
                 conn,
                 audit,
                 now=now,
@@ -852,7 +882,7 @@ class SQLStore(TenancyMixin):
                     )
                 )
             insert_entries(conn, self._t["ledger"], ledger)
-            _append_facts(conn, audit, now=now)
+            self._append_facts(conn, audit, now=now)
 
     def _reserve_promotion(self, conn: Connection, use: PromotionUse) -> None:
         """Count one more use of a promotion unless its budget or redemption limit would be exceeded."""
@@ -971,7 +1001,7 @@ class SQLStore(TenancyMixin):
             insert_entries(conn, self._t["ledger"], ledger)
             for change in promotion_changes:
                 self._change_promotion(conn, change)
-            _append_facts(conn, audit, now=now)
+            self._append_facts(conn, audit, now=now)
             for message in outbox:
                 conn.execute(self._insert_outbox(message))
         return expected_version + 1
@@ -1038,7 +1068,7 @@ class SQLStore(TenancyMixin):
                 if conn.execute(insert.on_conflict_do_nothing().returning(table.c.id)).first() is not None:
                     posted.append(entry)
             if posted and audit is not None:
-                _append_facts(conn, audit(posted), now=as_utc(now))
+                self._append_facts(conn, audit(posted), now=as_utc(now))
         return posted
 
     def _orders_in(self, scope: Scope | None) -> Any:  # noqa: ANN401 - a SELECT, or None
@@ -1135,7 +1165,7 @@ class SQLStore(TenancyMixin):
                         "count": count,
                         "totals": {key: value.to_json() for key, value in totals.items()},
                     }
-                    _append_facts(conn, [attrs.evolve(audit, details=details)], now=now)
+                    self._append_facts(conn, [attrs.evolve(audit, details=details)], now=now)
         except StoreError as exc:
             if isinstance(exc.__cause__, sa.exc.IntegrityError):
                 raise ConcurrentUpdateError(cause) from exc
@@ -1616,7 +1646,7 @@ class SQLStore(TenancyMixin):
                     .values(data="{}", erased_at=now)
                 ).rowcount
             )
-            _append_facts(conn, audit, now=now, extra={"records": erased})
+            self._append_facts(conn, audit, now=now, extra={"records": erased})
         if self._engine.url.database in (None, "", ":memory:"):
             return erased  # no file, no WAL
         # The copies go even when nothing was erased now: calling again finishes what a reader held up.
@@ -1706,12 +1736,14 @@ class SQLStore(TenancyMixin):
         with self._guard("append to the audit log"), self._transaction() as conn:
             if receipt is not None and not record_receipt(conn, receipt, now=now):
                 return False
-            _append_facts(conn, facts, now=now)
+            self._append_facts(conn, facts, now=now)
             for message in outbox:
                 conn.execute(self._insert_outbox(message))
         return True
 
-    def verify_audit(self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None) -> AuditVerification:
+    def verify_audit(
+        self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None, seals: bool = True
+    ) -> AuditVerification:
         """Verify the audit log's hash chain from its first entry, and the quotes against their issue.
 
         Besides the chain (see :func:`verify_chain`), every stored quote whose issue was audited is compared
@@ -1721,6 +1753,8 @@ class SQLStore(TenancyMixin):
         Args:
             anchor: the heads of an earlier verification, kept outside the database: they also catch the
                 deletion or rewriting of the newest entries together with the head rows.
+            seals: with the store's sealing keys, check that every entry after its chain's anchor is
+                sealed (``False``: the chain only, as for a log written before seals, to adopt it).
 
         Returns:
             The verification, each problem located by sequence number and position.
@@ -1730,8 +1764,18 @@ class SQLStore(TenancyMixin):
         """
         from tradein_sdk._adapters.sql.audit import verify_chain, verify_records  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
 
-        chain = verify_chain(self._engine, anchor=anchor)
+        chain = verify_chain(self._engine, anchor=anchor, seals=self._audit_seals if seals else None)
         return verify_records(self._engine, chain, quotes=self._t["quotes"], ledger=self._t["ledger"])
+
+    def audit_entries(self) -> Iterator[AuditEntry]:
+        """Every audit entry as stored, chain by chain in sequence order (streamed: memory stays flat).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        from tradein_sdk._adapters.sql.audit import iter_entries  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
+
+        return iter_entries(self._engine)
 
     def claim_idempotency_key(
         self, *, client: str, key: str, request_hash: str, now: datetime, lock_for: timedelta
@@ -1873,13 +1917,6 @@ def _finish_values(
     elif next_attempt_at is not None:
         values["next_attempt_at"] = as_utc(next_attempt_at)
     return values
-
-
-def _append_facts(
-    conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
-) -> None:
-    """Append each fact to the audit log in the caller's transaction (see :func:`.tenancy.append_facts`)."""
-    append_facts(conn, facts, now=now, extra=extra)
 
 
 def _shown(value: str) -> str:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, MetaData, Table
 
+    from tradein_sdk._domain.checkpoints import AuditSeals
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.webhooks import WebhookSecrets
     from tradein_sdk._ports import AuditFact
@@ -201,7 +202,12 @@ def event_types_of(text: str | None) -> frozenset[str] | None:
 
 
 def append_facts(
-    conn: Connection, facts: Iterable[AuditFact], *, now: datetime, extra: Mapping[str, Any] | None = None
+    conn: Connection,
+    facts: Iterable[AuditFact],
+    *,
+    now: datetime,
+    extra: Mapping[str, Any] | None = None,
+    seals: AuditSeals | None = None,
 ) -> None:
     """Append each fact to the audit log in the caller's transaction, ``extra`` added to its details.
 
@@ -221,6 +227,7 @@ def append_facts(
             subject=fact.subject,
             details={**fact.details, **(extra or {})},
             chain=chain,
+            seals=seals,
         )
 
 
@@ -232,6 +239,7 @@ class TenancyMixin:
     """The :class:`~tradein_sdk._ports.Tenancy` concern of :class:`~tradein_sdk.SQLStore`."""
 
     _t: dict[str, Any]
+    _audit_seals: AuditSeals | None
 
     def _guard(self, action: str) -> Any: ...  # noqa: ANN401 - SQLStore's
     def _transaction(self, *, write: bool = True) -> Any: ...  # noqa: ANN401 - SQLStore's
@@ -259,7 +267,7 @@ class TenancyMixin:
                     expires_at=None if record.expires_at is None else as_utc(record.expires_at),
                 )
             )
-            append_facts(conn, audit, now=as_utc(record.created_at))
+            append_facts(conn, audit, now=as_utc(record.created_at), seals=self._audit_seals)
 
     def authenticate_key(self, digest: str, *, now: datetime) -> ApiKeyRecord | None:
         """The key with this digest if it is active at ``now`` (neither revoked nor expired), else ``None``.
@@ -430,7 +438,7 @@ class TenancyMixin:
             ).rowcount
             if changed != 1:
                 raise OrderNotFoundError(order_id[:64])
-            append_facts(conn, audit, now=as_utc(now))
+            append_facts(conn, audit, now=as_utc(now), seals=self._audit_seals)
 
 
 def _key_record(row: Any) -> ApiKeyRecord:  # noqa: ANN401 - a SQLAlchemy Row
