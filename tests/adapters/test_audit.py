@@ -22,6 +22,7 @@ from tradein_sdk._adapters.sql.audit import (
     audit_log_table,
     migration_audit,
     migration_audit_chains,
+    migration_audit_seals,
     verify_chain,
 )
 from tradein_sdk._adapters.sql.store import SQLStore, engine_url
@@ -214,9 +215,8 @@ REFUSED = {
 }
 EXTRA_REFUSED = {
     "sqlite": (
-        "INSERT OR REPLACE INTO tradein_audit_log "
-        "SELECT chain, sequence, recorded_at, 'system', action, subject, details, previous_hash, entry_hash "
-        "FROM tradein_audit_log WHERE sequence = 2"
+        "INSERT OR REPLACE INTO tradein_audit_log SELECT chain, sequence, recorded_at, 'system', action, "
+        "subject, details, previous_hash, entry_hash, seal FROM tradein_audit_log WHERE sequence = 2"
     ),
     "postgresql": "TRUNCATE tradein_audit_log",
 }
@@ -589,7 +589,7 @@ def test_tampering_one_entry_of_10000_is_always_detected_and_located(
 ATTACKER_TABLE = """CREATE TABLE tradein_audit_log (chain INTEGER NOT NULL,
     sequence INTEGER NOT NULL PRIMARY KEY, recorded_at DATETIME NOT NULL, actor VARCHAR(40) NOT NULL,
     action VARCHAR(80) NOT NULL, subject VARCHAR(120) NOT NULL, details TEXT NOT NULL,
-    previous_hash VARCHAR(71) NOT NULL, entry_hash VARCHAR(71) NOT NULL)"""
+    previous_hash VARCHAR(71) NOT NULL, entry_hash VARCHAR(71) NOT NULL, seal VARCHAR(100))"""
 
 
 @pytest.fixture(scope="module")
@@ -840,6 +840,7 @@ def test_a_plain_engine_works_too(tmp_path: Path) -> None:
     with engine.begin() as conn:
         migration_audit(conn)
         migration_audit_chains(conn)
+        migration_audit_seals(conn)
         entries = [append_entry(conn, **fact(seeded(sequence), sequence)) for sequence in (1, 2)]
     assert verify_entries(entries).heads == verify_chain(engine).heads == (anchor_of(entries),)
     engine.dispose()
