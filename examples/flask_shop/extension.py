@@ -169,14 +169,29 @@ class TradeInShop:
 
 
 def _build_trade_in(config: Any, data_dir: Path) -> TradeIn:  # noqa: ANN401 - a flask.Config
-    """The facade: SQLite file or PostgreSQL, keys from the environment or a key file, example promotions."""
-    from tradein_sdk import EXAMPLE_PROMOTIONS  # noqa: PLC0415
+    """The facade: SQLite file or PostgreSQL, keys from the environment or a key file, example promotions.
+
+    The installation's signing keys seal every audit entry and sign the audit checkpoints kept in
+    ``audit-checkpoints/`` beside the data (the staff audit page verifies against the latest one).
+    """
+    from tradein_sdk import (  # noqa: PLC0415
+        EXAMPLE_PROMOTIONS,
+        AuditSeals,
+        DirectoryCheckpoints,
+        SigningKeys,
+    )
 
     url = config["TRADEIN_DATABASE_URL"]
-    store = SQLStore(url) if url else SQLStore.sqlite_file(data_dir / "tradein.sqlite3")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    signing = SigningKeys.configured(data_dir / "signing-keys.json")
+    store = SQLStore(
+        url or f"sqlite:///{data_dir / 'tradein.sqlite3'}", audit_seals=AuditSeals.from_signing_keys(signing)
+    )
     keys = KeyRing.configured(data_dir / "quote-keys.json")
     return TradeIn(
         store=store,
+        signing_keys=signing,
+        checkpoints=DirectoryCheckpoints(data_dir / "audit-checkpoints"),
         key_ring=keys,
         audience=config["TRADEIN_AUDIENCE"],
         market=config["TRADEIN_MARKET"],
