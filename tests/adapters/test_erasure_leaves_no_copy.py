@@ -14,6 +14,7 @@ import sqlite3
 import struct
 import threading
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -195,12 +196,32 @@ def test_a_reader_holding_on_is_reported_and_calling_again_finishes(
 
 
 @pytest.fixture
-def pg_facade(postgres_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[TradeIn]:
-    """The facade on a private PostgreSQL schema, with the customer to erase among others.
+def own_database(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database of the test's own (dropped afterwards).
+
+    VACUUM keeps the row versions any transaction of the same database may still see: in a database of its
+    own, no other test's open transaction holds them back.
+    """
+    base = postgres_url.split("?", 1)[0]
+    name = f"tradein_erase_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(engine_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_facade(own_database: str, tmp_path: Path, clock: FixedClock) -> Iterator[TradeIn]:
+    """The facade on a PostgreSQL database of its own, with the customer to erase among others.
 
     Skips unless the server's user is a superuser (reading the table's file needs one).
     """
-    facade = TradeIn.embedded(tmp_path, database_url=postgres_url, clock=clock)
+    facade = TradeIn.embedded(tmp_path, database_url=own_database, clock=clock)
     try:
         with autocommit(facade) as conn:
             superuser = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
@@ -273,13 +294,13 @@ def test_postgresql_erasure_vacuums_the_old_row_versions(
 
 @pytest.mark.postgres
 def test_postgresql_an_open_transaction_keeps_the_row_versions_until_called_again(
-    pg_facade: TradeIn, postgres_url: str, caplog: pytest.LogCaptureFixture
+    pg_facade: TradeIn, own_database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An older snapshot keeps the old row versions (a WARNING says so); calling again then removes them.
 
     VACUUM cannot remove row versions a transaction begun before the erasure may still read.
     """
-    reader = sa.create_engine(engine_url(postgres_url))
+    reader = sa.create_engine(engine_url(own_database))
     try:
         with reader.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM tradein_personal_data")).scalar_one() == 42
