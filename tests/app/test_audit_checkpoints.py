@@ -253,3 +253,50 @@ def test_the_export_carries_entries_retention_checkpoints_and_keys(shop: TradeIn
     ).entries == len(stored)
     with pytest.raises(ValueError, match="json or csv"):
         shop.export_audit(tmp_path / "audit.xml", format="xml")
+
+
+def test_workers_keep_one_checkpoint_per_slot(tmp_path: Path, clock: FixedClock) -> None:
+    """Two workers on one installation, three hourly slots: three checkpoints in all, each verifying."""
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    from tradein_sdk._app.worker import run_worker  # noqa: PLC0415
+
+    workers = [TradeIn.embedded(tmp_path / "data", clock=clock) for _ in range(2)]
+    workers[0].quote("apple-iphone-13-128gb", example_answers("smartphone", "worn").answers)
+    folder = tmp_path / "data" / "audit-checkpoints"
+    stop = threading.Event()
+    reports: list[Any] = []
+    threads = [
+        threading.Thread(
+            target=lambda facade=facade: reports.append(
+                run_worker(
+                    facade,
+                    stop=stop,
+                    poll_interval=0.005,
+                    tick_every=None,
+                    checkpoint_every=timedelta(hours=1),
+                )
+            )
+        )
+        for facade in workers
+    ]
+    for thread in threads:
+        thread.start()
+    for slot in range(1, 4):
+        deadline = time.monotonic() + 20
+        while len(list(folder.glob("*.json"))) < slot and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # both workers have seen the slot
+        clock.advance(hours=1)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert sum(report.checkpoints for report in reports) == 3
+    assert len(list(folder.glob("*.json"))) == 3
+    latest = workers[1].latest_checkpoint()
+    assert latest is not None
+    assert latest.entries == 1
+    for facade in workers:
+        facade.close()

@@ -10,6 +10,10 @@ one database at once:
 - **Deadlines**: time is cut into slots of ``tick_every``; at the start of each slot one worker, whichever
   claims the slot's row in ``tradein_schedule`` first (a conditional ``UPDATE``, on SQLite and PostgreSQL
   alike), runs :meth:`TradeIn.tick`; the others skip that slot.
+- **Audit checkpoints**: likewise once per slot of ``checkpoint_every``, one worker verifies the audit log
+  against the latest signed checkpoint and keeps a new one (:meth:`TradeIn.checkpoint_audit`), when the
+  facade has signing keys and a place for checkpoints; a log that does not verify is logged as an error and
+  gets no checkpoint.
 
 The loop ends when ``stop`` is set, after the pass under way (each send is bounded by its timeout);
 :func:`install_stop_signals` sets it on ``SIGTERM`` and ``SIGINT``.
@@ -42,6 +46,8 @@ _log = logging.getLogger("tradein_sdk.worker")
 
 TICK_JOB = "tick"
 """The name of the deadline job's row in ``tradein_schedule``."""
+CHECKPOINT_JOB = "audit-checkpoint"
+"""The name of the audit checkpoint job's row in ``tradein_schedule``."""
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -56,6 +62,7 @@ class WorkerReport:
         ticks: the schedule slots this worker ran ``tick`` for.
         changed: orders the ticks changed.
         errors: passes that failed (the database was unreachable, say) and were tried again.
+        checkpoints: audit checkpoints this worker kept.
     """
 
     passes: int = 0
@@ -63,6 +70,7 @@ class WorkerReport:
     ticks: int = 0
     changed: int = 0
     errors: int = 0
+    checkpoints: int = 0
 
 
 def slot_of(moment: datetime, every: timedelta) -> datetime:
@@ -94,6 +102,7 @@ def run_worker(
     timeouts: Mapping[str, float] | None = None,
     lease: timedelta = LEASE,
     name: str | None = None,
+    checkpoint_every: timedelta | None = timedelta(hours=1),
 ) -> WorkerReport:
     """Deliver due webhooks and run deadlines on schedule until ``stop`` is set.
 
@@ -109,6 +118,8 @@ def run_worker(
         timeouts: a different timeout for some endpoints, by URL.
         lease: how long claimed webhooks are held before another worker may take them.
         name: this worker's name in the schedule (host, process and thread by default).
+        checkpoint_every: the audit checkpoint schedule's slot length; ``None`` (or a facade without signing
+            keys and checkpoints) keeps none.
 
     Returns:
         What the worker did.
@@ -125,24 +136,22 @@ def run_worker(
     holder = name or default_worker_name()
     store = trade_in.store
     senders: dict[str, WebhookSender] = {}
-    passes = ticks = changed = errors = 0
+    passes = ticks = changed = errors = checkpoints = 0
     deliveries = DeliveryReport()
-    last_slot: datetime | None = None
+    if trade_in.checkpoints is None or trade_in.signing_keys is None:
+        checkpoint_every = None
+    deadlines, audit = _Schedule(TICK_JOB, tick_every), _Schedule(CHECKPOINT_JOB, checkpoint_every)
     _log.info("worker %s started", holder)
     try:
         while not stop.is_set():
             claimed = 0
             try:
-                if tick_every is not None:
-                    slot = slot_of(trade_in.clock.now(), tick_every)
-                    if slot != last_slot:
-                        last_slot = slot
-                        if store.claim_schedule_slot(
-                            TICK_JOB, slot=slot, holder=holder, now=trade_in.clock.now()
-                        ):
-                            ticks += 1
-                            changed += trade_in.tick()
-                            _log.info("worker %s ran the deadlines of %s", holder, slot.isoformat())
+                if deadlines.claims(trade_in, holder):
+                    ticks += 1
+                    changed += trade_in.tick()
+                    _log.info("worker %s ran the deadlines of %s", holder, deadlines.last)
+                if audit.claims(trade_in, holder):
+                    checkpoints += _checkpoint(trade_in, holder)
                 endpoints = trade_in.delivery_endpoints()
                 _add_senders(senders, endpoints, trade_in, timeout=timeout, timeouts=timeouts or {})
                 report = deliver_due(
@@ -168,7 +177,50 @@ def run_worker(
         for sender in senders.values():
             sender.close()
         _log.info("worker %s stopped", holder)
-    return WorkerReport(passes=passes, deliveries=deliveries, ticks=ticks, changed=changed, errors=errors)
+    return WorkerReport(
+        passes=passes,
+        deliveries=deliveries,
+        ticks=ticks,
+        changed=changed,
+        errors=errors,
+        checkpoints=checkpoints,
+    )
+
+
+@attrs.define
+class _Schedule:
+    """A job run once per slot of ``every`` across all workers: by the one that claims the slot first."""
+
+    job: str
+    every: timedelta | None
+    last: datetime | None = None
+
+    def claims(self, trade_in: TradeIn, holder: str) -> bool:
+        """Whether this worker runs the job now: a new slot began and this worker claimed it."""
+        if self.every is None:
+            return False
+        slot = slot_of(trade_in.clock.now(), self.every)
+        if slot == self.last:
+            return False
+        self.last = slot
+        return trade_in.store.claim_schedule_slot(
+            self.job, slot=slot, holder=holder, now=trade_in.clock.now()
+        )
+
+
+def _checkpoint(trade_in: TradeIn, holder: str) -> int:
+    """Verify the audit log and keep a checkpoint; 1 when one was kept, 0 (and an error logged) when not."""
+    verification = trade_in.checkpoint_audit()
+    if verification.ok:
+        _log.info("worker %s kept an audit checkpoint of %d entries", holder, verification.entries_checked)
+        return 1
+    _log.error(
+        "worker %s: the audit log does not verify (%d problem(s), first: %s); no checkpoint kept",
+        holder,
+        verification.problem_count,
+        verification.problems[0] if verification.problems else "-",
+    )
+    return 0
 
 
 def _add_senders(
