@@ -60,7 +60,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -71,6 +70,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from tradein_sdk._domain.secret_files import create_private_file, write_private_temporary
 from tradein_sdk._errors import (
     ConfigurationError,
     DocumentInvalidError,
@@ -730,7 +730,7 @@ class SigningKeys:
         file = Path(path)
         temporary = None
         try:
-            temporary = _write_private_file(self, file)
+            temporary = write_private_temporary(file, self.to_json())
             Path(temporary).replace(file)
             temporary = None
         except OSError as exc:
@@ -762,27 +762,7 @@ class SigningKeys:
         """
         file = Path(path)
         if not file.exists():
-            ring = cls.generate(kid=kid)
-            temporary = None
-            try:
-                temporary = _write_private_file(ring, file)
-                try:
-                    file.hardlink_to(temporary)  # never replaces a ring another process created meanwhile
-                except FileExistsError:
-                    pass
-                except OSError:  # a file system without hard links: replace atomically instead
-                    Path(temporary).replace(file)
-                    temporary = None
-            except OSError as exc:
-                raise ConfigurationError(
-                    "signing keys {path}: cannot be created ({reason})",
-                    path=str(file),
-                    reason=exc.strerror or type(exc).__name__,
-                ) from exc
-            finally:
-                if temporary is not None:
-                    with contextlib.suppress(FileNotFoundError):
-                        Path(temporary).unlink()
+            create_private_file(file, cls.generate(kid=kid).to_json(), what="signing keys")
         return cls.load(file)
 
     @classmethod
@@ -830,18 +810,6 @@ def _private_key_from_jwk(entry: object) -> PrivateKey:
     if entry["x"] != key.public_key.to_jwk()["x"]:
         raise ValueError("x is not the public key of d")
     return key
-
-
-def _write_private_file(ring: SigningKeys, file: Path) -> str:
-    """Write ``ring`` to a new temporary file (mode 0600) beside ``file`` and return its path."""
-    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:  # mkstemp opens it with mode 0600
-        json.dump(ring.to_json(), stream, indent=2)
-        stream.write("\n")
-        stream.flush()
-        os.fsync(stream.fileno())
-    return temporary
 
 
 # -- signing and verifying -----------------------------------------------------------------------------

@@ -36,14 +36,12 @@ make it active, and drop the old one once the tokens it signed have expired.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import os
 import re
 import secrets
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -52,6 +50,7 @@ import attrs
 
 from tradein_sdk._domain.clock import as_utc
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.secret_files import create_private_file
 from tradein_sdk._errors import (
     ConfigurationError,
     InvalidMoneyError,
@@ -429,32 +428,7 @@ class KeyRing:
             "active": ring.active_key_id,
             "keys": [{"key_id": key.key_id, "secret": _b64encode(key.secret)} for key in ring.keys],
         }
-        temporary = None
-        try:
-            file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:  # mkstemp opens it with mode 0600
-                json.dump(document, stream, indent=2)
-                stream.write("\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-            try:
-                file.hardlink_to(temporary)  # never replaces a key file another process created meanwhile
-            except FileExistsError:
-                pass
-            except OSError:  # a file system without hard links: replace atomically instead
-                Path(temporary).replace(file)
-                temporary = None
-        except OSError as exc:
-            raise ConfigurationError(
-                "key file {path}: cannot be created ({reason})",
-                path=str(file),
-                reason=exc.strerror or type(exc).__name__,
-            ) from exc
-        finally:
-            if temporary is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    Path(temporary).unlink()
+        create_private_file(file, document, what="key file")
 
 
 # -- claims --------------------------------------------------------------------------------------
