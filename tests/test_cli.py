@@ -708,3 +708,210 @@ def test_keys_are_created_listed_rotated_and_revoked(
     code, _, err = run(capsys, "keys", "revoke", "key_unknown", "--data-dir", data)
     assert code != 0
     assert "key_unknown" in err
+
+
+def _certificate_files(tmp_path: Path) -> tuple[Path, dict[str, Any], str]:
+    """An installation whose key file signed a certificate: (its data dir, the JWKS, the certificate id)."""
+    from datetime import UTC, datetime  # noqa: PLC0415 - only the certificate tests need these
+
+    from tradein_sdk._domain.erasure import issue_certificate, parse_erasure_report  # noqa: PLC0415
+    from tradein_sdk._domain.signing import SigningKeys  # noqa: PLC0415
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    ring = SigningKeys.generate(kid="e1")
+    ring.save(data_dir / "signing-keys.json")
+    place = {"site": "Köln returns centre", "role": "Erasure technician"}
+    report = parse_erasure_report(
+        {
+            "order_id": "ord_4f2a9c1e7b3d5a60c8e1",
+            "device_id": "d1",
+            "device": {
+                "manufacturer": "Apple",
+                "model": "iPhone 13",
+                "imei": "352099001761481",
+                "media_type": "embedded_flash",
+                "capacity_gb": 128,
+            },
+            "sanitization": {
+                "method": "purge",
+                "technique": "cryptographic_erase",
+                "tool": {"name": "Blancco Mobile", "version": "7.2.1"},
+                "operator_role": "Erasure technician",
+                "site": "Köln returns centre",
+                "started_at": "2026-11-25T10:00:00Z",
+                "ended_at": "2026-11-25T10:12:00Z",
+            },
+            "verification": {
+                "method": "crypto_key_destruction",
+                "result": "passed",
+                "verifier_role": "Quality lead",
+                "verified_at": "2026-11-25T10:20:00Z",
+            },
+            "destination": "resale",
+            "custody": [
+                {"step": "received", "at": "2026-11-24T09:00:00Z", **place},
+                {"step": "erased", "at": "2026-11-25T10:12:00Z", **place},
+            ],
+        }
+    )
+    issued = issue_certificate(
+        report, issuer="Beispiel Handel GmbH", keys=ring, now=datetime(2026, 11, 25, 12, tzinfo=UTC)
+    )
+    (tmp_path / "certificate.json").write_text(issued.to_text(), encoding="utf-8")
+    tampered = issued.to_json()
+    tampered["payload"]["sanitization"]["method"] = "clear"
+    tampered["payload"]["sanitization"]["technique"] = "factory_reset"
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered), encoding="utf-8")
+    jwks = ring.jwks()
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks), encoding="utf-8")
+    return data_dir, jwks, issued.certificate.id
+
+
+def test_certificate_verify_accepts_a_good_certificate_and_refuses_a_tampered_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tradein certificate verify` exits 0 only for a valid certificate; a tampered one names the reason."""
+    monkeypatch.delenv("TRADEIN_SIGNING_KEYS", raising=False)
+    data_dir, _, certificate_id = _certificate_files(tmp_path)
+    good, tampered = str(tmp_path / "certificate.json"), str(tmp_path / "tampered.json")
+
+    status, out, _ = run(capsys, "certificate", "verify", good, "--data-dir", str(data_dir))
+    assert status == 0
+    assert f"valid erasure certificate {certificate_id}" in out
+    assert "revocation not checked" in out
+    status, out, _ = run(
+        capsys, "certificate", "verify", good, "--keys", str(tmp_path / "jwks.json"), "--json"
+    )
+    assert (status, json.loads(out)["status"], json.loads(out)["certificate_id"]) == (
+        0,
+        "valid",
+        certificate_id,
+    )
+
+    status, out, _ = run(capsys, "certificate", "verify", tampered, "--data-dir", str(data_dir))
+    assert status == 1
+    assert "invalid (bad_signature)" in out
+    assert "$.signature: signed document does not verify (bad signature)" in out
+    status, out, _ = run(
+        capsys, "certificate", "verify", tampered, "--keys", str(tmp_path / "jwks.json"), "--json"
+    )
+    outcome = json.loads(out)
+    assert (status, outcome["status"], outcome["reason"]) == (1, "invalid", "bad_signature")
+
+
+def test_certificate_verify_checks_the_revocation_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --revocations, a revoked certificate is reported as revoked with its reason, exit 1."""
+    from datetime import UTC, datetime  # noqa: PLC0415 - only the certificate tests need these
+
+    from tradein_sdk._domain.erasure import Revocation, RevocationList, sign_revocations  # noqa: PLC0415
+    from tradein_sdk._domain.signing import SigningKeys  # noqa: PLC0415
+
+    monkeypatch.delenv("TRADEIN_SIGNING_KEYS", raising=False)
+    data_dir, _, certificate_id = _certificate_files(tmp_path)
+    now = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    revocations = RevocationList(
+        issuer="Beispiel Handel GmbH",
+        issued_at=now,
+        revocations=[Revocation(certificate_id=certificate_id, reason="superseded", revoked_at=now)],
+    )
+    signed = sign_revocations(revocations, SigningKeys.load(data_dir / "signing-keys.json"))
+    (tmp_path / "revocations.json").write_text(json.dumps(signed), encoding="utf-8")
+    status, out, _ = run(
+        capsys,
+        "certificate",
+        "verify",
+        str(tmp_path / "certificate.json"),
+        "--data-dir",
+        str(data_dir),
+        "--revocations",
+        str(tmp_path / "revocations.json"),
+    )
+    assert status == 1
+    assert f"revoked: certificate {certificate_id} was revoked at 2026-11-26T09:00:00Z (superseded)" in out
+
+
+def test_certificate_verify_without_keys_never_creates_a_key_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --keys and no key file in the data dir: a clear error naming --keys, and no key file appears."""
+    monkeypatch.delenv("TRADEIN_SIGNING_KEYS", raising=False)
+    _certificate_files(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for command in ("verify", "pdf"):
+        status, out, err = run(
+            capsys, "certificate", command, str(tmp_path / "certificate.json"), "--data-dir", str(empty)
+        )
+        assert (status, out) == (1, "")
+        assert err.startswith("error [configuration_error]: no signing keys at ")
+        assert "pass --keys JWKS_FILE" in err
+        assert "Traceback" not in err
+    status, _, err = run(capsys, "certificate", "keys", "--data-dir", str(empty))
+    assert status == 1
+    assert "no signing keys" in err
+    assert list(empty.iterdir()) == []
+
+    status, _, err = run(
+        capsys, "certificate", "verify", str(tmp_path / "missing.json"), "--keys", str(tmp_path / "jwks.json")
+    )
+    assert (status, err) == (
+        1,
+        f"error [configuration_error]: cannot read {tmp_path / 'missing.json'}: No such file or directory\n",
+    )
+
+
+def test_certificate_keys_prints_the_published_jwks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tradein certificate keys` prints the installation's public keys only, as a JWKS."""
+    monkeypatch.delenv("TRADEIN_SIGNING_KEYS", raising=False)
+    data_dir, jwks, _ = _certificate_files(tmp_path)
+    status, out, _ = run(capsys, "certificate", "keys", "--data-dir", str(data_dir))
+    assert status == 0
+    assert json.loads(out) == jwks
+    assert '"d"' not in out
+    assert json.loads(out)["keys"][0]["kty"] == "OKP"
+
+
+def test_certificate_pdf_renders_a_verified_certificate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tradein certificate pdf` verifies, then writes the PDF; a tampered certificate is not rendered."""
+    monkeypatch.delenv("TRADEIN_SIGNING_KEYS", raising=False)
+    data_dir, _, _ = _certificate_files(tmp_path)
+    output = tmp_path / "certificate-de.pdf"
+    status, out, _ = run(
+        capsys,
+        "certificate",
+        "pdf",
+        str(tmp_path / "certificate.json"),
+        "--locale",
+        "de",
+        "--output",
+        str(output),
+        "--data-dir",
+        str(data_dir),
+    )
+    assert (status, out) == (0, f"wrote {output}\n")
+    assert output.read_bytes().startswith(b"%PDF-")
+    status, out, _ = run(
+        capsys, "certificate", "pdf", str(tmp_path / "tampered.json"), "--data-dir", str(data_dir)
+    )
+    assert status == 1
+    assert "not rendered, the certificate is invalid (bad_signature)" in out
+    assert not (tmp_path / "tampered.pdf").exists()
+
+
+def test_certificate_pdf_without_verifying(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--no-verify renders without keys (output beside the file by default); a non-JSON file is refused."""
+    _certificate_files(tmp_path)
+    status, out, _ = run(capsys, "certificate", "pdf", str(tmp_path / "certificate.json"), "--no-verify")
+    assert (status, out) == (0, f"wrote {tmp_path / 'certificate.pdf'}\n")
+    (tmp_path / "broken.json").write_text('{"payload": 1.5}', encoding="utf-8")
+    status, _, err = run(capsys, "certificate", "pdf", str(tmp_path / "broken.json"), "--no-verify")
+    assert status == 1
+    assert err.startswith("error [document_invalid]: erasure-certificate document ")
+    assert "not an integer" in err

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from tradein_sdk._domain.catalog import Catalog, catalog_problems, read_json_document
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.tenancy import Role
-from tradein_sdk._errors import DocumentInvalidError, TradeInError, questionnaire_errors
+from tradein_sdk._errors import (
+    ConfigurationError,
+    DocumentInvalidError,
+    DocumentProblem,
+    TradeInError,
+    questionnaire_errors,
+)
 from tradein_sdk._version import __version__
 
 if TYPE_CHECKING:
@@ -26,8 +32,9 @@ if TYPE_CHECKING:
     from grading_questionnaire import DefinitionProblem, Questionnaire
     from tradein_sdk._adapters.sql.store import SQLStore
     from tradein_sdk._app.facade import TradeIn
+    from tradein_sdk._domain.erasure import CertificateCheck
     from tradein_sdk._domain.quotes import Quote
-    from tradein_sdk._errors import DocumentProblem
+    from tradein_sdk._domain.signing import PublicKeys
     from tradein_sdk._remote.service import TradeInService
 
 
@@ -1057,6 +1064,193 @@ def _webhooks_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(
+            "cannot read {path}: {reason}", path=path, reason=exc.strerror or str(exc)
+        ) from exc
+
+
+def _certificate_keys(args: argparse.Namespace) -> PublicKeys:
+    """The published keys: ``--keys``, else the installation's ring (never created here)."""
+    from tradein_sdk._app.facade import default_data_dir  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.signing import (  # noqa: PLC0415 - loaded by its sub-command only
+        ENVIRONMENT_VARIABLE,
+        PublicKeys,
+        SigningKeys,
+    )
+
+    if getattr(args, "keys", None):
+        try:
+            return PublicKeys.from_jwks(_read_bytes(args.keys))
+        except DocumentInvalidError as exc:
+            raise DocumentInvalidError(kind=exc.kind, source=args.keys, problems=exc.problems) from exc
+    key_file = (Path(args.data_dir) if args.data_dir else default_data_dir()) / "signing-keys.json"
+    if os.environ.get(ENVIRONMENT_VARIABLE, "").strip():
+        return SigningKeys.configured(key_file).public_keys()
+    if not key_file.exists():
+        raise ConfigurationError(
+            "no signing keys at {path} (this installation has issued no certificate); pass --keys "
+            "JWKS_FILE with the issuer's published keys",
+            path=str(key_file),
+        )
+    return SigningKeys.load(key_file).public_keys()
+
+
+def _check_certificate(args: argparse.Namespace) -> CertificateCheck:
+    from tradein_sdk._domain.erasure import (  # noqa: PLC0415 - loaded by its sub-command only
+        verify_certificate,
+        verify_revocations,
+    )
+    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
+
+    keys = _certificate_keys(args)
+    revocations = None
+    if args.revocations:
+        try:
+            revocations = verify_revocations(_read_bytes(args.revocations), keys)
+        except (SignatureInvalidError, DocumentInvalidError) as exc:
+            raise ConfigurationError(
+                "the revocation list {path} cannot be used: {problem}",
+                path=args.revocations,
+                problem=str(exc),
+            ) from exc
+    return verify_certificate(_read_bytes(args.file), keys, revocations=revocations)
+
+
+def _certificate_verify(args: argparse.Namespace) -> int:
+    check = _check_certificate(args)
+    certificate = check.certificate
+    if args.json:
+        _print_json(
+            {
+                "file": args.file,
+                "status": check.status.value,
+                "certificate_id": None if certificate is None else certificate.id,
+                "kid": check.kid,
+                "reason": check.reason,
+                "revocations_checked": args.revocations is not None,
+                "revocation": None if check.revocation is None else check.revocation.to_json(),
+                "problems": [
+                    {"path": problem.path, "message": problem.message} for problem in check.problems
+                ],
+            }
+        )
+        return 0 if check.ok else 1
+    if check.ok and certificate is not None:
+        print(
+            f"{args.file}: valid erasure certificate {certificate.id} for {certificate.order_id} / "
+            f"{certificate.device_id} ({certificate.device.manufacturer} {certificate.device.model}), "
+            f"issued by {certificate.issuer}, signed with key {check.kid}"
+        )
+        if args.revocations is None:
+            print("revocation not checked: pass --revocations FILE with the issuer's latest revocation list")
+        return 0
+    if check.revocation is not None:
+        revocation = check.revocation
+        print(
+            f"{args.file}: revoked: certificate {revocation.certificate_id} was revoked at "
+            f"{revocation.revoked_at:%Y-%m-%dT%H:%M:%SZ} ({revocation.reason.value})"
+        )
+        return 1
+    print(f"{args.file}: invalid ({check.reason})")
+    for problem in check.problems:
+        print(f"  {problem.path}: {problem.message}")
+    return 1
+
+
+def _certificate_keys_command(args: argparse.Namespace) -> int:
+    _print_json(_certificate_keys(args).to_jwks())
+    return 0
+
+
+def _certificate_pdf_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._adapters.pdf import certificate_pdf  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.signing import loads_strict  # noqa: PLC0415 - loaded by its sub-command only
+
+    if not args.no_verify:
+        check = _check_certificate(args)
+        if not check.ok:
+            reason = check.reason or check.status.value
+            details = "; ".join(f"{problem.path}: {problem.message}" for problem in check.problems)
+            print(f"{args.file}: not rendered, the certificate is {check.status.value} ({reason}): {details}")
+            return 1
+    try:
+        envelope = loads_strict(_read_bytes(args.file))
+    except ValueError as exc:
+        raise DocumentInvalidError(
+            kind="erasure-certificate",
+            source=args.file,
+            problems=[DocumentProblem(path="$", message=str(exc))],
+        ) from exc
+    output = Path(args.output) if args.output else Path(args.file).with_suffix(".pdf")
+    output.write_bytes(certificate_pdf(envelope, locale=args.locale))
+    print(f"wrote {output}")
+    return 0
+
+
+def _add_certificate_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    certificate = commands.add_parser(
+        "certificate",
+        help="data erasure certificates: verify offline, print the published keys, render a PDF",
+        description=(
+            "A certificate file is the signed JSON document the shop issues (its QR code holds the same). "
+            "verify checks it offline with the issuer's published keys (--keys, or this installation's "
+            "keys in --data-dir) and, with --revocations, against the signed revocation list."
+        ),
+    )
+    certificate_commands = certificate.add_subparsers(
+        dest="certificate_command", required=True, metavar="ACTION"
+    )
+
+    def add_key_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--keys",
+            metavar="JWKS_FILE",
+            help="the issuer's published keys (JWKS); default: this installation's keys in --data-dir",
+        )
+        parser.add_argument(
+            "--revocations", metavar="FILE", help="the issuer's signed revocation list, to check revocation"
+        )
+        _add_data_dir(parser)
+
+    verify = certificate_commands.add_parser(
+        "verify",
+        help="verify a certificate file offline: exit 0 only when it is valid",
+        description=(
+            "Prints valid, revoked or invalid with the reason (malformed, wrong_purpose, unknown_kid, "
+            "bad_signature, content) and every problem with its JSON path. Exit status 0 only when valid. "
+            "Never creates a key file: without --keys, the installation's key file must exist."
+        ),
+    )
+    verify.add_argument("file", metavar="FILE", help="the signed certificate (JSON)")
+    add_key_options(verify)
+    verify.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    verify.set_defaults(handler=_certificate_verify)
+
+    keys = certificate_commands.add_parser(
+        "keys", help="print this installation's published keys (JWKS) for verifiers"
+    )
+    _add_data_dir(keys)
+    keys.set_defaults(handler=_certificate_keys_command)
+
+    pdf = certificate_commands.add_parser(
+        "pdf",
+        help="render a certificate file as an A4 PDF for the customer, with a QR code",
+        description="Verifies the certificate first (as verify does) unless --no-verify.",
+    )
+    pdf.add_argument("file", metavar="FILE", help="the signed certificate (JSON)")
+    pdf.add_argument(
+        "--locale", default="de", help="the customer's language: de, en, es, fr, it (default de)"
+    )
+    pdf.add_argument("--output", "-o", metavar="OUT", help="the PDF to write (default: FILE with .pdf)")
+    pdf.add_argument("--no-verify", action="store_true", help="render without verifying the certificate")
+    add_key_options(pdf)
+    pdf.set_defaults(handler=_certificate_pdf_command)
+
+
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -1091,6 +1285,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quote_command(commands)
 
     _add_offers_and_audit_commands(commands)
+    _add_certificate_commands(commands)
 
     validate = commands.add_parser("validate", help="check a document against its schema and rules")
     validate_commands = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT")

@@ -18,7 +18,8 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── DeviceNotFoundError         device_not_found
     │   ├── QuestionnaireNotFoundError  questionnaire_not_found
     │   ├── OrderNotFoundError          order_not_found
-    │   └── QuoteNotFoundError          quote_not_found
+    │   ├── QuoteNotFoundError          quote_not_found
+    │   └── CertificateNotFoundError    certificate_not_found (.certificate_id: no erasure certificate)
     ├── QuoteTokenError                 token_invalid
     │   ├── TokenMalformedError         token_malformed       (not a token of this library)
     │   ├── TokenSignatureError         token_signature_invalid
@@ -57,7 +58,8 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── ErasureNotAllowedError      erasure_not_allowed   (.state, .rule: the device is not in custody)
     │   ├── ErasureUnverifiedError      erasure_unverified    (no certificate without a passed verification)
     │   ├── CertificateRequiredError    certificate_required  (.disposition, .reason: resale/parts need one)
-    │   └── CertificateRevokedError     certificate_revoked   (.certificate_id, .reason)
+    │   ├── CertificateRevokedError     certificate_revoked   (.certificate_id, .reason)
+    │   └── CertificateExistsError      certificate_exists    (.certificate_id: the device has one, unrevoked)
     ├── APIError                        api_error             (HTTP clients: .method, .path, .attempts, ...)
     │   ├── APIConnectionError          api_connection_error  (transport failure after the last retry)
     │   │   └── APITimeoutError         api_timeout
@@ -1202,6 +1204,46 @@ class CertificateRevokedError(ErasureError):
         self.certificate_id = certificate_id
         self.reason = reason
         self.revoked_at = revoked_at
+
+
+class CertificateExistsError(ErasureError):
+    """The device already has an erasure certificate that is not revoked: revoke it before issuing another.
+
+    Attributes:
+        certificate_id: the device's certificate.
+        order_id: the order.
+        device_id: the device of the order.
+    """
+
+    code = "certificate_exists"
+
+    def __init__(self, *, certificate_id: str, order_id: str, device_id: str) -> None:
+        """Create the error naming the certificate the device has."""
+        super().__init__(
+            "device {device_id} of order {order_id} already has erasure certificate {certificate_id}; "
+            "revoke it before issuing another",
+            certificate_id=certificate_id,
+            order_id=order_id,
+            device_id=device_id,
+        )
+        self.certificate_id = certificate_id
+        self.order_id = order_id
+        self.device_id = device_id
+
+
+class CertificateNotFoundError(NotFoundError):
+    """No erasure certificate has the id given (in the caller's scope).
+
+    Attributes:
+        certificate_id: the id looked up.
+    """
+
+    code = "certificate_not_found"
+
+    def __init__(self, certificate_id: str) -> None:
+        """Create the error naming the id."""
+        super().__init__("no erasure certificate {certificate_id} exists", certificate_id=certificate_id)
+        self.certificate_id = certificate_id
 
 
 _STATUS_ERRORS: Final[dict[int, type[APIStatusError]]] = {

@@ -6,10 +6,11 @@ of them together, as :class:`~tradein_sdk.SQLStore` implements them (on SQLite o
 transaction can span several concerns (an order, its audit entries and its webhooks are written together).
 
 Concerns: quotes (:class:`QuoteStore`), orders (:class:`OrderStore`), the audit log (:class:`AuditLog`),
-personal data kept apart (:class:`PersonalDataStore`), promotion budgets (:class:`PromotionBudgets`),
-idempotency keys of the HTTP service (:class:`IdempotencyKeys`), the webhook outbox (:class:`WebhookOutbox`),
-price books (:class:`PriceSource`), insurance offers (:class:`InsuranceOfferSource`) and the movement of
-devices (:class:`Fulfilment`). The records they exchange are defined here too.
+personal data kept apart (:class:`PersonalDataStore`), erasure certificates (:class:`ErasureStore`),
+promotion budgets (:class:`PromotionBudgets`), idempotency keys of the HTTP service
+(:class:`IdempotencyKeys`), the webhook outbox (:class:`WebhookOutbox`), price books (:class:`PriceSource`),
+insurance offers (:class:`InsuranceOfferSource`) and the movement of devices (:class:`Fulfilment`). The
+records they exchange are defined here too.
 """
 
 from __future__ import annotations
@@ -465,6 +466,108 @@ class AuditLog(Protocol):
 
     def audit_entries(self) -> Iterator[AuditEntry]:
         """Every audit entry as stored, chain by chain in sequence order."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class CertificateRevocationRecord:
+    """The revocation of an erasure certificate, as the store keeps it.
+
+    Attributes:
+        certificate_id: the certificate revoked.
+        reason: the reason code (:class:`~tradein_sdk._domain.erasure.RevocationReason`).
+        revoked_at: when (UTC).
+        actor: who revoked it (a role, never a name).
+    """
+
+    certificate_id: str
+    reason: str
+    revoked_at: datetime
+    actor: str
+
+
+@attrs.frozen(kw_only=True)
+class CertificateRecord:
+    """An erasure certificate as the store keeps it: the queried fields and the signed envelope's JSON text.
+
+    Attributes:
+        certificate_id: the certificate's id (``cert_<32 hex>``).
+        order_id: the order.
+        device_id: the device of the order.
+        issued_at: when it was issued (UTC).
+        method: the sanitization method (``clear``, ``purge``, ``destruct``).
+        destination: where the device goes (``resale``, ``parts``, ``recycling``).
+        document: the signed envelope, as JSON text.
+        tenant: the tenant of the order.
+        organisation: the organisation of the order.
+        revocation: its revocation, once revoked.
+    """
+
+    certificate_id: str
+    order_id: str
+    device_id: str
+    issued_at: datetime
+    method: str
+    destination: str
+    document: str
+    tenant: str | None = None
+    organisation: str | None = None
+    revocation: CertificateRevocationRecord | None = None
+
+
+@runtime_checkable
+class ErasureStore(Protocol):
+    """Erasure certificates and their revocations; at most one unrevoked certificate per device."""
+
+    def add_certificate(
+        self,
+        record: CertificateRecord,
+        *,
+        order_version: int,
+        now: datetime,
+        audit: Sequence[AuditFact] = (),
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> None:
+        """Keep a certificate with its audit entries and webhooks, if the order is still at ``order_version``.
+
+        Raises:
+            CertificateExistsError: the device has an unrevoked certificate.
+            ConcurrentUpdateError: the order changed since it was read; read it and check again.
+        """
+        ...
+
+    def certificates_of(
+        self, order_id: str, *, device_id: str | None = None, scope: Scope | None = None
+    ) -> list[CertificateRecord]:
+        """The certificates of an order (or of one of its devices), oldest first."""
+        ...
+
+    def get_certificate(self, certificate_id: str, *, scope: Scope | None = None) -> CertificateRecord:
+        """A certificate by id.
+
+        Raises:
+            CertificateNotFoundError: none has that id (in ``scope``).
+        """
+        ...
+
+    def revoke_certificate(
+        self,
+        revocation: CertificateRevocationRecord,
+        *,
+        audit: Sequence[AuditFact] = (),
+        scope: Scope | None = None,
+    ) -> CertificateRecord:
+        """Revoke a certificate (a second revocation keeps the first) and return it as revoked.
+
+        Raises:
+            CertificateNotFoundError: none has that id (in ``scope``).
+        """
+        ...
+
+    def certificate_revocations(
+        self, *, organisation: str | None = None
+    ) -> list[CertificateRevocationRecord]:
+        """Every revocation (of one organisation's certificates), oldest first."""
         ...
 
 

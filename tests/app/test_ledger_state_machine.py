@@ -717,7 +717,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "recycle": lambda: shop.record_event(order_id, device_id, EventKind.RECYCLE, actor=Actor.SHOPPER),
             "settle": lambda: shop.settle(order_id, device_id),
             "dispose": lambda: shop.record_event(
-                order_id, device_id, EventKind.DISPOSE, actor=Actor.STAFF, disposition=Disposition.REFURBISH
+                order_id, device_id, EventKind.DISPOSE, actor=Actor.STAFF, disposition=Disposition.RECYCLE
             ),
         }
         if action.startswith("inspect_"):

@@ -225,6 +225,10 @@ def test_an_erasure_report_is_passed_on_to_the_shops_once(tmp_path: Path, clock:
     service = TradeInService(trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER)
     client = httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://service")
     order_id = shipped_order(trade_in)
+    trade_in.receive(order_id, "d1")  # only a device in custody can be erased
+    with respx.mock() as router:  # the shop hears of the receipt first
+        router.post(hook).mock(return_value=httpx.Response(204))
+        trade_in.deliver_webhooks()
     report = {"order_id": order_id, "device_id": "d1", "certificate_id": "ERC-7", "method": "crypto erase"}
     headers, body = delivery("device.erased", report, clock.now())
     assert [post(client, headers, body).json()["applied"] for _ in range(2)] == [True, False]

@@ -775,7 +775,7 @@ def _event_body(cell: Cell) -> tuple[str, Json]:
         order_id = cell.world.made.get(f"{cell.caller.name}/accepted") if cell.own else None
         target = order_id or cell.order("accepted")
         return f"/v1/orders/{target}/devices/d1/events", {"kind": "hand_over", "event_id": _event_id(cell)}
-    body = {"kind": "dispose", "disposition": "refurbish", "event_id": _event_id(cell)}
+    body = {"kind": "dispose", "disposition": "recycle", "event_id": _event_id(cell)}
     return f"{cell.device('paid')}/events", body
 
 
@@ -945,6 +945,59 @@ def _recipes() -> dict[str, Callable[[Cell], Call | None]]:
         "disable_webhook_endpoint": _endpoint("disable"),
         "dead_webhooks": _only_own(Call("GET", "/v1/webhooks/dead", params={"limit": "1000"})),
         "replay_webhooks": _replay,
+        "record_erasure_report": lambda cell: Call(
+            "POST", f"{cell.device('received')}/erasure", {"report": _erasure_report(cell.order("received"))}
+        ),
+        "erasure_certificate": lambda cell: Call("GET", f"{cell.device('received')}/erasure-certificate"),
+        "certificate_bundle": lambda cell: Call(
+            "GET", f"/v1/orders/{cell.order('received')}/erasure-certificates"
+        ),
+        "revoke_certificate": lambda _cell: None,  # by certificate id: tests/remote/test_erasure_api.py
+        "certificate_revocations": _only_own(Call("GET", "/v1/erasure-certificates/revocations")),
+        "certificate_keys": _only_own(Call("GET", "/v1/erasure-certificates/keys")),
+    }
+
+
+def _erasure_report(order_id: str) -> Json:
+    """A complete Purge report for device d1 of the order.
+
+    Its custody is dated before the device's receipt: an own call answers 422, another tenant's 404.
+    """
+    return {
+        "order_id": order_id,
+        "device_id": "d1",
+        "device": {
+            "manufacturer": "Apple",
+            "model": "iPhone 13",
+            "imei": "490154203237518",
+            "media_type": "embedded_flash",
+            "capacity_gb": 128,
+        },
+        "sanitization": {
+            "method": "purge",
+            "technique": "cryptographic_erase",
+            "tool": {"name": "Blancco Mobile", "version": "7.2.1"},
+            "operator_role": "Erasure technician",
+            "site": "Returns centre",
+            "started_at": "2026-01-01T10:00:00Z",
+            "ended_at": "2026-01-01T10:12:00Z",
+        },
+        "verification": {
+            "method": "crypto_key_destruction",
+            "result": "passed",
+            "verifier_role": "Quality lead",
+            "verified_at": "2026-01-01T10:20:00Z",
+        },
+        "destination": "resale",
+        "custody": [
+            {
+                "step": "received",
+                "at": "2026-01-01T09:00:00Z",
+                "site": "Returns centre",
+                "role": "Goods-in clerk",
+            },
+            {"step": "erased", "at": "2026-01-01T10:12:00Z", "site": "Returns centre", "role": "Technician"},
+        ],
     }
 
 

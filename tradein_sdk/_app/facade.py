@@ -21,6 +21,7 @@ from tradein_sdk._adapters.fulfilment import LocalFulfilment
 from tradein_sdk._adapters.prices import PriceBookSource
 from tradein_sdk._adapters.sql.store import SQLStore
 from tradein_sdk._app.checkout import CheckoutUseCases
+from tradein_sdk._app.erasure import ErasureUseCases
 from tradein_sdk._app.ledger import LedgerUseCases
 from tradein_sdk._app.orders import OrderUseCases
 from tradein_sdk._app.receipts import ReceiptUseCases
@@ -122,7 +123,9 @@ class StoredQuote:
     redemption: Redemption | None
 
 
-class TradeIn(OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, TenancyUseCases):
+class TradeIn(
+    OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, TenancyUseCases, ErasureUseCases
+):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
     Create it once and share it; it is safe to use from several threads. For the bundled defaults use

@@ -172,6 +172,7 @@ class OrderUseCases:
             self, before: TradeInOrder, after: TradeInOrder, *, now: datetime, cause: str
         ) -> tuple[TradeInOrder, Posting, list[AuditFact]]: ...
         def _ledger_terms(self, order: TradeInOrder) -> tuple[LedgerTerms, Any]: ...
+        def require_certificate(self, order_id: str, device_id: str, disposition: str) -> None: ...
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -382,6 +383,8 @@ class OrderUseCases:
         Raises:
             IllegalTransitionError: the event does not fit the device's state (``stale_event``,
                 ``actor_not_allowed``, ``guard_failed`` say why).
+            CertificateRequiredError: a disposal to resale (``refurbish``) or parts, and the device has no
+                valid, unrevoked erasure certificate of a sufficient method (``reason`` says why).
         """
         event = DeviceEvent(
             id=event_id or f"evt_{uuid.uuid4().hex}",
@@ -390,6 +393,9 @@ class OrderUseCases:
             actor=Actor(actor),
             **fields,
         )
+        if event.kind is EventKind.DISPOSE and event.disposition is not None:
+            self.order(order_id).device(device_id)  # in scope, before anything about its certificate
+            self.require_certificate(order_id, device_id, event.disposition)
         return self._change(order_id, lambda _: [event])
 
     def ship(
@@ -969,13 +975,15 @@ class OrderUseCases:
         Raises:
             OrderNotFoundError: no such order.
             OrderDeviceNotFoundError: the order has no such device.
+            ErasureNotAllowedError: the device is not in the shop's custody (``rule`` says why).
             ConfigurationError: the store keeps no audit log.
         """
+        from tradein_sdk._domain.erasure import check_erasure_allowed  # noqa: PLC0415 - loads with the first report
         from tradein_sdk._domain.outbox import outbox_messages  # noqa: PLC0415 - webhooks load with the first report
         from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType  # noqa: PLC0415 - idem
 
         order = self.order(order_id)
-        order.device(device_id)  # the device must exist
+        check_erasure_allowed(order.device(device_id).state)  # the device exists and is in custody
         now = self.clock.now()
         key = receipt.id if receipt is not None else f"{order_id}/{device_id}/{certificate_id}"
         fact = AuditFact(

@@ -34,6 +34,7 @@ from grading_questionnaire import VerificationDepth
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
+from tradein_sdk._domain.erasure import ErasureCertificate, IssuedCertificate, Revocation, RevocationReason
 from tradein_sdk._domain.insurance import InsuranceOffer
 from tradein_sdk._domain.ledger import Balance, LedgerEntry
 from tradein_sdk._domain.ledger_report import LedgerReport
@@ -338,6 +339,20 @@ class EmptyBody:
 
 
 @attrs.frozen(kw_only=True)
+class ErasureReportBody:
+    """The body of ``POST /v1/orders/{order_id}/devices/{device_id}/erasure``: the erasure report."""
+
+    report: dict[str, Any] = attrs.field(metadata={"schema": "erasure-report"})
+
+
+@attrs.frozen(kw_only=True)
+class RevokeCertificateBody:
+    """The body of ``POST /v1/erasure-certificates/{certificate_id}/revoke``."""
+
+    reason: RevocationReason
+
+
+@attrs.frozen(kw_only=True)
 class DeadQuery:
     """The query of ``GET /v1/webhooks/dead``."""
 
@@ -479,6 +494,33 @@ def _report(data: Mapping[str, Any]) -> LedgerReport:
     }
     report: LedgerReport = json_converter().structure(fields, LedgerReport)
     return report
+
+
+def _issued_json(issued: IssuedCertificate) -> dict[str, Any]:
+    return issued.to_json()
+
+
+def _issued(data: Mapping[str, Any]) -> IssuedCertificate:
+    """Read a signed certificate (its signature is not checked here: verify it with the published keys)."""
+    return IssuedCertificate(certificate=ErasureCertificate.from_json(data["payload"]), document=dict(data))
+
+
+def _document_json(document: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return document
+
+
+def _document(data: Any) -> dict[str, Any] | None:  # noqa: ANN401 - any JSON value
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object")
+    return data
+
+
+def _object(data: Any) -> dict[str, Any]:  # noqa: ANN401 - any JSON value
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object")
+    return data
 
 
 # -- operations ------------------------------------------------------------------------------------------
@@ -974,6 +1016,68 @@ def _operations() -> tuple[Operation, ...]:
             body=ReplayBody,
             result=int,
             roles=ADMIN,
+        ),
+        Operation(
+            id="record_erasure_report",
+            method="POST",
+            path=f"{device}/erasure",
+            tag="erasure",
+            summary="Record the erasure of a device in custody and issue its signed certificate",
+            body=ErasureReportBody,
+            result=IssuedCertificate,
+            status=201,
+            form=Form(name="SignedErasureCertificate", write=_issued_json, read=_issued),
+            roles=frozenset({Role.STORE, Role.BACK_OFFICE, Role.PROVIDER}),
+        ),
+        Operation(
+            id="erasure_certificate",
+            method="GET",
+            path=f"{device}/erasure-certificate",
+            tag="erasure",
+            summary="A device's latest signed erasure certificate, revoked or not (null when it has none)",
+            result=dict[str, Any] | None,
+            form=Form(name="SignedErasureCertificateOrNull", write=_document_json, read=_document),
+            roles=READING,
+        ),
+        Operation(
+            id="certificate_bundle",
+            method="GET",
+            path="/v1/orders/{order_id}/erasure-certificates",
+            tag="erasure",
+            summary="The latest signed erasure certificate of each erased device of an order, as one bundle",
+            result=dict[str, Any],
+            form=Form(name="ErasureCertificateBundle", write=_document_json, read=_object),
+            roles=READING,
+        ),
+        Operation(
+            id="revoke_certificate",
+            method="POST",
+            path="/v1/erasure-certificates/{certificate_id}/revoke",
+            tag="erasure",
+            summary="Revoke an erasure certificate (the device may then be certified anew)",
+            body=RevokeCertificateBody,
+            result=Revocation,
+            roles=frozenset({Role.BACK_OFFICE, Role.ADMIN}),
+        ),
+        Operation(
+            id="certificate_revocations",
+            method="GET",
+            path="/v1/erasure-certificates/revocations",
+            tag="erasure",
+            summary="The signed list of revoked erasure certificates, as of now",
+            result=dict[str, Any],
+            form=Form(name="SignedRevocationList", write=_document_json, read=_object),
+            roles=ANYONE,
+        ),
+        Operation(
+            id="certificate_keys",
+            method="GET",
+            path="/v1/erasure-certificates/keys",
+            tag="erasure",
+            summary="The published keys (JWKS) that verify erasure certificates and revocation lists offline",
+            result=dict[str, list[dict[str, str]]],
+            form=Form(name="JWKS", write=_document_json, read=_object),
+            roles=ANYONE,
         ),
     )
 

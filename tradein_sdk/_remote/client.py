@@ -22,6 +22,7 @@ with cattrs into the library's own types. A failure raises the error an embedded
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
@@ -36,7 +37,7 @@ from tradein_sdk._remote.api import Operation, error_classes, operations, query_
 from tradein_sdk._remote.transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import date
     from types import TracebackType
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from tradein_sdk._app.tenancy import RegisteredEndpoint
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
     from tradein_sdk._domain.devices import DeviceCategory
+    from tradein_sdk._domain.erasure import ErasureReport, IssuedCertificate, Revocation, RevocationReason
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.ledger import LedgerEntry
     from tradein_sdk._domain.ledger_report import LedgerReport
@@ -1084,6 +1086,133 @@ class TradeInClient:
         result: list[DeadWebhook] = self._call("dead_webhooks", locals())
         return result
 
+    def record_erasure_report(
+        self,
+        order_id: str,
+        device_id: str,
+        report: Mapping[str, Any] | ErasureReport,
+        *,
+        idempotency_key: str | None = None,
+    ) -> IssuedCertificate:
+        """Record a device's erasure and issue its signed certificate.
+
+        The remote twin of :meth:`TradeIn.record_erasure_report <tradein_sdk.TradeIn.record_erasure_report>`.
+
+        Args:
+            order_id: the order.
+            device_id: the device of the order.
+            report: the erasure report (``schemas/erasure-report.schema.json``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The certificate and its signed document (verify it with :meth:`certificate_keys`).
+
+        Raises:
+            ErasureNotAllowedError: the device is not in the shop's custody.
+            ErasureUnverifiedError: the report's verification did not pass.
+            CertificateExistsError: the device has a certificate that is not revoked.
+            PermissionDeniedError: the API key's role may not report erasures.
+        """
+        if not isinstance(report, Mapping):
+            report = report.to_json()
+        result: IssuedCertificate = self._call("record_erasure_report", locals())
+        return result
+
+    def erasure_certificate(
+        self,
+        order_id: str,
+        device_id: str,
+    ) -> dict[str, Any] | None:
+        """A device's latest signed erasure certificate, revoked or not (``None`` when it has none).
+
+        The remote twin of :meth:`TradeIn.erasure_certificate <tradein_sdk.TradeIn.erasure_certificate>`.
+
+        Args:
+            order_id: the order.
+            device_id: the device of the order.
+
+        Returns:
+            The signed certificate, or ``None``.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+        """
+        result: dict[str, Any] | None = self._call("erasure_certificate", locals())
+        return result
+
+    def certificate_bundle(
+        self,
+        order_id: str,
+    ) -> dict[str, Any]:
+        """The latest signed erasure certificate of each erased device of an order, as one bundle.
+
+        The remote twin of :meth:`TradeIn.certificate_bundle <tradein_sdk.TradeIn.certificate_bundle>`.
+
+        Args:
+            order_id: the order.
+
+        Returns:
+            The bundle (verify it with ``verify_bundle``).
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+        """
+        result: dict[str, Any] = self._call("certificate_bundle", locals())
+        return result
+
+    def revoke_certificate(
+        self,
+        certificate_id: str,
+        reason: RevocationReason | str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Revocation:
+        """Revoke an erasure certificate (the device may then be certified anew).
+
+        The remote twin of :meth:`TradeIn.revoke_certificate <tradein_sdk.TradeIn.revoke_certificate>`.
+
+        Args:
+            certificate_id: the certificate.
+            reason: why (a :class:`RevocationReason`).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The revocation.
+
+        Raises:
+            CertificateNotFoundError: no certificate in the API key's scope has that id.
+            PermissionDeniedError: the API key's role may not revoke (the back office's and admin's may).
+        """
+        result: Revocation = self._call("revoke_certificate", locals())
+        return result
+
+    def certificate_revocations(
+        self,
+    ) -> dict[str, Any]:
+        """The signed list of revoked erasure certificates, as of now.
+
+        The remote twin of
+        :meth:`TradeIn.certificate_revocations <tradein_sdk.TradeIn.certificate_revocations>`.
+
+        Returns:
+            The signed revocation list (purpose ``erasure-revocations``).
+        """
+        result: dict[str, Any] = self._call("certificate_revocations", locals())
+        return result
+
+    def certificate_keys(
+        self,
+    ) -> dict[str, list[dict[str, str]]]:
+        """The published keys (JWKS) that verify erasure certificates and revocation lists offline.
+
+        The remote twin of :meth:`TradeIn.certificate_keys <tradein_sdk.TradeIn.certificate_keys>`.
+
+        Returns:
+            The JWKS document.
+        """
+        result: dict[str, list[dict[str, str]]] = self._call("certificate_keys", locals())
+        return result
+
     def replay_webhooks(
         self,
         *,
@@ -1987,6 +2116,133 @@ class AsyncTradeInClient:
             PermissionDeniedError: the API key is not an admin's.
         """
         result: list[DeadWebhook] = await self._call("dead_webhooks", locals())
+        return result
+
+    async def record_erasure_report(
+        self,
+        order_id: str,
+        device_id: str,
+        report: Mapping[str, Any] | ErasureReport,
+        *,
+        idempotency_key: str | None = None,
+    ) -> IssuedCertificate:
+        """Record a device's erasure and issue its signed certificate.
+
+        The remote twin of :meth:`TradeIn.record_erasure_report <tradein_sdk.TradeIn.record_erasure_report>`.
+
+        Args:
+            order_id: the order.
+            device_id: the device of the order.
+            report: the erasure report (``schemas/erasure-report.schema.json``).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The certificate and its signed document (verify it with :meth:`certificate_keys`).
+
+        Raises:
+            ErasureNotAllowedError: the device is not in the shop's custody.
+            ErasureUnverifiedError: the report's verification did not pass.
+            CertificateExistsError: the device has a certificate that is not revoked.
+            PermissionDeniedError: the API key's role may not report erasures.
+        """
+        if not isinstance(report, Mapping):
+            report = report.to_json()
+        result: IssuedCertificate = await self._call("record_erasure_report", locals())
+        return result
+
+    async def erasure_certificate(
+        self,
+        order_id: str,
+        device_id: str,
+    ) -> dict[str, Any] | None:
+        """A device's latest signed erasure certificate, revoked or not (``None`` when it has none).
+
+        The remote twin of :meth:`TradeIn.erasure_certificate <tradein_sdk.TradeIn.erasure_certificate>`.
+
+        Args:
+            order_id: the order.
+            device_id: the device of the order.
+
+        Returns:
+            The signed certificate, or ``None``.
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+        """
+        result: dict[str, Any] | None = await self._call("erasure_certificate", locals())
+        return result
+
+    async def certificate_bundle(
+        self,
+        order_id: str,
+    ) -> dict[str, Any]:
+        """The latest signed erasure certificate of each erased device of an order, as one bundle.
+
+        The remote twin of :meth:`TradeIn.certificate_bundle <tradein_sdk.TradeIn.certificate_bundle>`.
+
+        Args:
+            order_id: the order.
+
+        Returns:
+            The bundle (verify it with ``verify_bundle``).
+
+        Raises:
+            OrderNotFoundError: no order in the API key's scope has that id.
+        """
+        result: dict[str, Any] = await self._call("certificate_bundle", locals())
+        return result
+
+    async def revoke_certificate(
+        self,
+        certificate_id: str,
+        reason: RevocationReason | str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Revocation:
+        """Revoke an erasure certificate (the device may then be certified anew).
+
+        The remote twin of :meth:`TradeIn.revoke_certificate <tradein_sdk.TradeIn.revoke_certificate>`.
+
+        Args:
+            certificate_id: the certificate.
+            reason: why (a :class:`RevocationReason`).
+            idempotency_key: sent on every attempt (a new UUID when omitted).
+
+        Returns:
+            The revocation.
+
+        Raises:
+            CertificateNotFoundError: no certificate in the API key's scope has that id.
+            PermissionDeniedError: the API key's role may not revoke (the back office's and admin's may).
+        """
+        result: Revocation = await self._call("revoke_certificate", locals())
+        return result
+
+    async def certificate_revocations(
+        self,
+    ) -> dict[str, Any]:
+        """The signed list of revoked erasure certificates, as of now.
+
+        The remote twin of
+        :meth:`TradeIn.certificate_revocations <tradein_sdk.TradeIn.certificate_revocations>`.
+
+        Returns:
+            The signed revocation list (purpose ``erasure-revocations``).
+        """
+        result: dict[str, Any] = await self._call("certificate_revocations", locals())
+        return result
+
+    async def certificate_keys(
+        self,
+    ) -> dict[str, list[dict[str, str]]]:
+        """The published keys (JWKS) that verify erasure certificates and revocation lists offline.
+
+        The remote twin of :meth:`TradeIn.certificate_keys <tradein_sdk.TradeIn.certificate_keys>`.
+
+        Returns:
+            The JWKS document.
+        """
+        result: dict[str, list[dict[str, str]]] = await self._call("certificate_keys", locals())
         return result
 
     async def replay_webhooks(

@@ -385,7 +385,60 @@ def _ledger_report(schemas: _Schemas) -> dict[str, Any]:
     )
 
 
+_CERTIFICATE_DEFS: Final = _COMPONENTS + "erasure-certificate/$defs/"
+
+
+def _signed_certificate(_: _Schemas) -> dict[str, Any]:
+    return {"$ref": _CERTIFICATE_DEFS + "envelope"}
+
+
+def _signed_certificate_or_null(_: _Schemas) -> dict[str, Any]:
+    return {"anyOf": [{"$ref": _CERTIFICATE_DEFS + "envelope"}, {"type": "null"}]}
+
+
+def _certificate_bundle(_: _Schemas) -> dict[str, Any]:
+    return {"$ref": _CERTIFICATE_DEFS + "bundle"}
+
+
+def _signed_revocations(_: _Schemas) -> dict[str, Any]:
+    return {
+        "description": "A signed envelope with purpose erasure-revocations.",
+        "type": "object",
+        "required": ["payload", "signature"],
+        "additionalProperties": False,
+        "properties": {
+            "payload": {"$ref": _CERTIFICATE_DEFS + "revocation_list"},
+            "signature": {"$ref": _CERTIFICATE_DEFS + "signature"},
+        },
+    }
+
+
+def _jwks(_: _Schemas) -> dict[str, Any]:
+    key = {
+        "type": "object",
+        "required": ["kty", "crv", "kid", "x"],
+        "properties": {
+            "kty": {"const": "OKP"},
+            "crv": {"const": "Ed25519"},
+            "kid": {"type": "string"},
+            "x": {"type": "string"},
+            "use": {"type": "string"},
+        },
+    }
+    return {
+        "description": "The published Ed25519 keys (RFC 7517 JWK Set) that verify signed documents offline.",
+        "type": "object",
+        "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": key}},
+    }
+
+
 _FORMS: Final[Mapping[str, Callable[[_Schemas], dict[str, Any]]]] = {
+    "SignedErasureCertificate": _signed_certificate,
+    "SignedErasureCertificateOrNull": _signed_certificate_or_null,
+    "ErasureCertificateBundle": _certificate_bundle,
+    "SignedRevocationList": _signed_revocations,
+    "JWKS": _jwks,
     "OrderLedger": _order_ledger,
     "DueInstallments": _due_installments,
     "InstallmentsCredited": _installments_credited,
