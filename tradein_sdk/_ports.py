@@ -597,9 +597,15 @@ class PersonalDataStore(Protocol):
         ...
 
     def erase_personal_data(
-        self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = (), scope: Scope | None = None
+        self,
+        subject_ref: str,
+        *,
+        now: datetime,
+        audit: Sequence[AuditFact] = (),
+        scope: Scope | None = None,
+        redactions: Mapping[str, str] | None = None,
     ) -> int:
-        """Erase a customer's personal data; return how many records were erased."""
+        """Erase a customer's personal data (and rewrite the quotes in ``redactions``); return the count."""
         ...
 
 

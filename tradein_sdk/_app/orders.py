@@ -732,12 +732,37 @@ class OrderUseCases:
     def erase_customer(self, customer_ref: str) -> int:
         """Erase a customer's personal data (payout details, contact data); orders and the audit chain stay.
 
+        The IMEIs in the customer's quotes go too: each such quote is stored anew without it (amounts, lines
+        and the rest unchanged), with a ``quote.redacted`` audit entry naming the new document's hash, so the
+        record check of :meth:`verify_audit` holds and a later change is still found.
+
         Returns:
-            How many records were erased.
+            How many records were erased (the quotes stored anew not counted).
         """
-        fact = AuditFact(actor=Actor.STAFF.value, action="customer.erased", subject=customer_ref)
+        facts = [AuditFact(actor=Actor.STAFF.value, action="customer.erased", subject=customer_ref)]
+        redactions: dict[str, str] = {}
+        for order in self.list_orders(customer_ref=customer_ref, limit=MAX_CUSTOMER_ORDERS):
+            for device in order.devices:
+                quote = self._order_quote(device.quote_id)
+                if quote.device.imei is None or quote.id in redactions:
+                    continue
+                text = attrs.evolve(quote, device=attrs.evolve(quote.device, imei=None)).document_text()
+                redactions[quote.id] = text
+                facts.append(
+                    AuditFact(
+                        actor=Actor.STAFF.value,
+                        action="quote.redacted",
+                        subject=quote.id,
+                        details={
+                            "document": "sha256:" + hashlib.sha256(text.encode()).hexdigest(),
+                            "fields": ["device.imei"],
+                        },
+                    )
+                )
         store = self._port(PersonalDataStore)
-        return store.erase_personal_data(customer_ref, now=self.clock.now(), audit=[fact], **self._in_scope)
+        return store.erase_personal_data(
+            customer_ref, now=self.clock.now(), audit=facts, redactions=redactions, **self._in_scope
+        )
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -1049,6 +1074,9 @@ def _payout_data(details: PayoutDetails, reference: PayoutRef, customer_ref: str
         data=json.dumps(data, sort_keys=True),
     )
 
+
+MAX_CUSTOMER_ORDERS = 1_000
+"""How many of a customer's orders an erasure looks through for quotes with an IMEI."""
 
 _EXPORT_COLUMNS = (
     "chain",

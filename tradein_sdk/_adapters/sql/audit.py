@@ -578,6 +578,14 @@ def _quote_problems(conn: Connection, quotes: Table, log: Table, batch_size: int
 
     import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
+    redacted = {  # a quote stored anew at its customer's erasure: its latest audited document
+        row.subject: json.loads(row.details).get("document")
+        for row in conn.execute(
+            sa.select(log.c.subject, log.c.details)
+            .where(log.c.action == "quote.redacted")
+            .order_by(log.c.chain, log.c.sequence)
+        )
+    }
     last = (-1, 0)
     while True:
         rows = conn.execute(
@@ -601,6 +609,8 @@ def _quote_problems(conn: Connection, quotes: Table, log: Table, batch_size: int
         for row in rows:
             last = (int(row.chain), int(row.sequence))
             audited = json.loads(row.details)
+            if row.id in redacted:
+                audited = {**audited, "document": redacted[row.id]}
             stored = {
                 "amount": {"amount": str(row.amount), "currency": row.currency},
                 "expires_at": _as_utc(row.expires_at).isoformat(),

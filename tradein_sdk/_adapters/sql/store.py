@@ -1611,11 +1611,19 @@ class SQLStore(TenancyMixin, ErasureMixin):
             conn.execute(sa.insert(self._t["personal_data"]).values(**_personal_values(item, as_utc(now))))
 
     def erase_personal_data(
-        self, subject_ref: str, *, now: datetime, audit: Sequence[AuditFact] = (), scope: Scope | None = None
+        self,
+        subject_ref: str,
+        *,
+        now: datetime,
+        audit: Sequence[AuditFact] = (),
+        scope: Scope | None = None,
+        redactions: Mapping[str, str] | None = None,
     ) -> int:
         """Erase every piece of personal data of a customer; orders, amounts and the audit chain stay.
 
         With a ``scope``, only the data of that tenant's (or organisation's) customer of that reference.
+        ``redactions`` are the customer's quotes to store anew (their documents without the IMEI), in the same
+        transaction; ``audit`` says so (``quote.redacted`` with the new document's hash).
 
         After the erasure commits, the copies the database keeps are removed too. SQLite overwrites the
         erased bytes with zeros (``secure_delete``, see :func:`_configure_sqlite`), then the WAL, which
@@ -1648,6 +1656,13 @@ class SQLStore(TenancyMixin, ErasureMixin):
                     .values(data="{}", erased_at=now)
                 ).rowcount
             )
+            quotes = self._t["quotes"]
+            for quote_id, document in (redactions or {}).items():
+                conn.execute(
+                    sa.update(quotes)
+                    .where(quotes.c.id == quote_id, *scope_conditions(quotes, scope))
+                    .values(document=document)
+                )
             self._append_facts(conn, audit, now=now, extra={"records": erased})
         if self._engine.url.database in (None, "", ":memory:"):
             return erased  # no file, no WAL
@@ -1683,6 +1698,8 @@ class SQLStore(TenancyMixin, ErasureMixin):
                     vacuum.exec_driver_sql(f"SET lock_timeout = {wait_ms}")
                     try:
                         vacuum.exec_driver_sql(f"VACUUM {table.name}")  # old row versions out of the heap
+                        if redactions:  # the quotes' old versions hold the IMEIs
+                            vacuum.exec_driver_sql(f"VACUUM {self._t['quotes'].name}")
                     finally:
                         vacuum.exec_driver_sql("RESET lock_timeout")
                     left = vacuum.exec_driver_sql(  # what VACUUM could not remove (counted at once from 15)
