@@ -54,7 +54,7 @@ import httpx
 import sqlalchemy as sa
 
 from grading_questionnaire import example_answers
-from tradein_sdk import BankTransfer, TradeInClient
+from tradein_sdk import AuditSeals, BankTransfer, SigningKeys, TradeInClient
 from tradein_sdk._adapters.sql.store import SQLStore, engine_url
 from tradein_sdk._domain.outbox import order_events
 from tradein_sdk.webhooks import WebhookSecrets, WebhookVerificationError, verify
@@ -80,7 +80,8 @@ STOP_SECONDS = 30.0
 WORKER_REPORT = re.compile(
     r"WorkerReport\(passes=(?P<passes>\d+), deliveries=DeliveryReport\(delivered=(?P<delivered>\d+), "
     r"retrying=(?P<retrying>\d+), failed=(?P<failed>\d+), skipped=(?P<skipped>\d+)\), "
-    r"ticks=(?P<ticks>\d+), changed=(?P<changed>\d+), errors=(?P<errors>\d+)\)"
+    r"ticks=(?P<ticks>\d+), changed=(?P<changed>\d+), errors=(?P<errors>\d+), "
+    r"checkpoints=(?P<checkpoints>\d+)\)"
 )
 
 
@@ -939,8 +940,13 @@ def test_two_instances_three_workers_four_tenants(postgres_url: str, tmp_path: P
     check_outbox(run, rows)
     check_worker_counts(rows, reports)
     check_deadlines(run, postgres_url, reports)
-    audit = SQLStore(postgres_url, migrate=False)
+    signing = SigningKeys.load(tmp_path / "data" / "signing-keys.json")  # the one ring every process shares
+    audit = SQLStore(postgres_url, migrate=False, audit_seals=AuditSeals.from_signing_keys(signing))
     try:
-        assert audit.verify_audit().ok, "the audit chain does not verify after concurrent writers"
+        verification = audit.verify_audit()  # every entry sealed, whichever instance wrote it
+        assert verification.ok, (
+            f"the audit log does not verify after concurrent writers: {verification.problems[:3]}"
+        )
     finally:
         audit.close()
+    assert sum(report["checkpoints"] for report in reports.values()) >= 1  # one worker per hourly slot
