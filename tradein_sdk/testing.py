@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets
 
-__all__ = ["FakeTradeInService", "retry_delays_disabled", "signed_webhook"]
+__all__ = ["FakeTradeInService", "example_erasure_report", "retry_delays_disabled", "signed_webhook"]
 
 DEFAULT_BASE_URL = "https://tradein.test"
 DEFAULT_API_KEY = "test-api-key-0123456789"
@@ -213,3 +213,67 @@ def signed_webhook(
     body = event.to_body()
     headers = {"content-type": "application/json", **sign(body, secrets, webhook_id=event.id, timestamp=at)}
     return headers, body
+
+
+def example_erasure_report(
+    order_id: str,
+    *,
+    received_at: datetime,
+    device_id: str = "d1",
+    imei: str = "490154203237518",
+    site: str = "Returns centre",
+    **changes: Any,  # noqa: ANN401 - any top-level field of the report
+) -> dict[str, Any]:
+    """A complete, passing Purge report (a cryptographic erase) for one device, to test an integration with.
+
+    The device was received at ``received_at``, erased an hour later and verified eight minutes after; the
+    report is valid for ``schemas/erasure-report.schema.json`` and for
+    :meth:`~tradein_sdk.TradeIn.record_erasure_report` once the device is in custody.
+
+    Args:
+        order_id: the order.
+        received_at: when the device was received (timezone-aware).
+        device_id: the device of the order.
+        imei: the device's IMEI.
+        site: where it was received and erased.
+        changes: top-level fields to replace (``verification``, ``destination``, ...).
+    """
+    from datetime import UTC, timedelta  # noqa: PLC0415 - only tests build reports
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    erased = received_at + timedelta(hours=1, minutes=12)
+    document: dict[str, Any] = {
+        "order_id": order_id,
+        "device_id": device_id,
+        "device": {
+            "manufacturer": "Apple",
+            "model": "iPhone 13",
+            "imei": imei,
+            "media_type": "embedded_flash",
+            "capacity_gb": 128,
+        },
+        "sanitization": {
+            "method": "purge",
+            "technique": "cryptographic_erase",
+            "tool": {"name": "Blancco Mobile", "version": "7.2.1"},
+            "operator_role": "Erasure technician",
+            "site": site,
+            "started_at": stamp(received_at + timedelta(hours=1)),
+            "ended_at": stamp(erased),
+        },
+        "verification": {
+            "method": "crypto_key_destruction",
+            "result": "passed",
+            "verifier_role": "Quality lead",
+            "verified_at": stamp(erased + timedelta(minutes=8)),
+        },
+        "destination": "resale",
+        "custody": [
+            {"step": "received", "at": stamp(received_at), "site": site, "role": "Goods-in clerk"},
+            {"step": "erased", "at": stamp(erased), "site": site, "role": "Erasure technician"},
+        ],
+    }
+    document.update(changes)
+    return document

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -34,6 +34,7 @@ from tradein_sdk import (
 from tradein_sdk._domain.erasure import CertificateStatus, verify_bundle
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState
 from tradein_sdk._domain.outbox import WebhookEndpoint
+from tradein_sdk.testing import example_erasure_report
 from tradein_sdk.webhooks import WebhookSecrets
 
 if TYPE_CHECKING:
@@ -53,51 +54,9 @@ def answers(name: str) -> dict[str, Any]:
     return example_answers("smartphone", name).answers
 
 
-def stamp(moment: datetime) -> str:
-    """A time as a report writes it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def report(order_id: str, received: datetime, **changes: Any) -> dict[str, Any]:  # noqa: ANN401 - any field
     """A valid Purge report for device d1 of ``order_id``, its custody starting at ``received``."""
-    document: dict[str, Any] = {
-        "order_id": order_id,
-        "device_id": "d1",
-        "device": {
-            "manufacturer": "Apple",
-            "model": "iPhone 13",
-            "imei": IMEI,
-            "media_type": "embedded_flash",
-            "capacity_gb": 128,
-        },
-        "sanitization": {
-            "method": "purge",
-            "technique": "cryptographic_erase",
-            "tool": {"name": "Blancco Mobile", "version": "7.2.1"},
-            "operator_role": "Erasure technician",
-            "site": "Returns centre",
-            "started_at": stamp(received + timedelta(hours=1)),
-            "ended_at": stamp(received + timedelta(hours=1, minutes=12)),
-        },
-        "verification": {
-            "method": "crypto_key_destruction",
-            "result": "passed",
-            "verifier_role": "Quality lead",
-            "verified_at": stamp(received + timedelta(hours=1, minutes=20)),
-        },
-        "destination": "resale",
-        "custody": [
-            {"step": "received", "at": stamp(received), "site": "Returns centre", "role": "Goods-in clerk"},
-            {
-                "step": "erased",
-                "at": stamp(received + timedelta(hours=1, minutes=12)),
-                "site": "Returns centre",
-                "role": "Erasure technician",
-            },
-        ],
-    }
-    document.update(changes)
-    return document
+    return example_erasure_report(order_id, received_at=received, imei=IMEI, **changes)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ import json
 import types
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -48,6 +48,7 @@ from tradein_sdk._domain.tenancy import Role
 from tradein_sdk._errors import ConfigurationError
 from tradein_sdk._remote.api import Operation, operations
 from tradein_sdk._remote.service import TradeInService
+from tradein_sdk.testing import example_erasure_report
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -963,42 +964,7 @@ def _erasure_report(order_id: str) -> Json:
 
     Its custody is dated before the device's receipt: an own call answers 422, another tenant's 404.
     """
-    return {
-        "order_id": order_id,
-        "device_id": "d1",
-        "device": {
-            "manufacturer": "Apple",
-            "model": "iPhone 13",
-            "imei": "490154203237518",
-            "media_type": "embedded_flash",
-            "capacity_gb": 128,
-        },
-        "sanitization": {
-            "method": "purge",
-            "technique": "cryptographic_erase",
-            "tool": {"name": "Blancco Mobile", "version": "7.2.1"},
-            "operator_role": "Erasure technician",
-            "site": "Returns centre",
-            "started_at": "2026-01-01T10:00:00Z",
-            "ended_at": "2026-01-01T10:12:00Z",
-        },
-        "verification": {
-            "method": "crypto_key_destruction",
-            "result": "passed",
-            "verifier_role": "Quality lead",
-            "verified_at": "2026-01-01T10:20:00Z",
-        },
-        "destination": "resale",
-        "custody": [
-            {
-                "step": "received",
-                "at": "2026-01-01T09:00:00Z",
-                "site": "Returns centre",
-                "role": "Goods-in clerk",
-            },
-            {"step": "erased", "at": "2026-01-01T10:12:00Z", "site": "Returns centre", "role": "Technician"},
-        ],
-    }
+    return example_erasure_report(order_id, received_at=datetime(2026, 1, 1, 9, tzinfo=UTC))
 
 
 def _erased_nothing(response: httpx.Response) -> list[str]:
