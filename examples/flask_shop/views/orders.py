@@ -1,25 +1,45 @@
 """The shopper's order page: status timeline, send-by deadline, shipping label, revised offers, money.
 
 "Your money" is read from the order's ledger: what the checkout promised and what reached the shopper.
+A device staff erased carries its data erasure certificate: the signed JSON and its PDF (in the shopper's
+language), private to the order like the page. Anyone may check a certificate file on the public page
+``/certificates/verify``, against the shop's published keys and revocation list.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+import attrs
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
 from examples.flask_shop.cart import my_orders
-from examples.flask_shop.extension import current_locale, shop, t
+from examples.flask_shop.extension import current_locale, format_datetime, shop, t
 from examples.flask_shop.statement import statement
-from tradein_sdk import DeviceState, OrderNotFoundError
+from tradein_sdk import (
+    CertificateCheck,
+    DeviceState,
+    OrderDeviceNotFoundError,
+    OrderNotFoundError,
+    verify_certificate,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from flask.typing import ResponseReturnValue
 
     from tradein_sdk import TradeInOrder
 
-bp = Blueprint("orders", __name__, url_prefix="/orders")
+bp = Blueprint("orders", __name__)
+"""The order pages (under ``/orders``) and the public certificate check (``/certificates/verify``)."""
+
+INVALID_REASONS = ("malformed", "wrong_purpose", "unknown_kid", "bad_signature", "content")
+"""Why a certificate does not verify (each has its text ``certificate.reason_<reason>``)."""
+
+MAX_CERTIFICATE_BYTES = 256 * 1024
+"""The largest certificate file or text the verification page reads (a certificate is about 2 kB)."""
 
 TIMELINE = (
     DeviceState.ACCEPTED,
@@ -57,7 +77,59 @@ def order_details(order: TradeInOrder) -> dict[str, Any]:
         "clawbacks": state.trade_in.clawbacks(order.id),
         "ledger": ledger,
         "statement": statement(ledger, device_names=names, promotion_titles=promotion_titles()),
+        "certificates": device_certificates(order),
     }
+
+
+@attrs.frozen(kw_only=True)
+class DeviceCertificate:
+    """A device's data erasure certificate as the order pages show it.
+
+    Attributes:
+        id: the certificate id.
+        check: the certificate verified with the shop's published keys and revocation list.
+    """
+
+    id: str
+    check: CertificateCheck
+
+
+def device_certificates(order: TradeInOrder) -> dict[str, DeviceCertificate]:
+    """The erasure certificate of each device of ``order`` that has one, verified, by device id."""
+    trade_in = shop().trade_in
+    found = {
+        device.id: envelope
+        for device in order.devices
+        if (envelope := trade_in.erasure_certificate(order.id, device.id)) is not None
+    }
+    if not found:
+        return {}
+    keys, revocations = trade_in.certificate_keys(), trade_in.certificate_revocations()
+    return {
+        device_id: DeviceCertificate(
+            id=_certificate_id(envelope),
+            check=verify_certificate(envelope, keys, revocations=revocations),
+        )
+        for device_id, envelope in found.items()
+    }
+
+
+def _certificate_id(envelope: Mapping[str, Any]) -> str:
+    payload = envelope.get("payload")
+    return str(payload.get("id", "")) if isinstance(payload, dict) else ""
+
+
+def check_reason(check: CertificateCheck) -> str:
+    """Why a certificate is not valid, in the shopper's language (empty when it is valid)."""
+    if check.revocation is not None:
+        return t(
+            "certificate.revoked_on",
+            date=format_datetime(check.revocation.revoked_at, "long"),
+            reason=check.revocation.reason.value,
+        )
+    if check.ok:
+        return ""
+    return t(f"certificate.reason_{check.reason if check.reason in INVALID_REASONS else 'malformed'}")
 
 
 def promotion_titles() -> dict[str, str]:
@@ -68,14 +140,14 @@ def promotion_titles() -> dict[str, str]:
     return {promotion.id: promotion.localized_title(current_locale()) for promotion in book.promotions}
 
 
-@bp.get("/")
+@bp.get("/orders/")
 def mine() -> ResponseReturnValue:
     """The orders placed in this session."""
     trade_in = shop().trade_in
     return render_template("orders.html", orders=[trade_in.order(order_id) for order_id in my_orders()])
 
 
-@bp.get("/<order_id>")
+@bp.get("/orders/<order_id>")
 def order(order_id: str) -> ResponseReturnValue:
     """Where each device is, what happens next, and a revised offer to answer."""
     found = load_order(order_id)
@@ -87,7 +159,7 @@ def order(order_id: str) -> ResponseReturnValue:
     )
 
 
-@bp.get("/<order_id>/label")
+@bp.get("/orders/<order_id>/label")
 def label(order_id: str) -> ResponseReturnValue:
     """The printable shipping label (the library's self-contained HTML, with its barcode)."""
     found = load_order(order_id)
@@ -96,7 +168,7 @@ def label(order_id: str) -> ResponseReturnValue:
     return shop().trade_in.issue_label(order_id).to_html(current_locale())
 
 
-@bp.post("/<order_id>/devices/<device_id>/shipped")
+@bp.post("/orders/<order_id>/devices/<device_id>/shipped")
 def shipped(order_id: str, device_id: str) -> ResponseReturnValue:
     """The shopper says the parcel is handed over (a carrier's tracking would say so too)."""
     load_order(order_id)
@@ -105,7 +177,7 @@ def shipped(order_id: str, device_id: str) -> ResponseReturnValue:
     return redirect(url_for("orders.order", order_id=order_id))
 
 
-@bp.post("/<order_id>/devices/<device_id>/revision")
+@bp.post("/orders/<order_id>/devices/<device_id>/revision")
 def revision(order_id: str, device_id: str) -> ResponseReturnValue:
     """Accept the revised offer, or decline it and get the device back free of charge."""
     load_order(order_id)
@@ -113,3 +185,85 @@ def revision(order_id: str, device_id: str) -> ResponseReturnValue:
     shop().trade_in.respond_to_revision(order_id, device_id, accept=accept)
     flash(t("order.revision_accepted" if accept else "order.revision_declined"), "success")
     return redirect(url_for("orders.order", order_id=order_id))
+
+
+def _device_certificate(order_id: str, device_id: str) -> dict[str, Any]:
+    """The signed certificate of a device of an order this session may see; 404 when it has none."""
+    load_order(order_id)
+    try:
+        envelope = shop().trade_in.erasure_certificate(order_id, device_id)
+    except OrderDeviceNotFoundError:
+        abort(404)
+    if envelope is None:
+        abort(404)
+    return envelope
+
+
+@bp.get("/orders/<order_id>/devices/<device_id>/certificate.pdf")
+def certificate_pdf(order_id: str, device_id: str) -> ResponseReturnValue:
+    """The device's data erasure certificate as a PDF, in the shopper's language."""
+    from tradein_sdk._adapters.pdf import certificate_pdf as render_pdf  # noqa: PLC0415 - fpdf2 loads with the first PDF
+
+    envelope = _device_certificate(order_id, device_id)
+    return Response(
+        render_pdf(envelope, locale=current_locale()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(envelope, "pdf")}"'},
+    )
+
+
+@bp.get("/orders/<order_id>/devices/<device_id>/certificate.json")
+def certificate_json(order_id: str, device_id: str) -> ResponseReturnValue:
+    """The device's signed data erasure certificate (verifiable offline with the shop's published keys)."""
+    envelope = _device_certificate(order_id, device_id)
+    return Response(
+        json.dumps(envelope, ensure_ascii=False, indent=2) + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(envelope, "json")}"'},
+    )
+
+
+def _filename(envelope: Mapping[str, Any], extension: str) -> str:
+    safe = "".join(char for char in _certificate_id(envelope) if char.isalnum() or char in "-_")
+    return f"erasure-certificate-{safe or 'device'}.{extension}"
+
+
+@bp.route("/certificates/verify", methods=["GET", "POST"])
+def verify() -> ResponseReturnValue:
+    """Check an erasure certificate (a file, or its pasted JSON or QR code text): valid, revoked or invalid.
+
+    Public: the check needs only the certificate and the shop's published keys and revocation list. Input
+    that is not a JSON object (or nothing at all) is a bad request (400) with a message saying so.
+    """
+    if request.method == "GET":
+        return render_template("certificate_verify.html", check=None, error=None, text="")
+    upload = request.files.get("certificate")
+    raw = upload.read(MAX_CERTIFICATE_BYTES + 1) if upload is not None and upload.filename else b""
+    text = request.form.get("text", "").strip()
+    if not raw and text:
+        raw = text.encode("utf-8")
+    error = _unreadable(raw)
+    if error is not None:
+        return render_template("certificate_verify.html", check=None, error=error, text=text), 400
+    trade_in = shop().trade_in
+    check = verify_certificate(
+        raw, trade_in.certificate_keys(), revocations=trade_in.certificate_revocations()
+    )
+    return render_template(
+        "certificate_verify.html", check=check, error=None, text=text, reason=check_reason(check)
+    )
+
+
+def _unreadable(raw: bytes) -> str | None:
+    """Why ``raw`` cannot be checked as a certificate (``None``: it is a JSON object)."""
+    if not raw.strip():
+        return t("certificate.verify_empty")
+    if len(raw) > MAX_CERTIFICATE_BYTES:
+        return t("certificate.verify_too_large")
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return t("certificate.verify_not_json")
+    if not isinstance(document, dict):
+        return t("certificate.verify_not_json")
+    return None

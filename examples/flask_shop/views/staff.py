@@ -1,6 +1,7 @@
 """The back office: incoming devices, inspection, settlement, ledger, billing run, report, tick and audit.
 
-Each order's page shows its ledger (every entry and the balances); the billing page credits the bill-credit
+Each order's page shows its ledger (every entry and the balances) and, for a device in custody, a form that
+records its data erasure and issues the signed certificate; the billing page credits the bill-credit
 installments due for a period, once; the report page sums the ledger over a date range (CSV and JSON).
 
 Signed-in staff only (``TRADEIN_STAFF_PASSWORD``; a real shop uses its own sign-in). Every form posts the
@@ -12,7 +13,7 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
@@ -34,6 +35,7 @@ from tradein_sdk import (
     DeviceState,
     InvalidPeriodError,
     Money,
+    OrderDeviceNotFoundError,
     OrderNotFoundError,
     TradeInError,
     billing_period,
@@ -55,6 +57,37 @@ ACTIONS: dict[str, tuple[DeviceState, ...]] = {
     "returned": (DeviceState.RETURNING,),
 }
 """The one-click actions of a device, by the states they apply to."""
+
+ERASABLE = (
+    DeviceState.RECEIVED,
+    DeviceState.RELEASED,
+    DeviceState.INSPECTED,
+    DeviceState.CONFIRMED,
+    DeviceState.REVISED,
+    DeviceState.REVISION_ACCEPTED,
+    DeviceState.PAID,
+    DeviceState.CREDITED,
+)
+"""The states in which the staff page offers to record a device's erasure (received, in the shop's hands)."""
+
+ERASURE_TECHNIQUES = {
+    "cryptographic_erase": "purge",
+    "factory_reset": "clear",
+    "physical_destruction": "destruct",
+}
+"""The erasure techniques staff choose from, each with its sanitization method (NIST SP 800-88)."""
+
+VERIFICATION_METHODS = ("crypto_key_destruction", "tool_report", "sampling", "full")
+"""How staff verified an erasure (each has its text ``erasure.verification_<method>``)."""
+
+ERASURE_DESTINATIONS = ("resale", "parts", "recycling")
+"""Where an erased device goes (each has its text ``erasure.destination_<destination>``)."""
+
+ERASURE_SPAN = timedelta(minutes=1)
+"""The longest the form says an erasure took (it records one as it ends; never from before the receipt)."""
+
+ERASURE_ROLES = {"received": "Goods-in clerk", "erased": "Erasure technician", "verified": "Quality lead"}
+"""The roles the report names for each step (a role, never a person)."""
 
 STOP_REASONS = ("contract_ended", "device_returned")
 """Why staff may stop an order's bill credits (each has its text ``ledger.stop_<reason>``)."""
@@ -190,6 +223,10 @@ def order(order_id: str) -> ResponseReturnValue:
         actions=ACTIONS,
         balance_fields=BALANCE_FIELDS,
         stop_reasons=STOP_REASONS,
+        erasable=ERASABLE,
+        erasure_techniques=ERASURE_TECHNIQUES,
+        verification_methods=VERIFICATION_METHODS,
+        erasure_destinations=ERASURE_DESTINATIONS,
         kind_label=kind_label,
         reason_text=lambda entry: reason_text(entry, titles),
     )
@@ -212,6 +249,105 @@ def act(order_id: str, device_id: str, action: str) -> ResponseReturnValue:
         abort(404)
     flash(t(f"staff.done_{action}"), "success")
     return redirect(url_for("staff.order", order_id=order_id))
+
+
+@bp.post("/orders/<order_id>/devices/<device_id>/erasure")
+@staff_required
+def erasure(order_id: str, device_id: str) -> ResponseReturnValue:
+    """Record a device's data erasure from the form and issue its signed certificate (errors: flashed)."""
+    trade_in = shop().trade_in
+    try:
+        device = _order(order_id).device(device_id)
+    except OrderDeviceNotFoundError:
+        abort(404)
+    if request.form.get("technique") not in ERASURE_TECHNIQUES:
+        abort(400)
+    quote = trade_in.get_quote(device.quote_id).quote
+    received = next((entry.at for entry in device.history if entry.to_state is DeviceState.RECEIVED), None)
+    now = trade_in.clock.now()
+    if received is not None and now.replace(microsecond=0) <= received.replace(microsecond=0):
+        flash(t("staff.erasure_too_soon"), "error")  # an erasure takes time: at least a second
+        return redirect(url_for("staff.order", order_id=order_id))
+    report = erasure_report(
+        order_id,
+        device_id,
+        request.form,
+        manufacturer=str(quote.device.model.get("brand") or quote.device.display_name),
+        model=str(quote.device.model.get("name") or quote.device.display_name),
+        capacity_gb=quote.device.storage_gb,
+        received_at=received,
+        now=now,
+    )
+    try:
+        issued = trade_in.record_erasure_report(order_id, device_id, report)
+    except TradeInError as error:
+        flash(error.localized(current_locale()), "error")
+    else:
+        flash(t("staff.erasure_recorded", id=issued.certificate.id), "success")
+    return redirect(url_for("staff.order", order_id=order_id))
+
+
+def erasure_report(
+    order_id: str,
+    device_id: str,
+    form: Mapping[str, str],
+    *,
+    manufacturer: str,
+    model: str,
+    capacity_gb: int,
+    received_at: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The erasure report (``schemas/erasure-report.schema.json``) of the staff's form.
+
+    The form records an erasure as it finishes: the device was received at ``received_at`` (its history;
+    a minute before ``now`` when it was not, which the library refuses), erased until ``now`` (started at most
+    :data:`ERASURE_SPAN` before, never before the receipt), verified and handed on at that moment.
+    """
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    erased = now.replace(microsecond=0)
+    received = min((received_at or now - ERASURE_SPAN).replace(microsecond=0), erased)
+    started = max(received, erased - ERASURE_SPAN)
+    technique = form.get("technique", "")
+    site = form.get("site", "").strip()
+    imei = "".join(form.get("imei", "").split())
+    return {
+        "order_id": order_id,
+        "device_id": device_id,
+        "device": {
+            "manufacturer": manufacturer,
+            "model": model,
+            "media_type": "embedded_flash",
+            "capacity_gb": capacity_gb,
+            **({"imei": imei} if imei else {}),
+        },
+        "sanitization": {
+            "method": ERASURE_TECHNIQUES.get(technique, ""),
+            "technique": technique,
+            "tool": {
+                "name": form.get("tool_name", "").strip(),
+                "version": form.get("tool_version", "").strip(),
+            },
+            "operator_role": ERASURE_ROLES["erased"],
+            "site": site,
+            "started_at": stamp(started),
+            "ended_at": stamp(erased),
+        },
+        "verification": {
+            "method": form.get("verification_method", ""),
+            "result": form.get("verification_result", ""),
+            "verifier_role": ERASURE_ROLES["verified"],
+            "verified_at": stamp(erased),
+        },
+        "destination": form.get("destination", ""),
+        "custody": [
+            {"step": "received", "at": stamp(received), "site": site, "role": ERASURE_ROLES["received"]},
+            {"step": "erased", "at": stamp(erased), "site": site, "role": ERASURE_ROLES["erased"]},
+        ],
+    }
 
 
 def _settled(order_id: str, device_id: str) -> str:
