@@ -557,7 +557,7 @@ def verify_records(
     problems = list(chain.problems)
     count = chain.problem_count
     try:
-        with engine.execution_options(tradein_read_only=True).connect() as conn:
+        with _snapshot(engine) as conn:  # quotes, ledger rows and their facts as of one moment
             found = _quote_problems(conn, quotes, log, batch_size)
             for problem in itertools.chain(
                 found, () if ledger is None else _ledger_problems(conn, ledger, log)
@@ -570,6 +570,19 @@ def verify_records(
     if count == chain.problem_count:
         return chain
     return attrs.evolve(chain, ok=False, problems=tuple(problems), problem_count=count)
+
+
+def _snapshot(engine: Engine) -> Any:  # noqa: ANN401 - a context manager of Connection
+    """A read connection whose queries all see one moment.
+
+    REPEATABLE READ on PostgreSQL; a SQLite read transaction is one snapshot already. A row and the audit
+    entry written with it commit together, so a check reading them in two queries must not see one without
+    the other (under load it reported a ledger entry "never audited" that was committed in between).
+    """
+    options: dict[str, Any] = {"tradein_read_only": True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    return engine.execution_options(**options).connect()
 
 
 def _quote_problems(conn: Connection, quotes: Table, log: Table, batch_size: int) -> Iterator[AuditProblem]:
