@@ -583,6 +583,10 @@ class CheckpointLog(Protocol):
         """The newest checkpoint as kept (its signature unchecked), ``None`` when there is none."""
         ...
 
+    def all(self) -> list[str]:
+        """Every checkpoint as kept, oldest first."""
+        ...
+
 
 @runtime_checkable
 class PersonalDataStore(Protocol):

@@ -69,9 +69,19 @@ class DirectoryCheckpoints:
             ConfigurationError: the file cannot be read.
         """
         paths = self.paths()
-        if not paths:
-            return None
-        try:
-            return paths[-1].read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigurationError("cannot read the audit checkpoint {path}", path=str(paths[-1])) from exc
+        return _read(paths[-1]) if paths else None
+
+    def all(self) -> list[str]:
+        """Every checkpoint's text, unverified, oldest first.
+
+        Raises:
+            ConfigurationError: a file cannot be read.
+        """
+        return [_read(path) for path in self.paths()]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError("cannot read the audit checkpoint {path}", path=str(path)) from exc

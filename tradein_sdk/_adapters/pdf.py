@@ -123,21 +123,32 @@ def _heading(pdf: FPDF, heading: str) -> None:
 
 
 def _table(
-    pdf: FPDF, rows: tuple[tuple[str, str], ...], *, amounts: bool = False, bold: bool = False
+    pdf: FPDF,
+    rows: tuple[tuple[str, str], ...],
+    *,
+    amounts: bool = False,
+    bold: bool = False,
+    size: float = 10,
+    line: float = _LINE,
+    label_width: float = _LABEL_WIDTH,
+    bold_labels: bool = False,
 ) -> None:
     """Label and value side by side, one row each; a long text wraps in its column.
 
-    Amounts are right-aligned in a narrow column, so their labels get the rest of the line.
+    Amounts are right-aligned in a narrow column, so their labels get the rest of the line. With
+    ``bold_labels`` the labels are bold and the values regular.
     """
-    width = pdf.epw - _AMOUNT_WIDTH if amounts else _LABEL_WIDTH
+    width = pdf.epw - _AMOUNT_WIDTH if amounts else label_width
     for label, value in rows:
-        pdf.set_font(_FONT, style="B" if bold else "", size=10)
+        pdf.set_font(_FONT, style="B" if bold or bold_labels else "", size=size)
         top = pdf.get_y()
-        pdf.multi_cell(width, _LINE, _printable(label), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, line, _printable(label), align="L", new_x="LMARGIN", new_y="NEXT")
         below_label = pdf.get_y()
         pdf.set_xy(pdf.l_margin + width, top)
+        if bold_labels:
+            pdf.set_font(_FONT, style="B" if bold else "", size=size)
         pdf.multi_cell(
-            0, _LINE, _printable(value), align="R" if amounts else "L", new_x="LMARGIN", new_y="NEXT"
+            0, line, _printable(value), align="R" if amounts else "L", new_x="LMARGIN", new_y="NEXT"
         )
         pdf.set_y(max(pdf.get_y(), below_label))
 
@@ -491,15 +502,5 @@ def _certificate_text(
 
 
 def _certificate_table(pdf: FPDF, rows: tuple[tuple[str, str], ...]) -> None:
-    """Label and value side by side in a small type, one row each; a long text wraps in its column."""
-    for label, value in rows:
-        pdf.set_font(_FONT, style="B", size=9)
-        top = pdf.get_y()
-        pdf.multi_cell(
-            _CERTIFICATE_LABEL_WIDTH, 4.8, _printable(label), align="L", new_x="LMARGIN", new_y="NEXT"
-        )
-        below_label = pdf.get_y()
-        pdf.set_xy(pdf.l_margin + _CERTIFICATE_LABEL_WIDTH, top)
-        pdf.set_font(_FONT, size=9)
-        pdf.multi_cell(0, 4.8, _printable(value), align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_y(max(pdf.get_y(), below_label))
+    """The certificate's rows: bold labels over regular values, in a smaller type than a receipt's."""
+    _table(pdf, rows, size=9, line=4.8, label_width=_CERTIFICATE_LABEL_WIDTH, bold_labels=True)

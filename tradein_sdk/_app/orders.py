@@ -1099,9 +1099,5 @@ def _canonical_text(value: object) -> str:
 
 
 def _kept_checkpoints(checkpoints: CheckpointLog) -> list[Any]:
-    """Every checkpoint kept, as kept (an auditor verifies them), oldest first, when the log lists them."""
-    paths = getattr(checkpoints, "paths", None)
-    if paths is None:
-        latest = checkpoints.latest()
-        return [] if latest is None else [json.loads(latest)]
-    return [json.loads(path.read_text(encoding="utf-8")) for path in paths()]
+    """Every checkpoint kept, as kept (an auditor verifies them), oldest first."""
+    return [json.loads(text) for text in checkpoints.all()]

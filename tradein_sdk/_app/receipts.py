@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tradein_sdk._adapters.pdf import receipt_pdf
 from tradein_sdk._domain.payouts import PayoutMethod
 from tradein_sdk._domain.receipt import (
     BOUGHT_STATES,
@@ -144,6 +143,8 @@ class ReceiptUseCases:
             UnsupportedLocaleError: the locale is unknown.
         """
         receipt = self.purchase_receipt(order_id, device_id, issuer=issuer, seller=seller, locale=locale)
+        from tradein_sdk._adapters.pdf import receipt_pdf  # noqa: PLC0415 - the PDF module (and the certificates it renders) loads with the first PDF
+
         return receipt_pdf(receipt)
 
     def _seller(self, order: TradeInOrder, device: OrderDevice) -> ReceiptSeller:

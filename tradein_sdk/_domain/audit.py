@@ -617,8 +617,10 @@ class _LogCheck:
         self.position = 0
         given = anchors_of(anchor)
         self.anchors: dict[int, list[tuple[AuditAnchor, str]]] = {}
+        self.proven: dict[int, int] = {}  # per chain, the last sequence a caller's anchor vouches for
         for point in given:
             self.anchors.setdefault(point.chain, []).append((point, "the anchor"))
+            self.proven[point.chain] = max(self.proven.get(point.chain, 0), point.sequence)
         for point in recorded:  # the database's head rows, unless the caller's anchor says the same
             if point.sequence and point not in given:
                 self.anchors.setdefault(point.chain, []).append((point, "the chain's head row"))
@@ -639,9 +641,7 @@ class _LogCheck:
         check.add(self, entry, recomputed, unreadable)
 
     def _chain(self, chain: int) -> _ChainCheck:
-        anchors = self.anchors.get(chain, [])
-        proven = max((point.sequence for point, named in anchors if named == "the anchor"), default=0)
-        return _ChainCheck(chain, anchors, self.sealed, proven)
+        return _ChainCheck(chain, self.anchors.get(chain, []), self.sealed, self.proven.get(chain, 0))
 
     def result(self) -> AuditVerification:
         for chain in sorted(self.anchors.keys() - self.chains.keys()):
