@@ -105,8 +105,6 @@ def test_no_certificate_before_the_device_is_received(shop: TradeIn, clock: Fixe
         shop.record_erasure_report(order.id, "d1", report(order.id, clock.now() - timedelta(hours=12)))
     assert (caught.value.rule, caught.value.state) == ("not_received", "accepted")
     assert shop.erasure_certificate(order.id, "d1") is None
-    with pytest.raises(ErasureNotAllowedError):  # the provider's path refuses it too
-        shop.record_erasure(order.id, "d1", certificate_id="ERC-1", method="purge")
 
 
 def test_no_certificate_without_a_passed_verification_or_for_custody_before_receipt(

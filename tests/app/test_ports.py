@@ -34,6 +34,7 @@ from tradein_sdk import (
     TradeInService,
     WebhookEndpoint,
 )
+from tradein_sdk.testing import example_erasure_report
 from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets
 
 if TYPE_CHECKING:
@@ -203,26 +204,30 @@ def test_verify_audit_through_the_facade(trade_in: TradeIn) -> None:
     assert trade_in.verify_audit(anchor=verification.heads).ok
 
 
-def test_record_erasure_once_per_receipt(tmp_path: Path) -> None:
-    """An erasure report writes one audit entry and one webhook per endpoint; a repeated receipt, none."""
+def test_an_erasure_report_is_recorded_once_per_receipt(tmp_path: Path) -> None:
+    """A delivered erasure report: a certificate, an audit entry, a webhook per endpoint; a repeat: none."""
     secrets = WebhookSecrets.generate()
     endpoint = WebhookEndpoint(url="https://shop.example/hooks", secrets=secrets)
-    facade = TradeIn.embedded(tmp_path / "data", clock=FixedClock(START), webhook_endpoints=[endpoint])
+    clock = FixedClock(START)
+    facade = TradeIn.embedded(tmp_path / "data", clock=clock, webhook_endpoints=[endpoint])
     try:
         order = facade.accept([facade.quote(IPHONE, _answers()).token])
         facade.issue_label(order.id)
         facade.receive(order.id, "d1")  # only a device in custody can be erased
+        clock.advance(hours=2)
         before = facade.verify_audit().entries_checked
-        receipt = WebhookEvent(
-            id="msg_provider_1", type="device.erased", timestamp=START, data={"order_id": order.id}
-        )
-        assert facade.record_erasure(order.id, "d1", certificate_id="cert-1", method="purge", receipt=receipt)
-        assert not facade.record_erasure(order.id, "d1", certificate_id="cert-1", receipt=receipt)
+        report = example_erasure_report(order.id, received_at=START)
+        receipt = WebhookEvent(id="msg_provider_1", type="device.erased", timestamp=START, data={})
+        for expected in (True, False):
+            assert (
+                facade._erasure_reported_once(order.id, "d1", report, actor=Actor.PROVIDER, receipt=receipt)
+                is expected
+            )
         with pytest.raises(OrderDeviceNotFoundError):
-            facade.record_erasure(order.id, "d9", certificate_id="cert-2", actor=Actor.STAFF)
+            facade.record_erasure_report(order.id, "d9", {**report, "device_id": "d9"}, actor=Actor.STAFF)
         verification = facade.verify_audit()
-        assert (verification.ok, verification.entries_checked) == (True, before + 1)  # one erasure entry
-        due = facade.store.due_webhooks(now=START + timedelta(minutes=1))
+        assert (verification.ok, verification.entries_checked) == (True, before + 1)  # one certificate entry
+        due = facade.store.due_webhooks(now=clock.now() + timedelta(minutes=1))
         assert [
             (row.message.type, row.message.endpoint) for row in due if row.message.type == "device.erased"
         ] == [("device.erased", "https://shop.example/hooks")]

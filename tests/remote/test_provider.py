@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from grading_questionnaire import example_answers
 from tradein_sdk import DeviceState, FixedClock, SQLStore, TradeIn
 from tradein_sdk._remote.service import TradeInService, make_server
-from tradein_sdk.testing import signed_webhook
+from tradein_sdk.testing import example_erasure_report, signed_webhook
 from tradein_sdk.webhooks import WebhookEvent, WebhookSecrets, new_webhook_id
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def post(client: httpx.Client, headers: dict[str, str], body: bytes) -> httpx.Re
 
 
 def test_provider_events_drive_the_order(setup: tuple[TradeIn, httpx.Client], clock: FixedClock) -> None:
-    """Received, inspected (revised), erased, returned: each changes the order; the erasure is audited."""
+    """Received, inspected (revised), returned: each changes the order, as the provider."""
     trade_in, client = setup
     order_id = shipped_order(trade_in)
     ids = {"order_id": order_id, "device_id": "d1"}
@@ -73,19 +73,6 @@ def test_provider_events_drive_the_order(setup: tuple[TradeIn, httpx.Client], cl
     device = trade_in.order(order_id).device("d1")
     assert device.state is DeviceState.REVISED
     assert device.history[-2].actor.value == "provider"
-
-    erased = {**ids, "certificate_id": "ERC-2026-0001", "method": "NIST 800-88 purge"}
-    headers, body = delivery("device.erased", erased, now)
-    assert post(client, headers, body).json()["applied"] is True
-    assert post(client, headers, body).json()["applied"] is False  # the same report again
-    store = trade_in.store
-    assert isinstance(store, SQLStore)
-    with store._engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT details FROM tradein_audit_log WHERE action = 'device.erased'")
-        ).all()
-    assert [json.loads(row.details)["certificate"] for row in rows] == ["ERC-2026-0001"]
-    assert store.verify_audit().ok
 
     trade_in.respond_to_revision(order_id, "d1", accept=False)
     assert post(client, *delivery("device.returned", ids, now)).json()["applied"] is True
@@ -186,10 +173,17 @@ def test_twenty_concurrent_duplicate_deliveries_change_the_order_once(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     ids = {"order_id": order_id, "device_id": "d1"}
+    received_at = clock.now()
     results: dict[str, list[bool]] = {}
     try:
-        for kind, data in [("device.received", ids), ("device.erased", {**ids, "certificate_id": "ERC-1"})]:
-            results[kind] = concurrently(base, *delivery(kind, data, clock.now()), count=20)
+        results["device.received"] = concurrently(
+            base, *delivery("device.received", ids, clock.now()), count=20
+        )
+        clock.advance(hours=2)  # erased and verified
+        erased = {**ids, "report": example_erasure_report(order_id, received_at=received_at)}
+        results["device.erased"] = concurrently(
+            base, *delivery("device.erased", erased, clock.now()), count=20
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -200,21 +194,22 @@ def test_twenty_concurrent_duplicate_deliveries_change_the_order_once(
     store = any_store_trade_in.store
     assert isinstance(store, SQLStore)
     with store._engine.connect() as conn:
-        erased = conn.execute(
-            sa.text("SELECT count(*) FROM tradein_audit_log WHERE action = 'device.erased'")
+        issued = conn.execute(
+            sa.text("SELECT count(*) FROM tradein_audit_log WHERE action = 'certificate.issued'")
         ).scalar()
         received = conn.execute(
             sa.text("SELECT count(*) FROM tradein_audit_log WHERE action = 'order.receive'")
         ).scalar()
-    assert (erased, received) == (1, 1)
+    assert (issued, received) == (1, 1)
+    assert len(store.certificates_of(order_id)) == 1
     assert store.verify_audit().ok
 
 
 def test_an_erasure_report_is_passed_on_to_the_shops_once(tmp_path: Path, clock: FixedClock) -> None:
-    """An erasure report, delivered twice, becomes one signed device.erased webhook to the shop."""
+    """A provider's erasure report, delivered twice, becomes one certificate and one device.erased webhook."""
     import respx  # noqa: PLC0415
 
-    from tradein_sdk import WebhookEndpoint  # noqa: PLC0415
+    from tradein_sdk import WebhookEndpoint, verify_certificate  # noqa: PLC0415
     from tradein_sdk.webhooks import verify  # noqa: PLC0415
 
     shop_secrets = WebhookSecrets.generate()
@@ -225,13 +220,19 @@ def test_an_erasure_report_is_passed_on_to_the_shops_once(tmp_path: Path, clock:
     service = TradeInService(trade_in, api_keys={"s": KEY}, provider_secrets=PROVIDER)
     client = httpx.Client(transport=httpx.WSGITransport(app=service), base_url="http://service")
     order_id = shipped_order(trade_in)
+    received_at = clock.now()
     trade_in.receive(order_id, "d1")  # only a device in custody can be erased
     with respx.mock() as router:  # the shop hears of the receipt first
         router.post(hook).mock(return_value=httpx.Response(204))
         trade_in.deliver_webhooks()
-    report = {"order_id": order_id, "device_id": "d1", "certificate_id": "ERC-7", "method": "crypto erase"}
-    headers, body = delivery("device.erased", report, clock.now())
+    clock.advance(hours=2)
+    report = example_erasure_report(order_id, received_at=received_at)
+    headers, body = delivery(
+        "device.erased", {"order_id": order_id, "device_id": "d1", "report": report}, clock.now()
+    )
     assert [post(client, headers, body).json()["applied"] for _ in range(2)] == [True, False]
+    certificate = trade_in.erasure_certificate(order_id, "d1")
+    assert certificate is not None
     with respx.mock() as router:
         route = router.post(hook).mock(return_value=httpx.Response(204))
         assert trade_in.deliver_webhooks().delivered == 1
@@ -239,5 +240,47 @@ def test_an_erasure_report_is_passed_on_to_the_shops_once(tmp_path: Path, clock:
         dict(route.calls[0].request.headers), route.calls[0].request.content, shop_secrets, now=clock.now()
     )
     assert event.type == "device.erased"
-    assert dict(event.data) == {**report, "order_id": order_id}
+    assert (event.data["order_id"], event.data["device_id"]) == (order_id, "d1")
+    assert event.data["certificate"] == certificate  # the signed certificate, as the customer gets it
+    checked = verify_certificate(event.data["certificate"], trade_in.certificate_keys())
+    assert checked.ok
     trade_in.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "path"),
+    [
+        ("no report", "webhook_payload_invalid", "$.data.report"),
+        ("incomplete", "document_invalid", "'verification' is a required property"),
+        ("another device", "document_invalid", "$.device_id"),
+        ("not received", "erasure_not_allowed", None),
+        ("failed verification", "erasure_unverified", None),
+    ],
+)
+def test_an_erasure_report_that_does_not_hold_is_refused(
+    setup: tuple[TradeIn, httpx.Client], clock: FixedClock, change: str, code: str, path: str | None
+) -> None:
+    """Missing, incomplete, for another device, for a device not received, unverified: 4xx, nothing kept."""
+    trade_in, client = setup
+    order_id = shipped_order(trade_in)
+    received_at = clock.now()
+    if change != "not received":
+        trade_in.receive(order_id, "d1")
+    clock.advance(hours=2)
+    report = example_erasure_report(order_id, received_at=received_at)
+    if change == "incomplete":
+        del report["verification"]
+    if change == "another device":
+        report["device_id"] = "d2"
+    if change == "failed verification":
+        report["verification"] = {**report["verification"], "result": "failed"}
+    data: dict[str, Any] = {"order_id": order_id, "device_id": "d1"}
+    if change != "no report":
+        data["report"] = report
+    response = post(client, *delivery("device.erased", data, clock.now()))
+    assert 400 <= response.status_code < 500, response.text
+    problem = response.json()
+    assert problem["code"] == code
+    if path is not None:
+        assert path in json.dumps(problem)
+    assert trade_in.erasure_certificate(order_id, "d1") is None

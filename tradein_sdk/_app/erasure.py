@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.signing import SigningKeys
     from tradein_sdk._domain.tenancy import Scope
+    from tradein_sdk._domain.webhooks import WebhookEvent
     from tradein_sdk._ports import OrderRecord
 
     _Port = TypeVar("_Port")
@@ -112,6 +113,44 @@ class ErasureUseCases:
             ErasureUnverifiedError: the report's verification did not pass.
             CertificateExistsError: the device has a certificate that is not revoked.
         """
+        return self._issue_certificate(order_id, device_id, report, actor=actor)
+
+    def _erasure_reported_once(
+        self, order_id: str, device_id: str, report: Mapping[str, Any], *, actor: Actor, receipt: WebhookEvent
+    ) -> bool:
+        """Record a report delivered by webhook once: ``False`` when this delivery was recorded before.
+
+        The certificate's id follows from the delivery's id, so a repeated or concurrent delivery finds the
+        certificate the first one issued (even after the device moved on) instead of issuing another.
+        """
+        from tradein_sdk._errors import CertificateExistsError  # noqa: PLC0415 - loads with the erasure domain
+
+        certificate_id = "cert_" + hashlib.sha256(f"webhook/{receipt.id}".encode()).hexdigest()[:32]
+
+        def recorded() -> bool:
+            return any(
+                record.certificate_id == certificate_id for record in self._certificates(order_id, device_id)
+            )
+
+        if recorded():
+            return False
+        try:
+            self._issue_certificate(order_id, device_id, report, actor=actor, certificate_id=certificate_id)
+        except CertificateExistsError:
+            if recorded():  # a concurrent delivery of the same report won
+                return False
+            raise
+        return True
+
+    def _issue_certificate(
+        self,
+        order_id: str,
+        device_id: str,
+        report: Mapping[str, Any] | ErasureReport,
+        *,
+        actor: Actor,
+        certificate_id: str | None = None,
+    ) -> IssuedCertificate:
         from tradein_sdk._domain.erasure import (  # noqa: PLC0415 - the erasure domain loads with the first report
             ErasureReport,
             check_erasure_allowed,
@@ -142,7 +181,11 @@ class ErasureUseCases:
             require_verified(parsed)
             now = self.clock.now()
             issued = issue_certificate(
-                parsed, issuer=record.organisation or self.organisation, keys=keys, now=now
+                parsed,
+                issuer=record.organisation or self.organisation,
+                keys=keys,
+                now=now,
+                certificate_id=certificate_id,
             )
             certificate = issued.certificate
             fact = AuditFact(

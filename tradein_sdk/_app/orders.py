@@ -72,7 +72,6 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
     from tradein_sdk._domain.signing import SigningKeys
     from tradein_sdk._domain.tenancy import Scope
-    from tradein_sdk._domain.webhooks import WebhookEvent
     from tradein_sdk._ports import CheckpointLog, Fulfilment
 
     _Port = TypeVar("_Port")
@@ -973,71 +972,6 @@ class OrderUseCases:
             now = self.clock.now()
             self.checkpoints.add(sign_checkpoint(verification, keys=self.signing_keys, now=now), at=now)
         return verification
-
-    def record_erasure(
-        self,
-        order_id: str,
-        device_id: str,
-        *,
-        certificate_id: str,
-        method: str | None = None,
-        actor: Actor = Actor.PROVIDER,
-        receipt: WebhookEvent | None = None,
-    ) -> bool:
-        """Record that a device's data was erased: an audit entry and a ``device.erased`` webhook to shops.
-
-        Args:
-            order_id: the order.
-            device_id: the device of the order.
-            certificate_id: the erasure certificate's id, as the eraser reported it.
-            method: how the data was erased, as reported.
-            actor: who erased it (the provider, or staff at the counter).
-            receipt: the provider's webhook this comes from; a repeated delivery records nothing again.
-
-        Returns:
-            ``False`` when ``receipt`` was recorded before (nothing was written), else ``True``.
-
-        Raises:
-            OrderNotFoundError: no such order.
-            OrderDeviceNotFoundError: the order has no such device.
-            ErasureNotAllowedError: the device is not in the shop's custody (``rule`` says why).
-            ConfigurationError: the store keeps no audit log.
-        """
-        from tradein_sdk._domain.erasure import check_erasure_allowed  # noqa: PLC0415 - loads with the first report
-        from tradein_sdk._domain.outbox import outbox_messages  # noqa: PLC0415 - webhooks load with the first report
-        from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType  # noqa: PLC0415 - idem
-
-        order = self.order(order_id)
-        check_erasure_allowed(order.device(device_id).state)  # the device exists and is in custody
-        now = self.clock.now()
-        key = receipt.id if receipt is not None else f"{order_id}/{device_id}/{certificate_id}"
-        fact = AuditFact(
-            actor=actor.value,
-            action="device.erased",
-            subject=order_id,
-            details={
-                "device": device_id,
-                "certificate": certificate_id,
-                "method": method,
-                "webhook": receipt.id if receipt is not None else None,
-            },
-        )
-        told = WebhookEvent(
-            id="msg_" + hashlib.sha256(f"erased/{key}".encode()).hexdigest()[:32],
-            type=WebhookEventType.DEVICE_ERASED.value,
-            timestamp=receipt.timestamp if receipt is not None else now,
-            data={
-                "order_id": order_id,
-                "device_id": device_id,
-                "certificate_id": certificate_id,
-                "method": method,
-            },
-        )
-        record, _ = self._port(OrderStore).get_order(order_id, **self._in_scope)
-        outbox = outbox_messages(
-            [told], self._endpoints_for(record), tenant=record.tenant, organisation=record.organisation
-        )
-        return self._port(AuditLog).add_audit([fact], now=now, receipt=receipt, outbox=outbox)
 
 
 def _due_events(order: TradeInOrder, now: datetime, policy: DeliveryPolicy) -> list[DeviceEvent]:

@@ -10,14 +10,16 @@ event type             ``data``                                                 
 ``device.received``    ``order_id``, ``device_id``                                 ``receive``
 ``device.inspected``   ``order_id``, ``device_id``, ``answers``, ``imei``?,          ``inspect`` (confirm,
                        ``variant_id``?, ``lock_removable``?                         revise or reject)
-``device.erased``      ``order_id``, ``device_id``, ``certificate_id``, ``method``   an audit entry
+``device.erased``      ``order_id``, ``device_id``, ``report`` (an erasure report)   a signed certificate
 ``device.paid``        ``order_id``, ``device_id``                                 ``pay`` or ``credit``
 ``device.returned``    ``order_id``, ``device_id``                                 ``returned``
 =====================  ==========================================================  =====================
 
 The webhook's id is the transition's event id, so a repeated or concurrent delivery of one event changes
 the order once (the order's history knows the id; the save is a versioned conditional update); an erasure
-report is recorded with its receipt in one transaction. A delivery that arrives after the device moved on
+report (``schemas/erasure-report.schema.json``, refused with its JSON paths when incomplete, out of order or
+for a device not in the shop's custody) becomes one certificate per delivery: the certificate's id follows
+from the webhook's id. A delivery that arrives after the device moved on
 (a late duplicate, or events out of order) is acknowledged and changes nothing; a type this version does not
 know is acknowledged and ignored. The service exposes this at ``POST /v1/provider/events``.
 """
@@ -159,14 +161,16 @@ class ProviderEvents:
         raise WebhookPayloadError("$.type", f"{event_type} is sent by the service, not to it")
 
     def _erased(self, event: WebhookEvent, order_id: str, device_id: str) -> ProviderEventOutcome:
-        order = self.trade_in.order(order_id)
-        order.device(device_id)  # the device must exist
-        applied = self.trade_in.record_erasure(
+        report = event.data.get("report")
+        if not isinstance(report, dict):
+            raise WebhookPayloadError(
+                "$.data.report", "the erasure report is required (schemas/erasure-report.schema.json)"
+            )
+        applied = self.trade_in._erasure_reported_once(  # noqa: SLF001 - the library's own adapter
             order_id,
             device_id,
-            certificate_id=_required(event.data, "certificate_id"),
-            method=_optional(event.data, "method"),
+            {"order_id": order_id, "device_id": device_id, **report},
             actor=Actor.PROVIDER,
             receipt=event,
         )
-        return ProviderEventOutcome(event=event, applied=applied, order=order)
+        return ProviderEventOutcome(event=event, applied=applied, order=self.trade_in.order(order_id))
