@@ -160,11 +160,12 @@ def test_erasure_of_a_device_not_received_is_explained(app: Flask, staff: ShopCl
 
 
 def test_failed_verification_issues_no_certificate(app: Flask, staff: ShopClient, clock: FixedClock) -> None:
-    """A verification that failed is flashed as an error; the form stays for another try."""
+    """A verification that failed is flashed as an error in the staff's language; the form stays."""
     _, order_id = place_order(app)
     arrive(staff, order_id, clock)
     page = record_erasure(staff, order_id, verification_result="failed")
-    assert 'class="flash flash-error"' in page
+    flashed = html.unescape(find(r'class="flash flash-error"[^>]*>([^<]+)<', page))
+    assert "hat die Prüfung nicht bestanden (failed)" in flashed
     assert 'data-testid="erasure-form-d1"' in page
     assert shop_state(app).trade_in.erasure_certificate(order_id, "d1") is None
 

@@ -1096,14 +1096,18 @@ class ErasureNotAllowedError(ErasureError):
     code = "erasure_not_allowed"
 
     _MESSAGES: ClassVar[dict[str, str]] = {
-        "not_received": "a device that is {state} has not been received: no erasure can be reported for it",
-        "held": "a device that is {state} is held (it may be evidence or go back): it must not be erased",
-        "going_back": "a device that is {state} goes back to its owner: it must not be erased",
-        "left_custody": (
-            "a device that is {state} has left the shop's custody: no erasure can be reported for it"
+        "not_received": N_(
+            "The device is {state} and has not been received: no erasure can be recorded for it."
         ),
-        "before_receipt": (
-            "the erasure report's custody starts at {at}, before the device was received at {received_at}"
+        "held": N_(
+            "The device is {state}: it is held (it may be evidence or go back) and must not be erased."
+        ),
+        "going_back": N_("The device is {state} and goes back to its owner: it must not be erased."),
+        "left_custody": N_(
+            "The device is {state} and has left the shop's custody: no erasure can be recorded for it."
+        ),
+        "before_receipt": N_(
+            "The erasure report's custody starts at {at}, before the device was received at {received_at}."
         ),
     }
 
@@ -1128,8 +1132,10 @@ class ErasureUnverifiedError(ErasureError):
     def __init__(self, *, order_id: str, device_id: str, result: str) -> None:
         """Create the error naming the device and the result."""
         super().__init__(
-            "the erasure of device {device_id} of order {order_id} did not pass verification ({result}): "
-            "no certificate is issued for it",
+            N_(
+                "The erasure of device {device_id} of order {order_id} did not pass verification ({result}): "
+                "no certificate is issued for it."
+            ),
             order_id=order_id,
             device_id=device_id,
             result=result,
@@ -1152,24 +1158,24 @@ class CertificateRequiredError(ErasureError):
     code = "certificate_required"
 
     _MESSAGES: ClassVar[dict[str, str]] = {
-        "missing": "a device for {disposition} needs a valid erasure certificate; it has none",
-        "revoked": (
-            "a device for {disposition} needs a valid erasure certificate; {certificate_id} was revoked"
+        "missing": N_("A device for {disposition} needs a valid erasure certificate; it has none."),
+        "revoked": N_(
+            "A device for {disposition} needs a valid erasure certificate; {certificate_id} was revoked."
         ),
-        "invalid": (
-            "a device for {disposition} needs a valid erasure certificate; {certificate_id} does not verify"
+        "invalid": N_(
+            "A device for {disposition} needs a valid erasure certificate; {certificate_id} does not verify."
         ),
-        "unverified": (
-            "a device for {disposition} needs a valid erasure certificate; {certificate_id} records no "
-            "passed verification"
+        "unverified": N_(
+            "A device for {disposition} needs a valid erasure certificate; {certificate_id} records no "
+            "passed verification."
         ),
-        "other_device": (
-            "a device for {disposition} needs a valid erasure certificate; {certificate_id} is for device "
-            "{certified} of order {certified_order}"
+        "other_device": N_(
+            "A device for {disposition} needs a valid erasure certificate; {certificate_id} is for device "
+            "{certified} of order {certified_order}."
         ),
-        "insufficient_method": (
-            "a device for {disposition} needs a {needed} sanitization; certificate {certificate_id} records "
-            "{method}"
+        "insufficient_method": N_(
+            "A device for {disposition} needs a {needed} sanitization; certificate {certificate_id} records "
+            "{method}."
         ),
     }
 
@@ -1196,7 +1202,7 @@ class CertificateRevokedError(ErasureError):
     def __init__(self, *, certificate_id: str, reason: str, revoked_at: str) -> None:
         """Create the error naming the certificate and the revocation."""
         super().__init__(
-            "erasure certificate {certificate_id} was revoked at {revoked_at} ({reason})",
+            N_("Erasure certificate {certificate_id} was revoked at {revoked_at} ({reason})."),
             certificate_id=certificate_id,
             reason=reason,
             revoked_at=revoked_at,
@@ -1220,8 +1226,10 @@ class CertificateExistsError(ErasureError):
     def __init__(self, *, certificate_id: str, order_id: str, device_id: str) -> None:
         """Create the error naming the certificate the device has."""
         super().__init__(
-            "device {device_id} of order {order_id} already has erasure certificate {certificate_id}; "
-            "revoke it before issuing another",
+            N_(
+                "Device {device_id} of order {order_id} already has erasure certificate {certificate_id}; "
+                "revoke it before issuing another."
+            ),
             certificate_id=certificate_id,
             order_id=order_id,
             device_id=device_id,
