@@ -265,3 +265,66 @@ def test_the_amount_promised_at_checkout_is_the_amount_paid(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"the order page scrolls sideways by {overflow}px at {size} size"
+
+
+def _no_sideways_scroll(page: Page, what: str, size: str) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{what} scrolls sideways by {overflow}px at {size} size"
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS), ids=list(VIEWPORTS))
+def test_staff_records_an_erasure_and_the_shopper_verifies_the_certificate(
+    browser: Browser, demo_shop: tuple[str, TradeIn], size: str, tmp_path: Path
+) -> None:
+    """Staff records an erasure; the shopper downloads the certificate and the public page finds it valid.
+
+    Staff fills the erasure form an hour after receipt; the order page, the staff page and the verification
+    page fit the screen.
+    """
+    url, trade_in = demo_shop
+    clock = trade_in.clock
+    assert isinstance(clock, FixedClock)
+    shopper = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
+    staff = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
+    shopper.set_default_timeout(TIMEOUT_MS)
+    staff.set_default_timeout(TIMEOUT_MS)
+    with screenshots_on_failure(f"erasure-certificate-{size}", shopper, staff):
+        order_id, _ = _trade_in_and_check_out(shopper, url)
+        staff.goto(f"{url}/staff/orders/{order_id}")
+        staff.get_by_label("Passwort").fill("demo")
+        staff.get_by_role("button", name="Anmelden").click()
+        staff.locator('[data-action="receive"]').click()
+        staff.wait_for_url(re.compile(rf".*/staff/orders/{order_id}$"))
+        clock.advance(hours=1)  # erased and verified an hour after receipt
+        form = staff.locator('[data-testid="erasure-form-d1"]')
+        staff.locator("details.erasure-form summary").click()
+        form.locator("input[name=tool_name]").fill("Blancco Mobile")
+        form.locator("input[name=tool_version]").fill("7.2.1")
+        form.locator("input[name=imei]").fill("356938035643809")
+        form.locator("input[name=site]").fill("Filiale Berlin")
+        _no_sideways_scroll(staff, "the staff order page with the erasure form", size)
+        form.locator('[data-action="erasure"]').click()
+        staff.wait_for_url(re.compile(rf".*/staff/orders/{order_id}$"))
+        flashed = " ".join(staff.locator(".flash-success").inner_text().split())
+        certificate = trade_in.erasure_certificate(order_id, "d1")
+        assert certificate is not None
+        certificate_id = certificate["payload"]["id"]
+        assert certificate_id in flashed
+
+        shopper.goto(f"{url}/orders/{order_id}")
+        block = shopper.locator(f'[data-certificate="{certificate_id}"]')
+        block.scroll_into_view_if_needed()
+        assert block.is_visible()
+        _no_sideways_scroll(shopper, "the order page with its certificate", size)
+        with shopper.expect_download() as download:
+            shopper.locator(f'a[href$="/orders/{order_id}/devices/d1/certificate.json"]').click()
+        saved = tmp_path / "certificate.json"
+        download.value.save_as(saved)
+
+        shopper.goto(f"{url}/certificates/verify")
+        shopper.locator("input[name=certificate]").set_input_files(str(saved))
+        shopper.locator("form button[type=submit]").click()
+        result = shopper.locator('[data-testid="verify-result"]')
+        assert result.get_attribute("data-status") == "valid"
+        assert certificate_id in result.inner_text()
+        _no_sideways_scroll(shopper, "the verification page", size)
