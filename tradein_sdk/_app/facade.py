@@ -21,6 +21,7 @@ from tradein_sdk._adapters.fulfilment import LocalFulfilment
 from tradein_sdk._adapters.prices import PriceBookSource
 from tradein_sdk._adapters.sql.store import SQLStore
 from tradein_sdk._app.checkout import CheckoutUseCases
+from tradein_sdk._app.co2 import CO2UseCases
 from tradein_sdk._app.erasure import ErasureUseCases
 from tradein_sdk._app.ledger import LedgerUseCases
 from tradein_sdk._app.orders import OrderUseCases
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
+    from tradein_sdk._domain.co2 import CO2Factors
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import PriceBook
@@ -124,7 +126,13 @@ class StoredQuote:
 
 
 class TradeIn(
-    OrderUseCases, CheckoutUseCases, LedgerUseCases, ReceiptUseCases, TenancyUseCases, ErasureUseCases
+    OrderUseCases,
+    CheckoutUseCases,
+    LedgerUseCases,
+    ReceiptUseCases,
+    TenancyUseCases,
+    ErasureUseCases,
+    CO2UseCases,
 ):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
@@ -154,6 +162,7 @@ class TradeIn(
         organisation: str | None = None,
         signing_keys: SigningKeys | None = None,
         checkpoints: CheckpointLog | None = None,
+        co2_factors: CO2Factors | None = None,
     ) -> None:
         """Wire the parts together.
 
@@ -187,6 +196,8 @@ class TradeIn(
                 (``SQLStore(..., audit_seals=AuditSeals.from_signing_keys(keys))``).
             checkpoints: where signed audit checkpoints are kept, outside the database
                 (:class:`DirectoryCheckpoints`).
+            co2_factors: the CO2e factors for avoided-emissions figures (default: the bundled document,
+                :meth:`CO2Factors.bundled`; a shop's own with :func:`load_co2_factors`).
         """
         self._store: QuoteStore = store
         self._ports: dict[type, object] = {}
@@ -210,6 +221,7 @@ class TradeIn(
         self.webhook_endpoints = tuple(webhook_endpoints)
         self.signing_keys = signing_keys
         self.checkpoints = checkpoints
+        self._co2_factors = co2_factors
         self._webhook_senders = {}
         self.fulfilment = fulfilment or LocalFulfilment(
             ReceivingAddress(name="Trade-in returns", lines=("(set the receiving address)",))
@@ -236,6 +248,7 @@ class TradeIn(
         webhook_endpoints: Sequence[WebhookEndpoint] = (),
         key_ring: KeyRing | None = None,
         signing_keys: SigningKeys | None = None,
+        co2_factors: CO2Factors | None = None,
     ) -> TradeIn:
         """The bundled defaults: bundled data, a SQLite file and signing keys kept in ``data_dir``.
 
@@ -265,6 +278,7 @@ class TradeIn(
                 certificates (default: ``$TRADEIN_SIGNING_KEYS``, else ``signing-keys.json`` in ``data_dir``;
                 every instance of a service must share them). Checkpoints are kept in
                 ``$TRADEIN_AUDIT_CHECKPOINTS``, else ``audit-checkpoints/`` in ``data_dir``.
+            co2_factors: the CO2e factors (default: the bundled document).
 
         Returns:
             A ready-to-use facade.
@@ -303,6 +317,7 @@ class TradeIn(
             insurance=insurance,
             clawback_policy=clawback_policy,
             webhook_endpoints=webhook_endpoints,
+            co2_factors=co2_factors,
         )
 
     # -- catalog -------------------------------------------------------------------------------------
