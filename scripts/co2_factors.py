@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the sources and assumptions are data, kept one per line
 """Build the bundled CO2e factor document from a factor table (CSV) and the catalog.
 
 Usage::
@@ -327,7 +328,9 @@ def _rows(path: Path, catalog: dict[tuple[str, str], str]) -> list[dict[str, Any
                 row["lifetime_years"] = int(raw["assumed_lifetime_years"])
             else:  # Apple and Google reports assume 3 years, as do Samsung's LCAs since 2021
                 row["lifetime_years"] = 3
-                notes.append("The source row states no lifetime: 3 years assumed, as in the brand's other reports.")
+                notes.append(
+                    "The source row states no lifetime: 3 years assumed, as in the brand's other reports."
+                )
             row["report"] = raw["report_name"]
             if raw["report_date"]:
                 row["report_date"] = raw["report_date"]
@@ -400,7 +403,7 @@ def main() -> int:
     parse_co2_factors(document, origin=str(args.out))  # refuses a document with problems
     args.out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     matched = len({row["model_id"] for row in document["devices"] if "model_id" in row})
-    print(f"{args.out}: {len(document['devices'])} rows, {matched} catalog models with their own footprint")
+    print(f"{args.out}: {len(document['devices'])} rows, {matched} catalog models with their own footprint")  # noqa: T201
     return 0
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from grading_questionnaire import DefinitionProblem, Questionnaire
     from tradein_sdk._adapters.sql.store import SQLStore
     from tradein_sdk._app.facade import TradeIn
+    from tradein_sdk._domain.co2 import DeviceCO2
     from tradein_sdk._domain.erasure import CertificateCheck
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.signing import PublicKeys
@@ -1251,6 +1252,190 @@ def _add_certificate_commands(commands: Any) -> None:  # noqa: ANN401 - argparse
     pdf.set_defaults(handler=_certificate_pdf_command)
 
 
+# -- co2 ------------------------------------------------------------------------------------------------
+
+
+def _kg(value: Any) -> str:  # noqa: ANN401 - a Decimal
+    return f"{value:.1f} kg"
+
+
+def _print_device_co2(result: DeviceCO2, *, title: str) -> None:
+    avoided = result.avoided
+    if result.outcome.value == "reuse":
+        print(
+            f"{title}: reuse, ≈ {_kg(avoided.central)} CO2e avoided (range {_kg(avoided.low)} to "
+            f"{_kg(avoided.high)}; {_kg(result.avoided_full_displacement)} at full displacement)"
+        )
+    else:
+        print(
+            f"{title}: {result.outcome.value}, nothing claimed as avoided; end-of-life treatment "
+            f"{_kg(result.treatment.central)} CO2e, reported apart for the inventory"
+        )
+    print(f"  basis: {result.basis.value} ({result.factor_ref}); {result.method}; {result.factors_version}")
+    for line in result.lines:
+        counted = "" if line.counted else " (reported apart, not netted)"
+        print(f"  {line.kg.central:>10.3f} kg  {line.label}{counted}")
+        print(f"              sources: {'; '.join(line.sources) or '-'} · refs: {', '.join(line.refs)}")
+        if line.assumption:
+            print(f"              assumption: {line.assumption}")
+
+
+def _co2_device_command(args: argparse.Namespace) -> int:
+    from decimal import Decimal, InvalidOperation  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        years = None if args.years is None else Decimal(args.years)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"--years: {args.years!r} is not a number") from exc
+    trade_in = _trade_in(args)
+    try:
+        result = trade_in.device_co2(
+            args.device_id, outcome=args.outcome, second_life_years=years, parts=args.part
+        )
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        _print_device_co2(result, title=args.device_id)
+    return 0
+
+
+def _co2_order_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        result = trade_in.order_co2(args.order_id)
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(result.to_json())
+        return 0
+    totals = result.totals
+    state = "complete" if result.complete else f"still under way: {', '.join(result.pending)}"
+    print(
+        f"{result.order_id}: {totals.devices} device(s) counted, "
+        f"≈ {_kg(totals.avoided.central)} CO2e avoided "
+        f"(range {_kg(totals.avoided.low)} to {_kg(totals.avoided.high)}); {state}"
+    )
+    if result.excluded:
+        print(f"  left out (no second life through the shop): {', '.join(result.excluded)}")
+    for entry in result.entries:
+        _print_device_co2(entry.result, title=f"  {entry.device_id} ({entry.status.value})")
+    return 0
+
+
+def _co2_report_command(args: argparse.Namespace) -> int:
+    from datetime import date  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--from/--to: {exc} (write YYYY-MM-DD)") from exc
+    show = sys.stderr.isatty() or args.progress
+
+    def progress(read: int) -> None:
+        if show:
+            print(f"read {read} orders", file=sys.stderr, flush=True)
+
+    trade_in = _trade_in(args)
+    try:
+        if args.format == "csv":
+            from tradein_sdk._domain.co2 import co2_report_csv  # noqa: PLC0415 - loaded by its sub-command only
+
+            text = co2_report_csv(trade_in.co2_entries(start, end, progress=progress))
+            data = text.encode()
+        else:
+            envelope = trade_in.co2_report(start, end, company=args.company, progress=progress)
+            if args.format == "pdf":
+                from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - loaded by its sub-command only
+
+                data = co2_report_pdf(envelope["payload"], locale=args.locale)
+            else:
+                data = (json.dumps(envelope, indent=2, ensure_ascii=False) + "\n").encode()
+    finally:
+        trade_in.close()
+    if args.output in (None, "-") and args.format != "pdf":
+        sys.stdout.write(data.decode())
+        return 0
+    output = Path(args.output or f"co2-report-{start}-{end}.{args.format}")
+    output.write_bytes(data)
+    print(f"wrote {output}")
+    return 0
+
+
+def _co2_verify_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._domain.co2 import REPORT_PURPOSE  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.signing import verify_document  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        payload = verify_document(_read_bytes(args.file), _certificate_keys(args), purpose=REPORT_PURPOSE)
+    except SignatureInvalidError as exc:
+        print(f"{args.file}: invalid ({exc.reason}): {exc.detail}")
+        return 1
+    totals = payload.get("totals", {})
+    print(
+        f"{args.file}: valid CO2 report for {payload.get('company')} "
+        f"{payload.get('period', {}).get('start')} to {payload.get('period', {}).get('end')}: "
+        f"{totals.get('devices')} devices, {totals.get('avoided_kg', {}).get('central')} kg CO2e avoided"
+    )
+    return 0
+
+
+def _add_co2_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    co2 = commands.add_parser(
+        "co2",
+        help="CO2e avoided by device reuse: per device, order and period, with cited factors",
+        description=(
+            "Avoided emissions (outside any Scope-3 inventory) with a low/central/high range; every term "
+            "cites its factor row and source (tradein_sdk/data/co2-factors.json, method tradein-co2-1)."
+        ),
+    )
+    co2_commands = co2.add_subparsers(dest="co2_command", required=True, metavar="ACTION")
+    device = co2_commands.add_parser("device", help="the CO2 result of a catalog device")
+    device.add_argument("device_id", metavar="DEVICE_ID", help="a catalog variant or model id")
+    device.add_argument("--outcome", choices=("reuse", "parts", "recycle"), default="reuse")
+    device.add_argument("--years", metavar="N", help="years of second life (default: the scenario's range)")
+    device.add_argument(
+        "--part",
+        action="append",
+        default=[],
+        metavar="PART",
+        help="a spare part replaced (battery, display, ...)",
+    )
+    device.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(device)
+    device.set_defaults(handler=_co2_device_command)
+    order = co2_commands.add_parser("order", help="the CO2 result of an order's bought and recycled devices")
+    order.add_argument("order_id", metavar="ORDER_ID")
+    order.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(order)
+    order.set_defaults(handler=_co2_order_command)
+    report = co2_commands.add_parser(
+        "report",
+        help="the signed report of a period (JSON), its devices (CSV) or a PDF with a chart",
+        description="Progress goes to stderr (when it is a terminal, or with --progress).",
+    )
+    report.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD", help="the first day")
+    report.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD", help="the last day")
+    report.add_argument("--company", help="whom the report is for (default: the organisation)")
+    report.add_argument("--format", choices=("json", "csv", "pdf"), default="json")
+    report.add_argument("--locale", default="en", help="the PDF's language (default en)")
+    report.add_argument(
+        "--output", "-o", metavar="OUT", help="the file to write (default: stdout; PDF: a file)"
+    )
+    report.add_argument("--progress", action="store_true", help="report progress on stderr")
+    _add_data_dir(report)
+    report.set_defaults(handler=_co2_report_command)
+    verify = co2_commands.add_parser("verify", help="verify a signed CO2 report offline")
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument(
+        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+    )
+    _add_data_dir(verify)
+    verify.set_defaults(handler=_co2_verify_command)
+
+
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -1286,6 +1471,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_offers_and_audit_commands(commands)
     _add_certificate_commands(commands)
+    _add_co2_commands(commands)
 
     validate = commands.add_parser("validate", help="check a document against its schema and rules")
     validate_commands = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT")
@@ -1302,10 +1488,12 @@ def build_parser() -> argparse.ArgumentParser:
     from tradein_sdk._domain.pricing import pricebook_problems  # noqa: PLC0415 - loaded by its sub-command only
 
     validate_pricebook.set_defaults(handler=_validate_with("pricebook", pricebook_problems))
+    from tradein_sdk._domain.co2 import co2_factors_problems  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._domain.insurance import insurance_plans_problems  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._domain.promotions import promotions_problems  # noqa: PLC0415 - loaded by its sub-command only
 
     for name, kind, problems_of in (
+        ("co2-factors", "co2-factors", co2_factors_problems),
         ("promotions", "promotions", promotions_problems),
         ("plans", "insurance-plans", insurance_plans_problems),
     ):

@@ -54,6 +54,7 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     ├── InvalidPayoutError              invalid_payout        (.field, .rule: iban/checksum, bic/format, ...)
     ├── SignatureInvalidError           signature_invalid     (.reason: malformed, wrong_purpose, unknown_kid,
     │                                                          bad_signature: a signed document, offline)
+    ├── CO2Error                        co2_error             (a CO2 figure the factors cannot give)
     ├── ErasureError                    erasure_error
     │   ├── ErasureNotAllowedError      erasure_not_allowed   (.state, .rule: the device is not in custody)
     │   ├── ErasureUnverifiedError      erasure_unverified    (no certificate without a passed verification)
@@ -1074,6 +1075,12 @@ class SignatureInvalidError(TradeInError):
         )
         self.reason = reason
         self.detail = detail
+
+
+class CO2Error(TradeInError):
+    """A CO2 figure cannot be computed for what was asked (a part, category or value the factors lack)."""
+
+    code = "co2_error"
 
 
 class ErasureError(TradeInError):

@@ -22,7 +22,7 @@ from flask import Flask, render_template
 
 from examples.flask_shop.extension import TradeInShop, shop
 from examples.flask_shop.seed import seed_demo_data
-from examples.flask_shop.views import checkout, orders, staff, store, tradein
+from examples.flask_shop.views import checkout, co2, orders, staff, staff_co2, store, tradein
 from examples.flask_shop.views import shop as shop_views
 
 tradein_shop = TradeInShop()
@@ -50,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         checkout.bp,
         orders.bp,
         staff.bp,
+        co2.bp,
+        staff_co2.bp,
         store.bp,
     ):
         app.register_blueprint(blueprint)

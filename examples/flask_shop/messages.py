@@ -1026,6 +1026,152 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Löschung erfasst: Zertifikat {id} ausgestellt.",
         "Effacement enregistré : certificat {id} émis.",
     ),
+    # -- CO2e avoided by reuse (quote, order, method page, staff report)
+    "carbon.title": (
+        "CO2e avoided by reuse",
+        "Durch Wiederverwendung vermiedenes CO2e",
+        "CO2e évité par le réemploi",
+    ),
+    "carbon.avoided": (
+        "≈ {central} kg CO2e avoided (range {low}–{high} kg)",
+        "≈ {central} kg CO2e vermieden (Spanne {low}–{high} kg)",
+        "≈ {central} kg CO2e évités (fourchette {low}–{high} kg)",
+    ),
+    "carbon.quote_note": (
+        "A second life for your device spares part of the production of a new one.",
+        "Ein zweites Leben für Ihr Gerät erspart einen Teil der Herstellung eines neuen.",
+        "Une seconde vie pour votre appareil évite une partie de la fabrication d’un neuf.",
+    ),
+    "carbon.recycled": (
+        "This device will be recycled: its materials are recovered, and we claim no avoided emissions for it.",
+        "Dieses Gerät wird recycelt: Seine Rohstoffe werden zurückgewonnen, vermiedene Emissionen rechnen wir dafür nicht an.",
+        "Cet appareil sera recyclé : ses matériaux sont récupérés, et nous ne revendiquons aucune émission évitée.",
+    ),
+    "carbon.order_recycled": (
+        "Devices recycled or used for parts: {count}. No avoided emissions are claimed for them.",
+        "Recycelte oder als Ersatzteile genutzte Geräte: {count}. Dafür rechnen wir keine vermiedenen Emissionen an.",
+        "Appareils recyclés ou utilisés pour pièces : {count}. Aucune émission évitée n’est revendiquée pour eux.",
+    ),
+    "carbon.order_pending": (
+        "Counted once we have bought your device.",
+        "Wird gezählt, sobald wir Ihr Gerät angekauft haben.",
+        "Compté dès que nous avons racheté votre appareil.",
+    ),
+    "carbon.expected": ("expected", "erwartet", "attendu"),
+    "carbon.expected_note": (
+        "Expected: we bought the device and it awaits refurbishment; the figure is final once it has a second life.",
+        "Erwartet: Wir haben das Gerät angekauft, es wartet auf die Aufbereitung; endgültig ist der Wert, sobald es ein zweites Leben hat.",
+        "Attendu : nous avons racheté l’appareil, il attend son reconditionnement ; le chiffre est définitif dès sa seconde vie.",
+    ),
+    "carbon.final": ("final", "endgültig", "définitif"),
+    "carbon.how": ("How we calculate this", "So rechnen wir", "Notre méthode de calcul"),
+    "carbon.method_title": (
+        "How we calculate the CO2e avoided",
+        "So berechnen wir das vermiedene CO2e",
+        "Comment nous calculons le CO2e évité",
+    ),
+    "carbon.method_lead": (
+        "When a used device is refurbished and sold again, its next user does not buy a new one. The emissions of making and shipping that new device are avoided; we subtract what the second life itself costs.",
+        "Wird ein gebrauchtes Gerät aufbereitet und wieder verkauft, kauft sein nächster Nutzer kein neues. Die Emissionen für Herstellung und Transport dieses neuen Geräts werden vermieden; was das zweite Leben selbst kostet, ziehen wir ab.",
+        "Quand un appareil d’occasion est reconditionné et revendu, son prochain utilisateur n’en achète pas un neuf. Les émissions de fabrication et de transport de cet appareil neuf sont évitées ; nous déduisons ce que coûte la seconde vie elle-même.",
+    ),
+    "carbon.method_formula_title": ("The formula", "Die Formel", "La formule"),
+    "carbon.method_formula": (
+        "avoided = displacement × footprint of a new device × (production + transport share) × min(1, second life ÷ reference lifetime) − refurbishment − spare parts − logistics",
+        "vermieden = Verdrängung × Fußabdruck eines Neugeräts × (Anteil Herstellung + Transport) × min(1, zweites Leben ÷ Referenz-Lebensdauer) − Aufbereitung − Ersatzteile − Logistik",
+        "évité = substitution × empreinte d’un appareil neuf × (part fabrication + transport) × min(1, seconde vie ÷ durée de vie de référence) − reconditionnement − pièces détachées − logistique",
+    ),
+    "carbon.method_footprint": (
+        "Footprint: the manufacturer’s published carbon footprint of the same model and storage (or of the model, or a typical device of its category when none is published). Use and end of life are the same in both cases and are left out.",
+        "Fußabdruck: der vom Hersteller veröffentlichte CO2-Fußabdruck desselben Modells mit demselben Speicher (sonst des Modells oder eines typischen Geräts der Kategorie). Nutzung und Entsorgung sind in beiden Fällen gleich und bleiben außen vor.",
+        "Empreinte : l’empreinte carbone publiée par le fabricant pour le même modèle et la même capacité (à défaut celle du modèle, ou d’un appareil type de sa catégorie). L’usage et la fin de vie sont identiques dans les deux cas et sont exclus.",
+    ),
+    "carbon.method_displacement": (
+        "Displacement: not every reused device replaces a new one. We assume {central} (range {low} to {high}).",
+        "Verdrängung: Nicht jedes wiederverwendete Gerät ersetzt ein neues. Wir nehmen {central} an (Spanne {low} bis {high}).",
+        "Substitution : tout appareil réemployé ne remplace pas un neuf. Nous retenons {central} (de {low} à {high}).",
+    ),
+    "carbon.method_lifetime": (
+        "Lifetime: a second life of {central} years (range {low} to {high}) is credited, never more than the lifetime the manufacturer assumes for a new device.",
+        "Lebensdauer: Angerechnet wird ein zweites Leben von {central} Jahren (Spanne {low} bis {high}), nie mehr als die Lebensdauer, die der Hersteller für ein Neugerät annimmt.",
+        "Durée de vie : une seconde vie de {central} ans (de {low} à {high}) est prise en compte, jamais plus que la durée de vie que le fabricant prévoit pour un appareil neuf.",
+    ),
+    "carbon.method_burdens": (
+        "Burdens: refurbishment, the spare parts replaced and two parcel journeys are subtracted.",
+        "Belastungen: Aufbereitung, ersetzte Ersatzteile und zwei Paketsendungen werden abgezogen.",
+        "Charges : le reconditionnement, les pièces remplacées et deux envois de colis sont déduits.",
+    ),
+    "carbon.method_range": (
+        "Range: every figure has a low and a high value; combined, they give the range shown beside the central estimate.",
+        "Spanne: Jeder Wert hat einen unteren und einen oberen Wert; zusammen ergeben sie die Spanne neben dem mittleren Schätzwert.",
+        "Fourchette : chaque valeur a un bas et un haut ; combinés, ils donnent la fourchette affichée à côté de l’estimation centrale.",
+    ),
+    "carbon.method_recycling": (
+        "Recycling: for a device that is recycled or used for parts we claim no avoided emissions; its treatment emissions are reported as waste.",
+        "Recycling: Für ein recyceltes oder als Ersatzteile genutztes Gerät rechnen wir keine vermiedenen Emissionen an; seine Behandlungsemissionen werden als Abfall ausgewiesen.",
+        "Recyclage : pour un appareil recyclé ou utilisé pour pièces, nous ne revendiquons aucune émission évitée ; les émissions de son traitement sont déclarées comme déchets.",
+    ),
+    "carbon.method_scope3": (
+        "Avoided emissions are reported apart from the Scope-3 inventory (GHG Protocol): they are never added to it or subtracted from it.",
+        "Vermiedene Emissionen werden getrennt vom Scope-3-Inventar (GHG Protocol) ausgewiesen: Sie werden ihm nie hinzugerechnet oder davon abgezogen.",
+        "Les émissions évitées sont déclarées à part de l’inventaire Scope 3 (GHG Protocol) : elles n’y sont jamais ajoutées ni soustraites.",
+    ),
+    "carbon.method_factors": (
+        "Factor document {name}, version {version} (as of {date}), method {method}.",
+        "Faktordokument {name}, Version {version} (Stand {date}), Methode {method}.",
+        "Document de facteurs {name}, version {version} (au {date}), méthode {method}.",
+    ),
+    "carbon.method_sources": ("Sources", "Quellen", "Sources"),
+    "carbon.report": ("CO2 report", "CO2-Bericht", "Rapport CO2"),
+    "carbon.report_lead": (
+        "CO2e avoided by the devices bought (reuse expected) or recycled in the period, apart from the Scope-3 inventory.",
+        "Vermiedenes CO2e der im Zeitraum angekauften (Wiederverwendung erwartet) oder recycelten Geräte, getrennt vom Scope-3-Inventar.",
+        "CO2e évité par les appareils rachetés (réemploi attendu) ou recyclés sur la période, à part de l’inventaire Scope 3.",
+    ),
+    "carbon.field_from": ("From", "Von", "Du"),
+    "carbon.field_to": ("Until (inclusive)", "Bis einschließlich", "Jusqu’au (inclus)"),
+    "carbon.bad_date": (
+        "“{field}” is not a date: {value}",
+        "„{field}“ ist kein Datum: {value}",
+        "« {field} » n’est pas une date : {value}",
+    ),
+    "carbon.bad_order": (
+        "“{field}” is before the start of the period.",
+        "„{field}“ liegt vor dem Beginn des Zeitraums.",
+        "« {field} » précède le début de la période.",
+    ),
+    "carbon.total_avoided": ("CO2e avoided", "Vermiedenes CO2e", "CO2e évité"),
+    "carbon.range": ("range {low}–{high} kg", "Spanne {low}–{high} kg", "fourchette {low}–{high} kg"),
+    "carbon.devices_reused": ("Devices reused", "Wiederverwendete Geräte", "Appareils réemployés"),
+    "carbon.devices_recycled": (
+        "Recycled or parts",
+        "Recycelt oder Ersatzteile",
+        "Recyclés ou pièces",
+    ),
+    "carbon.treatment": ("Treatment (kg CO2e)", "Behandlung (kg CO2e)", "Traitement (kg CO2e)"),
+    "carbon.waste_weight": ("Waste weight (kg)", "Abfallgewicht (kg)", "Poids des déchets (kg)"),
+    "carbon.by_month": ("By month", "Nach Monat", "Par mois"),
+    "carbon.col_month": ("Month", "Monat", "Mois"),
+    "carbon.col_devices": ("Devices", "Geräte", "Appareils"),
+    "carbon.col_avoided": ("Avoided (kg CO2e)", "Vermieden (kg CO2e)", "Évité (kg CO2e)"),
+    "carbon.col_range": ("Range (kg)", "Spanne (kg)", "Fourchette (kg)"),
+    "carbon.chart_alt": (
+        "Chart of the CO2e avoided per month",
+        "Diagramm des vermiedenen CO2e je Monat",
+        "Graphique du CO2e évité par mois",
+    ),
+    "carbon.download_json": ("Signed JSON", "Signiertes JSON", "JSON signé"),
+    "carbon.download_csv": (
+        "CSV (one row per device)",
+        "CSV (eine Zeile je Gerät)",
+        "CSV (une ligne par appareil)",
+    ),
+    "carbon.download_pdf": ("PDF report", "PDF-Bericht", "Rapport PDF"),
+    "carbon.empty": (
+        "No device was bought or recycled in this period.",
+        "In diesem Zeitraum wurde kein Gerät angekauft oder recycelt.",
+        "Aucun appareil racheté ou recyclé sur cette période.",
+    ),
 }
 
 

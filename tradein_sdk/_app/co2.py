@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.pages import OrderPage
     from tradein_sdk._domain.signing import SigningKeys
 
-REPORT_PURPOSE: Final = "co2-report"
-"""The purpose a signed CO2 report is bound to."""
-
 _COUNTED: Final = frozenset(
     {DeviceState.PAID, DeviceState.CREDITED, DeviceState.RECYCLED, DeviceState.DISPOSED}
 )
@@ -37,6 +34,9 @@ _EXCLUDED: Final = frozenset(
     {DeviceState.RETURNED, DeviceState.CANCELLED, DeviceState.EXPIRED, DeviceState.SURRENDERED}
 )
 _PAGE: Final = 500
+_MEMO_SIZE: Final = 4096
+_RESULTS: dict[tuple[str, str, str, str], DeviceCO2] = {}
+"""Device results by (factor document, catalog, variant, outcome): the same inputs, the same result."""
 
 
 def device_outcome(device: OrderDevice) -> tuple[Outcome, EntryStatus, datetime] | None:
@@ -149,21 +149,23 @@ class CO2UseCases:
         if found is None:
             return None
         outcome, status, at = found
-        entry = self.catalog.lookup(device.variant_id)
-        return CO2Entry(
-            order_id=order.id,
-            device_id=device.id,
-            completed_at=at,
-            status=status,
-            result=device_co2(
-                self.co2_factors,
+        factors = self.co2_factors
+        key = (factors.content_hash, self.catalog.content_hash, device.variant_id, outcome.value)
+        memo = _RESULTS.get(key)
+        if memo is None:  # a device's result depends on its variant and outcome only: made once per pair
+            entry = self.catalog.lookup(device.variant_id)
+            memo = device_co2(
+                factors,
                 model_id=entry.model.id,
                 category=entry.model.category.value,
                 storage_gb=entry.variant.storage_gb if entry.variant is not None else None,
                 variant_id=device.variant_id,
                 outcome=outcome,
-            ),
-        )
+            )
+            if len(_RESULTS) >= _MEMO_SIZE:
+                _RESULTS.clear()
+            _RESULTS[key] = memo
+        return CO2Entry(order_id=order.id, device_id=device.id, completed_at=at, status=status, result=memo)
 
     def order_co2(self, order_id: str) -> OrderCO2:
         """The CO2 result of an order: each bought or recycled device, and the totals.
@@ -203,10 +205,12 @@ class CO2UseCases:
             progress: called with the number of orders read so far, after each page.
 
         Raises:
-            ValueError: ``end`` is before ``start``.
+            InvalidPeriodError: ``end`` is before ``start``.
         """
         if end < start:
-            raise ValueError(f"the period ends ({end}) before it starts ({start})")
+            from tradein_sdk._errors import InvalidPeriodError  # noqa: PLC0415
+
+            raise InvalidPeriodError(f"{start} to {end}", rule="range")
         entries: list[CO2Entry] = []
         cursor: str | None = None
         read = 0
@@ -248,9 +252,9 @@ class CO2UseCases:
 
         Raises:
             ConfigurationError: the facade has no signing keys.
-            ValueError: ``end`` is before ``start``.
+            InvalidPeriodError: ``end`` is before ``start``.
         """
-        from tradein_sdk._domain.co2 import co2_report_document  # noqa: PLC0415 - loads with the first use
+        from tradein_sdk._domain.co2 import REPORT_PURPOSE, co2_report_document  # noqa: PLC0415 - loads with the first use
         from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
         from tradein_sdk._errors import ConfigurationError  # noqa: PLC0415
 

@@ -49,7 +49,7 @@ import attrs
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._domain.catalog import read_json_document
 from tradein_sdk._domain.clock import as_utc
-from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, TradeInError
+from tradein_sdk._errors import CO2Error, DocumentInvalidError, DocumentProblem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -59,18 +59,15 @@ if TYPE_CHECKING:
 METHOD_VERSION: Final = "tradein-co2-1"
 """The calculation's version; every result carries it."""
 
+REPORT_PURPOSE: Final = "co2-report"
+"""The purpose a signed CO2 report is bound to (:func:`~tradein_sdk._domain.signing.verify_document`)."""
+
 KG: Final = Decimal("0.001")
 """Results are kept to the gram: lines are rounded to it and totals are the sums of the rounded lines."""
 
 ZERO: Final = Decimal(0)
 _HUNDRED: Final = Decimal(100)
 _ONE: Final = Decimal(1)
-
-
-class CO2Error(TradeInError):
-    """A CO2 calculation cannot be made for what was asked."""
-
-    code = "co2_error"
 
 
 class Outcome(StrEnum):
@@ -82,6 +79,10 @@ class Outcome(StrEnum):
     """Kept for spare parts: treated like recycling (no per-part credit is published)."""
     RECYCLE = "recycle"
     """Recycled: its end-of-life treatment is reported, nothing is claimed as avoided."""
+
+
+CO2Outcome = Outcome
+"""The public name of :class:`Outcome`."""
 
 
 class FactorBasis(StrEnum):
@@ -130,6 +131,9 @@ class Range:
 
 
 ZERO_RANGE: Final = Range.of(ZERO)
+
+CO2Range = Range
+"""The public name of :class:`Range`."""
 
 
 def _text(value: Decimal) -> str:

@@ -32,6 +32,7 @@ import attrs
 
 from grading_questionnaire import VerificationDepth
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._domain.co2 import Outcome as CO2Outcome
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.erasure import ErasureCertificate, IssuedCertificate, Revocation, RevocationReason
@@ -353,6 +354,25 @@ class RevokeCertificateBody:
 
 
 @attrs.frozen(kw_only=True)
+class DeviceCO2Query:
+    """The query of ``GET /v1/co2/devices/{device_id}``."""
+
+    outcome: CO2Outcome = CO2Outcome.REUSE
+    second_life_years: int | None = attrs.field(
+        default=None, metadata={"constraints": {"minimum": 0, "maximum": 15}}
+    )
+
+
+@attrs.frozen(kw_only=True)
+class CO2ReportQuery:
+    """The query of ``GET /v1/co2/report``: the devices bought or recycled on the days ``[from, to]``."""
+
+    start: date = attrs.field(metadata={"name": "from", "invalid": _INVALID_PERIOD})
+    end: date = attrs.field(metadata={"name": "to", "invalid": _INVALID_PERIOD})
+    company: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": r"^[ -~]{1,120}$"}})
+
+
+@attrs.frozen(kw_only=True)
 class DeadQuery:
     """The query of ``GET /v1/webhooks/dead``."""
 
@@ -515,6 +535,11 @@ def _document(data: Any) -> dict[str, Any] | None:  # noqa: ANN401 - any JSON va
     if not isinstance(data, dict):
         raise TypeError("expected a JSON object")
     return data
+
+
+def _to_json(result: Any) -> Mapping[str, Any]:  # noqa: ANN401 - a result with a to_json()
+    document: Mapping[str, Any] = result.to_json()
+    return document
 
 
 def _object(data: Any) -> dict[str, Any]:  # noqa: ANN401 - any JSON value
@@ -1078,6 +1103,48 @@ def _operations() -> tuple[Operation, ...]:
             result=dict[str, list[dict[str, str]]],
             form=Form(name="JWKS", write=_document_json, read=_object),
             roles=ANYONE,
+        ),
+        Operation(
+            id="device_co2",
+            method="GET",
+            path="/v1/co2/devices/{device_id}",
+            tag="co2",
+            summary="The CO2e a catalog device's reuse avoids (or its recycling emits), term by term",
+            query=DeviceCO2Query,
+            result=dict[str, Any],
+            form=Form(name="DeviceCO2", write=_to_json, read=_object),
+            roles=ANYONE,
+        ),
+        Operation(
+            id="quote_co2",
+            method="GET",
+            path="/v1/quotes/{quote_id}/co2",
+            tag="co2",
+            summary="The CO2e estimate of a quoted device (its recycling for a recycle-only quote)",
+            result=dict[str, Any],
+            form=Form(name="DeviceCO2", write=_to_json, read=_object),
+            roles=READING,
+        ),
+        Operation(
+            id="order_co2",
+            method="GET",
+            path="/v1/orders/{order_id}/co2",
+            tag="co2",
+            summary="The CO2e of an order's bought and recycled devices, with totals",
+            result=dict[str, Any],
+            form=Form(name="OrderCO2", write=_to_json, read=_object),
+            roles=READING,
+        ),
+        Operation(
+            id="co2_report",
+            method="GET",
+            path="/v1/co2/report",
+            tag="co2",
+            summary="The signed CO2 report of a period: avoided emissions apart from the inventory view",
+            query=CO2ReportQuery,
+            result=dict[str, Any],
+            form=Form(name="SignedCO2Report", write=_document_json, read=_object),
+            roles=frozenset({Role.SHOP, Role.BACK_OFFICE, Role.ADMIN}),
         ),
     )
 

@@ -1213,6 +1213,45 @@ class TradeInClient:
         result: dict[str, list[dict[str, str]]] = self._call("certificate_keys", locals())
         return result
 
+    def device_co2(
+        self,
+        device_id: str,
+        *,
+        outcome: str = "reuse",
+        second_life_years: int | None = None,
+    ) -> dict[str, Any]:
+        """The CO2e a catalog device's reuse avoids (or its recycling emits), term by term.
+
+        The remote twin of :meth:`TradeIn.device_co2 <tradein_sdk.TradeIn.device_co2>`, as the JSON of
+        ``DeviceCO2.to_json()``.
+        """
+        result: dict[str, Any] = self._call("device_co2", locals())
+        return result
+
+    def quote_co2(self, quote_id: str) -> dict[str, Any]:
+        """The CO2e estimate of a quoted device, as the JSON of ``DeviceCO2.to_json()``.
+
+        The remote twin of :meth:`TradeIn.quote_co2 <tradein_sdk.TradeIn.quote_co2>`.
+        """
+        result: dict[str, Any] = self._call("quote_co2", locals())
+        return result
+
+    def order_co2(self, order_id: str) -> dict[str, Any]:
+        """The CO2e of an order's bought and recycled devices, as the JSON of ``OrderCO2.to_json()``.
+
+        The remote twin of :meth:`TradeIn.order_co2 <tradein_sdk.TradeIn.order_co2>`.
+        """
+        result: dict[str, Any] = self._call("order_co2", locals())
+        return result
+
+    def co2_report(self, start: date, end: date, *, company: str | None = None) -> dict[str, Any]:
+        """The signed CO2 report of the days ``[start, end]`` (verify it with the published keys).
+
+        The remote twin of :meth:`TradeIn.co2_report <tradein_sdk.TradeIn.co2_report>`.
+        """
+        result: dict[str, Any] = self._call("co2_report", locals())
+        return result
+
     def replay_webhooks(
         self,
         *,
@@ -2243,6 +2282,45 @@ class AsyncTradeInClient:
             The JWKS document.
         """
         result: dict[str, list[dict[str, str]]] = await self._call("certificate_keys", locals())
+        return result
+
+    async def device_co2(
+        self,
+        device_id: str,
+        *,
+        outcome: str = "reuse",
+        second_life_years: int | None = None,
+    ) -> dict[str, Any]:
+        """The CO2e a catalog device's reuse avoids (or its recycling emits), term by term.
+
+        The remote twin of :meth:`TradeIn.device_co2 <tradein_sdk.TradeIn.device_co2>`, as the JSON of
+        ``DeviceCO2.to_json()``.
+        """
+        result: dict[str, Any] = await self._call("device_co2", locals())
+        return result
+
+    async def quote_co2(self, quote_id: str) -> dict[str, Any]:
+        """The CO2e estimate of a quoted device, as the JSON of ``DeviceCO2.to_json()``.
+
+        The remote twin of :meth:`TradeIn.quote_co2 <tradein_sdk.TradeIn.quote_co2>`.
+        """
+        result: dict[str, Any] = await self._call("quote_co2", locals())
+        return result
+
+    async def order_co2(self, order_id: str) -> dict[str, Any]:
+        """The CO2e of an order's bought and recycled devices, as the JSON of ``OrderCO2.to_json()``.
+
+        The remote twin of :meth:`TradeIn.order_co2 <tradein_sdk.TradeIn.order_co2>`.
+        """
+        result: dict[str, Any] = await self._call("order_co2", locals())
+        return result
+
+    async def co2_report(self, start: date, end: date, *, company: str | None = None) -> dict[str, Any]:
+        """The signed CO2 report of the days ``[start, end]`` (verify it with the published keys).
+
+        The remote twin of :meth:`TradeIn.co2_report <tradein_sdk.TradeIn.co2_report>`.
+        """
+        result: dict[str, Any] = await self._call("co2_report", locals())
         return result
 
     async def replay_webhooks(

@@ -433,7 +433,105 @@ def _jwks(_: _Schemas) -> dict[str, Any]:
     }
 
 
+_KG_RANGE: Final = {
+    "type": "object",
+    "description": "kg CO2e: the central value and its low and high bound, decimal strings.",
+    "required": ["central", "low", "high"],
+    "properties": {name: {"type": "string"} for name in ("central", "low", "high")},
+}
+
+
+def _device_co2(_: _Schemas) -> dict[str, Any]:
+    line = {
+        "type": "object",
+        "required": ["kind", "label", "kg", "refs", "sources", "inputs", "counted"],
+        "properties": {
+            "kind": {
+                "enum": [
+                    "displaced_production",
+                    "refurbishment",
+                    "spare_part",
+                    "logistics",
+                    "end_of_life_treatment",
+                ]
+            },
+            "label": {"type": "string"},
+            "kg": _KG_RANGE,
+            "refs": {"type": "array", "items": {"type": "string"}},
+            "sources": {"type": "array", "items": {"type": "string"}},
+            "inputs": {"type": "object", "additionalProperties": {"type": "string"}},
+            "assumption": {"type": "string"},
+            "counted": {"type": "boolean"},
+        },
+    }
+    return {
+        "description": "A device's CO2 result (method tradein-co2-1): avoided emissions, outside any "
+        "inventory, and end-of-life treatment, each term a line citing its factor rows and sources.",
+        "type": "object",
+        "required": [
+            "method",
+            "factors",
+            "model_id",
+            "outcome",
+            "basis",
+            "avoided_kg",
+            "treatment_kg",
+            "lines",
+        ],
+        "properties": {
+            "method": {"type": "string"},
+            "factors": {"type": "string"},
+            "model_id": {"type": "string"},
+            "variant_id": {"type": ["string", "null"]},
+            "category": {"type": "string"},
+            "storage_gb": {"type": ["integer", "null"]},
+            "outcome": {"enum": ["reuse", "parts", "recycle"]},
+            "basis": {"enum": ["exact", "model", "category"]},
+            "factor_ref": {"type": "string"},
+            "second_life_years": {"type": ["string", "null"]},
+            "avoided_kg": _KG_RANGE,
+            "avoided_full_displacement_kg": {"type": "string"},
+            "treatment_kg": _KG_RANGE,
+            "weight_kg": _KG_RANGE,
+            "lines": {"type": "array", "items": line},
+        },
+    }
+
+
+def _order_co2(schemas: _Schemas) -> dict[str, Any]:
+    return {
+        "description": "The CO2 result of an order's bought and recycled devices.",
+        "type": "object",
+        "required": ["order_id", "complete", "pending", "excluded", "totals", "devices"],
+        "properties": {
+            "order_id": {"type": "string"},
+            "complete": {"type": "boolean"},
+            "pending": {"type": "array", "items": {"type": "string"}},
+            "excluded": {"type": "array", "items": {"type": "string"}},
+            "totals": {"type": "object"},
+            "devices": {"type": "array", "items": _device_co2(schemas)},
+        },
+    }
+
+
+def _signed_co2_report(_: _Schemas) -> dict[str, Any]:
+    return {
+        "description": "A signed envelope with purpose co2-report; its payload holds the totals (avoided "
+        "emissions apart from the inventory view), totals by month and category, the factor rows used and "
+        "one row per device.",
+        "type": "object",
+        "required": ["payload", "signature"],
+        "properties": {
+            "payload": {"type": "object"},
+            "signature": {"$ref": _CERTIFICATE_DEFS + "signature"},
+        },
+    }
+
+
 _FORMS: Final[Mapping[str, Callable[[_Schemas], dict[str, Any]]]] = {
+    "DeviceCO2": _device_co2,
+    "OrderCO2": _order_co2,
+    "SignedCO2Report": _signed_co2_report,
     "SignedErasureCertificate": _signed_certificate,
     "SignedErasureCertificateOrNull": _signed_certificate_or_null,
     "ErasureCertificateBundle": _certificate_bundle,

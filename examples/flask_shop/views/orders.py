@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from examples.flask_shop.cart import my_orders
 from examples.flask_shop.extension import current_locale, format_datetime, shop, t
 from examples.flask_shop.statement import statement
+from examples.flask_shop.views.co2 import order_co2
 from tradein_sdk import (
     CertificateCheck,
     DeviceState,
@@ -156,6 +157,7 @@ def order(order_id: str) -> ResponseReturnValue:
         **order_details(found),
         timeline=TIMELINE,
         awaiting=any(device.state is DeviceState.AWAITING_SHIPMENT for device in found.devices),
+        co2=order_co2(found.id),
     )
 
 

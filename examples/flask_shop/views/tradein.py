@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from examples.flask_shop.cart import Cart, keep_quote, quote_tokens
 from examples.flask_shop.extension import current_locale, shop, t
 from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
+from examples.flask_shop.views.co2 import quote_co2
 from tradein_sdk import AnswersInvalidError, DeviceNotFoundError, TradeInError
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def quote(quote_id: str) -> ResponseReturnValue:
         in_cart=in_cart,
         grade=_grade_label(stored.quote),
         reasons=_recycle_reasons(stored.quote),
+        co2=quote_co2(quote_id),
     )
 
 
