@@ -244,12 +244,6 @@ def test_factor_problems_name_their_json_path(
     assert path in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="co2_factors_problems skips every path under $.devices[...] (a row's own `source` is free "
-    "text), so an unknown source id in a device row's `shares.source` (an identifier per the schema) "
-    "goes unreported",
-)
 def test_an_unknown_source_id_in_a_device_rows_shares_is_reported() -> None:
     """A device row's stage shares may cite a source id; one that ``$.sources`` lacks is a problem."""
     document = bundled_document()
@@ -595,11 +589,6 @@ def test_the_report_ties_out_to_its_devices_and_months(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="co2_report_document and co2_report_csv format completed_at with strftime('...Z') and group "
-    "months with strftime('%Y-%m') without converting to UTC: a non-UTC aware time is mislabelled as UTC",
-)
 def test_a_completion_time_in_another_zone_is_reported_in_utc() -> None:
     """00:30 on 1 December at UTC+1 is 23:30 UTC on 30 November: the report says so, in November."""
     device = Device(

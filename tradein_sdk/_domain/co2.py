@@ -481,7 +481,8 @@ def _figure_problems(document: Mapping[str, Any]) -> Iterator[DocumentProblem]:
     known = set(document["sources"])
     for path, node in _walk(document, "$"):
         source = node.get("source")
-        if isinstance(source, str) and not path.startswith("$.devices[") and source not in known:
+        own_text = path.startswith("$.devices[") and path.endswith("]")  # a row's source is free text
+        if isinstance(source, str) and not own_text and source not in known:
             yield DocumentProblem(path=f"{path}.source", message=f"no source {source!r} in $.sources")
         if {"central", "low", "high"} <= set(node):
             low, central, high = (Decimal(node[key]) for key in ("low", "central", "high"))
@@ -1078,7 +1079,7 @@ class OrderCO2:
             "devices": [
                 {
                     "device_id": entry.device_id,
-                    "completed_at": entry.completed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "completed_at": as_utc(entry.completed_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "status": entry.status.value,
                     **entry.result.to_json(),
                 }
@@ -1138,7 +1139,7 @@ def co2_report_document(
     categories: dict[str, list[DeviceCO2]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
     for entry in entries:
-        months[entry.completed_at.strftime("%Y-%m")].append(entry.result)
+        months[as_utc(entry.completed_at).strftime("%Y-%m")].append(entry.result)
         categories[entry.result.category].append(entry.result)
         used[entry.result.factor_ref] += 1
     inventory = [entry.result for entry in entries if entry.result.outcome is not Outcome.REUSE]
@@ -1234,7 +1235,7 @@ def _entry_row(entry: CO2Entry) -> tuple[str, ...]:
     return (
         entry.order_id,
         entry.device_id,
-        entry.completed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        as_utc(entry.completed_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
         entry.status.value,
         result.model_id,
         result.variant_id or "",
