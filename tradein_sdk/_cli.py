@@ -1339,13 +1339,15 @@ def _co2_report_command(args: argparse.Namespace) -> int:
 
     trade_in = _trade_in(args)
     try:
+        entries = trade_in.co2_entries(start, end, progress=progress)
         if args.format == "csv":
             from tradein_sdk._domain.co2 import co2_report_csv  # noqa: PLC0415 - loaded by its sub-command only
 
-            text = co2_report_csv(trade_in.co2_entries(start, end, progress=progress))
-            data = text.encode()
+            data = co2_report_csv(entries).encode()
         else:
-            envelope = trade_in.co2_report(start, end, company=args.company, progress=progress)
+            envelope = trade_in._signed_co2_report(  # noqa: SLF001 - the CLI reads the entries with progress
+                entries, start=start, end=end, company=args.company
+            )
             if args.format == "pdf":
                 from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - loaded by its sub-command only
 

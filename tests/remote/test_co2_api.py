@@ -17,7 +17,7 @@ from tradein_sdk import (
     PermissionDeniedError,
     TradeIn,
 )
-from tradein_sdk._domain.co2 import REPORT_PURPOSE
+from tradein_sdk._domain.co2 import REPORT_PURPOSE, OrderCO2
 from tradein_sdk._domain.signing import verify_document
 from tradein_sdk.testing import FakeTradeInService
 
@@ -55,23 +55,25 @@ def test_co2_over_http_equals_the_facade(fake: FakeTradeInService, clock: FixedC
     facade = fake.facade("store")
     quote_id, order_id = bought(facade)
     store, office = fake.client(role="store"), fake.client(role="back_office")
-    assert store.device_co2("apple-iphone-13-128gb") == facade.device_co2("apple-iphone-13-128gb").to_json()
+    assert store.device_co2("apple-iphone-13-128gb") == facade.device_co2("apple-iphone-13-128gb")
+    with_parts = store.device_co2("apple-iphone-13-128gb", second_life_years=3, parts=("battery",))
+    assert with_parts == facade.device_co2("apple-iphone-13-128gb", second_life_years=3, parts=("battery",))
     recycled = store.device_co2("apple-iphone-13-128gb", outcome="recycle")
-    assert recycled["avoided_kg"]["central"] == "0"
-    assert Decimal(recycled["treatment_kg"]["central"]) > 0
-    assert store.quote_co2(quote_id) == facade.quote_co2(quote_id).to_json()
-    assert store.order_co2(order_id) == facade.order_co2(order_id).to_json()
+    assert recycled.avoided.central == 0
+    assert recycled.treatment.central > Decimal(0)
+    assert store.quote_co2(quote_id) == facade.quote_co2(quote_id)
+    assert store.order_co2(order_id) == facade.order_co2(order_id)
 
     today = clock.now().date()
     envelope = office.co2_report(today - timedelta(days=1), today, company="ACME GmbH")
     payload = verify_document(envelope, office.certificate_keys(), purpose=REPORT_PURPOSE)
     assert payload["company"] == "ACME GmbH"
     assert payload["totals"]["devices"] == 1
-    assert payload["totals"]["avoided_kg"] == store.order_co2(order_id)["totals"]["avoided_kg"]
+    assert payload["totals"]["avoided_kg"] == store.order_co2(order_id).totals.avoided.to_json()
     with pytest.raises(PermissionDeniedError):  # a store terminal does not read the company's report
         store.co2_report(today, today)
 
-    async def remote() -> dict[str, object]:
+    async def remote() -> OrderCO2:
         async with fake.async_client(role="back_office") as client:
             return await client.order_co2(order_id)
 

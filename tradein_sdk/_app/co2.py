@@ -230,21 +230,13 @@ class CO2UseCases:
         entries.sort(key=lambda entry: (entry.completed_at, entry.order_id, entry.device_id))
         return entries
 
-    def co2_report(
-        self,
-        start: date,
-        end: date,
-        *,
-        company: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> dict[str, Any]:
+    def co2_report(self, start: date, end: date, *, company: str | None = None) -> dict[str, Any]:
         """The signed CO2 report of a period: avoided emissions apart from the inventory view.
 
         Args:
             start: the period's first day.
             end: the period's last day.
             company: whom the report is for (default: the organisation).
-            progress: called with the number of orders read so far.
 
         Returns:
             The signed envelope (purpose ``co2-report``); its ``payload`` is
@@ -254,6 +246,12 @@ class CO2UseCases:
             ConfigurationError: the facade has no signing keys.
             InvalidPeriodError: ``end`` is before ``start``.
         """
+        return self._signed_co2_report(self.co2_entries(start, end), start=start, end=end, company=company)
+
+    def _signed_co2_report(
+        self, entries: Sequence[CO2Entry], *, start: date, end: date, company: str | None
+    ) -> dict[str, Any]:
+        """Sign the report of ``entries`` (read with :meth:`co2_entries`, which reports progress)."""
         from tradein_sdk._domain.co2 import REPORT_PURPOSE, co2_report_document  # noqa: PLC0415 - loads with the first use
         from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
         from tradein_sdk._errors import ConfigurationError  # noqa: PLC0415
@@ -262,7 +260,6 @@ class CO2UseCases:
             raise ConfigurationError(
                 "a CO2 report is signed: give the facade signing_keys (TradeIn.embedded does)"
             )
-        entries = self.co2_entries(start, end, progress=progress)
         document = co2_report_document(
             entries,
             factors=self.co2_factors,

@@ -129,6 +129,11 @@ class Range:
         """``{"central", "low", "high"}`` as decimal strings."""
         return {"central": _text(self.central), "low": _text(self.low), "high": _text(self.high)}
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> Range:
+        """Read :meth:`to_json`'s form."""
+        return cls(Decimal(data["central"]), Decimal(data["low"]), Decimal(data["high"]))
+
 
 ZERO_RANGE: Final = Range.of(ZERO)
 
@@ -633,6 +638,20 @@ class CO2Line:
             document["assumption"] = self.assumption
         return document
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CO2Line:
+        """Read :meth:`to_json`'s form."""
+        return cls(
+            kind=LineKind(data["kind"]),
+            label=data["label"],
+            kg=Range.from_json(data["kg"]),
+            refs=tuple(data["refs"]),
+            sources=tuple(data["sources"]),
+            inputs=dict(data["inputs"]),
+            assumption=data.get("assumption"),
+            counted=data["counted"],
+        )
+
 
 @attrs.frozen(kw_only=True)
 class DeviceCO2:
@@ -691,6 +710,28 @@ class DeviceCO2:
             "weight_kg": self.weight_kg.to_json(),
             "lines": [line.to_json() for line in self.lines],
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DeviceCO2:
+        """Read :meth:`to_json`'s form (a client reads the service's answer with it)."""
+        years = data["second_life_years"]
+        return cls(
+            model_id=data["model_id"],
+            variant_id=data["variant_id"],
+            category=data["category"],
+            storage_gb=data["storage_gb"],
+            outcome=Outcome(data["outcome"]),
+            basis=FactorBasis(data["basis"]),
+            factor_ref=data["factor_ref"],
+            lines=tuple(CO2Line.from_json(line) for line in data["lines"]),
+            avoided=Range.from_json(data["avoided_kg"]),
+            avoided_full_displacement=Decimal(data["avoided_full_displacement_kg"]),
+            treatment=Range.from_json(data["treatment_kg"]),
+            weight_kg=Range.from_json(data["weight_kg"]),
+            second_life_years=None if years is None else Decimal(years),
+            method=data["method"],
+            factors_version=data["factors"],
+        )
 
 
 def _sources(cited: Cited) -> tuple[str, ...]:
@@ -995,6 +1036,18 @@ class CO2Totals:
             "by_outcome": dict(self.by_outcome),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CO2Totals:
+        """Read :meth:`to_json`'s form."""
+        return cls(
+            devices=data["devices"],
+            avoided=Range.from_json(data["avoided_kg"]),
+            avoided_full_displacement=Decimal(data["avoided_full_displacement_kg"]),
+            treatment=Range.from_json(data["treatment_kg"]),
+            weight_kg=Decimal(data["weight_kg"]),
+            by_outcome=dict(data["by_outcome"]),
+        )
+
 
 def co2_totals(results: Iterable[DeviceCO2]) -> CO2Totals:
     """Sum device results."""
@@ -1086,6 +1139,27 @@ class OrderCO2:
                 for entry in self.entries
             ],
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OrderCO2:
+        """Read :meth:`to_json`'s form (a client reads the service's answer with it)."""
+        return cls(
+            order_id=data["order_id"],
+            complete=data["complete"],
+            entries=tuple(
+                CO2Entry(
+                    order_id=data["order_id"],
+                    device_id=device["device_id"],
+                    completed_at=datetime.fromisoformat(device["completed_at"]),
+                    status=EntryStatus(device["status"]),
+                    result=DeviceCO2.from_json(device),
+                )
+                for device in data["devices"]
+            ),
+            pending=tuple(data["pending"]),
+            excluded=tuple(data["excluded"]),
+            totals=CO2Totals.from_json(data["totals"]),
+        )
 
 
 SCOPE3_NOTES: Final[Mapping[str, str]] = {

@@ -32,6 +32,7 @@ import attrs
 
 from grading_questionnaire import VerificationDepth
 from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._domain.co2 import DeviceCO2, OrderCO2
 from tradein_sdk._domain.co2 import Outcome as CO2Outcome
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
@@ -354,13 +355,14 @@ class RevokeCertificateBody:
 
 
 @attrs.frozen(kw_only=True)
-class DeviceCO2Query:
-    """The query of ``GET /v1/co2/devices/{device_id}``."""
+class DeviceCO2Body:
+    """The body of ``POST /v1/co2/devices/{device_id}`` (it changes nothing)."""
 
     outcome: CO2Outcome = CO2Outcome.REUSE
     second_life_years: int | None = attrs.field(
         default=None, metadata={"constraints": {"minimum": 0, "maximum": 15}}
     )
+    parts: tuple[str, ...] = attrs.field(default=(), metadata={"constraints": {"maxItems": 10}})
 
 
 @attrs.frozen(kw_only=True)
@@ -1106,14 +1108,15 @@ def _operations() -> tuple[Operation, ...]:
         ),
         Operation(
             id="device_co2",
-            method="GET",
+            method="POST",
             path="/v1/co2/devices/{device_id}",
             tag="co2",
             summary="The CO2e a catalog device's reuse avoids (or its recycling emits), term by term",
-            query=DeviceCO2Query,
-            result=dict[str, Any],
-            form=Form(name="DeviceCO2", write=_to_json, read=_object),
+            body=DeviceCO2Body,
+            result=DeviceCO2,
+            form=Form(name="DeviceCO2", write=_to_json, read=DeviceCO2.from_json),
             roles=ANYONE,
+            read_only=True,
         ),
         Operation(
             id="quote_co2",
@@ -1121,8 +1124,8 @@ def _operations() -> tuple[Operation, ...]:
             path="/v1/quotes/{quote_id}/co2",
             tag="co2",
             summary="The CO2e estimate of a quoted device (its recycling for a recycle-only quote)",
-            result=dict[str, Any],
-            form=Form(name="DeviceCO2", write=_to_json, read=_object),
+            result=DeviceCO2,
+            form=Form(name="DeviceCO2", write=_to_json, read=DeviceCO2.from_json),
             roles=READING,
         ),
         Operation(
@@ -1131,8 +1134,8 @@ def _operations() -> tuple[Operation, ...]:
             path="/v1/orders/{order_id}/co2",
             tag="co2",
             summary="The CO2e of an order's bought and recycled devices, with totals",
-            result=dict[str, Any],
-            form=Form(name="OrderCO2", write=_to_json, read=_object),
+            result=OrderCO2,
+            form=Form(name="OrderCO2", write=_to_json, read=OrderCO2.from_json),
             roles=READING,
         ),
         Operation(

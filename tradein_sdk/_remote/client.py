@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from tradein_sdk._app.ledger import OrderLedger
     from tradein_sdk._app.tenancy import RegisteredEndpoint
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+    from tradein_sdk._domain.co2 import DeviceCO2, OrderCO2, Outcome
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.erasure import ErasureReport, IssuedCertificate, Revocation, RevocationReason
     from tradein_sdk._domain.insurance import InsuranceOffer
@@ -1217,31 +1218,34 @@ class TradeInClient:
         self,
         device_id: str,
         *,
-        outcome: str = "reuse",
+        outcome: Outcome | str = "reuse",
         second_life_years: int | None = None,
-    ) -> dict[str, Any]:
+        parts: Sequence[str] = (),
+        idempotency_key: str | None = None,
+    ) -> DeviceCO2:
         """The CO2e a catalog device's reuse avoids (or its recycling emits), term by term.
 
-        The remote twin of :meth:`TradeIn.device_co2 <tradein_sdk.TradeIn.device_co2>`, as the JSON of
-        ``DeviceCO2.to_json()``.
+        The remote twin of :meth:`TradeIn.device_co2 <tradein_sdk.TradeIn.device_co2>` (whole years only).
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
         """
-        result: dict[str, Any] = self._call("device_co2", locals())
+        result: DeviceCO2 = self._call("device_co2", locals())
         return result
 
-    def quote_co2(self, quote_id: str) -> dict[str, Any]:
-        """The CO2e estimate of a quoted device, as the JSON of ``DeviceCO2.to_json()``.
+    def quote_co2(self, quote_id: str) -> DeviceCO2:
+        """The CO2e estimate of a quoted device (its recycling for a recycle-only quote).
 
         The remote twin of :meth:`TradeIn.quote_co2 <tradein_sdk.TradeIn.quote_co2>`.
         """
-        result: dict[str, Any] = self._call("quote_co2", locals())
+        result: DeviceCO2 = self._call("quote_co2", locals())
         return result
 
-    def order_co2(self, order_id: str) -> dict[str, Any]:
-        """The CO2e of an order's bought and recycled devices, as the JSON of ``OrderCO2.to_json()``.
+    def order_co2(self, order_id: str) -> OrderCO2:
+        """The CO2e of an order's bought and recycled devices, with totals.
 
         The remote twin of :meth:`TradeIn.order_co2 <tradein_sdk.TradeIn.order_co2>`.
         """
-        result: dict[str, Any] = self._call("order_co2", locals())
+        result: OrderCO2 = self._call("order_co2", locals())
         return result
 
     def co2_report(self, start: date, end: date, *, company: str | None = None) -> dict[str, Any]:
@@ -2288,31 +2292,34 @@ class AsyncTradeInClient:
         self,
         device_id: str,
         *,
-        outcome: str = "reuse",
+        outcome: Outcome | str = "reuse",
         second_life_years: int | None = None,
-    ) -> dict[str, Any]:
+        parts: Sequence[str] = (),
+        idempotency_key: str | None = None,
+    ) -> DeviceCO2:
         """The CO2e a catalog device's reuse avoids (or its recycling emits), term by term.
 
-        The remote twin of :meth:`TradeIn.device_co2 <tradein_sdk.TradeIn.device_co2>`, as the JSON of
-        ``DeviceCO2.to_json()``.
+        The remote twin of :meth:`TradeIn.device_co2 <tradein_sdk.TradeIn.device_co2>` (whole years only).
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
         """
-        result: dict[str, Any] = await self._call("device_co2", locals())
+        result: DeviceCO2 = await self._call("device_co2", locals())
         return result
 
-    async def quote_co2(self, quote_id: str) -> dict[str, Any]:
-        """The CO2e estimate of a quoted device, as the JSON of ``DeviceCO2.to_json()``.
+    async def quote_co2(self, quote_id: str) -> DeviceCO2:
+        """The CO2e estimate of a quoted device (its recycling for a recycle-only quote).
 
         The remote twin of :meth:`TradeIn.quote_co2 <tradein_sdk.TradeIn.quote_co2>`.
         """
-        result: dict[str, Any] = await self._call("quote_co2", locals())
+        result: DeviceCO2 = await self._call("quote_co2", locals())
         return result
 
-    async def order_co2(self, order_id: str) -> dict[str, Any]:
-        """The CO2e of an order's bought and recycled devices, as the JSON of ``OrderCO2.to_json()``.
+    async def order_co2(self, order_id: str) -> OrderCO2:
+        """The CO2e of an order's bought and recycled devices, with totals.
 
         The remote twin of :meth:`TradeIn.order_co2 <tradein_sdk.TradeIn.order_co2>`.
         """
-        result: dict[str, Any] = await self._call("order_co2", locals())
+        result: OrderCO2 = await self._call("order_co2", locals())
         return result
 
     async def co2_report(self, start: date, end: date, *, company: str | None = None) -> dict[str, Any]:

@@ -523,7 +523,16 @@ def _signed_co2_report(_: _Schemas) -> dict[str, Any]:
         "required": ["payload", "signature"],
         "properties": {
             "payload": {"type": "object"},
-            "signature": {"$ref": _CERTIFICATE_DEFS + "signature"},
+            "signature": {
+                "type": "object",
+                "required": ["alg", "kid", "purpose", "value"],
+                "properties": {
+                    "alg": {"const": "EdDSA"},
+                    "kid": {"type": "string"},
+                    "purpose": {"const": "co2-report"},
+                    "value": {"type": "string", "pattern": "^[A-Za-z0-9_-]{86}$"},
+                },
+            },
         },
     }
 
