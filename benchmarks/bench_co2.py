@@ -71,56 +71,42 @@ def main() -> None:
 
     memo: dict[tuple[str, Outcome], Any] = {}
 
-    def result_of(index: int, model_id: str, category: str, storage: int, variant_id: str) -> Any:  # noqa: ANN401
-        outcome = Outcome.RECYCLE if index % 7 == 0 else Outcome.REUSE
-        key = (variant_id, outcome)
-        if key not in memo:  # as TradeIn.co2_entries does: one result per variant and outcome
-            memo[key] = device_co2(
-                factors,
-                model_id=model_id,
-                category=category,
-                storage_gb=storage,
-                variant_id=variant_id,
-                outcome=outcome,
-            )
+    def computed(model_id: str, category: str, storage: int, variant_id: str, outcome: Outcome) -> Any:  # noqa: ANN401
+        return device_co2(
+            factors,
+            model_id=model_id,
+            category=category,
+            storage_gb=storage,
+            variant_id=variant_id,
+            outcome=outcome,
+        )
+
+    def memoised(model_id: str, category: str, storage: int, variant_id: str, outcome: Outcome) -> Any:  # noqa: ANN401
+        key = (variant_id, outcome)  # as TradeIn.co2_entries does: one result per variant and outcome
+        if key not in memo:
+            memo[key] = computed(model_id, category, storage, variant_id, outcome)
         return memo[key]
 
-    def memoised() -> list[CO2Entry]:
-        return [
-            CO2Entry(
-                order_id=f"ord_{index:020d}",
-                device_id="d1",
-                completed_at=datetime(2026, 1 + index % 12, 1 + index % 28, tzinfo=UTC),
-                status=EntryStatus.FINAL,
-                result=result_of(index, *pick),
-            )
-            for index, pick in enumerate(picks)
-        ]
+    def entries_with(result_of: Callable[..., Any]) -> Callable[[], list[CO2Entry]]:
+        def build() -> list[CO2Entry]:
+            return [
+                CO2Entry(
+                    order_id=f"ord_{index:020d}",
+                    device_id="d1",
+                    completed_at=datetime(2026, 1 + index % 12, 1 + index % 28, tzinfo=UTC),
+                    status=EntryStatus.FINAL,
+                    result=result_of(*pick, Outcome.RECYCLE if index % 7 == 0 else Outcome.REUSE),
+                )
+                for index, pick in enumerate(picks)
+            ]
 
-    def results() -> list[CO2Entry]:
-        return [
-            CO2Entry(
-                order_id=f"ord_{index:020d}",
-                device_id="d1",
-                completed_at=datetime(2026, 1 + index % 12, 1 + index % 28, tzinfo=UTC),
-                status=EntryStatus.FINAL,
-                result=device_co2(
-                    factors,
-                    model_id=model_id,
-                    category=category,
-                    storage_gb=storage,
-                    variant_id=variant_id,
-                    outcome=Outcome.RECYCLE if index % 7 == 0 else Outcome.REUSE,
-                ),
-            )
-            for index, (model_id, category, storage, variant_id) in enumerate(picks)
-        ]
+        return build
 
     print(f"{count} devices over 12 months, {len(devices)} catalog variants")
     _, baseline, _ = measured("baseline: footprint lookups", lookups)
-    _, seconds, _ = measured("device results, each computed (device_co2)", results)
+    _, seconds, _ = measured("device results, each computed (device_co2)", entries_with(computed))
     print(f"{'':<44} ratio {seconds / baseline:6.1f}x the lookups")
-    entries, seconds, _ = measured("device results, one per variant and outcome", memoised)
+    entries, seconds, _ = measured("device results, one per variant and outcome", entries_with(memoised))
     print(f"{'':<44} ratio {seconds / baseline:6.1f}x the lookups")
     document, _, _ = measured(
         "report document",

@@ -1344,16 +1344,16 @@ def _co2_report_command(args: argparse.Namespace) -> int:
             from tradein_sdk._domain.co2 import co2_report_csv  # noqa: PLC0415 - loaded by its sub-command only
 
             data = co2_report_csv(entries).encode()
+        elif args.format == "pdf":  # a rendering of the figures; the signed JSON is what an auditor checks
+            from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - loaded by its sub-command only
+
+            document = trade_in._co2_document(entries, start=start, end=end, company=args.company)  # noqa: SLF001
+            data = co2_report_pdf(document, locale=args.locale)
         else:
             envelope = trade_in._signed_co2_report(  # noqa: SLF001 - the CLI reads the entries with progress
                 entries, start=start, end=end, company=args.company
             )
-            if args.format == "pdf":
-                from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - loaded by its sub-command only
-
-                data = co2_report_pdf(envelope["payload"], locale=args.locale)
-            else:
-                data = (json.dumps(envelope, indent=2, ensure_ascii=False) + "\n").encode()
+            data = (json.dumps(envelope, indent=2, ensure_ascii=False) + "\n").encode()
     finally:
         trade_in.close()
     if args.output in (None, "-") and args.format != "pdf":

@@ -108,7 +108,22 @@ class CO2UseCases:
             CO2Error: a part or value the factors do not allow.
             ValueError: ``outcome`` is not one of the outcomes.
         """
-        from tradein_sdk._domain.co2 import Outcome, device_co2  # noqa: PLC0415 - loads with the first use
+        from tradein_sdk._domain.co2 import Outcome  # noqa: PLC0415 - loads with the first use
+
+        return self._catalog_co2(
+            device_id, Outcome(outcome), second_life_years=second_life_years, parts=parts
+        )
+
+    def _catalog_co2(
+        self,
+        device_id: str,
+        outcome: Outcome,
+        *,
+        second_life_years: Decimal | int | None = None,
+        parts: Sequence[str] = (),
+    ) -> DeviceCO2:
+        """The result of a catalog variant (or a model's smallest storage) with the facade's factors."""
+        from tradein_sdk._domain.co2 import device_co2  # noqa: PLC0415 - loads with the first use
 
         entry = self.catalog.lookup(device_id)
         variant = entry.variant or min(entry.model.variants, key=lambda item: item.storage_gb)
@@ -118,7 +133,7 @@ class CO2UseCases:
             category=entry.model.category.value,
             storage_gb=variant.storage_gb,
             variant_id=variant.id,
-            outcome=Outcome(outcome),
+            outcome=outcome,
             second_life_years=second_life_years,
             parts=parts,
         )
@@ -131,19 +146,19 @@ class CO2UseCases:
         """
         from tradein_sdk._domain.co2 import Outcome, device_co2  # noqa: PLC0415 - loads with the first use
 
-        device = self.get_quote(quote_id).quote
-        quoted = device.device
+        quote = self.get_quote(quote_id).quote
+        quoted = quote.device  # as quoted (the quote keeps its device even if the catalog changes since)
         return device_co2(
             self.co2_factors,
             model_id=quoted.model_id,
             category=quoted.category,
             storage_gb=quoted.storage_gb,
             variant_id=quoted.variant_id,
-            outcome=Outcome.RECYCLE if device.recycle_only else Outcome.REUSE,
+            outcome=Outcome.RECYCLE if quote.recycle_only else Outcome.REUSE,
         )
 
     def _entry(self, order: TradeInOrder, device: OrderDevice) -> CO2Entry | None:
-        from tradein_sdk._domain.co2 import CO2Entry, device_co2  # noqa: PLC0415 - loads with the first use
+        from tradein_sdk._domain.co2 import CO2Entry  # noqa: PLC0415 - loads with the first use
 
         found = device_outcome(device)
         if found is None:
@@ -153,15 +168,7 @@ class CO2UseCases:
         key = (factors.content_hash, self.catalog.content_hash, device.variant_id, outcome.value)
         memo = _RESULTS.get(key)
         if memo is None:  # a device's result depends on its variant and outcome only: made once per pair
-            entry = self.catalog.lookup(device.variant_id)
-            memo = device_co2(
-                factors,
-                model_id=entry.model.id,
-                category=entry.model.category.value,
-                storage_gb=entry.variant.storage_gb if entry.variant is not None else None,
-                variant_id=device.variant_id,
-                outcome=outcome,
-            )
+            memo = self._catalog_co2(device.variant_id, outcome)
             if len(_RESULTS) >= _MEMO_SIZE:
                 _RESULTS.clear()
             _RESULTS[key] = memo
@@ -239,8 +246,7 @@ class CO2UseCases:
             company: whom the report is for (default: the organisation).
 
         Returns:
-            The signed envelope (purpose ``co2-report``); its ``payload`` is
-            :func:`~tradein_sdk._domain.co2.co2_report_document`.
+            The signed envelope (purpose ``co2-report``); its ``payload`` is :meth:`co2_report_document`'s.
 
         Raises:
             ConfigurationError: the facade has no signing keys.
@@ -248,19 +254,20 @@ class CO2UseCases:
         """
         return self._signed_co2_report(self.co2_entries(start, end), start=start, end=end, company=company)
 
-    def _signed_co2_report(
+    def co2_report_document(self, start: date, end: date, *, company: str | None = None) -> dict[str, Any]:
+        """The CO2 report of a period unsigned, for a page or a chart (:meth:`co2_report` signs the same).
+
+        Raises:
+            InvalidPeriodError: ``end`` is before ``start``.
+        """
+        return self._co2_document(self.co2_entries(start, end), start=start, end=end, company=company)
+
+    def _co2_document(
         self, entries: Sequence[CO2Entry], *, start: date, end: date, company: str | None
     ) -> dict[str, Any]:
-        """Sign the report of ``entries`` (read with :meth:`co2_entries`, which reports progress)."""
-        from tradein_sdk._domain.co2 import REPORT_PURPOSE, co2_report_document  # noqa: PLC0415 - loads with the first use
-        from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
-        from tradein_sdk._errors import ConfigurationError  # noqa: PLC0415
+        from tradein_sdk._domain.co2 import co2_report_document  # noqa: PLC0415 - loads with the first use
 
-        if self.signing_keys is None:
-            raise ConfigurationError(
-                "a CO2 report is signed: give the facade signing_keys (TradeIn.embedded does)"
-            )
-        document = co2_report_document(
+        return co2_report_document(
             entries,
             factors=self.co2_factors,
             company=company or self.organisation,
@@ -268,4 +275,18 @@ class CO2UseCases:
             end=end,
             generated_at=self.clock.now(),
         )
+
+    def _signed_co2_report(
+        self, entries: Sequence[CO2Entry], *, start: date, end: date, company: str | None
+    ) -> dict[str, Any]:
+        """Sign the report of ``entries`` (read with :meth:`co2_entries`, which reports progress)."""
+        from tradein_sdk._domain.co2 import REPORT_PURPOSE  # noqa: PLC0415 - loads with the first use
+        from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
+        from tradein_sdk._errors import ConfigurationError  # noqa: PLC0415
+
+        if self.signing_keys is None:
+            raise ConfigurationError(
+                "a CO2 report is signed: give the facade signing_keys (TradeIn.embedded does)"
+            )
+        document = self._co2_document(entries, start=start, end=end, company=company)
         return sign_document(document, self.signing_keys, purpose=REPORT_PURPOSE)

@@ -1,7 +1,7 @@
 """The staff's CO2 report of a period: totals, a table by month, the chart and the downloads.
 
 ``/staff/co2`` sums a period (``from``/``to``, default: the current calendar year by the shop's clock) from
-the signed report of :meth:`~tradein_sdk.TradeIn.co2_report`; its chart is ``/staff/co2/chart.png`` and the
+the report of :meth:`~tradein_sdk.TradeIn.co2_report_document`; its chart is ``/staff/co2/chart.png`` and the
 downloads are the signed JSON report, the CSV (one row per device) and the PDF. A date that cannot be read,
 or a period that ends before it starts, is a 400 naming the field. Signed-in staff only.
 """
@@ -60,7 +60,7 @@ def report() -> ResponseReturnValue:
         )
         return page, 400
     start, end = found
-    payload: dict[str, Any] = shop().trade_in.co2_report(start, end)["payload"]
+    payload: dict[str, Any] = shop().trade_in.co2_report_document(start, end)
     return render_template(
         "staff_co2.html",
         error=None,
@@ -78,7 +78,7 @@ def chart() -> ResponseReturnValue:
     start, end = _period_or_400()
     from tradein_sdk._adapters.co2_pdf import co2_chart_png  # noqa: PLC0415 - the renderer loads with the first chart
 
-    payload = shop().trade_in.co2_report(start, end)["payload"]
+    payload = shop().trade_in.co2_report_document(start, end)  # a chart needs no signature
     return Response(co2_chart_png(payload, locale=current_locale()), mimetype="image/png")
 
 
@@ -101,7 +101,7 @@ def download(kind: str) -> ResponseReturnValue:
     else:
         from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - the PDF renderer loads with it
 
-        payload = trade_in.co2_report(start, end)["payload"]
+        payload = trade_in.co2_report_document(start, end)
         body, mimetype = co2_report_pdf(payload, locale=current_locale()), "application/pdf"
     name = f"co2-{start.isoformat()}-{end.isoformat()}.{kind}"
     return Response(
