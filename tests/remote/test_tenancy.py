@@ -868,6 +868,11 @@ def _report(cell: Cell) -> Call:
     return Call("GET", "/v1/ledger/report", params={"from": start, "to": end})
 
 
+def _co2_report(cell: Cell) -> Call:
+    start, end = report_window(cell.world)
+    return Call("GET", "/v1/co2/report", params={"from": start, "to": end})
+
+
 def _recipes() -> dict[str, Callable[[Cell], Call | None]]:
     """Every operation's request (``None``: the operation takes no data another tenant could own)."""
     return {
@@ -956,6 +961,10 @@ def _recipes() -> dict[str, Callable[[Cell], Call | None]]:
         "revoke_certificate": lambda _cell: None,  # by certificate id: tests/remote/test_erasure_api.py
         "certificate_revocations": _only_own(Call("GET", "/v1/erasure-certificates/revocations")),
         "certificate_keys": _only_own(Call("GET", "/v1/erasure-certificates/keys")),
+        "device_co2": _only_own(Call("POST", f"/v1/co2/devices/{IPHONE}", {"outcome": "recycle"})),
+        "quote_co2": lambda cell: Call("GET", f"/v1/quotes/{cell.quote('fresh')['id']}/co2"),
+        "order_co2": lambda cell: Call("GET", f"/v1/orders/{cell.order('paid')}/co2"),
+        "co2_report": _own_only(_co2_report),
     }
 
 

@@ -1126,7 +1126,7 @@ def _operations() -> tuple[Operation, ...]:
             summary="The CO2e estimate of a quoted device (its recycling for a recycle-only quote)",
             result=DeviceCO2,
             form=Form(name="DeviceCO2", write=_to_json, read=DeviceCO2.from_json),
-            roles=READING,
+            roles=SELLING,  # as reading the quote itself
         ),
         Operation(
             id="order_co2",
