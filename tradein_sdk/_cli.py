@@ -1438,6 +1438,305 @@ def _add_co2_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subpa
     verify.set_defaults(handler=_co2_verify_command)
 
 
+# -- fleet ------------------------------------------------------------------------------------------------
+
+
+def _fleet_company_command(args: argparse.Namespace) -> int:
+    from decimal import Decimal, InvalidOperation  # noqa: PLC0415 - loaded by its sub-command only
+
+    from tradein_sdk._domain.credit_notes import SelfBillingAgreement  # noqa: PLC0415
+    from tradein_sdk._domain.fleet import Address, FrameworkContract  # noqa: PLC0415
+
+    try:
+        factor = Decimal(args.factor)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"--factor: {args.factor!r} is not a number") from exc
+    country, _, subdivision = args.holidays.partition("-")
+    trade_in = _trade_in(args)
+    try:
+        agreement = (
+            SelfBillingAgreement(version=args.self_billing, accepted_at=trade_in.clock.now())
+            if args.self_billing
+            else None
+        )
+        company = trade_in.open_company(
+            args.name,
+            Address(street=args.street, postcode=args.postcode, city=args.city, country=args.country.upper()),
+            vat_status=args.vat_status,
+            vat_id=args.vat_id,
+            tax_number=args.tax_number,
+            contract=FrameworkContract(
+                reference=args.contract,
+                price_factor=factor,
+                quote_validity_days=args.validity_days,
+                pickup_days=args.pickup_days,
+                payment_days=args.payment_days,
+                holiday_country=country,
+                holiday_subdivision=subdivision or None,
+                self_billing=agreement,
+            ),
+            contacts=[{"email": args.contact}] if args.contact else (),
+        )
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(company.to_json())
+    else:
+        print(company.id)
+    return 0
+
+
+def _fleet_companies_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        companies = trade_in.companies()
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json([company.to_json() for company in companies])
+        return 0
+    for company in companies:
+        print(f"{company.id}  {company.legal_name}  {company.vat_id or '-'}  {company.vat_status.value}")
+    return 0
+
+
+def _fleet_quote_command(args: argparse.Namespace) -> int:
+    from rich.console import Console  # noqa: PLC0415 - loaded by its sub-command only
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from tradein_sdk._errors import AssetImportError  # noqa: PLC0415
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from exc
+    errors = Console(stderr=True)
+    shown = args.progress or (errors.is_terminal and not args.json)
+    trade_in = _trade_in(args)
+    try:
+        with Progress(
+            TextColumn("pricing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            disable=not shown,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("pricing", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            try:
+                portfolio = trade_in.fleet_quote(
+                    args.company,
+                    data,
+                    filename=path.name,
+                    default_grade=args.default_grade,
+                    skip_invalid=args.skip_invalid,
+                    dry_run=args.dry_run,
+                    progress=progress,
+                )
+            except AssetImportError as exc:
+                for problem in exc.problems:
+                    print(f"{path.name}: {problem}", file=sys.stderr)
+                print(
+                    f"error [{exc.code}]: {len(exc.problems)} problem(s); nothing was imported",
+                    file=sys.stderr,
+                )
+                return 1
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(
+            {
+                "batch_id": portfolio.batch_id,
+                "company_id": portfolio.company_id,
+                "issued_at": portfolio.issued_at.isoformat(),
+                "valid_until": portfolio.valid_until.isoformat(),
+                "pricebook": portfolio.pricebook,
+                "totals": portfolio.totals.to_json(),
+                "lines": [line.to_json() for line in portfolio.lines],
+                "problems": [str(problem) for problem in portfolio.problems],
+                "signed": portfolio.envelope,
+            }
+        )
+        return 0
+    console = Console()
+    groups: dict[str, list[Any]] = {}
+    for line in portfolio.lines:
+        groups.setdefault(line.description, []).append(line)
+    table = Table(title=f"Portfolio quote {portfolio.batch_id or '(dry run)'}", show_footer=True)
+    totals = portfolio.totals
+    table.add_column("Device", footer="Total")
+    table.add_column("Count", justify="right", footer=str(totals.devices))
+    table.add_column("Quoted", justify="right", footer=str(totals.amount))
+    table.add_column("If one grade worse", justify="right", footer=str(totals.low))
+    for description, lines in sorted(groups.items()):
+        amount = sum(line.amount.amount for line in lines)
+        low = sum(line.low.amount for line in lines)
+        table.add_row(description, str(len(lines)), f"{amount:.2f}", f"{low:.2f}")
+    console.print(table)
+    print(f"valid until {portfolio.valid_until.isoformat()}; price book {portfolio.pricebook}")
+    if totals.locks_to_release:
+        print(f"{totals.locks_to_release} device(s) to release from MDM or Activation Lock before the pickup")
+    for problem in portfolio.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    return 0
+
+
+def _fleet_check_command(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from exc
+    trade_in = _trade_in(args)
+    try:
+        imported = trade_in.read_assets(data, filename=path.name, default_grade=args.default_grade)
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(
+            {
+                "rows_read": imported.rows_read,
+                "rows": len(imported.rows),
+                "problems": [
+                    {"row": p.row, "column": p.column, "code": p.code, "message": p.message, "value": p.value}
+                    for p in imported.problems
+                ],
+            }
+        )
+    else:
+        for problem in imported.problems:
+            print(f"{path.name}: {problem}")
+        print(
+            f"{len(imported.rows)} of {imported.rows_read} row(s) import; {len(imported.problems)} problem(s)"
+        )
+    return 1 if imported.problems else 0
+
+
+def _fleet_show_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        batch = trade_in.fleet_batch(args.batch_id)
+    finally:
+        trade_in.close()
+    summary = {
+        "id": batch.id,
+        "company_id": batch.company_id,
+        "state": batch.state.value,
+        "order_id": batch.order_id,
+        "totals": batch.portfolio.totals.to_json(),
+        "lines": [
+            {
+                "line": view.line.line,
+                "description": view.line.description,
+                "asset_tag": view.line.asset_tag,
+                "status": view.status.value,
+                "state": view.state.value if view.state else None,
+                "quoted": view.line.amount.to_json(),
+                "offer": view.offer.to_json() if view.offer else None,
+            }
+            for view in batch.lines
+        ],
+        "extras": [extra.to_json() for extra in batch.extras],
+        "settlement": batch.settlement,
+    }
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(
+        f"{batch.id}  {batch.state.value}  {batch.portfolio.totals.devices} device(s)  "
+        f"{batch.portfolio.totals.amount}"
+    )
+    for view in batch.lines:
+        state = view.state.value if view.state else view.status.value
+        print(
+            f"  {view.line.line:>4}  {view.line.description:<36} {view.line.asset_tag or '-':<12} "
+            f"{state:<18} {view.line.amount}"
+        )
+    return 0
+
+
+def _add_fleet_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    fleet = commands.add_parser(
+        "fleet",
+        help="fleet trade-in for companies: accounts, asset lists, portfolio quotes, batches",
+        description="A company's devices traded in together: from its asset list to one credit note.",
+    )
+    fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True, metavar="ACTION")
+    company = fleet_commands.add_parser("company", help="open a company account")
+    company.add_argument("--name", required=True, help="the legal name")
+    company.add_argument("--street", required=True)
+    company.add_argument("--postcode", required=True)
+    company.add_argument("--city", required=True)
+    company.add_argument("--country", default="DE", help="ISO 3166 alpha-2 (default DE)")
+    company.add_argument("--vat-id", help="the VAT identification number (checked)")
+    company.add_argument("--tax-number", help="the national tax number")
+    company.add_argument(
+        "--vat-status",
+        choices=("regular", "small_business", "margin_scheme", "not_registered"),
+        default="regular",
+        help="how the company sells for VAT (default regular)",
+    )
+    company.add_argument("--contract", default="framework", help="the framework contract's reference")
+    company.add_argument("--factor", default="1", help="a factor on the shop's prices (default 1)")
+    company.add_argument(
+        "--validity-days", type=int, default=30, help="portfolio quote validity (default 30)"
+    )
+    company.add_argument(
+        "--pickup-days", type=int, default=5, help="pickup within N working days (default 5)"
+    )
+    company.add_argument(
+        "--payment-days", type=int, default=10, help="payment within N working days (default 10)"
+    )
+    company.add_argument(
+        "--holidays", default="DE", help="holiday calendar: country[-subdivision], e.g. DE-BY"
+    )
+    company.add_argument(
+        "--self-billing", metavar="VERSION", help="the self-billing agreement's version, accepted now"
+    )
+    company.add_argument("--contact", metavar="EMAIL", help="a contact e-mail (kept as personal data)")
+    company.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(company)
+    company.set_defaults(handler=_fleet_company_command)
+    companies = fleet_commands.add_parser("companies", help="list the company accounts")
+    companies.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(companies)
+    companies.set_defaults(handler=_fleet_companies_command)
+    check = fleet_commands.add_parser("check", help="check an asset list: every problem by row and column")
+    check.add_argument("file", metavar="FILE", help="a CSV or XLSX asset list")
+    check.add_argument("--default-grade", help="the grade of rows without answers or grade")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(check)
+    check.set_defaults(handler=_fleet_check_command)
+    quote = fleet_commands.add_parser(
+        "quote",
+        help="price an asset list: one signed portfolio quote with a summary table",
+        description="Progress goes to stderr (when it is a terminal, or with --progress).",
+    )
+    quote.add_argument("file", metavar="FILE", help="a CSV or XLSX asset list")
+    quote.add_argument("--company", required=True, help="the company account's id")
+    quote.add_argument("--default-grade", help="the grade of rows without answers or grade")
+    quote.add_argument(
+        "--skip-invalid", action="store_true", help="quote the good rows, list the rejected ones"
+    )
+    quote.add_argument("--dry-run", action="store_true", help="price without storing or signing")
+    quote.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    quote.add_argument("--json", action="store_true", help="print JSON (every line and the signed document)")
+    _add_data_dir(quote)
+    quote.set_defaults(handler=_fleet_quote_command)
+    show = fleet_commands.add_parser("show", help="a batch and its lines as they stand")
+    show.add_argument("batch_id", metavar="BATCH_ID")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(show)
+    show.set_defaults(handler=_fleet_show_command)
+
+
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -1474,6 +1773,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_offers_and_audit_commands(commands)
     _add_certificate_commands(commands)
     _add_co2_commands(commands)
+    _add_fleet_commands(commands)
 
     validate = commands.add_parser("validate", help="check a document against its schema and rules")
     validate_commands = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT")

@@ -19,7 +19,9 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── QuestionnaireNotFoundError  questionnaire_not_found
     │   ├── OrderNotFoundError          order_not_found
     │   ├── QuoteNotFoundError          quote_not_found
-    │   └── CertificateNotFoundError    certificate_not_found (.certificate_id: no erasure certificate)
+    │   ├── CertificateNotFoundError    certificate_not_found (.certificate_id: no erasure certificate)
+    │   ├── CompanyNotFoundError        company_not_found     (.company_id: no company account)
+    │   └── BatchNotFoundError          batch_not_found       (.batch_id: no fleet batch)
     ├── QuoteTokenError                 token_invalid
     │   ├── TokenMalformedError         token_malformed       (not a token of this library)
     │   ├── TokenSignatureError         token_signature_invalid
@@ -61,6 +63,12 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── CertificateRequiredError    certificate_required  (.disposition, .reason: resale/parts need one)
     │   ├── CertificateRevokedError     certificate_revoked   (.certificate_id, .reason)
     │   └── CertificateExistsError      certificate_exists    (.certificate_id: the device has one, unrevoked)
+    ├── FleetError                      fleet_error           (a company account, asset list or batch rule)
+    │   ├── InvalidVatIdError           invalid_vat_id        (.value, .rule: format, check_digit, country)
+    │   ├── AssetImportError            asset_import_invalid  (.problems: row, column, code per cell)
+    │   ├── BatchStateError             batch_state           (.batch_id, .state, .action)
+    │   ├── PickupTooSmallError         pickup_too_small      (.count, .minimum: 4 devices or more)
+    │   └── CreditNoteError             credit_note_error     (a field a credit note needs is missing)
     ├── APIError                        api_error             (HTTP clients: .method, .path, .attempts, ...)
     │   ├── APIConnectionError          api_connection_error  (transport failure after the last retry)
     │   │   └── APITimeoutError         api_timeout
@@ -1259,6 +1267,149 @@ class CertificateNotFoundError(NotFoundError):
         """Create the error naming the id."""
         super().__init__("no erasure certificate {certificate_id} exists", certificate_id=certificate_id)
         self.certificate_id = certificate_id
+
+
+class FleetError(TradeInError):
+    """A fleet trade-in (company account, asset import, batch, credit note) does not allow what was asked."""
+
+    code = "fleet_error"
+
+
+class InvalidVatIdError(FleetError):
+    """A VAT identification number is malformed or fails its check digits.
+
+    Attributes:
+        value: the number given.
+        rule: ``format`` (not a VAT id of any EU country), ``check_digit`` (the check digits do not match) or
+            ``country`` (the number is not one of the company's country).
+    """
+
+    code = "invalid_vat_id"
+
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "format": N_("“{value}” is not a VAT identification number (country prefix and digits)."),
+        "check_digit": N_("The check digits of VAT identification number “{value}” do not match."),
+        "country": N_("VAT identification number “{value}” is not one of {country}."),
+    }
+
+    def __init__(self, value: str, *, rule: str, country: str = "") -> None:
+        """Create the error for one of the rules above."""
+        super().__init__(self._MESSAGES[rule], value=value, country=country)
+        self.value = value
+        self.rule = rule
+
+
+@attrs.frozen(kw_only=True)
+class ImportProblem:
+    """One rejected cell of an asset list.
+
+    Attributes:
+        row: the row as the spreadsheet numbers it (the header is row 1).
+        column: the column's header as written in the file (``IMEI``), or ``*`` for the whole row.
+        code: what is wrong (``invalid_imei``, ``unknown_model``, ``ambiguous_model``, ``duplicate``, ...).
+        message: what is wrong, in English, naming the value.
+        value: the cell's text as read.
+    """
+
+    row: int
+    column: str
+    code: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        """Return the problem as ``row 4, IMEI: message``."""
+        return f"row {self.row}, {self.column}: {self.message}"
+
+
+class AssetImportError(FleetError):
+    """An asset list has rows that cannot be imported; nothing of it was imported.
+
+    Attributes:
+        problems: every problem found, by row and column, in file order.
+    """
+
+    code = "asset_import_invalid"
+
+    def __init__(self, problems: Iterable[ImportProblem]) -> None:
+        """Create the error listing every problem."""
+        self.problems = tuple(problems)
+        rows = len({problem.row for problem in self.problems})
+        listing = "; ".join(str(problem) for problem in self.problems[:20])
+        more = len(self.problems) - 20
+        super().__init__(
+            "{rows} row(s) of the asset list cannot be imported: {listing}{more}",
+            rows=rows,
+            listing=listing,
+            more=f" (and {more} more)" if more > 0 else "",
+        )
+
+
+class CompanyNotFoundError(NotFoundError):
+    """No company account has the id given (in the caller's scope)."""
+
+    code = "company_not_found"
+
+    def __init__(self, company_id: str) -> None:
+        """Create the error naming the id."""
+        super().__init__("no company {company_id} exists", company_id=company_id)
+        self.company_id = company_id
+
+
+class BatchNotFoundError(NotFoundError):
+    """No fleet batch has the id given (in the caller's scope)."""
+
+    code = "batch_not_found"
+
+    def __init__(self, batch_id: str) -> None:
+        """Create the error naming the id."""
+        super().__init__("no fleet batch {batch_id} exists", batch_id=batch_id)
+        self.batch_id = batch_id
+
+
+class BatchStateError(FleetError):
+    """A fleet batch is not in a state that allows the action.
+
+    Attributes:
+        batch_id: the batch.
+        state: its state.
+        action: what was asked (``book_pickup``, ``hand_over``, ``receive``, ``settle``, ...).
+    """
+
+    code = "batch_state"
+
+    def __init__(self, batch_id: str, *, state: str, action: str, detail: str = "") -> None:
+        """Create the error naming the batch, its state and the action."""
+        super().__init__(
+            "fleet batch {batch_id} is {state}: it cannot {action}{detail}",
+            batch_id=batch_id,
+            state=state,
+            action=action.replace("_", " "),
+            detail=f" ({detail})" if detail else "",
+        )
+        self.batch_id = batch_id
+        self.state = state
+        self.action = action
+
+
+class PickupTooSmallError(FleetError):
+    """A pickup was booked for fewer devices than a pickup takes (send fewer by parcel label instead)."""
+
+    code = "pickup_too_small"
+
+    def __init__(self, *, count: int, minimum: int) -> None:
+        """Create the error naming the count and the minimum."""
+        super().__init__(
+            "a pickup takes at least {minimum} devices; {count} were chosen", count=count, minimum=minimum
+        )
+        self.count = count
+        self.minimum = minimum
+
+
+class CreditNoteError(FleetError):
+    """A self-billing credit note or purchase statement cannot be issued (a mandatory field is missing)."""
+
+    code = "credit_note_error"
 
 
 _STATUS_ERRORS: Final[dict[int, type[APIStatusError]]] = {

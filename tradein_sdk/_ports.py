@@ -16,7 +16,7 @@ records they exchange are defined here too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -26,7 +26,7 @@ from tradein_sdk._errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from tradein_sdk._domain.audit import AuditAnchor, AuditEntry, AuditVerification
     from tradein_sdk._domain.devices import DeviceCategory
@@ -513,6 +513,143 @@ class CertificateRecord:
     tenant: str | None = None
     organisation: str | None = None
     revocation: CertificateRevocationRecord | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CompanyRecord:
+    """A company account as the store keeps it.
+
+    Attributes:
+        company_id: the account's id (``co_...``).
+        document: the account's JSON text (:class:`~tradein_sdk._domain.fleet.Company`).
+        created_at: when it was opened (UTC).
+        tenant: the tenant that opened it.
+        organisation: its organisation.
+    """
+
+    company_id: str
+    document: str
+    created_at: datetime
+    tenant: str | None = None
+    organisation: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BatchRecord:
+    """A fleet batch as the store keeps it: its queried fields and its JSON text (the lines are kept apart).
+
+    Attributes:
+        batch_id: the batch's id (``fb_...``).
+        company_id: the company whose devices it holds.
+        state: its state (:class:`~tradein_sdk._domain.fleet.BatchState`).
+        created_at: when its portfolio quote was issued (UTC).
+        document: the batch's JSON text, without its lines.
+        order_id: the order its devices travel in, once booked.
+        tenant: the tenant that quoted it.
+        organisation: its organisation.
+    """
+
+    batch_id: str
+    company_id: str
+    state: str
+    created_at: datetime
+    document: str
+    order_id: str | None = None
+    tenant: str | None = None
+    organisation: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ArchivedDocument:
+    """A document kept unchanged for its retention period (a credit note, its e-invoice, a hand-over record).
+
+    Attributes:
+        document_id: its id.
+        kind: what it is (``credit_note_xml``, ``credit_note_pdf``, ``purchase_statement_pdf``, ...).
+        number: the number printed on it, when it has one.
+        batch_id: the batch it belongs to.
+        media_type: its media type (``application/xml``, ``application/pdf``).
+        content: its bytes, exactly as issued.
+        sha256: the hex SHA-256 of ``content``, stored beside it.
+        created_at: when it was archived (UTC).
+        retain_until: the first day it may be deleted.
+        tenant: the tenant that issued it.
+        organisation: its organisation.
+    """
+
+    document_id: str
+    kind: str
+    number: str | None
+    batch_id: str
+    media_type: str
+    content: bytes = attrs.field(repr=False)
+    sha256: str
+    created_at: datetime
+    retain_until: date
+    tenant: str | None = None
+    organisation: str | None = None
+
+
+@runtime_checkable
+class FleetStore(Protocol):
+    """Company accounts, fleet batches and their lines, document numbers and the document archive."""
+
+    def add_company(self, record: CompanyRecord, *, audit: Sequence[AuditFact] = ()) -> None:
+        """Keep a new company account."""
+        ...
+
+    def save_company(self, record: CompanyRecord, *, audit: Sequence[AuditFact] = ()) -> None:
+        """Replace a company account's document."""
+        ...
+
+    def get_company(self, company_id: str, *, scope: Scope | None = None) -> CompanyRecord:
+        """Read a company account (``CompanyNotFoundError`` when none is in ``scope``)."""
+        ...
+
+    def companies(self, *, scope: Scope | None = None) -> list[CompanyRecord]:
+        """Every company account in ``scope``, oldest first."""
+        ...
+
+    def add_batch(
+        self, record: BatchRecord, lines: Sequence[str], *, audit: Sequence[AuditFact] = ()
+    ) -> None:
+        """Keep a new batch with its lines (JSON texts, line 1 first) in one transaction."""
+        ...
+
+    def get_batch(self, batch_id: str, *, scope: Scope | None = None) -> tuple[BatchRecord, int]:
+        """Read a batch and its version (``BatchNotFoundError`` when none is in ``scope``)."""
+        ...
+
+    def batch_lines(self, batch_id: str) -> list[str]:
+        """The JSON texts of a batch's lines, line 1 first."""
+        ...
+
+    def save_batch(
+        self,
+        record: BatchRecord,
+        *,
+        version: int,
+        now: datetime,
+        audit: Sequence[AuditFact] = (),
+        outbox: Sequence[OutboxMessage] = (),
+        archive: Sequence[ArchivedDocument] = (),
+    ) -> None:
+        """Replace a batch read at ``version``, with its audit entries, webhooks and archived documents."""
+        ...
+
+    def batches(self, *, company_id: str | None = None, scope: Scope | None = None) -> list[BatchRecord]:
+        """The batches in ``scope`` (of one company), newest first."""
+        ...
+
+    def next_document_number(self, series: str) -> int:
+        """The next number of a document series (1, 2, ...), each given out once."""
+        ...
+
+    def archived_documents(
+        self, batch_id: str, *, scope: Scope | None = None, with_content: bool = True
+    ) -> list[ArchivedDocument]:
+        """The documents archived for a batch, oldest first."""
+        ...
 
 
 @runtime_checkable

@@ -23,6 +23,7 @@ from tradein_sdk._adapters.sql.store import SQLStore
 from tradein_sdk._app.checkout import CheckoutUseCases
 from tradein_sdk._app.co2 import CO2UseCases
 from tradein_sdk._app.erasure import ErasureUseCases
+from tradein_sdk._app.fleet import FleetUseCases
 from tradein_sdk._app.ledger import LedgerUseCases
 from tradein_sdk._app.orders import OrderUseCases
 from tradein_sdk._app.receipts import ReceiptUseCases
@@ -72,9 +73,11 @@ from tradein_sdk._ports import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
     from tradein_sdk._domain.co2 import CO2Factors
+    from tradein_sdk._domain.devices import DeviceVariant
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import PriceBook
@@ -133,6 +136,7 @@ class TradeIn(
     TenancyUseCases,
     ErasureUseCases,
     CO2UseCases,
+    FleetUseCases,
 ):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
@@ -492,6 +496,36 @@ class TradeIn(
         report = self.grade(model.category.value, answers, verification=verification, diagnostics=diagnostics)
         book = self.prices.price_book(market or self.market)
         now = self.clock.now().replace(microsecond=0)
+        return self._issue_quote(
+            book,
+            model=model,
+            variant=variant,
+            report=report,
+            kind=kind,
+            channel=channel,
+            audience=audience,
+            locale=locale,
+            imei=checked_imei,
+            now=now,
+            expires_at=now + self.validity[channel],
+        )
+
+    def _issue_quote(
+        self,
+        book: PriceBook,
+        *,
+        model: DeviceModel,
+        variant: DeviceVariant,
+        report: ConditionReport,
+        kind: QuoteKind,
+        channel: Channel,
+        audience: str,
+        locale: str,
+        imei: str | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> IssuedQuote:
+        """Price a graded device with ``book``; sign and store its quote (the last steps of :meth:`quote`)."""
         valuation = value_device(book, model=model, variant=variant, report=report, as_of=now.date())
         questionnaire = self.questionnaire(model.category.value)
         quote = assemble_quote(
@@ -501,10 +535,10 @@ class TradeIn(
             audience=audience,
             locale=locale,
             issued_at=now,
-            expires_at=now + self.validity[channel],
+            expires_at=expires_at,
             model=model,
             variant=variant,
-            imei=checked_imei,
+            imei=imei,
             report=report,
             valuation=valuation,
             questionnaire=questionnaire,

@@ -223,6 +223,7 @@ class WebhookEventType(StrEnum):
     DEVICE_ERASED = "device.erased"
     DEVICE_PAID = "device.paid"
     DEVICE_RETURNED = "device.returned"
+    BATCH_SETTLED = "fleet.batch.settled"
 
 
 def new_webhook_id() -> str:

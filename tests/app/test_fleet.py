@@ -1,0 +1,432 @@
+"""Fleet trade-in through the facade: a company's 25 devices from the asset list to the credit note.
+
+The batch mixes what a real return holds: devices as declared, devices downgraded at inspection, devices on
+the manifest but not in the boxes, devices in the boxes but not on the manifest, and iPhones whose Activation
+Lock was not released. The credit note's payable total must equal what the ledger paid, to the cent; the
+e-invoice must pass the EN 16931 checks; the PDF is rendered to PNG as the test's artefact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from stdnum import luhn
+
+from tradein_sdk import FixedClock, TradeIn
+from tradein_sdk._adapters.credit_note_documents import extract_credit_note_xml, validate_credit_note_xml
+from tradein_sdk._app.fleet import _line_json_text, lines_digest
+from tradein_sdk._domain.credit_notes import Party, SelfBillingAgreement
+from tradein_sdk._domain.fleet import (
+    Address,
+    BatchState,
+    FrameworkContract,
+    LineStatus,
+    add_working_days,
+    check_vat_id,
+)
+from tradein_sdk._domain.ledger import EntryKind
+from tradein_sdk._domain.orders.vocabulary import DeviceState
+from tradein_sdk._domain.payouts import BankTransfer
+from tradein_sdk._domain.signing import verify_document
+from tradein_sdk._errors import (
+    AssetImportError,
+    BatchStateError,
+    CreditNoteError,
+    FleetError,
+    InvalidVatIdError,
+    PickupTooSmallError,
+)
+from tradein_sdk._ports import Ledger
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+STAFF_CHECKS = {"liquid_indicator": "not_triggered", "blocklist_status": "clear", "authenticity": "genuine"}
+ISSUER = Party(
+    name="Beispiel Mobilfunk GmbH",
+    street="Hauptstraße 1",
+    postcode="10115",
+    city="Berlin",
+    country="DE",
+    vat_id="DE136695976",
+)
+BANK = BankTransfer(iban="DE89370400440532013000", holder="Muster Logistik GmbH")
+
+
+def imei(tac: str, serial: int) -> str:
+    """A valid IMEI with the TAC and a serial number."""
+    body = tac[:8].ljust(8, "0") + f"{serial:06d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def fleet_models(trade_in: TradeIn) -> list[tuple[str, str, str]]:
+    """(variant id, TAC, brand) of catalog smartphones, Apple first; TACs the catalog does not know."""
+    found = []
+    for number, model in enumerate(trade_in.catalog.models):
+        if model.category.value != "smartphone":
+            continue
+        found.append((model.variants[0].id, f"9900{number:04d}", model.brand))
+    found.sort(key=lambda item: item[2] != "Apple")
+    return found
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Monday 7 December 2026, 09:00 UTC."""
+    return FixedClock(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def trade_in(tmp_path: Path, clock: FixedClock) -> Iterator[TradeIn]:
+    """The embedded facade on SQLite."""
+    facade = TradeIn.embedded(tmp_path, clock=clock)
+    yield facade
+    facade.close()
+
+
+def contract(**changes: Any) -> FrameworkContract:  # noqa: ANN401
+    """A framework contract with a self-billing agreement."""
+    terms: dict[str, Any] = {
+        "reference": "RV-2026-17",
+        "price_factor": Decimal("1.05"),
+        "quote_validity_days": 21,
+        "pickup_days": 3,
+        "payment_days": 10,
+        "holiday_country": "DE",
+        "holiday_subdivision": "BE",
+        "self_billing": SelfBillingAgreement(
+            version="2026-01", accepted_at=dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+        ),
+    }
+    terms.update(changes)
+    return FrameworkContract(**terms)
+
+
+def open_company(trade_in: TradeIn, status: str = "regular", **changes: Any) -> str:  # noqa: ANN401
+    """A company account for the tests."""
+    company = trade_in.open_company(
+        "Muster Logistik GmbH",
+        Address(street="Lagerweg 4", postcode="20095", city="Hamburg", country="DE"),
+        vat_status=status,
+        vat_id="DE 136 695 976" if status != "not_registered" else None,
+        contract=contract(**changes),
+        contacts=[{"name": "Erika Mustermann", "email": "it@muster.example"}],
+    )
+    return company.id
+
+
+def asset_csv(rows: list[dict[str, str]]) -> bytes:
+    """A German Excel CSV (BOM, semicolons) of the rows."""
+    header = ["IMEI", "Modell", "Inventarnummer", "Kostenstelle", "Sperre aufgehoben", "Zustand"]
+    keys = ["imei", "model", "asset_tag", "cost_centre", "lock_released", "grade"]
+    text = ";".join(header) + "\r\n"
+    for row in rows:
+        text += ";".join(row.get(key, "") for key in keys) + "\r\n"
+    return ("\ufeff" + text).encode()
+
+
+def twenty_five(trade_in: TradeIn) -> list[dict[str, str]]:
+    """25 devices: 5 models × 5, grades mixed, the first Apple rows' locks not yet released."""
+    models = fleet_models(trade_in)[:5]
+    rows = []
+    for index in range(25):
+        variant, tac, _ = models[index % 5]
+        rows.append(
+            {
+                "imei": imei(tac, 100 + index)[:8] + " " + imei(tac, 100 + index)[8:],
+                "model": variant,
+                "asset_tag": f"INV-{index + 1:04d}",
+                "cost_centre": "4711" if index < 12 else "4712",
+                "lock_released": "ja",
+                "grade": ["gut", "sehr gut", "A", "B", "C"][index % 5],
+            }
+        )
+    return rows
+
+
+# -- company accounts ---------------------------------------------------------------------------------------
+
+
+def test_a_vat_id_is_checked_for_form_check_digits_and_country() -> None:
+    """python-stdnum checks the number per country; each failure names its rule."""
+    assert check_vat_id("DE 136.695.976", country="DE") == "DE136695976"
+    with pytest.raises(InvalidVatIdError) as digits:
+        check_vat_id("DE136695977")
+    assert digits.value.rule == "check_digit"
+    with pytest.raises(InvalidVatIdError) as form:
+        check_vat_id("136695976")
+    assert form.value.rule == "format"
+    with pytest.raises(InvalidVatIdError) as country:
+        check_vat_id("DE136695976", country="AT")
+    assert country.value.rule == "country"
+
+
+def test_working_days_skip_weekends_and_the_holidays_of_the_contracts_country() -> None:
+    """The holidays package gives the public holidays of the contract's country and state."""
+    # Wednesday 23 December 2026: 24th counts, 25th and 26th are holidays, 27th is a Sunday
+    assert add_working_days(dt.date(2026, 12, 23), 3, country="DE") == dt.date(2026, 12, 29)
+    # 6 January is a holiday in Bavaria, not in Berlin
+    assert add_working_days(dt.date(2027, 1, 5), 1, country="DE", subdivision="BY") == dt.date(2027, 1, 7)
+    assert add_working_days(dt.date(2027, 1, 5), 1, country="DE", subdivision="BE") == dt.date(2027, 1, 6)
+
+
+def test_a_company_account_keeps_its_contacts_apart(trade_in: TradeIn) -> None:
+    """Contacts are personal data: not in the account's document, erased with the company's data."""
+    company_id = open_company(trade_in)
+    company = trade_in.company(company_id)
+    assert company.vat_id == "DE136695976"
+    assert "Erika" not in json.dumps(company.to_json())
+    assert trade_in.company_contacts(company_id) == [
+        {"email": "it@muster.example", "name": "Erika Mustermann"}
+    ]
+    assert trade_in.erase_customer(company_id) >= 1
+    assert trade_in.company_contacts(company_id) == []
+
+
+def test_a_business_seller_needs_a_vat_id_or_tax_number(trade_in: TradeIn) -> None:
+    """A credit note names the seller's tax id, so a business account cannot open without one."""
+    with pytest.raises(FleetError, match="VAT id or a tax number"):
+        trade_in.open_company(
+            "Ohne Nummer GmbH",
+            Address(street="Weg 1", postcode="10115", city="Berlin", country="DE"),
+            vat_status="regular",
+            contract=contract(),
+        )
+
+
+# -- portfolio quote -----------------------------------------------------------------------------------------
+
+
+def test_the_portfolio_quote_prices_every_line_with_the_contract_and_signs_the_batch(
+    trade_in: TradeIn,
+) -> None:
+    """Each line priced with the contract's book, a range when self-declared, one signature over all."""
+    company_id = open_company(trade_in)
+    rows = twenty_five(trade_in)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(rows), filename="geraete.csv")
+    assert portfolio.totals.devices == 25
+    assert portfolio.totals.amount.amount == sum(line.amount.amount for line in portfolio.lines)
+    assert all(line.low.amount <= line.amount.amount for line in portfolio.lines)
+    assert portfolio.totals.low.amount < portfolio.totals.amount.amount  # self-declared: a range
+    assert portfolio.valid_until - portfolio.issued_at == dt.timedelta(days=21)
+    # the contract's 5 % shows on each line's quote, priced with a book of its own
+    plain = trade_in.fleet_quote(
+        open_company(trade_in, price_factor=Decimal(1)), asset_csv(rows), dry_run=True
+    )
+    for contracted, shop in zip(portfolio.lines, plain.lines, strict=True):
+        assert contracted.amount.amount >= shop.amount.amount
+    assert portfolio.totals.amount.amount > plain.totals.amount.amount
+    assert plain.batch_id is None
+    assert plain.envelope is None
+    # the signature verifies offline and covers the lines by their digest
+    assert portfolio.envelope is not None
+    keys = trade_in.signing_keys
+    assert keys is not None
+    verified = verify_document(portfolio.envelope, keys.public_keys(), purpose="fleet-portfolio-quote")
+    assert verified["lines_digest"] == lines_digest([_line_json_text(line) for line in portfolio.lines])
+    assert verified["totals"]["amount"] == portfolio.totals.amount.to_json()
+
+
+def test_a_list_with_bad_rows_is_refused_whole_unless_the_good_rows_are_asked_for(trade_in: TradeIn) -> None:
+    """Nothing half-imported: a bad row refuses the list; ``skip_invalid`` quotes the rest and names it."""
+    company_id = open_company(trade_in)
+    rows = twenty_five(trade_in)[:6]
+    rows[2]["imei"] = "35 123 456 789 0123"
+    rows[4]["model"] = "Nokia 3310 Turbo"
+    with pytest.raises(AssetImportError) as refused:
+        trade_in.fleet_quote(company_id, asset_csv(rows))
+    assert {(problem.row, problem.column) for problem in refused.value.problems} == {
+        (4, "IMEI"),
+        (6, "Modell"),
+    }
+    assert trade_in.fleet_batches(company_id) == []  # nothing half-imported
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(rows), skip_invalid=True)
+    assert [line.row for line in portfolio.lines] == [2, 3, 5, 7]
+    assert {problem.row for problem in portfolio.problems} == {4, 6}
+
+
+# -- the whole batch -----------------------------------------------------------------------------------------
+
+
+def inspect_all(trade_in: TradeIn, batch_id: str, *, downgraded: set[int], locked: set[int]) -> None:
+    """Inspect every received line: as declared, downgraded (cracked display) or still locked."""
+    batch = trade_in.fleet_batch(batch_id)
+    for view in batch.lines:
+        if view.status is not LineStatus.RECEIVED:
+            continue
+        answers = {**view.line.answers, **STAFF_CHECKS}
+        if view.line.line in downgraded:
+            answers["display_glass"] = "cracked"
+        if view.line.line in locked:
+            answers["find_my_off"] = False
+        trade_in.inspect_fleet_device(batch_id, view.line.line, answers, imei=view.line.imei)
+
+
+def test_a_batch_of_25_devices_settles_once_and_its_credit_note_equals_the_ledger(  # noqa: PLR0915 - one story
+    trade_in: TradeIn, clock: FixedClock, tmp_path: Path
+) -> None:
+    """As declared, downgraded, missing, extra and locked devices; the credit note ties to the ledger."""
+    company_id = open_company(trade_in)
+    rows = twenty_five(trade_in)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(rows), filename="geraete.csv")
+    batch_id = portfolio.batch_id
+    assert batch_id is not None
+    with pytest.raises(PickupTooSmallError):
+        trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], lines=[1, 2, 3])
+    clock.advance(days=1)
+    booked = trade_in.book_pickup(
+        batch_id, boxes=2, seals=["PL-0001", "PL-0002"], contact={"name": "Pforte"}, payout=BANK
+    )
+    assert booked.state is BatchState.BOOKED
+    assert booked.manifest is not None
+    assert booked.manifest.pickup_on == dt.date(2026, 12, 11)  # 3 working days after Tuesday the 8th
+    order = trade_in.order(booked.order_id or "")
+    assert len(order.devices) == 25
+    assert [device.quoted for device in order.devices] == [line.amount for line in portfolio.lines]
+    with pytest.raises(FleetError, match="seals"):
+        trade_in.hand_over(batch_id, seals=["PL-0001"], carrier="DHL")
+    clock.advance(days=3)
+    picked = trade_in.hand_over(batch_id, seals=["PL-0002", "PL-0001"], carrier="DHL", tracking="00340434")
+    assert picked.state is BatchState.PICKED_UP
+    assert picked.handover is not None
+    clock.advance(days=2)
+    missing = {20, 21}
+    scanned = [view.line.imei or "" for view in picked.lines if view.line.line not in missing] + [
+        "35 000000 000001 9",
+        "SERIAL-XYZ-1",
+    ]
+    received = trade_in.receive_batch(batch_id, scanned)
+    assert [view.line.line for view in received.lines if view.status is LineStatus.MISSING] == [20, 21]
+    assert [extra.identifier for extra in received.extras] == ["35 000000 000001 9", "SERIAL-XYZ-1"]
+    with pytest.raises(BatchStateError, match="not decided"):
+        trade_in.settle_batch(batch_id, issuer=ISSUER)
+    apple_lines = {view.line.line for view in received.lines if "apple" in view.line.variant_id}
+    locked = set(sorted(apple_lines - missing)[:2])
+    downgraded = {16, 17, 18, 19} - locked
+    inspect_all(trade_in, batch_id, downgraded=downgraded, locked=locked)
+    trade_in.decide_extra(batch_id, "35000000000001 9", "return")
+    true_up = trade_in.fleet_true_up(batch_id)
+    assert true_up.missing == 2
+    assert true_up.extras == 2
+    assert true_up.adjustment.amount < 0
+    for view in true_up.lines:
+        if view.line.line in downgraded:
+            assert view.adjustment.amount < 0
+            assert any("display_glass" in reason for reason in view.reasons)
+        elif view.status is LineStatus.RECEIVED and view.line.line not in locked:
+            assert view.offer == view.line.amount  # as declared
+    settled = trade_in.settle_batch(batch_id, issuer=ISSUER)
+    assert settled.state is BatchState.SETTLED
+    assert settled.settlement is not None
+    with pytest.raises(BatchStateError):
+        trade_in.settle_batch(batch_id, issuer=ISSUER)  # exactly once
+
+    # the ledger paid what the credit note says, to the cent
+    entries = (
+        trade_in.store.ledger_entries(settled.order_id or "") if isinstance(trade_in.store, Ledger) else []
+    )
+    paid = sum((entry.amount.amount for entry in entries if entry.kind is EntryKind.PAYOUT_MADE), Decimal(0))
+    note = json.loads(trade_in.fleet_document(batch_id, "credit_note_json").content)
+    assert Decimal(note["payable"]["amount"]) == paid == true_up.confirmed.amount
+    assert Decimal(settled.settlement["amount"]["amount"]) == paid
+    assert note["title"] == "Gutschrift"
+    assert note["number"].startswith("GS-2026-")
+    assert len(note["lines"]) == 25 - len(missing) - len(locked)
+    order = trade_in.order(settled.order_id or "")
+    states = {device.id: device.state for device in order.devices}
+    assert sum(1 for state in states.values() if state is DeviceState.PAID) == len(note["lines"])
+    assert sum(1 for state in states.values() if state is DeviceState.CANCELLED) == 2
+    # one settlement: every payout under one reference
+    assert (
+        len(
+            {
+                device.payout.reference
+                for device in order.devices
+                if device.state is DeviceState.PAID and device.payout
+            }
+        )
+        == 1
+    )
+
+    # the e-invoice passes the EN 16931 checks; the PDF carries it and renders
+    xml = trade_in.fleet_document(batch_id, "credit_note_xml").content
+    assert validate_credit_note_xml(xml) == []
+    pdf = trade_in.fleet_document(batch_id, "credit_note_pdf").content
+    assert extract_credit_note_xml(pdf) == xml
+    documents = trade_in.fleet_documents(batch_id)
+    assert {document.kind for document in documents} >= {
+        "handover_record",
+        "credit_note_xml",
+        "credit_note_pdf",
+    }
+    assert all(document.retain_until == dt.date(2037, 1, 1) for document in documents)
+    tool = shutil.which("pdftoppm")
+    if tool is not None:
+        path = tmp_path / "credit-note.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(
+            [
+                tool,
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(path),
+                str(tmp_path / "credit-note"),
+            ],
+            check=True,
+        )
+        assert (tmp_path / "credit-note.png").stat().st_size > 10_000
+
+
+def test_a_company_that_is_not_a_vat_seller_gets_a_purchase_statement(trade_in: TradeIn) -> None:
+    """No VAT shown and no e-invoice when the seller is not a VAT-registered business."""
+    company_id = open_company(trade_in, status="not_registered")
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:4]))
+    batch_id = portfolio.batch_id or ""
+    trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+    batch = trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+    trade_in.receive_batch(batch_id, [view.line.imei or "" for view in batch.lines])
+    inspect_all(trade_in, batch_id, downgraded=set(), locked=set())
+    settled = trade_in.settle_batch(batch_id, issuer=ISSUER)
+    note = json.loads(trade_in.fleet_document(batch_id, "purchase_statement_json").content)
+    assert note["title"] == "Ankaufbeleg"
+    assert Decimal(note["vat_total"]["amount"]) == 0
+    assert Decimal(note["payable"]["amount"]) == portfolio.totals.amount.amount
+    assert settled.settlement is not None
+    with pytest.raises(FleetError):
+        trade_in.fleet_document(batch_id, "credit_note_xml")
+
+
+def test_no_credit_note_without_a_self_billing_agreement(trade_in: TradeIn) -> None:
+    """§ 14 Abs. 2 UStG: a Gutschrift needs a prior agreement; nothing is paid without it."""
+    company_id = open_company(trade_in, self_billing=None)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:4]))
+    batch_id = portfolio.batch_id or ""
+    trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+    batch = trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+    trade_in.receive_batch(batch_id, [view.line.imei or "" for view in batch.lines])
+    inspect_all(trade_in, batch_id, downgraded=set(), locked=set())
+    with pytest.raises(CreditNoteError, match="agreement"):
+        trade_in.settle_batch(batch_id, issuer=ISSUER)
+    assert trade_in.fleet_batch(batch_id).state is BatchState.RECEIVED  # nothing paid, nothing written
+
+
+def test_an_expired_portfolio_quote_cannot_be_booked(trade_in: TradeIn, clock: FixedClock) -> None:
+    """The portfolio's amounts are guaranteed for the contract's validity only."""
+    company_id = open_company(trade_in)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:5]))
+    clock.advance(days=22)
+    with pytest.raises(BatchStateError, match="expired"):
+        trade_in.book_pickup(portfolio.batch_id or "", boxes=1, seals=["S-1"])

@@ -1,0 +1,1443 @@
+"""The fleet trade-in use cases of :class:`~tradein_sdk.TradeIn`: company accounts to the settled batch.
+
+A batch's devices travel in one order (one device per line), so everything a shopper's device goes through
+applies to each of them unchanged: the quote a line is bought at (priced with the company's contract book),
+the inspection diff, the ledger that carries every amount to its payout, erasure certificates and CO2. What
+the batch adds is the company's side: a signed portfolio quote, a pickup with its manifest and signed
+hand-over, the boxes' reconciliation, one settlement and one self-billing credit note for the whole batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from tradein_sdk._domain.credit_notes import DocumentKind, Party, SellerVatStatus
+from tradein_sdk._domain.fleet import (
+    HANDOVER_PURPOSE,
+    MIN_PICKUP_DEVICES,
+    PORTFOLIO_PURPOSE,
+    Address,
+    BatchState,
+    Company,
+    ExtraDecision,
+    ExtraDevice,
+    FrameworkContract,
+    LineStatus,
+    Manifest,
+    PortfolioLine,
+    PortfolioTotals,
+    add_working_days,
+    check_vat_id,
+    contract_pricebook,
+    grade_answers,
+    manifest_problems,
+    portfolio_totals,
+)
+from tradein_sdk._domain.identifiers import checked_text
+from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
+from tradein_sdk._domain.quotes import Channel, QuoteKind
+from tradein_sdk._errors import (
+    BatchStateError,
+    ConfigurationError,
+    CreditNoteError,
+    FleetError,
+    PickupTooSmallError,
+)
+from tradein_sdk._ports import (
+    ArchivedDocument,
+    AuditFact,
+    BatchRecord,
+    CompanyRecord,
+    FleetStore,
+    OrderStore,
+    PersonalData,
+    PersonalDataStore,
+)
+
+if TYPE_CHECKING:
+    from grading_questionnaire import ConditionReport
+    from tradein_sdk._domain.catalog import Catalog
+    from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.devices import DeviceModel, DeviceVariant
+    from tradein_sdk._domain.fleet_import import AssetImport, AssetRow
+    from tradein_sdk._domain.orders.inspection import InspectionDiff
+    from tradein_sdk._domain.orders.model import OrderDevice, TradeInOrder
+    from tradein_sdk._domain.payouts import PayoutDetails
+    from tradein_sdk._domain.pricing import PriceBook
+    from tradein_sdk._domain.quotes import IssuedQuote
+    from tradein_sdk._domain.signing import SigningKeys
+    from tradein_sdk._domain.tenancy import Scope
+    from tradein_sdk._ports import PriceSource, _Port
+
+RETENTION_YEARS: Final = 10
+"""Years after the end of the issue year that credit notes and e-invoices are kept (§ 147 AO, § 14b UStG)."""
+_NEXT_GRADE: Final = {"excellent": "good", "good": "fair", "fair": "damaged", "damaged": "faulty"}
+Progress = Callable[[int, int], None]
+"""A progress callback: (lines done, lines in all)."""
+
+
+@attrs.frozen(kw_only=True)
+class PortfolioQuote:
+    """A priced asset list: one line per device, totals and validity, signed unless it was a dry run.
+
+    Attributes:
+        batch_id: the batch it opened (``None`` for a dry run).
+        company_id: the company.
+        issued_at: when it was priced (UTC).
+        valid_until: until when its amounts are guaranteed (the contract's validity).
+        currency: the currency.
+        pricebook: the price book id and version the lines were priced with.
+        lines: the device lines.
+        totals: the totals.
+        problems: the asset list's rejected rows (when imported with ``skip_invalid``).
+        envelope: the signed portfolio document (``None`` for a dry run).
+    """
+
+    batch_id: str | None
+    company_id: str
+    issued_at: dt.datetime
+    valid_until: dt.datetime
+    currency: str
+    pricebook: str
+    lines: tuple[PortfolioLine, ...]
+    totals: PortfolioTotals
+    problems: tuple[Any, ...] = ()
+    envelope: Mapping[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class BatchLineView:
+    """One line of a batch as it stands.
+
+    Attributes:
+        line: the portfolio line.
+        status: expected, received or missing.
+        device_id: the order's device for this line, once booked.
+        state: the device's state in the order, once booked.
+        offer: what the device is bought at now (the quote, or the revised offer after inspection).
+        settled: what was paid for it, once settled.
+        reasons: why inspection changed the amount (the questions whose answers differed, and mismatches).
+    """
+
+    line: PortfolioLine
+    status: LineStatus
+    device_id: str | None = None
+    state: DeviceState | None = None
+    offer: Money | None = None
+    settled: Money | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def adjustment(self) -> Money:
+        """Inspected offer minus quoted amount (zero until inspected; negative: lowered)."""
+        if self.offer is None:
+            return Money(Decimal(0), self.line.amount.currency)
+        return Money(self.offer.amount - self.line.amount.amount, self.line.amount.currency)
+
+
+@attrs.frozen(kw_only=True)
+class FleetBatch:
+    """A batch and its lines as they stand.
+
+    Attributes:
+        id: the batch id.
+        company_id: the company.
+        state: where the batch is.
+        portfolio: the portfolio quote (its envelope carries the signature).
+        order_id: the order its devices travel in, once booked.
+        manifest: the pickup's manifest, once booked.
+        handover: the signed hand-over record, once picked up.
+        lines: every line with its status.
+        extras: devices found in the boxes but not on the manifest.
+        settlement: the batch's settlement, once settled (id, amount, date, document number, payment due).
+    """
+
+    id: str
+    company_id: str
+    state: BatchState
+    portfolio: PortfolioQuote
+    order_id: str | None
+    manifest: Manifest | None
+    handover: Mapping[str, Any] | None
+    lines: tuple[BatchLineView, ...]
+    extras: tuple[ExtraDevice, ...]
+    settlement: Mapping[str, Any] | None
+
+    def line(self, number: int) -> BatchLineView:
+        """The line with that number.
+
+        Raises:
+            FleetError: the batch has no such line.
+        """
+        if 1 <= number <= len(self.lines):
+            return self.lines[number - 1]
+        raise FleetError("fleet batch {batch} has no line {line}", batch=self.id, line=number)
+
+
+@attrs.frozen(kw_only=True)
+class BatchTrueUp:
+    """What inspection found against what was quoted, per line and for the batch.
+
+    Attributes:
+        batch_id: the batch.
+        lines: every line (received, missing, mismatched) with its quoted and current amounts.
+        quoted: the quoted total of the lines picked up.
+        confirmed: the total of what is bought now (missing and returned devices count zero).
+        adjustment: ``confirmed - quoted``.
+        missing: how many lines were not in the boxes.
+        returned: how many go back to the company (a lock not released, another device than listed).
+        extras: how many devices came that the manifest does not list.
+    """
+
+    batch_id: str
+    lines: tuple[BatchLineView, ...]
+    quoted: Money
+    confirmed: Money
+    adjustment: Money
+    missing: int
+    returned: int
+    extras: int
+
+
+def _line_json_text(line: PortfolioLine) -> str:
+    import orjson  # noqa: PLC0415 - loads with the first batch
+
+    return orjson.dumps(line.to_json(), option=orjson.OPT_SORT_KEYS).decode()
+
+
+def lines_digest(texts: Sequence[str]) -> str:
+    """The digest a portfolio quote signs for its lines: SHA-256 over their canonical JSON, one per line."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\n")
+    return "sha256:" + digest.hexdigest()
+
+
+def _end_of_retention(day: dt.date) -> dt.date:
+    """The first day a document of ``day`` may be deleted: 10 full years after the end of its year."""
+    return dt.date(day.year + RETENTION_YEARS + 1, 1, 1)
+
+
+class FleetUseCases:
+    """The fleet methods of :class:`~tradein_sdk.TradeIn` (mixed into it)."""
+
+    clock: Clock
+    catalog: Catalog
+    market: str
+    locale: str
+    audience: str
+    organisation: str
+    scope: Scope | None
+    signing_keys: SigningKeys | None
+
+    if TYPE_CHECKING:
+        prices: PriceSource
+
+        @property
+        def _in_scope(self) -> dict[str, Any]: ...
+        def _port(self, port: type[_Port]) -> _Port: ...
+        def questionnaire(self, category: str) -> Any: ...  # noqa: ANN401
+        def grade(
+            self, category: str, answers: object, *, verification: str = ..., diagnostics: object | None = ...
+        ) -> ConditionReport: ...
+        def _issue_quote(
+            self,
+            book: PriceBook,
+            *,
+            model: DeviceModel,
+            variant: DeviceVariant,
+            report: ConditionReport,
+            kind: QuoteKind,
+            channel: Channel,
+            audience: str,
+            locale: str,
+            imei: str | None,
+            now: dt.datetime,
+            expires_at: dt.datetime,
+        ) -> IssuedQuote: ...
+        def _check_answers_fit(self, model: DeviceModel, answers: object, locale: str) -> None: ...
+        def accept(
+            self,
+            tokens: Sequence[str],
+            *,
+            payout: PayoutDetails | None = None,
+            customer_ref: str | None = None,
+            contact: Mapping[str, str] | None = None,
+            instant_credit: bool = False,
+            actor: Actor = Actor.SHOPPER,
+        ) -> TradeInOrder: ...
+        def order(self, order_id: str) -> TradeInOrder: ...
+        def record_event(
+            self,
+            order_id: str,
+            device_id: str,
+            kind: EventKind | str,
+            *,
+            actor: Actor | str,
+            event_id: str | None = ...,
+            **fields: Any,  # noqa: ANN401 - record_event's fields
+        ) -> TradeInOrder: ...
+        def inspect(
+            self,
+            order_id: str,
+            device_id: str,
+            answers: Mapping[str, Any],
+            *,
+            imei: str | None = None,
+            variant_id: str | None = None,
+            lock_removable: bool = False,
+            locale: str | None = None,
+            actor: Actor = Actor.STAFF,
+            event_id: str | None = None,
+        ) -> InspectionDiff: ...
+        def respond_to_revision(self, order_id: str, device_id: str, *, accept: bool) -> TradeInOrder: ...
+        def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[Any]]) -> TradeInOrder: ...
+        def _endpoints_for(self, record: Any) -> list[Any]: ...  # noqa: ANN401
+
+    # -- company accounts ---------------------------------------------------------------------------------
+
+    def open_company(
+        self,
+        legal_name: str,
+        address: Address,
+        *,
+        vat_status: SellerVatStatus | str,
+        contract: FrameworkContract,
+        vat_id: str | None = None,
+        tax_number: str | None = None,
+        contacts: Sequence[Mapping[str, str]] = (),
+    ) -> Company:
+        """Open a company account.
+
+        Args:
+            legal_name: the registered name, as on invoices.
+            address: the registered address.
+            vat_status: how the company sells for VAT (``regular``, ``small_business``, ``margin_scheme``,
+                ``not_registered``): it decides the document a settlement produces.
+            contract: the framework contract.
+            vat_id: the VAT identification number (checked for form and check digits); a business seller
+                needs it or a tax number for a credit note.
+            tax_number: the national tax number.
+            contacts: the contact persons (name, e-mail, phone); kept apart as personal data, erasable.
+
+        Raises:
+            InvalidVatIdError: the VAT id is malformed, its check digits fail, or it is another country's.
+            InvalidTextError: the name is empty, too long or not printable.
+            FleetError: a business seller without a VAT id or tax number.
+        """
+        status = SellerVatStatus(vat_status)
+        name = checked_text(legal_name, field="legal_name", maximum=200)
+        for field in ("street", "postcode", "city"):
+            checked_text(getattr(address, field), field=f"address.{field}", maximum=120)
+        checked_vat = check_vat_id(vat_id, country=address.country) if vat_id else None
+        if status is not SellerVatStatus.NOT_REGISTERED and checked_vat is None and not tax_number:
+            raise FleetError(
+                "a company that sells as a business ({status}) needs a VAT id or a tax number",
+                status=status.value,
+            )
+        now = self.clock.now()
+        company_id = f"co_{uuid.uuid4().hex[:20]}"
+        contact_ref = f"con_{uuid.uuid4().hex[:20]}" if contacts else None
+        company = Company(
+            id=company_id,
+            legal_name=name,
+            address=address,
+            vat_id=checked_vat,
+            tax_number=tax_number,
+            vat_status=status,
+            contract=contract,
+            contact_ref=contact_ref,
+            created_at=now,
+        )
+        owner = self._owner()
+        if contact_ref is not None:
+            self._port(PersonalDataStore).add_personal_data(
+                PersonalData(
+                    ref=contact_ref,
+                    kind="contact",
+                    subject_ref=company_id,
+                    data=json.dumps([dict(contact) for contact in contacts], sort_keys=True),
+                    **owner,
+                ),
+                now=now,
+            )
+        self._port(FleetStore).add_company(
+            CompanyRecord(
+                company_id=company_id, document=json.dumps(company.to_json()), created_at=now, **owner
+            ),
+            audit=[
+                AuditFact(
+                    actor=self._actor().value,
+                    action="company.opened",
+                    subject=company_id,
+                    details={"vat_status": status.value, "contract": contract.reference},
+                )
+            ],
+        )
+        return company
+
+    def _owner(self) -> dict[str, str | None]:
+        if self.scope is not None:
+            return {"tenant": self.scope.tenant, "organisation": self.scope.organisation}
+        return {"tenant": self.audience, "organisation": self.organisation}
+
+    def _actor(self) -> Actor:
+        return self.scope.actor if self.scope is not None else Actor.STAFF
+
+    def company(self, company_id: str) -> Company:
+        """A company account.
+
+        Raises:
+            CompanyNotFoundError: no account in scope has that id.
+        """
+        record = self._port(FleetStore).get_company(company_id, **self._in_scope)
+        return Company.from_json(json.loads(record.document))
+
+    def companies(self) -> list[Company]:
+        """Every company account in scope, oldest first."""
+        return [
+            Company.from_json(json.loads(record.document))
+            for record in self._port(FleetStore).companies(**self._in_scope)
+        ]
+
+    def company_contacts(self, company_id: str) -> list[dict[str, str]]:
+        """The contact persons of a company (empty once erased)."""
+        company = self.company(company_id)
+        if company.contact_ref is None:
+            return []
+        data = self._port(PersonalDataStore).get_personal_data(company.contact_ref)
+        return [] if data is None else list(json.loads(data.data))
+
+    # -- portfolio quote -----------------------------------------------------------------------------------
+
+    def read_assets(
+        self, data: bytes, *, filename: str | None = None, default_grade: str | None = None
+    ) -> AssetImport:
+        """Read a CSV or XLSX asset list against the catalog (nothing is stored: a dry run of the import).
+
+        Returns:
+            The rows that import and every rejected cell by row and column.
+        """
+        from tradein_sdk._domain.fleet_import import read_assets  # noqa: PLC0415 - loads with the first list
+
+        return read_assets(data, catalog=self.catalog, filename=filename, default_grade=default_grade)
+
+    def fleet_quote(
+        self,
+        company_id: str,
+        assets: bytes | AssetImport,
+        *,
+        filename: str | None = None,
+        default_grade: str | None = None,
+        skip_invalid: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> PortfolioQuote:
+        """Price a company's asset list: one signed portfolio quote for the batch.
+
+        Each row is graded (its answers, or the default condition grade), priced with the company's contract
+        book as of today, and given the range inspection may find (one grade worse) when its condition is
+        self-declared. The quote is guaranteed for the contract's validity.
+
+        Args:
+            company_id: the company.
+            assets: the asset list (CSV or XLSX bytes), or an import already read with :meth:`read_assets`.
+            filename: the file's name (its suffix tells CSV from XLSX).
+            default_grade: the condition grade of rows that give neither answers nor a grade.
+            skip_invalid: quote the rows that import and list the rejected ones; by default any rejected row
+                rejects the list (nothing is stored).
+            dry_run: price without storing or signing (no batch is opened).
+            progress: called with (lines priced, lines in all) as the pricing goes.
+
+        Raises:
+            AssetImportError: rows were rejected (each named by row and column) and ``skip_invalid`` is off.
+            CompanyNotFoundError: no such company in scope.
+            FleetError: nothing to quote.
+        """
+        company = self.company(company_id)
+        imported = (
+            self.read_assets(assets, filename=filename, default_grade=default_grade)
+            if isinstance(assets, bytes)
+            else assets
+        )
+        if not skip_invalid:
+            imported.raise_for_problems()
+        if not imported.rows:
+            raise FleetError("the asset list has no device to quote")
+        book = contract_pricebook(
+            self.prices.price_book(self.market), company.contract, company_id=company.id
+        )
+        now = self.clock.now().replace(microsecond=0)
+        lines = self._price_rows(imported.rows, book, as_of=now.date(), progress=progress)
+        valid_until = now + dt.timedelta(days=company.contract.quote_validity_days)
+        totals = portfolio_totals(lines, book.currency)
+        pricebook = f"{book.pricebook_id}@{book.version}"
+        if dry_run:
+            return PortfolioQuote(
+                batch_id=None,
+                company_id=company.id,
+                issued_at=now,
+                valid_until=valid_until,
+                currency=book.currency,
+                pricebook=pricebook,
+                lines=tuple(lines),
+                totals=totals,
+                problems=imported.problems,
+            )
+        batch_id = f"fb_{uuid.uuid4().hex[:20]}"
+        texts = [_line_json_text(line) for line in lines]
+        document = {
+            "batch_id": batch_id,
+            "company": {"id": company.id, "legal_name": company.legal_name, "vat_id": company.vat_id},
+            "contract": company.contract.reference,
+            "issued_at": now.isoformat(),
+            "valid_until": valid_until.isoformat(),
+            "currency": book.currency,
+            "pricebook": {
+                "id": book.pricebook_id,
+                "version": book.version,
+                "content_hash": book.content_hash,
+            },
+            "lines": len(lines),
+            "lines_digest": lines_digest(texts),
+            "totals": totals.to_json(),
+        }
+        envelope = self._sign_fleet(document, PORTFOLIO_PURPOSE)
+        self._store_document("pricebook", book)
+        portfolio = PortfolioQuote(
+            batch_id=batch_id,
+            company_id=company.id,
+            issued_at=now,
+            valid_until=valid_until,
+            currency=book.currency,
+            pricebook=pricebook,
+            lines=tuple(lines),
+            totals=totals,
+            problems=imported.problems,
+            envelope=envelope,
+        )
+        state = {
+            "id": batch_id,
+            "company_id": company.id,
+            "state": BatchState.QUOTED.value,
+            "issued_at": now.isoformat(),
+            "valid_until": valid_until.isoformat(),
+            "currency": book.currency,
+            "pricebook": pricebook,
+            "pricebook_hash": book.content_hash,
+            "totals": totals.to_json(),
+            "envelope": envelope,
+            "problems": [attrs.asdict(problem) for problem in imported.problems],
+            "status": {},
+            "devices": {},
+            "extras": [],
+        }
+        self._port(FleetStore).add_batch(
+            BatchRecord(
+                batch_id=batch_id,
+                company_id=company.id,
+                state=BatchState.QUOTED.value,
+                created_at=now,
+                document=json.dumps(state),
+                **self._owner(),
+            ),
+            texts,
+            audit=[
+                AuditFact(
+                    actor=self._actor().value,
+                    action="fleet.quoted",
+                    subject=batch_id,
+                    details={
+                        "company": company.id,
+                        "devices": totals.devices,
+                        "amount": totals.amount.to_json(),
+                        "lines_digest": document["lines_digest"],
+                    },
+                )
+            ],
+        )
+        return portfolio
+
+    def _sign_fleet(self, document: Mapping[str, Any], purpose: str) -> dict[str, Any]:
+        from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
+
+        if self.signing_keys is None:
+            raise ConfigurationError(
+                "fleet quotes and hand-over records are signed: give the facade signing_keys "
+                "(TradeIn.embedded does)"
+            )
+        return sign_document(document, self.signing_keys, purpose=purpose)
+
+    def _store_document(self, kind: str, book: PriceBook) -> None:
+        from tradein_sdk._ports import Store  # noqa: PLC0415
+
+        store = self._port(Store)
+        store.add_document(
+            kind=kind, content_hash=book.content_hash, document=json.dumps(dict(book.document))
+        )
+
+    def _price_rows(
+        self,
+        rows: Sequence[AssetRow],
+        book: PriceBook,
+        *,
+        as_of: dt.date,
+        progress: Progress | None,
+    ) -> list[PortfolioLine]:
+        """One portfolio line per row; each distinct device and answers is graded and priced once."""
+        from tradein_sdk._domain.pricing import value_device  # noqa: PLC0415
+
+        graded: dict[tuple[str, str], ConditionReport] = {}
+        valued: dict[tuple[str, str], Money] = {}
+
+        def value(
+            model: DeviceModel, variant: DeviceVariant, answers: Mapping[str, Any]
+        ) -> tuple[Money, str | None]:
+            key = json.dumps(answers, sort_keys=True)
+            report = graded.get((model.category.value, key))
+            if report is None:
+                self._check_answers_fit(model, answers, self.locale)
+                report = graded[(model.category.value, key)] = self.grade(model.category.value, answers)
+            amount = valued.get((variant.id, key))
+            if amount is None:
+                amount = valued[(variant.id, key)] = value_device(
+                    book, model=model, variant=variant, report=report, as_of=as_of
+                ).total
+            return amount, report.pricing_grade
+
+        lines: list[PortfolioLine] = []
+        total = len(rows)
+        for index, row in enumerate(rows, start=1):
+            entry = self.catalog.lookup(row.variant_id)
+            model = entry.model
+            variant = entry.variant or model.variants[0]
+            questionnaire = self.questionnaire(model.category.value)
+            answers: Mapping[str, Any] = (
+                row.answers
+                if row.answers is not None
+                else grade_answers(questionnaire, model, row.grade or "good")
+            )
+            amount, grade = value(model, variant, answers)
+            low = amount
+            worse = _NEXT_GRADE.get(grade or "")
+            if worse is not None:
+                low = min(amount, value(model, variant, grade_answers(questionnaire, model, worse))[0])
+            lines.append(
+                PortfolioLine(
+                    line=index,
+                    row=row.row,
+                    variant_id=variant.id,
+                    description=f"{model.display_name} {variant.storage_label}",
+                    imei=row.imei,
+                    serial=row.serial,
+                    asset_tag=row.asset_tag,
+                    cost_centre=row.cost_centre,
+                    lock_released=row.lock_released,
+                    grade=grade,
+                    answers=answers,
+                    amount=amount,
+                    low=low,
+                    recycle_only=grade is None,
+                )
+            )
+            if progress is not None and (index % 500 == 0 or index == total):
+                progress(index, total)
+        return lines
+
+    # -- reading a batch ----------------------------------------------------------------------------------
+
+    def _batch_state(self, batch_id: str) -> tuple[BatchRecord, int, dict[str, Any]]:
+        record, version = self._port(FleetStore).get_batch(batch_id, **self._in_scope)
+        return record, version, json.loads(record.document)
+
+    def _portfolio_lines(self, batch_id: str) -> tuple[PortfolioLine, ...]:
+        return tuple(
+            PortfolioLine.from_json(json.loads(text)) for text in self._port(FleetStore).batch_lines(batch_id)
+        )
+
+    def fleet_batch(self, batch_id: str) -> FleetBatch:
+        """A batch and its lines as they stand (each line's device state read from the batch's order).
+
+        Raises:
+            BatchNotFoundError: no batch in scope has that id.
+        """
+        record, _, state = self._batch_state(batch_id)
+        lines = self._portfolio_lines(batch_id)
+        order = self.order(record.order_id) if record.order_id else None
+        return self._view(record, state, lines, order)
+
+    def fleet_batches(self, company_id: str | None = None) -> list[FleetBatch]:
+        """The batches in scope (of one company), newest first, without their lines."""
+        return [
+            self._view(record, json.loads(record.document), (), None)
+            for record in self._port(FleetStore).batches(company_id=company_id, **self._in_scope)
+        ]
+
+    def _view(
+        self,
+        record: BatchRecord,
+        state: Mapping[str, Any],
+        lines: Sequence[PortfolioLine],
+        order: TradeInOrder | None,
+    ) -> FleetBatch:
+        status: Mapping[str, str] = state.get("status", {})
+        devices: Mapping[str, str] = state.get("devices", {})
+        views = []
+        for line in lines:
+            device_id = devices.get(str(line.line))
+            device = order.device(device_id) if order is not None and device_id is not None else None
+            views.append(
+                BatchLineView(
+                    line=line,
+                    status=LineStatus(status.get(str(line.line), LineStatus.EXPECTED.value)),
+                    device_id=device_id,
+                    state=device.state if device is not None else None,
+                    offer=device.offer if device is not None else None,
+                    settled=device.settled if device is not None else None,
+                    reasons=_reasons(device) if device is not None else (),
+                )
+            )
+        envelope = state.get("envelope")
+        totals = state["totals"]
+        portfolio = PortfolioQuote(
+            batch_id=record.batch_id,
+            company_id=record.company_id,
+            issued_at=dt.datetime.fromisoformat(state["issued_at"]),
+            valid_until=dt.datetime.fromisoformat(state["valid_until"]),
+            currency=state["currency"],
+            pricebook=state["pricebook"],
+            lines=tuple(lines),
+            totals=PortfolioTotals(
+                devices=totals["devices"],
+                with_value=totals["with_value"],
+                locks_to_release=totals["locks_to_release"],
+                amount=Money.from_json(totals["amount"]),
+                low=Money.from_json(totals["low"]),
+            ),
+            envelope=envelope,
+        )
+        manifest = state.get("manifest")
+        return FleetBatch(
+            id=record.batch_id,
+            company_id=record.company_id,
+            state=BatchState(record.state),
+            portfolio=portfolio,
+            order_id=record.order_id,
+            manifest=Manifest.from_json(manifest) if manifest else None,
+            handover=state.get("handover"),
+            lines=tuple(views),
+            extras=tuple(ExtraDevice.from_json(extra) for extra in state.get("extras", [])),
+            settlement=state.get("settlement"),
+        )
+
+    def _save(
+        self,
+        record: BatchRecord,
+        version: int,
+        state: dict[str, Any],
+        *,
+        new_state: BatchState | None = None,
+        order_id: str | None = None,
+        action: str,
+        details: Mapping[str, Any],
+        outbox: Sequence[Any] = (),
+        archive: Sequence[ArchivedDocument] = (),
+    ) -> None:
+        if new_state is not None:
+            state["state"] = new_state.value
+        self._port(FleetStore).save_batch(
+            attrs.evolve(
+                record,
+                state=state["state"],
+                order_id=order_id or record.order_id,
+                document=json.dumps(state),
+            ),
+            version=version,
+            now=self.clock.now(),
+            audit=[
+                AuditFact(
+                    actor=self._actor().value, action=action, subject=record.batch_id, details=dict(details)
+                )
+            ],
+            outbox=outbox,
+            archive=archive,
+        )
+
+    def _require(self, record: BatchRecord, action: str, *states: BatchState) -> None:
+        if BatchState(record.state) not in states:
+            raise BatchStateError(record.batch_id, state=record.state, action=action)
+
+    # -- pickup --------------------------------------------------------------------------------------------
+
+    def book_pickup(
+        self,
+        batch_id: str,
+        *,
+        boxes: int,
+        seals: Sequence[str],
+        lines: Sequence[int] | None = None,
+        contact: Mapping[str, str] | None = None,
+        payout: PayoutDetails | None = None,
+    ) -> FleetBatch:
+        """Book the pickup of a quoted batch: its order opens with one device per line, and a manifest.
+
+        The pickup day is the contract's pickup promise in working days from today (weekends and the
+        contract country's public holidays skipped). Each line is bought at its portfolio amount: a quote
+        priced with the contract book, valid until the portfolio's validity ends.
+
+        Args:
+            batch_id: the batch.
+            boxes: how many boxes the carrier collects.
+            seals: the seal number of each box.
+            lines: the line numbers picked up (default: every line).
+            contact: the pickup contact (name, phone, address); kept apart as personal data.
+            payout: the company's bank account for the settlement; kept apart as personal data.
+
+        Raises:
+            BatchStateError: the batch is not ``quoted``, or its portfolio quote has expired.
+            PickupTooSmallError: fewer than 4 devices.
+            FleetError: a line number the batch does not have, or boxes and seals that do not match.
+        """
+        record, version, state = self._batch_state(batch_id)
+        self._require(record, "book_pickup", BatchState.QUOTED)
+        now = self.clock.now()
+        valid_until = dt.datetime.fromisoformat(state["valid_until"])
+        if now >= valid_until:
+            raise BatchStateError(
+                batch_id, state=record.state, action="book_pickup", detail="the quote expired"
+            )
+        all_lines = self._portfolio_lines(batch_id)
+        chosen = sorted(set(lines)) if lines is not None else [line.line for line in all_lines]
+        unknown = [number for number in chosen if not 1 <= number <= len(all_lines)]
+        if unknown:
+            raise FleetError("fleet batch {batch} has no line {line}", batch=batch_id, line=unknown[0])
+        if len(chosen) < MIN_PICKUP_DEVICES:
+            raise PickupTooSmallError(count=len(chosen), minimum=MIN_PICKUP_DEVICES)
+        problems = manifest_problems(seals, boxes)
+        if problems:
+            raise FleetError("the manifest is not valid: {problems}", problems="; ".join(problems))
+        company = self.company(record.company_id)
+        book = self._contract_book(state["pricebook_hash"])
+        tokens = []
+        for number in chosen:
+            line = all_lines[number - 1]
+            entry = self.catalog.lookup(line.variant_id)
+            model = entry.model
+            variant = entry.variant or model.variants[0]
+            report = self.grade(model.category.value, line.answers)
+            issued = self._issue_quote(
+                book,
+                model=model,
+                variant=variant,
+                report=report,
+                kind=QuoteKind.ESTIMATE,
+                channel=Channel.ONLINE,
+                audience=self.audience if self.scope is None else self.scope.tenant,
+                locale=self.locale,
+                imei=line.imei,
+                now=now.replace(microsecond=0),
+                expires_at=valid_until,
+            )
+            if issued.quote.amount != line.amount:  # the contract book is the portfolio's: never differs
+                raise FleetError(
+                    "line {line} prices at {now} today, not the quoted {quoted}",
+                    line=number,
+                    now=str(issued.quote.amount),
+                    quoted=str(line.amount),
+                )
+            tokens.append(issued.token)
+        order = self.accept(
+            tokens, payout=payout, customer_ref=company.id, contact=contact, actor=self._actor()
+        )
+        pickup_on = add_working_days(
+            now.date(),
+            company.contract.pickup_days,
+            country=company.contract.holiday_country,
+            subdivision=company.contract.holiday_subdivision,
+        )
+        manifest = Manifest(
+            boxes=boxes, seals=tuple(seal.strip() for seal in seals), lines=tuple(chosen), pickup_on=pickup_on
+        )
+        for number, device in zip(chosen, order.devices, strict=True):
+            state["devices"][str(number)] = device.id
+            state["status"][str(number)] = LineStatus.EXPECTED.value
+        state["manifest"] = manifest.to_json()
+        state["booked_at"] = now.isoformat()
+        self._save(
+            record,
+            version,
+            state,
+            new_state=BatchState.BOOKED,
+            order_id=order.id,
+            action="fleet.pickup_booked",
+            details={
+                "order": order.id,
+                "devices": len(chosen),
+                "boxes": boxes,
+                "pickup_on": pickup_on.isoformat(),
+            },
+        )
+        for device in order.devices:
+            self.record_event(order.id, device.id, EventKind.ISSUE_LABEL, actor=Actor.SYSTEM)
+        return self.fleet_batch(batch_id)
+
+    def _contract_book(self, content_hash: str) -> PriceBook:
+        from tradein_sdk._domain.pricing import parse_pricebook  # noqa: PLC0415
+        from tradein_sdk._ports import Store  # noqa: PLC0415
+
+        return parse_pricebook(json.loads(self._port(Store).get_document(content_hash)))
+
+    def hand_over(
+        self, batch_id: str, *, seals: Sequence[str], carrier: str, tracking: str | None = None
+    ) -> FleetBatch:
+        """Record the carrier's pickup: a signed hand-over record of the boxes and their seals.
+
+        Args:
+            batch_id: the batch.
+            seals: the seal numbers the carrier saw intact (each box of the manifest).
+            carrier: the carrier's name.
+            tracking: the carrier's tracking number.
+
+        Raises:
+            BatchStateError: the batch is not ``booked``.
+            FleetError: the seals are not the manifest's.
+        """
+        record, version, state = self._batch_state(batch_id)
+        self._require(record, "hand_over", BatchState.BOOKED)
+        manifest = Manifest.from_json(state["manifest"])
+        given = sorted(seal.strip() for seal in seals)
+        if given != sorted(manifest.seals):
+            raise FleetError(
+                "the seals handed over ({given}) are not the manifest's ({expected})",
+                given=", ".join(given),
+                expected=", ".join(sorted(manifest.seals)),
+            )
+        now = self.clock.now()
+        lines = self._portfolio_lines(batch_id)
+        listed = [lines[number - 1] for number in manifest.lines]
+        document = {
+            "batch_id": batch_id,
+            "company_id": record.company_id,
+            "order_id": record.order_id,
+            "handed_over_at": now.isoformat(),
+            "carrier": checked_text(carrier, field="carrier", maximum=80),
+            "tracking": tracking,
+            "boxes": manifest.boxes,
+            "seals": list(manifest.seals),
+            "devices": len(listed),
+            "devices_digest": lines_digest([line.identifier for line in listed]),
+        }
+        envelope = self._sign_fleet(document, HANDOVER_PURPOSE)
+        state["handover"] = envelope
+        content = json.dumps(envelope, sort_keys=True).encode()
+        self._save(
+            record,
+            version,
+            state,
+            new_state=BatchState.PICKED_UP,
+            action="fleet.handed_over",
+            details={"boxes": manifest.boxes, "carrier": document["carrier"]},
+            archive=[self._archived("handover_record", None, batch_id, "application/json", content)],
+        )
+        return self.fleet_batch(batch_id)
+
+    def _archived(
+        self, kind: str, number: str | None, batch_id: str, media_type: str, content: bytes
+    ) -> ArchivedDocument:
+        now = self.clock.now()
+        owner = self._owner()
+        return ArchivedDocument(
+            document_id=f"doc_{uuid.uuid4().hex[:24]}",
+            kind=kind,
+            number=number,
+            batch_id=batch_id,
+            media_type=media_type,
+            content=content,
+            sha256=hashlib.sha256(content).hexdigest(),
+            created_at=now,
+            retain_until=_end_of_retention(now.date()),
+            tenant=owner["tenant"],
+            organisation=owner["organisation"],
+        )
+
+    # -- the boxes at the warehouse --------------------------------------------------------------------------
+
+    def receive_batch(self, batch_id: str, scanned: Sequence[str]) -> FleetBatch:
+        """Open the boxes: each scanned IMEI, serial or asset tag is matched to its manifest line.
+
+        Lines found are received; lines not found are **missing** (their device is cancelled: nothing is
+        owed for it, and the ledger releases its amount); identifiers on no line are **extra** devices, kept
+        apart until the company decides (:meth:`decide_extra`).
+
+        Raises:
+            BatchStateError: the batch is not ``picked_up`` (or ``booked``: a hand-over may be recorded late).
+        """
+        record, version, state = self._batch_state(batch_id)
+        self._require(record, "receive", BatchState.PICKED_UP, BatchState.BOOKED)
+        assert record.order_id is not None  # noqa: S101 - booked batches have their order
+        manifest = Manifest.from_json(state["manifest"])
+        lines = self._portfolio_lines(batch_id)
+        index: dict[str, int] = {}
+        for number in manifest.lines:
+            line = lines[number - 1]
+            for key in (line.imei, line.serial, line.asset_tag):
+                if key:
+                    index[_key(key)] = number
+        found: set[int] = set()
+        extras: list[ExtraDevice] = []
+        for text in scanned:
+            matched = index.get(_key(text))
+            if matched is None:
+                extras.append(ExtraDevice(identifier=text.strip()))
+            else:
+                found.add(matched)
+        order_id = record.order_id
+        for number in manifest.lines:
+            device_id = state["devices"][str(number)]
+            if number in found:
+                state["status"][str(number)] = LineStatus.RECEIVED.value
+                self.record_event(order_id, device_id, EventKind.RECEIVE, actor=Actor.STAFF)
+            else:
+                state["status"][str(number)] = LineStatus.MISSING.value
+                self.record_event(
+                    order_id, device_id, EventKind.CANCEL, actor=Actor.SYSTEM, reason="not in the boxes"
+                )
+        state["extras"] = [extra.to_json() for extra in extras]
+        self._save(
+            record,
+            version,
+            state,
+            new_state=BatchState.RECEIVED,
+            action="fleet.received",
+            details={
+                "received": len(found),
+                "missing": len(manifest.lines) - len(found),
+                "extras": len(extras),
+            },
+        )
+        return self.fleet_batch(batch_id)
+
+    def decide_extra(self, batch_id: str, identifier: str, decision: ExtraDecision | str) -> FleetBatch:
+        """Record what happens to a device found in the boxes but not on the manifest (return or recycle).
+
+        Raises:
+            FleetError: the batch has no such extra device.
+        """
+        record, version, state = self._batch_state(batch_id)
+        chosen = ExtraDecision(decision)
+        for extra in state.get("extras", []):
+            if _key(extra["identifier"]) == _key(identifier):
+                extra["decision"] = chosen.value
+                break
+        else:
+            raise FleetError(
+                "fleet batch {batch} has no extra device {identifier}", batch=batch_id, identifier=identifier
+            )
+        self._save(record, version, state, action="fleet.extra_decided", details={"decision": chosen.value})
+        return self.fleet_batch(batch_id)
+
+    def inspect_fleet_device(
+        self,
+        batch_id: str,
+        line: int,
+        answers: Mapping[str, Any],
+        *,
+        imei: str | None = None,
+        variant_id: str | None = None,
+        lock_removable: bool = False,
+    ) -> InspectionDiff:
+        """Inspect one device of a received batch, with the existing diff against its line's answers.
+
+        Under a contract whose revisions are binding, a revised offer is accepted on the company's behalf at
+        once; otherwise it waits for :meth:`respond_to_revision` on the batch's order.
+
+        Raises:
+            BatchStateError: the batch is not ``received``.
+            FleetError: the line was not received.
+        """
+        record, _, state = self._batch_state(batch_id)
+        self._require(record, "inspect", BatchState.RECEIVED)
+        if state["status"].get(str(line)) != LineStatus.RECEIVED.value:
+            raise FleetError("line {line} of fleet batch {batch} was not received", line=line, batch=batch_id)
+        assert record.order_id is not None  # noqa: S101 - booked batches have their order
+        device_id = state["devices"][str(line)]
+        diff = self.inspect(
+            record.order_id,
+            device_id,
+            answers,
+            imei=imei,
+            variant_id=variant_id,
+            lock_removable=lock_removable,
+        )
+        company = self.company(record.company_id)
+        device = self.order(record.order_id).device(device_id)
+        if device.state is DeviceState.REVISED and company.contract.revisions_binding:
+            self.respond_to_revision(record.order_id, device_id, accept=True)
+        return diff
+
+    def fleet_true_up(self, batch_id: str) -> BatchTrueUp:
+        """What inspection found against the quote, per line and for the batch."""
+        batch = self.fleet_batch(batch_id)
+        manifest_lines = set(batch.manifest.lines) if batch.manifest else set()
+        picked = [view for view in batch.lines if view.line.line in manifest_lines]
+        currency = batch.portfolio.currency
+        quoted = sum((view.line.amount.amount for view in picked), Decimal(0))
+        bought = sum(
+            (view.offer.amount for view in picked if view.offer is not None and _bought(view)),
+            Decimal(0),
+        )
+        return BatchTrueUp(
+            batch_id=batch.id,
+            lines=tuple(picked),
+            quoted=Money(quoted, currency),
+            confirmed=Money(bought, currency),
+            adjustment=Money(bought - quoted, currency),
+            missing=sum(1 for view in picked if view.status is LineStatus.MISSING),
+            returned=sum(
+                1
+                for view in picked
+                if view.state in {DeviceState.MISMATCH, DeviceState.RETURNING, DeviceState.RETURNED}
+            ),
+            extras=len(batch.extras),
+        )
+
+    # -- settlement -----------------------------------------------------------------------------------------
+
+    def settle_batch(
+        self, batch_id: str, *, issuer: Party, payout: PayoutDetails | None = None
+    ) -> FleetBatch:
+        """Settle a received batch at once: one settlement in the ledger and one credit note (or statement).
+
+        Every device confirmed (or accepted at a revised offer) is paid in one change of the batch's order,
+        under one payout reference; devices without value are recycled free of charge; devices in mismatch
+        go back to the company. The document is a self-billing credit note (Gutschrift) for a business
+        seller, a purchase statement otherwise; its payable total is the ledger's settled total, to the cent.
+        It is numbered in the issuer's series, rendered as PDF (and, for a credit note, as an EN 16931
+        e-invoice embedded in it), and archived with its SHA-256 for 10 years.
+
+        Args:
+            batch_id: the batch.
+            issuer: the shop as it appears on the document (name, address, VAT id).
+            payout: the company's bank account, when not given at booking.
+
+        Raises:
+            BatchStateError: the batch is not ``received``, or a received device is not decided yet
+                (not inspected, or a revised offer waits for an answer).
+            CreditNoteError: a field the document needs is missing (the seller's VAT id, the self-billing
+                agreement).
+        """
+        from tradein_sdk._app.orders import _payout_data  # noqa: PLC0415
+        from tradein_sdk._domain.ledger import settlement_amount  # noqa: PLC0415
+        from tradein_sdk._domain.orders.model import DeviceEvent  # noqa: PLC0415
+        from tradein_sdk._domain.payouts import PayoutMethod, PayoutRef, payout_ref  # noqa: PLC0415
+        from tradein_sdk._ports import Ledger  # noqa: PLC0415
+
+        record, _, _ = self._batch_state(batch_id)
+        self._require(record, "settle", BatchState.RECEIVED)
+        assert record.order_id is not None  # noqa: S101 - booked batches have their order
+        order_id = record.order_id
+        company = self.company(record.company_id)
+        self._check_document_fields(company, issuer)
+        order = self.order(order_id)
+        undecided = [
+            device.id
+            for device in order.devices
+            if device.state
+            in {DeviceState.RECEIVED, DeviceState.INSPECTED, DeviceState.REVISED, DeviceState.ON_HOLD}
+        ]
+        if undecided:
+            raise BatchStateError(
+                batch_id,
+                state=record.state,
+                action="settle",
+                detail=f"{len(undecided)} device(s) not decided yet",
+            )
+        settlement_id = f"set_{uuid.uuid4().hex[:20]}"
+        reference = order.payout
+        if payout is not None:
+            reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
+            order_record, _ = self._port(OrderStore).get_order(order_id, **self._in_scope)
+            self._port(PersonalDataStore).add_personal_data(
+                attrs.evolve(
+                    _payout_data(payout, reference, company.id),
+                    tenant=order_record.tenant,
+                    organisation=order_record.organisation,
+                ),
+                now=self.clock.now(),
+            )
+        if reference is None or reference.method is not PayoutMethod.BANK_TRANSFER:
+            raise BatchStateError(
+                batch_id,
+                state=record.state,
+                action="settle",
+                detail="no bank account was given for the payout",
+            )
+        batch_ref = PayoutRef(method=PayoutMethod.BANK_TRANSFER, reference=reference.reference)
+
+        def events(current: TradeInOrder) -> list[Any]:
+            entries = self._port(Ledger).ledger_entries(order_id)
+            out = []
+            for device in current.devices:
+                if device.state in {DeviceState.CONFIRMED, DeviceState.REVISION_ACCEPTED}:
+                    if device.offer.is_zero():
+                        out.append(
+                            DeviceEvent(
+                                id=f"{settlement_id}:{device.id}",
+                                kind=EventKind.RECYCLE,
+                                device_id=device.id,
+                                actor=Actor.STAFF,
+                            )
+                        )
+                        continue
+                    out.append(
+                        DeviceEvent(
+                            id=f"{settlement_id}:{device.id}",
+                            kind=EventKind.PAY,
+                            device_id=device.id,
+                            actor=Actor.STAFF,
+                            payout=batch_ref,
+                            amount=settlement_amount(entries, device.id, current.currency),
+                        )
+                    )
+                elif device.state is DeviceState.MISMATCH:
+                    out.append(
+                        DeviceEvent(
+                            id=f"{settlement_id}:{device.id}",
+                            kind=EventKind.START_RETURN,
+                            device_id=device.id,
+                            actor=Actor.STAFF,
+                        )
+                    )
+            return out
+
+        settled_order = self._change(order_id, events)
+        return self._issue_settlement_documents(batch_id, company, issuer, settled_order, settlement_id)
+
+    def _check_document_fields(self, company: Company, issuer: Party) -> None:
+        if company.vat_status is SellerVatStatus.NOT_REGISTERED:
+            return
+        if not (company.vat_id or company.tax_number):
+            raise CreditNoteError(
+                "a credit note names the seller's VAT id or tax number; {company} has neither",
+                company=company.id,
+            )
+        if company.contract.self_billing is None:
+            raise CreditNoteError(
+                "a credit note (Gutschrift) needs a prior self-billing agreement (§ 14 Abs. 2 UStG); "
+                "the contract of {company} has none",
+                company=company.id,
+            )
+        if not (issuer.vat_id or issuer.tax_number):
+            raise CreditNoteError("the issuer of a credit note names its VAT id or tax number")
+
+    def _issue_settlement_documents(
+        self, batch_id: str, company: Company, issuer: Party, order: TradeInOrder, settlement_id: str
+    ) -> FleetBatch:
+        from tradein_sdk._adapters.credit_note_documents import (  # noqa: PLC0415 - fpdf2, drafthorse load with it
+            credit_note_pdf,
+            credit_note_xml,
+            facturx_pdf,
+        )
+        from tradein_sdk._domain.credit_notes import build_credit_note, document_number  # noqa: PLC0415
+        from tradein_sdk._domain.outbox import outbox_messages  # noqa: PLC0415
+        from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType  # noqa: PLC0415
+
+        for _ in range(5):
+            record, version, state = self._batch_state(batch_id)
+            if record.state == BatchState.SETTLED.value:
+                return self.fleet_batch(batch_id)
+            lines = self._portfolio_lines(batch_id)
+            by_device = {device_id: int(number) for number, device_id in state["devices"].items()}
+            paid = [
+                (by_device[device.id], device.settled)
+                for device in order.devices
+                if device.state is DeviceState.PAID and device.settled is not None
+            ]
+            paid.sort(key=lambda pair: pair[0])
+            now = self.clock.now()
+            handover = state.get("handover") or {}
+            supplied = (
+                dt.datetime.fromisoformat(handover["payload"]["handed_over_at"]).date()
+                if handover.get("payload")
+                else now.date()
+            )
+            kind = (
+                DocumentKind.PURCHASE_STATEMENT
+                if company.vat_status is SellerVatStatus.NOT_REGISTERED
+                else DocumentKind.CREDIT_NOTE
+            )
+            series = f"{self._owner()['organisation']}:{kind.value}:{now.year}"
+            number = document_number(kind, now.year, self._port(FleetStore).next_document_number(series))
+            payment_due = add_working_days(
+                now.date(),
+                company.contract.payment_days,
+                country=company.contract.holiday_country,
+                subdivision=company.contract.holiday_subdivision,
+            )
+            note = build_credit_note(
+                number=number,
+                issued_on=now.date(),
+                supplied_on=supplied,
+                issuer=issuer,
+                seller=Party(
+                    name=company.legal_name,
+                    street=company.address.street,
+                    postcode=company.address.postcode,
+                    city=company.address.city,
+                    country=company.address.country,
+                    vat_id=company.vat_id,
+                    tax_number=company.tax_number,
+                ),
+                status=company.vat_status,
+                lines=[
+                    (
+                        lines[number_ - 1].description,
+                        lines[number_ - 1].imei or lines[number_ - 1].serial,
+                        lines[number_ - 1].asset_tag,
+                        amount,
+                    )
+                    for number_, amount in paid
+                ],
+                payment_due=payment_due,
+                agreement=company.contract.self_billing,
+                references={"batch": batch_id, "order": order.id, "settlement": settlement_id},
+            )
+            documents = [
+                self._archived(
+                    f"{kind.value}_json",
+                    number,
+                    batch_id,
+                    "application/json",
+                    json.dumps(note.to_json(), sort_keys=True).encode(),
+                )
+            ]
+            if kind is DocumentKind.CREDIT_NOTE:
+                documents.append(
+                    self._archived(
+                        "credit_note_xml", number, batch_id, "application/xml", credit_note_xml(note)
+                    )
+                )
+                documents.append(
+                    self._archived("credit_note_pdf", number, batch_id, "application/pdf", facturx_pdf(note))
+                )
+            else:
+                documents.append(
+                    self._archived(
+                        "purchase_statement_pdf", number, batch_id, "application/pdf", credit_note_pdf(note)
+                    )
+                )
+            settlement = {
+                "id": settlement_id,
+                "settled_at": now.isoformat(),
+                "amount": note.payable.to_json(),
+                "devices": len(paid),
+                "document": {"kind": kind.value, "number": number, "sha256": documents[-1].sha256},
+                "payment_due": payment_due.isoformat(),
+                "lines": {str(number_): index for index, (number_, _) in enumerate(paid, start=1)},
+            }
+            state["settlement"] = settlement
+            order_record, _ = self._port(OrderStore).get_order(order.id, **self._in_scope)
+            told = WebhookEvent(
+                id="msg_" + hashlib.sha256(f"fleet-settlement/{settlement_id}".encode()).hexdigest()[:32],
+                type=WebhookEventType.BATCH_SETTLED.value,
+                timestamp=now,
+                data={
+                    "batch_id": batch_id,
+                    "company_id": company.id,
+                    "order_id": order.id,
+                    "settlement_id": settlement_id,
+                    "amount": note.payable.to_json(),
+                    "devices": len(paid),
+                    "document": settlement["document"],
+                    "payment_due": payment_due.isoformat(),
+                },
+            )
+            event = outbox_messages(
+                [told],
+                self._endpoints_for(order_record),
+                tenant=order_record.tenant,
+                organisation=order_record.organisation,
+            )
+            try:
+                self._save(
+                    record,
+                    version,
+                    state,
+                    new_state=BatchState.SETTLED,
+                    action="fleet.settled",
+                    details={
+                        "settlement": settlement_id,
+                        "amount": note.payable.to_json(),
+                        "document": number,
+                    },
+                    outbox=event,
+                    archive=documents,
+                )
+            except Exception as error:
+                from tradein_sdk._errors import ConcurrentUpdateError  # noqa: PLC0415
+
+                if isinstance(error, ConcurrentUpdateError):
+                    continue
+                raise
+            return self.fleet_batch(batch_id)
+        raise BatchStateError(batch_id, state="changing", action="settle")
+
+    # -- documents ------------------------------------------------------------------------------------------
+
+    def fleet_documents(self, batch_id: str) -> list[ArchivedDocument]:
+        """The documents archived for a batch (hand-over record, credit note, statement), without content."""
+        self._batch_state(batch_id)  # in scope
+        return self._port(FleetStore).archived_documents(batch_id, with_content=False, **self._in_scope)
+
+    def fleet_document(self, batch_id: str, kind: str) -> ArchivedDocument:
+        """One archived document of a batch with its content, checked against its stored SHA-256.
+
+        Raises:
+            FleetError: the batch has no such document, or its content no longer matches its hash.
+        """
+        self._batch_state(batch_id)
+        for document in self._port(FleetStore).archived_documents(batch_id, **self._in_scope):
+            if document.kind == kind:
+                if hashlib.sha256(document.content).hexdigest() != document.sha256:
+                    raise FleetError(
+                        "the archived {kind} of {batch} does not match its hash", kind=kind, batch=batch_id
+                    )
+                return document
+        raise FleetError("fleet batch {batch} has no {kind}", batch=batch_id, kind=kind)
+
+
+def _key(text: str) -> str:
+    return "".join(character for character in text if character.isalnum()).casefold()
+
+
+def _bought(view: BatchLineView) -> bool:
+    return view.status is LineStatus.RECEIVED and view.state in {
+        DeviceState.CONFIRMED,
+        DeviceState.REVISION_ACCEPTED,
+        DeviceState.PAID,
+        DeviceState.CREDITED,
+        DeviceState.DISPOSED,
+    }
+
+
+def _reasons(device: OrderDevice) -> tuple[str, ...]:
+    inspection = device.inspection
+    if inspection is None:
+        return ()
+    reasons = [
+        f"{question}: {impact}"
+        for question, impact in inspection.impacts.items()
+        if impact not in {"0", "0.00"}
+    ]
+    reasons.extend(f"mismatch: {reason.value}" for reason in inspection.mismatch)
+    return tuple(reasons)
