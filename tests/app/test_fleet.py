@@ -9,12 +9,15 @@ e-invoice must pass the EN 16931 checks; the PDF is rendered to PNG as the test'
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import shutil
 import subprocess
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import openpyxl
+import pypdf
 import pytest
 from stdnum import luhn
 
@@ -43,6 +46,7 @@ from tradein_sdk._errors import (
     PickupTooSmallError,
 )
 from tradein_sdk._ports import Ledger
+from tradein_sdk.testing import example_erasure_report
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -430,3 +434,85 @@ def test_an_expired_portfolio_quote_cannot_be_booked(trade_in: TradeIn, clock: F
     clock.advance(days=22)
     with pytest.raises(BatchStateError, match="expired"):
         trade_in.book_pickup(portfolio.batch_id or "", boxes=1, seals=["S-1"])
+
+
+def test_the_company_report_ties_out_and_exports_as_csv_xlsx_and_pdf(
+    trade_in: TradeIn, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Outcome, certificate, credit-note line and CO2 per asset tag; the paid total is the credit note's."""
+    company_id = open_company(trade_in)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:6]))
+    batch_id = portfolio.batch_id or ""
+    trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+    batch = trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+    clock.advance(days=2)
+    received = trade_in.receive_batch(batch_id, [view.line.imei or "" for view in batch.lines[:5]])
+    received_at = clock.now()
+    inspect_all(trade_in, batch_id, downgraded={2}, locked=set())
+    clock.advance(hours=2)
+    for view in received.lines[:3]:
+        trade_in.record_erasure_report(
+            received.order_id or "",
+            view.device_id or "",
+            example_erasure_report(
+                received.order_id or "",
+                device_id=view.device_id or "",
+                imei=view.line.imei or "",
+                received_at=received_at,
+            ),
+        )
+    trade_in.settle_batch(batch_id, issuer=ISSUER)
+    report = trade_in.fleet_report(batch_id)
+    note = json.loads(trade_in.fleet_document(batch_id, "credit_note_json").content)
+    assert report.totals["paid"] == note["payable"]["amount"]
+    assert report.totals["outcomes"] == {"missing": 1, "paid": 5}
+    by_tag = {row.asset_tag: row for row in report.rows}
+    assert by_tag["INV-0002"].adjustment < 0
+    assert any("display_glass" in reason for reason in by_tag["INV-0002"].reasons)
+    assert by_tag["INV-0006"].outcome == "missing"
+    assert by_tag["INV-0006"].paid is None
+    assert [row.certificate_id is not None for row in report.rows] == [True, True, True, False, False, False]
+    assert [row.credit_note_line for row in report.rows] == [1, 2, 3, 4, 5, None]
+    assert [line["description"] for line in note["lines"]] == [row.device for row in report.rows[:5]]
+    assert report.co2 is not None
+    assert Decimal(report.co2["central"]) > 0
+    assert report.certificates is not None
+    assert len(report.certificates["certificates"]) == 3
+    csv_text = trade_in.fleet_report_file(batch_id, format="csv").decode()
+    header, *lines = csv_text.strip().split("\r\n")
+    assert header.split(",")[:3] == ["line", "asset_tag", "cost_centre"]
+    assert [line.split(",")[1] for line in lines] == [f"INV-{n:04d}" for n in range(1, 7)]
+    workbook = openpyxl.load_workbook(io.BytesIO(trade_in.fleet_report_file(batch_id, format="xlsx")))
+    sheet = workbook["Devices"]
+    assert sheet.max_row == 7
+    assert sum(Decimal(str(cell.value)) for cell in sheet["L"][1:] if cell.value is not None) == Decimal(
+        report.totals["paid"]
+    )
+    pdf = trade_in.fleet_report_file(batch_id, format="pdf", locale="de")
+    assert pdf.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Bericht Flotten-Ankauf" in text
+    assert note["number"] in text
+    tool = shutil.which("pdftoppm")
+    if tool is not None:
+        path = tmp_path / "fleet-report.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(
+            [
+                tool,
+                "-png",
+                "-r",
+                "50",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(path),
+                str(tmp_path / "fleet-report"),
+            ],
+            check=True,
+        )
+        assert (tmp_path / "fleet-report.png").exists()
+    with pytest.raises(FleetError, match="csv, xlsx, pdf or json"):
+        trade_in.fleet_report_file(batch_id, format="docx")

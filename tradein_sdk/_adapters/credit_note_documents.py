@@ -272,6 +272,7 @@ def credit_note_pdf(note: CreditNote, *, locale: str = "de", compress: bool = Tr
     _facts(pdf, note, text)
     pdf.ln(3)
     _lines(pdf, note, text)
+    _keep_room(pdf, _totals_height(note) + _notes_height(pdf, note))  # the totals and notes stay together
     _totals(pdf, note, text)
     _notes(pdf, note, text)
     return bytes(pdf.output())
@@ -381,6 +382,30 @@ def _lines(pdf: FPDF, note: CreditNote, text: _Texts) -> None:
     pdf.ln(3)
 
 
+_TOTAL_ROW: Final = 6.0
+
+
+def _totals_height(note: CreditNote) -> float:
+    """The height of :func:`_totals`: net, VAT when standard-rated, rounding when any, payable; a gap."""
+    rows = 2 + (note.treatment is VatTreatment.STANDARD) + (not note.rounding.is_zero())
+    return rows * _TOTAL_ROW + 4
+
+
+def _notes_height(pdf: FPDF, note: CreditNote) -> float:
+    """The height of :func:`_notes`: the heading and every line of the notes as they wrap."""
+    if not note.notes:
+        return 0.0
+    pdf.set_font(_FONT, size=9.5)
+    lines = sum(_line_count(pdf, pdf.epw - 4, paragraph) for paragraph in note.notes)
+    return _TOTAL_ROW + lines * _LINE + 2
+
+
+def _line_count(pdf: FPDF, width: float, value: str) -> int:
+    """How many lines ``value`` takes in a column ``width`` wide, in the current font."""
+    lines = pdf.multi_cell(width, _LINE, _printable(value), dry_run=True, output="LINES")
+    return len(lines) if isinstance(lines, list) else 1
+
+
 def _totals(pdf: FPDF, note: CreditNote, text: _Texts) -> None:
     """Net (by rate), VAT, rounding and the payable amount, right-aligned under the table."""
     rows: list[tuple[str, str, bool]] = []
@@ -393,7 +418,6 @@ def _totals(pdf: FPDF, note: CreditNote, text: _Texts) -> None:
     if not note.rounding.is_zero():
         rows.append((text("rounding"), text.money(note.rounding), False))
     rows.append((text("payable"), text.money(note.payable), True))
-    _keep_room(pdf, len(rows) * 6 + 4)
     label_width, amount_width = 70.0, 35.0
     left = pdf.l_margin + pdf.epw - label_width - amount_width
     for label, amount, bold in rows:
@@ -401,8 +425,8 @@ def _totals(pdf: FPDF, note: CreditNote, text: _Texts) -> None:
             pdf.line(left, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
         pdf.set_font(_FONT, style="B" if bold else "", size=10.5 if bold else 9.5)
         pdf.set_x(left)
-        pdf.cell(label_width, 6, _printable(label), align="L")
-        pdf.cell(amount_width, 6, _printable(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(label_width, _TOTAL_ROW, _printable(label), align="L")
+        pdf.cell(amount_width, _TOTAL_ROW, _printable(amount), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
 
@@ -410,10 +434,8 @@ def _notes(pdf: FPDF, note: CreditNote, text: _Texts) -> None:
     """The legal notes in a box, German and verbatim."""
     if not note.notes:
         return
-    pdf.set_font(_FONT, size=9.5)
-    _keep_room(pdf, 8 + 6 * len(note.notes))
     pdf.set_font(_FONT, style="B", size=10.5)
-    pdf.cell(0, 6, _printable(text("notes")), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, _TOTAL_ROW, _printable(text("notes")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(_FONT, size=9.5)
     top = pdf.get_y()
     for paragraph in note.notes:

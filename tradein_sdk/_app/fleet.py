@@ -67,8 +67,10 @@ if TYPE_CHECKING:
     from grading_questionnaire import ConditionReport
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.co2 import OrderCO2
     from tradein_sdk._domain.devices import DeviceModel, DeviceVariant
     from tradein_sdk._domain.fleet_import import AssetImport, AssetRow
+    from tradein_sdk._domain.fleet_report import FleetReport
     from tradein_sdk._domain.orders.inspection import InspectionDiff
     from tradein_sdk._domain.orders.model import OrderDevice, TradeInOrder
     from tradein_sdk._domain.payouts import PayoutDetails
@@ -303,6 +305,8 @@ class FleetUseCases:
         def respond_to_revision(self, order_id: str, device_id: str, *, accept: bool) -> TradeInOrder: ...
         def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[Any]]) -> TradeInOrder: ...
         def _endpoints_for(self, record: Any) -> list[Any]: ...  # noqa: ANN401
+        def certificate_bundle(self, order_id: str) -> dict[str, Any]: ...
+        def order_co2(self, order_id: str) -> OrderCO2: ...
 
     # -- company accounts ---------------------------------------------------------------------------------
 
@@ -1415,9 +1419,126 @@ class FleetUseCases:
                 return document
         raise FleetError("fleet batch {batch} has no {kind}", batch=batch_id, kind=kind)
 
+    # -- the company's report -------------------------------------------------------------------------------
+
+    def fleet_report(self, batch_id: str) -> FleetReport:
+        """The company's report of a batch: each line's outcome, amounts, certificate and CO2; the totals.
+
+        Every line has its quoted, inspected and paid amounts, the reasons of its adjustment, its erasure
+        certificate, its credit-note line and its CO2 figure; the report adds the extras, the settlement and
+        the CO2 totals, and carries the order's erasure certificates bundle.
+
+        Raises:
+            BatchNotFoundError: no batch in scope has that id.
+        """
+        from tradein_sdk._domain.fleet_report import FleetReport, ReportRow, outcome_of  # noqa: PLC0415
+
+        batch = self.fleet_batch(batch_id)
+        company = self.company(batch.company_id)
+        record, _, state = self._batch_state(batch_id)
+        certificates: dict[str, str] = {}
+        co2: dict[str, Decimal] = {}
+        co2_totals: dict[str, Any] | None = None
+        bundle: Mapping[str, Any] | None = None
+        if batch.order_id is not None:
+            bundle = self.certificate_bundle(batch.order_id)
+            for certificate in bundle.get("certificates", []):
+                payload = certificate.get("payload", {})
+                certificates[str(payload.get("device_id"))] = str(
+                    payload.get("certificate_id") or payload.get("id")
+                )
+            result = self.order_co2(batch.order_id)
+            for entry in result.entries:
+                co2[entry.device_id] = entry.result.avoided.central
+            if result.entries:
+                co2_totals = {
+                    "devices": result.totals.devices,
+                    "low": f"{result.totals.avoided.low:.1f}",
+                    "central": f"{result.totals.avoided.central:.1f}",
+                    "high": f"{result.totals.avoided.high:.1f}",
+                    "complete": result.complete,
+                    "method": "tradein-co2-1",
+                }
+        settlement = batch.settlement
+        settled_lines: Mapping[str, int] = settlement.get("lines", {}) if settlement else {}
+        picked = set(batch.manifest.lines) if batch.manifest else set()
+        rows = []
+        for view in batch.lines:
+            number = view.line.line
+            rows.append(
+                ReportRow(
+                    line=number,
+                    asset_tag=view.line.asset_tag,
+                    cost_centre=view.line.cost_centre,
+                    device=view.line.description,
+                    identifier=view.line.identifier,
+                    outcome=outcome_of(
+                        view.state.value if view.state else None,
+                        view.status.value,
+                        picked=number in picked,
+                        settled_line=settled_lines.get(str(number)),
+                    ),
+                    state=view.state.value if view.state else "",
+                    quoted=view.line.amount.amount,
+                    inspected=view.offer.amount if view.offer is not None and _inspected(view) else None,
+                    paid=view.settled.amount if view.settled is not None else None,
+                    reasons=view.reasons,
+                    certificate_id=certificates.get(view.device_id or ""),
+                    credit_note_line=settled_lines.get(str(number)),
+                    co2_avoided_kg=co2.get(view.device_id or ""),
+                )
+            )
+        dates = {key: state[key] for key in ("issued_at", "booked_at") if state.get(key)}
+        if batch.handover:
+            dates["handed_over_at"] = batch.handover.get("payload", {}).get("handed_over_at", "")
+        if settlement:
+            dates["settled_at"] = settlement.get("settled_at", "")
+        return FleetReport(
+            batch_id=batch.id,
+            company={"id": company.id, "legal_name": company.legal_name, "vat_id": company.vat_id},
+            state=record.state,
+            currency=batch.portfolio.currency,
+            dates=dates,
+            rows=tuple(rows),
+            extras=tuple(extra.to_json() for extra in batch.extras),
+            settlement=settlement,
+            co2=co2_totals,
+            certificates=bundle,
+        )
+
+    def fleet_report_file(self, batch_id: str, *, format: str = "csv", locale: str | None = None) -> bytes:  # noqa: A002 - the CLI's word
+        """The report as a file: ``csv`` (the asset-disposal export), ``xlsx``, ``pdf`` or ``json``.
+
+        Raises:
+            FleetError: an unknown format, or the [fleet] extra (openpyxl) missing for XLSX.
+        """
+        from tradein_sdk._domain.fleet_report import report_csv, report_xlsx  # noqa: PLC0415
+
+        report = self.fleet_report(batch_id)
+        if format == "csv":
+            return report_csv(report).encode()
+        if format == "xlsx":
+            return report_xlsx(report)
+        if format == "json":
+            return json.dumps(report.to_json(), indent=2, ensure_ascii=False).encode()
+        if format == "pdf":
+            from tradein_sdk._adapters.fleet_report_pdf import fleet_report_pdf  # noqa: PLC0415 - fpdf2 loads with it
+
+            return fleet_report_pdf(report, locale=locale or self.locale)
+        raise FleetError("a report is csv, xlsx, pdf or json, not {format}", format=format)
+
 
 def _key(text: str) -> str:
     return "".join(character for character in text if character.isalnum()).casefold()
+
+
+def _inspected(view: BatchLineView) -> bool:
+    return view.state not in {
+        None,
+        DeviceState.ACCEPTED,
+        DeviceState.AWAITING_SHIPMENT,
+        DeviceState.RECEIVED,
+    } and (view.status is LineStatus.RECEIVED)
 
 
 def _bought(view: BatchLineView) -> bool:

@@ -30,6 +30,7 @@ float); the PDF and the EN 16931 e-invoice are made by :mod:`tradein_sdk._adapte
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
@@ -108,9 +109,13 @@ class DocumentKind(StrEnum):
 
 
 def _text(value: object) -> str:
+    """A text field, stripped; a control character (which XML cannot hold) is refused."""
     if not isinstance(value, str):
         raise CreditNoteError("expected a text, not {kind}", kind=type(value).__name__)
-    return value.strip()
+    text = value.strip()
+    if any(unicodedata.category(character) in {"Cc", "Cs"} for character in text):
+        raise CreditNoteError("{text!r} holds a control character", text=text)
+    return text
 
 
 def _optional_text(value: object) -> str | None:
@@ -571,7 +576,7 @@ def build_credit_note(
     amounts = [_line_amount(line, index, currency) for index, line in enumerate(inputs, start=1)]
     payable = Money.total(amounts, currency)
     treatment = _treatment(status, payable, reverse_charge_threshold)
-    zero = Money.zero(currency)
+    zero = Money.zero(currency).rounded()
     if treatment is VatTreatment.STANDARD:
         if not isinstance(rate, Decimal) or not 0 < rate < _HUNDRED:
             raise CreditNoteError(
@@ -654,7 +659,7 @@ def _line_input(line: LineInput | tuple[str, str | None, str | None, Money], ind
         raise CreditNoteError(
             "line {index}: expected a LineInput or (description, identifier, asset_tag, amount)", index=index
         )
-    description = item.description.strip() if isinstance(item.description, str) else ""
+    description = _text(item.description) if isinstance(item.description, str) else ""
     if not description:
         raise CreditNoteError(
             "line {index} needs the trade name of the device (§ 14 Abs. 4 Satz 1 Nr. 5 UStG)", index=index
@@ -721,7 +726,7 @@ def _carve_out(payable: Money, rate: Decimal) -> tuple[Money, Money]:
 
 def _spread(total: Money, weights: Sequence[Money]) -> tuple[Money, ...]:
     if all(weight.is_zero() for weight in weights):
-        return tuple(Money.zero(total.currency) for _ in weights)
+        return tuple(Money.zero(total.currency).rounded() for _ in weights)
     return total.allocate([weight.amount for weight in weights])
 
 

@@ -1,0 +1,161 @@
+"""`tradein fleet`: a company account, an asset list checked and quoted, the batch shown; bad input named."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from stdnum import luhn
+
+from tradein_sdk._cli import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the CLI with ``argv`` and return its status, standard output and standard error."""
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def imei(serial: int) -> str:
+    """A valid IMEI of a TAC the catalog does not know."""
+    body = f"99001234{serial:06d}"
+    return body + luhn.calc_check_digit(body)
+
+
+@pytest.fixture
+def asset_list(tmp_path: Path) -> Path:
+    """Six iPhones in a German Excel CSV; row 5 names no device of the catalog."""
+    rows = ["IMEI;Modell;Inventarnummer;Zustand"]
+    for index in range(6):
+        model = "Nokia 3310 Turbo" if index == 3 else "apple-iphone-13-128gb"
+        rows.append(f"{imei(index)};{model};INV-{index};gut")
+    path = tmp_path / "geraete.csv"
+    path.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8-sig")
+    return path
+
+
+@pytest.fixture
+def company(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """A company account opened through the CLI."""
+    status, out, _ = run(
+        capsys,
+        "fleet",
+        "company",
+        "--name",
+        "Muster GmbH",
+        "--street",
+        "Weg 1",
+        "--postcode",
+        "10115",
+        "--city",
+        "Berlin",
+        "--vat-id",
+        "DE136695976",
+        "--factor",
+        "1.02",
+        "--holidays",
+        "DE-BE",
+        "--self-billing",
+        "2026-01",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert status == 0
+    assert out.strip().startswith("co_")
+    return out.strip()
+
+
+def test_check_names_each_bad_row_by_row_and_column(
+    tmp_path: Path, asset_list: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fleet check` lists the problems and fails; `--json` gives them as data."""
+    status, out, _ = run(capsys, "fleet", "check", str(asset_list), "--data-dir", str(tmp_path))
+    assert status == 1
+    assert "row 5, Modell" in out
+    assert "5 of 6 row(s) import" in out
+    status, out, _ = run(capsys, "fleet", "check", str(asset_list), "--json", "--data-dir", str(tmp_path))
+    problems = json.loads(out)["problems"]
+    assert [(problem["row"], problem["column"], problem["code"]) for problem in problems] == [
+        (5, "Modell", "unknown_model")
+    ]
+
+
+def test_quote_refuses_a_list_with_bad_rows_and_quotes_the_good_ones_when_asked(
+    tmp_path: Path, asset_list: Path, company: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing imported on a bad row (no traceback); `--skip-invalid` quotes the rest with a summary table."""
+    status, _, err = run(
+        capsys, "fleet", "quote", str(asset_list), "--company", company, "--data-dir", str(tmp_path)
+    )
+    assert status == 1
+    assert "row 5, Modell" in err
+    assert "nothing was imported" in err
+    assert "Traceback" not in err
+    status, out, err = run(
+        capsys,
+        "fleet",
+        "quote",
+        str(asset_list),
+        "--company",
+        company,
+        "--skip-invalid",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert status == 0
+    assert "Apple iPhone 13 128 GB" in out
+    assert "Total" in out
+    assert "skipped: row 5" in err
+    status, out, _ = run(
+        capsys,
+        "fleet",
+        "quote",
+        str(asset_list),
+        "--company",
+        company,
+        "--skip-invalid",
+        "--json",
+        "--data-dir",
+        str(tmp_path),
+    )
+    quoted = json.loads(out)
+    assert quoted["totals"]["devices"] == 5
+    assert quoted["signed"]["payload"]["lines"] == 5
+    status, out, _ = run(capsys, "fleet", "show", quoted["batch_id"], "--json", "--data-dir", str(tmp_path))
+    shown = json.loads(out)
+    assert shown["state"] == "quoted"
+    assert [line["asset_tag"] for line in shown["lines"]] == ["INV-0", "INV-1", "INV-2", "INV-4", "INV-5"]
+
+
+def test_bad_company_input_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A VAT id whose check digits fail is named with its code."""
+    status, _, err = run(
+        capsys,
+        "fleet",
+        "company",
+        "--name",
+        "X GmbH",
+        "--street",
+        "Weg 1",
+        "--postcode",
+        "10115",
+        "--city",
+        "Berlin",
+        "--vat-id",
+        "DE136695977",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert status == 1
+    assert "error [invalid_vat_id]" in err
+    with pytest.raises(SystemExit) as usage:
+        main(["fleet", "quote", str(tmp_path / "none.csv"), "--company", "co_x", "--data-dir", str(tmp_path)])
+    assert usage.value.code == 2
+    assert "cannot read" in capsys.readouterr().err
