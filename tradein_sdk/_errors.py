@@ -1294,7 +1294,7 @@ class InvalidVatIdError(FleetError):
 
     def __init__(self, value: str, *, rule: str, country: str = "") -> None:
         """Create the error for one of the rules above."""
-        super().__init__(self._MESSAGES[rule], value=value, country=country)
+        super().__init__(self._MESSAGES[rule], value=value, country=country, rule=rule)
         self.value = value
         self.rule = rule
 

@@ -161,9 +161,16 @@ def test_read_only_posts_keep_no_idempotency_record(http: httpx.Client, any_stor
 
 
 def test_the_read_only_posts_are_those_that_change_nothing() -> None:
-    """Every GET is read-only; of the POSTs: grading, verifying, offers, checkout and a CO2 figure."""
+    """Every GET is read-only; of the POSTs: grading, verifying, offers, checkout, CO2, an asset list."""
     read_only_posts = {op.id for op in operations().values() if op.method == "POST" and op.read_only}
-    assert read_only_posts == {"grade", "verify_token", "insurance_offers", "checkout", "device_co2"}
+    assert read_only_posts == {
+        "grade",
+        "verify_token",
+        "insurance_offers",
+        "checkout",
+        "device_co2",
+        "read_assets",
+    }
     assert all(op.read_only for op in operations().values() if op.method == "GET")
 
 

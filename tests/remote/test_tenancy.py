@@ -28,6 +28,7 @@ a tenant id reused in another organisation, a checkout's actor, random ids read 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import itertools
 import json
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import respx
 import sqlalchemy as sa
+from stdnum import luhn
 
 from grading_questionnaire import example_answers
 from tradein_sdk._adapters.sql.store import SQLStore
@@ -122,6 +124,7 @@ class Bundle:
     orders: dict[str, str] = dataclasses.field(default_factory=dict)
     summary: Json = dataclasses.field(default_factory=dict)
     installments: list[str] = dataclasses.field(default_factory=list)
+    fleet: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def tenant(self) -> str:
@@ -424,6 +427,104 @@ def make_bundle(world: World, bundle: Bundle) -> None:
             world.assigned[order_id] = (bundle.provider, bundle.organisation)
     bundle.installments = [entry.entry_id for entry in world.trade_in.ledger(orders["paid"]).installments]
     assert len(bundle.installments) == 24
+    bundle.fleet["company"] = world.must(
+        bundle.seller, "POST", "/v1/fleet/companies", company_body(), status=201
+    )["id"]
+    bundle.fleet["batch"] = fleet_batch(world, bundle, "picked_up")
+    note_fleet_orders(world)
+
+
+def note_fleet_orders(world: World) -> None:
+    """Note the owner of each order a fleet batch opened (the batch's tenant, whoever booked it)."""
+    for row in world.rows(
+        "SELECT order_id, tenant, organisation FROM tradein_fleet_batches WHERE order_id IS NOT NULL"
+    ):
+        world.order_owner[row.order_id] = (row.tenant, row.organisation)
+
+
+def company_body() -> Json:
+    """A company account's request: a German business seller under a framework contract."""
+    return {
+        "legal_name": "Muster Logistik GmbH",
+        "address": {"street": "Lagerweg 4", "postcode": "20095", "city": "Hamburg", "country": "DE"},
+        "vat_status": "regular",
+        "vat_id": "DE136695976",
+        "contract": {
+            "reference": "RV-1",
+            "price_factor": "1.05",
+            "self_billing": {"version": "1", "accepted_at": "2026-01-05T10:00:00+00:00"},
+        },
+    }
+
+
+def asset_list(world: World, devices: int = 4) -> str:
+    """A CSV asset list of iPhones (base64), each IMEI new."""
+    rows = ["IMEI;Modell;Inventarnummer;Zustand"]
+    for _ in range(devices):
+        body = f"99001234{next(world.serial) % 1_000_000:06d}"
+        rows.append(f"{body}{luhn.calc_check_digit(body)};{IPHONE};INV-{world.next_id('asset')};gut")
+    return base64.b64encode(("\r\n".join(rows) + "\r\n").encode()).decode()
+
+
+def fleet_batch(world: World, bundle: Bundle, until: str) -> str:
+    """A batch of ``bundle``'s company walked on over HTTP: quoted, booked, picked_up, received, inspected."""
+    company = bundle.fleet["company"]
+    quoted = world.must(
+        bundle.seller,
+        "POST",
+        f"/v1/fleet/companies/{company}/quotes",
+        {"assets": asset_list(world)},
+        status=201,
+    )
+    batch = str(quoted["batch_id"])
+    steps = ("quoted", "booked", "picked_up", "received", "inspected")
+    path = f"/v1/fleet/batches/{batch}"
+    payout = {"method": "bank_transfer", "iban": "DE89370400440532013000", "holder": "Muster Logistik GmbH"}
+    for step in steps[1 : steps.index(until) + 1]:
+        if step == "booked":
+            world.must(
+                bundle.seller, "POST", f"{path}/pickup", {"boxes": 1, "seals": ["S-1"], "payout": payout}
+            )
+        elif step == "picked_up":
+            world.must(bundle.handler, "POST", f"{path}/hand-over", {"seals": ["S-1"], "carrier": "DHL"})
+        elif step == "received":
+            scanned = [line["imei"] for line in quoted["lines"]] + ["EXTRA-1"]
+            world.must(bundle.handler, "POST", f"{path}/receive", {"scanned": scanned})
+        else:
+            for line in quoted["lines"]:
+                answers = {**line["answers"], **{key: inspected()[key] for key in STAFF_KEYS}}
+                world.must(
+                    bundle.handler, "POST", f"{path}/inspect", {"line": line["line"], "answers": answers}
+                )
+    return batch
+
+
+STAFF_KEYS = ("liquid_indicator", "blocklist_status", "authenticity")
+ISSUER = {
+    "name": "Beispiel Mobilfunk GmbH",
+    "street": "Hauptstraße 1",
+    "postcode": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "vat_id": "DE136695976",
+}
+
+
+def _fleet(operation_id: str, until: str, build: Callable[[str], Call]) -> Callable[[Cell], Call | None]:
+    """A recipe on a batch: the victim's (any state: it must not be found), or a fresh one of the caller's.
+
+    The caller's own batch is walked to the state the operation needs, and made only for a role that may
+    call the operation (another role is refused before any use case runs).
+    """
+
+    def recipe(cell: Cell) -> Call:
+        if not cell.own:
+            return build(cell.bundle.fleet["batch"])
+        if cell.caller.role not in operations()[operation_id].roles:
+            return build("fb_refused")  # refused before any use case runs
+        return build(fleet_batch(cell.world, cell.bundle, until))
+
+    return recipe
 
 
 def paid_with_bill_credits(world: World, bundle: Bundle) -> str:
@@ -458,6 +559,9 @@ def dead_letter_everything(world: World) -> None:
 # -- snapshots ---------------------------------------------------------------------------------------------
 
 _SNAPSHOT_QUERIES = {
+    "companies": "SELECT id, document, tenant, organisation FROM tradein_companies",
+    "batches": "SELECT id, state, version, order_id, tenant, organisation FROM tradein_fleet_batches",
+    "archive": "SELECT id, batch_id, sha256, tenant, organisation FROM tradein_archived_documents",
     "orders": "SELECT id, version, provider, closed, tenant, organisation, customer_ref FROM tradein_orders",
     "quotes": "SELECT id, redeemed_at, tenant, organisation, audience FROM tradein_quotes",
     "redemptions": "SELECT quote_id, reference FROM tradein_redemptions",
@@ -965,6 +1069,66 @@ def _recipes() -> dict[str, Callable[[Cell], Call | None]]:
         "quote_co2": lambda cell: Call("GET", f"/v1/quotes/{cell.quote('fresh')['id']}/co2"),
         "order_co2": lambda cell: Call("GET", f"/v1/orders/{cell.order('paid')}/co2"),
         "co2_report": _own_only(_co2_report),
+        "open_company": _only_own(Call("POST", "/v1/fleet/companies", company_body())),
+        "companies": _only_own(Call("GET", "/v1/fleet/companies")),
+        "company": lambda cell: Call("GET", f"/v1/fleet/companies/{cell.bundle.fleet['company']}"),
+        "read_assets": _own_only(
+            lambda cell: Call("POST", "/v1/fleet/asset-lists", {"data": asset_list(cell.world)})
+        ),
+        "fleet_quote": lambda cell: Call(
+            "POST",
+            f"/v1/fleet/companies/{cell.bundle.fleet['company']}/quotes",
+            {"assets": asset_list(cell.world), "dry_run": True},
+        ),
+        "fleet_batches": _only_own(Call("GET", "/v1/fleet/batches")),
+        "fleet_batch": lambda cell: Call("GET", f"/v1/fleet/batches/{cell.bundle.fleet['batch']}"),
+        "book_pickup": _fleet(
+            "book_pickup",
+            "quoted",
+            lambda batch: Call("POST", f"/v1/fleet/batches/{batch}/pickup", {"boxes": 1, "seals": ["S-9"]}),
+        ),
+        "hand_over": _fleet(
+            "hand_over",
+            "booked",
+            lambda batch: Call(
+                "POST", f"/v1/fleet/batches/{batch}/hand-over", {"seals": ["S-1"], "carrier": "GLS"}
+            ),
+        ),
+        "receive_batch": _fleet(
+            "receive_batch",
+            "picked_up",
+            lambda batch: Call("POST", f"/v1/fleet/batches/{batch}/receive", {"scanned": ["EXTRA-9"]}),
+        ),
+        "decide_extra": _fleet(
+            "decide_extra",
+            "received",
+            lambda batch: Call(
+                "POST", f"/v1/fleet/batches/{batch}/extras", {"identifier": "EXTRA-1", "decision": "return"}
+            ),
+        ),
+        "inspect_fleet_device": _fleet(
+            "inspect_fleet_device",
+            "received",
+            lambda batch: Call(
+                "POST", f"/v1/fleet/batches/{batch}/inspect", {"line": 1, "answers": inspected()}
+            ),
+        ),
+        "fleet_true_up": lambda cell: Call("GET", f"/v1/fleet/batches/{cell.bundle.fleet['batch']}/true-up"),
+        "settle_batch": _fleet(
+            "settle_batch",
+            "inspected",
+            lambda batch: Call("POST", f"/v1/fleet/batches/{batch}/settle", {"issuer": ISSUER}),
+        ),
+        "fleet_documents": lambda cell: Call(
+            "GET", f"/v1/fleet/batches/{cell.bundle.fleet['batch']}/documents"
+        ),
+        "fleet_document": lambda cell: Call(
+            "GET", f"/v1/fleet/batches/{cell.bundle.fleet['batch']}/documents/handover_record"
+        ),
+        "fleet_report": lambda cell: Call("GET", f"/v1/fleet/batches/{cell.bundle.fleet['batch']}/report"),
+        "fleet_report_file": lambda cell: Call(
+            "GET", f"/v1/fleet/batches/{cell.bundle.fleet['batch']}/report-file", params={"format": "csv"}
+        ),
     }
 
 
@@ -1400,6 +1564,7 @@ def test_every_operation_keeps_each_key_inside_its_scope(
     world = make_world(any_store_trade_in, clock)
     before = victim_snapshot(world)
     tally, violations = run_matrix(world)
+    note_fleet_orders(world)
     violations += victim_changes(before, victim_snapshot(world))
     for check in (
         intruders_cannot_use_berlins_quotes,

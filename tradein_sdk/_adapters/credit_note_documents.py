@@ -811,7 +811,7 @@ def validate_credit_note_xml(xml: bytes) -> list[str]:
 def _parse(xml: bytes) -> Any:  # noqa: ANN401 - an lxml element (lxml has no type hints)
     """Parse XML with lxml: no entities resolved, nothing fetched from the network."""
     with _fleet_extra("lxml"):
-        from lxml import etree  # type: ignore[import-untyped]  # noqa: PLC0415 - loads with the first check
+        from lxml import etree  # noqa: PLC0415 - loads with the first check
 
     return etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
 

@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
@@ -25,14 +25,18 @@ from tradein_sdk._domain.fleet import (
     MIN_PICKUP_DEVICES,
     PORTFOLIO_PURPOSE,
     Address,
+    BatchLineView,
     BatchState,
+    BatchTrueUp,
     Company,
     ExtraDecision,
     ExtraDevice,
+    FleetBatch,
     FrameworkContract,
     LineStatus,
     Manifest,
     PortfolioLine,
+    PortfolioQuote,
     PortfolioTotals,
     add_working_days,
     check_vat_id,
@@ -80,134 +84,22 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._ports import PriceSource, _Port
 
+__all__ = [
+    "RETENTION_YEARS",
+    "BatchLineView",
+    "BatchTrueUp",
+    "FleetBatch",
+    "FleetUseCases",
+    "PortfolioQuote",
+    "Progress",
+    "lines_digest",
+]
+
 RETENTION_YEARS: Final = 10
 """Years after the end of the issue year that credit notes and e-invoices are kept (§ 147 AO, § 14b UStG)."""
 _NEXT_GRADE: Final = {"excellent": "good", "good": "fair", "fair": "damaged", "damaged": "faulty"}
 Progress = Callable[[int, int], None]
 """A progress callback: (lines done, lines in all)."""
-
-
-@attrs.frozen(kw_only=True)
-class PortfolioQuote:
-    """A priced asset list: one line per device, totals and validity, signed unless it was a dry run.
-
-    Attributes:
-        batch_id: the batch it opened (``None`` for a dry run).
-        company_id: the company.
-        issued_at: when it was priced (UTC).
-        valid_until: until when its amounts are guaranteed (the contract's validity).
-        currency: the currency.
-        pricebook: the price book id and version the lines were priced with.
-        lines: the device lines.
-        totals: the totals.
-        problems: the asset list's rejected rows (when imported with ``skip_invalid``).
-        envelope: the signed portfolio document (``None`` for a dry run).
-    """
-
-    batch_id: str | None
-    company_id: str
-    issued_at: dt.datetime
-    valid_until: dt.datetime
-    currency: str
-    pricebook: str
-    lines: tuple[PortfolioLine, ...]
-    totals: PortfolioTotals
-    problems: tuple[Any, ...] = ()
-    envelope: Mapping[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
-
-
-@attrs.frozen(kw_only=True)
-class BatchLineView:
-    """One line of a batch as it stands.
-
-    Attributes:
-        line: the portfolio line.
-        status: expected, received or missing.
-        device_id: the order's device for this line, once booked.
-        state: the device's state in the order, once booked.
-        offer: what the device is bought at now (the quote, or the revised offer after inspection).
-        settled: what was paid for it, once settled.
-        reasons: why inspection changed the amount (the questions whose answers differed, and mismatches).
-    """
-
-    line: PortfolioLine
-    status: LineStatus
-    device_id: str | None = None
-    state: DeviceState | None = None
-    offer: Money | None = None
-    settled: Money | None = None
-    reasons: tuple[str, ...] = ()
-
-    @property
-    def adjustment(self) -> Money:
-        """Inspected offer minus quoted amount (zero until inspected; negative: lowered)."""
-        if self.offer is None:
-            return Money(Decimal(0), self.line.amount.currency)
-        return Money(self.offer.amount - self.line.amount.amount, self.line.amount.currency)
-
-
-@attrs.frozen(kw_only=True)
-class FleetBatch:
-    """A batch and its lines as they stand.
-
-    Attributes:
-        id: the batch id.
-        company_id: the company.
-        state: where the batch is.
-        portfolio: the portfolio quote (its envelope carries the signature).
-        order_id: the order its devices travel in, once booked.
-        manifest: the pickup's manifest, once booked.
-        handover: the signed hand-over record, once picked up.
-        lines: every line with its status.
-        extras: devices found in the boxes but not on the manifest.
-        settlement: the batch's settlement, once settled (id, amount, date, document number, payment due).
-    """
-
-    id: str
-    company_id: str
-    state: BatchState
-    portfolio: PortfolioQuote
-    order_id: str | None
-    manifest: Manifest | None
-    handover: Mapping[str, Any] | None
-    lines: tuple[BatchLineView, ...]
-    extras: tuple[ExtraDevice, ...]
-    settlement: Mapping[str, Any] | None
-
-    def line(self, number: int) -> BatchLineView:
-        """The line with that number.
-
-        Raises:
-            FleetError: the batch has no such line.
-        """
-        if 1 <= number <= len(self.lines):
-            return self.lines[number - 1]
-        raise FleetError("fleet batch {batch} has no line {line}", batch=self.id, line=number)
-
-
-@attrs.frozen(kw_only=True)
-class BatchTrueUp:
-    """What inspection found against what was quoted, per line and for the batch.
-
-    Attributes:
-        batch_id: the batch.
-        lines: every line (received, missing, mismatched) with its quoted and current amounts.
-        quoted: the quoted total of the lines picked up.
-        confirmed: the total of what is bought now (missing and returned devices count zero).
-        adjustment: ``confirmed - quoted``.
-        missing: how many lines were not in the boxes.
-        returned: how many go back to the company (a lock not released, another device than listed).
-        extras: how many devices came that the manifest does not list.
-    """
-
-    batch_id: str
-    lines: tuple[BatchLineView, ...]
-    quoted: Money
-    confirmed: Money
-    adjustment: Money
-    missing: int
-    returned: int
-    extras: int
 
 
 def _line_json_text(line: PortfolioLine) -> str:
@@ -305,6 +197,7 @@ class FleetUseCases:
         def respond_to_revision(self, order_id: str, device_id: str, *, accept: bool) -> TradeInOrder: ...
         def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[Any]]) -> TradeInOrder: ...
         def _endpoints_for(self, record: Any) -> list[Any]: ...  # noqa: ANN401
+        def scoped(self, scope: Scope) -> Self: ...
         def certificate_bundle(self, order_id: str) -> dict[str, Any]: ...
         def order_co2(self, order_id: str) -> OrderCO2: ...
 
@@ -832,6 +725,7 @@ class FleetUseCases:
             raise FleetError("the manifest is not valid: {problems}", problems="; ".join(problems))
         company = self.company(record.company_id)
         book = self._contract_book(state["pricebook_hash"])
+        owner = self._batch_owner(record)
         tokens = []
         for number in chosen:
             line = all_lines[number - 1]
@@ -839,14 +733,14 @@ class FleetUseCases:
             model = entry.model
             variant = entry.variant or model.variants[0]
             report = self.grade(model.category.value, line.answers)
-            issued = self._issue_quote(
+            issued = owner._issue_quote(  # noqa: SLF001 - the same facade, as the batch owner
                 book,
                 model=model,
                 variant=variant,
                 report=report,
                 kind=QuoteKind.ESTIMATE,
                 channel=Channel.ONLINE,
-                audience=self.audience if self.scope is None else self.scope.tenant,
+                audience=owner.audience,
                 locale=self.locale,
                 imei=line.imei,
                 now=now.replace(microsecond=0),
@@ -860,7 +754,7 @@ class FleetUseCases:
                     quoted=str(line.amount),
                 )
             tokens.append(issued.token)
-        order = self.accept(
+        order = owner.accept(
             tokens, payout=payout, customer_ref=company.id, contact=contact, actor=self._actor()
         )
         pickup_on = add_working_days(
@@ -894,6 +788,22 @@ class FleetUseCases:
         for device in order.devices:
             self.record_event(order.id, device.id, EventKind.ISSUE_LABEL, actor=Actor.SYSTEM)
         return self.fleet_batch(batch_id)
+
+    def _batch_owner(self, record: BatchRecord) -> Self:
+        """This facade as the batch's owner: its quotes and order belong to the tenant that quoted the batch.
+
+        A back office books a store's batch within its organisation; the order is still the store's.
+        """
+        if self.scope is None or record.tenant in {None, self.scope.tenant}:
+            return self
+        from tradein_sdk._domain.tenancy import Role, Scope  # noqa: PLC0415
+
+        owner = Scope(
+            tenant=record.tenant or self.scope.tenant,
+            organisation=record.organisation or self.scope.organisation,
+            role=Role.STORE,
+        )
+        return self.scoped(owner)
 
     def _contract_book(self, content_hash: str) -> PriceBook:
         from tradein_sdk._domain.pricing import parse_pricebook  # noqa: PLC0415
@@ -951,27 +861,27 @@ class FleetUseCases:
             new_state=BatchState.PICKED_UP,
             action="fleet.handed_over",
             details={"boxes": manifest.boxes, "carrier": document["carrier"]},
-            archive=[self._archived("handover_record", None, batch_id, "application/json", content)],
+            archive=[self._archived("handover_record", None, record, "application/json", content)],
         )
         return self.fleet_batch(batch_id)
 
     def _archived(
-        self, kind: str, number: str | None, batch_id: str, media_type: str, content: bytes
+        self, kind: str, number: str | None, record: BatchRecord, media_type: str, content: bytes
     ) -> ArchivedDocument:
+        """A document to archive for a batch, owned like the batch (whoever's key issued it)."""
         now = self.clock.now()
-        owner = self._owner()
         return ArchivedDocument(
             document_id=f"doc_{uuid.uuid4().hex[:24]}",
             kind=kind,
             number=number,
-            batch_id=batch_id,
+            batch_id=record.batch_id,
             media_type=media_type,
             content=content,
             sha256=hashlib.sha256(content).hexdigest(),
             created_at=now,
             retain_until=_end_of_retention(now.date()),
-            tenant=owner["tenant"],
-            organisation=owner["organisation"],
+            tenant=record.tenant,
+            organisation=record.organisation,
         )
 
     # -- the boxes at the warehouse --------------------------------------------------------------------------
@@ -1320,7 +1230,7 @@ class FleetUseCases:
                 self._archived(
                     f"{kind.value}_json",
                     number,
-                    batch_id,
+                    record,
                     "application/json",
                     json.dumps(note.to_json(), sort_keys=True).encode(),
                 )
@@ -1328,16 +1238,16 @@ class FleetUseCases:
             if kind is DocumentKind.CREDIT_NOTE:
                 documents.append(
                     self._archived(
-                        "credit_note_xml", number, batch_id, "application/xml", credit_note_xml(note)
+                        "credit_note_xml", number, record, "application/xml", credit_note_xml(note)
                     )
                 )
                 documents.append(
-                    self._archived("credit_note_pdf", number, batch_id, "application/pdf", facturx_pdf(note))
+                    self._archived("credit_note_pdf", number, record, "application/pdf", facturx_pdf(note))
                 )
             else:
                 documents.append(
                     self._archived(
-                        "purchase_statement_pdf", number, batch_id, "application/pdf", credit_note_pdf(note)
+                        "purchase_statement_pdf", number, record, "application/pdf", credit_note_pdf(note)
                     )
                 )
             settlement = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -36,6 +38,16 @@ def _structure_datetime(value: object, _: type) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError("date-time must carry a UTC offset")
     return parsed.astimezone(UTC)
+
+
+def _structure_bytes(value: object, _: object) -> bytes:
+    """Bytes travel in JSON as standard base64 text."""
+    if not isinstance(value, str):
+        raise TypeError("expected base64 text")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"not base64: {exc}") from None
 
 
 def _structure_date(value: object, _: type) -> date:
@@ -96,6 +108,8 @@ def _converter(*, omit_defaults: bool) -> cattrs.Converter:
     converter.register_unstructure_hook(Decimal, lambda value: format(value, "f"))
     converter.register_structure_hook(date, _structure_date)
     converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_structure_hook(bytes, _structure_bytes)
+    converter.register_unstructure_hook(bytes, lambda value: base64.b64encode(value).decode("ascii"))
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, lambda value: value.astimezone(UTC).isoformat())
     _register_documents(converter)

@@ -508,13 +508,18 @@ def build_credit_note(
       Nr. 10 UStG moves the VAT on mobile phones and tablets to the recipient when one transaction reaches
       5,000 €; no VAT is shown, the net total is the payable amount and the note "Steuerschuldnerschaft des
       Leistungsempfängers" (§ 14a Abs. 5 UStG) is printed. Below it, **standard**: the net total is the
-      payable amount divided by 1.19, rounded half up to the cent; the VAT is the net total times 19 %,
-      rounded half up; what the two miss the payable amount by (at most a cent either way) is the rounding
-      amount (EN 16931 BT-114). The net total is spread over the lines in proportion to their amounts, the
-      cents left over going to the lines that lost most to rounding (largest remainder), so the line nets
-      add up to the net total exactly. The threshold is compared with the payable amount in the document's
-      currency; the lines are taken to be phones or tablets (what § 13b Abs. 2 Nr. 10 covers).
-    * ``small_business``: no VAT (§ 19 UStG), with its note; a Gutschrift all the same.
+      payable amount divided by 1 + ``rate`` / 100 (1.19), rounded half up to the cent; the VAT is the net
+      total times the rate, rounded half up; what the two miss the payable amount by (a cent at most) is
+      the rounding amount (EN 16931 BT-114). The net total is spread over the lines in proportion to their
+      amounts, the cents left over going to the lines that lost most to rounding (largest remainder), so
+      the line nets add up to the net total exactly. The threshold is compared with the payable amount in
+      the document's currency; the lines are taken to be phones or tablets (what § 13b Abs. 2 Nr. 10
+      covers). § 13b counts the consideration without VAT: under reverse charge that is the whole payable
+      amount, so from 5,000 paid the agreed prices are read as net prices (a payable amount from 5,000 to
+      5,949.99 read as gross would have a net below 5,000; the contract with the seller says which is
+      meant).
+    * ``small_business``: no VAT (§ 19 UStG), with its note; a Gutschrift all the same, and never reverse
+      charge (§ 13b Abs. 5 UStG excludes Kleinunternehmer).
     * ``margin_scheme``: no VAT shown (§ 25a UStG; the note "Gebrauchtgegenstände/Sonderregelung" of
       § 14a Abs. 6); a Gutschrift all the same, and never reverse charge (§ 13b Abs. 5 UStG).
     * ``not_registered``: an **Ankaufbeleg**: no invoice exists, no VAT is ever shown (§ 14c Abs. 2 UStG); no

@@ -34,7 +34,8 @@ import attrs
 from grading_questionnaire._i18n import N_
 from tradein_sdk._domain.credit_notes import SelfBillingAgreement, SellerVatStatus
 from tradein_sdk._domain.money import Money
-from tradein_sdk._errors import FleetError, InvalidVatIdError
+from tradein_sdk._domain.orders.vocabulary import DeviceState
+from tradein_sdk._errors import FleetError, ImportProblem, InvalidVatIdError
 
 if TYPE_CHECKING:
     from grading_questionnaire import Questionnaire
@@ -657,3 +658,129 @@ def manifest_problems(seals: Sequence[str], boxes: int) -> list[str]:
     if len(set(cleaned)) != len(cleaned):
         problems.append("each box has its own seal number")
     return problems
+
+
+# -- what the use cases answer ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class PortfolioQuote:
+    """A priced asset list: one line per device, totals and validity, signed unless it was a dry run.
+
+    Attributes:
+        batch_id: the batch it opened (``None`` for a dry run).
+        company_id: the company.
+        issued_at: when it was priced (UTC).
+        valid_until: until when its amounts are guaranteed (the contract's validity).
+        currency: the currency.
+        pricebook: the price book id and version the lines were priced with.
+        lines: the device lines.
+        totals: the totals.
+        problems: the asset list's rejected rows (when imported with ``skip_invalid``).
+        envelope: the signed portfolio document (``None`` for a dry run).
+    """
+
+    batch_id: str | None
+    company_id: str
+    issued_at: dt.datetime
+    valid_until: dt.datetime
+    currency: str
+    pricebook: str
+    lines: tuple[PortfolioLine, ...]
+    totals: PortfolioTotals
+    problems: tuple[ImportProblem, ...] = ()
+    envelope: Mapping[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class BatchLineView:
+    """One line of a batch as it stands.
+
+    Attributes:
+        line: the portfolio line.
+        status: expected, received or missing.
+        device_id: the order's device for this line, once booked.
+        state: the device's state in the order, once booked.
+        offer: what the device is bought at now (the quote, or the revised offer after inspection).
+        settled: what was paid for it, once settled.
+        reasons: why inspection changed the amount (the questions whose answers differed, and mismatches).
+    """
+
+    line: PortfolioLine
+    status: LineStatus
+    device_id: str | None = None
+    state: DeviceState | None = None
+    offer: Money | None = None
+    settled: Money | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def adjustment(self) -> Money:
+        """Inspected offer minus quoted amount (zero until inspected; negative: lowered)."""
+        if self.offer is None:
+            return Money(Decimal(0), self.line.amount.currency)
+        return Money(self.offer.amount - self.line.amount.amount, self.line.amount.currency)
+
+
+@attrs.frozen(kw_only=True)
+class FleetBatch:
+    """A batch and its lines as they stand.
+
+    Attributes:
+        id: the batch id.
+        company_id: the company.
+        state: where the batch is.
+        portfolio: the portfolio quote (its envelope carries the signature).
+        order_id: the order its devices travel in, once booked.
+        manifest: the pickup's manifest, once booked.
+        handover: the signed hand-over record, once picked up.
+        lines: every line with its status.
+        extras: devices found in the boxes but not on the manifest.
+        settlement: the batch's settlement, once settled (id, amount, date, document number, payment due).
+    """
+
+    id: str
+    company_id: str
+    state: BatchState
+    portfolio: PortfolioQuote
+    order_id: str | None
+    manifest: Manifest | None
+    handover: Mapping[str, Any] | None
+    lines: tuple[BatchLineView, ...]
+    extras: tuple[ExtraDevice, ...]
+    settlement: Mapping[str, Any] | None
+
+    def line(self, number: int) -> BatchLineView:
+        """The line with that number.
+
+        Raises:
+            FleetError: the batch has no such line.
+        """
+        if 1 <= number <= len(self.lines):
+            return self.lines[number - 1]
+        raise FleetError("fleet batch {batch} has no line {line}", batch=self.id, line=number)
+
+
+@attrs.frozen(kw_only=True)
+class BatchTrueUp:
+    """What inspection found against what was quoted, per line and for the batch.
+
+    Attributes:
+        batch_id: the batch.
+        lines: every line (received, missing, mismatched) with its quoted and current amounts.
+        quoted: the quoted total of the lines picked up.
+        confirmed: the total of what is bought now (missing and returned devices count zero).
+        adjustment: ``confirmed - quoted``.
+        missing: how many lines were not in the boxes.
+        returned: how many go back to the company (a lock not released, another device than listed).
+        extras: how many devices came that the manifest does not list.
+    """
+
+    batch_id: str
+    lines: tuple[BatchLineView, ...]
+    quoted: Money
+    confirmed: Money
+    adjustment: Money
+    missing: int
+    returned: int
+    extras: int

@@ -35,8 +35,20 @@ from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
 from tradein_sdk._domain.co2 import DeviceCO2, OrderCO2
 from tradein_sdk._domain.co2 import Outcome as CO2Outcome
 from tradein_sdk._domain.converters import json_converter
+from tradein_sdk._domain.credit_notes import Party, SellerVatStatus
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.erasure import ErasureCertificate, IssuedCertificate, Revocation, RevocationReason
+from tradein_sdk._domain.fleet import (
+    Address,
+    BatchTrueUp,
+    Company,
+    ExtraDecision,
+    FleetBatch,
+    FrameworkContract,
+    PortfolioQuote,
+)
+from tradein_sdk._domain.fleet_import import AssetImport
+from tradein_sdk._domain.fleet_report import FleetReport
 from tradein_sdk._domain.insurance import InsuranceOffer
 from tradein_sdk._domain.ledger import Balance, LedgerEntry
 from tradein_sdk._domain.ledger_report import LedgerReport
@@ -55,6 +67,7 @@ from tradein_sdk._errors import (
     StoreError,
     TradeInError,
 )
+from tradein_sdk._ports import ArchivedDocument
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -372,6 +385,116 @@ class CO2ReportQuery:
     start: date = attrs.field(metadata={"name": "from", "invalid": _INVALID_PERIOD})
     end: date = attrs.field(metadata={"name": "to", "invalid": _INVALID_PERIOD})
     company: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": r"^[ -~]{1,120}$"}})
+
+
+_TEXT: Final = {"constraints": {"pattern": r"^[^\x00-\x1f\x7f]{1,200}$"}}
+_FILE: Final = {"constraints": {"maxLength": 40_000_000}}
+
+
+@attrs.frozen(kw_only=True)
+class OpenCompanyBody:
+    """The body of ``POST /v1/fleet/companies``."""
+
+    legal_name: str = attrs.field(metadata=_TEXT)
+    address: Address
+    vat_status: SellerVatStatus
+    contract: FrameworkContract
+    vat_id: str | None = attrs.field(default=None, metadata={"constraints": {"maxLength": 40}})
+    tax_number: str | None = attrs.field(default=None, metadata={"constraints": {"maxLength": 40}})
+    contacts: tuple[dict[str, str], ...] = attrs.field(default=(), metadata={"constraints": {"maxItems": 20}})
+
+
+@attrs.frozen(kw_only=True)
+class ReadAssetsBody:
+    """The body of ``POST /v1/fleet/asset-lists`` (it changes nothing): the file in base64."""
+
+    data: bytes = attrs.field(metadata=_FILE)
+    filename: str | None = attrs.field(default=None, metadata=_TEXT)
+    default_grade: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FleetQuoteBody:
+    """The body of ``POST /v1/fleet/companies/{company_id}/quotes``: the asset list in base64."""
+
+    assets: bytes = attrs.field(metadata=_FILE)
+    filename: str | None = attrs.field(default=None, metadata=_TEXT)
+    default_grade: str | None = None
+    skip_invalid: bool = False
+    dry_run: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class BatchesQuery:
+    """The query of ``GET /v1/fleet/batches``."""
+
+    company_id: str | None = attrs.field(
+        default=None, metadata={"constraints": {"pattern": r"^[ -~]{1,40}$"}}
+    )
+
+
+@attrs.frozen(kw_only=True)
+class BookPickupBody:
+    """The body of ``POST /v1/fleet/batches/{batch_id}/pickup``."""
+
+    boxes: int = attrs.field(metadata={"constraints": {"minimum": 1, "maximum": 500}})
+    seals: tuple[str, ...] = attrs.field(metadata={"constraints": {"maxItems": 500}})
+    lines: tuple[int, ...] | None = None
+    contact: dict[str, str] | None = None
+    payout: Payout | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HandOverBody:
+    """The body of ``POST /v1/fleet/batches/{batch_id}/hand-over``."""
+
+    seals: tuple[str, ...] = attrs.field(metadata={"constraints": {"maxItems": 500}})
+    carrier: str = attrs.field(metadata=_TEXT)
+    tracking: str | None = attrs.field(default=None, metadata=_TEXT)
+
+
+@attrs.frozen(kw_only=True)
+class ReceiveBatchBody:
+    """The body of ``POST /v1/fleet/batches/{batch_id}/receive``: every IMEI, serial or asset tag scanned."""
+
+    scanned: tuple[str, ...] = attrs.field(metadata={"constraints": {"maxItems": 200_000}})
+
+
+@attrs.frozen(kw_only=True)
+class DecideExtraBody:
+    """The body of ``POST /v1/fleet/batches/{batch_id}/extras``."""
+
+    identifier: str = attrs.field(metadata=_TEXT)
+    decision: ExtraDecision
+
+
+@attrs.frozen(kw_only=True)
+class InspectFleetDeviceBody:
+    """The body of ``POST /v1/fleet/batches/{batch_id}/inspect``."""
+
+    line: int = attrs.field(metadata={"constraints": {"minimum": 1, "maximum": 1_000_000}})
+    answers: dict[str, Any] = attrs.field(metadata={"schema": "answers"})
+    imei: str | None = None
+    variant_id: str | None = None
+    lock_removable: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SettleBatchBody:
+    """The body of ``POST /v1/fleet/batches/{batch_id}/settle``."""
+
+    issuer: Party
+    payout: Payout | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReportFileQuery:
+    """The query of ``GET /v1/fleet/batches/{batch_id}/report-file``."""
+
+    format: str = attrs.field(default="csv", metadata={"constraints": {"pattern": "^(csv|xlsx|pdf|json)$"}})
+    locale: str | None = attrs.field(
+        default=None, metadata={"constraints": {"pattern": r"^[A-Za-z_-]{2,20}$"}}
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -1148,6 +1271,169 @@ def _operations() -> tuple[Operation, ...]:
             result=dict[str, Any],
             form=Form(name="SignedCO2Report", write=_document_json, read=_object),
             roles=frozenset({Role.SHOP, Role.BACK_OFFICE, Role.ADMIN}),
+        ),
+        Operation(
+            id="open_company",
+            method="POST",
+            path="/v1/fleet/companies",
+            tag="fleet",
+            summary="Open a company account (VAT id checked) with its framework contract",
+            body=OpenCompanyBody,
+            result=Company,
+            status=201,
+        ),
+        Operation(
+            id="companies",
+            method="GET",
+            path="/v1/fleet/companies",
+            tag="fleet",
+            summary="The company accounts in the key's scope, oldest first",
+            result=list[Company],
+        ),
+        Operation(
+            id="company",
+            method="GET",
+            path="/v1/fleet/companies/{company_id}",
+            tag="fleet",
+            summary="A company account",
+            result=Company,
+        ),
+        Operation(
+            id="read_assets",
+            method="POST",
+            path="/v1/fleet/asset-lists",
+            tag="fleet",
+            summary="Check an asset list (CSV or XLSX, base64): its rows and every problem by row and column",
+            body=ReadAssetsBody,
+            result=AssetImport,
+            read_only=True,
+        ),
+        Operation(
+            id="fleet_quote",
+            method="POST",
+            path="/v1/fleet/companies/{company_id}/quotes",
+            tag="fleet",
+            summary="Price an asset list: one signed portfolio quote for the batch (or a dry run)",
+            body=FleetQuoteBody,
+            result=PortfolioQuote,
+            status=201,
+        ),
+        Operation(
+            id="fleet_batches",
+            method="GET",
+            path="/v1/fleet/batches",
+            tag="fleet",
+            summary="The fleet batches in the key's scope (of one company), newest first, without lines",
+            query=BatchesQuery,
+            result=list[FleetBatch],
+        ),
+        Operation(
+            id="fleet_batch",
+            method="GET",
+            path="/v1/fleet/batches/{batch_id}",
+            tag="fleet",
+            summary="A fleet batch and its lines as they stand",
+            result=FleetBatch,
+        ),
+        Operation(
+            id="book_pickup",
+            method="POST",
+            path="/v1/fleet/batches/{batch_id}/pickup",
+            tag="fleet",
+            summary="Book the pickup of a quoted batch: its order and manifest",
+            body=BookPickupBody,
+            result=FleetBatch,
+        ),
+        Operation(
+            id="hand_over",
+            method="POST",
+            path="/v1/fleet/batches/{batch_id}/hand-over",
+            tag="fleet",
+            summary="Record the carrier's pickup: a signed hand-over record",
+            body=HandOverBody,
+            result=FleetBatch,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="receive_batch",
+            method="POST",
+            path="/v1/fleet/batches/{batch_id}/receive",
+            tag="fleet",
+            summary="Open the boxes: lines received or missing, devices not on the manifest",
+            body=ReceiveBatchBody,
+            result=FleetBatch,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="decide_extra",
+            method="POST",
+            path="/v1/fleet/batches/{batch_id}/extras",
+            tag="fleet",
+            summary="Return or recycle a device found in the boxes but not on the manifest",
+            body=DecideExtraBody,
+            result=FleetBatch,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="inspect_fleet_device",
+            method="POST",
+            path="/v1/fleet/batches/{batch_id}/inspect",
+            tag="fleet",
+            summary="Inspect one received line of a batch against its declared answers",
+            body=InspectFleetDeviceBody,
+            result=InspectionDiff,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="fleet_true_up",
+            method="GET",
+            path="/v1/fleet/batches/{batch_id}/true-up",
+            tag="fleet",
+            summary="What inspection found against the quote, per line and for the batch",
+            result=BatchTrueUp,
+        ),
+        Operation(
+            id="settle_batch",
+            method="POST",
+            path="/v1/fleet/batches/{batch_id}/settle",
+            tag="fleet",
+            summary="Settle a received batch: one settlement, one credit note or purchase statement",
+            body=SettleBatchBody,
+            result=FleetBatch,
+            roles=BACK_OFFICE,
+        ),
+        Operation(
+            id="fleet_documents",
+            method="GET",
+            path="/v1/fleet/batches/{batch_id}/documents",
+            tag="fleet",
+            summary="The documents archived for a batch (without their content)",
+            result=list[ArchivedDocument],
+        ),
+        Operation(
+            id="fleet_document",
+            method="GET",
+            path="/v1/fleet/batches/{batch_id}/documents/{kind}",
+            tag="fleet",
+            summary="One archived document with its content (base64), checked against its hash",
+            result=ArchivedDocument,
+        ),
+        Operation(
+            id="fleet_report",
+            method="GET",
+            path="/v1/fleet/batches/{batch_id}/report",
+            tag="fleet",
+            summary="The company's report of a batch: outcomes, amounts, certificates, CO2",
+            result=FleetReport,
+        ),
+        Operation(
+            id="fleet_report_file",
+            method="GET",
+            path="/v1/fleet/batches/{batch_id}/report-file",
+            tag="fleet",
+            summary="The report as CSV (the asset-disposal export), XLSX, PDF or JSON, in base64",
+            query=ReportFileQuery,
+            result=bytes,
         ),
     )
 

@@ -32,7 +32,15 @@ import attrs
 from grading_questionnaire import AnswerProblem
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.quotes import Channel
-from tradein_sdk._errors import AnswersInvalidError, APIError, APIStatusError, DocumentProblem, TradeInError
+from tradein_sdk._errors import (
+    AnswersInvalidError,
+    APIError,
+    APIStatusError,
+    AssetImportError,
+    DocumentProblem,
+    ImportProblem,
+    TradeInError,
+)
 from tradein_sdk._remote.api import Operation, error_classes, operations, query_name
 from tradein_sdk._remote.transport import ApiResponse, AsyncRequestCore, ClientConfig, RequestCore
 
@@ -47,12 +55,25 @@ if TYPE_CHECKING:
     from grading_questionnaire import ConditionReport, RenderedQuestionnaire
     from tradein_sdk._app.checkout import ConfirmedCheckout
     from tradein_sdk._app.facade import StoredQuote
+    from tradein_sdk._app.fleet import Progress
     from tradein_sdk._app.ledger import OrderLedger
     from tradein_sdk._app.tenancy import RegisteredEndpoint
     from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
     from tradein_sdk._domain.co2 import DeviceCO2, OrderCO2, Outcome
+    from tradein_sdk._domain.credit_notes import Party, SellerVatStatus
     from tradein_sdk._domain.devices import DeviceCategory
     from tradein_sdk._domain.erasure import ErasureReport, IssuedCertificate, Revocation, RevocationReason
+    from tradein_sdk._domain.fleet import (
+        Address,
+        BatchTrueUp,
+        Company,
+        ExtraDecision,
+        FleetBatch,
+        FrameworkContract,
+        PortfolioQuote,
+    )
+    from tradein_sdk._domain.fleet_import import AssetImport
+    from tradein_sdk._domain.fleet_report import FleetReport
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.ledger import LedgerEntry
     from tradein_sdk._domain.ledger_report import LedgerReport
@@ -67,7 +88,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.search import SearchResults
     from tradein_sdk._domain.shipping import ShippingLabel, TrackingEvent
     from tradein_sdk._domain.tokens import QuoteClaims
-    from tradein_sdk._ports import DeadWebhook, Redemption
+    from tradein_sdk._ports import ArchivedDocument, DeadWebhook, Redemption
     from tradein_sdk._remote.api import ManualEvent
 
 __all__ = ["AsyncTradeInClient", "TradeInClient"]
@@ -187,6 +208,15 @@ def _problem(item: Mapping[str, Any], library_class: type[TradeInError]) -> obje
             code=str(item.get("code", "")),
             message_id=str(item.get("message_id", message)),
             params=dict(params) if isinstance(params, dict) else {},
+        )
+    if issubclass(library_class, AssetImportError):
+        row = item.get("row")
+        return ImportProblem(
+            row=row if isinstance(row, int) else 0,
+            column=str(item.get("column", "*")),
+            code=str(item.get("code", "")),
+            message=message,
+            value=str(item.get("value", "")),
         )
     return DocumentProblem(path=path, message=message)
 
@@ -1254,6 +1284,237 @@ class TradeInClient:
         The remote twin of :meth:`TradeIn.co2_report <tradein_sdk.TradeIn.co2_report>`.
         """
         result: dict[str, Any] = self._call("co2_report", locals())
+        return result
+
+    def open_company(
+        self,
+        legal_name: str,
+        address: Address,
+        *,
+        vat_status: SellerVatStatus | str,
+        contract: FrameworkContract,
+        vat_id: str | None = None,
+        tax_number: str | None = None,
+        contacts: Sequence[Mapping[str, str]] = (),
+        idempotency_key: str | None = None,
+    ) -> Company:
+        """Open a company account (VAT id checked) with its framework contract.
+
+        The remote twin of :meth:`TradeIn.open_company <tradein_sdk.TradeIn.open_company>`.
+        """
+        result: Company = self._call("open_company", locals())
+        return result
+
+    def companies(self) -> list[Company]:
+        """The company accounts in the API key's scope, oldest first.
+
+        The remote twin of :meth:`TradeIn.companies <tradein_sdk.TradeIn.companies>`.
+        """
+        result: list[Company] = self._call("companies", locals())
+        return result
+
+    def company(self, company_id: str) -> Company:
+        """A company account.
+
+        The remote twin of :meth:`TradeIn.company <tradein_sdk.TradeIn.company>`.
+        """
+        result: Company = self._call("company", locals())
+        return result
+
+    def read_assets(
+        self,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        default_grade: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> AssetImport:
+        """Check an asset list (CSV or XLSX): its rows and every problem by row and column.
+
+        The remote twin of :meth:`TradeIn.read_assets <tradein_sdk.TradeIn.read_assets>`.
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
+        """
+        result: AssetImport = self._call("read_assets", locals())
+        return result
+
+    def fleet_quote(
+        self,
+        company_id: str,
+        assets: bytes,
+        *,
+        filename: str | None = None,
+        default_grade: str | None = None,
+        skip_invalid: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        idempotency_key: str | None = None,
+    ) -> PortfolioQuote:
+        """Price an asset list: one signed portfolio quote for the batch (or a dry run).
+
+        The remote twin of :meth:`TradeIn.fleet_quote <tradein_sdk.TradeIn.fleet_quote>`.
+        The service prices the list in one request; ``progress`` is called once, with the lines priced, when
+        the answer arrives.
+        """
+        arguments = dict(locals())
+        arguments.pop("progress")
+        result: PortfolioQuote = self._call("fleet_quote", arguments)
+        if progress is not None:
+            progress(len(result.lines), len(result.lines))
+        return result
+
+    def fleet_batches(self, company_id: str | None = None) -> list[FleetBatch]:
+        """The fleet batches in the API key's scope (of one company), newest first, without lines.
+
+        The remote twin of :meth:`TradeIn.fleet_batches <tradein_sdk.TradeIn.fleet_batches>`.
+        """
+        result: list[FleetBatch] = self._call("fleet_batches", locals())
+        return result
+
+    def fleet_batch(self, batch_id: str) -> FleetBatch:
+        """A fleet batch and its lines as they stand.
+
+        The remote twin of :meth:`TradeIn.fleet_batch <tradein_sdk.TradeIn.fleet_batch>`.
+        """
+        result: FleetBatch = self._call("fleet_batch", locals())
+        return result
+
+    def book_pickup(
+        self,
+        batch_id: str,
+        *,
+        boxes: int,
+        seals: Sequence[str],
+        lines: Sequence[int] | None = None,
+        contact: Mapping[str, str] | None = None,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Book the pickup of a quoted batch: its order and manifest.
+
+        The remote twin of :meth:`TradeIn.book_pickup <tradein_sdk.TradeIn.book_pickup>`.
+        """
+        result: FleetBatch = self._call("book_pickup", locals())
+        return result
+
+    def hand_over(
+        self,
+        batch_id: str,
+        *,
+        seals: Sequence[str],
+        carrier: str,
+        tracking: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Record the carrier's pickup: a signed hand-over record.
+
+        The remote twin of :meth:`TradeIn.hand_over <tradein_sdk.TradeIn.hand_over>`.
+        """
+        result: FleetBatch = self._call("hand_over", locals())
+        return result
+
+    def receive_batch(
+        self, batch_id: str, scanned: Sequence[str], *, idempotency_key: str | None = None
+    ) -> FleetBatch:
+        """Open the boxes: lines received or missing, devices not on the manifest.
+
+        The remote twin of :meth:`TradeIn.receive_batch <tradein_sdk.TradeIn.receive_batch>`.
+        """
+        result: FleetBatch = self._call("receive_batch", locals())
+        return result
+
+    def decide_extra(
+        self,
+        batch_id: str,
+        identifier: str,
+        decision: ExtraDecision | str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Return or recycle a device found in the boxes but not on the manifest.
+
+        The remote twin of :meth:`TradeIn.decide_extra <tradein_sdk.TradeIn.decide_extra>`.
+        """
+        result: FleetBatch = self._call("decide_extra", locals())
+        return result
+
+    def inspect_fleet_device(
+        self,
+        batch_id: str,
+        line: int,
+        answers: Mapping[str, Any],
+        *,
+        imei: str | None = None,
+        variant_id: str | None = None,
+        lock_removable: bool = False,
+        idempotency_key: str | None = None,
+    ) -> InspectionDiff:
+        """Inspect one received line of a batch against its declared answers.
+
+        The remote twin of :meth:`TradeIn.inspect_fleet_device <tradein_sdk.TradeIn.inspect_fleet_device>`.
+        """
+        result: InspectionDiff = self._call("inspect_fleet_device", locals())
+        return result
+
+    def fleet_true_up(self, batch_id: str) -> BatchTrueUp:
+        """What inspection found against the quote, per line and for the batch.
+
+        The remote twin of :meth:`TradeIn.fleet_true_up <tradein_sdk.TradeIn.fleet_true_up>`.
+        """
+        result: BatchTrueUp = self._call("fleet_true_up", locals())
+        return result
+
+    def settle_batch(
+        self,
+        batch_id: str,
+        *,
+        issuer: Party,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Settle a received batch: one settlement, one credit note or purchase statement.
+
+        The remote twin of :meth:`TradeIn.settle_batch <tradein_sdk.TradeIn.settle_batch>`.
+        """
+        result: FleetBatch = self._call("settle_batch", locals())
+        return result
+
+    def fleet_documents(self, batch_id: str) -> list[ArchivedDocument]:
+        """The documents archived for a batch (without their content).
+
+        The remote twin of :meth:`TradeIn.fleet_documents <tradein_sdk.TradeIn.fleet_documents>`.
+        """
+        result: list[ArchivedDocument] = self._call("fleet_documents", locals())
+        return result
+
+    def fleet_document(self, batch_id: str, kind: str) -> ArchivedDocument:
+        """One archived document with its content, checked against its hash.
+
+        The remote twin of :meth:`TradeIn.fleet_document <tradein_sdk.TradeIn.fleet_document>`.
+        """
+        result: ArchivedDocument = self._call("fleet_document", locals())
+        return result
+
+    def fleet_report(self, batch_id: str) -> FleetReport:
+        """The company's report of a batch: outcomes, amounts, certificates, CO2.
+
+        The remote twin of :meth:`TradeIn.fleet_report <tradein_sdk.TradeIn.fleet_report>`.
+        """
+        result: FleetReport = self._call("fleet_report", locals())
+        return result
+
+    def fleet_report_file(
+        self,
+        batch_id: str,
+        *,
+        format: str = "csv",  # noqa: A002 - the facade's word
+        locale: str | None = None,
+    ) -> bytes:
+        """The report as CSV (the asset-disposal export), XLSX, PDF or JSON.
+
+        The remote twin of :meth:`TradeIn.fleet_report_file <tradein_sdk.TradeIn.fleet_report_file>`.
+        """
+        result: bytes = self._call("fleet_report_file", locals())
         return result
 
     def replay_webhooks(
@@ -2328,6 +2589,237 @@ class AsyncTradeInClient:
         The remote twin of :meth:`TradeIn.co2_report <tradein_sdk.TradeIn.co2_report>`.
         """
         result: dict[str, Any] = await self._call("co2_report", locals())
+        return result
+
+    async def open_company(
+        self,
+        legal_name: str,
+        address: Address,
+        *,
+        vat_status: SellerVatStatus | str,
+        contract: FrameworkContract,
+        vat_id: str | None = None,
+        tax_number: str | None = None,
+        contacts: Sequence[Mapping[str, str]] = (),
+        idempotency_key: str | None = None,
+    ) -> Company:
+        """Open a company account (VAT id checked) with its framework contract.
+
+        The remote twin of :meth:`TradeIn.open_company <tradein_sdk.TradeIn.open_company>`.
+        """
+        result: Company = await self._call("open_company", locals())
+        return result
+
+    async def companies(self) -> list[Company]:
+        """The company accounts in the API key's scope, oldest first.
+
+        The remote twin of :meth:`TradeIn.companies <tradein_sdk.TradeIn.companies>`.
+        """
+        result: list[Company] = await self._call("companies", locals())
+        return result
+
+    async def company(self, company_id: str) -> Company:
+        """A company account.
+
+        The remote twin of :meth:`TradeIn.company <tradein_sdk.TradeIn.company>`.
+        """
+        result: Company = await self._call("company", locals())
+        return result
+
+    async def read_assets(
+        self,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        default_grade: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> AssetImport:
+        """Check an asset list (CSV or XLSX): its rows and every problem by row and column.
+
+        The remote twin of :meth:`TradeIn.read_assets <tradein_sdk.TradeIn.read_assets>`.
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
+        """
+        result: AssetImport = await self._call("read_assets", locals())
+        return result
+
+    async def fleet_quote(
+        self,
+        company_id: str,
+        assets: bytes,
+        *,
+        filename: str | None = None,
+        default_grade: str | None = None,
+        skip_invalid: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        idempotency_key: str | None = None,
+    ) -> PortfolioQuote:
+        """Price an asset list: one signed portfolio quote for the batch (or a dry run).
+
+        The remote twin of :meth:`TradeIn.fleet_quote <tradein_sdk.TradeIn.fleet_quote>`.
+        The service prices the list in one request; ``progress`` is called once, with the lines priced, when
+        the answer arrives.
+        """
+        arguments = dict(locals())
+        arguments.pop("progress")
+        result: PortfolioQuote = await self._call("fleet_quote", arguments)
+        if progress is not None:
+            progress(len(result.lines), len(result.lines))
+        return result
+
+    async def fleet_batches(self, company_id: str | None = None) -> list[FleetBatch]:
+        """The fleet batches in the API key's scope (of one company), newest first, without lines.
+
+        The remote twin of :meth:`TradeIn.fleet_batches <tradein_sdk.TradeIn.fleet_batches>`.
+        """
+        result: list[FleetBatch] = await self._call("fleet_batches", locals())
+        return result
+
+    async def fleet_batch(self, batch_id: str) -> FleetBatch:
+        """A fleet batch and its lines as they stand.
+
+        The remote twin of :meth:`TradeIn.fleet_batch <tradein_sdk.TradeIn.fleet_batch>`.
+        """
+        result: FleetBatch = await self._call("fleet_batch", locals())
+        return result
+
+    async def book_pickup(
+        self,
+        batch_id: str,
+        *,
+        boxes: int,
+        seals: Sequence[str],
+        lines: Sequence[int] | None = None,
+        contact: Mapping[str, str] | None = None,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Book the pickup of a quoted batch: its order and manifest.
+
+        The remote twin of :meth:`TradeIn.book_pickup <tradein_sdk.TradeIn.book_pickup>`.
+        """
+        result: FleetBatch = await self._call("book_pickup", locals())
+        return result
+
+    async def hand_over(
+        self,
+        batch_id: str,
+        *,
+        seals: Sequence[str],
+        carrier: str,
+        tracking: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Record the carrier's pickup: a signed hand-over record.
+
+        The remote twin of :meth:`TradeIn.hand_over <tradein_sdk.TradeIn.hand_over>`.
+        """
+        result: FleetBatch = await self._call("hand_over", locals())
+        return result
+
+    async def receive_batch(
+        self, batch_id: str, scanned: Sequence[str], *, idempotency_key: str | None = None
+    ) -> FleetBatch:
+        """Open the boxes: lines received or missing, devices not on the manifest.
+
+        The remote twin of :meth:`TradeIn.receive_batch <tradein_sdk.TradeIn.receive_batch>`.
+        """
+        result: FleetBatch = await self._call("receive_batch", locals())
+        return result
+
+    async def decide_extra(
+        self,
+        batch_id: str,
+        identifier: str,
+        decision: ExtraDecision | str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Return or recycle a device found in the boxes but not on the manifest.
+
+        The remote twin of :meth:`TradeIn.decide_extra <tradein_sdk.TradeIn.decide_extra>`.
+        """
+        result: FleetBatch = await self._call("decide_extra", locals())
+        return result
+
+    async def inspect_fleet_device(
+        self,
+        batch_id: str,
+        line: int,
+        answers: Mapping[str, Any],
+        *,
+        imei: str | None = None,
+        variant_id: str | None = None,
+        lock_removable: bool = False,
+        idempotency_key: str | None = None,
+    ) -> InspectionDiff:
+        """Inspect one received line of a batch against its declared answers.
+
+        The remote twin of :meth:`TradeIn.inspect_fleet_device <tradein_sdk.TradeIn.inspect_fleet_device>`.
+        """
+        result: InspectionDiff = await self._call("inspect_fleet_device", locals())
+        return result
+
+    async def fleet_true_up(self, batch_id: str) -> BatchTrueUp:
+        """What inspection found against the quote, per line and for the batch.
+
+        The remote twin of :meth:`TradeIn.fleet_true_up <tradein_sdk.TradeIn.fleet_true_up>`.
+        """
+        result: BatchTrueUp = await self._call("fleet_true_up", locals())
+        return result
+
+    async def settle_batch(
+        self,
+        batch_id: str,
+        *,
+        issuer: Party,
+        payout: PayoutDetails | None = None,
+        idempotency_key: str | None = None,
+    ) -> FleetBatch:
+        """Settle a received batch: one settlement, one credit note or purchase statement.
+
+        The remote twin of :meth:`TradeIn.settle_batch <tradein_sdk.TradeIn.settle_batch>`.
+        """
+        result: FleetBatch = await self._call("settle_batch", locals())
+        return result
+
+    async def fleet_documents(self, batch_id: str) -> list[ArchivedDocument]:
+        """The documents archived for a batch (without their content).
+
+        The remote twin of :meth:`TradeIn.fleet_documents <tradein_sdk.TradeIn.fleet_documents>`.
+        """
+        result: list[ArchivedDocument] = await self._call("fleet_documents", locals())
+        return result
+
+    async def fleet_document(self, batch_id: str, kind: str) -> ArchivedDocument:
+        """One archived document with its content, checked against its hash.
+
+        The remote twin of :meth:`TradeIn.fleet_document <tradein_sdk.TradeIn.fleet_document>`.
+        """
+        result: ArchivedDocument = await self._call("fleet_document", locals())
+        return result
+
+    async def fleet_report(self, batch_id: str) -> FleetReport:
+        """The company's report of a batch: outcomes, amounts, certificates, CO2.
+
+        The remote twin of :meth:`TradeIn.fleet_report <tradein_sdk.TradeIn.fleet_report>`.
+        """
+        result: FleetReport = await self._call("fleet_report", locals())
+        return result
+
+    async def fleet_report_file(
+        self,
+        batch_id: str,
+        *,
+        format: str = "csv",  # noqa: A002 - the facade's word
+        locale: str | None = None,
+    ) -> bytes:
+        """The report as CSV (the asset-disposal export), XLSX, PDF or JSON.
+
+        The remote twin of :meth:`TradeIn.fleet_report_file <tradein_sdk.TradeIn.fleet_report_file>`.
+        """
+        result: bytes = await self._call("fleet_report_file", locals())
         return result
 
     async def replay_webhooks(

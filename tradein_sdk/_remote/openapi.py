@@ -227,6 +227,7 @@ _SIMPLE: Final[dict[Any, dict[str, Any]]] = {
     Decimal: {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
     datetime: {"type": "string", "format": "date-time"},
     date: {"type": "string", "format": "date"},
+    bytes: {"type": "string", "contentEncoding": "base64", "pattern": "^[A-Za-z0-9+/]*={0,2}$"},
 }
 
 
@@ -583,6 +584,12 @@ def _problem_schema() -> dict[str, Any]:
                         "code": text,
                         "message_id": text,
                         "params": {"type": "object"},
+                        "row": {
+                            "type": "integer",
+                            "description": "An asset list's row (the header is row 1).",
+                        },
+                        "column": {**text, "description": "An asset list's column, as its header reads."},
+                        "value": {**text, "description": "The cell's text as read."},
                     },
                 },
             },

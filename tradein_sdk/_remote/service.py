@@ -1072,9 +1072,12 @@ def _error_answer(error: TradeInError, request_id: str | None = None) -> _Answer
             "path": getattr(problem, "path", "$"),
             "message": getattr(problem, "message", str(problem)),
         }
-        for name in ("code", "message_id"):
+        for name in ("code", "message_id", "column", "value"):
             if isinstance(getattr(problem, name, None), str):
                 item[name] = getattr(problem, name)
+        if isinstance(getattr(problem, "row", None), int):  # a row of an asset list (row and column)
+            item["row"] = problem.row
+            item["path"] = f"$.assets[row {problem.row}][{problem.column}]"
         params = getattr(problem, "params", None)
         if isinstance(params, Mapping):
             item["params"] = {key: _json_safe(value) for key, value in params.items()}
