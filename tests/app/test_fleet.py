@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import openpyxl
 import pypdf
 import pytest
+import respx
 from stdnum import luhn
 
 from tradein_sdk import FixedClock, TradeIn
@@ -35,8 +36,10 @@ from tradein_sdk._domain.fleet import (
 )
 from tradein_sdk._domain.ledger import EntryKind
 from tradein_sdk._domain.orders.vocabulary import DeviceState
+from tradein_sdk._domain.outbox import WebhookEndpoint
 from tradein_sdk._domain.payouts import BankTransfer
 from tradein_sdk._domain.signing import verify_document
+from tradein_sdk._domain.webhooks import WebhookSecrets
 from tradein_sdk._errors import (
     AssetImportError,
     BatchStateError,
@@ -274,9 +277,13 @@ def inspect_all(trade_in: TradeIn, batch_id: str, *, downgraded: set[int], locke
 
 
 def test_a_batch_of_25_devices_settles_once_and_its_credit_note_equals_the_ledger(  # noqa: PLR0915 - one story
-    trade_in: TradeIn, clock: FixedClock, tmp_path: Path
+    any_store_trade_in: TradeIn, clock: FixedClock, tmp_path: Path
 ) -> None:
-    """As declared, downgraded, missing, extra and locked devices; the credit note ties to the ledger."""
+    """As declared, downgraded, missing, extra and locked devices; the credit note ties to the ledger.
+
+    On SQLite and on PostgreSQL.
+    """
+    trade_in = any_store_trade_in
     company_id = open_company(trade_in)
     rows = twenty_five(trade_in)
     portfolio = trade_in.fleet_quote(company_id, asset_csv(rows), filename="geraete.csv")
@@ -436,10 +443,11 @@ def test_an_expired_portfolio_quote_cannot_be_booked(trade_in: TradeIn, clock: F
         trade_in.book_pickup(portfolio.batch_id or "", boxes=1, seals=["S-1"])
 
 
-def test_the_company_report_ties_out_and_exports_as_csv_xlsx_and_pdf(
-    trade_in: TradeIn, clock: FixedClock, tmp_path: Path
+def test_the_company_report_ties_out_and_exports_as_csv_xlsx_and_pdf(  # noqa: PLR0915 - one report
+    any_store_trade_in: TradeIn, clock: FixedClock, tmp_path: Path
 ) -> None:
     """Outcome, certificate, credit-note line and CO2 per asset tag; the paid total is the credit note's."""
+    trade_in = any_store_trade_in
     company_id = open_company(trade_in)
     portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:6]))
     batch_id = portfolio.batch_id or ""
@@ -516,3 +524,30 @@ def test_the_company_report_ties_out_and_exports_as_csv_xlsx_and_pdf(
         assert (tmp_path / "fleet-report.png").exists()
     with pytest.raises(FleetError, match="csv, xlsx, pdf or json"):
         trade_in.fleet_report_file(batch_id, format="docx")
+
+
+def test_the_settled_batch_is_told_by_webhook(tmp_path: Path, clock: FixedClock) -> None:
+    """A ``fleet.batch.settled`` webhook carries the batch, the amount and the document number, once."""
+    endpoint = WebhookEndpoint(url="https://erp.muster.test/hooks", secrets=WebhookSecrets.generate())
+    trade_in = TradeIn.embedded(tmp_path, clock=clock, webhook_endpoints=[endpoint])
+    try:
+        company_id = open_company(trade_in)
+        portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:4]))
+        batch_id = portfolio.batch_id or ""
+        trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+        batch = trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+        trade_in.receive_batch(batch_id, [view.line.imei or "" for view in batch.lines])
+        inspect_all(trade_in, batch_id, downgraded=set(), locked=set())
+        settled = trade_in.settle_batch(batch_id, issuer=ISSUER)
+        with respx.mock(assert_all_called=False) as mock:
+            route = mock.post("https://erp.muster.test/hooks").respond(204)
+            trade_in.deliver_webhooks(limit=1000)
+        bodies = [json.loads(call.request.content) for call in route.calls]
+        told = [body for body in bodies if body["type"] == "fleet.batch.settled"]
+        assert len(told) == 1
+        assert told[0]["data"]["batch_id"] == batch_id
+        assert settled.settlement is not None
+        assert told[0]["data"]["amount"] == settled.settlement["amount"]
+        assert told[0]["data"]["document"]["number"].startswith("GS-")
+    finally:
+        trade_in.close()
