@@ -227,6 +227,9 @@ if TYPE_CHECKING:
         verify_revocations,
     )
     from tradein_sdk._domain.fleet import (
+        MAX_BOXES,
+        MAX_SEAL_LENGTH,
+        MIN_PICKUP_DEVICES,
         Address,
         BatchLineView,
         BatchState,
@@ -406,6 +409,9 @@ if TYPE_CHECKING:
 
 # Quotes, pricing, tokens, the store and the facade load on first use, so importing the package stays cheap.
 _LAZY = {
+    "MAX_BOXES": "tradein_sdk._domain.fleet",
+    "MAX_SEAL_LENGTH": "tradein_sdk._domain.fleet",
+    "MIN_PICKUP_DEVICES": "tradein_sdk._domain.fleet",
     "Address": "tradein_sdk._domain.fleet",
     "BatchLineView": "tradein_sdk._domain.fleet",
     "BatchState": "tradein_sdk._domain.fleet",
@@ -677,6 +683,9 @@ _LAZY = {
 __all__ = [
     "EXAMPLE_PROMOTIONS",
     "IMEI",
+    "MAX_BOXES",
+    "MAX_SEAL_LENGTH",
+    "MIN_PICKUP_DEVICES",
     "APIConnectionError",
     "APIError",
     "APIResponseError",

@@ -1374,22 +1374,30 @@ class BatchStateError(FleetError):
         batch_id: the batch.
         state: its state.
         action: what was asked (``book_pickup``, ``hand_over``, ``receive``, ``settle``, ...).
+        reason: why, as a code: ``state`` (the batch's state does not allow it), ``expired`` (the portfolio
+            quote's validity ended), ``undecided`` (a received device is not inspected or its revised offer
+            waits for an answer), ``no_bank_account`` (a settlement has no bank account to pay) or ``busy``
+            (the batch kept changing under the call).
     """
 
     code = "batch_state"
 
-    def __init__(self, batch_id: str, *, state: str, action: str, detail: str = "") -> None:
-        """Create the error naming the batch, its state and the action."""
+    def __init__(
+        self, batch_id: str, *, state: str, action: str, detail: str = "", reason: str = "state"
+    ) -> None:
+        """Create the error naming the batch, its state, the action and why."""
         super().__init__(
             "fleet batch {batch_id} is {state}: it cannot {action}{detail}",
             batch_id=batch_id,
             state=state,
             action=action.replace("_", " "),
             detail=f" ({detail})" if detail else "",
+            reason=reason,
         )
         self.batch_id = batch_id
         self.state = state
         self.action = action
+        self.reason = reason
 
 
 class PickupTooSmallError(FleetError):

@@ -10,7 +10,9 @@ Layout: :mod:`.extension` (the Flask extension: configuration, the facade, CSRF,
 errors), :mod:`.cart` (the session cart: ids and signed tokens only), :mod:`.products` (new devices and
 their prices), :mod:`.questionnaire` (reading the condition questionnaire from a form), :mod:`.records`
 (the shop's own table of inspection reports), :mod:`.messages` (the shop's texts in de/en/fr),
-:mod:`.seed` (demo data) and one blueprint per area in :mod:`.views`.
+:mod:`.fleet` (the company portal's demo company, uploads and labels), :mod:`.seed` (demo data) and one
+blueprint per area in :mod:`.views` (the company portal: :mod:`.views.company` and
+:mod:`.views.staff_fleet`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ from flask import Flask, render_template
 
 from examples.flask_shop.extension import TradeInShop, shop
 from examples.flask_shop.seed import seed_demo_data
-from examples.flask_shop.views import checkout, co2, orders, staff, staff_co2, store, tradein
+from examples.flask_shop.views import (
+    checkout,
+    co2,
+    company,
+    orders,
+    staff,
+    staff_co2,
+    staff_fleet,
+    store,
+    tradein,
+)
 from examples.flask_shop.views import shop as shop_views
 
 tradein_shop = TradeInShop()
@@ -52,6 +64,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         staff.bp,
         co2.bp,
         staff_co2.bp,
+        company.bp,
+        staff_fleet.bp,
         store.bp,
     ):
         app.register_blueprint(blueprint)

@@ -14,6 +14,8 @@ environment variable of the same name, then to the default), builds the facade a
 ``TRADEIN_AUDIENCE``       the shop id quote tokens are issued for (``flask-shop``)
 ``TRADEIN_SEED_DEMO``      fill an empty database with demo orders (on; ``0`` turns it off)
 ``TRADEIN_STAFF_PASSWORD`` the back office password (``demo``: change it)
+``TRADEIN_FLEET_ISSUER``   the shop as it appears on fleet credit notes: a ``Party``, or its fields as a
+                           mapping or JSON text (default: :data:`DEMO_ISSUER`, a demo company)
 ``SECRET_KEY``             signs the session cookie (default: generated once, kept in the data dir)
 =========================  ==========================================================================
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import os
 import secrets
 import tempfile
@@ -44,6 +47,7 @@ from tradein_sdk import (
     KeyRing,
     LocalFulfilment,
     Money,
+    Party,
     ReceivingAddress,
     SQLStore,
     TradeIn,
@@ -62,6 +66,15 @@ SHOP_TIME_ZONE = "Europe/Berlin"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 DEMO_STAFF_PASSWORD = "demo"  # noqa: S105 - the demo's published password; set TRADEIN_STAFF_PASSWORD
+DEMO_ISSUER = Party(
+    name="Demo Phone Shop GmbH",
+    street="Ankaufstraße 1",
+    postcode="10115",
+    city="Berlin",
+    country="DE",
+    vat_id="DE123456788",
+)
+"""The shop's own company data on fleet credit notes (a demo: set ``TRADEIN_FLEET_ISSUER``)."""
 
 DEFAULTS: dict[str, Any] = {
     "TRADEIN_DATA_DIR": None,
@@ -74,6 +87,7 @@ DEFAULTS: dict[str, Any] = {
     "TRADEIN_STAFF_PASSWORD": DEMO_STAFF_PASSWORD,
     "TRADEIN_PROMOTIONS_FILE": None,
     "TRADEIN_CLOCK": None,
+    "TRADEIN_FLEET_ISSUER": None,
 }
 
 
@@ -87,6 +101,7 @@ class ShopState:
         products: the new devices the shop sells.
         locales: the locales the shop offers, the default first.
         staff_password: the back office password.
+        issuer: the shop's company data, as fleet credit notes name the buyer.
     """
 
     trade_in: TradeIn
@@ -94,6 +109,7 @@ class ShopState:
     products: tuple[Product, ...]
     locales: tuple[str, ...]
     staff_password: str
+    issuer: Party = DEMO_ISSUER
 
     def close(self) -> None:
         """Release the database connections (when the process ends, or after a test)."""
@@ -150,6 +166,7 @@ class TradeInShop:
             products=(),
             locales=locales,
             staff_password=str(app.config["TRADEIN_STAFF_PASSWORD"]),
+            issuer=_issuer(app.config["TRADEIN_FLEET_ISSUER"]),
         )
         state = attrs.evolve(state, products=products_for_sale(state.trade_in.catalog, state.trade_in.market))
         app.extensions[EXTENSION_KEY] = state
@@ -204,6 +221,17 @@ def _build_trade_in(config: Any, data_dir: Path) -> TradeIn:  # noqa: ANN401 - a
             )
         ),
     )
+
+
+def _issuer(value: object) -> Party:
+    """The configured issuer: a ``Party``, its fields as a mapping or JSON text, or the demo's."""
+    if isinstance(value, Party):
+        return value
+    if isinstance(value, str) and value.strip():
+        value = json.loads(value)
+    if isinstance(value, dict):
+        return Party(**value)
+    return DEMO_ISSUER
 
 
 def _secret_key(path: Path) -> str:

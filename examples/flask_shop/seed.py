@@ -1,7 +1,9 @@
 """Demo data: a fresh shop shows orders in every interesting state, so the back office is not empty.
 
 Runs once, on start, when the shop's config asks for it (``TRADEIN_SEED_DEMO``) and the database has no
-order yet. A lock file in the data directory keeps several workers from seeding at the same time.
+order yet; the demo company of the company portal (Muster Logistik GmbH) is opened once too, when no
+company has the demo's contract (so a database seeded before the portal existed gets it). A lock file in
+the data directory keeps several workers from seeding at the same time.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from examples.flask_shop.fleet import is_demo, open_demo_company
 from grading_questionnaire import example_answers
 from tradein_sdk import BankTransfer, CheckoutRequest, CreditPlan, CreditTiming, PurchaseCredit
 
@@ -24,13 +27,15 @@ STAFF_CHECKS = ("liquid_indicator", "blocklist_status", "authenticity")
 
 
 def seed_demo_data(state: ShopState, data_dir: Path) -> int:
-    """Create the demo orders unless the database has orders already.
+    """Create the demo orders unless the database has orders already, and the demo company unless it has it.
 
     Returns:
         How many orders were created.
     """
     with (data_dir / "seed.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if not any(is_demo(company) for company in state.trade_in.companies()):
+            open_demo_company(state.trade_in)
         if state.trade_in.list_orders(limit=1):
             return 0
         return _seed(state)

@@ -257,6 +257,8 @@ def test_a_list_with_bad_rows_is_refused_whole_unless_the_good_rows_are_asked_fo
     portfolio = trade_in.fleet_quote(company_id, asset_csv(rows), skip_invalid=True)
     assert [line.row for line in portfolio.lines] == [2, 3, 5, 7]
     assert {problem.row for problem in portfolio.problems} == {4, 6}
+    stored = trade_in.fleet_batch(portfolio.batch_id or "").portfolio.problems
+    assert [(problem.row, problem.column) for problem in stored] == [(4, "IMEI"), (6, "Modell")]
 
 
 # -- the whole batch -----------------------------------------------------------------------------------------
@@ -296,6 +298,7 @@ def test_a_batch_of_25_devices_settles_once_and_its_credit_note_equals_the_ledge
         batch_id, boxes=2, seals=["PL-0001", "PL-0002"], contact={"name": "Pforte"}, payout=BANK
     )
     assert booked.state is BatchState.BOOKED
+    assert trade_in.pickup_contact(batch_id) == {"name": "Pforte"}  # kept apart, read back by its reference
     assert booked.manifest is not None
     assert booked.manifest.pickup_on == dt.date(2026, 12, 11)  # 3 working days after Tuesday the 8th
     order = trade_in.order(booked.order_id or "")
@@ -316,8 +319,9 @@ def test_a_batch_of_25_devices_settles_once_and_its_credit_note_equals_the_ledge
     received = trade_in.receive_batch(batch_id, scanned)
     assert [view.line.line for view in received.lines if view.status is LineStatus.MISSING] == [20, 21]
     assert [extra.identifier for extra in received.extras] == ["35 000000 000001 9", "SERIAL-XYZ-1"]
-    with pytest.raises(BatchStateError, match="not decided"):
+    with pytest.raises(BatchStateError, match="not decided") as undecided:
         trade_in.settle_batch(batch_id, issuer=ISSUER)
+    assert undecided.value.reason == "undecided"
     apple_lines = {view.line.line for view in received.lines if "apple" in view.line.variant_id}
     locked = set(sorted(apple_lines - missing)[:2])
     downgraded = {16, 17, 18, 19} - locked
@@ -439,8 +443,9 @@ def test_an_expired_portfolio_quote_cannot_be_booked(trade_in: TradeIn, clock: F
     company_id = open_company(trade_in)
     portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:5]))
     clock.advance(days=22)
-    with pytest.raises(BatchStateError, match="expired"):
+    with pytest.raises(BatchStateError, match="expired") as expired:
         trade_in.book_pickup(portfolio.batch_id or "", boxes=1, seals=["S-1"])
+    assert expired.value.reason == "expired"
 
 
 def test_the_company_report_ties_out_and_exports_as_csv_xlsx_and_pdf(  # noqa: PLR0915 - one report

@@ -54,6 +54,7 @@ from tradein_sdk._errors import (
     ConfigurationError,
     CreditNoteError,
     FleetError,
+    ImportProblem,
     PickupTooSmallError,
 )
 from tradein_sdk._ports import (
@@ -306,6 +307,14 @@ class FleetUseCases:
             Company.from_json(json.loads(record.document))
             for record in self._port(FleetStore).companies(**self._in_scope)
         ]
+
+    def pickup_contact(self, batch_id: str) -> dict[str, str] | None:
+        """The pickup contact of a booked batch (``None`` when none was given, or once erased)."""
+        batch = self.fleet_batch(batch_id)
+        if batch.manifest is None or batch.manifest.contact_ref is None:
+            return None
+        data = self._port(PersonalDataStore).get_personal_data(batch.manifest.contact_ref)
+        return None if data is None else dict(json.loads(data.data))
 
     def company_contacts(self, company_id: str) -> list[dict[str, str]]:
         """The contact persons of a company (empty once erased)."""
@@ -621,6 +630,7 @@ class FleetUseCases:
                 amount=Money.from_json(totals["amount"]),
                 low=Money.from_json(totals["low"]),
             ),
+            problems=tuple(ImportProblem(**problem) for problem in state.get("problems", [])),
             envelope=envelope,
         )
         manifest = state.get("manifest")
@@ -711,7 +721,11 @@ class FleetUseCases:
         valid_until = dt.datetime.fromisoformat(state["valid_until"])
         if now >= valid_until:
             raise BatchStateError(
-                batch_id, state=record.state, action="book_pickup", detail="the quote expired"
+                batch_id,
+                state=record.state,
+                action="book_pickup",
+                detail="the quote expired",
+                reason="expired",
             )
         all_lines = self._portfolio_lines(batch_id)
         chosen = sorted(set(lines)) if lines is not None else [line.line for line in all_lines]
@@ -754,17 +768,33 @@ class FleetUseCases:
                     quoted=str(line.amount),
                 )
             tokens.append(issued.token)
-        order = owner.accept(
-            tokens, payout=payout, customer_ref=company.id, contact=contact, actor=self._actor()
-        )
+        order = owner.accept(tokens, payout=payout, customer_ref=company.id, actor=self._actor())
         pickup_on = add_working_days(
             now.date(),
             company.contract.pickup_days,
             country=company.contract.holiday_country,
             subdivision=company.contract.holiday_subdivision,
         )
+        contact_ref = None
+        if contact:
+            contact_ref = f"con_{uuid.uuid4().hex[:20]}"
+            self._port(PersonalDataStore).add_personal_data(
+                PersonalData(
+                    ref=contact_ref,
+                    kind="contact",
+                    subject_ref=company.id,
+                    data=json.dumps(dict(contact), sort_keys=True),
+                    tenant=record.tenant,
+                    organisation=record.organisation,
+                ),
+                now=now,
+            )
         manifest = Manifest(
-            boxes=boxes, seals=tuple(seal.strip() for seal in seals), lines=tuple(chosen), pickup_on=pickup_on
+            boxes=boxes,
+            seals=tuple(seal.strip() for seal in seals),
+            lines=tuple(chosen),
+            pickup_on=pickup_on,
+            contact_ref=contact_ref,
         )
         for number, device in zip(chosen, order.devices, strict=True):
             state["devices"][str(number)] = device.id
@@ -1075,6 +1105,7 @@ class FleetUseCases:
                 state=record.state,
                 action="settle",
                 detail=f"{len(undecided)} device(s) not decided yet",
+                reason="undecided",
             )
         settlement_id = f"set_{uuid.uuid4().hex[:20]}"
         reference = order.payout
@@ -1095,6 +1126,7 @@ class FleetUseCases:
                 state=record.state,
                 action="settle",
                 detail="no bank account was given for the payout",
+                reason="no_bank_account",
             )
         batch_ref = PayoutRef(method=PayoutMethod.BANK_TRANSFER, reference=reference.reference)
 
@@ -1304,7 +1336,7 @@ class FleetUseCases:
                     continue
                 raise
             return self.fleet_batch(batch_id)
-        raise BatchStateError(batch_id, state="changing", action="settle")
+        raise BatchStateError(batch_id, state="changing", action="settle", reason="busy")
 
     # -- documents ------------------------------------------------------------------------------------------
 

@@ -46,6 +46,10 @@ PORTFOLIO_PURPOSE: Final = "fleet-portfolio-quote"
 """The signature purpose of a portfolio quote (a signature made for another document never verifies it)."""
 HANDOVER_PURPOSE: Final = "fleet-handover"
 """The signature purpose of a pickup's hand-over record."""
+MAX_BOXES: Final = 500
+"""A pickup takes at most this many boxes."""
+MAX_SEAL_LENGTH: Final = 40
+"""A seal number is 1 to this many printable characters."""
 MIN_PICKUP_DEVICES: Final = 4
 """A pickup takes at least this many devices; fewer travel by parcel label like a shopper's."""
 CONTRACT_ADJUSTMENT: Final = "framework-contract"
@@ -648,13 +652,13 @@ class ExtraDevice:
 def manifest_problems(seals: Sequence[str], boxes: int) -> list[str]:
     """What is wrong with a manifest's boxes and seals (empty when nothing)."""
     problems = []
-    if not 1 <= boxes <= 500:
-        problems.append(f"a pickup has 1 to 500 boxes, not {boxes}")
+    if not 1 <= boxes <= MAX_BOXES:
+        problems.append(f"a pickup has 1 to {MAX_BOXES} boxes, not {boxes}")
     if len(seals) != boxes:
         problems.append(f"{boxes} box(es) need {boxes} seal number(s); {len(seals)} given")
     cleaned = [seal.strip() for seal in seals]
-    if any(not seal or len(seal) > 40 or not seal.isprintable() for seal in cleaned):
-        problems.append("a seal number is 1 to 40 printable characters")
+    if any(not seal or len(seal) > MAX_SEAL_LENGTH or not seal.isprintable() for seal in cleaned):
+        problems.append(f"a seal number is 1 to {MAX_SEAL_LENGTH} printable characters")
     if len(set(cleaned)) != len(cleaned):
         problems.append("each box has its own seal number")
     return problems
