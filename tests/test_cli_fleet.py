@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
 from stdnum import luhn
 
+from tests.app.test_fleet import BANK, ISSUER, asset_csv, inspect_all, open_company, twenty_five
+from tradein_sdk import FixedClock, TradeIn
 from tradein_sdk._cli import main
 
 if TYPE_CHECKING:
@@ -159,3 +162,77 @@ def test_bad_company_input_is_an_error_not_a_traceback(
         main(["fleet", "quote", str(tmp_path / "none.csv"), "--company", "co_x", "--data-dir", str(tmp_path)])
     assert usage.value.code == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_settled_batch_s_report_documents_and_signatures_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fleet report`, `fleet documents` and `fleet verify`: files written, hashes listed, tampering found."""
+    trade_in = TradeIn.embedded(tmp_path, clock=FixedClock(datetime(2026, 12, 7, 9, tzinfo=UTC)))
+    company_id = open_company(trade_in)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:4]))
+    batch_id = portfolio.batch_id or ""
+    trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+    batch = trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+    trade_in.receive_batch(batch_id, [view.line.imei or "" for view in batch.lines])
+    inspect_all(trade_in, batch_id, downgraded=set(), locked=set())
+    trade_in.settle_batch(batch_id, issuer=ISSUER)
+    trade_in.close()
+    folder = ["--data-dir", str(tmp_path)]
+
+    status, out, _ = run(capsys, "fleet", "report", batch_id, *folder)
+    assert status == 0
+    assert out.splitlines()[0].startswith("line,asset_tag")
+    pdf = tmp_path / "report.pdf"
+    status, _, _ = run(capsys, "fleet", "report", batch_id, "--format", "pdf", "-o", str(pdf), *folder)
+    assert status == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    status, out, _ = run(capsys, "fleet", "documents", batch_id, *folder)
+    assert {line.split()[0] for line in out.splitlines()} >= {
+        "handover_record",
+        "credit_note_xml",
+        "credit_note_pdf",
+    }
+    xml = tmp_path / "credit-note.xml"
+    status, _, _ = run(capsys, "fleet", "documents", batch_id, "credit_note_xml", "-o", str(xml), *folder)
+    assert b"urn:cen.eu:en16931:2017" in xml.read_bytes()
+    handover = tmp_path / "handover.json"
+    run(capsys, "fleet", "documents", batch_id, "handover_record", "-o", str(handover), *folder)
+    status, out, _ = run(capsys, "fleet", "verify", str(handover), *folder)
+    assert status == 0
+    assert "valid hand-over record" in out
+    signed = json.loads(handover.read_text())
+    signed["payload"]["boxes"] = 9
+    handover.write_text(json.dumps(signed))
+    status, out, _ = run(capsys, "fleet", "verify", str(handover), *folder)
+    assert status == 1
+    assert "invalid" in out
+
+
+def test_a_portfolio_quote_verifies_with_its_lines_and_not_with_changed_ones(
+    tmp_path: Path, asset_list: Path, company: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The `--json` quote carries its signed document and its lines; a changed amount breaks the digest."""
+    status, out, _ = run(
+        capsys,
+        "fleet",
+        "quote",
+        str(asset_list),
+        "--company",
+        company,
+        "--skip-invalid",
+        "--json",
+        "--data-dir",
+        str(tmp_path),
+    )
+    quote = tmp_path / "quote.json"
+    quote.write_text(out)
+    status, out, _ = run(capsys, "fleet", "verify", str(quote), "--data-dir", str(tmp_path))
+    assert status == 0
+    assert "valid portfolio quote" in out
+    changed = json.loads(quote.read_text())
+    changed["lines"][0]["amount"]["amount"] = "999.00"
+    quote.write_text(json.dumps(changed))
+    status, out, _ = run(capsys, "fleet", "verify", str(quote), "--data-dir", str(tmp_path))
+    assert status == 1
+    assert "lines_changed" in out

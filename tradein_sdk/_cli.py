@@ -1662,6 +1662,79 @@ def _fleet_show_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fleet_report_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        content = trade_in.fleet_report_file(args.batch_id, format=args.format, locale=args.locale)
+    finally:
+        trade_in.close()
+    return _write_output(content, args.output, binary=args.format in {"xlsx", "pdf"})
+
+
+def _fleet_document_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        if args.kind is None:
+            documents = trade_in.fleet_documents(args.batch_id)
+        else:
+            document = trade_in.fleet_document(args.batch_id, args.kind)
+    finally:
+        trade_in.close()
+    if args.kind is None:
+        for item in documents:
+            number = item.number or "-"
+            print(f"{item.kind:<24} {number:<16} sha256:{item.sha256}  kept until {item.retain_until}")
+        return 0
+    return _write_output(document.content, args.output, binary=document.media_type == "application/pdf")
+
+
+def _write_output(content: bytes, output: str | None, *, binary: bool) -> int:
+    """Write a file's bytes to ``output``, or to standard output (refused for a binary to a terminal)."""
+    if output:
+        Path(output).write_bytes(content)
+        print(output, file=sys.stderr)
+        return 0
+    if binary and sys.stdout.isatty():
+        raise argparse.ArgumentTypeError("a binary file is not written to a terminal: give --output FILE")
+    sys.stdout.buffer.write(content)
+    sys.stdout.flush()
+    return 0
+
+
+def _fleet_verify_command(args: argparse.Namespace) -> int:
+    import json  # noqa: PLC0415 - loaded by its sub-command only
+
+    from tradein_sdk._app.fleet import lines_digest  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.fleet import HANDOVER_PURPOSE, PORTFOLIO_PURPOSE  # noqa: PLC0415
+    from tradein_sdk._domain.signing import envelope_kid, verify_document  # noqa: PLC0415
+    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
+
+    data = json.loads(_read_bytes(args.file))
+    envelope = data.get("signed", data) if isinstance(data, dict) else data
+    purpose = (
+        HANDOVER_PURPOSE
+        if isinstance(envelope, dict) and "handed_over_at" in str(envelope)
+        else PORTFOLIO_PURPOSE
+    )
+    try:
+        payload = verify_document(envelope, _certificate_keys(args), purpose=purpose)
+    except SignatureInvalidError as exc:
+        print(f"{args.file}: invalid ({exc.reason}): {exc.detail}")
+        return 1
+    lines = data.get("lines") if isinstance(data, dict) else None
+    if purpose == PORTFOLIO_PURPOSE and isinstance(lines, list):
+        from tradein_sdk._app.fleet import _line_json_text  # noqa: PLC0415
+        from tradein_sdk._domain.fleet import PortfolioLine  # noqa: PLC0415
+
+        texts = [_line_json_text(PortfolioLine.from_json(line)) for line in lines]
+        if lines_digest(texts) != payload.get("lines_digest"):
+            print(f"{args.file}: invalid (lines_changed): the lines do not match the signed digest")
+            return 1
+    kind = "hand-over record" if purpose == HANDOVER_PURPOSE else "portfolio quote"
+    print(f"{args.file}: valid {kind} of batch {payload.get('batch_id')} (key {envelope_kid(envelope)})")
+    return 0
+
+
 def _add_fleet_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
     fleet = commands.add_parser(
         "fleet",
@@ -1730,11 +1803,45 @@ def _add_fleet_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's sub
     quote.add_argument("--json", action="store_true", help="print JSON (every line and the signed document)")
     _add_data_dir(quote)
     quote.set_defaults(handler=_fleet_quote_command)
+    _add_fleet_batch_commands(fleet_commands)
+
+
+def _add_fleet_batch_commands(fleet_commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
     show = fleet_commands.add_parser("show", help="a batch and its lines as they stand")
     show.add_argument("batch_id", metavar="BATCH_ID")
     show.add_argument("--json", action="store_true", help="print JSON")
     _add_data_dir(show)
     show.set_defaults(handler=_fleet_show_command)
+    report = fleet_commands.add_parser(
+        "report", help="a batch's report: the asset-disposal export (CSV), XLSX, PDF or JSON"
+    )
+    report.add_argument("batch_id", metavar="BATCH_ID")
+    report.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), default="csv")
+    report.add_argument("--locale", help="the PDF's language (default: the shop's)")
+    report.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+    _add_data_dir(report)
+    report.set_defaults(handler=_fleet_report_command)
+    document = fleet_commands.add_parser(
+        "documents", help="a batch's archived documents, or one of them (credit note PDF or XML, ...)"
+    )
+    document.add_argument("batch_id", metavar="BATCH_ID")
+    document.add_argument(
+        "kind",
+        nargs="?",
+        help="credit_note_pdf, credit_note_xml, purchase_statement_pdf, handover_record, ...",
+    )
+    document.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+    _add_data_dir(document)
+    document.set_defaults(handler=_fleet_document_command)
+    verify = fleet_commands.add_parser(
+        "verify", help="verify a portfolio quote (`fleet quote --json`) or a hand-over record offline"
+    )
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument(
+        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+    )
+    _add_data_dir(verify)
+    verify.set_defaults(handler=_fleet_verify_command)
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
