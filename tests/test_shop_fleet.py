@@ -28,6 +28,7 @@ from examples.flask_shop.testing import ShopClient, find, shop_state
 from examples.flask_shop.views.company import COMPANY_DOCUMENTS, REPORT_TYPES
 from tradein_sdk import DeviceState, Money
 from tradein_sdk._domain.fleet import BatchState, ExtraDecision, LineStatus
+from tradein_sdk._domain.fleet_import import PROBLEM_CODES
 from tradein_sdk._domain.orders.vocabulary import MismatchReason
 
 if TYPE_CHECKING:
@@ -38,30 +39,8 @@ if TYPE_CHECKING:
 
     from tradein_sdk import FixedClock, TradeIn
 
-IMPORT_CODES = (
-    "ambiguous_model",
-    "duplicate",
-    "imei_model_mismatch",
-    "invalid_amount",
-    "invalid_answers",
-    "invalid_boolean",
-    "invalid_date",
-    "invalid_imei",
-    "invalid_serial_number",
-    "invalid_storage",
-    "missing_column",
-    "missing_condition",
-    "missing_identifier",
-    "missing_model",
-    "missing_storage",
-    "storage_mismatch",
-    "too_many_rows",
-    "unknown_grade",
-    "unknown_model",
-    "unknown_storage",
-    "unreadable_file",
-)
-"""The problem codes of ``tradein_sdk._domain.fleet_import`` (each needs a human text in the shop)."""
+IMPORT_CODES = PROBLEM_CODES
+"""Every problem code of an asset list (each needs a human text in the shop)."""
 IBAN = "DE89 3704 0044 0532 0130 00"
 CII = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
 

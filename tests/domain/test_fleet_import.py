@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from stdnum import luhn
 
 from tradein_sdk._domain.catalog import BUNDLED_CATALOG, Catalog
-from tradein_sdk._domain.fleet_import import GRADES, AssetImport, AssetRow, read_assets
+from tradein_sdk._domain.fleet_import import (
+    GRADES,
+    PROBLEM_CODES,
+    WHOLE_ROW,
+    AssetImport,
+    AssetRow,
+    read_assets,
+)
 from tradein_sdk._errors import AssetImportError, FleetError, ImportProblem
 
 if TYPE_CHECKING:
@@ -1054,3 +1061,50 @@ def test_any_order_of_valid_rows_imports_the_same_rows(
     assert unnumbered(original) == unnumbered(permuted)
     assert len(unnumbered(original)) == len(rows)
     assert [row.variant_id for row in original.rows] == [expected for (_, _, expected), _, _ in rows]
+
+
+_CELLS = st.sampled_from(
+    [
+        "",
+        "apple-iphone-13-128gb",
+        "iPhone",
+        "Galaxy S23",
+        "128 GB",
+        "1 TB",
+        "ja",
+        "vielleicht",
+        "gut",
+        "Z",
+        "{",
+        "{}",
+        '{"platform": "ios"}',
+        "35 000000 000001 9",
+        "490154203237518",
+        "31.02.2023",
+        "1.234,56",
+        "abc",
+        "\x00",
+        "=1+1",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    header=st.permutations(
+        ["IMEI", "Modell", "Speicher", "Sperre aufgehoben", "Zustand", "answers", "Buchwert"]
+    ),
+    rows=st.lists(st.lists(_CELLS, min_size=7, max_size=7), max_size=12),
+    delimiter=st.sampled_from([";", ",", "\t"]),
+)
+def test_any_list_reads_into_rows_and_named_problems_never_an_exception(
+    header: list[str], rows: list[list[str]], delimiter: str
+) -> None:
+    """Whatever the cells, every row is imported or named with a known code, a row and a header."""
+    lines = [delimiter.join(header)] + [delimiter.join(f'"{cell}"' for cell in row) for row in rows]
+    imported = read_assets("\r\n".join(lines).encode(), catalog=CATALOG, filename="assets.csv")
+    assert {problem.code for problem in imported.problems} <= set(PROBLEM_CODES)
+    assert all(problem.column in {*header, WHOLE_ROW} for problem in imported.problems)
+    assert all(1 <= problem.row <= len(rows) + 1 for problem in imported.problems)
+    assert {row.row for row in imported.rows}.isdisjoint(imported.rejected_rows)
+    assert len(imported.rows) + len(set(imported.rejected_rows) - {1}) <= len(rows)

@@ -73,6 +73,30 @@ if TYPE_CHECKING:
 GRADES: Final = ("excellent", "good", "fair", "damaged", "faulty")
 """The pricing grades of the bundled questionnaires, best first."""
 
+PROBLEM_CODES: Final = (
+    "missing_column",
+    "unreadable_file",
+    "too_many_rows",
+    "missing_model",
+    "unknown_model",
+    "ambiguous_model",
+    "missing_storage",
+    "invalid_storage",
+    "unknown_storage",
+    "storage_mismatch",
+    "missing_identifier",
+    "invalid_imei",
+    "imei_model_mismatch",
+    "invalid_serial_number",
+    "duplicate",
+    "invalid_boolean",
+    "unknown_grade",
+    "invalid_answers",
+    "missing_condition",
+    "invalid_date",
+    "invalid_amount",
+)
+"""Every code an :class:`~tradein_sdk._errors.ImportProblem` of an asset list can have (to translate them)."""
 MAX_ROWS: Final = 200_000
 """How many data rows :func:`read_assets` reads at most, unless told otherwise."""
 
