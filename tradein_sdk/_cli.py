@@ -1582,7 +1582,10 @@ def _fleet_quote_command(args: argparse.Namespace) -> int:
     console.print(table)
     print(f"valid until {portfolio.valid_until.isoformat()}; price book {portfolio.pricebook}")
     if totals.locks_to_release:
-        print(f"{totals.locks_to_release} device(s) to release from MDM or Activation Lock before the pickup")
+        print(
+            f"{totals.locks_to_release} device(s) not marked as released from MDM or Activation Lock: "
+            "release them before the pickup"
+        )
     for problem in portfolio.problems:
         print(f"skipped: {problem}", file=sys.stderr)
     return 0
