@@ -1491,6 +1491,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Kein bekannter Zustand (z. B. sehr gut, gut, befriedigend, beschädigt, defekt).",
         "État inconnu (p. ex. excellent, bon, correct, endommagé, défectueux).",
     ),
+    "fleet.problem_no_price": (
+        "There is no price for this device yet; we quote it after inspection.",
+        "Für dieses Gerät gibt es noch keinen Preis; wir bewerten es nach der Prüfung.",
+        "Cet appareil n’a pas encore de prix ; nous l’évaluons après le contrôle.",
+    ),
     "fleet.problem_unknown_model": (
         "We do not know this device.",
         "Dieses Gerät kennen wir nicht.",
@@ -1512,6 +1517,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "fleet.state_booked": ("Pickup booked", "Abholung gebucht", "Enlèvement réservé"),
     "fleet.state_picked_up": ("Picked up", "Abgeholt", "Enlevé"),
     "fleet.state_received": ("Received", "Eingegangen", "Reçu"),
+    "fleet.state_settling": ("Being settled", "Wird abgerechnet", "En cours de règlement"),
     "fleet.state_settled": ("Settled", "Abgerechnet", "Réglé"),
     "fleet.state_expired": ("Expired", "Abgelaufen", "Expiré"),
     "fleet.one_grade_worse": (
@@ -1644,6 +1650,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "We are inspecting the devices; the credit note follows once every device is decided.",
         "Wir prüfen die Geräte; die Gutschrift folgt, sobald alle Geräte entschieden sind.",
         "Nous contrôlons les appareils ; l’avoir suit dès que chaque appareil est traité.",
+    ),
+    "fleet.next_settling": (
+        "The settlement has begun: the devices are being paid and the credit note issued.",
+        "Die Abrechnung läuft: Die Geräte werden bezahlt und die Gutschrift ausgestellt.",
+        "Le règlement est en cours : les appareils sont payés et l’avoir est émis.",
     ),
     "fleet.next_settled": (
         "Settled: the credit note and the payment are on their way.",

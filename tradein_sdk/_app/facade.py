@@ -73,7 +73,7 @@ from tradein_sdk._ports import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from datetime import datetime
+    from datetime import date, datetime
 
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
     from tradein_sdk._domain.co2 import CO2Factors
@@ -524,9 +524,14 @@ class TradeIn(
         imei: str | None,
         now: datetime,
         expires_at: datetime,
+        as_of: date | None = None,
     ) -> IssuedQuote:
-        """Price a graded device with ``book``; sign and store its quote (the last steps of :meth:`quote`)."""
-        valuation = value_device(book, model=model, variant=variant, report=report, as_of=now.date())
+        """Price a graded device with ``book``; sign and store its quote (the last steps of :meth:`quote`).
+
+        ``as_of`` is the day the device's age is counted to (default: today); a fleet batch's quotes keep the
+        day of its portfolio quote, whose amounts were guaranteed.
+        """
+        valuation = value_device(book, model=model, variant=variant, report=report, as_of=as_of or now.date())
         questionnaire = self.questionnaire(model.category.value)
         quote = assemble_quote(
             quote_id=f"q_{uuid.uuid4().hex}",

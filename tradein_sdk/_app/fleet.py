@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
-from tradein_sdk._domain.credit_notes import DocumentKind, Party, SellerVatStatus
+from tradein_sdk._domain.credit_notes import CreditNote, DocumentKind, Party, SellerVatStatus
 from tradein_sdk._domain.fleet import (
     HANDOVER_PURPOSE,
     MIN_PICKUP_DEVICES,
@@ -50,12 +50,15 @@ from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
 from tradein_sdk._domain.quotes import Channel, QuoteKind
 from tradein_sdk._errors import (
+    AssetImportError,
     BatchStateError,
+    ConcurrentUpdateError,
     ConfigurationError,
     CreditNoteError,
     FleetError,
     ImportProblem,
     PickupTooSmallError,
+    PriceUnavailableError,
 )
 from tradein_sdk._ports import (
     ArchivedDocument,
@@ -159,6 +162,7 @@ class FleetUseCases:
             imei: str | None,
             now: dt.datetime,
             expires_at: dt.datetime,
+            as_of: dt.date | None = None,
         ) -> IssuedQuote: ...
         def _check_answers_fit(self, model: DeviceModel, answers: object, locale: str) -> None: ...
         def accept(
@@ -238,6 +242,16 @@ class FleetUseCases:
         for field in ("street", "postcode", "city"):
             checked_text(getattr(address, field), field=f"address.{field}", maximum=120)
         checked_vat = check_vat_id(vat_id, country=address.country) if vat_id else None
+        if status is SellerVatStatus.REGULAR and address.country.upper() != "DE":
+            raise FleetError(
+                "a company in {country} selling as a regular VAT business makes an intra-Community supply; "
+                "its credit note is not supported (open it as not_registered, small_business or "
+                "margin_scheme where that is its status)",
+                country=address.country.upper(),
+            )
+        contract_pricebook(
+            self.prices.price_book(self.market), contract, company_id="co-check"
+        )  # its own book
         if status is not SellerVatStatus.NOT_REGISTERED and checked_vat is None and not tax_number:
             raise FleetError(
                 "a company that sells as a business ({status}) needs a VAT id or a tax number",
@@ -334,8 +348,14 @@ class FleetUseCases:
         Returns:
             The rows that import and every rejected cell by row and column.
         """
-        from tradein_sdk._domain.fleet_import import read_assets  # noqa: PLC0415 - loads with the first list
+        from tradein_sdk._domain.fleet_import import GRADES, read_assets  # noqa: PLC0415 - loads with the first list
 
+        if default_grade is not None and default_grade not in GRADES:
+            raise FleetError(
+                "the default grade is one of {grades}, not “{grade}”",
+                grades=", ".join(GRADES),
+                grade=default_grade,
+            )
         return read_assets(data, catalog=self.catalog, filename=filename, default_grade=default_grade)
 
     def fleet_quote(
@@ -384,7 +404,14 @@ class FleetUseCases:
             self.prices.price_book(self.market), company.contract, company_id=company.id
         )
         now = self.clock.now().replace(microsecond=0)
-        lines = self._price_rows(imported.rows, book, as_of=now.date(), progress=progress)
+        lines, unpriced = self._price_rows(imported.rows, book, as_of=now.date(), progress=progress)
+        if unpriced and not skip_invalid:
+            raise AssetImportError(unpriced)
+        if not lines:
+            raise FleetError("the asset list has no device to quote")
+        imported = attrs.evolve(
+            imported, problems=tuple(sorted((*imported.problems, *unpriced), key=_by_row))
+        )
         valid_until = now + dt.timedelta(days=company.contract.quote_validity_days)
         totals = portfolio_totals(lines, book.currency)
         pricebook = f"{book.pricebook_id}@{book.version}"
@@ -499,45 +526,39 @@ class FleetUseCases:
         *,
         as_of: dt.date,
         progress: Progress | None,
-    ) -> list[PortfolioLine]:
-        """One portfolio line per row; each distinct device and answers is graded and priced once."""
-        from tradein_sdk._domain.pricing import value_device  # noqa: PLC0415
+    ) -> tuple[list[PortfolioLine], list[ImportProblem]]:
+        """One portfolio line per row, and a problem per row no price exists for (``no_price``).
 
-        graded: dict[tuple[str, str], ConditionReport] = {}
-        valued: dict[tuple[str, str], Money] = {}
-
-        def value(
-            model: DeviceModel, variant: DeviceVariant, answers: Mapping[str, Any]
-        ) -> tuple[Money, str | None]:
-            key = json.dumps(answers, sort_keys=True)
-            report = graded.get((model.category.value, key))
-            if report is None:
-                self._check_answers_fit(model, answers, self.locale)
-                report = graded[(model.category.value, key)] = self.grade(model.category.value, answers)
-            amount = valued.get((variant.id, key))
-            if amount is None:
-                amount = valued[(variant.id, key)] = value_device(
-                    book, model=model, variant=variant, report=report, as_of=as_of
-                ).total
-            return amount, report.pricing_grade
+        Each distinct device and answers is graded and priced once.
+        """
+        pricer = _Pricer(self, book, as_of)
+        graded_answers, value = pricer.graded_answers, pricer.value
 
         lines: list[PortfolioLine] = []
+        unpriced: list[ImportProblem] = []
         total = len(rows)
-        for index, row in enumerate(rows, start=1):
+        for done, row in enumerate(rows, start=1):
             entry = self.catalog.lookup(row.variant_id)
             model = entry.model
             variant = entry.variant or model.variants[0]
-            questionnaire = self.questionnaire(model.category.value)
-            answers: Mapping[str, Any] = (
-                row.answers
-                if row.answers is not None
-                else grade_answers(questionnaire, model, row.grade or "good")
-            )
-            amount, grade = value(model, variant, answers)
+            if row.answers is not None:
+                key, answers = json.dumps(row.answers, sort_keys=True), row.answers
+            else:
+                key, answers = graded_answers(model, row.grade or "good")
+            try:
+                amount, grade = value(model, variant, key, answers)
+            except PriceUnavailableError as exc:
+                unpriced.append(
+                    ImportProblem(
+                        row=row.row, column="*", code="no_price", message=str(exc), value=row.model_text
+                    )
+                )
+                continue
+            index = len(lines) + 1
             low = amount
             worse = _NEXT_GRADE.get(grade or "")
             if worse is not None:
-                low = min(amount, value(model, variant, grade_answers(questionnaire, model, worse))[0])
+                low = min(amount, value(model, variant, *graded_answers(model, worse))[0])
             lines.append(
                 PortfolioLine(
                     line=index,
@@ -556,9 +577,9 @@ class FleetUseCases:
                     recycle_only=grade is None,
                 )
             )
-            if progress is not None and (index % 500 == 0 or index == total):
-                progress(index, total)
-        return lines
+            if progress is not None and (done % 500 == 0 or done == total):
+                progress(done, total)
+        return lines, unpriced
 
     # -- reading a batch ----------------------------------------------------------------------------------
 
@@ -759,6 +780,7 @@ class FleetUseCases:
                 imei=line.imei,
                 now=now.replace(microsecond=0),
                 expires_at=valid_until,
+                as_of=dt.datetime.fromisoformat(state["issued_at"]).date(),  # the guaranteed day's prices
             )
             if issued.quote.amount != line.amount:  # the contract book is the portfolio's: never differs
                 raise FleetError(
@@ -947,15 +969,27 @@ class FleetUseCases:
                 found.add(matched)
         order_id = record.order_id
         for number in manifest.lines:
-            device_id = state["devices"][str(number)]
-            if number in found:
-                state["status"][str(number)] = LineStatus.RECEIVED.value
-                self.record_event(order_id, device_id, EventKind.RECEIVE, actor=Actor.STAFF)
-            else:
-                state["status"][str(number)] = LineStatus.MISSING.value
-                self.record_event(
-                    order_id, device_id, EventKind.CANCEL, actor=Actor.SYSTEM, reason="not in the boxes"
+            state["status"][str(number)] = (
+                LineStatus.RECEIVED.value if number in found else LineStatus.MISSING.value
+            )
+
+        def events(_: TradeInOrder) -> list[Any]:
+            """Every line at once, under this batch's ids: a retry applies nothing twice."""
+            from tradein_sdk._domain.orders.model import DeviceEvent  # noqa: PLC0415
+
+            return [
+                DeviceEvent(
+                    id=f"fleet-receive:{batch_id}:{number}",
+                    kind=EventKind.RECEIVE if number in found else EventKind.CANCEL,
+                    device_id=state["devices"][str(number)],
+                    actor=Actor.STAFF if number in found else Actor.SYSTEM,
+                    reason=None if number in found else "not in the boxes",
                 )
+                for number in manifest.lines
+            ]
+
+        self._change(order_id, events)
+        state["received_at"] = self.clock.now().isoformat()
         state["extras"] = [extra.to_json() for extra in extras]
         self._save(
             record,
@@ -978,6 +1012,7 @@ class FleetUseCases:
             FleetError: the batch has no such extra device.
         """
         record, version, state = self._batch_state(batch_id)
+        self._require(record, "decide_extra", BatchState.RECEIVED)
         chosen = ExtraDecision(decision)
         for extra in state.get("extras", []):
             if _key(extra["identifier"]) == _key(identifier):
@@ -1067,7 +1102,13 @@ class FleetUseCases:
         go back to the company. The document is a self-billing credit note (Gutschrift) for a business
         seller, a purchase statement otherwise; its payable total is the ledger's settled total, to the cent.
         It is numbered in the issuer's series, rendered as PDF (and, for a credit note, as an EN 16931
-        e-invoice embedded in it), and archived with its SHA-256 for 10 years.
+        e-invoice embedded in it), and archived with its SHA-256 for 10 years. A batch with nothing to pay
+        (every device missing or going back) is closed without a document.
+
+        The document is built and checked before any money moves; the batch is then claimed (``settling``,
+        under one settlement id), the devices paid, the document numbered and archived. A call that fails
+        after the claim (the database, the PDF) leaves the batch ``settling``: calling again finishes the same
+        settlement, never a second one.
 
         Args:
             batch_id: the batch.
@@ -1075,22 +1116,22 @@ class FleetUseCases:
             payout: the company's bank account, when not given at booking.
 
         Raises:
-            BatchStateError: the batch is not ``received``, or a received device is not decided yet
-                (not inspected, or a revised offer waits for an answer).
-            CreditNoteError: a field the document needs is missing (the seller's VAT id, the self-billing
-                agreement).
+            BatchStateError: the batch is not ``received`` (or ``settling``), a received device is not
+                decided yet (not inspected, or a revised offer waits for an answer), or no bank account is
+                known; nothing was paid.
+            CreditNoteError: the document cannot be issued (the seller's VAT id, the self-billing agreement,
+                the issuer's VAT id); nothing was paid.
         """
         from tradein_sdk._app.orders import _payout_data  # noqa: PLC0415
-        from tradein_sdk._domain.ledger import settlement_amount  # noqa: PLC0415
-        from tradein_sdk._domain.orders.model import DeviceEvent  # noqa: PLC0415
-        from tradein_sdk._domain.payouts import PayoutMethod, PayoutRef, payout_ref  # noqa: PLC0415
-        from tradein_sdk._ports import Ledger  # noqa: PLC0415
+        from tradein_sdk._domain.payouts import PayoutMethod, payout_ref  # noqa: PLC0415
 
-        record, _, _ = self._batch_state(batch_id)
-        self._require(record, "settle", BatchState.RECEIVED)
+        record, version, state = self._batch_state(batch_id)
+        self._require(record, "settle", BatchState.RECEIVED, BatchState.SETTLING)
         assert record.order_id is not None  # noqa: S101 - booked batches have their order
         order_id = record.order_id
         company = self.company(record.company_id)
+        if record.state == BatchState.SETTLING.value:  # a settlement begun before: finish it
+            return self._finish_settlement(batch_id, company, issuer)
         self._check_document_fields(company, issuer)
         order = self.order(order_id)
         undecided = [
@@ -1107,20 +1148,11 @@ class FleetUseCases:
                 detail=f"{len(undecided)} device(s) not decided yet",
                 reason="undecided",
             )
-        settlement_id = f"set_{uuid.uuid4().hex[:20]}"
+        plan = self._settlement_plan(order, state)
         reference = order.payout
         if payout is not None:
             reference = payout_ref(payout, reference=f"pay_{uuid.uuid4().hex[:20]}")
-            order_record, _ = self._port(OrderStore).get_order(order_id, **self._in_scope)
-            self._port(PersonalDataStore).add_personal_data(
-                attrs.evolve(
-                    _payout_data(payout, reference, company.id),
-                    tenant=order_record.tenant,
-                    organisation=order_record.organisation,
-                ),
-                now=self.clock.now(),
-            )
-        if reference is None or reference.method is not PayoutMethod.BANK_TRANSFER:
+        if plan and (reference is None or reference.method is not PayoutMethod.BANK_TRANSFER):
             raise BatchStateError(
                 batch_id,
                 state=record.state,
@@ -1128,46 +1160,105 @@ class FleetUseCases:
                 detail="no bank account was given for the payout",
                 reason="no_bank_account",
             )
-        batch_ref = PayoutRef(method=PayoutMethod.BANK_TRANSFER, reference=reference.reference)
+        now = self.clock.now()
+        lines = self._portfolio_lines(batch_id)
+        if plan:  # the document must build (every field, every rule) before any money moves
+            self._settlement_note(
+                company, issuer, state, lines, plan, number="GS-0000-000000", now=now, order_id=order_id
+            )
+        if payout is not None and reference is not None:
+            order_record, _ = self._port(OrderStore).get_order(order_id, **self._in_scope)
+            self._port(PersonalDataStore).add_personal_data(
+                attrs.evolve(
+                    _payout_data(payout, reference, company.id),
+                    tenant=order_record.tenant,
+                    organisation=order_record.organisation,
+                ),
+                now=now,
+            )
+        settlement_id = f"set_{uuid.uuid4().hex[:20]}"
+        state["settlement"] = {
+            "id": settlement_id,
+            "payout": reference.reference if reference is not None else None,
+            "planned": {device_id: amount.to_json() for device_id, amount in plan.items()},
+        }
+        try:
+            self._save(
+                record,
+                version,
+                state,
+                new_state=BatchState.SETTLING,
+                action="fleet.settling",
+                details={"settlement": settlement_id, "devices": len(plan)},
+            )
+        except ConcurrentUpdateError:
+            raise BatchStateError(
+                batch_id, state=record.state, action="settle", detail="settled meanwhile", reason="busy"
+            ) from None
+        return self._finish_settlement(batch_id, company, issuer)
+
+    def _settlement_plan(self, order: TradeInOrder, state: Mapping[str, Any]) -> dict[str, Money]:
+        """What each device to be paid is owed now, by the ledger (devices in line order)."""
+        from tradein_sdk._domain.ledger import settlement_amount  # noqa: PLC0415
+        from tradein_sdk._ports import Ledger  # noqa: PLC0415
+
+        entries = self._port(Ledger).ledger_entries(order.id)
+        by_device = {device_id: int(number) for number, device_id in state["devices"].items()}
+        plan = {
+            device.id: settlement_amount(entries, device.id, order.currency)
+            for device in order.devices
+            if device.state in {DeviceState.CONFIRMED, DeviceState.REVISION_ACCEPTED}
+            and not device.offer.is_zero()
+        }
+        return {
+            device_id: plan[device_id] for device_id in sorted(plan, key=lambda device: by_device[device])
+        }
+
+    def _finish_settlement(self, batch_id: str, company: Company, issuer: Party) -> FleetBatch:
+        """Pay the claimed settlement's devices (once), then number, archive and announce its document."""
+        from tradein_sdk._domain.orders.model import DeviceEvent  # noqa: PLC0415
+        from tradein_sdk._domain.payouts import PayoutMethod, PayoutRef  # noqa: PLC0415
+
+        record, _, state = self._batch_state(batch_id)
+        assert record.order_id is not None  # noqa: S101 - booked batches have their order
+        settlement = state["settlement"]
+        settlement_id = settlement["id"]
+        planned = {device_id: Money.from_json(amount) for device_id, amount in settlement["planned"].items()}
+        batch_ref = (
+            PayoutRef(method=PayoutMethod.BANK_TRANSFER, reference=settlement["payout"])
+            if settlement.get("payout")
+            else None
+        )
 
         def events(current: TradeInOrder) -> list[Any]:
-            entries = self._port(Ledger).ledger_entries(order_id)
             out = []
             for device in current.devices:
-                if device.state in {DeviceState.CONFIRMED, DeviceState.REVISION_ACCEPTED}:
-                    if device.offer.is_zero():
-                        out.append(
-                            DeviceEvent(
-                                id=f"{settlement_id}:{device.id}",
-                                kind=EventKind.RECYCLE,
-                                device_id=device.id,
-                                actor=Actor.STAFF,
-                            )
-                        )
-                        continue
-                    out.append(
-                        DeviceEvent(
-                            id=f"{settlement_id}:{device.id}",
-                            kind=EventKind.PAY,
-                            device_id=device.id,
-                            actor=Actor.STAFF,
-                            payout=batch_ref,
-                            amount=settlement_amount(entries, device.id, current.currency),
-                        )
+                event_id = f"{settlement_id}:{device.id}"  # the same on a second call: applied once
+                decided = device.state in {DeviceState.CONFIRMED, DeviceState.REVISION_ACCEPTED}
+                if decided and device.id in planned:
+                    event = DeviceEvent(
+                        id=event_id,
+                        kind=EventKind.PAY,
+                        device_id=device.id,
+                        actor=Actor.STAFF,
+                        payout=batch_ref,
+                        amount=planned[device.id],
+                    )
+                elif decided:  # no value: recycled free of charge
+                    event = DeviceEvent(
+                        id=event_id, kind=EventKind.RECYCLE, device_id=device.id, actor=Actor.STAFF
                     )
                 elif device.state is DeviceState.MISMATCH:
-                    out.append(
-                        DeviceEvent(
-                            id=f"{settlement_id}:{device.id}",
-                            kind=EventKind.START_RETURN,
-                            device_id=device.id,
-                            actor=Actor.STAFF,
-                        )
+                    event = DeviceEvent(
+                        id=event_id, kind=EventKind.START_RETURN, device_id=device.id, actor=Actor.STAFF
                     )
+                else:
+                    continue
+                out.append(event)
             return out
 
-        settled_order = self._change(order_id, events)
-        return self._issue_settlement_documents(batch_id, company, issuer, settled_order, settlement_id)
+        order = self._change(record.order_id, events)
+        return self._issue_settlement_documents(batch_id, company, issuer, order, settlement_id)
 
     def _check_document_fields(self, company: Company, issuer: Party) -> None:
         if company.vat_status is SellerVatStatus.NOT_REGISTERED:
@@ -1186,157 +1277,173 @@ class FleetUseCases:
         if not (issuer.vat_id or issuer.tax_number):
             raise CreditNoteError("the issuer of a credit note names its VAT id or tax number")
 
-    def _issue_settlement_documents(
-        self, batch_id: str, company: Company, issuer: Party, order: TradeInOrder, settlement_id: str
-    ) -> FleetBatch:
+    def _settlement_note(
+        self,
+        company: Company,
+        issuer: Party,
+        state: Mapping[str, Any],
+        lines: Sequence[PortfolioLine],
+        paid: Mapping[str, Money],
+        *,
+        number: str,
+        now: dt.datetime,
+        order_id: str,
+    ) -> tuple[CreditNote, list[tuple[str, str, bytes]]]:
+        """The batch's document and its files ``(kind, media type, bytes)``, built and checked.
+
+        Raises:
+            CreditNoteError: a field or rule of the document fails (nothing is numbered or paid then).
+        """
         from tradein_sdk._adapters.credit_note_documents import (  # noqa: PLC0415 - fpdf2, drafthorse load with it
             credit_note_pdf,
             credit_note_xml,
             facturx_pdf,
         )
-        from tradein_sdk._domain.credit_notes import build_credit_note, document_number  # noqa: PLC0415
+        from tradein_sdk._domain.credit_notes import build_credit_note  # noqa: PLC0415
+
+        by_device = {device_id: int(line) for line, device_id in state["devices"].items()}
+        handover = state.get("handover") or {}
+        supplied = dt.datetime.fromisoformat(
+            handover.get("payload", {}).get("handed_over_at") or state.get("received_at") or now.isoformat()
+        ).date()
+        kind = (
+            DocumentKind.PURCHASE_STATEMENT
+            if company.vat_status is SellerVatStatus.NOT_REGISTERED
+            else DocumentKind.CREDIT_NOTE
+        )
+        note = build_credit_note(
+            number=number,
+            issued_on=now.date(),
+            supplied_on=supplied,
+            issuer=issuer,
+            seller=Party(
+                name=company.legal_name,
+                street=company.address.street,
+                postcode=company.address.postcode,
+                city=company.address.city,
+                country=company.address.country,
+                vat_id=company.vat_id,
+                tax_number=company.tax_number,
+            ),
+            status=company.vat_status,
+            lines=[
+                (
+                    lines[by_device[device_id] - 1].description,
+                    lines[by_device[device_id] - 1].imei or lines[by_device[device_id] - 1].serial,
+                    lines[by_device[device_id] - 1].asset_tag,
+                    amount,
+                )
+                for device_id, amount in paid.items()
+            ],
+            payment_due=add_working_days(
+                now.date(),
+                company.contract.payment_days,
+                country=company.contract.holiday_country,
+                subdivision=company.contract.holiday_subdivision,
+            ),
+            agreement=company.contract.self_billing,
+            references={"batch": state["id"], "order": order_id, "company": company.id},
+        )
+        files = [
+            (f"{kind.value}_json", "application/json", json.dumps(note.to_json(), sort_keys=True).encode())
+        ]
+        if kind is DocumentKind.CREDIT_NOTE:
+            files.append(("credit_note_xml", "application/xml", credit_note_xml(note)))
+            files.append(("credit_note_pdf", "application/pdf", facturx_pdf(note)))
+        else:
+            files.append(("purchase_statement_pdf", "application/pdf", credit_note_pdf(note)))
+        return note, files
+
+    def _issue_settlement_documents(
+        self, batch_id: str, company: Company, issuer: Party, order: TradeInOrder, settlement_id: str
+    ) -> FleetBatch:
+        """Number, archive and announce the document of a paid settlement (none when nothing was paid)."""
+        from tradein_sdk._domain.credit_notes import document_number  # noqa: PLC0415
         from tradein_sdk._domain.outbox import outbox_messages  # noqa: PLC0415
         from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType  # noqa: PLC0415
 
-        for _ in range(5):
-            record, version, state = self._batch_state(batch_id)
-            if record.state == BatchState.SETTLED.value:
-                return self.fleet_batch(batch_id)
-            lines = self._portfolio_lines(batch_id)
-            by_device = {device_id: int(number) for number, device_id in state["devices"].items()}
-            paid = [
-                (by_device[device.id], device.settled)
-                for device in order.devices
-                if device.state is DeviceState.PAID and device.settled is not None
-            ]
-            paid.sort(key=lambda pair: pair[0])
-            now = self.clock.now()
-            handover = state.get("handover") or {}
-            supplied = (
-                dt.datetime.fromisoformat(handover["payload"]["handed_over_at"]).date()
-                if handover.get("payload")
-                else now.date()
-            )
+        record, version, state = self._batch_state(batch_id)
+        if record.state == BatchState.SETTLED.value:
+            return self.fleet_batch(batch_id)
+        lines = self._portfolio_lines(batch_id)
+        by_device = {device_id: int(number) for number, device_id in state["devices"].items()}
+        paid = {
+            device.id: device.settled
+            for device in sorted(order.devices, key=lambda device: by_device[device.id])
+            if device.state is DeviceState.PAID and device.settled is not None
+        }
+        now = self.clock.now()
+        documents: list[ArchivedDocument] = []
+        document: dict[str, Any] | None = None
+        payable = Money(Decimal(0), order.currency)
+        payment_due = None
+        if paid:
             kind = (
                 DocumentKind.PURCHASE_STATEMENT
                 if company.vat_status is SellerVatStatus.NOT_REGISTERED
                 else DocumentKind.CREDIT_NOTE
             )
-            series = f"{self._owner()['organisation']}:{kind.value}:{now.year}"
+            series = f"{record.organisation or self._owner()['organisation']}:{kind.value}:{now.year}"
             number = document_number(kind, now.year, self._port(FleetStore).next_document_number(series))
-            payment_due = add_working_days(
-                now.date(),
-                company.contract.payment_days,
-                country=company.contract.holiday_country,
-                subdivision=company.contract.holiday_subdivision,
-            )
-            note = build_credit_note(
-                number=number,
-                issued_on=now.date(),
-                supplied_on=supplied,
-                issuer=issuer,
-                seller=Party(
-                    name=company.legal_name,
-                    street=company.address.street,
-                    postcode=company.address.postcode,
-                    city=company.address.city,
-                    country=company.address.country,
-                    vat_id=company.vat_id,
-                    tax_number=company.tax_number,
-                ),
-                status=company.vat_status,
-                lines=[
-                    (
-                        lines[number_ - 1].description,
-                        lines[number_ - 1].imei or lines[number_ - 1].serial,
-                        lines[number_ - 1].asset_tag,
-                        amount,
-                    )
-                    for number_, amount in paid
-                ],
-                payment_due=payment_due,
-                agreement=company.contract.self_billing,
-                references={"batch": batch_id, "order": order.id, "settlement": settlement_id},
+            note, files = self._settlement_note(
+                company, issuer, state, lines, paid, number=number, now=now, order_id=order.id
             )
             documents = [
-                self._archived(
-                    f"{kind.value}_json",
-                    number,
-                    record,
-                    "application/json",
-                    json.dumps(note.to_json(), sort_keys=True).encode(),
-                )
+                self._archived(name, number, record, media, content) for name, media, content in files
             ]
-            if kind is DocumentKind.CREDIT_NOTE:
-                documents.append(
-                    self._archived(
-                        "credit_note_xml", number, record, "application/xml", credit_note_xml(note)
-                    )
-                )
-                documents.append(
-                    self._archived("credit_note_pdf", number, record, "application/pdf", facturx_pdf(note))
-                )
-            else:
-                documents.append(
-                    self._archived(
-                        "purchase_statement_pdf", number, record, "application/pdf", credit_note_pdf(note)
-                    )
-                )
-            settlement = {
-                "id": settlement_id,
-                "settled_at": now.isoformat(),
-                "amount": note.payable.to_json(),
+            document = {"kind": kind.value, "number": number, "sha256": documents[-1].sha256}
+            payable = note.payable
+            payment_due = note.payment_due
+        settlement = {
+            **state["settlement"],
+            "settled_at": now.isoformat(),
+            "amount": payable.to_json(),
+            "devices": len(paid),
+            "document": document,
+            "payment_due": payment_due.isoformat() if payment_due else None,
+            "lines": {str(by_device[device_id]): index for index, device_id in enumerate(paid, start=1)},
+        }
+        state["settlement"] = settlement
+        order_record, _ = self._port(OrderStore).get_order(order.id, **self._in_scope)
+        told = WebhookEvent(
+            id="msg_" + hashlib.sha256(f"fleet-settlement/{settlement_id}".encode()).hexdigest()[:32],
+            type=WebhookEventType.BATCH_SETTLED.value,
+            timestamp=now,
+            data={
+                "batch_id": batch_id,
+                "company_id": company.id,
+                "order_id": order.id,
+                "settlement_id": settlement_id,
+                "amount": payable.to_json(),
                 "devices": len(paid),
-                "document": {"kind": kind.value, "number": number, "sha256": documents[-1].sha256},
-                "payment_due": payment_due.isoformat(),
-                "lines": {str(number_): index for index, (number_, _) in enumerate(paid, start=1)},
-            }
-            state["settlement"] = settlement
-            order_record, _ = self._port(OrderStore).get_order(order.id, **self._in_scope)
-            told = WebhookEvent(
-                id="msg_" + hashlib.sha256(f"fleet-settlement/{settlement_id}".encode()).hexdigest()[:32],
-                type=WebhookEventType.BATCH_SETTLED.value,
-                timestamp=now,
-                data={
-                    "batch_id": batch_id,
-                    "company_id": company.id,
-                    "order_id": order.id,
-                    "settlement_id": settlement_id,
-                    "amount": note.payable.to_json(),
-                    "devices": len(paid),
-                    "document": settlement["document"],
-                    "payment_due": payment_due.isoformat(),
+                "document": document,
+                "payment_due": settlement["payment_due"],
+            },
+        )
+        event = outbox_messages(
+            [told],
+            self._endpoints_for(order_record),
+            tenant=order_record.tenant,
+            organisation=order_record.organisation,
+        )
+        try:
+            self._save(
+                record,
+                version,
+                state,
+                new_state=BatchState.SETTLED,
+                action="fleet.settled",
+                details={
+                    "settlement": settlement_id,
+                    "amount": payable.to_json(),
+                    "document": document["number"] if document else None,
                 },
+                outbox=event,
+                archive=documents,
             )
-            event = outbox_messages(
-                [told],
-                self._endpoints_for(order_record),
-                tenant=order_record.tenant,
-                organisation=order_record.organisation,
-            )
-            try:
-                self._save(
-                    record,
-                    version,
-                    state,
-                    new_state=BatchState.SETTLED,
-                    action="fleet.settled",
-                    details={
-                        "settlement": settlement_id,
-                        "amount": note.payable.to_json(),
-                        "document": number,
-                    },
-                    outbox=event,
-                    archive=documents,
-                )
-            except Exception as error:
-                from tradein_sdk._errors import ConcurrentUpdateError  # noqa: PLC0415
-
-                if isinstance(error, ConcurrentUpdateError):
-                    continue
-                raise
+        except ConcurrentUpdateError:  # another call finished the same settlement first
             return self.fleet_batch(batch_id)
-        raise BatchStateError(batch_id, state="changing", action="settle", reason="busy")
+        return self.fleet_batch(batch_id)
 
     # -- documents ------------------------------------------------------------------------------------------
 
@@ -1468,6 +1575,48 @@ class FleetUseCases:
 
             return fleet_report_pdf(report, locale=locale or self.locale)
         raise FleetError("a report is csv, xlsx, pdf or json, not {format}", format=format)
+
+
+class _Pricer:
+    """Grades and prices a fleet list's devices, each distinct device and answers once."""
+
+    def __init__(self, trade_in: FleetUseCases, book: PriceBook, as_of: dt.date) -> None:
+        self._trade_in = trade_in
+        self._book = book
+        self._as_of = as_of
+        self._graded: dict[tuple[str, str], ConditionReport] = {}
+        self._valued: dict[tuple[str, str], Money] = {}
+        self._as_grade: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+
+    def graded_answers(self, model: DeviceModel, grade: str) -> tuple[str, Mapping[str, Any]]:
+        """The key and the answers a grade stands for on this model (made once per model and grade)."""
+        known = self._as_grade.get((model.id, grade))
+        if known is None:
+            answers = grade_answers(self._trade_in.questionnaire(model.category.value), model, grade)
+            known = self._as_grade[(model.id, grade)] = (json.dumps(answers, sort_keys=True), answers)
+        return known
+
+    def value(
+        self, model: DeviceModel, variant: DeviceVariant, key: str, answers: Mapping[str, Any]
+    ) -> tuple[Money, str | None]:
+        """The price of a variant with these answers (``key`` names them), and its pricing grade."""
+        from tradein_sdk._domain.pricing import value_device  # noqa: PLC0415
+
+        category = model.category.value
+        report = self._graded.get((category, key))
+        if report is None:
+            self._trade_in._check_answers_fit(model, answers, self._trade_in.locale)  # noqa: SLF001
+            report = self._graded[(category, key)] = self._trade_in.grade(category, answers)
+        amount = self._valued.get((variant.id, key))
+        if amount is None:
+            amount = self._valued[(variant.id, key)] = value_device(
+                self._book, model=model, variant=variant, report=report, as_of=self._as_of
+            ).total
+        return amount, report.pricing_grade
+
+
+def _by_row(problem: ImportProblem) -> int:
+    return problem.row
 
 
 def _key(text: str) -> str:

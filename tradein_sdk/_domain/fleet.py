@@ -148,7 +148,8 @@ class FrameworkContract:
         """Refuse terms no contract can have."""
         exponent = self.price_factor.as_tuple().exponent
         if (
-            not Decimal("0.5") <= self.price_factor <= Decimal(2)
+            not self.price_factor.is_finite()
+            or not Decimal("0.5") <= self.price_factor <= Decimal(2)
             or not isinstance(exponent, int)
             or exponent < -4
         ):
@@ -549,6 +550,8 @@ class BatchState(StrEnum):
     BOOKED = "booked"
     PICKED_UP = "picked_up"
     RECEIVED = "received"
+    SETTLING = "settling"
+    """A settlement was claimed: its devices are being paid and its document issued."""
     SETTLED = "settled"
     EXPIRED = "expired"
 

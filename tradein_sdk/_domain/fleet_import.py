@@ -95,6 +95,7 @@ PROBLEM_CODES: Final = (
     "missing_condition",
     "invalid_date",
     "invalid_amount",
+    "no_price",
 )
 """Every code an :class:`~tradein_sdk._errors.ImportProblem` of an asset list can have (to translate them)."""
 MAX_ROWS: Final = 200_000

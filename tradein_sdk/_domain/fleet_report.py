@@ -82,13 +82,13 @@ class ReportRow:
         return Decimal(0) if self.inspected is None else self.inspected - self.quoted
 
     def values(self, currency: str) -> dict[str, str]:
-        """The row as the export's columns (amounts as plain decimals)."""
+        """The row as the export's columns (amounts as plain decimals; the company's own texts defused)."""
         return {
             "line": str(self.line),
-            "asset_tag": self.asset_tag or "",
-            "cost_centre": self.cost_centre or "",
+            "asset_tag": _cell(self.asset_tag or ""),
+            "cost_centre": _cell(self.cost_centre or ""),
             "device": self.device,
-            "imei_or_serial": self.identifier,
+            "imei_or_serial": _cell(self.identifier),
             "outcome": self.outcome,
             "state": self.state,
             "quoted": f"{self.quoted:.2f}",
@@ -230,6 +230,11 @@ def report_xlsx(report: FleetReport) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A text from an uploaded list, never read as a formula by a spreadsheet (OWASP CSV injection)."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
 
 def outcome_of(state: str | None, status: str, *, picked: bool, settled_line: int | None) -> str:

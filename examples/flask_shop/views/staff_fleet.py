@@ -22,7 +22,6 @@ from examples.flask_shop.records import InspectionReport
 from examples.flask_shop.views.company import batch_details, load_batch
 from examples.flask_shop.views.staff import staff_required
 from tradein_sdk import (
-    BatchState,
     BatchStateError,
     DeviceState,
     ExtraDecision,
@@ -204,7 +203,7 @@ def settle(batch_id: str) -> ResponseReturnValue:
     try:
         settled = shop().trade_in.settle_batch(batch_id, issuer=shop().issuer)
     except BatchStateError as error:
-        if error.state == BatchState.RECEIVED.value:
+        if error.reason == "undecided":
             flash(t("fleet.settle_undecided"), "error")
         else:
             _failed(error)
