@@ -23,6 +23,7 @@ import pytest
 import respx
 from stdnum import luhn
 
+from grading_questionnaire._conditions import compile_condition
 from tradein_sdk import FixedClock, TradeIn
 from tradein_sdk._adapters.credit_note_documents import extract_credit_note_xml, validate_credit_note_xml
 from tradein_sdk._app.fleet import FleetUseCases, _line_json_text, lines_digest
@@ -45,6 +46,7 @@ from tradein_sdk._domain.webhooks import WebhookSecrets
 from tradein_sdk._errors import (
     AssetImportError,
     BatchStateError,
+    ConcurrentUpdateError,
     CreditNoteError,
     FleetError,
     IllegalTransitionError,
@@ -56,7 +58,7 @@ from tradein_sdk._ports import Ledger
 from tradein_sdk.testing import example_erasure_report
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
 
 STAFF_CHECKS = {"liquid_indicator": "not_triggered", "blocklist_status": "clear", "authenticity": "genuine"}
@@ -274,12 +276,28 @@ def inspect_all(trade_in: TradeIn, batch_id: str, *, downgraded: set[int], locke
     for view in batch.lines:
         if view.status is not LineStatus.RECEIVED:
             continue
-        answers = {**view.line.answers, **STAFF_CHECKS}
+        answers = {**view.line.answers, **staff_checks(trade_in, view.line.variant_id, view.line.answers)}
         if view.line.line in downgraded:
             answers["display_glass"] = "cracked"
         if view.line.line in locked:
             answers["find_my_off"] = False
         trade_in.inspect_fleet_device(batch_id, view.line.line, answers, imei=view.line.imei)
+
+
+def staff_checks(trade_in: TradeIn, variant_id: str, answers: Mapping[str, Any]) -> dict[str, object]:
+    """The inspector's own checks, clean, for the questions of the device's questionnaire that are shown."""
+    model = trade_in.catalog.lookup(variant_id).model
+    questionnaire = trade_in.questionnaire(model.category.value)
+    ranks = {
+        question.id: {option.id: n for n, option in enumerate(question.options)}
+        for question in questionnaire.questions
+    }
+    checks: dict[str, object] = {}
+    for question in questionnaire.questions:
+        shown = question.show_if is None or compile_condition(question.show_if, ranks)({**answers, **checks})
+        if question.staff_only and shown and question.options:
+            checks[question.id] = question.options[0].id
+    return checks
 
 
 def test_a_batch_of_25_devices_settles_once_and_its_credit_note_equals_the_ledger(  # noqa: PLR0915 - one story
@@ -723,3 +741,62 @@ def test_the_report_never_hands_a_spreadsheet_a_formula(trade_in: TradeIn) -> No
     sheet_cells = [cell for row in workbook["Devices"].iter_rows() for cell in row]
     assert all(cell.data_type != "f" for cell in sheet_cells)
     assert workbook["Devices"]["B2"].value.startswith("'=")
+
+
+def test_reverse_charge_covers_phones_and_tablets_not_watches(trade_in: TradeIn) -> None:
+    """§ 13b Abs. 2 Nr. 10 UStG: phones over 5,000 € are reverse charge; with a smartwatch among them, not."""
+    company_id = open_company(trade_in, price_factor=Decimal(2))
+    phones = [model for model in trade_in.catalog.models if model.category.value == "smartphone"]
+    survey = trade_in.fleet_quote(
+        company_id,
+        asset_csv(
+            [
+                {"imei": imei(f"9900{n:04d}", 1), "model": model.variants[0].id, "grade": "A"}
+                for n, model in enumerate(phones)
+            ]
+        ),
+        dry_run=True,
+        skip_invalid=True,
+    )
+    best = max(survey.lines, key=lambda line: line.amount.amount)
+    count = int(Decimal(5000) / best.amount.amount) + 2
+    watch = next(model for model in trade_in.catalog.models if model.category.value == "smartwatch")
+
+    def settled_treatment(with_watch: bool) -> str:
+        rows = [{"imei": imei("99009999", n), "model": best.variant_id, "grade": "A"} for n in range(count)]
+        if with_watch:
+            rows.append({"imei": imei("99008888", 1), "model": watch.variants[0].id, "grade": "A"})
+        batch_id = trade_in.fleet_quote(company_id, asset_csv(rows)).batch_id or ""
+        trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+        batch = trade_in.hand_over(batch_id, seals=["S-1"], carrier="GLS")
+        trade_in.receive_batch(batch_id, [view.line.imei or "" for view in batch.lines])
+        inspect_all(trade_in, batch_id, downgraded=set(), locked=set())
+        trade_in.settle_batch(batch_id, issuer=ISSUER)
+        note = json.loads(trade_in.fleet_document(batch_id, "credit_note_json").content)
+        assert Decimal(note["payable"]["amount"]) >= 5000
+        return str(note["treatment"])
+
+    assert settled_treatment(with_watch=False) == "reverse_charge"
+    assert settled_treatment(with_watch=True) == "standard"
+
+
+def test_two_bookings_of_one_batch_leave_one_order(
+    trade_in: TradeIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A booking that loses the race withdraws its own order: the company never has two."""
+    company_id = open_company(trade_in)
+    batch_id = trade_in.fleet_quote(company_id, asset_csv(twenty_five(trade_in)[:4])).batch_id or ""
+    save = FleetUseCases._save
+
+    def raced(self: FleetUseCases, record: Any, version: int, state: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        if kwargs.get("action") == "fleet.pickup_booked":
+            raise ConcurrentUpdateError(record.batch_id)
+        save(self, record, version, state, **kwargs)
+
+    monkeypatch.setattr(FleetUseCases, "_save", raced)
+    with pytest.raises(BatchStateError) as lost:
+        trade_in.book_pickup(batch_id, boxes=1, seals=["S-1"], payout=BANK)
+    assert lost.value.reason == "busy"
+    orders = trade_in.list_orders()
+    assert len(orders) == 1
+    assert {device.state for device in orders[0].devices} == {DeviceState.CANCELLED}

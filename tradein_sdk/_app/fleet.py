@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
-from tradein_sdk._domain.credit_notes import CreditNote, DocumentKind, Party, SellerVatStatus
+from tradein_sdk._domain.credit_notes import (
+    REVERSE_CHARGE_THRESHOLD,
+    CreditNote,
+    DocumentKind,
+    Party,
+    SellerVatStatus,
+)
 from tradein_sdk._domain.fleet import (
     HANDOVER_PURPOSE,
     MIN_PICKUP_DEVICES,
@@ -200,6 +206,7 @@ class FleetUseCases:
             event_id: str | None = None,
         ) -> InspectionDiff: ...
         def respond_to_revision(self, order_id: str, device_id: str, *, accept: bool) -> TradeInOrder: ...
+        def cancel(self, order_id: str, *, actor: Actor = Actor.SHOPPER) -> TradeInOrder: ...
         def _change(self, order_id: str, events: Callable[[TradeInOrder], Sequence[Any]]) -> TradeInOrder: ...
         def _endpoints_for(self, record: Any) -> list[Any]: ...  # noqa: ANN401
         def scoped(self, scope: Scope) -> Self: ...
@@ -759,37 +766,8 @@ class FleetUseCases:
         if problems:
             raise FleetError("the manifest is not valid: {problems}", problems="; ".join(problems))
         company = self.company(record.company_id)
-        book = self._contract_book(state["pricebook_hash"])
         owner = self._batch_owner(record)
-        tokens = []
-        for number in chosen:
-            line = all_lines[number - 1]
-            entry = self.catalog.lookup(line.variant_id)
-            model = entry.model
-            variant = entry.variant or model.variants[0]
-            report = self.grade(model.category.value, line.answers)
-            issued = owner._issue_quote(  # noqa: SLF001 - the same facade, as the batch owner
-                book,
-                model=model,
-                variant=variant,
-                report=report,
-                kind=QuoteKind.ESTIMATE,
-                channel=Channel.ONLINE,
-                audience=owner.audience,
-                locale=self.locale,
-                imei=line.imei,
-                now=now.replace(microsecond=0),
-                expires_at=valid_until,
-                as_of=dt.datetime.fromisoformat(state["issued_at"]).date(),  # the guaranteed day's prices
-            )
-            if issued.quote.amount != line.amount:  # the contract book is the portfolio's: never differs
-                raise FleetError(
-                    "line {line} prices at {now} today, not the quoted {quoted}",
-                    line=number,
-                    now=str(issued.quote.amount),
-                    quoted=str(line.amount),
-                )
-            tokens.append(issued.token)
+        tokens = self._line_quotes(owner, state, [all_lines[number - 1] for number in chosen], now=now)
         order = owner.accept(tokens, payout=payout, customer_ref=company.id, actor=self._actor())
         pickup_on = add_working_days(
             now.date(),
@@ -823,23 +801,64 @@ class FleetUseCases:
             state["status"][str(number)] = LineStatus.EXPECTED.value
         state["manifest"] = manifest.to_json()
         state["booked_at"] = now.isoformat()
-        self._save(
-            record,
-            version,
-            state,
-            new_state=BatchState.BOOKED,
-            order_id=order.id,
-            action="fleet.pickup_booked",
-            details={
-                "order": order.id,
-                "devices": len(chosen),
-                "boxes": boxes,
-                "pickup_on": pickup_on.isoformat(),
-            },
-        )
+        try:
+            self._save(
+                record,
+                version,
+                state,
+                new_state=BatchState.BOOKED,
+                order_id=order.id,
+                action="fleet.pickup_booked",
+                details={
+                    "order": order.id,
+                    "devices": len(chosen),
+                    "boxes": boxes,
+                    "pickup_on": pickup_on.isoformat(),
+                },
+            )
+        except ConcurrentUpdateError:  # booked meanwhile by another call: this call's order is withdrawn
+            owner.cancel(order.id, actor=Actor.SYSTEM)
+            raise BatchStateError(
+                batch_id, state=record.state, action="book_pickup", detail="booked meanwhile", reason="busy"
+            ) from None
         for device in order.devices:
             self.record_event(order.id, device.id, EventKind.ISSUE_LABEL, actor=Actor.SYSTEM)
         return self.fleet_batch(batch_id)
+
+    def _line_quotes(
+        self, owner: Self, state: Mapping[str, Any], lines: Sequence[PortfolioLine], *, now: dt.datetime
+    ) -> list[str]:
+        """The tokens of a quote per line, issued for the batch's owner at the portfolio's day and book."""
+        book = self._contract_book(state["pricebook_hash"])
+        valid_until = dt.datetime.fromisoformat(state["valid_until"])
+        priced_on = dt.datetime.fromisoformat(state["issued_at"]).date()  # the guaranteed day's prices
+        tokens = []
+        for line in lines:
+            entry = self.catalog.lookup(line.variant_id)
+            model = entry.model
+            issued = owner._issue_quote(
+                book,
+                model=model,
+                variant=entry.variant or model.variants[0],
+                report=self.grade(model.category.value, line.answers),
+                kind=QuoteKind.ESTIMATE,
+                channel=Channel.ONLINE,
+                audience=owner.audience,
+                locale=self.locale,
+                imei=line.imei,
+                now=now.replace(microsecond=0),
+                expires_at=valid_until,
+                as_of=priced_on,
+            )
+            if issued.quote.amount != line.amount:  # the portfolio's book and day: never differs
+                raise FleetError(
+                    "line {line} prices at {now}, not the quoted {quoted}",
+                    line=line.line,
+                    now=str(issued.quote.amount),
+                    quoted=str(line.amount),
+                )
+            tokens.append(issued.token)
+        return tokens
 
     def _batch_owner(self, record: BatchRecord) -> Self:
         """This facade as the batch's owner: its quotes and order belong to the tenant that quoted the batch.
@@ -1311,6 +1330,11 @@ class FleetUseCases:
             if company.vat_status is SellerVatStatus.NOT_REGISTERED
             else DocumentKind.CREDIT_NOTE
         )
+        covered = all(  # § 13b Abs. 2 Nr. 10 UStG names phones and tablets (and consoles), not watches
+            self.catalog.lookup(lines[by_device[device_id] - 1].variant_id).model.category.value
+            in {"smartphone", "tablet"}
+            for device_id in paid
+        )
         note = build_credit_note(
             number=number,
             issued_on=now.date(),
@@ -1343,6 +1367,7 @@ class FleetUseCases:
             ),
             agreement=company.contract.self_billing,
             references={"batch": state["id"], "order": order_id, "company": company.id},
+            reverse_charge_threshold=REVERSE_CHARGE_THRESHOLD if covered else Decimal("Infinity"),
         )
         files = [
             (f"{kind.value}_json", "application/json", json.dumps(note.to_json(), sort_keys=True).encode())
