@@ -1901,6 +1901,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate_pricebook.set_defaults(handler=_validate_with("pricebook", pricebook_problems))
     from tradein_sdk._domain.co2 import co2_factors_problems  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.guarantees import guarantee_plans_problems  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._domain.insurance import insurance_plans_problems  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._domain.promotions import promotions_problems  # noqa: PLC0415 - loaded by its sub-command only
 
@@ -1908,6 +1909,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("co2-factors", "co2-factors", co2_factors_problems),
         ("promotions", "promotions", promotions_problems),
         ("plans", "insurance-plans", insurance_plans_problems),
+        ("guarantee-plans", "guarantee-plans", guarantee_plans_problems),
     ):
         command = validate_commands.add_parser(name, help=f"validate a {kind} file")
         command.add_argument("file")

@@ -63,6 +63,8 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── CertificateRequiredError    certificate_required  (.disposition, .reason: resale/parts need one)
     │   ├── CertificateRevokedError     certificate_revoked   (.certificate_id, .reason)
     │   └── CertificateExistsError      certificate_exists    (.certificate_id: the device has one, unrevoked)
+    ├── GuaranteeError                  guarantee_error       (.rule: expired, not_yet_exercisable,
+    │                                                          already_exercised, new_contract_required, ...)
     ├── FleetError                      fleet_error           (a company account, asset list or batch rule)
     │   ├── InvalidVatIdError           invalid_vat_id        (.value, .rule: format, check_digit, country)
     │   ├── AssetImportError            asset_import_invalid  (.problems: row, column, code per cell)
@@ -1267,6 +1269,22 @@ class CertificateNotFoundError(NotFoundError):
         """Create the error naming the id."""
         super().__init__("no erasure certificate {certificate_id} exists", certificate_id=certificate_id)
         self.certificate_id = certificate_id
+
+
+class GuaranteeError(TradeInError):
+    """A buy-back guarantee cannot be offered, sold or exercised as asked.
+
+    Attributes:
+        rule: ``expired``, ``not_yet_exercisable``, ``already_exercised``, ``new_contract_required``,
+            ``not_eligible`` or ``currency``.
+    """
+
+    code = "guarantee_error"
+
+    def __init__(self, message: str, /, *, rule: str, **params: object) -> None:
+        """Create the error for one of the rules above."""
+        super().__init__(message, rule=rule, **params)
+        self.rule = rule
 
 
 class FleetError(TradeInError):
