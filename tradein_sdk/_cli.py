@@ -1847,6 +1847,108 @@ def _add_fleet_batch_commands(fleet_commands: Any) -> None:  # noqa: ANN401 - ar
     verify.set_defaults(handler=_fleet_verify_command)
 
 
+# -- guarantees ---------------------------------------------------------------------------------------------
+
+
+def _money_argument(text: str, currency: str = "EUR") -> Any:  # noqa: ANN401 - a Money
+    from decimal import Decimal, InvalidOperation  # noqa: PLC0415 - loaded by its sub-command only
+
+    from tradein_sdk._domain.money import Money  # noqa: PLC0415
+
+    try:
+        return Money(Decimal(text), currency)
+    except (InvalidOperation, TradeInError) as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount") from exc
+
+
+def _guarantee_offers_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        offers = trade_in.offer_guarantees(
+            args.device_id,
+            _money_argument(args.price),
+            channel=args.channel,
+            customer_case=args.customer_case,
+            financed_amount=_money_argument(args.financed) if args.financed else None,
+        )
+    finally:
+        trade_in.close()
+    if args.json:
+        from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415
+
+        _print_json([json_converter().unstructure(offer) for offer in offers])
+        return 0
+    if not offers:
+        print("no guarantee plan covers this purchase")
+    for offer in offers:
+        print(f"{offer.plan_id}: {offer.name} (terms {offer.terms_version}), fee {offer.fee}")
+        for line in offer.schedule:
+            print(f"  {line.starts_on} to {line.ends_on}: {line.amount}  ({line.explanation})")
+        print(
+            f"  exercisable {offer.exercisable_from} to {offer.expires_on}; "
+            f"condition at least {offer.minimum_grade}"
+        )
+    return 0
+
+
+def _guarantee_show_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        envelope = trade_in.guarantee_document(args.contract_id)
+    finally:
+        trade_in.close()
+    _print_json(envelope)
+    return 0
+
+
+def _guarantee_liability_command(args: argparse.Namespace) -> int:
+    import datetime as dt  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--as-of: {args.as_of!r} is not a date (YYYY-MM-DD)") from exc
+    trade_in = _trade_in(args)
+    try:
+        view = trade_in.guarantee_liability(as_of=as_of)
+    finally:
+        trade_in.close()
+    if args.format == "csv":
+        sys.stdout.write(view.to_csv())
+    else:
+        _print_json(view.to_json())
+    return 0
+
+
+def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    guarantees = commands.add_parser(
+        "guarantees",
+        help="forward trade-in: buy-back guarantees sold with new devices, and what they may cost",
+        description="Guaranteed buy-back prices; plans in tradein_sdk/data/guarantees/.",
+    )
+    actions = guarantees.add_subparsers(dest="guarantees_command", required=True, metavar="ACTION")
+    offers = actions.add_parser("offers", help="the guarantees a device being bought may have")
+    offers.add_argument("device_id", metavar="DEVICE_ID")
+    offers.add_argument("--price", required=True, help="the purchase price (EUR)")
+    offers.add_argument("--financed", help="the financed amount, for upgrade plans")
+    offers.add_argument("--channel", choices=("online", "store"), default="online")
+    offers.add_argument("--customer-case", choices=("consumer", "business"), default="consumer")
+    offers.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(offers)
+    offers.set_defaults(handler=_guarantee_offers_command)
+    show = actions.add_parser("show", help="a sold contract's signed document")
+    show.add_argument("contract_id", metavar="CONTRACT_ID")
+    _add_data_dir(show)
+    show.set_defaults(handler=_guarantee_show_command)
+    liability = actions.add_parser(
+        "liability", help="outstanding guarantees by month: guaranteed, market value, expected cost, reserve"
+    )
+    liability.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day of the view (default: today)")
+    liability.add_argument("--format", choices=("json", "csv"), default="json")
+    _add_data_dir(liability)
+    liability.set_defaults(handler=_guarantee_liability_command)
+
+
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -1884,6 +1986,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_certificate_commands(commands)
     _add_co2_commands(commands)
     _add_fleet_commands(commands)
+    _add_guarantee_commands(commands)
 
     validate = commands.add_parser("validate", help="check a document against its schema and rules")
     validate_commands = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT")

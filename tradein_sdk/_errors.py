@@ -21,7 +21,8 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     │   ├── QuoteNotFoundError          quote_not_found
     │   ├── CertificateNotFoundError    certificate_not_found (.certificate_id: no erasure certificate)
     │   ├── CompanyNotFoundError        company_not_found     (.company_id: no company account)
-    │   └── BatchNotFoundError          batch_not_found       (.batch_id: no fleet batch)
+    │   ├── BatchNotFoundError          batch_not_found       (.batch_id: no fleet batch)
+    │   └── GuaranteeNotFoundError      guarantee_not_found   (.contract_id: no guarantee contract)
     ├── QuoteTokenError                 token_invalid
     │   ├── TokenMalformedError         token_malformed       (not a token of this library)
     │   ├── TokenSignatureError         token_signature_invalid
@@ -1285,6 +1286,17 @@ class GuaranteeError(TradeInError):
         """Create the error for one of the rules above."""
         super().__init__(message, rule=rule, **params)
         self.rule = rule
+
+
+class GuaranteeNotFoundError(NotFoundError):
+    """No buy-back guarantee contract has the id given (in the caller's scope)."""
+
+    code = "guarantee_not_found"
+
+    def __init__(self, contract_id: str) -> None:
+        """Create the error naming the id."""
+        super().__init__("no guarantee contract {contract_id} exists", contract_id=contract_id)
+        self.contract_id = contract_id
 
 
 class FleetError(TradeInError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -649,6 +650,74 @@ class FleetStore(Protocol):
         self, batch_id: str, *, scope: Scope | None = None, with_content: bool = True
     ) -> list[ArchivedDocument]:
         """The documents archived for a batch, oldest first."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class GuaranteeRecord:
+    """A buy-back guarantee contract as the store keeps it: the liability view's fields, and its envelope.
+
+    Attributes:
+        contract_id: the contract's id (``gtc_...``).
+        plan_id: the plan it was sold under.
+        sold_at: when it was sold (UTC).
+        purchased_on: the day the device was bought.
+        exercisable_from: the first day of its exercise window.
+        expires_on: its last day.
+        currency: its currency.
+        price: the device's purchase price (the residual-value basis).
+        schedule: the bands in money, as compact JSON text (``[[starts_on, ends_on, amount], ...]``).
+        kind: ``buyback`` or ``upgrade``.
+        document: the signed envelope, as JSON text.
+        customer_ref: the shop's pseudonymous customer id.
+        cost_centre: the buyer's cost centre (a company's calendar of inflows), else ``None``.
+        exercised_at: when it was exercised, else ``None``.
+        exercise: the exercise's JSON text, else ``None``.
+        tenant: the tenant that sold it.
+        organisation: its organisation.
+    """
+
+    contract_id: str
+    plan_id: str
+    sold_at: datetime
+    purchased_on: date
+    exercisable_from: date
+    expires_on: date
+    currency: str
+    price: Decimal
+    schedule: str
+    kind: str
+    document: str
+    customer_ref: str | None = None
+    cost_centre: str | None = None
+    exercised_at: datetime | None = None
+    exercise: str | None = None
+    tenant: str | None = None
+    organisation: str | None = None
+
+
+@runtime_checkable
+class GuaranteeStore(Protocol):
+    """Buy-back guarantee contracts: kept once, exercised at most once, read in bulk for the liability."""
+
+    def add_guarantee(self, record: GuaranteeRecord, *, audit: Sequence[AuditFact] = ()) -> None:
+        """Keep a sold contract with its audit entries."""
+        ...
+
+    def get_guarantee(self, contract_id: str, *, scope: Scope | None = None) -> GuaranteeRecord:
+        """Read a contract in ``scope`` (``GuaranteeNotFoundError`` when none)."""
+        ...
+
+    def record_exercise(
+        self, contract_id: str, *, at: datetime, exercise: str, audit: Sequence[AuditFact] = ()
+    ) -> bool:
+        """Mark a contract exercised, once: ``False`` when it was exercised already (nothing written then)."""
+        ...
+
+    def outstanding_guarantees(
+        self, *, on: date, scope: Scope | None = None, batch: int = 10_000
+    ) -> Iterator[GuaranteeRecord]:
+        """Every contract not exercised and not expired on ``on``, in batches (without their envelopes)."""
         ...
 
 

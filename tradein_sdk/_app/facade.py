@@ -24,6 +24,7 @@ from tradein_sdk._app.checkout import CheckoutUseCases
 from tradein_sdk._app.co2 import CO2UseCases
 from tradein_sdk._app.erasure import ErasureUseCases
 from tradein_sdk._app.fleet import FleetUseCases
+from tradein_sdk._app.guarantees import GuaranteeUseCases
 from tradein_sdk._app.ledger import LedgerUseCases
 from tradein_sdk._app.orders import OrderUseCases
 from tradein_sdk._app.receipts import ReceiptUseCases
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from grading_questionnaire import ConditionReport, Questionnaire, RenderedQuestionnaire
     from tradein_sdk._domain.co2 import CO2Factors
     from tradein_sdk._domain.devices import DeviceVariant
+    from tradein_sdk._domain.guarantees import GuaranteePlans
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.pricing import PriceBook
@@ -137,6 +139,7 @@ class TradeIn(
     ErasureUseCases,
     CO2UseCases,
     FleetUseCases,
+    GuaranteeUseCases,
 ):
     """Device trade-in for one shop: questionnaires, grading, quotes, tokens and redemption.
 
@@ -167,6 +170,7 @@ class TradeIn(
         signing_keys: SigningKeys | None = None,
         checkpoints: CheckpointLog | None = None,
         co2_factors: CO2Factors | None = None,
+        guarantee_plans: GuaranteePlans | None = None,
     ) -> None:
         """Wire the parts together.
 
@@ -202,6 +206,8 @@ class TradeIn(
                 (:class:`DirectoryCheckpoints`).
             co2_factors: the CO2e factors for avoided-emissions figures (default: the bundled document,
                 :meth:`CO2Factors.bundled`; a shop's own with :func:`load_co2_factors`).
+            guarantee_plans: the buy-back guarantee plans offered with new devices (default: the bundled
+                examples; a shop's own with :func:`parse_guarantee_plans`).
         """
         self._store: QuoteStore = store
         self._ports: dict[type, object] = {}
@@ -226,6 +232,7 @@ class TradeIn(
         self.signing_keys = signing_keys
         self.checkpoints = checkpoints
         self._co2_factors = co2_factors
+        self._guarantee_plans = guarantee_plans
         self._webhook_senders = {}
         self.fulfilment = fulfilment or LocalFulfilment(
             ReceivingAddress(name="Trade-in returns", lines=("(set the receiving address)",))
@@ -253,6 +260,7 @@ class TradeIn(
         key_ring: KeyRing | None = None,
         signing_keys: SigningKeys | None = None,
         co2_factors: CO2Factors | None = None,
+        guarantee_plans: GuaranteePlans | None = None,
     ) -> TradeIn:
         """The bundled defaults: bundled data, a SQLite file and signing keys kept in ``data_dir``.
 
@@ -283,6 +291,7 @@ class TradeIn(
                 every instance of a service must share them). Checkpoints are kept in
                 ``$TRADEIN_AUDIT_CHECKPOINTS``, else ``audit-checkpoints/`` in ``data_dir``.
             co2_factors: the CO2e factors (default: the bundled document).
+            guarantee_plans: the buy-back guarantee plans (default: the bundled examples).
 
         Returns:
             A ready-to-use facade.
@@ -322,6 +331,7 @@ class TradeIn(
             clawback_policy=clawback_policy,
             webhook_endpoints=webhook_endpoints,
             co2_factors=co2_factors,
+            guarantee_plans=guarantee_plans,
         )
 
     # -- catalog -------------------------------------------------------------------------------------

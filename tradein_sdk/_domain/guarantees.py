@@ -889,33 +889,72 @@ def expected_exercise(contract: GuaranteeContract, as_of: dt.date) -> dt.date:
     return max(contract.offer.exercisable_from, as_of)
 
 
+@attrs.frozen(kw_only=True)
+class OutstandingGuarantee:
+    """What the liability view needs of one contract (read in bulk, without its envelope).
+
+    Attributes:
+        purchased_on: the day the device was bought.
+        exercisable_from: the first day of the exercise window.
+        expires_on: the last day.
+        price: the purchase price (the residual-value basis).
+        kind: buyback or upgrade.
+        schedule: ``(starts_on, ends_on, amount)`` per band.
+    """
+
+    purchased_on: dt.date
+    exercisable_from: dt.date
+    expires_on: dt.date
+    price: Money
+    kind: PlanKind
+    schedule: tuple[tuple[dt.date, dt.date, Decimal], ...]
+
+    @classmethod
+    def of(cls, contract: GuaranteeContract) -> OutstandingGuarantee:
+        """The liability view's part of a contract."""
+        offer = contract.offer
+        return cls(
+            purchased_on=contract.purchased_on,
+            exercisable_from=offer.exercisable_from,
+            expires_on=offer.expires_on,
+            price=offer.price,
+            kind=offer.kind,
+            schedule=tuple((line.starts_on, line.ends_on, line.amount.amount) for line in offer.schedule),
+        )
+
+    def guaranteed_on(self, on: dt.date) -> Decimal:
+        """The band amount on a day (zero outside every band)."""
+        return next((amount for starts, ends, amount in self.schedule if starts <= on < ends), Decimal(0))
+
+
 def contract_liability(
-    contract: GuaranteeContract, *, as_of: dt.date, curve: ResidualCurve
+    contract: GuaranteeContract | OutstandingGuarantee, *, as_of: dt.date, curve: ResidualCurve
 ) -> LiabilityMonth:
-    """One outstanding contract's row: what it guarantees at its expected exercise, against the market."""
-    day = expected_exercise(contract, as_of)
-    age = age_in_months(contract.purchased_on, day)
-    currency = contract.currency
-    guaranteed = contract.guaranteed_on(day).amount
-    if contract.offer.kind is PlanKind.UPGRADE:
-        guaranteed = min(
-            guaranteed, contract.offer.price.amount
-        )  # at most what is owed; the balance is unknown
-    markets = tuple(
-        (contract.offer.price.amount * curve.share(age, scenario)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    """One outstanding contract's row: what it guarantees at its expected exercise, against the market.
+
+    An upgrade plan's guarantee counts at its cap (the balance then owed is not known yet).
+    """
+    held = OutstandingGuarantee.of(contract) if isinstance(contract, GuaranteeContract) else contract
+    day = max(held.exercisable_from, as_of)
+    age = age_in_months(held.purchased_on, day)
+    currency = held.price.currency
+    guaranteed = held.guaranteed_on(day)
+    markets = [
+        (held.price.amount * curve.share(age, scenario)).quantize(_CENT, rounding=ROUND_HALF_UP)
         for scenario in ("low", "central", "high")
-    )
+    ]
+    costs = [Money(max(guaranteed - market, Decimal(0)), currency) for market in markets]
     return LiabilityMonth(
         month=f"{day.year:04d}-{day.month:02d}",
         contracts=1,
         guaranteed=Money(guaranteed, currency),
         market=(Money(markets[0], currency), Money(markets[1], currency), Money(markets[2], currency)),
-        cost=tuple(Money(max(guaranteed - market, Decimal(0)), currency) for market in markets),  # type: ignore[arg-type]
+        cost=(costs[0], costs[1], costs[2]),
     )
 
 
 def liability_view(
-    contracts: Iterable[GuaranteeContract],
+    contracts: Iterable[GuaranteeContract | OutstandingGuarantee],
     *,
     as_of: dt.date,
     currency: str,
@@ -933,23 +972,38 @@ def liability_view(
         GuaranteeError: a contract in another currency (``currency``).
     """
     curve = curve or ResidualCurve()
-    by_month: dict[str, list[LiabilityMonth]] = {}
+    sums: dict[str, list[Decimal]] = {}  # month -> [contracts, guaranteed, 3 markets, 3 costs], running
     for contract in contracts:
-        if contract.currency != currency:
-            raise GuaranteeError(
-                "contract {contract} is not in {currency}",
-                rule="currency",
-                contract=contract.id,
-                currency=currency,
-            )
-        if contract.offer.expires_on < as_of:
+        held = OutstandingGuarantee.of(contract) if isinstance(contract, GuaranteeContract) else contract
+        if held.price.currency != currency:
+            raise GuaranteeError("a contract is not in {currency}", rule="currency", currency=currency)
+        if held.expires_on < as_of:
             continue
-        row = contract_liability(contract, as_of=as_of, curve=curve)
-        by_month.setdefault(row.month, []).append(row)
+        row = contract_liability(held, as_of=as_of, curve=curve)
+        total = sums.setdefault(row.month, [Decimal(0)] * 8)
+        values = (
+            Decimal(1),
+            row.guaranteed.amount,
+            *(market.amount for market in row.market),
+            *(cost.amount for cost in row.cost),
+        )
+        for index, value in enumerate(values):
+            total[index] += value
+
+    def month_of(month: str, total: list[Decimal]) -> LiabilityMonth:
+        money = [Money(value, currency) for value in total]
+        return LiabilityMonth(
+            month=month,
+            contracts=int(total[0]),
+            guaranteed=money[1],
+            market=(money[2], money[3], money[4]),
+            cost=(money[5], money[6], money[7]),
+        )
+
     return Liability(
         as_of=as_of,
         currency=currency,
-        months=tuple(_sum_months(month, rows, currency) for month, rows in sorted(by_month.items())),
+        months=tuple(month_of(month, total) for month, total in sorted(sums.items())),
     )
 
 

@@ -28,6 +28,7 @@ import attrs
 from tradein_sdk._adapters.sql.dialects import dialect_insert, ping_when_idle
 from tradein_sdk._adapters.sql.erasure import ErasureMixin, migration_erasure
 from tradein_sdk._adapters.sql.fleet import FleetMixin, migration_fleet
+from tradein_sdk._adapters.sql.guarantees import GuaranteeMixin, migration_guarantees
 from tradein_sdk._adapters.sql.indexes import migration_listing_indexes, not_indexed
 from tradein_sdk._adapters.sql.ledger import (
     credit_due,
@@ -432,6 +433,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (14, "a seal on each audit entry (the installation's keyed MAC of its hash)", _migration_seals),
     (15, "erasure certificates and their revocations", migration_erasure),
     (16, "fleet: company accounts, batches and lines, document numbers, document archive", migration_fleet),
+    (17, "buy-back guarantee contracts", migration_guarantees),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -455,7 +457,7 @@ def engine_url(url: str) -> str:
     )
 
 
-class SQLStore(TenancyMixin, ErasureMixin, FleetMixin):
+class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
     """The store on a SQL database: a SQLite file by default, PostgreSQL for several shop instances.
 
     >>> store = SQLStore("sqlite:///:memory:")   # or SQLStore.sqlite_file(path), or a postgresql:// URL

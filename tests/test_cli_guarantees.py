@@ -1,0 +1,69 @@
+"""`tradein guarantees offers|show|liability`: offers explained, a signed contract, the liability view."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from tradein_sdk import FixedClock, TradeIn
+from tradein_sdk._cli import main
+from tradein_sdk._domain.money import Money
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the CLI with ``argv`` and return its status, standard output and standard error."""
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_offers_show_and_liability(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two plans for a financed phone; a sold contract's document; the liability as JSON and CSV."""
+    folder = ["--data-dir", str(tmp_path)]
+    status, out, _ = run(
+        capsys,
+        "guarantees",
+        "offers",
+        "samsung-galaxy-s23-128gb",
+        "--price",
+        "899",
+        "--financed",
+        "899",
+        *folder,
+    )
+    assert status == 0
+    assert "buyback-24: Guaranteed buy-back" in out
+    assert "449.50 EUR" in out
+    status, out, _ = run(
+        capsys, "guarantees", "offers", "samsung-galaxy-s23-128gb", "--price", "899", "--json", *folder
+    )
+    assert [offer["plan_id"] for offer in json.loads(out)] == ["buyback-24"]
+    trade_in = TradeIn.embedded(tmp_path, clock=FixedClock(datetime(2026, 12, 4, 10, tzinfo=UTC)))
+    contract_id = trade_in.sell_guarantee(
+        "buyback-24", "samsung-galaxy-s23-128gb", Money(Decimal("899.00"), "EUR")
+    )["payload"]["id"]
+    trade_in.close()
+    status, out, _ = run(capsys, "guarantees", "show", contract_id, *folder)
+    assert json.loads(out)["signature"]["purpose"] == "buyback-guarantee"
+    status, out, _ = run(capsys, "guarantees", "liability", "--as-of", "2027-01-01", *folder)
+    view = json.loads(out)
+    assert view["totals"]["contracts"] == 1
+    assert view["months"][0]["month"] == "2027-12"
+    status, out, _ = run(
+        capsys, "guarantees", "liability", "--as-of", "2027-01-01", "--format", "csv", *folder
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["month"] for row in rows] == ["2027-12", "total"]
+    assert rows[0]["guaranteed"] == "449.50"
+    status, _, err = run(capsys, "guarantees", "show", "gtc_none", *folder)
+    assert status == 1
+    assert "error [guarantee_not_found]" in err
