@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
@@ -749,8 +750,14 @@ class ResidualCurve:
 
     def share(self, months: int, scenario: str) -> Decimal:
         """The share of the purchase price a device of that age fetches, in a scenario (low/central/high)."""
-        retention = {"low": self.low, "central": self.central, "high": self.high}[scenario]
-        return max(self.minimum, self.at_launch * retention**months)
+        return _share(self, months, scenario)
+
+
+@functools.lru_cache(maxsize=4096)
+def _share(curve: ResidualCurve, months: int, scenario: str) -> Decimal:
+    """A curve's share, computed once per age and scenario (a view over a million contracts asks often)."""
+    retention = {"low": curve.low, "central": curve.central, "high": curve.high}[scenario]
+    return max(curve.minimum, curve.at_launch * retention**months)
 
 
 @attrs.frozen(kw_only=True)

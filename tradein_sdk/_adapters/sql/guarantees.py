@@ -209,27 +209,20 @@ class GuaranteeMixin:
     def outstanding_guarantees(
         self, *, on: date, scope: Scope | None = None, batch: int = 10_000
     ) -> Iterator[GuaranteeRecord]:
-        """Every contract not exercised and not expired on ``on`` (by id, in batches; without envelopes)."""
+        """Every contract not exercised and not expired on ``on``, streamed in batches (without envelopes).
+
+        One query in one read transaction, read through a server-side cursor on PostgreSQL (``yield_per``), so
+        a million contracts cost one scan and the memory of one batch.
+        """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = guarantees_table()
         columns = [column for column in table.c if column.name != "document"]
-        after = ""
-        while True:
-            with self._guard("read the outstanding guarantees"), self._transaction(write=False) as conn:
-                rows = conn.execute(
-                    sa.select(*columns)
-                    .where(
-                        table.c.expires_on >= on,
-                        table.c.exercised_at.is_(None),
-                        table.c.id > after,
-                        *scope_conditions(table, scope),
-                    )
-                    .order_by(table.c.id)
-                    .limit(batch)
-                ).all()
-            for row in rows:
-                yield _record(row)
-            if len(rows) < batch:
-                return
-            after = rows[-1].id
+        query = sa.select(*columns).where(
+            table.c.expires_on >= on, table.c.exercised_at.is_(None), *scope_conditions(table, scope)
+        )
+        with self._guard("read the outstanding guarantees"), self._transaction(write=False) as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+            for rows in result.partitions():
+                for row in rows:
+                    yield _record(row)
