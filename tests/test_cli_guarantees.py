@@ -64,6 +64,26 @@ def test_offers_show_and_liability(tmp_path: Path, capsys: pytest.CaptureFixture
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [row["month"] for row in rows] == ["2027-12", "total"]
     assert rows[0]["guaranteed"] == "449.50"
+    chart = tmp_path / "liability.png"
+    status, _, _ = run(
+        capsys,
+        "guarantees",
+        "liability",
+        "--as-of",
+        "2027-01-01",
+        "--format",
+        "png",
+        "-o",
+        str(chart),
+        *folder,
+    )
+    assert status == 0
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    svg = tmp_path / "liability.svg"
+    run(
+        capsys, "guarantees", "liability", "--as-of", "2027-01-01", "--format", "svg", "-o", str(svg), *folder
+    )
+    assert "2027-12" in svg.read_text()
     status, _, err = run(capsys, "guarantees", "show", "gtc_none", *folder)
     assert status == 1
     assert "error [guarantee_not_found]" in err

@@ -1913,11 +1913,13 @@ def _guarantee_liability_command(args: argparse.Namespace) -> int:
         view = trade_in.guarantee_liability(as_of=as_of)
     finally:
         trade_in.close()
+    if args.format in {"png", "svg"}:
+        from tradein_sdk._adapters.guarantee_chart import liability_chart  # noqa: PLC0415 - matplotlib loads late
+
+        return _write_output(liability_chart(view, image_format=args.format), args.output, binary=True)
     if args.format == "csv":
-        sys.stdout.write(view.to_csv())
-    else:
-        _print_json(view.to_json())
-    return 0
+        return _write_output(view.to_csv().encode(), args.output, binary=False)
+    return _write_output(json.dumps(view.to_json(), indent=2).encode() + b"\n", args.output, binary=False)
 
 
 def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
@@ -1944,7 +1946,10 @@ def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's
         "liability", help="outstanding guarantees by month: guaranteed, market value, expected cost, reserve"
     )
     liability.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day of the view (default: today)")
-    liability.add_argument("--format", choices=("json", "csv"), default="json")
+    liability.add_argument(
+        "--format", choices=("json", "csv", "png", "svg"), default="json", help="a chart as png or svg"
+    )
+    liability.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
     _add_data_dir(liability)
     liability.set_defaults(handler=_guarantee_liability_command)
 
