@@ -55,6 +55,7 @@ from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
 from tradein_sdk._domain.quotes import Channel, QuoteKind
+from tradein_sdk._domain.tenancy import acting_actor
 from tradein_sdk._errors import (
     AssetImportError,
     BatchStateError,
@@ -306,12 +307,11 @@ class FleetUseCases:
         return company
 
     def _owner(self) -> dict[str, str | None]:
-        if self.scope is not None:
-            return {"tenant": self.scope.tenant, "organisation": self.scope.organisation}
+        """Who owns what this facade writes: its tenant and organisation (a scoped facade's are its key's)."""
         return {"tenant": self.audience, "organisation": self.organisation}
 
     def _actor(self) -> Actor:
-        return self.scope.actor if self.scope is not None else Actor.STAFF
+        return acting_actor(self.scope)
 
     def company(self, company_id: str) -> Company:
         """A company account.
@@ -1222,7 +1222,7 @@ class FleetUseCases:
         from tradein_sdk._ports import Ledger  # noqa: PLC0415
 
         entries = self._port(Ledger).ledger_entries(order.id)
-        by_device = {device_id: int(number) for number, device_id in state["devices"].items()}
+        by_device = _lines_by_device(state)
         plan = {
             device.id: settlement_amount(entries, device.id, order.currency)
             for device in order.devices
@@ -1320,16 +1320,12 @@ class FleetUseCases:
         )
         from tradein_sdk._domain.credit_notes import build_credit_note  # noqa: PLC0415
 
-        by_device = {device_id: int(line) for line, device_id in state["devices"].items()}
+        by_device = _lines_by_device(state)
         handover = state.get("handover") or {}
         supplied = dt.datetime.fromisoformat(
             handover.get("payload", {}).get("handed_over_at") or state.get("received_at") or now.isoformat()
         ).date()
-        kind = (
-            DocumentKind.PURCHASE_STATEMENT
-            if company.vat_status is SellerVatStatus.NOT_REGISTERED
-            else DocumentKind.CREDIT_NOTE
-        )
+        kind = _document_kind(company)
         covered = all(  # § 13b Abs. 2 Nr. 10 UStG names phones and tablets (and consoles), not watches
             self.catalog.lookup(lines[by_device[device_id] - 1].variant_id).model.category.value
             in {"smartphone", "tablet"}
@@ -1391,7 +1387,7 @@ class FleetUseCases:
         if record.state == BatchState.SETTLED.value:
             return self.fleet_batch(batch_id)
         lines = self._portfolio_lines(batch_id)
-        by_device = {device_id: int(number) for number, device_id in state["devices"].items()}
+        by_device = _lines_by_device(state)
         paid = {
             device.id: device.settled
             for device in sorted(order.devices, key=lambda device: by_device[device.id])
@@ -1403,11 +1399,7 @@ class FleetUseCases:
         payable = Money(Decimal(0), order.currency)
         payment_due = None
         if paid:
-            kind = (
-                DocumentKind.PURCHASE_STATEMENT
-                if company.vat_status is SellerVatStatus.NOT_REGISTERED
-                else DocumentKind.CREDIT_NOTE
-            )
+            kind = _document_kind(company)
             series = f"{record.organisation or self._owner()['organisation']}:{kind.value}:{now.year}"
             number = document_number(kind, now.year, self._port(FleetStore).next_document_number(series))
             note, files = self._settlement_note(
@@ -1638,6 +1630,18 @@ class _Pricer:
                 self._book, model=model, variant=variant, report=report, as_of=self._as_of
             ).total
         return amount, report.pricing_grade
+
+
+def _lines_by_device(state: Mapping[str, Any]) -> dict[str, int]:
+    """A booked batch's line number of each of its order's devices."""
+    return {device_id: int(line) for line, device_id in state["devices"].items()}
+
+
+def _document_kind(company: Company) -> DocumentKind:
+    """A self-billing credit note for a business seller; a purchase statement for one not VAT-registered."""
+    if company.vat_status is SellerVatStatus.NOT_REGISTERED:
+        return DocumentKind.PURCHASE_STATEMENT
+    return DocumentKind.CREDIT_NOTE
 
 
 def _by_row(problem: ImportProblem) -> int:

@@ -34,7 +34,7 @@ from tradein_sdk._domain.guarantees import (
 )
 from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.money import Money
-from tradein_sdk._domain.orders.vocabulary import Actor
+from tradein_sdk._domain.tenancy import acting_actor
 from tradein_sdk._errors import ConfigurationError, GuaranteeError
 from tradein_sdk._ports import AuditFact, GuaranteeRecord, GuaranteeStore
 
@@ -160,18 +160,18 @@ class GuaranteeUseCases:
             sold_at=now,
         )
         envelope = sign_document(contract_document(contract), self.signing_keys, purpose=CONTRACT_PURPOSE)
-        owner = (
-            {"tenant": self.scope.tenant, "organisation": self.scope.organisation}
-            if self.scope is not None
-            else {"tenant": self.audience, "organisation": self.organisation}
-        )
         self._port(GuaranteeStore).add_guarantee(
             _record(
-                contract, json.dumps(envelope), customer_ref=customer_ref, cost_centre=cost_centre, **owner
+                contract,
+                json.dumps(envelope),
+                customer_ref=customer_ref,
+                cost_centre=cost_centre,
+                tenant=self.audience,
+                organisation=self.organisation,
             ),
             audit=[
                 AuditFact(
-                    actor=(self.scope.actor if self.scope is not None else Actor.STAFF).value,
+                    actor=acting_actor(self.scope).value,
                     action="guarantee.sold",
                     subject=contract.id,
                     details={
@@ -254,7 +254,7 @@ class GuaranteeUseCases:
             exercise=json.dumps(details),
             audit=[
                 AuditFact(
-                    actor=(self.scope.actor if self.scope is not None else Actor.STAFF).value,
+                    actor=acting_actor(self.scope).value,
                     action="guarantee.exercised",
                     subject=contract_id,
                     details=details,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 
 from tradein_sdk._domain.orders.vocabulary import Actor
-from tradein_sdk._domain.tenancy import Role, Scope, check_tenant, key_digest, mint_key
+from tradein_sdk._domain.tenancy import Role, Scope, acting_actor, check_tenant, key_digest, mint_key
 from tradein_sdk._errors import NotFoundError
 from tradein_sdk._ports import ApiKeyRecord, AuditFact, Tenancy, WebhookOutbox
 
@@ -301,7 +301,7 @@ class TenancyUseCases:
         if provider is not None:
             check_tenant(provider, field="provider")
         fact = AuditFact(
-            actor=(self.scope.actor if self.scope is not None else Actor.STAFF).value,
+            actor=acting_actor(self.scope).value,
             action="order.assigned",
             subject=order_id,
             details={"provider": provider},

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
@@ -54,6 +54,7 @@ MIN_PICKUP_DEVICES: Final = 4
 """A pickup takes at least this many devices; fewer travel by parcel label like a shopper's."""
 CONTRACT_ADJUSTMENT: Final = "framework-contract"
 """The price book adjustment that applies a framework contract's price factor."""
+_T = TypeVar("_T")
 CONTRACT_MESSAGE: Final = N_("Framework contract price")
 """Its explanation (a gettext msgid)."""
 
@@ -109,10 +110,6 @@ class Address:
     city: str
     country: str
 
-    def lines(self) -> tuple[str, str]:
-        """The address as two printed lines."""
-        return self.street, f"{self.postcode} {self.city}"
-
 
 @attrs.frozen(kw_only=True)
 class FrameworkContract:
@@ -164,49 +161,13 @@ class FrameworkContract:
         holiday_calendar(self.holiday_country, self.holiday_subdivision)  # refuses an unknown calendar
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's JSON form."""
-        return {
-            "reference": self.reference,
-            "price_factor": str(self.price_factor),
-            "pricebook": dict(self.pricebook) if self.pricebook is not None else None,
-            "quote_validity_days": self.quote_validity_days,
-            "pickup_days": self.pickup_days,
-            "payment_days": self.payment_days,
-            "holiday_country": self.holiday_country,
-            "holiday_subdivision": self.holiday_subdivision,
-            "revisions_binding": self.revisions_binding,
-            "self_billing": (
-                {
-                    "version": self.self_billing.version,
-                    "accepted_at": self.self_billing.accepted_at.isoformat(),
-                }
-                if self.self_billing is not None
-                else None
-            ),
-        }
+        """The JSON form (the library's converter: amounts as Money JSON, dates as ISO text)."""
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FrameworkContract:
         """Read the JSON form back."""
-        billing = data.get("self_billing")
-        return cls(
-            reference=data["reference"],
-            price_factor=Decimal(data.get("price_factor", "1")),
-            pricebook=data.get("pricebook"),
-            quote_validity_days=int(data.get("quote_validity_days", 30)),
-            pickup_days=int(data.get("pickup_days", 5)),
-            payment_days=int(data.get("payment_days", 10)),
-            holiday_country=data.get("holiday_country", "DE"),
-            holiday_subdivision=data.get("holiday_subdivision"),
-            revisions_binding=bool(data.get("revisions_binding", True)),
-            self_billing=(
-                SelfBillingAgreement(
-                    version=billing["version"], accepted_at=dt.datetime.fromisoformat(billing["accepted_at"])
-                )
-                if billing
-                else None
-            ),
-        )
+        return _from_json(data, cls)
 
 
 @attrs.frozen(kw_only=True)
@@ -236,33 +197,26 @@ class Company:
     created_at: dt.datetime
 
     def to_json(self) -> dict[str, Any]:
-        """The account's JSON form (without the contacts: they are personal data, kept apart)."""
-        return {
-            "id": self.id,
-            "legal_name": self.legal_name,
-            "address": attrs.asdict(self.address),
-            "vat_id": self.vat_id,
-            "tax_number": self.tax_number,
-            "vat_status": self.vat_status.value,
-            "contract": self.contract.to_json(),
-            "contact_ref": self.contact_ref,
-            "created_at": self.created_at.isoformat(),
-        }
+        """The JSON form (the library's converter: amounts as Money JSON, dates as ISO text)."""
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Company:
         """Read the JSON form back."""
-        return cls(
-            id=data["id"],
-            legal_name=data["legal_name"],
-            address=Address(**data["address"]),
-            vat_id=data.get("vat_id"),
-            tax_number=data.get("tax_number"),
-            vat_status=SellerVatStatus(data["vat_status"]),
-            contract=FrameworkContract.from_json(data["contract"]),
-            contact_ref=data.get("contact_ref"),
-            created_at=dt.datetime.fromisoformat(data["created_at"]),
-        )
+        return _from_json(data, cls)
+
+
+def _to_json(value: object) -> dict[str, Any]:
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415 - cattrs loads with the first use
+
+    data: dict[str, Any] = json_converter().unstructure(value)
+    return data
+
+
+def _from_json(data: Mapping[str, Any], kind: type[_T]) -> _T:
+    from tradein_sdk._domain.converters import json_converter  # noqa: PLC0415 - cattrs loads with the first use
+
+    return json_converter().structure(data, kind)
 
 
 # -- working days ----------------------------------------------------------------------------------------
@@ -459,43 +413,13 @@ class PortfolioLine:
         return self.imei or self.serial or f"line {self.line}"
 
     def to_json(self) -> dict[str, Any]:
-        """The line's JSON form."""
-        return {
-            "line": self.line,
-            "row": self.row,
-            "variant_id": self.variant_id,
-            "description": self.description,
-            "imei": self.imei,
-            "serial": self.serial,
-            "asset_tag": self.asset_tag,
-            "cost_centre": self.cost_centre,
-            "lock_released": self.lock_released,
-            "grade": self.grade,
-            "answers": dict(self.answers),
-            "amount": self.amount.to_json(),
-            "low": self.low.to_json(),
-            "recycle_only": self.recycle_only,
-        }
+        """The JSON form (the library's converter: amounts as Money JSON, dates as ISO text)."""
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PortfolioLine:
         """Read the JSON form back."""
-        return cls(
-            line=int(data["line"]),
-            row=int(data["row"]),
-            variant_id=data["variant_id"],
-            description=data["description"],
-            imei=data.get("imei"),
-            serial=data.get("serial"),
-            asset_tag=data.get("asset_tag"),
-            cost_centre=data.get("cost_centre"),
-            lock_released=bool(data["lock_released"]),
-            grade=data.get("grade"),
-            answers=data.get("answers") or {},
-            amount=Money.from_json(data["amount"]),
-            low=Money.from_json(data["low"]),
-            recycle_only=bool(data["recycle_only"]),
-        )
+        return _from_json(data, cls)
 
 
 @attrs.frozen(kw_only=True)
@@ -517,14 +441,8 @@ class PortfolioTotals:
     low: Money
 
     def to_json(self) -> dict[str, Any]:
-        """The totals' JSON form."""
-        return {
-            "devices": self.devices,
-            "with_value": self.with_value,
-            "locks_to_release": self.locks_to_release,
-            "amount": self.amount.to_json(),
-            "low": self.low.to_json(),
-        }
+        """The JSON form (the library's converter: amounts as Money JSON, dates as ISO text)."""
+        return _to_json(self)
 
 
 def portfolio_totals(lines: Sequence[PortfolioLine], currency: str) -> PortfolioTotals:
@@ -595,25 +513,13 @@ class Manifest:
     contact_ref: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The manifest's JSON form."""
-        return {
-            "boxes": self.boxes,
-            "seals": list(self.seals),
-            "lines": list(self.lines),
-            "pickup_on": self.pickup_on.isoformat(),
-            "contact_ref": self.contact_ref,
-        }
+        """The JSON form (the library's converter: amounts as Money JSON, dates as ISO text)."""
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Manifest:
         """Read the JSON form back."""
-        return cls(
-            boxes=int(data["boxes"]),
-            seals=tuple(data["seals"]),
-            lines=tuple(int(line) for line in data["lines"]),
-            pickup_on=dt.date.fromisoformat(data["pickup_on"]),
-            contact_ref=data.get("contact_ref"),
-        )
+        return _from_json(data, cls)
 
 
 @attrs.frozen(kw_only=True)
@@ -633,23 +539,13 @@ class ExtraDevice:
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The extra device's JSON form."""
-        return {
-            "identifier": self.identifier,
-            "box": self.box,
-            "decision": self.decision.value,
-            "note": self.note,
-        }
+        """The JSON form (the library's converter: amounts as Money JSON, dates as ISO text)."""
+        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ExtraDevice:
         """Read the JSON form back."""
-        return cls(
-            identifier=data["identifier"],
-            box=data.get("box"),
-            decision=ExtraDecision(data.get("decision", "pending")),
-            note=data.get("note", ""),
-        )
+        return _from_json(data, cls)
 
 
 def manifest_problems(seals: Sequence[str], boxes: int) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
@@ -250,8 +250,3 @@ def outcome_of(state: str | None, status: str, *, picked: bool, settled_line: in
     if state in {"mismatch", "returning", "returned", "revision_declined", "surrendered"}:
         return "returned"
     return "pending"
-
-
-def rows_total(rows: Sequence[ReportRow]) -> Decimal:
-    """The paid total of some rows."""
-    return sum((row.paid for row in rows if row.paid is not None), Decimal(0))

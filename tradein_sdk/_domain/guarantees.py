@@ -37,7 +37,7 @@ from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, GuaranteeError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping
 
 CONTRACT_PURPOSE: Final = "buyback-guarantee"
 """The signature purpose of a guarantee contract."""
@@ -891,11 +891,6 @@ def _sum_months(label: str, rows: Iterable[LiabilityMonth], currency: str) -> Li
     )
 
 
-def expected_exercise(contract: GuaranteeContract, as_of: dt.date) -> dt.date:
-    """The day a contract is expected to be exercised: its window's first day, or today once that passed."""
-    return max(contract.offer.exercisable_from, as_of)
-
-
 @attrs.frozen(kw_only=True)
 class OutstandingGuarantee:
     """What the liability view needs of one contract (read in bulk, without its envelope).
@@ -1012,8 +1007,3 @@ def liability_view(
         currency=currency,
         months=tuple(month_of(month, total) for month, total in sorted(sums.items())),
     )
-
-
-def schedule_of(contract: GuaranteeContract) -> Sequence[ScheduleLine]:
-    """The contract's schedule, in order (the company buyer's calendar of guaranteed inflows per device)."""
-    return contract.offer.schedule

@@ -165,3 +165,8 @@ def mint_key() -> MintedKey:
     key_id = f"key_{secrets.token_hex(8)}"
     secret = f"{KEY_PREFIX}{secrets.token_urlsafe(32)}"
     return MintedKey(key_id=key_id, secret=secret, digest=key_digest(secret))
+
+
+def acting_actor(scope: Scope | None) -> Actor:
+    """Who acts in the history and the audit log: the key's role's actor, or staff for the shop's own code."""
+    return scope.actor if scope is not None else Actor.STAFF

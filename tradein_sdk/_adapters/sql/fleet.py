@@ -118,15 +118,6 @@ def fleet_tables() -> dict[str, Table]:
     return define_fleet(sa.MetaData())
 
 
-def migration_fleet(conn: Connection) -> None:
-    """Migration 16: company accounts, fleet batches and lines, document numbers, the document archive."""
-    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
-
-    metadata = sa.MetaData()
-    define_fleet(metadata)
-    metadata.create_all(conn)
-
-
 def _company(row: Any) -> CompanyRecord:  # noqa: ANN401 - a SQLAlchemy Row
     return CompanyRecord(
         company_id=row.id,

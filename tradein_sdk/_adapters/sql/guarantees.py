@@ -70,15 +70,6 @@ def guarantees_table() -> Table:
     return define_guarantees(sa.MetaData())
 
 
-def migration_guarantees(conn: Connection) -> None:
-    """Migration 17: buy-back guarantee contracts."""
-    import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
-
-    metadata = sa.MetaData()
-    define_guarantees(metadata)
-    metadata.create_all(conn)
-
-
 def _record(row: Any, *, document: str = "") -> GuaranteeRecord:  # noqa: ANN401 - a SQLAlchemy Row
     return GuaranteeRecord(
         contract_id=row.id,

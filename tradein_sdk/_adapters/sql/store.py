@@ -27,8 +27,8 @@ import attrs
 
 from tradein_sdk._adapters.sql.dialects import dialect_insert, ping_when_idle
 from tradein_sdk._adapters.sql.erasure import ErasureMixin, migration_erasure
-from tradein_sdk._adapters.sql.fleet import FleetMixin, migration_fleet
-from tradein_sdk._adapters.sql.guarantees import GuaranteeMixin, migration_guarantees
+from tradein_sdk._adapters.sql.fleet import FleetMixin, define_fleet
+from tradein_sdk._adapters.sql.guarantees import GuaranteeMixin, define_guarantees
 from tradein_sdk._adapters.sql.indexes import migration_listing_indexes, not_indexed
 from tradein_sdk._adapters.sql.ledger import (
     credit_due,
@@ -274,7 +274,7 @@ def _define_v7(metadata: Any) -> None:  # noqa: ANN401 - a sqlalchemy.MetaData
     )
 
 
-def _creating(define: Callable[[Any], None]) -> Callable[[Connection], None]:
+def _creating(define: Callable[[Any], object]) -> Callable[[Connection], None]:
     """A migration step that creates the tables ``define`` declares."""
 
     def step(conn: Connection) -> None:
@@ -432,8 +432,12 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     ),
     (14, "a seal on each audit entry (the installation's keyed MAC of its hash)", _migration_seals),
     (15, "erasure certificates and their revocations", migration_erasure),
-    (16, "fleet: company accounts, batches and lines, document numbers, document archive", migration_fleet),
-    (17, "buy-back guarantee contracts", migration_guarantees),
+    (
+        16,
+        "fleet: company accounts, batches and lines, document numbers, document archive",
+        _creating(define_fleet),
+    ),
+    (17, "buy-back guarantee contracts", _creating(define_guarantees)),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
