@@ -1850,26 +1850,17 @@ def _add_fleet_batch_commands(fleet_commands: Any) -> None:  # noqa: ANN401 - ar
 # -- guarantees ---------------------------------------------------------------------------------------------
 
 
-def _money_argument(text: str, currency: str = "EUR") -> Any:  # noqa: ANN401 - a Money
-    from decimal import Decimal, InvalidOperation  # noqa: PLC0415 - loaded by its sub-command only
-
-    from tradein_sdk._domain.money import Money  # noqa: PLC0415
-
-    try:
-        return Money(Decimal(text), currency)
-    except (InvalidOperation, TradeInError) as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an amount") from exc
-
-
 def _guarantee_offers_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._domain.money import Money  # noqa: PLC0415 - loaded by its sub-command only
+
     trade_in = _trade_in(args)
     try:
         offers = trade_in.offer_guarantees(
             args.device_id,
-            _money_argument(args.price),
+            Money(args.price, args.currency),
             channel=args.channel,
             customer_case=args.customer_case,
-            financed_amount=_money_argument(args.financed) if args.financed else None,
+            financed_amount=Money(args.financed, args.currency) if args.financed else None,
         )
     finally:
         trade_in.close()
@@ -1931,7 +1922,8 @@ def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's
     actions = guarantees.add_subparsers(dest="guarantees_command", required=True, metavar="ACTION")
     offers = actions.add_parser("offers", help="the guarantees a device being bought may have")
     offers.add_argument("device_id", metavar="DEVICE_ID")
-    offers.add_argument("--price", required=True, help="the purchase price (EUR)")
+    offers.add_argument("--price", required=True, help="the purchase price, e.g. 899")
+    offers.add_argument("--currency", default="EUR")
     offers.add_argument("--financed", help="the financed amount, for upgrade plans")
     offers.add_argument("--channel", choices=("online", "store"), default="online")
     offers.add_argument("--customer-case", choices=("consumer", "business"), default="consumer")
