@@ -19,38 +19,6 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
-from tradein_sdk._domain.credit_notes import (
-    REVERSE_CHARGE_THRESHOLD,
-    CreditNote,
-    DocumentKind,
-    Party,
-    SellerVatStatus,
-)
-from tradein_sdk._domain.fleet import (
-    HANDOVER_PURPOSE,
-    MIN_PICKUP_DEVICES,
-    PORTFOLIO_PURPOSE,
-    Address,
-    BatchLineView,
-    BatchState,
-    BatchTrueUp,
-    Company,
-    ExtraDecision,
-    ExtraDevice,
-    FleetBatch,
-    FrameworkContract,
-    LineStatus,
-    Manifest,
-    PortfolioLine,
-    PortfolioQuote,
-    PortfolioTotals,
-    add_working_days,
-    check_vat_id,
-    contract_pricebook,
-    grade_answers,
-    manifest_problems,
-    portfolio_totals,
-)
 from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
@@ -83,7 +51,26 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.co2 import OrderCO2
+    from tradein_sdk._domain.credit_notes import (
+        CreditNote,
+        DocumentKind,
+        Party,
+        SellerVatStatus,
+    )
     from tradein_sdk._domain.devices import DeviceModel, DeviceVariant
+    from tradein_sdk._domain.fleet import (
+        Address,
+        BatchLineView,
+        BatchState,
+        BatchTrueUp,
+        Company,
+        ExtraDecision,
+        ExtraDevice,
+        FleetBatch,
+        FrameworkContract,
+        PortfolioLine,
+        PortfolioQuote,
+    )
     from tradein_sdk._domain.fleet_import import AssetImport, AssetRow
     from tradein_sdk._domain.fleet_report import FleetReport
     from tradein_sdk._domain.orders.inspection import InspectionDiff
@@ -95,16 +82,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._ports import PriceSource, _Port
 
-__all__ = [
-    "RETENTION_YEARS",
-    "BatchLineView",
-    "BatchTrueUp",
-    "FleetBatch",
-    "FleetUseCases",
-    "PortfolioQuote",
-    "Progress",
-    "lines_digest",
-]
+__all__ = ["RETENTION_YEARS", "FleetUseCases", "Progress", "lines_digest"]
 
 RETENTION_YEARS: Final = 10
 """Years after the end of the issue year that credit notes and e-invoices are kept (§ 147 AO, § 14b UStG)."""
@@ -245,6 +223,9 @@ class FleetUseCases:
             InvalidTextError: the name is empty, too long or not printable.
             FleetError: a business seller without a VAT id or tax number.
         """
+        from tradein_sdk._domain.credit_notes import SellerVatStatus  # noqa: PLC0415 - loads with the first call
+        from tradein_sdk._domain.fleet import Company, check_vat_id, contract_pricebook  # noqa: PLC0415 - loads with the first call
+
         status = SellerVatStatus(vat_status)
         name = checked_text(legal_name, field="legal_name", maximum=200)
         for field in ("street", "postcode", "city"):
@@ -319,11 +300,15 @@ class FleetUseCases:
         Raises:
             CompanyNotFoundError: no account in scope has that id.
         """
+        from tradein_sdk._domain.fleet import Company  # noqa: PLC0415 - loads with the first call
+
         record = self._port(FleetStore).get_company(company_id, **self._in_scope)
         return Company.from_json(json.loads(record.document))
 
     def companies(self) -> list[Company]:
         """Every company account in scope, oldest first."""
+        from tradein_sdk._domain.fleet import Company  # noqa: PLC0415 - loads with the first call
+
         return [
             Company.from_json(json.loads(record.document))
             for record in self._port(FleetStore).companies(**self._in_scope)
@@ -397,6 +382,14 @@ class FleetUseCases:
             CompanyNotFoundError: no such company in scope.
             FleetError: nothing to quote.
         """
+        from tradein_sdk._domain.fleet import (  # noqa: PLC0415 - loads with the first call
+            PORTFOLIO_PURPOSE,
+            BatchState,
+            PortfolioQuote,
+            contract_pricebook,
+            portfolio_totals,
+        )
+
         company = self.company(company_id)
         imported = (
             self.read_assets(assets, filename=filename, default_grade=default_grade)
@@ -538,6 +531,8 @@ class FleetUseCases:
 
         Each distinct device and answers is graded and priced once.
         """
+        from tradein_sdk._domain.fleet import PortfolioLine  # noqa: PLC0415 - loads with the first call
+
         pricer = _Pricer(self, book, as_of)
         graded_answers, value = pricer.graded_answers, pricer.value
 
@@ -595,6 +590,8 @@ class FleetUseCases:
         return record, version, json.loads(record.document)
 
     def _portfolio_lines(self, batch_id: str) -> tuple[PortfolioLine, ...]:
+        from tradein_sdk._domain.fleet import PortfolioLine  # noqa: PLC0415 - loads with the first call
+
         return tuple(
             PortfolioLine.from_json(json.loads(text)) for text in self._port(FleetStore).batch_lines(batch_id)
         )
@@ -624,6 +621,17 @@ class FleetUseCases:
         lines: Sequence[PortfolioLine],
         order: TradeInOrder | None,
     ) -> FleetBatch:
+        from tradein_sdk._domain.fleet import (  # noqa: PLC0415 - loads with the first call
+            BatchLineView,
+            BatchState,
+            ExtraDevice,
+            FleetBatch,
+            LineStatus,
+            Manifest,
+            PortfolioQuote,
+            PortfolioTotals,
+        )
+
         status: Mapping[str, str] = state.get("status", {})
         devices: Mapping[str, str] = state.get("devices", {})
         views = []
@@ -709,6 +717,8 @@ class FleetUseCases:
         )
 
     def _require(self, record: BatchRecord, action: str, *states: BatchState) -> None:
+        from tradein_sdk._domain.fleet import BatchState  # noqa: PLC0415 - loads with the first call
+
         if BatchState(record.state) not in states:
             raise BatchStateError(record.batch_id, state=record.state, action=action)
 
@@ -743,6 +753,15 @@ class FleetUseCases:
             PickupTooSmallError: fewer than 4 devices.
             FleetError: a line number the batch does not have, or boxes and seals that do not match.
         """
+        from tradein_sdk._domain.fleet import (  # noqa: PLC0415 - loads with the first call
+            MIN_PICKUP_DEVICES,
+            BatchState,
+            LineStatus,
+            Manifest,
+            add_working_days,
+            manifest_problems,
+        )
+
         record, version, state = self._batch_state(batch_id)
         self._require(record, "book_pickup", BatchState.QUOTED)
         now = self.clock.now()
@@ -897,6 +916,8 @@ class FleetUseCases:
             BatchStateError: the batch is not ``booked``.
             FleetError: the seals are not the manifest's.
         """
+        from tradein_sdk._domain.fleet import HANDOVER_PURPOSE, BatchState, Manifest  # noqa: PLC0415 - loads with the first call
+
         record, version, state = self._batch_state(batch_id)
         self._require(record, "hand_over", BatchState.BOOKED)
         manifest = Manifest.from_json(state["manifest"])
@@ -967,6 +988,8 @@ class FleetUseCases:
         Raises:
             BatchStateError: the batch is not ``picked_up`` (or ``booked``: a hand-over may be recorded late).
         """
+        from tradein_sdk._domain.fleet import BatchState, ExtraDevice, LineStatus, Manifest  # noqa: PLC0415 - loads with the first call
+
         record, version, state = self._batch_state(batch_id)
         self._require(record, "receive", BatchState.PICKED_UP, BatchState.BOOKED)
         assert record.order_id is not None  # noqa: S101 - booked batches have their order
@@ -1030,6 +1053,8 @@ class FleetUseCases:
         Raises:
             FleetError: the batch has no such extra device.
         """
+        from tradein_sdk._domain.fleet import BatchState, ExtraDecision  # noqa: PLC0415 - loads with the first call
+
         record, version, state = self._batch_state(batch_id)
         self._require(record, "decide_extra", BatchState.RECEIVED)
         chosen = ExtraDecision(decision)
@@ -1063,6 +1088,8 @@ class FleetUseCases:
             BatchStateError: the batch is not ``received``.
             FleetError: the line was not received.
         """
+        from tradein_sdk._domain.fleet import BatchState, LineStatus  # noqa: PLC0415 - loads with the first call
+
         record, _, state = self._batch_state(batch_id)
         self._require(record, "inspect", BatchState.RECEIVED)
         if state["status"].get(str(line)) != LineStatus.RECEIVED.value:
@@ -1085,6 +1112,8 @@ class FleetUseCases:
 
     def fleet_true_up(self, batch_id: str) -> BatchTrueUp:
         """What inspection found against the quote, per line and for the batch."""
+        from tradein_sdk._domain.fleet import BatchTrueUp, LineStatus  # noqa: PLC0415 - loads with the first call
+
         batch = self.fleet_batch(batch_id)
         manifest_lines = set(batch.manifest.lines) if batch.manifest else set()
         picked = [view for view in batch.lines if view.line.line in manifest_lines]
@@ -1142,6 +1171,7 @@ class FleetUseCases:
                 the issuer's VAT id); nothing was paid.
         """
         from tradein_sdk._app.orders import _payout_data  # noqa: PLC0415
+        from tradein_sdk._domain.fleet import BatchState  # noqa: PLC0415 - loads with the first call
         from tradein_sdk._domain.payouts import PayoutMethod, payout_ref  # noqa: PLC0415
 
         record, version, state = self._batch_state(batch_id)
@@ -1280,6 +1310,8 @@ class FleetUseCases:
         return self._issue_settlement_documents(batch_id, company, issuer, order, settlement_id)
 
     def _check_document_fields(self, company: Company, issuer: Party) -> None:
+        from tradein_sdk._domain.credit_notes import SellerVatStatus  # noqa: PLC0415 - loads with the first call
+
         if company.vat_status is SellerVatStatus.NOT_REGISTERED:
             return
         if not (company.vat_id or company.tax_number):
@@ -1318,7 +1350,13 @@ class FleetUseCases:
             credit_note_xml,
             facturx_pdf,
         )
-        from tradein_sdk._domain.credit_notes import build_credit_note  # noqa: PLC0415
+        from tradein_sdk._domain.credit_notes import (  # noqa: PLC0415 - loads with the first call
+            REVERSE_CHARGE_THRESHOLD,
+            DocumentKind,
+            Party,
+            build_credit_note,
+        )
+        from tradein_sdk._domain.fleet import add_working_days  # noqa: PLC0415 - loads with the first call
 
         by_device = _lines_by_device(state)
         handover = state.get("handover") or {}
@@ -1380,6 +1418,7 @@ class FleetUseCases:
     ) -> FleetBatch:
         """Number, archive and announce the document of a paid settlement (none when nothing was paid)."""
         from tradein_sdk._domain.credit_notes import document_number  # noqa: PLC0415
+        from tradein_sdk._domain.fleet import BatchState  # noqa: PLC0415 - loads with the first call
         from tradein_sdk._domain.outbox import outbox_messages  # noqa: PLC0415
         from tradein_sdk._domain.webhooks import WebhookEvent, WebhookEventType  # noqa: PLC0415
 
@@ -1607,6 +1646,8 @@ class _Pricer:
 
     def graded_answers(self, model: DeviceModel, grade: str) -> tuple[str, Mapping[str, Any]]:
         """The key and the answers a grade stands for on this model (made once per model and grade)."""
+        from tradein_sdk._domain.fleet import grade_answers  # noqa: PLC0415 - loads with the first call
+
         known = self._as_grade.get((model.id, grade))
         if known is None:
             answers = grade_answers(self._trade_in.questionnaire(model.category.value), model, grade)
@@ -1639,6 +1680,8 @@ def _lines_by_device(state: Mapping[str, Any]) -> dict[str, int]:
 
 def _document_kind(company: Company) -> DocumentKind:
     """A self-billing credit note for a business seller; a purchase statement for one not VAT-registered."""
+    from tradein_sdk._domain.credit_notes import DocumentKind, SellerVatStatus  # noqa: PLC0415 - loads with the first call
+
     if company.vat_status is SellerVatStatus.NOT_REGISTERED:
         return DocumentKind.PURCHASE_STATEMENT
     return DocumentKind.CREDIT_NOTE
@@ -1653,6 +1696,8 @@ def _key(text: str) -> str:
 
 
 def _inspected(view: BatchLineView) -> bool:
+    from tradein_sdk._domain.fleet import LineStatus  # noqa: PLC0415 - loads with the first call
+
     return view.state not in {
         None,
         DeviceState.ACCEPTED,
@@ -1662,6 +1707,8 @@ def _inspected(view: BatchLineView) -> bool:
 
 
 def _bought(view: BatchLineView) -> bool:
+    from tradein_sdk._domain.fleet import LineStatus  # noqa: PLC0415 - loads with the first call
+
     return view.status is LineStatus.RECEIVED and view.state in {
         DeviceState.CONFIRMED,
         DeviceState.REVISION_ACCEPTED,

@@ -14,24 +14,6 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradein_sdk._domain.guarantees import (
-    CONTRACT_PURPOSE,
-    Exercise,
-    GuaranteeContract,
-    GuaranteeOffer,
-    GuaranteePlans,
-    Liability,
-    OutstandingGuarantee,
-    PlanKind,
-    ResidualCurve,
-    contract_document,
-    contract_from_document,
-    example_guarantee_plans,
-    exercise,
-    guarantee_offers,
-    liability_view,
-    sell,
-)
 from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.tenancy import acting_actor
@@ -41,6 +23,15 @@ from tradein_sdk._ports import AuditFact, GuaranteeRecord, GuaranteeStore
 if TYPE_CHECKING:
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.guarantees import (
+        Exercise,
+        GuaranteeContract,
+        GuaranteeOffer,
+        GuaranteePlans,
+        Liability,
+        OutstandingGuarantee,
+        ResidualCurve,
+    )
     from tradein_sdk._domain.signing import SigningKeys
     from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._ports import _Port
@@ -66,6 +57,8 @@ class GuaranteeUseCases:
     @property
     def guarantee_plans(self) -> GuaranteePlans:
         """The buy-back guarantee plans offered (the bundled examples unless the facade was given others)."""
+        from tradein_sdk._domain.guarantees import example_guarantee_plans  # noqa: PLC0415 - loads with the first call
+
         if self._guarantee_plans is None:
             self._guarantee_plans = example_guarantee_plans()
         return self._guarantee_plans
@@ -94,6 +87,8 @@ class GuaranteeUseCases:
             DeviceNotFoundError: the catalog has no such device.
             GuaranteeError: the price is in another currency than the plans.
         """
+        from tradein_sdk._domain.guarantees import guarantee_offers  # noqa: PLC0415 - loads with the first call
+
         model = self.catalog.lookup(device_id).model
         return guarantee_offers(
             self.guarantee_plans,
@@ -129,6 +124,7 @@ class GuaranteeUseCases:
             GuaranteeError: the plan does not exist or does not cover this purchase (``not_eligible``).
             ConfigurationError: the facade has no signing keys.
         """
+        from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE, contract_document, sell  # noqa: PLC0415 - loads with the first call
         from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
 
         if self.signing_keys is None:
@@ -192,6 +188,8 @@ class GuaranteeUseCases:
         Raises:
             GuaranteeNotFoundError: no contract in scope has that id.
         """
+        from tradein_sdk._domain.guarantees import contract_from_document  # noqa: PLC0415 - loads with the first call
+
         return contract_from_document(self.guarantee_document(contract_id)["payload"])
 
     def guarantee_document(self, contract_id: str) -> dict[str, Any]:
@@ -225,6 +223,8 @@ class GuaranteeUseCases:
                 ``not_yet_exercisable``, ``expired``, ``new_contract_required``.
             GuaranteeNotFoundError: no contract in scope has that id.
         """
+        from tradein_sdk._domain.guarantees import contract_from_document, exercise  # noqa: PLC0415 - loads with the first call
+
         record = self._port(GuaranteeStore).get_guarantee(contract_id, **self._in_scope)
         contract = contract_from_document(json.loads(record.document)["payload"])
         now = self.clock.now()
@@ -277,6 +277,8 @@ class GuaranteeUseCases:
             currency: the contracts' currency (default: the plans').
             curve: the residual-value model (default: :class:`ResidualCurve`).
         """
+        from tradein_sdk._domain.guarantees import liability_view  # noqa: PLC0415 - loads with the first call
+
         as_of = as_of or self.clock.now().date()
         currency = currency or self.guarantee_plans.currency
         held = (
@@ -323,6 +325,8 @@ def _record(
 
 def _outstanding(record: GuaranteeRecord) -> OutstandingGuarantee:
     """The liability view's part of a stored contract, read from its columns (no envelope, no signature)."""
+    from tradein_sdk._domain.guarantees import OutstandingGuarantee, PlanKind  # noqa: PLC0415 - loads with the first call
+
     return OutstandingGuarantee(
         purchased_on=record.purchased_on,
         exercisable_from=record.exercisable_from,
