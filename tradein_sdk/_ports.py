@@ -390,9 +390,15 @@ class OrderStore(Protocol):
         audit: Sequence[AuditFact] = (),
         checkout: CheckoutRecord | None = None,
         ledger: Sequence[LedgerEntry] = (),
+        guarantees_sold: Sequence[GuaranteeRecord] = (),
+        guarantee_changes: Sequence[GuaranteeChange] = (),
         scope: Scope | None = None,
     ) -> None:
-        """Store a new order, claiming its quotes (in ``scope``) exactly once, with its audit entry."""
+        """Store a new order, claiming its quotes (in ``scope``) exactly once, with its audit entry.
+
+        The guarantees its checkout sold are kept, and the guarantees it exercises claimed, in the same
+        transaction (``GuaranteeError`` with rule ``already_exercised`` when one is held or exercised).
+        """
         ...
 
     def get_order(self, order_id: str, *, scope: Scope | None = None) -> tuple[OrderRecord, int]:
@@ -409,11 +415,14 @@ class OrderStore(Protocol):
         outbox: Sequence[OutboxMessage] = (),
         ledger: Sequence[LedgerEntry] = (),
         promotion_changes: Sequence[PromotionChange] = (),
+        guarantee_changes: Sequence[GuaranteeChange] = (),
         scope: Scope | None = None,
     ) -> int:
         """Write a changed order unless it changed since ``expected_version``; return the new version.
 
-        The ledger entries and promotion budget changes the change posts are written in the same transaction.
+        The ledger entries (of this order, and the release of a contingent liability in the ledger of the
+        order that sold a guarantee it exercises), promotion budget changes and guarantee changes the change
+        posts are written in the same transaction.
         """
         ...
 
@@ -675,6 +684,10 @@ class GuaranteeRecord:
         exercise: the exercise's JSON text, else ``None``.
         tenant: the tenant that sold it.
         organisation: its organisation.
+        sold_order_id: the order of the checkout that sold it (its ledger carries the contingent
+            liability), else ``None``.
+        order_id: the trade-in order exercising it now (claimed until the device is paid or not bought).
+        closed_at: when its contingent liability was released (exercised or expired), else ``None``.
     """
 
     contract_id: str
@@ -694,6 +707,30 @@ class GuaranteeRecord:
     exercise: str | None = None
     tenant: str | None = None
     organisation: str | None = None
+    sold_order_id: str | None = None
+    order_id: str | None = None
+    closed_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GuaranteeChange:
+    """What an order change does to a guarantee it exercises, written in the order's transaction.
+
+    Attributes:
+        contract_id: the contract.
+        order_id: the order exercising it.
+        action: ``claim`` (the order opens: refused when another order holds it or it was exercised),
+            ``release`` (the device is not bought: the contract is free again) or ``exercise`` (the device
+            is paid: the contract is exercised, once).
+        at: when.
+        exercise: the exercise's JSON text (``exercise`` only).
+    """
+
+    contract_id: str
+    order_id: str
+    action: str
+    at: datetime
+    exercise: str | None = None
 
 
 @runtime_checkable
@@ -709,9 +746,37 @@ class GuaranteeStore(Protocol):
         ...
 
     def record_exercise(
-        self, contract_id: str, *, at: datetime, exercise: str, audit: Sequence[AuditFact] = ()
+        self,
+        contract_id: str,
+        *,
+        at: datetime,
+        exercise: str,
+        audit: Sequence[AuditFact] = (),
+        ledger: Sequence[LedgerEntry] = (),
     ) -> bool:
-        """Mark a contract exercised, once: ``False`` when it was exercised already (nothing written then)."""
+        """Mark a contract exercised, once: ``False`` when it was exercised or claimed (nothing written then).
+
+        ``ledger`` holds the release of its contingent liability, written in the same transaction.
+        """
+        ...
+
+    def guarantees_of(self, customer_ref: str, *, scope: Scope | None = None) -> list[GuaranteeRecord]:
+        """Every contract of a customer (a company's id for a fleet), in order of purchase, with envelopes."""
+        ...
+
+    def lapsed_guarantees(self, *, on: date, limit: int = 500) -> list[GuaranteeRecord]:
+        """Contracts expired before ``on`` whose contingent liability is still open in a checkout's ledger."""
+        ...
+
+    def close_guarantee(
+        self,
+        contract_id: str,
+        *,
+        at: datetime,
+        ledger: Sequence[LedgerEntry] = (),
+        audit: Sequence[AuditFact] = (),
+    ) -> bool:
+        """Release a lapsed contract's contingent liability once (``False``: released already)."""
         ...
 
     def outstanding_guarantees(

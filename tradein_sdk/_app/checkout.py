@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +31,7 @@ from tradein_sdk._domain.checkout import (
 )
 from tradein_sdk._domain.converters import json_converter
 from tradein_sdk._domain.devices import DeviceCategory
+from tradein_sdk._domain.guarantees import GuaranteeConsent, highest_guaranteed
 from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.insurance import ConsentDecision, InsuranceConsent, record_consent
 from tradein_sdk._domain.ledger import checkout_terms, opening_entries
@@ -42,6 +44,7 @@ from tradein_sdk._domain.promotions import (
     TradedDevice,
     evaluate_promotions,
 )
+from tradein_sdk._domain.tenancy import acting_actor
 from tradein_sdk._errors import CheckoutChangedError, QuoteAlreadyRedeemedError, QuoteExpiredError
 from tradein_sdk._ports import (
     AuditFact,
@@ -53,18 +56,19 @@ from tradein_sdk._ports import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from datetime import datetime
+    from datetime import date, datetime
 
     from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.clock import Clock
+    from tradein_sdk._domain.guarantees import GuaranteeOffer
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.orders.model import DeliveryPolicy
     from tradein_sdk._domain.payouts import PayoutDetails
     from tradein_sdk._domain.promotions import PromotionBook
     from tradein_sdk._domain.quotes import Quote
+    from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._domain.tokens import KeyRing
-    from tradein_sdk._ports import InsuranceOfferSource
+    from tradein_sdk._ports import GuaranteeRecord, InsuranceOfferSource
 
     _Port = TypeVar("_Port")
 
@@ -80,11 +84,16 @@ class ConfirmedCheckout:
         order: the trade-in order opened for the traded devices.
         summary: the summary the shopper confirmed.
         consent: the protection decision recorded (accepted or declined), when offers were shown.
+        guarantee: the signed buy-back guarantee contract (the envelope the customer verifies offline),
+            when one was accepted.
+        guarantee_consent: the buy-back guarantee decision recorded, when guarantees were shown.
     """
 
     order: TradeInOrder
     summary: CheckoutSummary
     consent: InsuranceConsent | None
+    guarantee: Mapping[str, Any] | None = None
+    guarantee_consent: GuaranteeConsent | None = None
 
 
 class CheckoutUseCases:
@@ -100,12 +109,27 @@ class CheckoutUseCases:
     clawback_policy: ClawbackPolicy
     audience: str
     organisation: str
+    scope: Scope | None
 
     if TYPE_CHECKING:
 
         @property
         def _in_scope(self) -> dict[str, Any]: ...
         def _order_quote(self, quote_id: str) -> Quote: ...
+        def _checkout_guarantee_offers(
+            self, request: CheckoutRequest, today: date
+        ) -> tuple[GuaranteeOffer, ...]: ...
+        def _new_contract(
+            self,
+            offer: GuaranteeOffer,
+            *,
+            device_id: str,
+            imei: str | None,
+            purchased_on: date,
+            customer_ref: str | None,
+            cost_centre: str | None,
+            sold_order_id: str | None = None,
+        ) -> tuple[dict[str, Any], GuaranteeRecord, list[AuditFact]]: ...
 
         def get_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
         def _port(self, port: type[_Port]) -> _Port: ...
@@ -168,6 +192,7 @@ class CheckoutUseCases:
             insurance_offers=self.insurance_offers(request),
             clawback=self.clawback_policy,
             send_by_days=self.policy.send_window.days,
+            guarantee_offers=self._checkout_guarantee_offers(request, now.date()),
         )
 
     def _promotion_spend(self) -> Mapping[str, PromotionUsage]:
@@ -242,6 +267,7 @@ class CheckoutUseCases:
         customer_ref: str | None = None,
         contact: Mapping[str, str] | None = None,
         insurance_accepted: bool = False,
+        guarantee_accepted: bool = False,
         actor: Actor = Actor.SHOPPER,
     ) -> ConfirmedCheckout:
         """Confirm a summary the shopper accepted: verify it, recompute it, and commit it in one transaction.
@@ -253,13 +279,18 @@ class CheckoutUseCases:
             contact: the shopper's contact data, kept apart and erasable.
             insurance_accepted: the shopper ticked the consent box for ``summary.insurance``; when offers
                 were shown and this is false, the opt-out is recorded.
+            guarantee_accepted: the shopper accepted the terms of ``summary.guarantee``: its contract is
+                signed and kept with the order, and its highest guaranteed amount enters the order's ledger
+                as a contingent liability; when guarantees were shown and this is false, the opt-out is
+                recorded.
             actor: who confirms (the shopper online, or staff in a store), as the audit log records it.
 
         Returns:
-            The order, the summary and the recorded protection decision.
+            The order, the summary, the recorded protection decision, and the guarantee contract.
 
         Raises:
             CheckoutChangedError: the summary was altered, expired, or no longer matches the prices now.
+            ConfigurationError: a guarantee was accepted and the facade has no signing keys.
             QuoteAlreadyRedeemedError: a quote was used meanwhile (by a concurrent checkout); nothing written.
             PromotionExhaustedError: a promotion ran out meanwhile; nothing was written.
         """
@@ -299,11 +330,25 @@ class CheckoutUseCases:
         )
         uses = self._promotion_uses(summary)
         terms = checkout_terms(summary, self.clawback_policy)
+        sold = self._checkout_guarantee(
+            summary, accepted=guarantee_accepted, customer_ref=customer_ref, order_id=order.id, at=now
+        )
+        envelope, records, guarantee_consent, guarantee_facts = sold
+        if records:
+            terms = attrs.evolve(
+                terms,
+                guarantees=tuple(
+                    (record.contract_id, highest_guaranteed(summary.guarantee))
+                    for record in records
+                    if summary.guarantee is not None
+                ),
+            )
         opening = opening_entries(terms, order_id=order.id, now=now)
         stored = {
             "summary": summary.to_json(),
             "consent": _consent_json(consent),
             "ledger_terms": terms_document(terms),
+            "guarantee_consent": guarantee_consent.to_json() if guarantee_consent else None,
         }
         facts = [
             AuditFact(
@@ -355,9 +400,11 @@ class CheckoutUseCases:
                     },
                 ),
                 *facts,
+                *guarantee_facts,
                 ledger_fact(order.id, opening, actor=actor.value),
             ],
             ledger=opening,
+            guarantees_sold=records,
             checkout=CheckoutRecord(
                 checkout_id=summary.checkout_id,
                 document=json.dumps(stored, sort_keys=True),
@@ -365,7 +412,70 @@ class CheckoutUseCases:
             ),
             **self._in_scope,
         )
-        return ConfirmedCheckout(order=order, summary=summary, consent=consent)
+        return ConfirmedCheckout(
+            order=order,
+            summary=summary,
+            consent=consent,
+            guarantee=envelope,
+            guarantee_consent=guarantee_consent,
+        )
+
+    def _checkout_guarantee(
+        self, summary: CheckoutSummary, *, accepted: bool, customer_ref: str, order_id: str, at: datetime
+    ) -> tuple[dict[str, Any] | None, list[GuaranteeRecord], GuaranteeConsent | None, list[AuditFact]]:
+        """The buy-back guarantee decision of a checkout: the contract when accepted, the consent either way.
+
+        Returns:
+            The signed envelope (or ``None``), the records to keep with the order, the decision (``None``
+            when no guarantee was shown) and its audit entries.
+        """
+        shown = summary.guarantee_offers
+        if not shown:
+            return None, [], None, []
+        chosen = summary.guarantee if accepted else None
+        envelope: dict[str, Any] | None = None
+        records: list[GuaranteeRecord] = []
+        facts: list[AuditFact] = []
+        if chosen is not None:
+            device = summary.request.new_device
+            envelope, record, facts = self._new_contract(
+                chosen,
+                device_id=device.catalog_id or device.sku,
+                imei=None,
+                purchased_on=summary.created_at.date(),
+                customer_ref=customer_ref,
+                cost_centre=None,
+                sold_order_id=order_id,
+            )
+            records = [record]
+        plan = chosen or shown[0]
+        consent = GuaranteeConsent(
+            decision="accepted" if chosen is not None else "declined",
+            plan_id=plan.plan_id,
+            terms_version=plan.terms_version,
+            offered=tuple(offer.plan_id for offer in shown),
+            contract_id=records[0].contract_id if records else None,
+            customer_ref=customer_ref,
+            locale=summary.request.locale,
+            at=at,
+        )
+        facts = [
+            *facts,
+            AuditFact(
+                actor=acting_actor(self.scope).value,
+                action="guarantee.consent",
+                subject=order_id,
+                details={
+                    "decision": consent.decision,
+                    "plan": consent.plan_id,
+                    "terms_version": consent.terms_version,
+                    "offered": list(consent.offered),
+                    "contract": consent.contract_id,
+                    "customer": customer_ref,
+                },
+            ),
+        ]
+        return envelope, records, consent, facts
 
     def _promotion_uses(self, summary: CheckoutSummary) -> tuple[PromotionUse, ...]:
         if self.promotions is None:

@@ -12,29 +12,45 @@ import datetime as dt
 import json
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from tradein_sdk._domain.identifiers import checked_text
+import attrs
+
+from tradein_sdk._domain.identifiers import checked_text, parse_imei
+from tradein_sdk._domain.ledger import guarantee_release
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, MismatchReason
 from tradein_sdk._domain.tenancy import acting_actor
 from tradein_sdk._errors import ConfigurationError, GuaranteeError
-from tradein_sdk._ports import AuditFact, GuaranteeRecord, GuaranteeStore
+from tradein_sdk._ports import AuditFact, GuaranteeChange, GuaranteeRecord, GuaranteeStore, OrderStore
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tradein_sdk._domain.catalog import Catalog
+    from tradein_sdk._domain.checkout import CheckoutRequest
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.guarantees import (
         Exercise,
         GuaranteeContract,
         GuaranteeOffer,
         GuaranteePlans,
+        InflowCalendar,
+        InflowLine,
         Liability,
         OutstandingGuarantee,
         ResidualCurve,
     )
+    from tradein_sdk._domain.ledger import LedgerEntry
+    from tradein_sdk._domain.orders.inspection import InspectionDiff
+    from tradein_sdk._domain.orders.model import DeliveryPolicy, TradeInOrder
+    from tradein_sdk._domain.payouts import PayoutDetails
     from tradein_sdk._domain.signing import SigningKeys
     from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._ports import _Port
+
+
+_BOUGHT: Final = frozenset({DeviceState.PAID, DeviceState.CREDITED, DeviceState.DISPOSED})
 
 
 class GuaranteeUseCases:
@@ -46,6 +62,7 @@ class GuaranteeUseCases:
     organisation: str
     scope: Scope | None
     signing_keys: SigningKeys | None
+    policy: DeliveryPolicy
     _guarantee_plans: GuaranteePlans | None
 
     if TYPE_CHECKING:
@@ -53,6 +70,8 @@ class GuaranteeUseCases:
         @property
         def _in_scope(self) -> dict[str, Any]: ...
         def _port(self, port: type[_Port]) -> _Port: ...
+        def verify_token(self, token: str, *, audience: str | None = None) -> Any: ...  # noqa: ANN401
+        def claimed_quote(self, claims: Any) -> Any: ...  # noqa: ANN401
 
     @property
     def guarantee_plans(self) -> GuaranteePlans:
@@ -124,11 +143,6 @@ class GuaranteeUseCases:
             GuaranteeError: the plan does not exist or does not cover this purchase (``not_eligible``).
             ConfigurationError: the facade has no signing keys.
         """
-        from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE, contract_document, sell  # noqa: PLC0415 - loads with the first call
-        from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
-
-        if self.signing_keys is None:
-            raise ConfigurationError("a guarantee contract is signed: give the facade signing_keys")
         purchased_on = purchased_on or self.clock.now().date()
         offers = self.offer_guarantees(
             device_id,
@@ -144,43 +158,100 @@ class GuaranteeUseCases:
             raise GuaranteeError(
                 "plan {plan} does not cover this purchase", rule="not_eligible", plan=plan_id
             )
+        envelope, record, facts = self._new_contract(
+            offer,
+            device_id=device_id,
+            imei=imei,
+            purchased_on=purchased_on,
+            customer_ref=customer_ref,
+            cost_centre=cost_centre,
+        )
+        self._port(GuaranteeStore).add_guarantee(record, audit=facts)
+        return envelope
+
+    def _new_contract(
+        self,
+        offer: GuaranteeOffer,
+        *,
+        device_id: str,
+        imei: str | None,
+        purchased_on: dt.date,
+        customer_ref: str | None,
+        cost_centre: str | None,
+        sold_order_id: str | None = None,
+    ) -> tuple[dict[str, Any], GuaranteeRecord, list[AuditFact]]:
+        """A contract made of an accepted offer: its signed envelope, its record and its audit entry.
+
+        Raises:
+            ConfigurationError: the facade has no signing keys.
+            InvalidTextError: ``customer_ref`` or ``cost_centre`` is not short printable text.
+            InvalidIMEIError: ``imei`` is not a valid IMEI.
+        """
+        from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE, contract_document, sell  # noqa: PLC0415 - loads with the first call
+        from tradein_sdk._domain.signing import sign_document  # noqa: PLC0415 - cryptography loads with it
+
+        if self.signing_keys is None:
+            raise ConfigurationError("a guarantee contract is signed: give the facade signing_keys")
         if customer_ref is not None:
             checked_text(customer_ref, field="customer_ref", maximum=64)
-        now = self.clock.now()
+        if cost_centre is not None:
+            checked_text(cost_centre, field="cost_centre", maximum=120)
+        if imei is not None:
+            imei = parse_imei(imei).value
         contract = sell(
             offer,
             contract_id=f"gtc_{uuid.uuid4().hex[:24]}",
             device=device_id,
             imei=imei,
             purchased_on=purchased_on,
-            sold_at=now,
+            sold_at=self.clock.now(),
         )
         envelope = sign_document(contract_document(contract), self.signing_keys, purpose=CONTRACT_PURPOSE)
-        self._port(GuaranteeStore).add_guarantee(
-            _record(
-                contract,
-                json.dumps(envelope),
-                customer_ref=customer_ref,
-                cost_centre=cost_centre,
-                tenant=self.audience,
-                organisation=self.organisation,
-            ),
-            audit=[
-                AuditFact(
-                    actor=acting_actor(self.scope).value,
-                    action="guarantee.sold",
-                    subject=contract.id,
-                    details={
-                        "plan": offer.plan_id,
-                        "terms_version": offer.terms_version,
-                        "device": device_id,
-                        "price": price.to_json(),
-                        "expires_on": offer.expires_on.isoformat(),
-                    },
-                )
-            ],
+        record = _record(
+            contract,
+            json.dumps(envelope),
+            customer_ref=customer_ref,
+            cost_centre=cost_centre,
+            tenant=self.audience,
+            organisation=self.organisation,
+            sold_order_id=sold_order_id,
         )
-        return envelope
+        fact = AuditFact(
+            actor=acting_actor(self.scope).value,
+            action="guarantee.sold",
+            subject=contract.id,
+            details={
+                "plan": offer.plan_id,
+                "terms_version": offer.terms_version,
+                "device": device_id,
+                "price": offer.price.to_json(),
+                "expires_on": offer.expires_on.isoformat(),
+                "order": sold_order_id,
+            },
+        )
+        return envelope, record, [fact]
+
+    def _checkout_guarantee_offers(
+        self, request: CheckoutRequest, today: dt.date
+    ) -> tuple[GuaranteeOffer, ...]:
+        """The buy-back guarantees a checkout's new device may have (none without its catalog id).
+
+        A checkout's buyer is a consumer; a price in another currency than the plans gets no offer.
+
+        Raises:
+            DeviceNotFoundError: the catalog has no device with the new device's catalog id.
+        """
+        device = request.new_device
+        if device.catalog_id is None or device.price.currency != self.guarantee_plans.currency:
+            return ()
+        return self.offer_guarantees(
+            device.catalog_id,
+            device.price,
+            purchased_on=today,
+            channel=request.channel.value,
+            customer_case="consumer",
+            financed_amount=request.financed_amount,
+        )
 
     def guarantee(self, contract_id: str) -> GuaranteeContract:
         """A guarantee contract.
@@ -238,16 +309,14 @@ class GuaranteeUseCases:
             outstanding_balance=outstanding_balance,
             new_contract=new_contract,
         )
-        details = {
-            "amount": done.amount.to_json(),
-            "basis": done.basis.value,
-            "guaranteed": done.guaranteed.to_json(),
-            "market": done.market.to_json(),
-            "early_fee": done.early_fee.to_json(),
-            "floor_met": done.floor_met,
-            "reasons": list(done.reasons),
-            "on": done.on.isoformat(),
-        }
+        if record.order_id is not None:
+            raise GuaranteeError(
+                "guarantee {contract} is being exercised by order {order}",
+                rule="already_exercised",
+                contract=contract_id,
+                order=record.order_id,
+            )
+        details = exercise_details(done)
         recorded = self._port(GuaranteeStore).record_exercise(
             contract_id,
             at=now,
@@ -260,12 +329,300 @@ class GuaranteeUseCases:
                     details=details,
                 )
             ],
+            ledger=_release(record, contract, at=now, cause=f"exercise:{contract_id}", why="exercised"),
         )
         if not recorded:
             raise GuaranteeError(
                 "guarantee {contract} was exercised already", rule="already_exercised", contract=contract_id
             )
         return done
+
+    def redeem_guarantee(
+        self,
+        contract_id: str,
+        token: str,
+        *,
+        payout: PayoutDetails | None = None,
+        contact: Mapping[str, str] | None = None,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+        actor: Actor = Actor.SHOPPER,
+    ) -> TradeInOrder:
+        """Open the trade-in order that exercises a guarantee: the device comes back the normal way.
+
+        The token is a quote for the device, today (the market quote). The order promises what the guarantee
+        pays for the device as the customer declared it (the guaranteed amount of today's band when the
+        declared grade meets the floor, the fallback otherwise; never below the quote; less the
+        early-exercise fee where it applies); the inspection then decides on the device as found (the order's
+        existing diff: a device below the floor is offered the fallback, or the market value when higher, as
+        a revised offer). The contract is claimed by the order in the transaction that opens it, exercised
+        in the one that pays the device, and free again if the device is not bought (declined, cancelled,
+        sent back). The window is judged on the day the order opens.
+
+        Args:
+            contract_id: the contract.
+            token: the quote token of the device being returned.
+            payout: how the customer is paid (kept apart as personal data).
+            contact: the customer's contact data, kept apart and erasable.
+            outstanding_balance: what the customer still owes on the financed device (upgrade plans).
+            new_contract: the customer signs the new contract an upgrade plan asks for.
+            actor: who opens it (the customer online, or staff in a store).
+
+        Returns:
+            The order; its device's ``quoted`` is the guarantee's promise, ``guarantee`` names the contract.
+
+        Raises:
+            GuaranteeNotFoundError: no contract in scope has that id.
+            GuaranteeError: ``already_exercised`` (exercised, or held by another order), ``expired``,
+                ``not_yet_exercisable``, ``new_contract_required``, ``device_mismatch`` (the quote is for
+                another device than the one the contract buys back).
+            QuoteTokenError, QuoteAlreadyRedeemedError, QuoteExpiredError: the quote cannot back an order.
+        """
+        from tradein_sdk._app.ledger import ledger_fact  # noqa: PLC0415 - the ledger use cases import this module's peers
+        from tradein_sdk._app.orders import _record as order_record  # noqa: PLC0415 - orders import the order machine
+        from tradein_sdk._app.orders import personal_records  # noqa: PLC0415 - orders import the order machine
+        from tradein_sdk._domain.guarantees import (  # noqa: PLC0415 - loads with the first call
+            contract_from_document,
+            exercise,
+            highest_guaranteed,
+        )
+        from tradein_sdk._domain.ledger import opening_entries, order_terms  # noqa: PLC0415 - loads with the first call
+        from tradein_sdk._domain.orders.model import GuaranteeClaim, open_order  # noqa: PLC0415 - loads with the first call
+
+        store = self._port(GuaranteeStore)
+        record = store.get_guarantee(contract_id, **self._in_scope)
+        contract = contract_from_document(json.loads(record.document)["payload"])
+        if record.exercised_at is not None or record.order_id is not None:
+            raise GuaranteeError(
+                "guarantee {contract} was exercised already or is being exercised",
+                rule="already_exercised",
+                contract=contract_id,
+            )
+        quote = self.claimed_quote(self.verify_token(token)).quote
+        if contract.device not in {quote.device.variant_id, quote.device.model_id}:
+            raise GuaranteeError(
+                "guarantee {contract} buys back {device}, not {quoted}",
+                rule="device_mismatch",
+                contract=contract_id,
+                device=contract.device,
+                quoted=quote.device.variant_id,
+            )
+        now = self.clock.now()
+        promise = exercise(
+            contract,
+            on=now.date(),
+            grade=quote.pricing_grade,
+            locked=False,
+            market=quote.amount,
+            outstanding_balance=outstanding_balance,
+            new_contract=new_contract,
+        )
+        customer_ref = record.customer_ref or f"cus_{uuid.uuid4().hex[:20]}"
+        reference, personal = personal_records(payout, contact, customer_ref)
+        order = open_order(order_id=f"ord_{uuid.uuid4().hex[:20]}", quotes=[quote], now=now, payout=reference)
+        claim = GuaranteeClaim(
+            contract_id=contract_id,
+            sold_order_id=record.sold_order_id,
+            contingent=highest_guaranteed(contract.offer) if record.sold_order_id else None,
+            outstanding_balance=outstanding_balance,
+            new_contract=new_contract,
+        )
+        device = attrs.evolve(order.devices[0], quoted=promise.amount, offer=promise.amount, guarantee=claim)
+        order = attrs.evolve(order, devices=(device,))
+        opening = opening_entries(order_terms(order), order_id=order.id, now=now)
+        self._port(OrderStore).add_order(
+            order_record(
+                order,
+                self.policy,
+                customer_ref=customer_ref,
+                tenant=self.audience,
+                organisation=self.organisation,
+            ),
+            quote_ids=[quote.id],
+            now=now,
+            personal_data=personal,
+            audit=[
+                AuditFact(
+                    actor=actor.value,
+                    action="order.accepted",
+                    subject=order.id,
+                    details={
+                        "devices": 1,
+                        "quotes": [quote.id],
+                        "customer": customer_ref,
+                        "guarantee": contract_id,
+                        "promised": promise.amount.to_json(),
+                        "basis": promise.basis.value,
+                    },
+                ),
+                ledger_fact(order.id, opening, actor=actor.value),
+            ],
+            ledger=opening,
+            guarantee_changes=[
+                GuaranteeChange(contract_id=contract_id, order_id=order.id, action="claim", at=now)
+            ],
+            **self._in_scope,
+        )
+        return order
+
+    def _guaranteed_diff(self, order: TradeInOrder, device_id: str, diff: InspectionDiff) -> InspectionDiff:
+        """The inspection of a device exercising a guarantee: its offer is what the guarantee pays.
+
+        The contract decides on the device as found (the inspection's grade and locks) on the day the order
+        opened, against the inspected market value; the offer is never above what the order promised. A
+        device without a guarantee keeps its diff.
+        """
+        device = order.device(device_id)
+        claim = device.guarantee
+        if claim is None:
+            return diff
+        from tradein_sdk._domain.guarantees import contract_from_document, exercise  # noqa: PLC0415 - loads with the first call
+
+        record = self._port(GuaranteeStore).get_guarantee(claim.contract_id)
+        contract = contract_from_document(json.loads(record.document)["payload"])
+        done = exercise(
+            contract,
+            on=order.created_at.date(),
+            grade=diff.valuation.pricing_grade,
+            locked=MismatchReason.LOCK_NOT_REMOVABLE in diff.mismatch,
+            market=diff.inspected_value,
+            outstanding_balance=claim.outstanding_balance,
+            new_contract=claim.new_contract,
+        )
+        return attrs.evolve(diff, quoted=device.quoted, revised_offer=min(device.quoted, done.amount))
+
+    def _guarantee_changes(
+        self, before: TradeInOrder, after: TradeInOrder, *, now: dt.datetime, cause: str
+    ) -> tuple[list[GuaranteeChange], list[LedgerEntry], list[AuditFact]]:
+        from tradein_sdk._app.ledger import ledger_fact  # noqa: PLC0415 - the ledger use cases import this module's peers
+
+        """What an order change does to the guarantees its devices exercise.
+
+        A device bought (paid or credited) exercises its contract (with the amount its settlement paid) and
+        releases the contingent liability in the ledger of the order that sold it; a device not bought frees
+        its contract again.
+        """
+        from tradein_sdk._domain.ledger import not_bought  # noqa: PLC0415 - loads with the first call
+
+        changes: list[GuaranteeChange] = []
+        entries: list[LedgerEntry] = []
+        facts: list[AuditFact] = []
+        for old, new in zip(before.devices, after.devices, strict=True):
+            claim = new.guarantee
+            if claim is None or old.state is new.state:
+                continue
+            if new.state in _BOUGHT and old.state not in _BOUGHT:
+                details = {
+                    "order": after.id,
+                    "device": new.id,
+                    "amount": new.offer.to_json(),
+                    "promised": new.quoted.to_json(),
+                    "on": after.created_at.date().isoformat(),
+                }
+                changes.append(
+                    GuaranteeChange(
+                        contract_id=claim.contract_id,
+                        order_id=after.id,
+                        action="exercise",
+                        at=now,
+                        exercise=json.dumps(details),
+                    )
+                )
+                facts.append(
+                    AuditFact(
+                        actor="system",
+                        action="guarantee.exercised",
+                        subject=claim.contract_id,
+                        details=details,
+                    )
+                )
+                if claim.sold_order_id is not None and claim.contingent is not None:
+                    release = guarantee_release(
+                        claim.contract_id,
+                        sold_order_id=claim.sold_order_id,
+                        amount=claim.contingent,
+                        at=now,
+                        cause=cause,
+                        why="exercised",
+                    )
+                    entries.append(release)
+                    facts.append(ledger_fact(claim.sold_order_id, [release], actor="system"))
+            elif not_bought(new) and not not_bought(old):
+                changes.append(
+                    GuaranteeChange(
+                        contract_id=claim.contract_id, order_id=after.id, action="release", at=now
+                    )
+                )
+                facts.append(
+                    AuditFact(
+                        actor="system",
+                        action="guarantee.released",
+                        subject=claim.contract_id,
+                        details={"order": after.id, "device": new.id, "state": new.state.value},
+                    )
+                )
+        return changes, entries, facts
+
+    def guarantee_calendar(self, customer_ref: str, *, as_of: dt.date | None = None) -> InflowCalendar:
+        """A buyer's calendar of guaranteed inflows: each device's planned month, amount and cost centre.
+
+        For a company, ``customer_ref`` is its account id (the guarantees sold with ``customer_ref`` set to
+        it, each with the device's cost centre); the totals add up per month and cost centre.
+
+        Args:
+            customer_ref: the buyer.
+            as_of: the day of the calendar (default: today).
+        """
+        from tradein_sdk._domain.guarantees import InflowCalendar  # noqa: PLC0415 - loads with the first call
+
+        as_of = as_of or self.clock.now().date()
+        lines = [
+            _inflow(record, as_of)
+            for record in self._port(GuaranteeStore).guarantees_of(customer_ref, **self._in_scope)
+        ]
+        lines.sort(key=lambda line: (line.month, line.cost_centre or "", line.contract_id))
+        return InflowCalendar(
+            customer_ref=customer_ref, as_of=as_of, currency=self.guarantee_plans.currency, lines=tuple(lines)
+        )
+
+    def guarantee_status(self, contract_id: str, *, as_of: dt.date | None = None) -> InflowLine:
+        """Where a contract stands: open, in progress (with the order exercising it), exercised, or lapsed.
+
+        Raises:
+            GuaranteeNotFoundError: no contract in scope has that id.
+        """
+        record = self._port(GuaranteeStore).get_guarantee(contract_id, **self._in_scope)
+        return _inflow(record, as_of or self.clock.now().date())
+
+    def release_lapsed_guarantees(self, *, limit: int = 500) -> int:
+        """Release the contingent liability of guarantees that expired unexercised; how many were released.
+
+        Each lapsed contract sold at a checkout gets a ``guarantee_released`` entry in that order's ledger,
+        once. The worker runs this daily; running it again changes nothing.
+        """
+        from tradein_sdk._domain.guarantees import contract_from_document  # noqa: PLC0415 - loads with the first call
+
+        store = self._port(GuaranteeStore)
+        now = self.clock.now()
+        released = 0
+        for lapsed in store.lapsed_guarantees(on=now.date(), limit=limit):
+            record = store.get_guarantee(lapsed.contract_id)
+            contract = contract_from_document(json.loads(record.document)["payload"])
+            done = store.close_guarantee(
+                record.contract_id,
+                at=now,
+                ledger=_release(record, contract, at=now, cause="guarantees:lapsed", why="lapsed"),
+                audit=[
+                    AuditFact(
+                        actor="system",
+                        action="guarantee.lapsed",
+                        subject=record.contract_id,
+                        details={"expired_on": record.expires_on.isoformat()},
+                    )
+                ],
+            )
+            released += done
+        return released
 
     def guarantee_liability(
         self, *, as_of: dt.date | None = None, currency: str | None = None, curve: ResidualCurve | None = None
@@ -296,6 +653,7 @@ def _record(
     cost_centre: str | None,
     tenant: str | None,
     organisation: str | None,
+    sold_order_id: str | None = None,
 ) -> GuaranteeRecord:
     """The store's record of a contract."""
     offer = contract.offer
@@ -320,7 +678,58 @@ def _record(
         cost_centre=cost_centre,
         tenant=tenant,
         organisation=organisation,
+        sold_order_id=sold_order_id,
     )
+
+
+def _inflow(record: GuaranteeRecord, as_of: dt.date) -> InflowLine:
+    """A stored contract's line of the buyer's calendar."""
+    from tradein_sdk._domain.guarantees import contract_from_document, inflow_line  # noqa: PLC0415 - loads with the first call
+
+    contract = contract_from_document(json.loads(record.document)["payload"])
+    done = json.loads(record.exercise) if record.exercise else None
+    return inflow_line(
+        contract,
+        cost_centre=record.cost_centre,
+        as_of=as_of,
+        order_id=record.order_id,
+        received=Money.from_json(done["amount"]) if done else None,
+        received_on=record.exercised_at.date() if record.exercised_at else None,
+    )
+
+
+def exercise_details(done: Exercise) -> dict[str, Any]:
+    """An exercise as the audit log and the contract's record keep it."""
+    return {
+        "amount": done.amount.to_json(),
+        "basis": done.basis.value,
+        "guaranteed": done.guaranteed.to_json(),
+        "market": done.market.to_json(),
+        "early_fee": done.early_fee.to_json(),
+        "floor_met": done.floor_met,
+        "reasons": list(done.reasons),
+        "on": done.on.isoformat(),
+    }
+
+
+def _release(
+    record: GuaranteeRecord, contract: GuaranteeContract, *, at: dt.datetime, cause: str, why: str
+) -> list[LedgerEntry]:
+    """The release of a contract's contingent liability, when a checkout's ledger carries it."""
+    if record.sold_order_id is None:
+        return []
+    from tradein_sdk._domain.guarantees import highest_guaranteed  # noqa: PLC0415 - loads with the first call
+
+    return [
+        guarantee_release(
+            contract.id,
+            sold_order_id=record.sold_order_id,
+            amount=highest_guaranteed(contract.offer),
+            at=at,
+            cause=cause,
+            why=why,
+        )
+    ]
 
 
 def _outstanding(record: GuaranteeRecord) -> OutstandingGuarantee:

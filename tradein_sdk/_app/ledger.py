@@ -102,6 +102,7 @@ def balance_json(balance: Balance) -> dict[str, Any]:
         "scheduled": balance.scheduled.to_json(),
         "charges": balance.charges.to_json(),
         "clawback_tax": balance.clawback_tax.to_json(),
+        "contingent": balance.contingent.to_json(),
     }
 
 

@@ -172,6 +172,12 @@ class OrderUseCases:
         ) -> tuple[TradeInOrder, Posting, list[AuditFact]]: ...
         def _ledger_terms(self, order: TradeInOrder) -> tuple[LedgerTerms, Any]: ...
         def require_certificate(self, order_id: str, device_id: str, disposition: str) -> None: ...
+        def _guaranteed_diff(
+            self, order: TradeInOrder, device_id: str, diff: InspectionDiff
+        ) -> InspectionDiff: ...
+        def _guarantee_changes(
+            self, before: TradeInOrder, after: TradeInOrder, *, now: datetime, cause: str
+        ) -> tuple[list[Any], list[Any], list[AuditFact]]: ...
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -339,18 +345,21 @@ class OrderUseCases:
                 applied.append(event.id)
             if after is before:
                 return before, False
-            after, posting, ledger_audit = self._posting(
-                before, after, now=now, cause=",".join(applied)[:255]
+            cause = ",".join(applied)[:255]
+            after, posting, ledger_audit = self._posting(before, after, now=now, cause=cause)
+            guarantees, releases, guarantee_audit = self._guarantee_changes(
+                before, after, now=now, cause=cause
             )
             try:
                 self._port(OrderStore).save_order(
                     _record(after, self.policy, record),
                     expected_version=version,
                     now=now,
-                    audit=[*_audit_facts(before, after), *ledger_audit],
+                    audit=[*_audit_facts(before, after), *ledger_audit, *guarantee_audit],
                     outbox=self._webhooks_of(before, after, record),
-                    ledger=posting.entries,
+                    ledger=[*posting.entries, *releases],
                     promotion_changes=promotion_changes(posting),
+                    guarantee_changes=guarantees,
                     **self._in_scope,
                 )
             except ConcurrentUpdateError:
@@ -528,6 +537,7 @@ class OrderUseCases:
             observed_variant_id=variant_id,
             lock_removable=lock_removable,
         )
+        diff = self._guaranteed_diff(order, device_id, diff)
         key = event_id or uuid.uuid4().hex
         inspected = DeviceEvent(
             id=f"inspect:{key}",

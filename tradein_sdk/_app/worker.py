@@ -9,7 +9,8 @@ one database at once:
   lease ends, and another worker sends them.
 - **Deadlines**: time is cut into slots of ``tick_every``; at the start of each slot one worker, whichever
   claims the slot's row in ``tradein_schedule`` first (a conditional ``UPDATE``, on SQLite and PostgreSQL
-  alike), runs :meth:`TradeIn.tick`; the others skip that slot.
+  alike), runs :meth:`TradeIn.tick` and releases the contingent liability of buy-back guarantees that
+  lapsed (:meth:`TradeIn.release_lapsed_guarantees`); the others skip that slot.
 - **Audit checkpoints**: likewise once per slot of ``checkpoint_every``, one worker verifies the audit log
   against the latest signed checkpoint and keeps a new one (:meth:`TradeIn.checkpoint_audit`), when the
   facade has signing keys and a place for checkpoints; a log that does not verify is logged as an error and
@@ -60,7 +61,7 @@ class WorkerReport:
         passes: delivery passes run.
         deliveries: the webhook rows delivered, retrying, given up and skipped, summed over the passes.
         ticks: the schedule slots this worker ran ``tick`` for.
-        changed: orders the ticks changed.
+        changed: orders the ticks changed, and lapsed guarantees released.
         errors: passes that failed (the database was unreachable, say) and were tried again.
         checkpoints: audit checkpoints this worker kept.
     """
@@ -148,7 +149,7 @@ def run_worker(
             try:
                 if deadlines.claims(trade_in, holder):
                     ticks += 1
-                    changed += trade_in.tick()
+                    changed += trade_in.tick() + trade_in.release_lapsed_guarantees()
                     _log.info("worker %s ran the deadlines of %s", holder, deadlines.last)
                 if audit.claims(trade_in, holder):
                     checkpoints += _checkpoint(trade_in, holder)

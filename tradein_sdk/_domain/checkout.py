@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
@@ -34,6 +34,7 @@ import attrs
 
 from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._domain.converters import json_converter, structuring_problems
+from tradein_sdk._domain.guarantees import GuaranteeOffer, highest_guaranteed
 from tradein_sdk._domain.insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.promotions import AppliedPromotion, CustomerCase, RejectedPromotion
@@ -91,6 +92,8 @@ class NewDevice:
         price: its price, as the shop charges it.
         device_category: smartphone, tablet or smartwatch, for protection offers.
         condition: new or refurbished, for protection offers.
+        catalog_id: the catalog variant sold, when the catalog knows it: a buy-back guarantee is offered
+            only then (the contract names the device it buys back).
     """
 
     sku: str
@@ -100,6 +103,7 @@ class NewDevice:
     price: Money
     device_category: str = "smartphone"
     condition: PurchaseCondition = PurchaseCondition.NEW
+    catalog_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -118,6 +122,8 @@ class CheckoutRequest:
         country: the customer's country (tax on insurance premiums).
         insurance_offer_id: the protection offer chosen, or ``None`` (declined).
         locale: the shopper's locale.
+        guarantee_plan_id: the buy-back guarantee chosen, or ``None`` (declined).
+        financed_amount: the amount financed through the carrier, for its upgrade plans.
     """
 
     quote_ids: tuple[str, ...]
@@ -131,6 +137,8 @@ class CheckoutRequest:
     country: str = "DE"
     insurance_offer_id: str | None = None
     locale: str = "en"
+    guarantee_plan_id: str | None = None
+    financed_amount: Money | None = None
 
     def check(self) -> None:
         """Refuse combinations that cannot work.
@@ -334,13 +342,14 @@ class CheckoutLine:
 
     Attributes:
         code: ``new_device``, ``trade_in``, ``promotion``, ``deferred_credit``, ``remainder``,
-            ``insurance``, ``insurance_monthly``, ``bill_credit``.
+            ``insurance``, ``insurance_monthly``, ``guarantee``, ``bill_credit``.
         message_id: the English text, a gettext msgid.
         params: its placeholders' values (text).
         amount: what the line adds to what is due (negative: takes away); ``None`` for an information line.
         monthly: the line is a monthly amount.
         translated: the params that are msgids themselves (a promotion title, a plan name).
         money: the params that are amounts, formatted for the locale the line is shown in.
+        dates: the params that are days, formatted for the locale the line is shown in.
     """
 
     code: str
@@ -350,15 +359,20 @@ class CheckoutLine:
     monthly: bool = False
     translated: tuple[str, ...] = ()
     money: Mapping[str, Money] = attrs.field(factory=dict)
+    dates: Mapping[str, date] = attrs.field(factory=dict)
 
     def describe(self, locale: str) -> str:
         """The line's text in ``locale``."""
+        from babel.dates import format_date  # noqa: PLC0415 - Babel's date data loads with the first line shown
+
         locale = canonical_locale(locale)
         params = {
             name: translate(value, locale) if name in self.translated else value
             for name, value in self.params.items()
         }
         params.update({name: amount.format(locale) for name, amount in self.money.items()})
+        for name, day in self.dates.items():
+            params[name] = str(format_date(day, "long", locale=locale))
         return translate(self.message_id, locale, **params)
 
 
@@ -377,6 +391,8 @@ class CheckoutSummary:
         remainder: credit beyond the price (paid as ``request.remainder_rule`` says).
         insurance: the protection offer chosen, or ``None``.
         insurance_offers: every offer the shopper was shown.
+        guarantee: the buy-back guarantee chosen, or ``None``.
+        guarantee_offers: every guarantee the shopper was shown.
         bill_credits: the monthly credit schedule, for bill credits.
         due_now: what the shopper pays today.
         monthly: what the shopper pays (negative: receives) each month, bill credits and premiums netted.
@@ -400,6 +416,8 @@ class CheckoutSummary:
     monthly: Money
     clawback: ClawbackTerms
     lines: tuple[CheckoutLine, ...]
+    guarantee: GuaranteeOffer | None = None
+    guarantee_offers: tuple[GuaranteeOffer, ...] = ()
     signature: str = ""
 
     def describe(self, locale: str | None = None) -> tuple[tuple[str, str], ...]:
@@ -444,6 +462,7 @@ def build_checkout(
     insurance_offers: Sequence[InsuranceOffer],
     clawback: ClawbackPolicy,
     send_by_days: int,
+    guarantee_offers: Sequence[GuaranteeOffer] = (),
 ) -> CheckoutSummary:
     """Compute a checkout summary (pure; see the module docstring).
 
@@ -456,6 +475,7 @@ def build_checkout(
         insurance_offers: the protection offers for the new device.
         clawback: the shop's clawback policy.
         send_by_days: the shop's send window.
+        guarantee_offers: the buy-back guarantees for the new device.
 
     Returns:
         The unsigned summary.
@@ -485,15 +505,7 @@ def build_checkout(
     instant_discount = request.timing is CreditTiming.INSTANT and request.plan is CreditPlan.DISCOUNT
     applied_now = min(total_credit, price) if instant_discount else zero
     remainder = total_credit - applied_now if instant_discount else zero
-    chosen = None
-    if request.insurance_offer_id is not None:
-        chosen = next(
-            (offer for offer in insurance_offers if offer.offer_id == request.insurance_offer_id), None
-        )
-        if chosen is None:
-            raise CheckoutInvalidError(
-                "protection offer {offer} is not offered for this purchase", offer=request.insurance_offer_id
-            )
+    chosen, guarantee = _chosen_offers(request, insurance_offers, guarantee_offers)
     schedule = (
         BillCreditSchedule.spread(total_credit, request.months)
         if request.plan is CreditPlan.BILL_CREDITS and request.months
@@ -526,6 +538,11 @@ def build_checkout(
             monthly = monthly + chosen.premium.gross
         else:
             due_now = due_now + chosen.premium.gross
+    if guarantee is not None:
+        line = _guarantee_line(guarantee)
+        lines.append(line)
+        if line.amount is not None:
+            due_now = due_now + line.amount
     if schedule is not None:
         first = schedule.installments[0]
         monthly = monthly - first
@@ -558,6 +575,8 @@ def build_checkout(
         remainder=remainder,
         insurance=chosen,
         insurance_offers=tuple(insurance_offers),
+        guarantee=guarantee,
+        guarantee_offers=tuple(guarantee_offers),
         bill_credits=schedule,
         due_now=due_now,
         monthly=monthly,
@@ -657,6 +676,49 @@ def _insurance_line(offer: InsuranceOffer) -> CheckoutLine:
         params={"plan": offer.name},
         amount=offer.premium.gross,
         translated=("plan",),
+    )
+
+
+def _chosen_offers(
+    request: CheckoutRequest,
+    insurance_offers: Sequence[InsuranceOffer],
+    guarantee_offers: Sequence[GuaranteeOffer],
+) -> tuple[InsuranceOffer | None, GuaranteeOffer | None]:
+    """The protection and the buy-back guarantee the request chose, each among the ones offered.
+
+    Raises:
+        CheckoutInvalidError: the request chose one that is not offered.
+    """
+    insurance = guarantee = None
+    if request.insurance_offer_id is not None:
+        insurance = next(
+            (offer for offer in insurance_offers if offer.offer_id == request.insurance_offer_id), None
+        )
+        if insurance is None:
+            raise CheckoutInvalidError(
+                "protection offer {offer} is not offered for this purchase", offer=request.insurance_offer_id
+            )
+    if request.guarantee_plan_id is not None:
+        guarantee = next(
+            (offer for offer in guarantee_offers if offer.plan_id == request.guarantee_plan_id), None
+        )
+        if guarantee is None:
+            raise CheckoutInvalidError(
+                "buy-back guarantee {plan} is not offered for this purchase", plan=request.guarantee_plan_id
+            )
+    return insurance, guarantee
+
+
+def _guarantee_line(offer: GuaranteeOffer) -> CheckoutLine:
+    """The summary's line of a buy-back guarantee: its fee (an information line when it is free)."""
+    return CheckoutLine(
+        code="guarantee",
+        message_id=N_("Buy-back guarantee: {plan}, up to {amount} from {day}"),
+        params={"plan": offer.name},
+        amount=None if offer.fee.is_zero() else offer.fee,
+        translated=("plan",),
+        money={"amount": highest_guaranteed(offer)},
+        dates={"day": offer.exercisable_from},
     )
 
 

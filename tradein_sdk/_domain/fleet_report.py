@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import attrs
 
+from tradein_sdk._domain.identifiers import spreadsheet_cell
 from tradein_sdk._errors import FleetError
 
 COLUMNS: Final = (
@@ -85,10 +86,10 @@ class ReportRow:
         """The row as the export's columns (amounts as plain decimals; the company's own texts defused)."""
         return {
             "line": str(self.line),
-            "asset_tag": _cell(self.asset_tag or ""),
-            "cost_centre": _cell(self.cost_centre or ""),
+            "asset_tag": spreadsheet_cell(self.asset_tag or ""),
+            "cost_centre": spreadsheet_cell(self.cost_centre or ""),
             "device": self.device,
-            "imei_or_serial": _cell(self.identifier),
+            "imei_or_serial": spreadsheet_cell(self.identifier),
             "outcome": self.outcome,
             "state": self.state,
             "quoted": f"{self.quoted:.2f}",
@@ -230,11 +231,6 @@ def report_xlsx(report: FleetReport) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A text from an uploaded list, never read as a formula by a spreadsheet (OWASP CSV injection)."""
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
 
 def outcome_of(state: str | None, status: str, *, picked: bool, settled_line: int | None) -> str:

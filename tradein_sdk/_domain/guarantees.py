@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from tradein_sdk._domain.identifiers import spreadsheet_cell
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, GuaranteeError
 
@@ -594,6 +595,49 @@ def sell(
     )
 
 
+@attrs.frozen(kw_only=True)
+class GuaranteeConsent:
+    """The customer's decision on the buy-back guarantees shown at checkout, as the shop records it.
+
+    Attributes:
+        decision: ``accepted`` or ``declined``.
+        plan_id: the plan accepted, or the first one shown when all were declined.
+        terms_version: that plan's terms version.
+        offered: every plan shown.
+        contract_id: the contract made, when accepted.
+        customer_ref: the shop's pseudonymous customer id.
+        locale: the locale the offer was shown in.
+        at: when (UTC).
+    """
+
+    decision: str
+    plan_id: str
+    terms_version: str
+    offered: tuple[str, ...]
+    contract_id: str | None
+    customer_ref: str
+    locale: str
+    at: dt.datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision as JSON."""
+        return {
+            "decision": self.decision,
+            "plan_id": self.plan_id,
+            "terms_version": self.terms_version,
+            "offered": list(self.offered),
+            "contract_id": self.contract_id,
+            "customer_ref": self.customer_ref,
+            "locale": self.locale,
+            "at": self.at.isoformat(),
+        }
+
+
+def highest_guaranteed(offer: GuaranteeOffer) -> Money:
+    """The most a contract of ``offer`` may pay (its contingent liability at the sale)."""
+    return max((line.amount for line in offer.schedule), default=offer.fallback)
+
+
 # -- exercise -----------------------------------------------------------------------------------------------
 
 
@@ -1006,4 +1050,247 @@ def liability_view(
         as_of=as_of,
         currency=currency,
         months=tuple(month_of(month, total) for month, total in sorted(sums.items())),
+    )
+
+
+# -- the buyer's calendar of guaranteed inflows -----------------------------------------------------------
+
+
+class InflowStatus(StrEnum):
+    """Where a contract of the buyer's calendar stands."""
+
+    OPEN = "open"
+    """Not yet exercised; the inflow is expected."""
+    IN_PROGRESS = "in_progress"
+    """A trade-in order is exercising it (the device is on its way or being inspected)."""
+    EXERCISED = "exercised"
+    """Exercised: the inflow is the amount paid."""
+    LAPSED = "lapsed"
+    """Expired without being exercised."""
+
+
+@attrs.frozen(kw_only=True)
+class InflowLine:
+    """One device of the buyer's calendar.
+
+    Attributes:
+        contract_id: the contract.
+        device: the catalog variant bought.
+        imei: its IMEI, when the contract names it.
+        cost_centre: the buyer's cost centre, when given at the sale.
+        plan_id: the plan.
+        kind: buyback or upgrade (an upgrade pays at most the balance still owed then).
+        purchased_on: the day of the purchase.
+        exercisable_from: the first day of the window: the day the inflow is planned for.
+        expires_on: the last day.
+        expected: the amount guaranteed on ``exercisable_from`` (a device meeting the floor).
+        bands: ``(starts_on, ends_on, amount)`` of every band: what returning it later brings.
+        status: where it stands.
+        received: the amount paid when exercised, else ``None``.
+        received_on: the day it was exercised, else ``None``.
+        order_id: the trade-in order exercising it (in progress) or that exercised it, else ``None``.
+    """
+
+    contract_id: str
+    device: str
+    imei: str | None
+    cost_centre: str | None
+    plan_id: str
+    kind: PlanKind
+    purchased_on: dt.date
+    exercisable_from: dt.date
+    expires_on: dt.date
+    expected: Money
+    bands: tuple[tuple[dt.date, dt.date, Money], ...]
+    status: InflowStatus
+    received: Money | None = None
+    received_on: dt.date | None = None
+    order_id: str | None = None
+
+    @property
+    def month(self) -> str:
+        """The month of the inflow (``YYYY-MM``): when it was received, else when the window opens."""
+        day = self.received_on or self.exercisable_from
+        return f"{day.year:04d}-{day.month:02d}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The line as JSON."""
+        return {
+            "contract_id": self.contract_id,
+            "device": self.device,
+            "imei": self.imei,
+            "cost_centre": self.cost_centre,
+            "plan_id": self.plan_id,
+            "kind": self.kind.value,
+            "purchased_on": self.purchased_on.isoformat(),
+            "exercisable_from": self.exercisable_from.isoformat(),
+            "expires_on": self.expires_on.isoformat(),
+            "month": self.month,
+            "expected": self.expected.to_json(),
+            "bands": [
+                {"starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "amount": amount.to_json()}
+                for starts, ends, amount in self.bands
+            ],
+            "status": self.status.value,
+            "received": self.received.to_json() if self.received is not None else None,
+            "received_on": self.received_on.isoformat() if self.received_on is not None else None,
+            "order_id": self.order_id,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class InflowTotal:
+    """The inflows of one month and cost centre.
+
+    Attributes:
+        month: ``YYYY-MM``.
+        cost_centre: the cost centre (``None``: none given).
+        devices: how many devices.
+        expected: the amounts still expected (open and in progress).
+        received: the amounts received (exercised).
+    """
+
+    month: str
+    cost_centre: str | None
+    devices: int
+    expected: Money
+    received: Money
+
+
+@attrs.frozen(kw_only=True)
+class InflowCalendar:
+    """A buyer's calendar of guaranteed inflows: per device, and per month and cost centre.
+
+    Attributes:
+        customer_ref: the buyer (a company's id, or the shop's customer id).
+        as_of: the day it was made.
+        currency: the currency of every amount.
+        lines: one per contract, by month then cost centre.
+    """
+
+    customer_ref: str
+    as_of: dt.date
+    currency: str
+    lines: tuple[InflowLine, ...]
+
+    @property
+    def totals(self) -> tuple[InflowTotal, ...]:
+        """The sums per month and cost centre, lapsed contracts left out."""
+        groups: dict[tuple[str, str], list[InflowLine]] = {}
+        for line in self.lines:
+            if line.status is not InflowStatus.LAPSED:
+                groups.setdefault((line.month, line.cost_centre or ""), []).append(line)
+        zero = Money(Decimal(0), self.currency)
+        totals = []
+        for (month, centre), lines in sorted(groups.items()):
+            expected = [line.expected for line in lines if line.status is not InflowStatus.EXERCISED]
+            received = [line.received for line in lines if line.received is not None]
+            totals.append(
+                InflowTotal(
+                    month=month,
+                    cost_centre=centre or None,
+                    devices=len(lines),
+                    expected=sum(expected, zero),
+                    received=sum(received, zero),
+                )
+            )
+        return tuple(totals)
+
+    def to_json(self) -> dict[str, Any]:
+        """The calendar as JSON."""
+        return {
+            "customer_ref": self.customer_ref,
+            "as_of": self.as_of.isoformat(),
+            "currency": self.currency,
+            "lines": [line.to_json() for line in self.lines],
+            "totals": [
+                {
+                    "month": total.month,
+                    "cost_centre": total.cost_centre,
+                    "devices": total.devices,
+                    "expected": total.expected.to_json(),
+                    "received": total.received.to_json(),
+                }
+                for total in self.totals
+            ],
+        }
+
+    def to_csv(self) -> str:
+        """One CSV row per device, by month (a spreadsheet sums by cost centre)."""
+        import csv  # noqa: PLC0415
+        import io  # noqa: PLC0415
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(
+            [
+                "month",
+                "cost_centre",
+                "contract_id",
+                "device",
+                "imei",
+                "plan_id",
+                "exercisable_from",
+                "expires_on",
+                "status",
+                "expected",
+                "received",
+                "currency",
+            ]
+        )
+        for line in self.lines:
+            writer.writerow(
+                [
+                    line.month,
+                    spreadsheet_cell(line.cost_centre or ""),
+                    line.contract_id,
+                    line.device,
+                    line.imei or "",
+                    line.plan_id,
+                    line.exercisable_from.isoformat(),
+                    line.expires_on.isoformat(),
+                    line.status.value,
+                    line.expected.amount,
+                    line.received.amount if line.received is not None else "",
+                    self.currency,
+                ]
+            )
+        return buffer.getvalue()
+
+
+def inflow_line(
+    contract: GuaranteeContract,
+    *,
+    cost_centre: str | None,
+    as_of: dt.date,
+    order_id: str | None,
+    received: Money | None,
+    received_on: dt.date | None,
+) -> InflowLine:
+    """A contract's line of the buyer's calendar on ``as_of``."""
+    offer = contract.offer
+    if received is not None:
+        status = InflowStatus.EXERCISED
+    elif order_id is not None:
+        status = InflowStatus.IN_PROGRESS
+    elif as_of > offer.expires_on:
+        status = InflowStatus.LAPSED
+    else:
+        status = InflowStatus.OPEN
+    return InflowLine(
+        contract_id=contract.id,
+        device=contract.device,
+        imei=contract.imei,
+        cost_centre=cost_centre,
+        plan_id=offer.plan_id,
+        kind=offer.kind,
+        purchased_on=contract.purchased_on,
+        exercisable_from=offer.exercisable_from,
+        expires_on=offer.expires_on,
+        expected=contract.guaranteed_on(offer.exercisable_from),
+        bands=tuple((line.starts_on, line.ends_on, line.amount) for line in offer.schedule),
+        status=status,
+        received=received,
+        received_on=received_on,
+        order_id=order_id,
     )

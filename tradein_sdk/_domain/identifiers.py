@@ -206,3 +206,11 @@ def _is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection): ``'`` before such text."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text

@@ -75,6 +75,9 @@ class EntryKind(StrEnum):
     INSURANCE_PREMIUM = "insurance_premium"
     INSURANCE_BUNDLE_DISCOUNT = "insurance_bundle_discount"
     CLAWBACK_TAX = "clawback_tax"
+    # contingent: a buy-back guarantee sold with the new device, owed only if it is exercised
+    GUARANTEE_CONTINGENT = "guarantee_contingent"
+    GUARANTEE_RELEASED = "guarantee_released"
 
 
 class EntryGroup(StrEnum):
@@ -86,6 +89,7 @@ class EntryGroup(StrEnum):
     CLAWED_BACK = "clawed_back"
     SCHEDULE = "schedule"
     CHARGES = "charges"
+    CONTINGENT = "contingent"
 
 
 _K = EntryKind
@@ -107,6 +111,8 @@ GROUPS: Final[Mapping[EntryKind, EntryGroup]] = {
     _K.INSURANCE_PREMIUM: EntryGroup.CHARGES,
     _K.INSURANCE_BUNDLE_DISCOUNT: EntryGroup.CHARGES,
     _K.CLAWBACK_TAX: EntryGroup.CHARGES,
+    _K.GUARANTEE_CONTINGENT: EntryGroup.CONTINGENT,
+    _K.GUARANTEE_RELEASED: EntryGroup.CONTINGENT,
 }
 """The group of every kind."""
 
@@ -203,6 +209,8 @@ class LedgerTerms:
             with its term (a :class:`~tradein_sdk.PremiumTerm` value).
         bundle_discount: what the trade-in bundle takes off each payment; the premium less it is what the
             shopper pays per payment.
+        guarantees: ``(contract id, highest guaranteed amount)`` of each buy-back guarantee the checkout
+            sold: a contingent liability until it is exercised or lapses.
     """
 
     source: str
@@ -215,6 +223,7 @@ class LedgerTerms:
     clawback_tax_percent: Decimal = Decimal(0)
     premium: tuple[Money, str] | None = None
     bundle_discount: Money | None = None
+    guarantees: tuple[tuple[str, Money], ...] = ()
 
     def device(self, device_id: str) -> DeviceTerms | None:
         """The terms of one device, ``None`` for a device the terms do not know."""
@@ -238,6 +247,8 @@ class Balance:
         scheduled: installments due and not yet credited or stopped.
         charges: premiums and clawback tax, beside the trade-in.
         clawback_tax: the tax charged on top of the clawbacks (part of ``charges``).
+        contingent: the buy-back guarantees sold and not yet exercised or lapsed, at their highest
+            guaranteed amount (a contingent liability: owed only if a device comes back; beside the rest).
     """
 
     currency: str
@@ -249,6 +260,7 @@ class Balance:
     scheduled: Money
     charges: Money
     clawback_tax: Money
+    contingent: Money
 
     @property
     def charged_back(self) -> Money:
@@ -297,6 +309,7 @@ def balances(entries: Iterable[LedgerEntry], currency: str) -> Balance:
         scheduled=money(scheduled),
         charges=money(sums[EntryGroup.CHARGES]),
         clawback_tax=money(tax),
+        contingent=money(sums[EntryGroup.CONTINGENT]),
     )
 
 
@@ -371,7 +384,37 @@ def opening_entries(terms: LedgerTerms, *, order_id: str, now: datetime) -> list
         post(_K.INSURANCE_PREMIUM, premium, None, term)
     if terms.bundle_discount is not None:
         post(_K.INSURANCE_BUNDLE_DISCOUNT, -terms.bundle_discount, None, "bundle")
+    for contract_id, amount in terms.guarantees:
+        post(_K.GUARANTEE_CONTINGENT, amount, None, contract_id)
     return entries
+
+
+def guarantee_release(
+    contract_id: str, *, sold_order_id: str, amount: Money, at: datetime, cause: str, why: str
+) -> LedgerEntry:
+    """The entry releasing a guarantee's contingent liability in the ledger of the order that sold it.
+
+    Its id is derived from the contract, so a liability is released once, whoever posts it.
+
+    Args:
+        contract_id: the contract.
+        sold_order_id: the order of the checkout that sold it.
+        amount: the amount posted as contingent when it was sold.
+        at: when.
+        cause: what released it (the exercising order's event, or the lapse run).
+        why: ``exercised`` or ``lapsed``.
+    """
+    return LedgerEntry(
+        entry_id=_entry_id(sold_order_id, "guarantee-release", contract_id),
+        order_id=sold_order_id,
+        device_id=None,
+        kind=_K.GUARANTEE_RELEASED,
+        amount=-amount,
+        at=at,
+        cause=cause,
+        reason=contract_id,
+        details={"released": why},
+    )
 
 
 _NOT_BOUGHT_STATES: Final = frozenset(

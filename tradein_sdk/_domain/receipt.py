@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._domain.identifiers import spreadsheet_cell
 from tradein_sdk._domain.ledger import EntryKind, balances
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.orders.vocabulary import DeviceState, EventKind
@@ -626,14 +627,6 @@ REGISTER_COLUMNS: Final = (
 )
 """The columns of :func:`register_csv`, in order."""
 
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
 def _price(money: Money) -> str:
     return format(money.rounded().amount, "f")
 
@@ -657,15 +650,15 @@ def register_csv(rows: Iterable[PurchaseRegisterRow]) -> str:
         writer.writerow(
             (
                 row.purchase_date.isoformat(),
-                _cell(row.receipt_number),
-                _cell(row.order_id),
-                _cell(row.device_id),
-                _cell(row.model),
-                _cell(row.variant),
-                _cell(row.identifier or ""),
+                spreadsheet_cell(row.receipt_number),
+                spreadsheet_cell(row.order_id),
+                spreadsheet_cell(row.device_id),
+                spreadsheet_cell(row.model),
+                spreadsheet_cell(row.variant),
+                spreadsheet_cell(row.identifier or ""),
                 _price(row.purchase_price),
                 row.currency,
-                _cell(row.payout_method),
+                spreadsheet_cell(row.payout_method),
             )
         )
     return buffer.getvalue()

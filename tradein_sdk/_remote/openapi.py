@@ -298,6 +298,7 @@ _BALANCE: Final = (
     "scheduled",
     "charges",
     "clawback_tax",
+    "contingent",
 )
 
 

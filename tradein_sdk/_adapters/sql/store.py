@@ -28,7 +28,13 @@ import attrs
 from tradein_sdk._adapters.sql.dialects import dialect_insert, ping_when_idle
 from tradein_sdk._adapters.sql.erasure import ErasureMixin, migration_erasure
 from tradein_sdk._adapters.sql.fleet import FleetMixin, define_fleet
-from tradein_sdk._adapters.sql.guarantees import GuaranteeMixin, define_guarantees
+from tradein_sdk._adapters.sql.guarantees import (
+    GuaranteeMixin,
+    change_guarantees,
+    define_guarantees,
+    insert_guarantees,
+    migration_guarantee_orders,
+)
 from tradein_sdk._adapters.sql.indexes import migration_listing_indexes, not_indexed
 from tradein_sdk._adapters.sql.ledger import (
     credit_due,
@@ -70,6 +76,8 @@ from tradein_sdk._ports import (
     AuditFact,
     CheckoutRecord,
     DeadWebhook,
+    GuaranteeChange,
+    GuaranteeRecord,
     LedgerSum,
     OrderRecord,
     OutboxCounts,
@@ -438,6 +446,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
         _creating(define_fleet),
     ),
     (17, "buy-back guarantee contracts", _creating(define_guarantees)),
+    (
+        18,
+        "guarantee contracts: the order that sold each, the order exercising it, its liability's release",
+        migration_guarantee_orders,
+    ),
 )
 """The schema's history: (version, description, step). Append new steps; never edit an applied one."""
 
@@ -839,9 +852,14 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
         audit: Sequence[AuditFact] = (),
         checkout: CheckoutRecord | None = None,
         ledger: Sequence[LedgerEntry] = (),
+        guarantees_sold: Sequence[GuaranteeRecord] = (),
+        guarantee_changes: Sequence[GuaranteeChange] = (),
         scope: Scope | None = None,
     ) -> None:
         """Store a new order in one transaction: claim its quotes, keep its personal data, audit it.
+
+        The guarantees its checkout sold are kept and the guarantees it exercises are claimed in the same
+        transaction.
 
         The order, and its personal data, belong to ``record.tenant`` and ``record.organisation``; with a
         ``scope`` only quotes of that tenant or organisation can be claimed (another's is not found).
@@ -856,12 +874,14 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
             QuoteAlreadyRedeemedError: a quote was used before; nothing was written.
             QuoteExpiredError: a quote's validity ended; nothing was written.
             QuoteNotFoundError: a quote does not exist.
+            GuaranteeError: a guarantee to claim is held by another order or exercised; nothing was written.
             StoreError: the database failed; nothing was written.
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         now = as_utc(now)
         with self._guard("store the order"), self._transaction() as conn:
+            change_guarantees(conn, guarantee_changes)
             for quote_id in quote_ids:
                 self._claim(conn, quote_id, now=now, reference=record.order_id, with_value=False, scope=scope)
             for item in personal_data:
@@ -892,6 +912,7 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
                     )
                 )
             insert_entries(conn, self._t["ledger"], ledger)
+            insert_guarantees(conn, guarantees_sold)
             self._append_facts(conn, audit, now=now)
 
     def _reserve_promotion(self, conn: Connection, use: PromotionUse) -> None:
@@ -974,6 +995,7 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
         outbox: Sequence[OutboxMessage] = (),
         ledger: Sequence[LedgerEntry] = (),
         promotion_changes: Sequence[PromotionChange] = (),
+        guarantee_changes: Sequence[GuaranteeChange] = (),
         scope: Scope | None = None,
     ) -> int:
         """Write a changed order if nobody changed it since ``expected_version``, with its audit entries.
@@ -1011,6 +1033,7 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
             insert_entries(conn, self._t["ledger"], ledger)
             for change in promotion_changes:
                 self._change_promotion(conn, change)
+            change_guarantees(conn, guarantee_changes)
             self._append_facts(conn, audit, now=now)
             for message in outbox:
                 conn.execute(self._insert_outbox(message))

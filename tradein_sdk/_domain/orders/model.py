@@ -180,6 +180,26 @@ class HistoryEntry:
 
 
 @attrs.frozen(kw_only=True)
+class GuaranteeClaim:
+    """The buy-back guarantee a device of an order exercises.
+
+    Attributes:
+        contract_id: the contract.
+        sold_order_id: the order of the checkout that sold it (its ledger carries the contingent
+            liability), else ``None``.
+        contingent: the amount posted as contingent there, released when the device is bought.
+        outstanding_balance: what the customer still owed on the financed device (upgrade plans).
+        new_contract: the customer signed the new contract an upgrade plan asks for.
+    """
+
+    contract_id: str
+    sold_order_id: str | None = None
+    contingent: Money | None = None
+    outstanding_balance: Money | None = None
+    new_contract: bool = False
+
+
+@attrs.frozen(kw_only=True)
 class OrderDevice:
     """One device of an order, with its own quote, state, deadlines and history.
 
@@ -203,6 +223,8 @@ class OrderDevice:
             zero).
         disposition: what the shop did with it after buying it.
         history: every applied event, oldest first.
+        guarantee: the buy-back guarantee it exercises: ``quoted`` is then what the guarantee promised for
+            the device as declared, and the inspection's offer what it pays for the device as found.
     """
 
     id: str
@@ -222,6 +244,7 @@ class OrderDevice:
     settled: Money | None = None
     disposition: Disposition | None = None
     history: tuple[HistoryEntry, ...] = ()
+    guarantee: GuaranteeClaim | None = None
 
 
 @attrs.frozen(kw_only=True)
