@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tradein_sdk import FixedClock, TradeIn
 from tradein_sdk._cli import main
 from tradein_sdk._domain.money import Money
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import pytest
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -87,3 +87,46 @@ def test_offers_show_and_liability(tmp_path: Path, capsys: pytest.CaptureFixture
     status, _, err = run(capsys, "guarantees", "show", "gtc_none", *folder)
     assert status == 1
     assert "error [guarantee_not_found]" in err
+
+
+def test_status_calendar_and_lapse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A company's two contracts: one's status, the calendar in CSV and JSON, and the lapse run."""
+    folder = ["--data-dir", str(tmp_path)]
+    trade_in = TradeIn.embedded(tmp_path, clock=FixedClock(datetime(2026, 12, 4, 10, tzinfo=UTC)))
+    ids = [
+        trade_in.sell_guarantee(
+            "buyback-24",
+            "samsung-galaxy-s23-128gb",
+            Money(Decimal("899.00"), "EUR"),
+            customer_ref="cmp_acme",
+            cost_centre=centre,
+        )["payload"]["id"]
+        for centre in ("=IT", "Sales")
+    ]
+    trade_in.close()
+    status, out, _ = run(capsys, "guarantees", "status", ids[0], "--as-of", "2027-01-01", *folder)
+    assert status == 0
+    assert f"{ids[0]}: open (buyback-24, samsung-galaxy-s23-128gb)" in out
+    assert "2027-12-04 to 2029-01-03; 449.50 EUR guaranteed from its start" in out
+    status, out, _ = run(capsys, "guarantees", "status", ids[0], "--json", *folder)
+    assert json.loads(out)["status"] == "open"
+    status, out, _ = run(capsys, "guarantees", "calendar", "cmp_acme", "--format", "csv", *folder)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(row["month"], row["cost_centre"], row["expected"]) for row in rows] == [
+        ("2027-12", "'=IT", "449.50"),  # a formula-looking cost centre is written as text
+        ("2027-12", "Sales", "449.50"),
+    ]
+    status, out, _ = run(capsys, "guarantees", "calendar", "cmp_acme", *folder)
+    assert [total["devices"] for total in json.loads(out)["totals"]] == [1, 1]
+    status, out, _ = run(capsys, "guarantees", "release-lapsed", *folder)
+    # sold without a checkout, neither carries a liability in a ledger: none to release
+    assert (status, out) == (0, "0 lapsed guarantees released\n")
+    status, _, err = run(capsys, "guarantees", "status", "gtc_none", *folder)
+    assert status == 1
+    assert "error [guarantee_not_found]" in err
+    with pytest.raises(SystemExit) as usage:
+        main(["guarantees", "calendar", "cmp_acme", "--as-of", "1.1.2027", *folder])
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert "--as-of: '1.1.2027' is not a date (YYYY-MM-DD)" in err
+    assert "Traceback" not in err

@@ -1893,12 +1893,7 @@ def _guarantee_show_command(args: argparse.Namespace) -> int:
 
 
 def _guarantee_liability_command(args: argparse.Namespace) -> int:
-    import datetime as dt  # noqa: PLC0415 - loaded by its sub-command only
-
-    try:
-        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--as-of: {args.as_of!r} is not a date (YYYY-MM-DD)") from exc
+    as_of = _as_of(args)
     trade_in = _trade_in(args)
     try:
         view = trade_in.guarantee_liability(as_of=as_of)
@@ -1911,6 +1906,57 @@ def _guarantee_liability_command(args: argparse.Namespace) -> int:
     if args.format == "csv":
         return _write_output(view.to_csv().encode(), args.output, binary=False)
     return _write_output(json.dumps(view.to_json(), indent=2).encode() + b"\n", args.output, binary=False)
+
+
+def _as_of(args: argparse.Namespace) -> Any:  # noqa: ANN401 - a date or None
+    """The ``--as-of`` day of a guarantee command, ``None`` for today."""
+    import datetime as dt  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        return dt.date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--as-of: {args.as_of!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _guarantee_status_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        line = trade_in.guarantee_status(args.contract_id, as_of=_as_of(args))
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(line.to_json())
+        return 0
+    print(f"{line.contract_id}: {line.status.value} ({line.plan_id}, {line.device})")
+    print(f"  window {line.exercisable_from} to {line.expires_on}; {line.expected} guaranteed from its start")
+    for starts, ends, amount in line.bands:
+        print(f"  {starts} to {ends}: {amount}")
+    if line.order_id:
+        print(f"  order {line.order_id}")
+    if line.received is not None:
+        print(f"  exercised on {line.received_on}: {line.received}")
+    return 0
+
+
+def _guarantee_calendar_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        calendar = trade_in.guarantee_calendar(args.customer_ref, as_of=_as_of(args))
+    finally:
+        trade_in.close()
+    if args.format == "csv":
+        return _write_output(calendar.to_csv().encode(), args.output, binary=False)
+    return _write_output(json.dumps(calendar.to_json(), indent=2).encode() + b"\n", args.output, binary=False)
+
+
+def _guarantee_release_command(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args)
+    try:
+        released = trade_in.release_lapsed_guarantees()
+    finally:
+        trade_in.close()
+    print(f"{released} lapsed guarantee{'' if released == 1 else 's'} released")
+    return 0
 
 
 def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
@@ -1944,6 +1990,28 @@ def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's
     liability.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
     _add_data_dir(liability)
     liability.set_defaults(handler=_guarantee_liability_command)
+    status = actions.add_parser(
+        "status", help="where a contract stands: open, in progress, exercised, lapsed"
+    )
+    status.add_argument("contract_id", metavar="CONTRACT_ID")
+    status.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day (default: today)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(status)
+    status.set_defaults(handler=_guarantee_status_command)
+    calendar = actions.add_parser(
+        "calendar", help="a buyer's guaranteed inflows per device, month and cost centre"
+    )
+    calendar.add_argument("customer_ref", metavar="CUSTOMER_REF", help="the buyer (a company's id)")
+    calendar.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day of the calendar (default: today)")
+    calendar.add_argument("--format", choices=("json", "csv"), default="json")
+    calendar.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+    _add_data_dir(calendar)
+    calendar.set_defaults(handler=_guarantee_calendar_command)
+    release = actions.add_parser(
+        "release-lapsed", help="release the contingent liability of guarantees that expired unexercised"
+    )
+    _add_data_dir(release)
+    release.set_defaults(handler=_guarantee_release_command)
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:

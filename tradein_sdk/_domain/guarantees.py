@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from grading_questionnaire._i18n import N_
 from tradein_sdk._domain.identifiers import spreadsheet_cell
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, GuaranteeError
@@ -52,6 +53,8 @@ ACCOUNTING_NOTE: Final = (
     "lapse). They are estimates from a residual-value model, not an accounting of them."
 )
 _CENT: Final = Decimal("0.01")
+EXAMPLE_PLAN_NAMES: Final = (N_("Guaranteed buy-back"), N_("Upgrade after 12 months"))
+"""The bundled example plans' names: msgids, so a summary line shows them in the shopper's language."""
 
 
 class PlanKind(StrEnum):

@@ -627,6 +627,7 @@ REGISTER_COLUMNS: Final = (
 )
 """The columns of :func:`register_csv`, in order."""
 
+
 def _price(money: Money) -> str:
     return format(money.rounded().amount, "f")
 
