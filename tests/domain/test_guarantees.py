@@ -30,6 +30,7 @@ from tradein_sdk._domain.guarantees import (
     guarantee_plans_problems,
     liability_view,
     parse_guarantee_plans,
+    promised_and_found,
     sell,
 )
 from tradein_sdk._domain.money import Money
@@ -359,3 +360,35 @@ def test_months_are_counted_to_the_same_day() -> None:
     assert age_in_months(dt.date(2027, 1, 31), dt.date(2027, 2, 28)) == 1
     assert age_in_months(BOUGHT, dt.date(2027, 12, 3)) == 11
     assert age_in_months(BOUGHT, dt.date(2027, 12, 4)) == 12
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    price=prices,
+    day=st.integers(min_value=182, max_value=760),
+    declared=st.sampled_from(GRADES),
+    found=st.sampled_from([*GRADES, None]),
+    locked=st.booleans(),
+    quoted=st.decimals(min_value=0, max_value=1500, places=2),
+    inspected=st.decimals(min_value=0, max_value=1500, places=2),
+)
+def test_an_order_exercising_a_guarantee_never_pays_below_the_same_trade_in_without_it(
+    *,
+    price: Decimal,
+    day: int,
+    declared: str,
+    found: str | None,
+    locked: bool,
+    quoted: Decimal,
+    inspected: Decimal,
+) -> None:
+    """The order's offer is at least min(quote, inspected value) and never above what it promised."""
+    sold = contract(price=str(price))
+    on = BOUGHT + dt.timedelta(days=day)
+    if not sold.offer.early_from <= on <= sold.offer.expires_on:  # type: ignore[operator]
+        return
+    promised, offer = promised_and_found(
+        sold, on=on, declared=(declared, eur(str(quoted))), found=(found, locked, eur(str(inspected)))
+    )
+    assert promised.amount >= quoted
+    assert min(quoted, inspected) <= offer.amount <= promised.amount

@@ -72,6 +72,7 @@ class GuaranteeUseCases:
         def _port(self, port: type[_Port]) -> _Port: ...
         def verify_token(self, token: str, *, audience: str | None = None) -> Any: ...  # noqa: ANN401
         def claimed_quote(self, claims: Any) -> Any: ...  # noqa: ANN401
+        def _order_quote(self, quote_id: str) -> Any: ...  # noqa: ANN401
 
     @property
     def guarantee_plans(self) -> GuaranteePlans:
@@ -382,8 +383,8 @@ class GuaranteeUseCases:
         from tradein_sdk._app.orders import _record as order_record  # noqa: PLC0415 - orders import the order machine
         from tradein_sdk._app.orders import personal_records  # noqa: PLC0415 - orders import the order machine
         from tradein_sdk._domain.guarantees import (  # noqa: PLC0415 - loads with the first call
+            as_declared,
             contract_from_document,
-            exercise,
             highest_guaranteed,
         )
         from tradein_sdk._domain.ledger import opening_entries, order_terms  # noqa: PLC0415 - loads with the first call
@@ -408,12 +409,11 @@ class GuaranteeUseCases:
                 quoted=quote.device.variant_id,
             )
         now = self.clock.now()
-        promise = exercise(
+        promise = as_declared(
             contract,
             on=now.date(),
             grade=quote.pricing_grade,
-            locked=False,
-            market=quote.amount,
+            quoted=quote.amount,
             outstanding_balance=outstanding_balance,
             new_contract=new_contract,
         )
@@ -476,20 +476,24 @@ class GuaranteeUseCases:
         claim = device.guarantee
         if claim is None:
             return diff
-        from tradein_sdk._domain.guarantees import contract_from_document, exercise  # noqa: PLC0415 - loads with the first call
+        from tradein_sdk._domain.guarantees import contract_from_document, promised_and_found  # noqa: PLC0415 - loads with the first call
 
         record = self._port(GuaranteeStore).get_guarantee(claim.contract_id)
         contract = contract_from_document(json.loads(record.document)["payload"])
-        done = exercise(
+        quote = self._order_quote(device.quote_id)
+        _, offer = promised_and_found(
             contract,
             on=order.created_at.date(),
-            grade=diff.valuation.pricing_grade,
-            locked=MismatchReason.LOCK_NOT_REMOVABLE in diff.mismatch,
-            market=diff.inspected_value,
+            declared=(quote.pricing_grade, quote.amount),
+            found=(
+                diff.valuation.pricing_grade,
+                MismatchReason.LOCK_NOT_REMOVABLE in diff.mismatch,
+                diff.inspected_value,
+            ),
             outstanding_balance=claim.outstanding_balance,
             new_contract=claim.new_contract,
         )
-        return attrs.evolve(diff, quoted=device.quoted, revised_offer=min(device.quoted, done.amount))
+        return attrs.evolve(diff, quoted=device.quoted, revised_offer=min(device.quoted, offer))
 
     def _guarantee_changes(
         self, before: TradeInOrder, after: TradeInOrder, *, now: dt.datetime, cause: str

@@ -775,6 +775,76 @@ def exercise(
     )
 
 
+def as_declared(
+    contract: GuaranteeContract,
+    *,
+    on: dt.date,
+    grade: str | None,
+    quoted: Money,
+    outstanding_balance: Money | None = None,
+    new_contract: bool = False,
+) -> Exercise:
+    """The exercise for a device as its owner declares it (its quote's grade and amount, no lock found)."""
+    return exercise(
+        contract,
+        on=on,
+        grade=grade,
+        locked=False,
+        market=quoted,
+        outstanding_balance=outstanding_balance,
+        new_contract=new_contract,
+    )
+
+
+def promised_and_found(
+    contract: GuaranteeContract,
+    *,
+    on: dt.date,
+    declared: tuple[str | None, Money],
+    found: tuple[str | None, bool, Money],
+    outstanding_balance: Money | None = None,
+    new_contract: bool = False,
+) -> tuple[Money, Money]:
+    """What a trade-in order exercising a guarantee promises, and what it offers after the inspection.
+
+    The promise is the exercise for the device as declared (its quote's grade and amount, no lock); the offer
+    is the exercise for the device as found (the inspection's grade, lock and value), never above the
+    promise, as every inspection's offer is never above its quote. The offer is never below what the same
+    trade-in without a guarantee would pay (``min(quote, inspected value)``).
+
+    Args:
+        contract: the contract.
+        on: the day the order opened (the window and the band are judged on it).
+        declared: ``(pricing grade, market quote)`` of the device as declared.
+        found: ``(pricing grade, locked, inspected value)`` of the device as found.
+        outstanding_balance: what is still owed on the financed device (upgrade plans).
+        new_contract: the customer signs the new contract an upgrade plan asks for.
+
+    Raises:
+        GuaranteeError: as :func:`exercise`.
+    """
+    grade, quoted = declared
+    promised = as_declared(
+        contract,
+        on=on,
+        grade=grade,
+        quoted=quoted,
+        outstanding_balance=outstanding_balance,
+        new_contract=new_contract,
+    ).amount
+    grade, locked, value = found
+    paid = exercise(
+        contract,
+        on=on,
+        grade=grade,
+        locked=locked,
+        market=value,
+        outstanding_balance=outstanding_balance,
+        new_contract=new_contract,
+    ).amount
+    return promised, min(promised, paid)
+
+
 # -- the retailer's liability ------------------------------------------------------------------------------
 
 
