@@ -54,6 +54,18 @@ def test_offers_show_and_liability(tmp_path: Path, capsys: pytest.CaptureFixture
     trade_in.close()
     status, out, _ = run(capsys, "guarantees", "show", contract_id, *folder)
     assert json.loads(out)["signature"]["purpose"] == "buyback-guarantee"
+    document = tmp_path / "contract.json"
+    document.write_text(out)
+    status, out, _ = run(capsys, "guarantees", "verify", str(document), *folder)
+    expected = (
+        f"valid buy-back guarantee {contract_id} for samsung-galaxy-s23-128gb bought on 2026-12-04: plan "
+        "buyback-24, terms 2026-12, exercisable 2027-12-04 to 2029-01-03\n"
+    )
+    assert (status, out.split(": ", 1)[1]) == (0, expected)
+    document.write_text(document.read_text().replace("449.50", "549.50"))  # the guaranteed amount raised
+    status, out, _ = run(capsys, "guarantees", "verify", str(document), *folder)
+    assert status == 1
+    assert ": invalid (" in out
     status, out, _ = run(capsys, "guarantees", "liability", "--as-of", "2027-01-01", *folder)
     view = json.loads(out)
     assert view["totals"]["contracts"] == 1

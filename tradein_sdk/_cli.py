@@ -1949,6 +1949,25 @@ def _guarantee_calendar_command(args: argparse.Namespace) -> int:
     return _write_output(json.dumps(calendar.to_json(), indent=2).encode() + b"\n", args.output, binary=False)
 
 
+def _guarantee_verify_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.signing import verify_document  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        payload = verify_document(_read_bytes(args.file), _certificate_keys(args), purpose=CONTRACT_PURPOSE)
+    except SignatureInvalidError as exc:
+        print(f"{args.file}: invalid ({exc.reason}): {exc.detail}")
+        return 1
+    plan, window = payload.get("plan", {}), payload.get("window", {})
+    print(
+        f"{args.file}: valid buy-back guarantee {payload.get('id')} for {payload.get('device')} "
+        f"bought on {payload.get('purchased_on')}: plan {plan.get('id')}, terms {plan.get('terms_version')}, "
+        f"exercisable {window.get('exercisable_from')} to {window.get('expires_on')}"
+    )
+    return 0
+
+
 def _guarantee_release_command(args: argparse.Namespace) -> int:
     trade_in = _trade_in(args)
     try:
@@ -2007,6 +2026,13 @@ def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's
     calendar.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
     _add_data_dir(calendar)
     calendar.set_defaults(handler=_guarantee_calendar_command)
+    verify = actions.add_parser("verify", help="verify a signed guarantee contract offline")
+    verify.add_argument("file", metavar="FILE", help="the contract as `guarantees show` prints it")
+    verify.add_argument(
+        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+    )
+    _add_data_dir(verify)
+    verify.set_defaults(handler=_guarantee_verify_command)
     release = actions.add_parser(
         "release-lapsed", help="release the contingent liability of guarantees that expired unexercised"
     )
