@@ -58,6 +58,21 @@ def extract() -> Catalog:
 
 
 def _write(catalog: Catalog, path: Path) -> None:
+    """Write a catalog; a language's catalog as plain ``pybabel compile`` takes it.
+
+    Its header is not fuzzy and names the project; no message carries ``python-format`` (the messages are
+    ``str.format`` texts: Babel flags a text such as ``+10 % on`` as %-formatted, which ``pybabel compile``
+    then checks against the translation and refuses).
+    """
+    catalog.project = "tradein-sdk"
+    catalog.msgid_bugs_address = ""
+    catalog.copyright_holder = "the tradein-sdk authors"
+    for message in catalog:
+        message.flags.discard("python-format")
+    if path.suffix == ".po":
+        catalog.fuzzy = False
+        catalog.last_translator = "the tradein-sdk authors"
+        catalog.language_team = f"{catalog.locale} <tradein-sdk>"
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, sort_output=True, include_lineno=False)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,6 +130,10 @@ def problems() -> list[str]:
                 found.append(f"{language}: no translation for {msgid!r}")
             elif message.fuzzy:
                 found.append(f"{language}: fuzzy translation for {msgid!r}")
+            elif "python-format" in message.flags:
+                found.append(f"{language}: {msgid!r} is flagged python-format (run update)")
+        if catalog.fuzzy:
+            found.append(f"{language}: the catalog's header is marked fuzzy (run update)")
     return found
 
 

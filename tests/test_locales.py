@@ -59,6 +59,29 @@ def test_i18n_check_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_plain_pybabel_compile_takes_every_catalog(tmp_path: Path) -> None:
+    """The standard Babel workflow: ``pybabel compile -d locales`` compiles every language, no error."""
+    import shutil  # noqa: PLC0415
+
+    copy = tmp_path / "locales"
+    shutil.copytree(LOCALES, copy, ignore=shutil.ignore_patterns("*.mo"))
+    result = subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "compile", "-d", str(copy), "-D", "tradein"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "error" not in result.stderr
+    assert sorted(path.parent.parent.name for path in copy.glob("*/LC_MESSAGES/tradein.mo")) == [
+        "de",
+        "en",
+        "es",
+        "fr",
+        "it",
+    ]
+
+
 def test_questionnaire_texts_are_in_the_template() -> None:
     """The extraction workflow picks up the msgids inside the definition JSON files."""
     with (LOCALES / "tradein.pot").open("rb") as handle:
