@@ -44,6 +44,7 @@ from grading_questionnaire._grades import (
     Worse,
 )
 from grading_questionnaire._i18n import normalize_locale, translate
+from grading_questionnaire._resources import package_dir
 from grading_questionnaire._schemas import content_hash, schema_problems
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from grading_questionnaire._evaluate import ConditionReport
     from grading_questionnaire._render import RenderedQuestionnaire
 
-DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+DEFINITIONS_DIR = package_dir("grading_questionnaire", "definitions")
 """Where the bundled definitions live: ``<category>.json``, and example answers in ``examples/``."""
 
 

@@ -118,3 +118,31 @@ def test_wheel_installs_and_works_in_a_fresh_environment(tmp_path: Path) -> None
         check=True,
     )
     assert cli.stdout.startswith("google-pixel-8 ")
+
+    # A zipped installation: both packages from a zip archive on sys.path (their dependencies from the
+    # environment); the data, schemas, translations and questionnaires are read through importlib.resources.
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    archive = tmp_path / "tradein.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for package in ("tradein_sdk", "grading_questionnaire"):
+            for path in sorted((site / package).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    bundle.write(path, path.relative_to(site).as_posix())
+    zipped = SMOKE.replace("sys.prefix", "str(sys.argv[1])")
+    result = subprocess.run(
+        [str(python), "-c", f"import sys\nsys.path.insert(0, sys.argv[1])\n{zipped}", str(archive)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "TRADEIN_RESOURCE_CACHE": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "smoke ok"
