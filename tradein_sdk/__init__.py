@@ -263,8 +263,11 @@ if TYPE_CHECKING:
         report_xlsx,
     )
     from tradein_sdk._domain.guarantees import (
+        CONTRACT_PURPOSE,
+        ExerciseBasis,
         GuaranteeConsent,
         GuaranteeContract,
+        GuaranteeExercise,
         GuaranteeOffer,
         GuaranteePlan,
         GuaranteePlans,
@@ -436,6 +439,9 @@ if TYPE_CHECKING:
 # Quotes, pricing, tokens, the store and the facade load on first use, so importing the package stays cheap.
 _LAZY = {
     "GuaranteeConsent": "tradein_sdk._domain.guarantees",
+    "CONTRACT_PURPOSE": "tradein_sdk._domain.guarantees",
+    "ExerciseBasis": "tradein_sdk._domain.guarantees",
+    "GuaranteeExercise": "tradein_sdk._domain.guarantees",
     "InflowCalendar": "tradein_sdk._domain.guarantees",
     "InflowLine": "tradein_sdk._domain.guarantees",
     "InflowStatus": "tradein_sdk._domain.guarantees",
@@ -729,6 +735,7 @@ _LAZY = {
 
 
 __all__ = [
+    "CONTRACT_PURPOSE",
     "EXAMPLE_PROMOTIONS",
     "IMEI",
     "MAX_BOXES",
@@ -852,6 +859,7 @@ __all__ = [
     "ErasureVerification",
     "EventConflictError",
     "EventKind",
+    "ExerciseBasis",
     "ExtraDecision",
     "ExtraDevice",
     "FactorBasis",
@@ -866,6 +874,7 @@ __all__ = [
     "GuaranteeConsent",
     "GuaranteeContract",
     "GuaranteeError",
+    "GuaranteeExercise",
     "GuaranteeNotFoundError",
     "GuaranteeOffer",
     "GuaranteePlan",

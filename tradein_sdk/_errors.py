@@ -1275,17 +1275,64 @@ class CertificateNotFoundError(NotFoundError):
 class GuaranteeError(TradeInError):
     """A buy-back guarantee cannot be offered, sold or exercised as asked.
 
+    Raised through one constructor per rule, each with its translated message.
+
     Attributes:
         rule: ``expired``, ``not_yet_exercisable``, ``already_exercised``, ``new_contract_required``,
-            ``not_eligible`` or ``currency``.
+            ``device_mismatch``, ``not_eligible`` or ``currency``.
     """
 
     code = "guarantee_error"
 
     def __init__(self, message: str, /, *, rule: str, **params: object) -> None:
-        """Create the error for one of the rules above."""
+        """Create the error for one of the rules above (prefer the constructors below)."""
         super().__init__(message, rule=rule, **params)
         self.rule = rule
+
+    @classmethod
+    def already_exercised(cls, contract: str) -> GuaranteeError:
+        """The contract was exercised, or an order is exercising it."""
+        message = N_("Guarantee {contract} was exercised already, or an order is exercising it.")
+        return cls(message, rule="already_exercised", contract=contract)
+
+    @classmethod
+    def expired(cls, contract: str, day: str) -> GuaranteeError:
+        """The contract's last day (``day``, ISO 8601) has passed."""
+        return cls(N_("Guarantee {contract} expired on {day}."), rule="expired", contract=contract, day=day)
+
+    @classmethod
+    def not_yet_exercisable(cls, contract: str, day: str) -> GuaranteeError:
+        """The contract may be exercised from ``day`` (ISO 8601) only."""
+        message = N_("Guarantee {contract} may be exercised from {day}.")
+        return cls(message, rule="not_yet_exercisable", contract=contract, day=day)
+
+    @classmethod
+    def new_contract_required(cls, contract: str) -> GuaranteeError:
+        """An upgrade plan pays against a new contract, and none is signed."""
+        message = N_("Guarantee {contract} pays out only with a new contract.")
+        return cls(message, rule="new_contract_required", contract=contract)
+
+    @classmethod
+    def device_mismatch(cls, contract: str, device: str, quoted: str) -> GuaranteeError:
+        """The device returned is not the one the contract buys back."""
+        message = N_("Guarantee {contract} buys back {device}, not {quoted}.")
+        return cls(message, rule="device_mismatch", contract=contract, device=device, quoted=quoted)
+
+    @classmethod
+    def not_eligible(cls, plan: str, *, known: bool = True) -> GuaranteeError:
+        """The plan does not cover the purchase (``known=False``: no such plan exists)."""
+        message = (
+            N_("The guarantee plan {plan} does not cover this purchase.")
+            if known
+            else N_("No guarantee plan {plan} exists.")
+        )
+        return cls(message, rule="not_eligible", plan=plan)
+
+    @classmethod
+    def currency(cls, currency: str, found: str) -> GuaranteeError:
+        """An amount is in ``found``, the guarantee in ``currency``."""
+        message = N_("The guarantee is in {currency}, an amount in {found}.")
+        return cls(message, rule="currency", currency=currency, found=found)
 
 
 class GuaranteeNotFoundError(NotFoundError):

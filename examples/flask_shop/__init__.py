@@ -12,7 +12,8 @@ their prices), :mod:`.questionnaire` (reading the condition questionnaire from a
 (the shop's own table of inspection reports), :mod:`.messages` (the shop's texts in de/en/fr),
 :mod:`.fleet` (the company portal's demo company, uploads and labels), :mod:`.seed` (demo data) and one
 blueprint per area in :mod:`.views` (the company portal: :mod:`.views.company` and
-:mod:`.views.staff_fleet`).
+:mod:`.views.staff_fleet`; the buy-back guarantee: :mod:`.guarantees` and :mod:`.views.guarantees`; the demo
+clock that shows it a year later: :mod:`.democlock` and :mod:`.views.demo`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from examples.flask_shop.views import (
     checkout,
     co2,
     company,
+    demo,
+    guarantees,
     orders,
     staff,
     staff_co2,
@@ -67,6 +70,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         company.bp,
         staff_fleet.bp,
         store.bp,
+        guarantees.bp,
+        demo.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(400, _bad_request)

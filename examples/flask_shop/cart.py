@@ -32,7 +32,7 @@ BILL_CREDIT_MONTHS = 24
 """How many monthly bills a bill credit is spread over (the length of the shop's contracts)."""
 
 DECLINED = "none"
-"""The protection choice of a shopper who declines every plan."""
+"""The protection (or buy-back guarantee) choice of a shopper who declines every plan."""
 
 
 @attrs.frozen(kw_only=True)
@@ -44,12 +44,14 @@ class Cart:
         trade_ins: the quote ids to credit (each has its token in :func:`quote_tokens`).
         plan: how the trade-in value is paid (a key of :data:`PLANS`).
         protection: the protection offer id, :data:`DECLINED`, or ``None`` (not chosen yet).
+        guarantee: the buy-back guarantee plan id chosen, or :data:`DECLINED` (the default).
     """
 
     product_sku: str | None = None
     trade_ins: tuple[str, ...] = ()
     plan: str = "discount"
     protection: str | None = None
+    guarantee: str = DECLINED
 
     @classmethod
     def load(cls) -> Cart:
@@ -61,6 +63,7 @@ class Cart:
             trade_ins=tuple(quote for quote in data.get("trade_ins", ()) if quote in quote_tokens()),
             plan=plan if plan in PLANS else "discount",
             protection=data.get("protection"),
+            guarantee=str(data.get("guarantee") or DECLINED),
         )
 
     def save(self) -> None:
@@ -70,6 +73,7 @@ class Cart:
             "trade_ins": list(self.trade_ins),
             "plan": self.plan,
             "protection": self.protection,
+            "guarantee": self.guarantee,
         }
 
     @property
@@ -81,6 +85,7 @@ class Cart:
         """The checkout request these choices make (the library computes every amount from it)."""
         timing, plan = PLANS[self.plan]
         offer = self.protection if self.protection not in {None, DECLINED} else None
+        guarantee = self.guarantee if self.guarantee != DECLINED else None
         return CheckoutRequest(
             quote_ids=self.trade_ins,
             new_device=product.new_device(),
@@ -89,6 +94,7 @@ class Cart:
             months=BILL_CREDIT_MONTHS if plan is CreditPlan.BILL_CREDITS else None,
             insurance_offer_id=offer,
             locale=locale,
+            guarantee_plan_id=guarantee,
         )
 
 

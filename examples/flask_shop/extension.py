@@ -16,6 +16,10 @@ environment variable of the same name, then to the default), builds the facade a
 ``TRADEIN_STAFF_PASSWORD`` the back office password (``demo``: change it)
 ``TRADEIN_FLEET_ISSUER``   the shop as it appears on fleet credit notes: a ``Party``, or its fields as a
                            mapping or JSON text (default: :data:`DEMO_ISSUER`, a demo company)
+``TRADEIN_CLOCK``          where "now" comes from (a ``Clock``; default: the system clock)
+``TRADEIN_DEMO_CLOCK``     ``on``, ``staff`` or ``off``: a demo clock the shop can move on ("Demo: one year
+                           later"), shown to anyone or to staff only (default: ``on`` when the shop seeds
+                           demo data, else ``off``; see :mod:`.democlock`)
 ``SECRET_KEY``             signs the session cookie (default: generated once, kept in the data dir)
 =========================  ==========================================================================
 
@@ -40,6 +44,7 @@ from urllib.parse import urlsplit
 import attrs
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session
 
+from examples.flask_shop.democlock import DemoClock, demo_clock_mode
 from examples.flask_shop.messages import LANGUAGES, translate
 from examples.flask_shop.products import Product, products_for_sale
 from examples.flask_shop.records import ShopRecords
@@ -50,6 +55,7 @@ from tradein_sdk import (
     Party,
     ReceivingAddress,
     SQLStore,
+    SystemClock,
     TradeIn,
     TradeInError,
     load_promotions,
@@ -87,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "TRADEIN_STAFF_PASSWORD": DEMO_STAFF_PASSWORD,
     "TRADEIN_PROMOTIONS_FILE": None,
     "TRADEIN_CLOCK": None,
+    "TRADEIN_DEMO_CLOCK": None,
     "TRADEIN_FLEET_ISSUER": None,
 }
 
@@ -102,6 +109,8 @@ class ShopState:
         locales: the locales the shop offers, the default first.
         staff_password: the back office password.
         issuer: the shop's company data, as fleet credit notes name the buyer.
+        demo_clock: the demo clock the facade tells time by, when ``TRADEIN_DEMO_CLOCK`` is not ``off``.
+        demo_clock_mode: who may see and move it: ``on`` (anyone), ``staff`` or ``off``.
     """
 
     trade_in: TradeIn
@@ -110,6 +119,14 @@ class ShopState:
     locales: tuple[str, ...]
     staff_password: str
     issuer: Party = DEMO_ISSUER
+    demo_clock: DemoClock | None = None
+    demo_clock_mode: str = "off"
+
+    def demo_clock_shown(self) -> bool:
+        """Whether this request may see and move the demo clock (demo mode, or staff signed in)."""
+        if self.demo_clock is None:
+            return False
+        return self.demo_clock_mode == "on" or bool(session.get("staff"))
 
     def close(self) -> None:
         """Release the database connections (when the process ends, or after a test)."""
@@ -158,15 +175,22 @@ class TradeInShop:
         default_locale = app.config["TRADEIN_LOCALE"]
         if default_locale in locales:
             locales = (default_locale, *(locale for locale in locales if locale != default_locale))
+        records = ShopRecords(app.config["TRADEIN_DATABASE_URL"] or f"sqlite:///{data_dir / 'shop.sqlite3'}")
+        mode = demo_clock_mode(
+            app.config["TRADEIN_DEMO_CLOCK"], demo=_enabled(app.config["TRADEIN_SEED_DEMO"])
+        )
+        demo_clock = (
+            None if mode == "off" else DemoClock(app.config["TRADEIN_CLOCK"] or SystemClock(), records)
+        )
         state = ShopState(
-            trade_in=_build_trade_in(app.config, data_dir),
-            records=ShopRecords(
-                app.config["TRADEIN_DATABASE_URL"] or f"sqlite:///{data_dir / 'shop.sqlite3'}"
-            ),
+            trade_in=_build_trade_in(app.config, data_dir, clock=demo_clock),
+            records=records,
             products=(),
             locales=locales,
             staff_password=str(app.config["TRADEIN_STAFF_PASSWORD"]),
             issuer=_issuer(app.config["TRADEIN_FLEET_ISSUER"]),
+            demo_clock=demo_clock,
+            demo_clock_mode=mode,
         )
         state = attrs.evolve(state, products=products_for_sale(state.trade_in.catalog, state.trade_in.market))
         app.extensions[EXTENSION_KEY] = state
@@ -182,11 +206,23 @@ class TradeInShop:
             number=format_number,
             period=format_period,
         )
-        app.context_processor(lambda: {"locales": shop().locales, "languages": LANGUAGES})
+        app.context_processor(
+            lambda: {
+                "locales": shop().locales,
+                "languages": LANGUAGES,
+                "demo_clock": shop().demo_clock if shop().demo_clock_shown() else None,
+            }
+        )
 
 
-def _build_trade_in(config: Any, data_dir: Path) -> TradeIn:  # noqa: ANN401 - a flask.Config
+def _enabled(value: object) -> bool:
+    return str(value).strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+def _build_trade_in(config: Any, data_dir: Path, *, clock: DemoClock | None = None) -> TradeIn:  # noqa: ANN401 - a flask.Config
     """The facade: SQLite file or PostgreSQL, keys from the environment or a key file, example promotions.
+
+    Its clock is ``clock`` (the demo clock) when given, else ``TRADEIN_CLOCK`` (the system clock by default).
 
     The installation's signing keys seal every audit entry and sign the audit checkpoints kept in
     ``audit-checkpoints/`` beside the data (the staff audit page verifies against the latest one).
@@ -213,7 +249,7 @@ def _build_trade_in(config: Any, data_dir: Path) -> TradeIn:  # noqa: ANN401 - a
         audience=config["TRADEIN_AUDIENCE"],
         market=config["TRADEIN_MARKET"],
         locale=config["TRADEIN_LOCALE"],
-        clock=config["TRADEIN_CLOCK"],
+        clock=clock or config["TRADEIN_CLOCK"],
         promotions=load_promotions(config["TRADEIN_PROMOTIONS_FILE"] or EXAMPLE_PROMOTIONS),
         fulfilment=LocalFulfilment(
             ReceivingAddress(

@@ -1,9 +1,12 @@
-"""The shop's own table beside the library's: the inspection reports shown to the shopper.
+"""The shop's own tables beside the library's: the inspection reports shown to the shopper, and settings.
 
 An order records only the amounts and the ids of the questions that differed; the texts of an
 inspection (what was declared, what was found, what each difference costs, in the shopper's language)
 are the shop's to keep. They go into one small table on the same kind of database (the shop's SQLite file
 or the PostgreSQL database of the library), written once per inspection.
+
+A second small table keeps the shop's settings by name; the demo clock keeps its offset there, so every
+worker (and every host on PostgreSQL) tells the same time.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ _reports = sa.Table(
     sa.Column("device_id", sa.String(16), nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("document", sa.Text, nullable=False),
+)
+
+_settings = sa.Table(
+    "flask_shop_settings",
+    _metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 
 
@@ -126,7 +136,7 @@ class InspectionReport:
 
 
 class ShopRecords:
-    """The shop's inspection reports, on SQLite or PostgreSQL."""
+    """The shop's inspection reports and settings, on SQLite or PostgreSQL."""
 
     def __init__(self, url: str) -> None:
         """Connect and create the table when it does not exist."""
@@ -138,7 +148,8 @@ class ShopRecords:
         except sa.exc.DatabaseError:
             # Workers starting together: another one created the table between the check and the CREATE
             # (SQLite says "already exists", PostgreSQL a unique violation). Anything else is raised.
-            if not sa.inspect(self._engine).has_table(_reports.name):
+            tables = sa.inspect(self._engine)
+            if not all(tables.has_table(table.name) for table in (_reports, _settings)):
                 raise
 
     def add_report(self, order_id: str, device_id: str, report: InspectionReport, *, now: datetime) -> None:
@@ -159,6 +170,24 @@ class ShopRecords:
         with self._engine.connect() as conn:
             rows = conn.execute(query.order_by(_reports.c.id)).all()
         return {row.device_id: InspectionReport.from_json(json.loads(row.document)) for row in rows}
+
+    def setting(self, name: str) -> str | None:
+        """The setting ``name``, or ``None`` when it was never set."""
+        query = sa.select(_settings.c.value).where(_settings.c.name == name)
+        with self._engine.connect() as conn:
+            value: str | None = conn.execute(query).scalar_one_or_none()
+        return value
+
+    def set_setting(self, name: str, value: str) -> None:
+        """Set ``name`` to ``value`` (the last writer wins)."""
+        with self._engine.begin() as conn:
+            updated = conn.execute(_settings.update().where(_settings.c.name == name).values(value=value))
+            if updated.rowcount == 0:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(_settings.insert().values(name=name, value=value))
+                except sa.exc.IntegrityError:  # another worker inserted it meanwhile: update that row
+                    conn.execute(_settings.update().where(_settings.c.name == name).values(value=value))
 
     def close(self) -> None:
         """Release the connections."""

@@ -42,6 +42,7 @@ def seed_demo_data(state: ShopState, data_dir: Path) -> int:
 
 
 def _seed(state: ShopState) -> int:
+    from examples.flask_shop.guarantees import offers_for  # noqa: PLC0415
     from examples.flask_shop.views.staff import record_inspection  # noqa: PLC0415
 
     trade_in = state.trade_in
@@ -53,7 +54,9 @@ def _seed(state: ShopState) -> int:
     }
     cracked = {**inspected, "display_glass": "cracked"}
 
-    def order(device_id: str, platform: str, *, payout: bool, insurance: bool = False) -> str:
+    def order(
+        device_id: str, platform: str, *, payout: bool, insurance: bool = False, guarantee: bool = False
+    ) -> str:
         quote = trade_in.quote(device_id, _for_platform(flawless, platform), locale="de_DE").quote
         request = CheckoutRequest(
             quote_ids=(quote.id,),
@@ -65,6 +68,9 @@ def _seed(state: ShopState) -> int:
         if insurance:
             offers = trade_in.insurance_offers(request)
             request = attrs.evolve(request, insurance_offer_id=offers[0].offer_id)
+        plans = offers_for(request) if guarantee else ()
+        if plans:
+            request = attrs.evolve(request, guarantee_plan_id=plans[0].plan_id)
         summary = trade_in.checkout(request)
         details = (
             BankTransfer(iban=DEMO_IBAN, holder="Erika Mustermann")
@@ -76,6 +82,7 @@ def _seed(state: ShopState) -> int:
             payout=details,
             contact={"name": "Erika Mustermann", "email": "erika@example.com"},
             insurance_accepted=insurance,
+            guarantee_accepted=bool(plans),
         )
         trade_in.issue_label(confirmed.order.id)
         return confirmed.order.id
@@ -84,7 +91,8 @@ def _seed(state: ShopState) -> int:
         trade_in.record_event(order_id, "d1", "ship", actor="shopper")
         trade_in.record_event(order_id, "d1", "receive", actor="staff")
 
-    order("apple-iphone-13-128gb", "ios", payout=False, insurance=True)  # waiting for the parcel
+    # waiting for the parcel; its new device has a buy-back guarantee (the staff order page shows it)
+    order("apple-iphone-13-128gb", "ios", payout=False, insurance=True, guarantee=True)
 
     received = order("samsung-galaxy-s22-128gb", "samsung", payout=True)  # arrived: inspect it
     arrive(received)

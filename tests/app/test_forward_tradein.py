@@ -20,7 +20,7 @@ import pytest
 from grading_questionnaire import example_answers
 from tradein_sdk import BankTransfer, DeviceState, Money
 from tradein_sdk._domain.checkout import CheckoutRequest, NewDevice
-from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE, InflowStatus
+from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE, ExerciseBasis, InflowStatus
 from tradein_sdk._domain.ledger import EntryKind
 from tradein_sdk._domain.signing import verify_document
 from tradein_sdk._errors import CheckoutInvalidError, GuaranteeError
@@ -109,6 +109,13 @@ def test_sold_at_checkout_it_is_signed_consented_and_a_contingent_liability(
         line.describe("en") == "Buy-back guarantee: Guaranteed buy-back, up to €449.50 from December 4, 2027"
     )
     assert summary.due_now == eur("778.00")  # 899.00 - 150.00 trade-in + 29.00 fee
+    offer = summary.guarantee_offers[0]
+    assert offer.title("de_DE") == "Garantierter Rückkauf"
+    assert [line.describe("fr_FR") for line in offer.schedule] == [
+        "Mois 0 à 12 (du 4 déc. 2026 au 3 janv. 2028)\u00a0: 449,50\u00a0€",
+        "Mois 13 à 18 (du 4 janv. 2028 au 3 juil. 2028)\u00a0: 359,60\u00a0€",
+        "Mois 19 à 24 (du 4 juil. 2028 au 3 janv. 2029)\u00a0: 314,65\u00a0€",
+    ]
     assert sold.guarantee is not None
     keys = trade_in.signing_keys
     assert keys is not None
@@ -137,6 +144,7 @@ def test_declined_at_checkout_it_is_recorded_and_owes_nothing(
     assert declined.guarantee_consent is not None
     assert declined.guarantee_consent.decision == "declined"
     assert declined.guarantee_consent.offered == ("buyback-24",)
+    assert trade_in.guarantee_consent(declined.order.id) == declined.guarantee_consent
     assert contingent(trade_in, declined.order.id) == eur("0")
     consent = [
         entry
@@ -162,9 +170,13 @@ def test_exercised_a_year_later_above_the_floor_pays_the_guarantee_once(
     sold = buy(trade_in, plan="buyback-24")
     assert sold.guarantee is not None
     contract_id = sold.guarantee["payload"]["id"]
+    assert trade_in.guarantee_consent(sold.order.id) == sold.guarantee_consent
     clock.set(A_YEAR_LATER)
     issued = trade_in.quote(S23, galaxy())
     assert issued.quote.amount == eur("144.00")
+    preview = trade_in.guarantee_promise(contract_id, issued.token)  # shown before the customer commits
+    assert (preview.amount, preview.basis) == (eur("449.50"), ExerciseBasis.GUARANTEED)
+    assert trade_in.guarantee_status(contract_id).status is InflowStatus.OPEN  # the preview wrote nothing
     order = trade_in.redeem_guarantee(contract_id, issued.token)
     assert trade_in.guarantee_status(contract_id).status is InflowStatus.IN_PROGRESS
     device = order.device("d1")
@@ -276,6 +288,7 @@ def test_after_expiry_it_is_refused_and_its_liability_lapses(
     with pytest.raises(GuaranteeError) as expired:
         trade_in.redeem_guarantee(contract_id, trade_in.quote(S23, galaxy()).token)
     assert expired.value.rule == "expired"
+    assert expired.value.localized("de_DE") == f"Die Garantie {contract_id} ist am 2029-01-03 abgelaufen."
     assert trade_in.release_lapsed_guarantees() == 1
     assert trade_in.release_lapsed_guarantees() == 0
     assert contingent(trade_in, sold.order.id) == eur("0")

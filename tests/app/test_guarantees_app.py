@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE, Basis, liability_view
+from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE, ExerciseBasis, liability_view
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.signing import verify_document
 from tradein_sdk._domain.tenancy import Role, Scope
@@ -50,7 +50,7 @@ def test_a_guarantee_sold_verifies_offline_and_is_exercised_once_a_year_later(
     assert early.value.rule == "not_yet_exercisable"
     clock.set(dt.datetime(2027, 12, 10, 10, 0, tzinfo=dt.UTC))
     done = trade_in.exercise_guarantee(contract_id, grade="good", locked=False, market=eur("300.00"))
-    assert (done.amount, done.basis) == (eur("449.50"), Basis.GUARANTEED)
+    assert (done.amount, done.basis) == (eur("449.50"), ExerciseBasis.GUARANTEED)
     with pytest.raises(GuaranteeError) as twice:
         trade_in.exercise_guarantee(contract_id, grade="good", locked=False, market=eur("300.00"))
     assert twice.value.rule == "already_exercised"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tradein_sdk._domain.guarantees import (
     CONTRACT_PURPOSE,
     GRADES,
-    Basis,
+    ExerciseBasis,
     GuaranteeContract,
     ResidualCurve,
     add_months,
@@ -122,7 +122,7 @@ def test_a_contract_is_signed_and_verifies_offline() -> None:
 def test_exercised_within_the_window_above_the_floor() -> None:
     """Month 12, grade good, market 300.00: the guaranteed 449.50 (band 0-12, 50 % of 899.00)."""
     done = exercise(contract(), on=dt.date(2027, 12, 10), grade="good", locked=False, market=eur("300.00"))
-    assert (done.amount, done.basis, done.floor_met) == (eur("449.50"), Basis.GUARANTEED, True)
+    assert (done.amount, done.basis, done.floor_met) == (eur("449.50"), ExerciseBasis.GUARANTEED, True)
 
 
 def test_at_month_24_the_last_band_applies() -> None:
@@ -136,10 +136,10 @@ def test_at_month_24_the_last_band_applies() -> None:
 def test_below_the_floor_the_fallback_applies_never_below_the_market() -> None:
     """Grade fair misses the floor (good): the fallback 0.00, so the day's market quote 180.00 is paid."""
     done = exercise(contract(), on=dt.date(2027, 12, 10), grade="fair", locked=False, market=eur("180.00"))
-    assert (done.amount, done.basis, done.floor_met) == (eur("180.00"), Basis.MARKET, False)
+    assert (done.amount, done.basis, done.floor_met) == (eur("180.00"), ExerciseBasis.MARKET, False)
     assert done.reasons == ("grade fair is below good",)
     locked = exercise(contract(), on=dt.date(2027, 12, 10), grade="good", locked=True, market=eur("0.00"))
-    assert (locked.amount, locked.basis, locked.reasons) == (eur("0.00"), Basis.FALLBACK, ("locked",))
+    assert (locked.amount, locked.basis, locked.reasons) == (eur("0.00"), ExerciseBasis.FALLBACK, ("locked",))
 
 
 def test_a_market_quote_above_the_guarantee_is_paid() -> None:
@@ -147,7 +147,7 @@ def test_a_market_quote_above_the_guarantee_is_paid() -> None:
     done = exercise(
         contract(), on=dt.date(2027, 12, 10), grade="excellent", locked=False, market=eur("500.00")
     )
-    assert (done.amount, done.basis, done.guaranteed) == (eur("500.00"), Basis.MARKET, eur("449.50"))
+    assert (done.amount, done.basis, done.guaranteed) == (eur("500.00"), ExerciseBasis.MARKET, eur("449.50"))
 
 
 def test_early_exercise_costs_its_fee_and_earlier_is_refused() -> None:
@@ -199,7 +199,7 @@ def test_the_carrier_variant_credits_the_outstanding_balance_up_to_half_the_fina
         outstanding_balance=owed,
         new_contract=True,
     )
-    assert (done.amount, done.basis) == (eur("457.90"), Basis.GUARANTEED)
+    assert (done.amount, done.basis) == (eur("457.90"), ExerciseBasis.GUARANTEED)
     low = exercise(
         sold,
         on=on,
@@ -209,7 +209,7 @@ def test_the_carrier_variant_credits_the_outstanding_balance_up_to_half_the_fina
         outstanding_balance=owed,
         new_contract=True,
     )
-    assert (low.amount, low.basis) == (eur("25.00"), Basis.FALLBACK)
+    assert (low.amount, low.basis) == (eur("25.00"), ExerciseBasis.FALLBACK)
     nearly = exercise(
         sold,
         on=on,

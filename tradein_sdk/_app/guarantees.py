@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.checkout import CheckoutRequest
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.guarantees import (
-        Exercise,
+        GuaranteeConsent,
         GuaranteeContract,
+        GuaranteeExercise,
         GuaranteeOffer,
         GuaranteePlans,
         InflowCalendar,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from tradein_sdk._domain.orders.inspection import InspectionDiff
     from tradein_sdk._domain.orders.model import DeliveryPolicy, TradeInOrder
     from tradein_sdk._domain.payouts import PayoutDetails
+    from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.signing import SigningKeys
     from tradein_sdk._domain.tenancy import Scope
     from tradein_sdk._ports import _Port
@@ -156,9 +158,7 @@ class GuaranteeUseCases:
         offer = next((offer for offer in offers if offer.plan_id == plan_id), None)
         if offer is None:
             self.guarantee_plans.plan(plan_id)  # an unknown plan is named as such
-            raise GuaranteeError(
-                "plan {plan} does not cover this purchase", rule="not_eligible", plan=plan_id
-            )
+            raise GuaranteeError.not_eligible(plan_id)
         envelope, record, facts = self._new_contract(
             offer,
             device_id=device_id,
@@ -279,7 +279,7 @@ class GuaranteeUseCases:
         market: Money,
         outstanding_balance: Money | None = None,
         new_contract: bool = False,
-    ) -> Exercise:
+    ) -> GuaranteeExercise:
         """Exercise a guarantee once, on the clock's day, from the inspection of the returned device.
 
         Args:
@@ -311,12 +311,7 @@ class GuaranteeUseCases:
             new_contract=new_contract,
         )
         if record.order_id is not None:
-            raise GuaranteeError(
-                "guarantee {contract} is being exercised by order {order}",
-                rule="already_exercised",
-                contract=contract_id,
-                order=record.order_id,
-            )
+            raise GuaranteeError.already_exercised(contract_id)
         details = exercise_details(done)
         recorded = self._port(GuaranteeStore).record_exercise(
             contract_id,
@@ -333,9 +328,7 @@ class GuaranteeUseCases:
             ledger=_release(record, contract, at=now, cause=f"exercise:{contract_id}", why="exercised"),
         )
         if not recorded:
-            raise GuaranteeError(
-                "guarantee {contract} was exercised already", rule="already_exercised", contract=contract_id
-            )
+            raise GuaranteeError.already_exercised(contract_id)
         return done
 
     def redeem_guarantee(
@@ -382,38 +375,15 @@ class GuaranteeUseCases:
         from tradein_sdk._app.ledger import ledger_fact  # noqa: PLC0415 - the ledger use cases import this module's peers
         from tradein_sdk._app.orders import _record as order_record  # noqa: PLC0415 - orders import the order machine
         from tradein_sdk._app.orders import personal_records  # noqa: PLC0415 - orders import the order machine
-        from tradein_sdk._domain.guarantees import (  # noqa: PLC0415 - loads with the first call
-            as_declared,
-            contract_from_document,
-            highest_guaranteed,
-        )
+        from tradein_sdk._domain.guarantees import highest_guaranteed  # noqa: PLC0415 - loads with the first call
         from tradein_sdk._domain.ledger import opening_entries, order_terms  # noqa: PLC0415 - loads with the first call
         from tradein_sdk._domain.orders.model import GuaranteeClaim, open_order  # noqa: PLC0415 - loads with the first call
 
-        store = self._port(GuaranteeStore)
-        record = store.get_guarantee(contract_id, **self._in_scope)
-        contract = contract_from_document(json.loads(record.document)["payload"])
-        if record.exercised_at is not None or record.order_id is not None:
-            raise GuaranteeError(
-                "guarantee {contract} was exercised already or is being exercised",
-                rule="already_exercised",
-                contract=contract_id,
-            )
-        quote = self.claimed_quote(self.verify_token(token)).quote
-        if contract.device not in {quote.device.variant_id, quote.device.model_id}:
-            raise GuaranteeError(
-                "guarantee {contract} buys back {device}, not {quoted}",
-                rule="device_mismatch",
-                contract=contract_id,
-                device=contract.device,
-                quoted=quote.device.variant_id,
-            )
         now = self.clock.now()
-        promise = as_declared(
-            contract,
+        record, contract, quote, promise = self._promise(
+            contract_id,
+            token,
             on=now.date(),
-            grade=quote.pricing_grade,
-            quoted=quote.amount,
             outstanding_balance=outstanding_balance,
             new_contract=new_contract,
         )
@@ -464,6 +434,87 @@ class GuaranteeUseCases:
             **self._in_scope,
         )
         return order
+
+    def guarantee_promise(
+        self,
+        contract_id: str,
+        token: str,
+        *,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+    ) -> GuaranteeExercise:
+        """What :meth:`redeem_guarantee` would promise today for the device a quote token describes.
+
+        Nothing is written: a shop shows it before the customer commits. The same checks apply (the contract
+        in scope, not exercised or held, the window, the device, the new contract of an upgrade plan).
+
+        Raises:
+            GuaranteeNotFoundError, GuaranteeError, QuoteTokenError: as :meth:`redeem_guarantee`.
+        """
+        return self._promise(
+            contract_id,
+            token,
+            on=self.clock.now().date(),
+            outstanding_balance=outstanding_balance,
+            new_contract=new_contract,
+        )[3]
+
+    def _promise(
+        self,
+        contract_id: str,
+        token: str,
+        *,
+        on: dt.date,
+        outstanding_balance: Money | None,
+        new_contract: bool,
+    ) -> tuple[GuaranteeRecord, GuaranteeContract, Quote, GuaranteeExercise]:
+        """The contract, the quote (checked against its token) and the promise for the device as declared."""
+        from tradein_sdk._domain.guarantees import as_declared, contract_from_document  # noqa: PLC0415 - loads with the first call
+
+        record = self._port(GuaranteeStore).get_guarantee(contract_id, **self._in_scope)
+        contract = contract_from_document(json.loads(record.document)["payload"])
+        if record.exercised_at is not None or record.order_id is not None:
+            raise GuaranteeError.already_exercised(contract_id)
+        claims = self.verify_token(token)
+        quote: Quote = self.claimed_quote(claims).quote
+        if contract.device not in {quote.device.variant_id, quote.device.model_id}:
+            raise GuaranteeError.device_mismatch(contract_id, contract.device, quote.device.variant_id)
+        promise = as_declared(
+            contract,
+            on=on,
+            grade=quote.pricing_grade,
+            quoted=quote.amount,
+            outstanding_balance=outstanding_balance,
+            new_contract=new_contract,
+        )
+        return record, contract, quote, promise
+
+    def guarantee_consent(self, order_id: str) -> GuaranteeConsent | None:
+        """The buy-back guarantee decision recorded at an order's checkout (``None``: none was offered).
+
+        Its ``contract_id`` names the contract sold, when one was accepted.
+
+        Raises:
+            OrderNotFoundError: no order in scope has that id.
+        """
+        from tradein_sdk._domain.guarantees import GuaranteeConsent  # noqa: PLC0415 - loads with the first call
+
+        self._port(OrderStore).get_order(order_id, **self._in_scope)
+        stored = self._port(OrderStore).get_checkout(order_id)
+        document = json.loads(stored) if stored else {}
+        data = document.get("guarantee_consent")
+        if not data:
+            return None
+        return GuaranteeConsent(
+            decision=data["decision"],
+            plan_id=data["plan_id"],
+            terms_version=data["terms_version"],
+            offered=tuple(data["offered"]),
+            contract_id=data["contract_id"],
+            customer_ref=data["customer_ref"],
+            locale=data["locale"],
+            at=dt.datetime.fromisoformat(data["at"]),
+        )
 
     def _guaranteed_diff(self, order: TradeInOrder, device_id: str, diff: InspectionDiff) -> InspectionDiff:
         """The inspection of a device exercising a guarantee: its offer is what the guarantee pays.
@@ -702,7 +753,7 @@ def _inflow(record: GuaranteeRecord, as_of: dt.date) -> InflowLine:
     )
 
 
-def exercise_details(done: Exercise) -> dict[str, Any]:
+def exercise_details(done: GuaranteeExercise) -> dict[str, Any]:
     """An exercise as the audit log and the contract's record keep it."""
     return {
         "amount": done.amount.to_json(),

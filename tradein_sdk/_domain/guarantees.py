@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from grading_questionnaire._i18n import N_
+from grading_questionnaire._i18n import N_, normalize_locale, translate
 from tradein_sdk._domain.identifiers import spreadsheet_cell
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, GuaranteeError
@@ -64,7 +64,7 @@ class PlanKind(StrEnum):
     UPGRADE = "upgrade"
 
 
-class Basis(StrEnum):
+class ExerciseBasis(StrEnum):
     """What an exercise paid."""
 
     GUARANTEED = "guaranteed"
@@ -156,7 +156,7 @@ class GuaranteePlans:
         for plan in self.plans:
             if plan.id == plan_id:
                 return plan
-        raise GuaranteeError("no guarantee plan {plan} exists", rule="not_eligible", plan=plan_id)
+        raise GuaranteeError.not_eligible(plan_id, known=False)
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -323,6 +323,22 @@ class ScheduleLine:
     amount: Money
     explanation: str
 
+    def describe(self, locale: str) -> str:
+        """The line in the customer's language: the months, their days and the amount."""
+        from babel.dates import format_date  # noqa: PLC0415 - Babel's date data loads with the first line shown
+
+        locale = normalize_locale(locale)
+        last = self.ends_on - dt.timedelta(days=1)
+        return translate(
+            N_("Months {start} to {end} ({first} to {last}): {amount}"),
+            locale,
+            start=str(self.from_month),
+            end=str(self.to_month - 1),
+            first=str(format_date(self.starts_on, "medium", locale=locale)),
+            last=str(format_date(last, "medium", locale=locale)),
+            amount=self.amount.format(locale),
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The line's JSON form."""
         return {
@@ -387,6 +403,10 @@ class GuaranteeOffer:
     no_locks: bool = True
     no_knockouts: bool = True
 
+    def title(self, locale: str) -> str:
+        """The plan's name in the customer's language (a name the catalogs do not know stays as written)."""
+        return translate(self.name, normalize_locale(locale))
+
 
 def guarantee_offers(
     plans: GuaranteePlans,
@@ -406,12 +426,7 @@ def guarantee_offers(
         GuaranteeError: the price is in another currency than the plans (``currency``).
     """
     if price.currency != plans.currency:
-        raise GuaranteeError(
-            "the plans are in {plans}, the price in {price}",
-            rule="currency",
-            plans=plans.currency,
-            price=price.currency,
-        )
+        raise GuaranteeError.currency(plans.currency, price.currency)
     offers = []
     for plan in plans.plans:
         if plan.eligible(category=category, price=price.amount, channel=channel, customer_case=customer_case):
@@ -645,7 +660,7 @@ def highest_guaranteed(offer: GuaranteeOffer) -> Money:
 
 
 @attrs.frozen(kw_only=True)
-class Exercise:
+class GuaranteeExercise:
     """What exercising a guarantee pays, and why.
 
     Attributes:
@@ -663,7 +678,7 @@ class Exercise:
     contract_id: str
     on: dt.date
     amount: Money
-    basis: Basis
+    basis: ExerciseBasis
     guaranteed: Money
     market: Money
     early_fee: Money
@@ -700,7 +715,7 @@ def exercise(
     exercised_before: bool = False,
     outstanding_balance: Money | None = None,
     new_contract: bool = False,
-) -> Exercise:
+) -> GuaranteeExercise:
     """Decide what a guarantee pays on a day, from the inspection.
 
     Args:
@@ -720,33 +735,17 @@ def exercise(
     offer = contract.offer
     currency = contract.currency
     if market.currency != currency:
-        raise GuaranteeError("the market quote is not in {currency}", rule="currency", currency=currency)
+        raise GuaranteeError.currency(currency, market.currency)
     if exercised_before:
-        raise GuaranteeError(
-            "guarantee {contract} was exercised already", rule="already_exercised", contract=contract.id
-        )
+        raise GuaranteeError.already_exercised(contract.id)
     if on > offer.expires_on:
-        raise GuaranteeError(
-            "guarantee {contract} expired on {day}",
-            rule="expired",
-            contract=contract.id,
-            day=offer.expires_on.isoformat(),
-        )
+        raise GuaranteeError.expired(contract.id, offer.expires_on.isoformat())
     early = on < offer.exercisable_from
     if early and (offer.early_from is None or on < offer.early_from):
         starts = offer.early_from or offer.exercisable_from
-        raise GuaranteeError(
-            "guarantee {contract} may be exercised from {day}",
-            rule="not_yet_exercisable",
-            contract=contract.id,
-            day=starts.isoformat(),
-        )
+        raise GuaranteeError.not_yet_exercisable(contract.id, starts.isoformat())
     if offer.kind is PlanKind.UPGRADE and offer.requires_new_contract and not new_contract:
-        raise GuaranteeError(
-            "guarantee {contract} pays against a new contract",
-            rule="new_contract_required",
-            contract=contract.id,
-        )
+        raise GuaranteeError.new_contract_required(contract.id)
     reasons = floor_reasons(offer, grade=grade, locked=locked)
     if offer.kind is PlanKind.UPGRADE:
         balance = outstanding_balance.amount if outstanding_balance is not None else Decimal(0)
@@ -759,10 +758,10 @@ def exercise(
     fee = offer.early_fee.amount if early and offer.early_fee is not None else Decimal(0)
     guaranteed = max(chosen - fee, Decimal(0))
     if market.amount > guaranteed:
-        amount, basis = market.amount, Basis.MARKET
+        amount, basis = market.amount, ExerciseBasis.MARKET
     else:
-        amount, basis = guaranteed, Basis.FALLBACK if reasons else Basis.GUARANTEED
-    return Exercise(
+        amount, basis = guaranteed, ExerciseBasis.FALLBACK if reasons else ExerciseBasis.GUARANTEED
+    return GuaranteeExercise(
         contract_id=contract.id,
         on=on,
         amount=Money(amount, currency),
@@ -783,7 +782,7 @@ def as_declared(
     quoted: Money,
     outstanding_balance: Money | None = None,
     new_contract: bool = False,
-) -> Exercise:
+) -> GuaranteeExercise:
     """The exercise for a device as its owner declares it (its quote's grade and amount, no lock found)."""
     return exercise(
         contract,
@@ -1095,7 +1094,7 @@ def liability_view(
     for contract in contracts:
         held = OutstandingGuarantee.of(contract) if isinstance(contract, GuaranteeContract) else contract
         if held.price.currency != currency:
-            raise GuaranteeError("a contract is not in {currency}", rule="currency", currency=currency)
+            raise GuaranteeError.currency(currency, held.price.currency)
         if held.expires_on < as_of:
             continue
         row = contract_liability(held, as_of=as_of, curve=curve)

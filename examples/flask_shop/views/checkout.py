@@ -1,4 +1,10 @@
-"""Checkout: how the trade-in value is paid, device protection, the summary, and confirmation.
+"""Checkout: how the trade-in value is paid, protection, a buy-back guarantee, the summary, confirmation.
+
+The options page offers, beside the protection plans, the buy-back guarantees the library has for the new
+device (``NewDevice.catalog_id``): each with its schedule band by band, floor, fallback, window, fee and
+terms version, or none. Choosing one adds its line (its fee) to the summary; the review page asks for
+consent to its terms as it does for protection, and ``confirm_checkout`` signs the contract with the order
+(or records the opt-out when guarantees were shown and none was accepted).
 
 No amount ever comes from the form. The review page shows the summary the library computed from the
 cart's ids and carries only its digest (a hash of everything shown). On confirm the shop asks the library
@@ -19,6 +25,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from examples.flask_shop.cart import BILL_CREDIT_MONTHS, DECLINED, PLANS, Cart, remember_order
 from examples.flask_shop.extension import current_locale, shop, t
+from examples.flask_shop.guarantees import offers_for, terms_of
 from tradein_sdk import (
     BankTransfer,
     CheckoutChangedError,
@@ -58,30 +65,61 @@ def _priced() -> tuple[Cart, Product, CheckoutSummary] | Response:
     current, product = ready
     if current.protection is None:
         return redirect(url_for("checkout.options"))
-    return current, product, shop().trade_in.checkout(current.request(product, current_locale()))
+    request_ = current.request(product, current_locale())
+    if current.guarantee != DECLINED and current.guarantee not in {
+        offer.plan_id for offer in offers_for(request_)
+    }:  # the device changed, or the plan is no longer offered: choose again
+        attrs.evolve(current, guarantee=DECLINED).save()
+        flash(t("checkout.guarantee_gone"), "error")
+        return redirect(url_for("checkout.options"))
+    return current, product, shop().trade_in.checkout(request_)
 
 
 @bp.route("/", methods=["GET", "POST"])
 def options() -> ResponseReturnValue:
-    """Choose how the trade-in value is paid and whether to protect the new device."""
+    """Choose how the trade-in value is paid, whether to protect the new device, and a buy-back guarantee.
+
+    A choice that is missing or not offered is refused with a message; the page then shows every other
+    choice as it was sent, so nothing chosen is lost. Not choosing a guarantee declines it.
+    """
     ready = _ready()
     if ready is None:
         return redirect(url_for("shop.cart"))
     current, product = ready
-    offers = shop().trade_in.insurance_offers(current.request(product, current_locale()))
+    checkout_request = current.request(product, current_locale())
+    offers = shop().trade_in.insurance_offers(checkout_request)
+    guarantees = offers_for(checkout_request)
+    plan_ids = {offer.plan_id for offer in guarantees}
+    chosen = {
+        "plan": current.plan,
+        "protection": current.protection,
+        "guarantee": current.guarantee if current.guarantee in plan_ids else DECLINED,
+    }
     if request.method == "POST":
-        plan = request.form.get("plan", "")
-        protection = request.form.get("protection", "")
+        chosen = {name: request.form.get(name, "") for name in ("plan", "protection")}
+        chosen["guarantee"] = request.form.get("guarantee") or DECLINED
         known = {offer.offer_id for offer in offers} | {DECLINED}
-        if plan in PLANS and protection in known:
-            attrs.evolve(current, plan=plan, protection=protection).save()
+        guarantee_known = chosen["guarantee"] in plan_ids | {DECLINED}
+        if chosen["plan"] in PLANS and chosen["protection"] in known and guarantee_known:
+            attrs.evolve(
+                current,
+                plan=chosen["plan"],
+                protection=chosen["protection"],
+                guarantee=chosen["guarantee"] or DECLINED,
+            ).save()
             return redirect(url_for("checkout.review"))
-        flash(t("checkout.choose_protection"), "error")
+        if not guarantee_known:
+            flash(t("checkout.choose_guarantee"), "error")
+            chosen["guarantee"] = DECLINED
+        if chosen["plan"] not in PLANS or chosen["protection"] not in known:
+            flash(t("checkout.choose_protection"), "error")
     return render_template(
         "checkout_options.html",
         cart=current,
+        chosen=chosen,
         product=product,
         offers=offers,
+        guarantees=[terms_of(offer, product.variant.id) for offer in guarantees],
         plans=list(PLANS),
         months=BILL_CREDIT_MONTHS,
     )
@@ -95,6 +133,7 @@ def review() -> ResponseReturnValue:
         return priced
     current, product, summary = priced
     due_lines, credit_lines = review_lines(summary)
+    chosen = summary.guarantee
     return render_template(
         "checkout_review.html",
         cart=current,
@@ -105,6 +144,7 @@ def review() -> ResponseReturnValue:
         months=BILL_CREDIT_MONTHS,
         digest=summary_digest(summary),
         form=session.pop("checkout_form", {}),
+        guarantee=terms_of(chosen, product.variant.id) if chosen is not None else None,
     )
 
 
@@ -120,8 +160,10 @@ def confirm() -> ResponseReturnValue:
         flash(t("checkout.changed"), "error")
         return redirect(url_for("checkout.review"))
     accepted = request.form.get("protection_consent") == "yes"
-    if summary.insurance is not None and not accepted:
-        return _back_to_review(t("checkout.consent_needed"))
+    guaranteed = request.form.get("guarantee_consent") == "yes"
+    missing = _missing_consent(summary, insurance=accepted, guarantee=guaranteed)
+    if missing is not None:
+        return _back_to_review(missing)
     try:
         payout = _payout(current.plan, summary)
         confirmed = trade_in.confirm_checkout(
@@ -129,6 +171,7 @@ def confirm() -> ResponseReturnValue:
             payout=payout,
             contact=_contact(),
             insurance_accepted=accepted,
+            guarantee_accepted=guaranteed and summary.guarantee is not None,
         )
     except InvalidPayoutError as error:
         return _back_to_review(error.localized(current_locale()))
@@ -140,7 +183,18 @@ def confirm() -> ResponseReturnValue:
     remember_order(order.id)
     Cart().save()
     flash(t("checkout.thanks"), "success")
+    if confirmed.guarantee is not None:
+        flash(t("checkout.guarantee_signed", id=confirmed.guarantee["payload"]["id"]), "success")
     return redirect(url_for("orders.order", order_id=order.id))
+
+
+def _missing_consent(summary: CheckoutSummary, *, insurance: bool, guarantee: bool) -> str | None:
+    """What the shopper still has to consent to (a message), or ``None``: the protection, the guarantee."""
+    if summary.insurance is not None and not insurance:
+        return t("checkout.consent_needed")
+    if summary.guarantee is not None and not guarantee:
+        return t("checkout.guarantee_consent_needed")
+    return None
 
 
 def review_lines(summary: CheckoutSummary) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -174,10 +228,11 @@ def review_lines(summary: CheckoutSummary) -> tuple[list[tuple[str, str]], list[
 
 
 def _back_to_review(message: str) -> ResponseReturnValue:
-    """Back to the summary with a message; what was typed (not amounts) is kept for the form."""
+    """Back to the summary with a message; what was typed and ticked (not amounts) is kept for the form."""
     flash(message, "error")
     session["checkout_form"] = {
-        name: request.form.get(name, "") for name in ("name", "email", "iban", "holder")
+        name: request.form.get(name, "")
+        for name in ("name", "email", "iban", "holder", "protection_consent", "guarantee_consent")
     }
     return redirect(url_for("checkout.review"))
 

@@ -1,6 +1,9 @@
 """The shopper's order page: status timeline, send-by deadline, shipping label, revised offers, money.
 
 "Your money" is read from the order's ledger: what the checkout promised and what reached the shopper.
+A buy-back guarantee sold with the order is shown with its contract (schedule, window, floor, where it
+stands, the signed JSON to download); a device traded in under a guarantee names its contract and what
+the guarantee promised (see :mod:`.views.guarantees` for exercising one).
 A device staff erased carries its data erasure certificate: the signed JSON and its PDF (in the shopper's
 language), private to the order like the page. Anyone may check a certificate file on the public page
 ``/certificates/verify``, against the shop's published keys and revocation list.
@@ -16,6 +19,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from examples.flask_shop.cart import my_orders
 from examples.flask_shop.extension import current_locale, format_datetime, shop, t
+from examples.flask_shop.guarantees import order_guarantees
 from examples.flask_shop.statement import statement
 from examples.flask_shop.views.co2 import order_co2
 from tradein_sdk import (
@@ -65,7 +69,7 @@ def load_order(order_id: str) -> TradeInOrder:
 
 
 def order_details(order: TradeInOrder) -> dict[str, Any]:
-    """What both order pages show: the order, its quotes, inspection reports, clawbacks and ledger."""
+    """What both order pages show: the order, quotes, inspection reports, clawbacks, ledger, guarantees."""
     state = shop()
     quotes = {device.id: state.trade_in.get_quote(device.quote_id).quote for device in order.devices}
     ledger = state.trade_in.ledger(order.id)
@@ -79,6 +83,7 @@ def order_details(order: TradeInOrder) -> dict[str, Any]:
         "ledger": ledger,
         "statement": statement(ledger, device_names=names, promotion_titles=promotion_titles()),
         "certificates": device_certificates(order),
+        **order_guarantees(order),
     }
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import attrs
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from examples.flask_shop.cart import Cart, quote_tokens
+from examples.flask_shop.cart import DECLINED, Cart, quote_tokens
 from examples.flask_shop.extension import current_locale, shop, t
 from tradein_sdk import QuoteExpiredError, QuoteStateError, QuoteTokenError
 
@@ -34,7 +34,10 @@ def choose_device() -> ResponseReturnValue:
     product = shop().product(request.form.get("sku", ""))
     if product is None:
         abort(404)
-    attrs.evolve(Cart.load(), product_sku=product.sku).save()
+    current = Cart.load()
+    if current.product_sku != product.sku:  # a guarantee is offered for one device: choose it again
+        current = attrs.evolve(current, guarantee=DECLINED)
+    attrs.evolve(current, product_sku=product.sku).save()
     flash(t("cart.device_added", name=product.name), "success")
     return redirect(url_for("shop.cart"))
 
@@ -60,7 +63,7 @@ def cart() -> ResponseReturnValue:
     preview: CheckoutSummary | None = None
     if product is not None and quotes:
         preview = state.trade_in.checkout(
-            attrs.evolve(current, protection=None).request(product, current_locale())
+            attrs.evolve(current, protection=None, guarantee=DECLINED).request(product, current_locale())
         )
     return render_template("cart.html", cart=current, product=product, quotes=quotes, preview=preview)
 

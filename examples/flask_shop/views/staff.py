@@ -103,6 +103,7 @@ BALANCE_FIELDS = (
     "scheduled",
     "charges",
     "clawback_tax",
+    "contingent",
 )
 """The columns of the staff's balances table (attributes of :class:`~tradein_sdk.Balance`)."""
 

@@ -165,11 +165,7 @@ def change_guarantees(conn: Connection, changes: Sequence[GuaranteeChange]) -> N
         else:
             raise ValueError(change.action)
         if conn.execute(statement).rowcount != 1 and change.action != "release":
-            raise GuaranteeError(
-                "guarantee {contract} was exercised already or is being exercised by another order",
-                rule="already_exercised",
-                contract=change.contract_id,
-            )
+            raise GuaranteeError.already_exercised(change.contract_id)
 
 
 def _record(row: Any, *, document: str = "") -> GuaranteeRecord:  # noqa: ANN401 - a SQLAlchemy Row

@@ -1,0 +1,276 @@
+"""Exercising a buy-back guarantee, its signed contract, and checking a contract file.
+
+On the order a guarantee was sold with, "Trade it in at the guaranteed price" opens once the contract's
+window (or its early start) has begun: the shopper describes the device with the shop's questionnaire,
+which gives today's market quote; the next page shows what the guarantee promises for the device as
+described (the library's computation, never the form's) and asks how to be paid; confirming calls
+``redeem_guarantee``, which opens an ordinary trade-in order (label, parcel, inspection, settlement by
+staff on the existing pages) whose device promises that amount and names the contract.
+
+The contract's signed JSON downloads from the order page (private to the order, like the page); anyone can
+check a contract file on ``/guarantees/verify``, or offline against ``/guarantees/keys.json`` (the shop's
+published Ed25519 keys, purpose ``buyback-guarantee``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+
+from examples.flask_shop.cart import keep_quote, quote_tokens, remember_order
+from examples.flask_shop.extension import current_locale, format_date, shop, t
+from examples.flask_shop.guarantees import (
+    ContractView,
+    contract_view,
+    error_text,
+    promise,
+    sold_with,
+    terms_of,
+)
+from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
+from examples.flask_shop.views.checkout import VOUCHER_PROGRAM
+from examples.flask_shop.views.orders import MAX_CERTIFICATE_BYTES, load_order
+from tradein_sdk import (
+    CONTRACT_PURPOSE,
+    AnswersInvalidError,
+    BankTransfer,
+    DeviceNotFoundError,
+    GuaranteeError,
+    GuaranteeNotFoundError,
+    InvalidPayoutError,
+    QuoteAlreadyRedeemedError,
+    QuoteExpiredError,
+    QuoteNotFoundError,
+    QuoteTokenError,
+    SignatureInvalidError,
+    Voucher,
+    contract_from_document,
+    verify_document,
+)
+
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+    from werkzeug.wrappers import Response as Redirect
+
+    from tradein_sdk import PayoutDetails, TradeInOrder
+
+bp = Blueprint("guarantees", __name__)
+
+PAYOUTS = ("voucher", "bank")
+"""How the guaranteed amount is paid: a shop voucher, or a bank transfer."""
+
+REASONS = ("malformed", "wrong_purpose", "unknown_kid", "bad_signature")
+"""Why a contract file does not verify (each has its text ``guarantee.reason_<reason>``)."""
+
+
+def _contract(order_id: str, contract_id: str) -> tuple[TradeInOrder, ContractView]:
+    """The order (this session's, or staff's) and a contract sold with it; 404 otherwise."""
+    order = load_order(order_id)
+    if contract_id not in sold_with(order_id):
+        abort(404)
+    try:
+        return order, contract_view(contract_id)
+    except GuaranteeNotFoundError:
+        abort(404)
+
+
+def _back_to_order(order_id: str, contract_id: str, message: str) -> Redirect:
+    flash(message, "error")
+    return redirect(url_for("orders.order", order_id=order_id, _anchor=f"guarantee-{contract_id}"))
+
+
+def _not_now(view: ContractView) -> str:
+    """Why the contract cannot be exercised today, in the shopper's language."""
+    status = view.status.status.value
+    if status == "open" and view.today < view.opens_on:
+        return t("guarantee.error_not_yet_exercisable", day=format_date(view.opens_on, "long"))
+    if status in {"open", "lapsed"}:
+        return t("guarantee.error_expired", day="")
+    return t("guarantee.error_already_exercised", day="")
+
+
+@bp.get("/orders/<order_id>/guarantees/<contract_id>.json")
+def document(order_id: str, contract_id: str) -> ResponseReturnValue:
+    """The signed contract (verifiable offline with the shop's published keys)."""
+    _contract(order_id, contract_id)
+    envelope = shop().trade_in.guarantee_document(contract_id)
+    safe = "".join(char for char in contract_id if char.isalnum() or char in "-_")
+    return Response(
+        json.dumps(envelope, ensure_ascii=False, indent=2) + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="buyback-guarantee-{safe}.json"'},
+    )
+
+
+@bp.route("/orders/<order_id>/guarantees/<contract_id>/trade-in", methods=["GET", "POST"])
+def exercise(order_id: str, contract_id: str) -> ResponseReturnValue:
+    """Describe the device a guarantee buys back (the shop's questionnaire): today's quote for it."""
+    order, view = _contract(order_id, contract_id)
+    if not view.exercisable:
+        return _back_to_order(order.id, contract_id, _not_now(view))
+    trade_in = shop().trade_in
+    try:
+        entry = trade_in.catalog.lookup(view.contract.device)
+    except DeviceNotFoundError:
+        abort(404)
+    locale = current_locale()
+    rendered = trade_in.render_questionnaire(entry.model.category.value, locale)
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        answers = answers_from_form(rendered, request.form)
+        try:
+            issued = trade_in.quote(view.contract.device, answers, locale=locale)
+        except AnswersInvalidError as error:
+            errors = problems_by_question(error.problems, locale)
+        else:
+            keep_quote(issued.quote.id, issued.token)
+            quote_id = issued.quote.id
+            return redirect(
+                url_for("guarantees.confirm", order_id=order.id, contract_id=contract_id, quote_id=quote_id)
+            )
+    page = render_template(
+        "guarantee_questions.html", order=order, view=view, rendered=rendered, answers=answers, errors=errors
+    )
+    return page, 422 if errors else 200
+
+
+@bp.route("/orders/<order_id>/guarantees/<contract_id>/trade-in/<quote_id>", methods=["GET", "POST"])
+def confirm(order_id: str, contract_id: str, quote_id: str) -> ResponseReturnValue:
+    """What the guarantee promises for the device as described; confirming opens the trade-in order."""
+    order, view = _contract(order_id, contract_id)
+    trade_in = shop().trade_in
+    token = quote_tokens().get(quote_id)
+    if token is None:
+        abort(404)
+    try:
+        stored = trade_in.get_quote(quote_id)
+    except QuoteNotFoundError:
+        abort(404)
+    quote = stored.quote
+    if view.contract.device not in {quote.device.variant_id, quote.device.model_id}:
+        abort(404)
+    if stored.redemption is not None:
+        return _back_to_order(order.id, contract_id, t("quote.used"))
+    try:
+        promised = promise(view, token)
+    except GuaranteeError as error:
+        return _back_to_order(order.id, contract_id, error_text(error))
+    form = {name: request.form.get(name, "").strip() for name in ("payout", "iban", "holder")}
+    error_message = None
+    if request.method == "POST":
+        redeemed = _redeem(order, view, token, form)
+        if not isinstance(redeemed, str):
+            return redeemed
+        error_message = redeemed
+    page = render_template(
+        "guarantee_quote.html",
+        order=order,
+        view=view,
+        quote=quote,
+        promised=promised,
+        grade=_grade(view, quote.pricing_grade),
+        form=form,
+        payouts=PAYOUTS,
+        error=error_message,
+    )
+    return page, 422 if error_message else 200
+
+
+def _redeem(order: TradeInOrder, view: ContractView, token: str, form: dict[str, str]) -> Redirect | str:
+    """Open the order exercising the guarantee: where to go next, or what to correct on the form."""
+    if form["payout"] not in PAYOUTS:
+        return t("guarantee.choose_payout")
+    trade_in = shop().trade_in
+    try:
+        opened = trade_in.redeem_guarantee(view.id, token, payout=_payout(form))
+    except InvalidPayoutError as error:
+        return error.localized(current_locale())
+    except GuaranteeError as error:
+        return _back_to_order(order.id, view.id, error_text(error))
+    except (QuoteExpiredError, QuoteAlreadyRedeemedError, QuoteTokenError) as error:
+        flash(error.localized(current_locale()), "error")
+        return redirect(url_for("guarantees.exercise", order_id=order.id, contract_id=view.id))
+    trade_in.issue_label(opened.id)  # the send-by deadline starts now; the label is on the order page
+    remember_order(opened.id)
+    flash(t("guarantee.opened", amount=opened.devices[0].quoted.format(current_locale())), "success")
+    return redirect(url_for("orders.order", order_id=opened.id))
+
+
+def _payout(form: dict[str, str]) -> PayoutDetails:
+    """How the guaranteed amount is paid, as chosen (bank details are validated by the library)."""
+    if form["payout"] == "bank":
+        return BankTransfer(iban=form["iban"], holder=form["holder"])
+    return Voucher(program=VOUCHER_PROGRAM)
+
+
+def _grade(view: ContractView, grade: str | None) -> str | None:
+    """A pricing grade by its name in the shopper's language."""
+    if grade is None:
+        return None
+    category = shop().trade_in.catalog.lookup(view.contract.device).model.category.value
+    rendered = shop().trade_in.render_questionnaire(category, current_locale())
+    return next((item.text for item in rendered.pricing_grades if item.id == grade), grade)
+
+
+# -- checking a contract file --------------------------------------------------------------------------------
+
+
+@bp.get("/guarantees/keys.json")
+def keys() -> ResponseReturnValue:
+    """The shop's published keys (JWKS): they verify a contract offline (purpose ``buyback-guarantee``)."""
+    signing = shop().trade_in.signing_keys
+    if signing is None:
+        abort(404)
+    return jsonify(signing.jwks())
+
+
+@bp.route("/guarantees/verify", methods=["GET", "POST"])
+def verify() -> ResponseReturnValue:
+    """Check a contract file (or its pasted JSON) against the shop's published keys; show its terms.
+
+    Public: the check needs only the contract and the keys. Nothing, or input that is not a JSON object, is
+    a bad request (400) with a message saying so; a contract that does not verify says why.
+    """
+    if request.method == "GET":
+        return render_template("guarantee_verify.html", result=None, error=None, text="")
+    upload = request.files.get("contract")
+    raw = upload.read(MAX_CERTIFICATE_BYTES + 1) if upload is not None and upload.filename else b""
+    text = request.form.get("text", "").strip()
+    if not raw and text:
+        raw = text.encode("utf-8")
+    error = _unreadable(raw)
+    if error is not None:
+        return render_template("guarantee_verify.html", result=None, error=error, text=text), 400
+    signing = shop().trade_in.signing_keys
+    if signing is None:
+        abort(404)
+    result: dict[str, Any]
+    try:
+        payload = verify_document(raw, signing.public_keys(), purpose=CONTRACT_PURPOSE)
+        contract = contract_from_document(payload)
+    except SignatureInvalidError as problem:
+        reason = problem.reason if problem.reason in REASONS else "malformed"
+        result = {"ok": False, "reason": t(f"guarantee.reason_{reason}"), "code": reason}
+    except (KeyError, TypeError, ValueError):
+        result = {"ok": False, "reason": t("guarantee.reason_content"), "code": "content"}
+    else:
+        result = {"ok": True, "contract": contract, "terms": terms_of(contract.offer, contract.device)}
+    return render_template("guarantee_verify.html", result=result, error=None, text=text)
+
+
+def _unreadable(raw: bytes) -> str | None:
+    """Why ``raw`` cannot be checked as a contract (``None``: it is a JSON object)."""
+    if not raw.strip():
+        return t("guarantee.verify_empty")
+    if len(raw) > MAX_CERTIFICATE_BYTES:
+        return t("guarantee.verify_too_large")
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return t("guarantee.verify_not_json")
+    if not isinstance(document, dict):
+        return t("guarantee.verify_not_json")
+    return None
