@@ -99,11 +99,13 @@ def test_search_with_shop_catalog(
 
 
 def test_without_bundled_needs_a_catalog(capsys: pytest.CaptureFixture[str]) -> None:
-    """--without-bundled alone is a usage error (exit 2)."""
-    with pytest.raises(SystemExit) as caught:
-        main(["catalog", "search", "iphone", "--without-bundled"])
-    assert caught.value.code == 2
-    assert "--without-bundled needs" in capsys.readouterr().err
+    """--without-bundled alone is a usage error (exit 2), one line naming the command."""
+    status, out, err = run(capsys, "catalog", "search", "iphone", "--without-bundled")
+    assert (status, out) == (2, "")
+    assert err == (
+        "error [usage]: tradein catalog search: --without-bundled needs at least one --catalog FILE "
+        "(see tradein catalog search --help)\n"
+    )
 
 
 def test_show_device(capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,9 +181,7 @@ def test_validate_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     """--version prints the package version."""
-    with pytest.raises(SystemExit) as caught:
-        main(["--version"])
-    assert caught.value.code == 0
+    assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"tradein-sdk {__version__}"
 
 
@@ -193,10 +193,22 @@ def test_quote_issue_verify_show_redeem(capsys: pytest.CaptureFixture[str], tmp_
     data_dir = str(tmp_path / "data")
     answers = str(EXAMPLES / "smartphone" / "worn.json")
     status, out, _ = run(
-        capsys, "quote", "apple-iphone-13-128gb", "--answers", answers, "--json", "--data-dir", data_dir
+        capsys,
+        "quote",
+        "create",
+        "apple-iphone-13-128gb",
+        "--answers",
+        answers,
+        "--json",
+        "--data-dir",
+        data_dir,
     )
     assert status == 0
     issued = json.loads(out)
+    status, out, _ = run(  # the earlier spelling, without `create`, still works
+        capsys, "quote", "apple-iphone-13-128gb", "--answers", answers, "--json", "--data-dir", data_dir
+    )
+    assert (status, json.loads(out)["quote"]["amount"]) == (0, issued["quote"]["amount"])
     assert schema_problems("quote", issued["quote"]) == []
     quote_id, token = issued["quote"]["id"], issued["token"]
 
@@ -239,20 +251,85 @@ def test_quote_text_output_is_localized(capsys: pytest.CaptureFixture[str], tmp_
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["quote", "apple-iphone-13-128gb"], "needs --answers FILE"),
-        (["quote", "verify"], "quote verify needs its argument"),
-        (["quote", "apple-iphone-13-128gb", "extra", "--answers", "x.json"], "unexpected argument 'extra'"),
+        (["quote", "create", "apple-iphone-13-128gb"], "tradein quote create: the following arguments are "),
+        (["quote", "apple-iphone-13-128gb"], "invalid choice: 'apple-iphone-13-128gb' (choose from 'create'"),
+        (["quote", "verify"], "tradein quote verify: the following arguments are required: TOKEN"),
+        (["quote", "create", "apple-iphone-13-128gb", "extra", "--answers", "x.json"], "unrecognized arg"),
+        (["quote", "show"], "required: QUOTE_ID"),
     ],
-    ids=["no-answers", "verify-without-token", "extra-argument"],
+    ids=["no-answers", "no-action", "verify-without-token", "extra-argument", "show-no-id"],
 )
 def test_quote_usage_errors(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
 ) -> None:
-    """Missing or surplus arguments are usage errors (exit 2) that say what is missing."""
-    with pytest.raises(SystemExit) as caught:
-        main([*argv, "--data-dir", str(tmp_path)])
-    assert caught.value.code == 2
-    assert message in capsys.readouterr().err
+    """Missing or surplus arguments are usage errors (exit 2): one line that says what is missing."""
+    status, out, err = run(capsys, *argv, "--data-dir", str(tmp_path))
+    assert (status, out) == (2, "")
+    assert err.startswith("error [usage]: tradein quote")
+    assert message in err
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # nothing was created
+
+
+def test_quote_of_a_model_names_its_variants(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A model id that `catalog search` gives is not quotable: the error says which variants are."""
+    _, out, _ = run(capsys, "catalog", "search", "galaxy", "s23", "--limit", "1")
+    assert out.split()[0] == "samsung-galaxy-s23"
+    answers = str(EXAMPLES / "smartphone" / "flawless.json")
+    status, out, err = run(
+        capsys, "quote", "create", "samsung-galaxy-s23", "--answers", answers, "--data-dir", str(tmp_path)
+    )
+    assert (status, out) == (1, "")
+    assert err == (
+        "error [device_not_found]: samsung-galaxy-s23 is a model with 2 storage variants: a quote needs one "
+        "of them: samsung-galaxy-s23-128gb (128 GB), samsung-galaxy-s23-256gb (256 GB)\n"
+    )
+    status, _, err = run(
+        capsys, "quote", "create", "nokia-3310", "--answers", answers, "--data-dir", str(tmp_path)
+    )
+    assert (status, err) == (1, "error [device_not_found]: No device is known as nokia-3310.\n")
+
+
+def test_quote_verify_without_keys_creates_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --data-dir, verify reads $TRADEIN_DATA_DIR's keys: none there is said, and none is made."""
+    monkeypatch.delenv("TRADEIN_QUOTE_KEYS", raising=False)
+    monkeypatch.setenv("TRADEIN_DATA_DIR", str(tmp_path / "nothing-here"))
+    for action in ("verify", "redeem"):
+        status, out, err = run(capsys, "quote", action, "tq1.k1.e30.c2ln")
+        assert (status, out) == (1, "")
+        assert err == (
+            "error [configuration_error]: no quote key found in the data directory "
+            f"{tmp_path / 'nothing-here'} (quote-keys.json is missing), so no token can be checked here: "
+            "give --data-dir DIR where the quotes were issued, or set $TRADEIN_QUOTE_KEYS\n"
+        )
+    status, _, err = run(capsys, "quote", "show", "q_1")
+    assert status == 1
+    assert err.startswith(f"error [configuration_error]: no trade-in data in {tmp_path / 'nothing-here'}: ")
+    assert not (tmp_path / "nothing-here").exists()
+
+
+def test_quote_texts_follow_one_locale_rule(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--locale, else $TRADEIN_LOCALE, else en: the quote's lines and amounts are in that one language."""
+    monkeypatch.delenv("TRADEIN_LOCALE", raising=False)
+    answers = str(EXAMPLES / "smartphone" / "flawless.json")
+    argv = ["quote", "create", "apple-iphone-13-128gb", "--answers", answers, "--data-dir", str(tmp_path)]
+    _, out, _ = run(capsys, *argv)
+    assert "(estimate, en, valid until " in out
+    assert "Launch price" in out
+    assert "€899.00" in out
+    assert "Einführungspreis" not in out
+    monkeypatch.setenv("TRADEIN_LOCALE", "fr_FR")
+    _, out, _ = run(capsys, *argv)
+    assert "(estimate, fr_FR, valid until " in out
+    assert "Prix de lancement" in out
+    _, out, _ = run(capsys, *argv, "--locale", "de_DE")  # the option wins
+    assert "Einführungspreis" in out
+    _, out, _ = run(capsys, "offers", "samsung-galaxy-s25-256gb", "--price", "999", "--date", "2026-11-24")
+    assert out.splitlines()[0].endswith("\xa0€")  # offers follow the same rule (fr_FR: 79,00 €)
 
 
 def test_tampered_token_is_refused_with_its_code(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -384,9 +461,11 @@ def test_orders_list_show_tick_and_diagram(capsys: pytest.CaptureFixture[str], t
     assert run(capsys, "orders", "tick", "--data-dir", str(tmp_path))[1] == "0 order(s) changed\n"
     _, out, _ = run(capsys, "orders", "diagram")
     assert out.startswith("stateDiagram-v2")
-    with pytest.raises(SystemExit):
-        main(["orders", "show", "--data-dir", str(tmp_path)])
-    assert "orders show needs ORDER_ID" in capsys.readouterr().err
+    status, _, err = run(capsys, "orders", "show", "--data-dir", str(tmp_path))
+    assert status == 2
+    assert err.startswith(
+        "error [usage]: tradein orders show: the following arguments are required: ORDER_ID"
+    )
     status, _, err = run(capsys, "orders", "show", "ord_missing", "--data-dir", str(tmp_path))
     assert (status, err.split("]")[0]) == (1, "error [order_not_found")
 
@@ -539,9 +618,12 @@ def test_ledger_show_installments_report_and_stop(capsys: pytest.CaptureFixture[
     assert json.loads(out)["ties_out"] is True
     status, _, err = run(capsys, "ledger", "installments", "--period", "2027-13", *data)
     assert (status, err.split("]")[0]) == (1, "error [invalid_period")
-    with pytest.raises(SystemExit):
-        main(["ledger", "report", "--from", "2026-01-01", *data])
-    assert "ledger report needs --from and --to" in capsys.readouterr().err
+    status, _, err = run(capsys, "ledger", "report", "--from", "2026-01-01", *data)
+    assert status == 2
+    assert err.startswith("error [usage]: tradein ledger report: the following arguments are required: --to")
+    status, _, err = run(capsys, "ledger", "report", "--from", "2026-01-01", "--to", "2026-02-30", *data)
+    assert status == 2
+    assert "argument --to: '2026-02-30' is not a date (YYYY-MM-DD)" in err
 
 
 # -- db status | migrate, serve on gunicorn -------------------------------------------------------------
@@ -562,6 +644,7 @@ def test_db_status_and_migrate_for_operators(
     assert status["schema_version"] == 0
     assert status["latest"] == latest
     assert [item["version"] for item in status["pending"]] == [v for v, _ in iter_migrations()]
+    assert not (tmp_path / "data").exists()  # a status creates no database
     code, out, _ = run(capsys, "db", "migrate", "--data-dir", data_dir)
     assert (code, out.strip()) == (0, f"schema version {latest} (was 0)")
     code, out, _ = run(capsys, "db", "status", "--data-dir", data_dir)

@@ -109,8 +109,11 @@ def test_bad_input_names_what_is_wrong(capsys: pytest.CaptureFixture[str], data_
     assert (status, "co2_error" in err, "wing" in err) == (1, True, True)
     status, _, err = run(capsys, "co2", "device", "nokia-3310", "--data-dir", str(data_dir))
     assert (status, "device_not_found" in err) == (1, True)
-    with pytest.raises(SystemExit):
-        run(
-            capsys, "co2", "report", "--from", "2026-13-01", "--to", "2026-12-31", "--data-dir", str(data_dir)
-        )
-    assert "YYYY-MM-DD" in capsys.readouterr().err
+    status, _, err = run(
+        capsys, "co2", "report", "--from", "2026-13-01", "--to", "2026-12-31", "--data-dir", str(data_dir)
+    )
+    assert status == 2
+    assert err == (
+        "error [usage]: tradein co2 report: argument --from: '2026-13-01' is not a date (YYYY-MM-DD) "
+        "(see tradein co2 report --help)\n"
+    )

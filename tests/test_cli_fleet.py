@@ -158,10 +158,13 @@ def test_bad_company_input_is_an_error_not_a_traceback(
     )
     assert status == 1
     assert "error [invalid_vat_id]" in err
-    with pytest.raises(SystemExit) as usage:
-        main(["fleet", "quote", str(tmp_path / "none.csv"), "--company", "co_x", "--data-dir", str(tmp_path)])
-    assert usage.value.code == 2
-    assert "cannot read" in capsys.readouterr().err
+    status, _, err = run(
+        capsys, "fleet", "quote", str(tmp_path / "none.csv"), "--company", "co_x", "--data-dir", str(tmp_path)
+    )
+    assert status == 1
+    assert err == (
+        f"error [configuration_error]: cannot read {tmp_path / 'none.csv'}: No such file or directory\n"
+    )
 
 
 def test_a_settled_batch_s_report_documents_and_signatures_from_the_command_line(

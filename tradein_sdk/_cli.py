@@ -1,7 +1,12 @@
 """The ``tradein`` command.
 
-Exit status: 0 on success; 1 when a document is invalid or a command fails with a library error
-(``error [code]: message`` on standard error); 2 for a usage error.
+One shape throughout: ``tradein COMMAND [ACTION] ARGUMENTS [OPTIONS]``, each command and action with its own
+``--help``; ``--json`` on every command that prints results; ``--locale``, else ``$TRADEIN_LOCALE``, else
+``en`` wherever texts are rendered. Heavy modules load inside the sub-command handlers only.
+
+Exit status: 0 on success; 1 when a document is invalid, a check fails or a command fails with a library
+error (one line ``error [code]: message`` on standard error, never a traceback); 2 for a usage error
+(``error [usage]: ...``); 130 when interrupted; 141 when the reader of standard output went away (``| head``).
 """
 
 from __future__ import annotations
@@ -9,16 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shlex
 import sys
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from tradein_sdk._domain.catalog import Catalog, catalog_problems, read_json_document
+from tradein_sdk._domain.catalog import Catalog, read_json_document
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.tenancy import Role
 from tradein_sdk._errors import (
     ConfigurationError,
+    DeviceNotFoundError,
     DocumentInvalidError,
     DocumentProblem,
     TradeInError,
@@ -27,20 +34,99 @@ from tradein_sdk._errors import (
 from tradein_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
+    from datetime import date
 
-    from grading_questionnaire import DefinitionProblem, Questionnaire
+    from grading_questionnaire import Questionnaire
     from tradein_sdk._adapters.sql.store import SQLStore
     from tradein_sdk._app.facade import TradeIn
     from tradein_sdk._domain.co2 import DeviceCO2
+    from tradein_sdk._domain.devices import CatalogEntry
     from tradein_sdk._domain.erasure import CertificateCheck
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.signing import PublicKeys
     from tradein_sdk._remote.service import TradeInService
 
+LOCALE_ENV = "TRADEIN_LOCALE"
+"""The locale of every command that renders texts, when ``--locale`` is not given (else ``en``)."""
+DEFAULT_LOCALE = "en"
+USAGE_STATUS = 2
+INTERRUPTED_STATUS = 130
+BROKEN_PIPE_STATUS = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
+
+
+class UsageError(Exception):
+    """A command line that does not fit the command: ``error [usage]: ...``, exit status 2."""
+
+    code = "usage"
+
+    def __init__(self, message: str, *, prog: str | None = None) -> None:
+        """Create the error; ``prog`` is the command it is about (``tradein quote create``), when known."""
+        super().__init__(message)
+        self.prog = prog
+
+
+class _VariantNeededError(DeviceNotFoundError):
+    """A model id where a quote needs one of its storage variants (the code stays ``device_not_found``)."""
+
+    def __init__(self, entry: CatalogEntry) -> None:
+        variants = ", ".join(f"{variant.id} ({variant.storage_label})" for variant in entry.model.variants)
+        TradeInError.__init__(
+            self,
+            "{device_id} is a model with {count} storage variants: a quote needs one of them: {variants}",
+            device_id=entry.model.id,
+            count=len(entry.model.variants),
+            variants=variants,
+        )
+        self.device_id = entry.model.id
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error [usage]: ...`` line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise the CLI's one-line usage error (:func:`main` prints it and returns status 2)."""
+        raise UsageError(message, prog=self.prog)
+
 
 def _print_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _locale(args: argparse.Namespace) -> str:
+    """The locale of the texts a command renders: ``--locale``, else ``$TRADEIN_LOCALE``, else ``en``."""
+    return getattr(args, "locale", None) or os.environ.get(LOCALE_ENV, "").strip() or DEFAULT_LOCALE
+
+
+def _day(text: str) -> date:
+    """An argparse type: a calendar day written YYYY-MM-DD."""
+    from datetime import date  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from tradein_sdk._app.facade import default_data_dir  # noqa: PLC0415 - loaded by its sub-command only
+
+    return Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
+
+
+def _require_stored_data(args: argparse.Namespace) -> None:
+    """Refuse a command that reads stored data where none was ever stored: it creates nothing there."""
+    from tradein_sdk._app.facade import DATABASE_URL_ENV  # noqa: PLC0415 - loaded by its sub-command only
+
+    if os.environ.get(DATABASE_URL_ENV):
+        return
+    directory = _data_dir(args)
+    if not (directory / "tradein.sqlite3").is_file():
+        raise ConfigurationError(
+            "no trade-in data in {path}: nothing was stored there (give --data-dir DIR or set "
+            "$TRADEIN_DATA_DIR to where the trade-ins are kept)",
+            path=str(directory),
+        )
 
 
 def _catalog(args: argparse.Namespace) -> Catalog:
@@ -49,7 +135,7 @@ def _catalog(args: argparse.Namespace) -> Catalog:
         layer = Catalog.from_file(path)
         catalog = layer if catalog is None else catalog.extended_with(layer)
     if catalog is None:
-        raise argparse.ArgumentTypeError("--without-bundled needs at least one --catalog FILE")
+        raise UsageError("--without-bundled needs at least one --catalog FILE")
     return catalog
 
 
@@ -92,11 +178,11 @@ def _catalog_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return 0
-    model = entry.model
+    model, locale = entry.model, _locale(args)
     print(f"{model.display_name} ({model.category.value}, released {model.release_date.isoformat()})")
     for variant in model.variants:
         marker = "*" if entry.variant is not None and variant.id == entry.variant.id else " "
-        prices = ", ".join(f"{price.market} {price.price.format('en')}" for price in variant.launch_prices)
+        prices = ", ".join(f"{price.market} {price.price.format(locale)}" for price in variant.launch_prices)
         print(f" {marker} {variant.id:45} {variant.storage_label:>7}  {prices or 'launch price unknown'}")
     if model.source is not None:
         print(f"source: {model.source.reference} (confidence: {model.source.confidence.value})")
@@ -122,7 +208,7 @@ def _questionnaire_command(args: argparse.Namespace) -> int:
     questionnaire = _questionnaire(args)
     with questionnaire_errors():
         rendered = questionnaire.render(
-            args.locale, audience=Audience.STAFF if args.staff else Audience.SHOPPER
+            _locale(args), audience=Audience.STAFF if args.staff else Audience.SHOPPER
         )
     document = rendered.to_json()
     if args.json:
@@ -162,16 +248,26 @@ def _grade_command(args: argparse.Namespace) -> int:
         f"battery {report.battery.value} · liquid {report.liquid.value} · {report.verification.value}"
     )
     for knockout in report.knockouts:
-        print(f"knockout {knockout.code}: {questionnaire.translate(knockout.message_id, args.locale)}")
+        print(f"knockout {knockout.code}: {questionnaire.translate(knockout.message_id, _locale(args))}")
     for finding in report.findings:
-        print(f"  - {questionnaire.translate(finding.message_id, args.locale)}")
+        print(f"  - {questionnaire.translate(finding.message_id, _locale(args))}")
     return 0
 
 
-def _trade_in(args: argparse.Namespace) -> TradeIn:
+def _trade_in(args: argparse.Namespace, *, reads: bool = False) -> TradeIn:
+    """The embedded facade on ``--data-dir``; ``reads``: the command only reads what is stored there.
+
+    A reading command refuses a data directory that holds no database rather than create one (and keys).
+    """
     from tradein_sdk._app.facade import TradeIn  # noqa: PLC0415 - loaded by its sub-command only
 
-    return TradeIn.embedded(args.data_dir, market=getattr(args, "market", None) or "DE")
+    if reads:
+        _require_stored_data(args)
+    return TradeIn.embedded(
+        args.data_dir,
+        market=getattr(args, "market", None) or "DE",
+        locale=_locale(args),
+    )
 
 
 def _serve_command(args: argparse.Namespace) -> int:
@@ -278,18 +374,19 @@ def _exec_gunicorn(args: argparse.Namespace) -> None:  # pragma: no cover - repl
     os.execve(sys.executable, command, env)  # noqa: S606 - our own interpreter, running gunicorn
 
 
-def _db_store(args: argparse.Namespace) -> SQLStore:
-    import os  # noqa: PLC0415 - loaded by its sub-command only
-
+def _db_store(args: argparse.Namespace) -> SQLStore | None:
+    """The store of ``--data-dir`` or ``$TRADEIN_DATABASE_URL``; ``None``: ``db status`` and no database."""
     from tradein_sdk._adapters.sql.store import SQLStore  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._app.facade import DATABASE_URL_ENV, default_data_dir  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._app.facade import DATABASE_URL_ENV  # noqa: PLC0415 - loaded by its sub-command only
 
     url = os.environ.get(DATABASE_URL_ENV)
     if url:
         return SQLStore(url, migrate=False)
-    directory = Path(args.data_dir) if args.data_dir else default_data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    return SQLStore(f"sqlite:///{directory / 'tradein.sqlite3'}", migrate=False)
+    database = _data_dir(args) / "tradein.sqlite3"
+    if args.db_command == "status" and not database.is_file():
+        return None  # schema version 0: nothing to open, and a status creates nothing
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return SQLStore(f"sqlite:///{database}", migrate=False)
 
 
 def _db_command(args: argparse.Namespace) -> int:
@@ -297,14 +394,17 @@ def _db_command(args: argparse.Namespace) -> int:
 
     store = _db_store(args)
     try:
-        before = store.schema_version()
-        if args.db_command == "migrate":
+        before = 0 if store is None else store.schema_version()
+        if store is not None and args.db_command == "migrate":
             after = store.migrate()
-            print(
-                f"schema version {after} (was {before})"
-                if after != before
-                else f"schema version {after}: up to date"
-            )
+            if args.json:
+                _print_json({"schema_version": after, "was": before})
+            else:
+                print(
+                    f"schema version {after} (was {before})"
+                    if after != before
+                    else f"schema version {after}: up to date"
+                )
             return 0
         migrations = list(iter_migrations())
         latest = max(version for version, _ in migrations)
@@ -315,40 +415,37 @@ def _db_command(args: argparse.Namespace) -> int:
                 "latest": latest,
                 "pending": [{"version": version, "description": text} for version, text in pending],
             }
-            print(json.dumps(document, indent=2))
+            _print_json(document)
             return 0
         print(f"schema version {before} of {latest}" + ("" if pending else ": up to date"))
         for version, text in pending:
             print(f"  pending {version}: {text}")
         return 0
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
 
-def _quote_command(args: argparse.Namespace) -> int:
-    action, value = args.target, args.value
-    if action in {"verify", "show", "redeem"}:
-        if value is None:
-            raise argparse.ArgumentTypeError(f"quote {action} needs its argument")
-        return {"verify": _quote_verify, "show": _quote_show, "redeem": _quote_redeem}[action](args, value)
-    if value is not None:
-        raise argparse.ArgumentTypeError(f"unexpected argument {value!r}")
-    if not args.answers:
-        raise argparse.ArgumentTypeError("quote DEVICE_ID needs --answers FILE")
+def _quote_create(args: argparse.Namespace) -> int:
     from tradein_sdk._domain.quotes import Channel  # noqa: PLC0415 - loaded by its sub-command only
 
+    answers = _read_json_file(args.answers, "answers")
+    diagnostics = _read_json_file(args.diagnostics, "diagnostics") if args.diagnostics else None
     trade_in = _trade_in(args)
     try:
-        diagnostics = _read_json_file(args.diagnostics, "diagnostics") if args.diagnostics else None
+        entry = trade_in.catalog.lookup(args.device_id)
+        if entry.variant is None and len(entry.model.variants) != 1:
+            raise _VariantNeededError(entry)
         issued = trade_in.quote(
-            action,
-            _read_json_file(args.answers, "answers"),
+            args.device_id,
+            answers,
             market=args.market,
-            locale=args.locale,
+            locale=_locale(args),
             imei=args.imei,
             channel=Channel(args.channel),
             verification=args.verification,
             diagnostics=diagnostics,
+            audience=args.audience,
         )
     finally:
         trade_in.close()
@@ -361,24 +458,41 @@ def _quote_command(args: argparse.Namespace) -> int:
 
 
 def _print_quote(quote: Quote) -> None:
-    from babel.dates import format_datetime  # noqa: PLC0415 - loaded by its sub-command only
+    """The quote's lines as issued, in its locale; the command's own words are English, times in UTC."""
+    from datetime import UTC  # noqa: PLC0415 - loaded by its sub-command only
 
-    until = format_datetime(
-        quote.expires_at, format="medium", tzinfo=quote.expires_at.tzinfo, locale=quote.locale
-    )
-    print(f"quote {quote.id} ({quote.kind.value}, valid until {until} UTC)")
+    expires = quote.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"quote {quote.id} ({quote.kind.value}, {quote.locale}, valid until {expires})")
     grade = quote.pricing_grade or "recycling only"
     print(f"{quote.device.display_name} · {quote.device.storage_gb} GB · {grade}")
-    width = max(len(line.text) for line in quote.lines)
+    width = max([len(line.text) for line in quote.lines] + [len("total")])
     for line in quote.lines:
         print(f"  {line.text:<{width}}  {line.amount.format(quote.locale):>14}")
     print(f"  {'total':<{width}}  {quote.amount.format(quote.locale):>14}")
 
 
-def _quote_verify(args: argparse.Namespace, token: str) -> int:
-    trade_in = _trade_in(args)
+def _require_quote_keys(args: argparse.Namespace) -> None:
+    """Refuse to verify a token where no quote key was ever made: verifying never creates a key."""
+    from tradein_sdk._domain.tokens import ENVIRONMENT_VARIABLE  # noqa: PLC0415 - loaded by its sub-command only
+
+    if os.environ.get(ENVIRONMENT_VARIABLE, "").strip():
+        return
+    key_file = _data_dir(args) / "quote-keys.json"
+    if not key_file.is_file():
+        raise ConfigurationError(
+            "no quote key found in the data directory {directory} ({file} is missing), so no token can "
+            "be checked here: give --data-dir DIR where the quotes were issued, or set ${variable}",
+            directory=str(key_file.parent),
+            file=key_file.name,
+            variable=ENVIRONMENT_VARIABLE,
+        )
+
+
+def _quote_verify(args: argparse.Namespace) -> int:
+    _require_quote_keys(args)
+    trade_in = _trade_in(args, reads=True)
     try:
-        claims = trade_in.verify_token(token, audience=args.audience)
+        claims = trade_in.verify_token(args.token, audience=args.audience)
     finally:
         trade_in.close()
     data = {
@@ -399,10 +513,10 @@ def _quote_verify(args: argparse.Namespace, token: str) -> int:
     return 0
 
 
-def _quote_show(args: argparse.Namespace, quote_id: str) -> int:
-    trade_in = _trade_in(args)
+def _quote_show(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args, reads=True)
     try:
-        stored = trade_in.get_quote(quote_id)
+        stored = trade_in.get_quote(args.quote_id)
     finally:
         trade_in.close()
     if args.json:
@@ -410,14 +524,7 @@ def _quote_show(args: argparse.Namespace, quote_id: str) -> int:
         _print_json(
             {
                 "quote": stored.quote.to_json(),
-                "redemption": None
-                if redemption is None
-                else {
-                    "redemption_id": redemption.redemption_id,
-                    "amount": redemption.amount.to_json(),
-                    "reference": redemption.reference,
-                    "redeemed_at": redemption.redeemed_at.isoformat(),
-                },
+                "redemption": None if redemption is None else _redemption_json(redemption),
             }
         )
         return 0
@@ -428,37 +535,71 @@ def _quote_show(args: argparse.Namespace, quote_id: str) -> int:
     return 0
 
 
-def _quote_redeem(args: argparse.Namespace, token: str) -> int:
-    trade_in = _trade_in(args)
+def _redemption_json(redemption: Any) -> dict[str, Any]:  # noqa: ANN401 - a Redemption
+    return {
+        "quote_id": redemption.quote_id,
+        "redemption_id": redemption.redemption_id,
+        "amount": redemption.amount.to_json(),
+        "reference": redemption.reference,
+        "redeemed_at": redemption.redeemed_at.isoformat(),
+    }
+
+
+def _quote_redeem(args: argparse.Namespace) -> int:
+    _require_quote_keys(args)
+    trade_in = _trade_in(args, reads=True)
     try:
-        redemption = trade_in.redeem(token, reference=args.reference, audience=args.audience)
+        redemption = trade_in.redeem(args.token, reference=args.reference, audience=args.audience)
     finally:
         trade_in.close()
+    if args.json:
+        _print_json(_redemption_json(redemption))
+        return 0
     print(f"redeemed quote {redemption.quote_id}: {redemption.amount} ({redemption.redemption_id})")
     return 0
 
 
-def _orders_command(args: argparse.Namespace) -> int:
+def _orders_diagram(args: argparse.Namespace) -> int:
     from tradein_sdk._domain.orders.machine import transitions_mermaid  # noqa: PLC0415 - loaded by its sub-command only
 
-    if args.action == "diagram":
+    if args.json:
+        _print_json({"format": "mermaid", "diagram": transitions_mermaid()})
+    else:
         print(transitions_mermaid())
-        return 0
-    trade_in = _trade_in(args)
+    return 0
+
+
+def _orders_tick(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args, reads=True)
     try:
-        if args.action == "tick":
-            print(f"{trade_in.tick()} order(s) changed")
+        changed = trade_in.tick()
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json({"changed": changed})
+    else:
+        print(f"{changed} order(s) changed")
+    return 0
+
+
+def _orders_list(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args, reads=True)
+    try:
+        orders = trade_in.list_orders(limit=args.limit)
+        if args.json:
+            _print_json([_order_json(order, trade_in.order_outcome(order.id)) for order in orders])
             return 0
-        if args.action == "list":
-            orders = trade_in.list_orders(limit=args.limit)
-            if args.json:
-                _print_json([_order_json(order, trade_in.order_outcome(order.id)) for order in orders])
-            for order in [] if args.json else orders:
-                states = ", ".join(f"{device.id} {device.state.value}" for device in order.devices)
-                print(f"{order.id}  {order.created_at.isoformat()}  {states}")
-            return 0
-        if args.order_id is None:
-            raise argparse.ArgumentTypeError("orders show needs ORDER_ID")
+    finally:
+        trade_in.close()
+    for order in orders:
+        states = ", ".join(f"{device.id} {device.state.value}" for device in order.devices)
+        print(f"{order.id}  {order.created_at.isoformat()}  {states}")
+    return 0
+
+
+def _orders_show(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args, reads=True)
+    try:
         order = trade_in.order(args.order_id)
         outcome = trade_in.order_outcome(order.id)
     finally:
@@ -487,27 +628,17 @@ def _order_json(order: Any, outcome: Any) -> dict[str, Any]:  # noqa: ANN401 - a
     return data
 
 
-def _ledger_command(args: argparse.Namespace) -> int:
-    needs = {
-        "show": ("order_id", "ORDER_ID"),
-        "stop": ("order_id", "ORDER_ID"),
-        "report": ("start", "--from and --to"),
-        "installments": ("period", "--period YYYY-MM"),
-    }
-    field, what = needs[args.action]
-    if getattr(args, field) is None or (args.action == "report" and args.end is None):
-        raise argparse.ArgumentTypeError(f"ledger {args.action} needs {what}")
-    actions = {
-        "show": _ledger_show,
-        "stop": _ledger_stop,
-        "report": _ledger_report,
-        "installments": _ledger_installments,
-    }
-    trade_in = _trade_in(args)
-    try:
-        return actions[args.action](trade_in, args)
-    finally:
-        trade_in.close()
+def _ledger(action: Callable[[TradeIn, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A ledger action run on the facade of ``--data-dir`` (which must hold stored data)."""
+
+    def run(args: argparse.Namespace) -> int:
+        trade_in = _trade_in(args, reads=True)
+        try:
+            return action(trade_in, args)
+        finally:
+            trade_in.close()
+
+    return run
 
 
 def _ledger_show(trade_in: TradeIn, args: argparse.Namespace) -> int:
@@ -528,7 +659,12 @@ def _ledger_show(trade_in: TradeIn, args: argparse.Namespace) -> int:
 
 
 def _ledger_stop(trade_in: TradeIn, args: argparse.Namespace) -> int:
+    from tradein_sdk._app.ledger import entry_json  # noqa: PLC0415 - loaded by its sub-command only
+
     stopped = trade_in.stop_installments(args.order_id, reason=args.reason)
+    if args.json:
+        _print_json({"order_id": args.order_id, "stopped": [entry_json(entry) for entry in stopped]})
+        return 0
     print(f"stopped {len(stopped)} installment(s) of {args.order_id}")
     return 0
 
@@ -547,6 +683,15 @@ def _ledger_installments(trade_in: TradeIn, args: argparse.Namespace) -> int:
 
     if args.credit:
         count, totals = trade_in.credit_installments(args.period)
+        if args.json:
+            _print_json(
+                {
+                    "period": args.period,
+                    "credited": count,
+                    "totals": [total.to_json() for total in totals.values()],
+                }
+            )
+            return 0
         amounts = ", ".join(str(total) for total in totals.values()) or "nothing"
         print(f"credited {count} installment(s) due by {args.period}: {amounts}")
         return 0
@@ -559,18 +704,39 @@ def _ledger_installments(trade_in: TradeIn, args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_console(args: argparse.Namespace) -> Any:  # noqa: ANN401 - a rich Console
+    """Standard error as a rich console: progress on a terminal (or with ``--progress``), not in a pipe."""
+    from rich.console import Console  # noqa: PLC0415 - loaded by its sub-command only
+
+    return Console(stderr=True, force_terminal=True if getattr(args, "progress", False) else None)
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
     from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
 
-    trade_in = _trade_in(args)
+    errors = _progress_console(args)
+    trade_in = _trade_in(args, reads=True)
     try:
-        latest = trade_in.latest_checkpoint()
-        if args.no_checkpoint:
-            result = trade_in.verify_audit(anchor=())
-        else:
-            result = trade_in.checkpoint_audit(adopt=args.adopt)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            disable=not errors.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("reading the latest signed checkpoint", total=None)
+            latest = trade_in.latest_checkpoint()
+            bar.update(task, description="verifying the audit log's hash chain")
+            if args.no_checkpoint:
+                result = trade_in.verify_audit(anchor=())
+            else:
+                result = trade_in.checkpoint_audit(adopt=args.adopt)
     except SignatureInvalidError as exc:
-        print(f"error: the latest audit checkpoint does not verify: {exc}", file=sys.stderr)
+        print(f"error [{exc.code}]: the latest audit checkpoint does not verify: {exc}", file=sys.stderr)
         return 1
     finally:
         trade_in.close()
@@ -605,53 +771,211 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_export(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         written = trade_in.export_audit(Path(args.output), format=args.format)
     finally:
         trade_in.close()
+    if args.json:
+        _print_json({"written": [str(path) for path in written]})
+        return 0
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
-def _report_problems(path: str, problems: Sequence[DocumentProblem | DefinitionProblem], kind: str) -> int:
+# -- validate ---------------------------------------------------------------------------------------------
+
+VALIDATED_DOCUMENTS: dict[str, str] = {
+    "catalog": "catalog",
+    "questionnaire": "questionnaire",
+    "pricebook": "pricebook",
+    "promotions": "promotions",
+    "plans": "insurance-plans",
+    "co2-factors": "co2-factors",
+    "guarantee-plans": "guarantee-plans",
+}
+"""``tradein validate`` sub-command → the kind of document (its schema's name)."""
+
+_PATH_IN_TEXT = re.compile(r"\$(?:\.[A-Za-z_][\w-]*|\[\d+\]|\['(?:[^'\\]|\\.)*'\])+")
+_PATH_STEP = re.compile(r"\.([^.\[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
+
+Steps = tuple[str | int, ...]
+
+
+def _problems_function(kind: str) -> Callable[[object], Sequence[Any]]:
+    """The domain's check of a kind of document: schema problems first; rules only on a schema-valid one."""
+    function: Callable[[object], Sequence[Any]]
+    if kind == "catalog":
+        from tradein_sdk._domain.catalog import catalog_problems as function  # noqa: PLC0415
+    elif kind == "questionnaire":
+        from grading_questionnaire._definition import questionnaire_problems as function  # noqa: PLC0415
+    elif kind == "pricebook":
+        from tradein_sdk._domain.pricing import pricebook_problems as function  # noqa: PLC0415
+    elif kind == "promotions":
+        from tradein_sdk._domain.promotions import promotions_problems as function  # noqa: PLC0415
+    elif kind == "insurance-plans":
+        from tradein_sdk._domain.insurance import insurance_plans_problems as function  # noqa: PLC0415
+    elif kind == "co2-factors":
+        from tradein_sdk._domain.co2 import co2_factors_problems as function  # noqa: PLC0415
+    else:
+        from tradein_sdk._domain.guarantees import guarantee_plans_problems as function  # noqa: PLC0415
+    return function
+
+
+def _path_steps(path: str) -> Steps | None:
+    """A JSON path's steps (``$.models[3]['a b']`` → ``("models", 3, "a b")``); ``None`` if it is not one."""
+    if not path.startswith("$"):
+        return None
+    steps: list[str | int] = []
+    position = 1
+    while position < len(path):
+        match = _PATH_STEP.match(path, position)
+        if match is None:
+            return None
+        key, quoted, index = match.groups()
+        if index is not None:
+            steps.append(int(index))
+        elif quoted is not None:
+            steps.append(re.sub(r"\\(.)", r"\1", quoted))
+        else:
+            steps.append(key)
+        position = match.end()
+    return tuple(steps)
+
+
+def _original_path(path: str, kept: dict[Steps, list[int]]) -> str:
+    """Rewrite a path into a pruned document (see :func:`_document_problems`) as a path into the original."""
+    steps = _path_steps(path)
+    if steps is None:
+        return path
+    original = _original_steps(steps, kept)
+    text = "$"
+    for step, (key, quoted, _) in zip(original, _PATH_STEP.findall(path[1:]), strict=True):
+        text += f"[{step}]" if isinstance(step, int) else (f"['{quoted}']" if quoted else f".{key}")
+    return text
+
+
+def _original_text(text: str, kept: dict[Steps, list[int]]) -> str:
+    """A message with the paths it names (``already used at $.models[7].id``) pointing into the original."""
+    return _PATH_IN_TEXT.sub(lambda match: _original_path(match[0], kept), text)
+
+
+def _original_steps(steps: Sequence[str | int], kept: dict[Steps, list[int]]) -> Steps:
+    original: list[str | int] = []
+    for step in steps:
+        indices = kept.get(tuple(original))
+        if isinstance(step, int) and indices is not None and 0 <= step < len(indices):
+            original.append(indices[step])
+        else:
+            original.append(step)
+    return tuple(original)
+
+
+def _pruned(node: object, removed: set[Steps], here: Steps, kept: dict[Steps, list[int]]) -> object:
+    """``node`` without the array elements in ``removed``; ``kept``: the indices that stayed, per array."""
+    if isinstance(node, list):
+        indices = [index for index in range(len(node)) if (*here, index) not in removed]
+        kept[here] = indices
+        return [_pruned(node[index], removed, (*here, index), kept) for index in indices]
+    if isinstance(node, dict):
+        return {key: _pruned(value, removed, (*here, key), kept) for key, value in node.items()}
+    return node
+
+
+def _document_problems(kind: str, document: object) -> tuple[list[dict[str, Any]], bool]:
+    """Every problem of a decoded document, schema and rules at once, and whether the rules were checked.
+
+    The domain checks its rules only on a document that matches the schema, and some rules only once the
+    earlier ones hold. So the array elements with problems are left out (the innermost element around each;
+    an element emptied of its only items goes too) and the rest is checked again, until no new problem comes
+    up; every path points into the original document. A schema problem outside any array element
+    (``$.version``) leaves nothing to leave out: then the rules are not checked.
+    """
+    from grading_questionnaire._schemas import validator  # noqa: PLC0415 - jsonschema loads with its sub-command
+
+    problems_of = _problems_function(kind)
+    found: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    removed: set[Steps] = set()
+    rules_checked = False
+    while True:
+        kept: dict[Steps, list[int]] = {}
+        rest = _pruned(document, removed, (), kept)
+        errors = list(validator(kind).iter_errors(rest))  # type: ignore[arg-type]  # any decoded JSON value
+        stage = "schema" if errors else "rules"
+        rules_checked = rules_checked or not errors
+        targets: list[Steps] = []
+        for problem in problems_of(rest):
+            path = _original_path(problem.path, kept)
+            steps = _path_steps(path)
+            if stage == "schema" and steps is not None and any(steps == item[:-1] for item in removed):
+                continue  # an array that leaving elements out shortened: not the document's problem
+            if steps is not None and stage == "rules":
+                targets.append(steps)
+            message = _original_text(problem.message, kept)
+            if (path, message) not in seen:
+                seen.add((path, message))
+                code = getattr(problem, "code", None)
+                found.append({"path": path, "message": message, "code": code, "stage": stage})
+        targets += [_original_steps(list(error.absolute_path), kept) for error in errors]
+        before = len(removed)
+        for steps in targets:
+            elements = [position for position, step in enumerate(steps) if isinstance(step, int)]
+            if not elements and errors:
+                return found, rules_checked  # the schema fails outside any element: the rules cannot run
+            if elements:
+                removed.add(steps[: elements[-1] + 1])
+        if len(removed) == before:
+            return found, rules_checked
+
+
+def _validate_command(args: argparse.Namespace) -> int:
+    kind = VALIDATED_DOCUMENTS[args.document]
+    try:
+        document = read_json_document(Path(args.file), kind=kind)
+    except DocumentInvalidError as exc:  # not JSON at all: nothing else can be checked
+        problems = [
+            {"path": problem.path, "message": problem.message, "code": None, "stage": "json"}
+            for problem in exc.problems
+        ]
+        rules_checked = False
+    else:
+        problems, rules_checked = _document_problems(kind, document)
+    if args.json:
+        _print_json(
+            {
+                "file": args.file,
+                "kind": kind,
+                "valid": not problems,
+                "rules_checked": rules_checked,
+                "problems": problems,
+            }
+        )
+        return 1 if problems else 0
     if not problems:
-        print(f"{path}: valid {kind}")
+        print(f"{args.file}: valid {kind}")
         return 0
     for problem in problems:
-        code = getattr(problem, "code", None)
-        print(f"{path}: {problem.path}: {problem.message}" + (f" [{code}]" if code else ""))
+        code = f" [{problem['code']}]" if problem["code"] else ""
+        print(f"{args.file}: {problem['path']}: {problem['message']}{code}")
+    if not rules_checked:
+        print(
+            f"{args.file}: the rules beyond the schema are checked once the problems above are fixed",
+            file=sys.stderr,
+        )
     return 1
 
 
-def _validate_questionnaire(args: argparse.Namespace) -> int:
-    from grading_questionnaire import validate_questionnaire_file  # noqa: PLC0415 - loaded by its sub-command only
-
-    return _report_problems(args.file, validate_questionnaire_file(args.file), "questionnaire")
-
-
-def _validate_with(
-    kind: str, problems_of: Callable[[object], Sequence[DocumentProblem]]
-) -> Callable[[argparse.Namespace], int]:
-    def validate(args: argparse.Namespace) -> int:
-        try:
-            document = read_json_document(Path(args.file), kind=kind)
-        except DocumentInvalidError as exc:
-            return _report_problems(args.file, exc.problems, kind)
-        return _report_problems(args.file, problems_of(document), kind)
-
-    return validate
-
-
 def _offers_command(args: argparse.Namespace) -> int:
+    from datetime import date  # noqa: PLC0415 - loaded by its sub-command only
 
     from tradein_sdk._domain.insurance import PlanCatalogOfferSource, PurchaseCondition  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._domain.money import Money  # noqa: PLC0415 - loaded by its sub-command only
 
     entry = _catalog(args).lookup(args.device_id)
     source = PlanCatalogOfferSource.from_file(args.plans) if args.plans else PlanCatalogOfferSource.example()
-    today = date.fromisoformat(args.date) if args.date else date.today()  # noqa: DTZ011 - a CLI default
+    today = args.date or date.today()  # noqa: DTZ011 - a CLI default
     offers = source.offers(
         category=entry.model.category,
         device_price=Money(args.price, args.currency),
@@ -679,7 +1003,7 @@ def _offers_command(args: argparse.Namespace) -> int:
                     "exceeds_ancillary_exemption": offer.exceeds_ancillary_exemption,
                     "ipid_url": offer.ipid_url,
                     "terms_version": offer.terms_version,
-                    "texts": list(offer.disclosures(args.locale)),
+                    "texts": list(offer.disclosures(_locale(args))),
                 }
                 for offer in offers
             ]
@@ -688,285 +1012,10 @@ def _offers_command(args: argparse.Namespace) -> int:
     if not offers:
         print(f"no protection plan fits {entry.model.display_name} at {args.price} {args.currency}")
     for offer in offers:
-        print(f"{offer.offer_id}: {offer.premium.gross.format(args.locale)}")
-        for text in offer.disclosures(args.locale):
+        print(f"{offer.offer_id}: {offer.premium.gross.format(_locale(args))}")
+        for text in offer.disclosures(_locale(args)):
             print(f"  {text}")
     return 0
-
-
-def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--catalog",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="a shop catalog laid over the bundled one (may be repeated)",
-    )
-    parser.add_argument(
-        "--without-bundled",
-        action="store_true",
-        help="use only the --catalog files, not the bundled reference catalog",
-    )
-
-
-def _add_questionnaire_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    questionnaire = commands.add_parser("questionnaire", help="print a questionnaire rendered for a locale")
-    questionnaire.add_argument("category", help="smartphone, tablet or smartwatch")
-    questionnaire.add_argument("--locale", default="en", help="the locale to render in (default en)")
-    questionnaire.add_argument("--staff", action="store_true", help="include the staff-only checks")
-    questionnaire.add_argument(
-        "--json", action="store_true", help="print JSON (schemas/rendered-questionnaire.schema.json)"
-    )
-    questionnaire.add_argument(
-        "--questionnaire",
-        dest="questionnaire_file",
-        metavar="FILE",
-        help="a shop's own definition instead of the bundled one",
-    )
-    questionnaire.set_defaults(handler=_questionnaire_command)
-
-    grade = commands.add_parser("grade", help="grade an answers file into a condition report")
-    grade.add_argument("category", help="smartphone, tablet or smartwatch")
-    grade.add_argument("answers_file")
-    grade.add_argument(
-        "--json", action="store_true", help="print JSON (schemas/condition-report.schema.json)"
-    )
-    grade.add_argument("--locale", default="en", help="the locale for findings (default en)")
-    grade.add_argument(
-        "--verification", default="self_declared", choices=["self_declared", "staff_verified", "measured"]
-    )
-    grade.add_argument("--diagnostics", metavar="FILE", help="automated test results, merged in as measured")
-    grade.add_argument(
-        "--questionnaire",
-        dest="questionnaire_file",
-        metavar="FILE",
-        help="a shop's own definition instead of the bundled one",
-    )
-    grade.set_defaults(handler=_grade_command)
-
-
-def _add_quote_command(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    quote = commands.add_parser(
-        "quote",
-        help="issue a quote (DEVICE_ID --answers FILE), or: quote verify TOKEN | show ID | redeem TOKEN",
-    )
-    quote.add_argument("target", metavar="DEVICE_ID|verify|show|redeem")
-    quote.add_argument("value", nargs="?", metavar="TOKEN|ID")
-    quote.add_argument("--answers", metavar="FILE", help="the questionnaire answers (JSON)")
-    quote.add_argument("--imei", help="the device's IMEI (needed for a guaranteed quote)")
-    quote.add_argument("--market", default=None, help="the market to price in (default DE)")
-    quote.add_argument("--locale", default=None, help="the locale of the texts (default de_DE)")
-    quote.add_argument("--channel", default="online", choices=["online", "store"])
-    quote.add_argument(
-        "--verification", default="self_declared", choices=["self_declared", "staff_verified", "measured"]
-    )
-    quote.add_argument("--diagnostics", metavar="FILE", help="automated test results, merged in as measured")
-    quote.add_argument("--audience", default=None, help="the shop or store verifying or redeeming")
-    quote.add_argument("--reference", default=None, help="the shop's reference for a redemption")
-    quote.add_argument("--json", action="store_true", help="print JSON (schemas/quote.schema.json)")
-    _add_data_dir(quote)
-    quote.set_defaults(handler=_quote_command)
-
-
-def _add_offers_and_audit_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    offers = commands.add_parser("offers", help="device protection offers for a new device")
-    offers.add_argument("device_id", help="the new device's catalog id")
-    offers.add_argument("--price", required=True, help="the new device's price, e.g. 999")
-    offers.add_argument("--currency", default="EUR")
-    offers.add_argument("--market", default="DE", help="the customer's country (default DE)")
-    offers.add_argument("--locale", default="de_DE")
-    offers.add_argument("--condition", default="new", choices=["new", "refurbished"])
-    offers.add_argument("--with-trade-in", action="store_true", help="a trade-in is in the same checkout")
-    offers.add_argument("--date", help="the purchase date (default today), YYYY-MM-DD")
-    offers.add_argument("--plans", metavar="FILE", help="a plan catalog instead of the bundled example")
-    offers.add_argument("--json", action="store_true", help="print JSON")
-    _add_catalog_options(offers)
-    offers.set_defaults(handler=_offers_command)
-
-    orders = commands.add_parser("orders", help="trade-in orders: list, show, tick, diagram")
-    orders.add_argument("action", choices=["list", "show", "tick", "diagram"])
-    orders.add_argument("order_id", nargs="?", help="the order (for show)")
-    orders.add_argument("--limit", type=int, default=50, help="at most this many orders (list)")
-    orders.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(orders)
-    orders.set_defaults(handler=_orders_command)
-
-    ledger = commands.add_parser(
-        "ledger",
-        help="the settlement ledger: an order's ledger, the period report, bill-credit runs",
-        description=(
-            "show ORDER_ID: every entry and balance of an order; report --from D --to D: the shop's "
-            "period report (CSV or JSON) with totals that tie out; installments --period YYYY-MM: the "
-            "bill credits due (--credit credits them, each once); stop ORDER_ID --reason R: stop the "
-            "installments left (the contract ended)."
-        ),
-    )
-    ledger.add_argument("action", choices=["show", "report", "installments", "stop"])
-    ledger.add_argument("order_id", nargs="?", help="the order (show, stop)")
-    ledger.add_argument("--from", dest="start", type=date.fromisoformat, help="first day (report)")
-    ledger.add_argument("--to", dest="end", type=date.fromisoformat, help="day after the last (report)")
-    ledger.add_argument("--format", choices=["csv", "json"], default="csv", help="report format")
-    ledger.add_argument("--period", help="billing period YYYY-MM (installments)")
-    ledger.add_argument("--credit", action="store_true", help="credit the installments due (installments)")
-    ledger.add_argument("--reason", default="contract_ended", help="why installments stop (stop)")
-    ledger.add_argument("--json", action="store_true", help="print JSON (show, installments)")
-    _add_data_dir(ledger)
-    ledger.set_defaults(handler=_ledger_command)
-
-    _add_serve_and_db_commands(commands)
-    _add_worker_commands(commands)
-
-    audit = commands.add_parser("audit", help="check the audit log")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    verify = audit_commands.add_parser(
-        "verify", help="verify the hash chain; report every modified, deleted, inserted or reordered entry"
-    )
-    verify.add_argument("--json", action="store_true", help="print JSON")
-    verify.add_argument(
-        "--no-checkpoint",
-        "--no-anchor",
-        action="store_true",
-        help="verify from the first entry without the latest signed checkpoint, and keep none",
-    )
-    verify.add_argument(
-        "--adopt",
-        action="store_true",
-        help="check the chain only, not the seals (once, for a log written before entries were sealed)",
-    )
-    _add_data_dir(verify)
-    verify.set_defaults(handler=_audit_verify)
-    export = audit_commands.add_parser(
-        "export", help="write the log, its signed checkpoints and public keys for an auditor (JSON or CSV)"
-    )
-    export.add_argument(
-        "output", help="the file to write (CSV: the checkpoints go beside it, .checkpoints.json)"
-    )
-    export.add_argument("--format", choices=["json", "csv"], default="json")
-    _add_data_dir(export)
-    export.set_defaults(handler=_audit_export)
-
-
-def _add_serve_and_db_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    serve = commands.add_parser(
-        "serve",
-        help="run the trade-in service (HTTP API) on the embedded engine and store",
-        description=(
-            "Serve the trade-in HTTP API (OpenAPI document at /v1/openapi.json). API keys come from "
-            "--api-key or $TRADEIN_API_KEYS (client=key pairs separated by commas); the database from "
-            "--data-dir or $TRADEIN_DATABASE_URL. Runs on gunicorn (worker processes, timeouts, header "
-            "and body limits; put a buffering proxy in front of it on the internet); --dev runs the "
-            "threaded development server. /healthz, /readyz and /metrics need no key: firewall /metrics "
-            "or set $TRADEIN_METRICS_KEY."
-        ),
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=8080,
-        help="the port (default 8080; 0: any free port, on the development server)",
-    )
-    serve.add_argument(
-        "--api-key",
-        action="append",
-        default=[],
-        metavar="CLIENT=KEY",
-        help="accept this key for this client (repeatable; default: $TRADEIN_API_KEYS)",
-    )
-    serve.add_argument("--market", default="DE", help="the default market (default DE)")
-    serve.add_argument(
-        "--dev", action="store_true", help="the threaded development server instead of gunicorn"
-    )
-    server = serve.add_argument_group("gunicorn (production server)")
-    for flag, default, text in (
-        ("--workers", 2, "worker processes"),
-        ("--threads", 1, "threads per worker (more than 1: gunicorn's gthread workers)"),
-        ("--timeout", 30, "seconds a worker may spend on one request, body included, before it is restarted"),
-        ("--graceful-timeout", 30, "seconds workers have to finish their requests on a restart or stop"),
-        ("--keep-alive", 5, "seconds an idle keep-alive connection stays open"),
-        ("--limit-request-line", 8190, "longest request line, in bytes"),
-        ("--limit-request-fields", 100, "most header fields in a request"),
-        ("--limit-request-field-size", 8190, "longest header field, in bytes"),
-        ("--max-body-bytes", 1 << 20, "largest request body, in bytes (413 above it)"),
-    ):
-        server.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
-    _add_data_dir(serve)
-    serve.set_defaults(handler=_serve_command)
-
-    db = commands.add_parser("db", help="the database schema: status and migrations")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_status = db_commands.add_parser(
-        "status", help="the schema version, the latest, the migrations pending"
-    )
-    db_status.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(db_status)
-    db_status.set_defaults(handler=_db_command)
-    db_migrate = db_commands.add_parser("migrate", help="apply the pending migrations")
-    _add_data_dir(db_migrate)
-    db_migrate.set_defaults(handler=_db_command)
-
-
-def _add_worker_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    worker = commands.add_parser(
-        "worker",
-        help="deliver webhooks and run the deadlines, until stopped (SIGTERM, Ctrl-C)",
-        description=(
-            "Claims due webhooks in batches (several workers on one PostgreSQL share them: FOR UPDATE SKIP "
-            "LOCKED), sends them concurrently with retries and dead letters, and runs tick() once per slot "
-            "across all workers. Endpoints come from $TRADEIN_WEBHOOK_URLS as for the service."
-        ),
-    )
-    worker.add_argument("--concurrency", type=int, default=8, help="sends at once (default 8)")
-    worker.add_argument("--batch", type=int, default=100, help="webhooks claimed per pass (default 100)")
-    worker.add_argument(
-        "--poll", type=float, default=1.0, help="seconds between passes when idle (default 1)"
-    )
-    worker.add_argument(
-        "--tick-every", type=float, default=60.0, help="seconds between deadline runs (0: none)"
-    )
-    worker.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds per webhook request (default 10)"
-    )
-    _add_data_dir(worker)
-    worker.set_defaults(handler=_worker_command)
-
-    webhooks = commands.add_parser("webhooks", help="webhook dead letters: list and replay")
-    webhooks.add_argument("action", choices=["dead", "replay"])
-    webhooks.add_argument("ids", nargs="*", help="delivery ids to replay (replay)")
-    webhooks.add_argument(
-        "--event", action="append", default=[], help="replay every delivery of this event id"
-    )
-    webhooks.add_argument("--all-dead", action="store_true", help="replay every dead letter (replay)")
-    webhooks.add_argument("--limit", type=int, default=100, help="at most this many (dead)")
-    _add_data_dir(webhooks)
-    webhooks.set_defaults(handler=_webhooks_command)
-
-    keys = commands.add_parser(
-        "keys",
-        help="API keys of the service: create, list, revoke, rotate",
-        description=(
-            "Each key belongs to a tenant (a shop, a store, a partner) of an organisation and has a role: "
-            "shop, store, back_office, provider or admin. The store keeps a key's SHA-256 digest only: "
-            "a new key is printed once."
-        ),
-    )
-    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    create = key_commands.add_parser("create", help="mint a key (printed once)")
-    create.add_argument("--tenant", required=True, help="the shop, store or partner (a-z 0-9 . _ -)")
-    create.add_argument("--role", required=True, choices=[role.value for role in Role])
-    create.add_argument("--organisation", help="the tenant's organisation (default: the tenant)")
-    create.add_argument("--label", help="a note: the terminal, the partner system")
-    listing = key_commands.add_parser("list", help="every key with its scope and last use (never the key)")
-    listing.add_argument("--organisation", help="only this organisation's keys")
-    revoke = key_commands.add_parser("revoke", help="refuse a key from now on")
-    revoke.add_argument("key_id", help="the key's id (key_...)")
-    rotate = key_commands.add_parser("rotate", help="a successor key; the old one works --grace-days longer")
-    rotate.add_argument("key_id", help="the key's id (key_...)")
-    rotate.add_argument("--grace-days", type=float, default=7.0, help="days the old key keeps working")
-    for parser in (create, listing, revoke, rotate):
-        parser.add_argument("--json", action="store_true", help="print JSON")
-        _add_data_dir(parser)
-        parser.set_defaults(handler=_keys_command)
 
 
 def _worker_command(args: argparse.Namespace) -> int:
@@ -1001,7 +1050,7 @@ def _worker_command(args: argparse.Namespace) -> int:
 def _keys_command(args: argparse.Namespace) -> int:
     from datetime import timedelta  # noqa: PLC0415 - loaded by its sub-command only
 
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=args.keys_command != "create")
     try:
         secret = None
         if args.keys_command == "create":
@@ -1046,21 +1095,47 @@ def _keys_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _webhooks_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+def _webhooks_dead(args: argparse.Namespace) -> int:
+    trade_in = _trade_in(args, reads=True)
     try:
-        if args.action == "dead":
-            for dead in trade_in.dead_webhooks(limit=args.limit):
-                error = dead.last_error or ""
-                print(f"{dead.delivery_id}  {dead.event_id}  {dead.type}  {dead.endpoint}  {error}")
-            return 0
-        if not (args.ids or args.event or args.all_dead):
-            raise argparse.ArgumentTypeError("webhooks replay needs delivery ids, --event or --all-dead")
+        dead = trade_in.dead_webhooks(limit=args.limit)
+    finally:
+        trade_in.close()
+    if args.json:
+        _print_json(
+            [
+                {
+                    "delivery_id": letter.delivery_id,
+                    "event_id": letter.event_id,
+                    "type": letter.type,
+                    "endpoint": letter.endpoint,
+                    "created_at": letter.created_at.isoformat(),
+                    "attempts": letter.attempts,
+                    "last_error": letter.last_error,
+                }
+                for letter in dead
+            ]
+        )
+        return 0
+    for letter in dead:
+        error = letter.last_error or ""
+        print(f"{letter.delivery_id}  {letter.event_id}  {letter.type}  {letter.endpoint}  {error}")
+    return 0
+
+
+def _webhooks_replay(args: argparse.Namespace) -> int:
+    if not (args.ids or args.event or args.all_dead):
+        raise UsageError("tradein webhooks replay: give delivery ids, --event EVENT_ID or --all-dead")
+    trade_in = _trade_in(args, reads=True)
+    try:
         count = trade_in.replay_webhooks(
             delivery_ids=tuple(args.ids), event_ids=tuple(args.event), all_dead=args.all_dead
         )
     finally:
         trade_in.close()
+    if args.json:
+        _print_json({"queued": count})
+        return 0
     print(f"{count} webhook(s) queued again")
     return 0
 
@@ -1187,69 +1262,12 @@ def _certificate_pdf_command(args: argparse.Namespace) -> int:
             problems=[DocumentProblem(path="$", message=str(exc))],
         ) from exc
     output = Path(args.output) if args.output else Path(args.file).with_suffix(".pdf")
-    output.write_bytes(certificate_pdf(envelope, locale=args.locale))
+    _write_file(output, certificate_pdf(envelope, locale=_locale(args)))
+    if args.json:
+        _print_json({"written": str(output)})
+        return 0
     print(f"wrote {output}")
     return 0
-
-
-def _add_certificate_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    certificate = commands.add_parser(
-        "certificate",
-        help="data erasure certificates: verify offline, print the published keys, render a PDF",
-        description=(
-            "A certificate file is the signed JSON document the shop issues (its QR code holds the same). "
-            "verify checks it offline with the issuer's published keys (--keys, or this installation's "
-            "keys in --data-dir) and, with --revocations, against the signed revocation list."
-        ),
-    )
-    certificate_commands = certificate.add_subparsers(
-        dest="certificate_command", required=True, metavar="ACTION"
-    )
-
-    def add_key_options(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--keys",
-            metavar="JWKS_FILE",
-            help="the issuer's published keys (JWKS); default: this installation's keys in --data-dir",
-        )
-        parser.add_argument(
-            "--revocations", metavar="FILE", help="the issuer's signed revocation list, to check revocation"
-        )
-        _add_data_dir(parser)
-
-    verify = certificate_commands.add_parser(
-        "verify",
-        help="verify a certificate file offline: exit 0 only when it is valid",
-        description=(
-            "Prints valid, revoked or invalid with the reason (malformed, wrong_purpose, unknown_kid, "
-            "bad_signature, content) and every problem with its JSON path. Exit status 0 only when valid. "
-            "Never creates a key file: without --keys, the installation's key file must exist."
-        ),
-    )
-    verify.add_argument("file", metavar="FILE", help="the signed certificate (JSON)")
-    add_key_options(verify)
-    verify.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    verify.set_defaults(handler=_certificate_verify)
-
-    keys = certificate_commands.add_parser(
-        "keys", help="print this installation's published keys (JWKS) for verifiers"
-    )
-    _add_data_dir(keys)
-    keys.set_defaults(handler=_certificate_keys_command)
-
-    pdf = certificate_commands.add_parser(
-        "pdf",
-        help="render a certificate file as an A4 PDF for the customer, with a QR code",
-        description="Verifies the certificate first (as verify does) unless --no-verify.",
-    )
-    pdf.add_argument("file", metavar="FILE", help="the signed certificate (JSON)")
-    pdf.add_argument(
-        "--locale", default="de", help="the customer's language: de, en, es, fr, it (default de)"
-    )
-    pdf.add_argument("--output", "-o", metavar="OUT", help="the PDF to write (default: FILE with .pdf)")
-    pdf.add_argument("--no-verify", action="store_true", help="render without verifying the certificate")
-    add_key_options(pdf)
-    pdf.set_defaults(handler=_certificate_pdf_command)
 
 
 # -- co2 ------------------------------------------------------------------------------------------------
@@ -1286,7 +1304,7 @@ def _co2_device_command(args: argparse.Namespace) -> int:
     try:
         years = None if args.years is None else Decimal(args.years)
     except InvalidOperation as exc:
-        raise argparse.ArgumentTypeError(f"--years: {args.years!r} is not a number") from exc
+        raise UsageError(f"--years: {args.years!r} is not a number") from exc
     trade_in = _trade_in(args)
     try:
         result = trade_in.device_co2(
@@ -1302,7 +1320,7 @@ def _co2_device_command(args: argparse.Namespace) -> int:
 
 
 def _co2_order_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         result = trade_in.order_co2(args.order_id)
     finally:
@@ -1325,19 +1343,14 @@ def _co2_order_command(args: argparse.Namespace) -> int:
 
 
 def _co2_report_command(args: argparse.Namespace) -> int:
-    from datetime import date  # noqa: PLC0415 - loaded by its sub-command only
-
-    try:
-        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--from/--to: {exc} (write YYYY-MM-DD)") from exc
+    start, end = args.start, args.end
     show = sys.stderr.isatty() or args.progress
 
     def progress(read: int) -> None:
         if show:
             print(f"read {read} orders", file=sys.stderr, flush=True)
 
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         entries = trade_in.co2_entries(start, end, progress=progress)
         if args.format == "csv":
@@ -1348,7 +1361,7 @@ def _co2_report_command(args: argparse.Namespace) -> int:
             from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - loaded by its sub-command only
 
             document = trade_in._co2_document(entries, start=start, end=end, company=args.company)  # noqa: SLF001
-            data = co2_report_pdf(document, locale=args.locale)
+            data = co2_report_pdf(document, locale=_locale(args))
         else:
             envelope = trade_in._signed_co2_report(  # noqa: SLF001 - the CLI reads the entries with progress
                 entries, start=start, end=end, company=args.company
@@ -1360,8 +1373,25 @@ def _co2_report_command(args: argparse.Namespace) -> int:
         sys.stdout.write(data.decode())
         return 0
     output = Path(args.output or f"co2-report-{start}-{end}.{args.format}")
-    output.write_bytes(data)
+    _write_file(output, data)
     print(f"wrote {output}")
+    return 0
+
+
+def _invalid_document(args: argparse.Namespace, reason: str, detail: str) -> int:
+    """A signed document that does not verify: exit status 1, the reason on standard output."""
+    if args.json:
+        _print_json({"file": args.file, "valid": False, "reason": reason, "detail": detail})
+    else:
+        print(f"{args.file}: invalid ({reason}): {detail}")
+    return 1
+
+
+def _valid_document(args: argparse.Namespace, payload: object, text: str) -> int:
+    if args.json:
+        _print_json({"file": args.file, "valid": True, "payload": payload})
+    else:
+        print(f"{args.file}: {text}")
     return 0
 
 
@@ -1373,69 +1403,15 @@ def _co2_verify_command(args: argparse.Namespace) -> int:
     try:
         payload = verify_document(_read_bytes(args.file), _certificate_keys(args), purpose=REPORT_PURPOSE)
     except SignatureInvalidError as exc:
-        print(f"{args.file}: invalid ({exc.reason}): {exc.detail}")
-        return 1
+        return _invalid_document(args, exc.reason, exc.detail)
     totals = payload.get("totals", {})
-    print(
-        f"{args.file}: valid CO2 report for {payload.get('company')} "
+    return _valid_document(
+        args,
+        payload,
+        f"valid CO2 report for {payload.get('company')} "
         f"{payload.get('period', {}).get('start')} to {payload.get('period', {}).get('end')}: "
-        f"{totals.get('devices')} devices, {totals.get('avoided_kg', {}).get('central')} kg CO2e avoided"
+        f"{totals.get('devices')} devices, {totals.get('avoided_kg', {}).get('central')} kg CO2e avoided",
     )
-    return 0
-
-
-def _add_co2_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    co2 = commands.add_parser(
-        "co2",
-        help="CO2e avoided by device reuse: per device, order and period, with cited factors",
-        description=(
-            "Avoided emissions (outside any Scope-3 inventory) with a low/central/high range; every term "
-            "cites its factor row and source (tradein_sdk/data/co2-factors.json, method tradein-co2-1)."
-        ),
-    )
-    co2_commands = co2.add_subparsers(dest="co2_command", required=True, metavar="ACTION")
-    device = co2_commands.add_parser("device", help="the CO2 result of a catalog device")
-    device.add_argument("device_id", metavar="DEVICE_ID", help="a catalog variant or model id")
-    device.add_argument("--outcome", choices=("reuse", "parts", "recycle"), default="reuse")
-    device.add_argument("--years", metavar="N", help="years of second life (default: the scenario's range)")
-    device.add_argument(
-        "--part",
-        action="append",
-        default=[],
-        metavar="PART",
-        help="a spare part replaced (battery, display, ...)",
-    )
-    device.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(device)
-    device.set_defaults(handler=_co2_device_command)
-    order = co2_commands.add_parser("order", help="the CO2 result of an order's bought and recycled devices")
-    order.add_argument("order_id", metavar="ORDER_ID")
-    order.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(order)
-    order.set_defaults(handler=_co2_order_command)
-    report = co2_commands.add_parser(
-        "report",
-        help="the signed report of a period (JSON), its devices (CSV) or a PDF with a chart",
-        description="Progress goes to stderr (when it is a terminal, or with --progress).",
-    )
-    report.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD", help="the first day")
-    report.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD", help="the last day")
-    report.add_argument("--company", help="whom the report is for (default: the organisation)")
-    report.add_argument("--format", choices=("json", "csv", "pdf"), default="json")
-    report.add_argument("--locale", default="en", help="the PDF's language (default en)")
-    report.add_argument(
-        "--output", "-o", metavar="OUT", help="the file to write (default: stdout; PDF: a file)"
-    )
-    report.add_argument("--progress", action="store_true", help="report progress on stderr")
-    _add_data_dir(report)
-    report.set_defaults(handler=_co2_report_command)
-    verify = co2_commands.add_parser("verify", help="verify a signed CO2 report offline")
-    verify.add_argument("file", metavar="FILE")
-    verify.add_argument(
-        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
-    )
-    _add_data_dir(verify)
-    verify.set_defaults(handler=_co2_verify_command)
 
 
 # -- fleet ------------------------------------------------------------------------------------------------
@@ -1450,7 +1426,7 @@ def _fleet_company_command(args: argparse.Namespace) -> int:
     try:
         factor = Decimal(args.factor)
     except InvalidOperation as exc:
-        raise argparse.ArgumentTypeError(f"--factor: {args.factor!r} is not a number") from exc
+        raise UsageError(f"--factor: {args.factor!r} is not a number") from exc
     country, _, subdivision = args.holidays.partition("-")
     trade_in = _trade_in(args)
     try:
@@ -1487,7 +1463,7 @@ def _fleet_company_command(args: argparse.Namespace) -> int:
 
 
 def _fleet_companies_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         companies = trade_in.companies()
     finally:
@@ -1508,10 +1484,7 @@ def _fleet_quote_command(args: argparse.Namespace) -> int:
     from tradein_sdk._errors import AssetImportError  # noqa: PLC0415
 
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from exc
+    data = _read_bytes(args.file)
     errors = Console(stderr=True)
     shown = args.progress or (errors.is_terminal and not args.json)
     trade_in = _trade_in(args)
@@ -1593,10 +1566,7 @@ def _fleet_quote_command(args: argparse.Namespace) -> int:
 
 def _fleet_check_command(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from exc
+    data = _read_bytes(args.file)
     trade_in = _trade_in(args)
     try:
         imported = trade_in.read_assets(data, filename=path.name, default_grade=args.default_grade)
@@ -1623,7 +1593,7 @@ def _fleet_check_command(args: argparse.Namespace) -> int:
 
 
 def _fleet_show_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         batch = trade_in.fleet_batch(args.batch_id)
     finally:
@@ -1666,16 +1636,16 @@ def _fleet_show_command(args: argparse.Namespace) -> int:
 
 
 def _fleet_report_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
-        content = trade_in.fleet_report_file(args.batch_id, format=args.format, locale=args.locale)
+        content = trade_in.fleet_report_file(args.batch_id, format=args.format, locale=_locale(args))
     finally:
         trade_in.close()
     return _write_output(content, args.output, binary=args.format in {"xlsx", "pdf"})
 
 
 def _fleet_document_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         if args.kind is None:
             documents = trade_in.fleet_documents(args.batch_id)
@@ -1683,6 +1653,21 @@ def _fleet_document_command(args: argparse.Namespace) -> int:
             document = trade_in.fleet_document(args.batch_id, args.kind)
     finally:
         trade_in.close()
+    if args.kind is None and args.json:
+        _print_json(
+            [
+                {
+                    "kind": item.kind,
+                    "number": item.number,
+                    "media_type": item.media_type,
+                    "sha256": item.sha256,
+                    "created_at": item.created_at.isoformat(),
+                    "retain_until": item.retain_until.isoformat(),
+                }
+                for item in documents
+            ]
+        )
+        return 0
     if args.kind is None:
         for item in documents:
             number = item.number or "-"
@@ -1691,39 +1676,43 @@ def _fleet_document_command(args: argparse.Namespace) -> int:
     return _write_output(document.content, args.output, binary=document.media_type == "application/pdf")
 
 
+def _write_file(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise ConfigurationError(
+            "cannot write {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)
+        ) from exc
+
+
 def _write_output(content: bytes, output: str | None, *, binary: bool) -> int:
     """Write a file's bytes to ``output``, or to standard output (refused for a binary to a terminal)."""
-    if output:
-        Path(output).write_bytes(content)
+    if output and output != "-":
+        _write_file(Path(output), content)
         print(output, file=sys.stderr)
         return 0
     if binary and sys.stdout.isatty():
-        raise argparse.ArgumentTypeError("a binary file is not written to a terminal: give --output FILE")
+        raise UsageError("a binary file is not written to a terminal: give --output FILE")
     sys.stdout.buffer.write(content)
     sys.stdout.flush()
     return 0
 
 
 def _fleet_verify_command(args: argparse.Namespace) -> int:
-    import json  # noqa: PLC0415 - loaded by its sub-command only
-
     from tradein_sdk._app.fleet import lines_digest  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._domain.fleet import HANDOVER_PURPOSE, PORTFOLIO_PURPOSE  # noqa: PLC0415
     from tradein_sdk._domain.signing import envelope_kid, verify_document  # noqa: PLC0415
     from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
 
-    data = json.loads(_read_bytes(args.file))
+    data = read_json_document(Path(args.file), kind="signed-document")
     envelope = data.get("signed", data) if isinstance(data, dict) else data
-    purpose = (
-        HANDOVER_PURPOSE
-        if isinstance(envelope, dict) and "handed_over_at" in str(envelope)
-        else PORTFOLIO_PURPOSE
-    )
+    if not isinstance(envelope, dict):
+        return _invalid_document(args, "malformed", "not a signed document (a JSON object)")
+    purpose = HANDOVER_PURPOSE if "handed_over_at" in str(envelope) else PORTFOLIO_PURPOSE
     try:
         payload = verify_document(envelope, _certificate_keys(args), purpose=purpose)
     except SignatureInvalidError as exc:
-        print(f"{args.file}: invalid ({exc.reason}): {exc.detail}")
-        return 1
+        return _invalid_document(args, exc.reason, exc.detail)
     lines = data.get("lines") if isinstance(data, dict) else None
     if purpose == PORTFOLIO_PURPOSE and isinstance(lines, list):
         from tradein_sdk._app.fleet import _line_json_text  # noqa: PLC0415
@@ -1731,120 +1720,11 @@ def _fleet_verify_command(args: argparse.Namespace) -> int:
 
         texts = [_line_json_text(PortfolioLine.from_json(line)) for line in lines]
         if lines_digest(texts) != payload.get("lines_digest"):
-            print(f"{args.file}: invalid (lines_changed): the lines do not match the signed digest")
-            return 1
+            return _invalid_document(args, "lines_changed", "the lines do not match the signed digest")
     kind = "hand-over record" if purpose == HANDOVER_PURPOSE else "portfolio quote"
-    print(f"{args.file}: valid {kind} of batch {payload.get('batch_id')} (key {envelope_kid(envelope)})")
-    return 0
-
-
-def _add_fleet_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    fleet = commands.add_parser(
-        "fleet",
-        help="fleet trade-in for companies: accounts, asset lists, portfolio quotes, batches",
-        description="A company's devices traded in together: from its asset list to one credit note.",
+    return _valid_document(
+        args, payload, f"valid {kind} of batch {payload.get('batch_id')} (key {envelope_kid(envelope)})"
     )
-    fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True, metavar="ACTION")
-    company = fleet_commands.add_parser("company", help="open a company account")
-    company.add_argument("--name", required=True, help="the legal name")
-    company.add_argument("--street", required=True)
-    company.add_argument("--postcode", required=True)
-    company.add_argument("--city", required=True)
-    company.add_argument("--country", default="DE", help="ISO 3166 alpha-2 (default DE)")
-    company.add_argument("--vat-id", help="the VAT identification number (checked)")
-    company.add_argument("--tax-number", help="the national tax number")
-    company.add_argument(
-        "--vat-status",
-        choices=("regular", "small_business", "margin_scheme", "not_registered"),
-        default="regular",
-        help="how the company sells for VAT (default regular)",
-    )
-    company.add_argument("--contract", default="framework", help="the framework contract's reference")
-    company.add_argument("--factor", default="1", help="a factor on the shop's prices (default 1)")
-    company.add_argument(
-        "--validity-days", type=int, default=30, help="portfolio quote validity (default 30)"
-    )
-    company.add_argument(
-        "--pickup-days", type=int, default=5, help="pickup within N working days (default 5)"
-    )
-    company.add_argument(
-        "--payment-days", type=int, default=10, help="payment within N working days (default 10)"
-    )
-    company.add_argument(
-        "--holidays", default="DE", help="holiday calendar: country[-subdivision], e.g. DE-BY"
-    )
-    company.add_argument(
-        "--self-billing", metavar="VERSION", help="the self-billing agreement's version, accepted now"
-    )
-    company.add_argument("--contact", metavar="EMAIL", help="a contact e-mail (kept as personal data)")
-    company.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(company)
-    company.set_defaults(handler=_fleet_company_command)
-    companies = fleet_commands.add_parser("companies", help="list the company accounts")
-    companies.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(companies)
-    companies.set_defaults(handler=_fleet_companies_command)
-    check = fleet_commands.add_parser("check", help="check an asset list: every problem by row and column")
-    check.add_argument("file", metavar="FILE", help="a CSV or XLSX asset list")
-    check.add_argument("--default-grade", help="the grade of rows without answers or grade")
-    check.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(check)
-    check.set_defaults(handler=_fleet_check_command)
-    quote = fleet_commands.add_parser(
-        "quote",
-        help="price an asset list: one signed portfolio quote with a summary table",
-        description="Progress goes to stderr (when it is a terminal, or with --progress).",
-    )
-    quote.add_argument("file", metavar="FILE", help="a CSV or XLSX asset list")
-    quote.add_argument("--company", required=True, help="the company account's id")
-    quote.add_argument("--default-grade", help="the grade of rows without answers or grade")
-    quote.add_argument(
-        "--skip-invalid", action="store_true", help="quote the good rows, list the rejected ones"
-    )
-    quote.add_argument("--dry-run", action="store_true", help="price without storing or signing")
-    quote.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
-    quote.add_argument("--json", action="store_true", help="print JSON (every line and the signed document)")
-    _add_data_dir(quote)
-    quote.set_defaults(handler=_fleet_quote_command)
-    _add_fleet_batch_commands(fleet_commands)
-
-
-def _add_fleet_batch_commands(fleet_commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    show = fleet_commands.add_parser("show", help="a batch and its lines as they stand")
-    show.add_argument("batch_id", metavar="BATCH_ID")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(show)
-    show.set_defaults(handler=_fleet_show_command)
-    report = fleet_commands.add_parser(
-        "report", help="a batch's report: the asset-disposal export (CSV), XLSX, PDF or JSON"
-    )
-    report.add_argument("batch_id", metavar="BATCH_ID")
-    report.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), default="csv")
-    report.add_argument("--locale", help="the PDF's language (default: the shop's)")
-    report.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
-    _add_data_dir(report)
-    report.set_defaults(handler=_fleet_report_command)
-    document = fleet_commands.add_parser(
-        "documents", help="a batch's archived documents, or one of them (credit note PDF or XML, ...)"
-    )
-    document.add_argument("batch_id", metavar="BATCH_ID")
-    document.add_argument(
-        "kind",
-        nargs="?",
-        help="credit_note_pdf, credit_note_xml, purchase_statement_pdf, handover_record, ...",
-    )
-    document.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
-    _add_data_dir(document)
-    document.set_defaults(handler=_fleet_document_command)
-    verify = fleet_commands.add_parser(
-        "verify", help="verify a portfolio quote (`fleet quote --json`) or a hand-over record offline"
-    )
-    verify.add_argument("file", metavar="FILE")
-    verify.add_argument(
-        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
-    )
-    _add_data_dir(verify)
-    verify.set_defaults(handler=_fleet_verify_command)
 
 
 # -- guarantees ---------------------------------------------------------------------------------------------
@@ -1883,7 +1763,7 @@ def _guarantee_offers_command(args: argparse.Namespace) -> int:
 
 
 def _guarantee_show_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         envelope = trade_in.guarantee_document(args.contract_id)
     finally:
@@ -1894,7 +1774,7 @@ def _guarantee_show_command(args: argparse.Namespace) -> int:
 
 def _guarantee_liability_command(args: argparse.Namespace) -> int:
     as_of = _as_of(args)
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         view = trade_in.guarantee_liability(as_of=as_of)
     finally:
@@ -1908,18 +1788,14 @@ def _guarantee_liability_command(args: argparse.Namespace) -> int:
     return _write_output(json.dumps(view.to_json(), indent=2).encode() + b"\n", args.output, binary=False)
 
 
-def _as_of(args: argparse.Namespace) -> Any:  # noqa: ANN401 - a date or None
+def _as_of(args: argparse.Namespace) -> date | None:
     """The ``--as-of`` day of a guarantee command, ``None`` for today."""
-    import datetime as dt  # noqa: PLC0415 - loaded by its sub-command only
-
-    try:
-        return dt.date.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--as-of: {args.as_of!r} is not a date (YYYY-MM-DD)") from exc
+    day: date | None = args.as_of
+    return day
 
 
 def _guarantee_status_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         line = trade_in.guarantee_status(args.contract_id, as_of=_as_of(args))
     finally:
@@ -1939,7 +1815,7 @@ def _guarantee_status_command(args: argparse.Namespace) -> int:
 
 
 def _guarantee_calendar_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         calendar = trade_in.guarantee_calendar(args.customer_ref, as_of=_as_of(args))
     finally:
@@ -1957,87 +1833,376 @@ def _guarantee_verify_command(args: argparse.Namespace) -> int:
     try:
         payload = verify_document(_read_bytes(args.file), _certificate_keys(args), purpose=CONTRACT_PURPOSE)
     except SignatureInvalidError as exc:
-        print(f"{args.file}: invalid ({exc.reason}): {exc.detail}")
-        return 1
+        return _invalid_document(args, exc.reason, exc.detail)
     plan, window = payload.get("plan", {}), payload.get("window", {})
-    print(
-        f"{args.file}: valid buy-back guarantee {payload.get('id')} for {payload.get('device')} "
+    return _valid_document(
+        args,
+        payload,
+        f"valid buy-back guarantee {payload.get('id')} for {payload.get('device')} "
         f"bought on {payload.get('purchased_on')}: plan {plan.get('id')}, terms {plan.get('terms_version')}, "
-        f"exercisable {window.get('exercisable_from')} to {window.get('expires_on')}"
+        f"exercisable {window.get('exercisable_from')} to {window.get('expires_on')}",
     )
-    return 0
 
 
 def _guarantee_release_command(args: argparse.Namespace) -> int:
-    trade_in = _trade_in(args)
+    trade_in = _trade_in(args, reads=True)
     try:
         released = trade_in.release_lapsed_guarantees()
     finally:
         trade_in.close()
+    if args.json:
+        _print_json({"released": released})
+        return 0
     print(f"{released} lapsed guarantee{'' if released == 1 else 's'} released")
     return 0
 
 
-def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
-    guarantees = commands.add_parser(
-        "guarantees",
-        help="forward trade-in: buy-back guarantees sold with new devices, and what they may cost",
-        description="Guaranteed buy-back prices; plans in tradein_sdk/data/guarantees/.",
+# -- openapi, completion ------------------------------------------------------------------------------------
+
+
+def _openapi_command(args: argparse.Namespace) -> int:
+    from tradein_sdk._remote.openapi import openapi_text  # noqa: PLC0415 - the service's modules load late
+
+    return _write_output(openapi_text().encode(), args.output, binary=False)
+
+
+def _completion_command(args: argparse.Namespace) -> int:
+    nodes = list(_completion_nodes(build_parser()))
+    script = {"bash": _bash_completion, "zsh": _zsh_completion, "fish": _fish_completion}[args.shell](nodes)
+    sys.stdout.write(script)
+    return 0
+
+
+class _Option:
+    """An option as completion sees it: its flags, its help, and the value it takes."""
+
+    def __init__(self, action: argparse.Action) -> None:
+        self.flags = list(action.option_strings)
+        self.help = " ".join((action.help or "").replace("%%", "%").split())
+        self.value = None if action.nargs == 0 else _value_kind(action)
+
+
+class _Node:
+    """A command or action: its path (``quote create``), sub-commands, options, positional values."""
+
+    def __init__(self, path: str, parser: argparse.ArgumentParser) -> None:
+        self.path = path
+        self.commands: list[tuple[str, str]] = []
+        self.children: list[tuple[str, argparse.ArgumentParser]] = []
+        self.options: list[_Option] = []
+        self.positional = ""
+        for action in parser._actions:  # noqa: SLF001 - argparse keeps its tree there
+            if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+                visible = {choice.dest: choice.help or "" for choice in action._choices_actions}  # noqa: SLF001
+                self.commands = list(visible.items())
+                self.children = [(name, action.choices[name]) for name in visible]
+            elif action.option_strings and action.help != argparse.SUPPRESS:
+                self.options.append(_Option(action))
+            elif not action.option_strings and not self.positional:
+                self.positional = _value_kind(action) if action.choices or _is_path(action) else ""
+
+
+def _is_path(action: argparse.Action) -> bool:
+    name = str(action.metavar or action.dest).upper()
+    return "FILE" in name or "DIR" in name or name in {"OUT", "OUTPUT"}
+
+
+def _value_kind(action: argparse.Action) -> str:
+    """``@file``, ``@dir``, the choices separated by spaces, or ``@any`` (no completion)."""
+    if action.choices:
+        return " ".join(str(choice) for choice in action.choices)
+    if _is_path(action):
+        return "@dir" if "DIR" in str(action.metavar or action.dest).upper() else "@file"
+    return "@any"
+
+
+def _completion_nodes(parser: argparse.ArgumentParser, path: str = "") -> Iterator[_Node]:
+    node = _Node(path, parser)
+    yield node
+    for name, child in node.children:
+        yield from _completion_nodes(child, f"{path} {name}".strip())
+
+
+def _shell_lists(nodes: Sequence[_Node], *, zsh: bool) -> str:
+    """The lookups of the bash and zsh scripts, one ``case`` over the command paths each.
+
+    ``_tradein_commands PATH``: the sub-commands (zsh: ``name:help``); ``_tradein_options PATH``: the options;
+    ``_tradein_value PATH OPTION``: what the option takes (``@file``, ``@dir``, ``@any`` or the choices;
+    status 1 for a flag); ``_tradein_positional PATH``: what the positional arguments take.
+    """
+    commands: list[tuple[str, list[str]]] = []
+    options: list[tuple[str, list[str]]] = []
+    values: list[tuple[str, list[str]]] = []
+    positional: list[tuple[str, list[str]]] = []
+    for node in nodes:
+        if node.commands:
+            names = [f"{name}:{text}" if zsh else name for name, text in node.commands]
+            commands.append((node.path, names))
+        options.append((node.path, [flag for option in node.options for flag in option.flags]))
+        values += [
+            (f"{node.path} {flag}".strip(), option.value.split())
+            for option in node.options
+            if option.value is not None
+            for flag in option.flags
+        ]
+        if node.positional:
+            positional.append((node.path, node.positional.split()))
+    empty = "reply=()" if zsh else ":"
+    return "".join(
+        _shell_case(name, subject, arms, zsh=zsh, otherwise=otherwise)
+        for name, subject, arms, otherwise in (
+            ("_tradein_commands", "$1", commands, empty),
+            ("_tradein_options", "$1", options, empty),
+            ("_tradein_value", "$1 $2", values, "return 1"),
+            ("_tradein_positional", "$1", positional, empty),
+        )
     )
-    actions = guarantees.add_subparsers(dest="guarantees_command", required=True, metavar="ACTION")
-    offers = actions.add_parser("offers", help="the guarantees a device being bought may have")
-    offers.add_argument("device_id", metavar="DEVICE_ID")
-    offers.add_argument("--price", required=True, help="the purchase price, e.g. 899")
-    offers.add_argument("--currency", default="EUR")
-    offers.add_argument("--financed", help="the financed amount, for upgrade plans")
-    offers.add_argument("--channel", choices=("online", "store"), default="online")
-    offers.add_argument("--customer-case", choices=("consumer", "business"), default="consumer")
-    offers.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(offers)
-    offers.set_defaults(handler=_guarantee_offers_command)
-    show = actions.add_parser("show", help="a sold contract's signed document")
-    show.add_argument("contract_id", metavar="CONTRACT_ID")
-    _add_data_dir(show)
-    show.set_defaults(handler=_guarantee_show_command)
-    liability = actions.add_parser(
-        "liability", help="outstanding guarantees by month: guaranteed, market value, expected cost, reserve"
+
+
+def _shell_case(
+    name: str, subject: str, arms: Sequence[tuple[str, list[str]]], *, zsh: bool, otherwise: str
+) -> str:
+    """A shell function answering with words per pattern: bash echoes them, zsh sets ``reply``."""
+    paren = "(" if zsh else ""
+    lines = [f"{name}() {{", f'    case "{subject}" in']
+    for pattern, words in arms:
+        body = (
+            f"reply=({' '.join(shlex.quote(word) for word in words)})"
+            if zsh
+            else f"echo {shlex.quote(' '.join(words))}"
+        )
+        lines.append(f"        {paren}{shlex.quote(pattern)}) {body} ;;")
+    lines += [f"        {paren}*) {otherwise} ;;", "    esac", "}", ""]
+    return "\n".join(lines)
+
+
+def _bash_completion(nodes: Sequence[_Node]) -> str:
+    return (
+        "# bash completion for tradein, made by `tradein completion bash`.\n"
+        '# Load it with: eval "$(tradein completion bash)" (e.g. in ~/.bashrc), or save it as\n'
+        "# ~/.local/share/bash-completion/completions/tradein.\n"
+        + _shell_lists(nodes, zsh=False)
+        + """_tradein() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmdpath="" word values i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word="${COMP_WORDS[i]}"
+        if [[ "$word" == -* ]]; then
+            if _tradein_value "$cmdpath" "$word" >/dev/null; then ((i++)); fi
+            continue
+        fi
+        if [[ " $(_tradein_commands "$cmdpath") " == *" $word "* ]]; then
+            cmdpath="${cmdpath:+$cmdpath }$word"
+        fi
+    done
+    COMPREPLY=()
+    if [[ "$prev" == -* ]] && values="$(_tradein_value "$cmdpath" "$prev")"; then
+        case "$values" in
+            @file | @any) ;;
+            @dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+            *) COMPREPLY=($(compgen -W "$values" -- "$cur")) ;;
+        esac
+        return 0
+    fi
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_tradein_options "$cmdpath")" -- "$cur"))
+        return 0
+    fi
+    values="$(_tradein_commands "$cmdpath")"
+    [[ -n "$values" ]] || values="$(_tradein_positional "$cmdpath")"
+    case "$values" in
+        @file | @dir | @any | "") ;;
+        *) COMPREPLY=($(compgen -W "$values" -- "$cur")) ;;
+    esac
+    return 0
+}
+complete -o default -F _tradein tradein
+"""
     )
-    liability.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day of the view (default: today)")
-    liability.add_argument(
-        "--format", choices=("json", "csv", "png", "svg"), default="json", help="a chart as png or svg"
+
+
+def _zsh_completion(nodes: Sequence[_Node]) -> str:
+    return (
+        "#compdef tradein\n"
+        "# zsh completion for tradein, made by `tradein completion zsh`.\n"
+        '# Load it with: eval "$(tradein completion zsh)" after compinit (e.g. in ~/.zshrc), or save it as\n'
+        "# _tradein in a directory on $fpath.\n"
+        + _shell_lists(nodes, zsh=True)
+        + """_tradein_complete_value() {
+    case "${reply[1]}" in
+        (@file) _files ;;
+        (@dir) _files -/ ;;
+        (@any|'') ;;
+        (*) compadd -- $reply ;;
+    esac
+}
+_tradein() {
+    local cmdpath='' word prev cur i
+    local -a reply names
+    for (( i = 2; i < CURRENT; i++ )); do
+        word=${words[i]}
+        if [[ $word == -* ]]; then
+            _tradein_value "$cmdpath" "$word" && (( i++ ))
+            continue
+        fi
+        _tradein_commands "$cmdpath"
+        names=(${reply%%:*})
+        (( ${names[(Ie)$word]} )) && cmdpath=${cmdpath:+$cmdpath }$word
+    done
+    prev=${words[CURRENT-1]}
+    cur=${words[CURRENT]}
+    if [[ $prev == -* ]] && _tradein_value "$cmdpath" "$prev"; then
+        _tradein_complete_value
+        return
+    fi
+    if [[ $cur == -* ]]; then
+        _tradein_options "$cmdpath"
+        compadd -- $reply
+        return
+    fi
+    _tradein_commands "$cmdpath"
+    if (( ${#reply} )); then
+        _describe -t commands 'tradein command' reply
+        return
+    fi
+    _tradein_positional "$cmdpath"
+    _tradein_complete_value
+}
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    _tradein "$@"
+else
+    compdef _tradein tradein
+fi
+"""
     )
-    liability.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
-    _add_data_dir(liability)
-    liability.set_defaults(handler=_guarantee_liability_command)
-    status = actions.add_parser(
-        "status", help="where a contract stands: open, in progress, exercised, lapsed"
+
+
+def _fish_quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+_FISH_FUNCTIONS = """function __tradein_path
+    set -l cmdpath
+    set -l skip 0
+    for word in (commandline -opc)[2..-1]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        if string match -q -- '-*' $word
+            __tradein_takes_value (string join ' ' $cmdpath) $word; and set skip 1
+            continue
+        end
+        contains -- $word (__tradein_commands (string join ' ' $cmdpath)); and set -a cmdpath $word
+    end
+    string join ' ' $cmdpath
+end
+function __tradein_at
+    set -l here (__tradein_path)
+    test "$here" = "$argv[1]"
+end
+complete -c tradein -f
+"""
+
+
+def _fish_value(value: str | None) -> str:
+    """The ``complete`` switches for what an option takes."""
+    if value is None:
+        return ""
+    return {
+        "@file": " -r -F",
+        "@dir": " -x -a '(__fish_complete_directories)'",
+        "@any": " -x",
+    }.get(value, f" -x -a {_fish_quote(value)}")
+
+
+def _fish_completion(nodes: Sequence[_Node]) -> str:
+    lines = [
+        "# fish completion for tradein, made by `tradein completion fish`.",
+        "# Load it with: tradein completion fish | source,",
+        "# or save it as ~/.config/fish/completions/tradein.fish.",
+        "function __tradein_commands",
+        '    switch "$argv[1]"',
+    ]
+    for node in nodes:
+        if node.commands:
+            names = " ".join(name for name, _ in node.commands)
+            lines += [f"        case {_fish_quote(node.path)}", f"            printf '%s\\n' {names}"]
+    takes_value = [
+        _fish_quote(f"{node.path} {flag}".strip())
+        for node in nodes
+        for option in node.options
+        if option.value is not None
+        for flag in option.flags
+    ]
+    lines += ["    end", "end", "function __tradein_takes_value", '    switch "$argv[1] $argv[2]"']
+    lines += [
+        f"        case {' '.join(takes_value)}",
+        "            return 0",
+        "    end",
+        "    return 1",
+        "end",
+    ]
+    lines.append(_FISH_FUNCTIONS.rstrip("\n"))
+    for node in nodes:
+        at = _fish_quote(f'__tradein_at "{node.path}"')
+        lines += [
+            f"complete -c tradein -n {at} -a {name} -d {_fish_quote(text)}" for name, text in node.commands
+        ]
+        for option in node.options:
+            flags = " ".join(
+                f"-l {flag[2:]}" if flag.startswith("--") else f"-s {flag[1:]}" for flag in option.flags
+            )
+            lines.append(
+                f"complete -c tradein -n {at} {flags}{_fish_value(option.value)} "
+                f"-d {_fish_quote(option.help)}"
+            )
+        if node.positional:
+            lines.append(f"complete -c tradein -n {at}{_fish_value(node.positional).replace(' -r', '')}")
+    return "\n".join(lines) + "\n"
+
+
+# -- the parser ---------------------------------------------------------------------------------------------
+
+
+def _actions(parser: argparse.ArgumentParser, dest: str) -> Any:  # noqa: ANN401 - argparse's subparsers action
+    return parser.add_subparsers(dest=dest, required=True, metavar="ACTION", title="actions")
+
+
+def _command(
+    group: Any,  # noqa: ANN401 - argparse's subparsers action
+    name: str,
+    help_text: str,
+    *,
+    handler: Callable[[argparse.Namespace], int] | None = None,
+    description: str | None = None,
+    json: str | None = None,
+    data_dir: bool = False,
+    locale: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add a command or action with its own help; ``json``: the help of its ``--json`` option, if any."""
+    parser: argparse.ArgumentParser = group.add_parser(
+        name, help=help_text, description=description or help_text[:1].upper() + help_text[1:] + "."
     )
-    status.add_argument("contract_id", metavar="CONTRACT_ID")
-    status.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day (default: today)")
-    status.add_argument("--json", action="store_true", help="print JSON")
-    _add_data_dir(status)
-    status.set_defaults(handler=_guarantee_status_command)
-    calendar = actions.add_parser(
-        "calendar", help="a buyer's guaranteed inflows per device, month and cost centre"
+    if handler is not None:
+        parser.set_defaults(handler=handler, command_prog=parser.prog)
+    if json is not None:
+        parser.add_argument("--json", action="store_true", help=json)
+    if locale is not None:
+        parser.add_argument(
+            "--locale",
+            metavar="LOCALE",
+            help=f"the language of {locale}, e.g. de_DE (default: ${LOCALE_ENV}, else {DEFAULT_LOCALE})",
+        )
+    if data_dir:
+        _add_data_dir(parser)
+    return parser
+
+
+def _json_format(parser: argparse.ArgumentParser) -> None:
+    """``--json``: the same as ``--format json``, for a command whose output has several formats."""
+    parser.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="print JSON (as --format json)"
     )
-    calendar.add_argument("customer_ref", metavar="CUSTOMER_REF", help="the buyer (a company's id)")
-    calendar.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day of the calendar (default: today)")
-    calendar.add_argument("--format", choices=("json", "csv"), default="json")
-    calendar.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
-    _add_data_dir(calendar)
-    calendar.set_defaults(handler=_guarantee_calendar_command)
-    verify = actions.add_parser("verify", help="verify a signed guarantee contract offline")
-    verify.add_argument("file", metavar="FILE", help="the contract as `guarantees show` prints it")
-    verify.add_argument(
-        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
-    )
-    _add_data_dir(verify)
-    verify.set_defaults(handler=_guarantee_verify_command)
-    release = actions.add_parser(
-        "release-lapsed", help="release the contingent liability of guarantees that expired unexercised"
-    )
-    _add_data_dir(release)
-    release.set_defaults(handler=_guarantee_release_command)
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -2049,81 +2214,974 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``tradein`` command."""
-    parser = argparse.ArgumentParser(prog="tradein", description="Device trade-in tools.")
-    parser.add_argument("--version", action="version", version=f"tradein-sdk {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a shop catalog laid over the bundled one (may be repeated)",
+    )
+    parser.add_argument(
+        "--without-bundled",
+        action="store_true",
+        help="use only the --catalog files, not the bundled reference catalog",
+    )
 
-    catalog = commands.add_parser("catalog", help="search and show devices of the catalog")
-    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
-    search = catalog_commands.add_parser("search", help="find devices by free text")
-    search.add_argument("text", nargs="+", help="what to look for, e.g. iphone 13 128")
-    search.add_argument("--json", action="store_true", help="print JSON (schemas/search-results.schema.json)")
+
+def _add_questionnaire_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--questionnaire",
+        dest="questionnaire_file",
+        metavar="FILE",
+        help="a shop's own definition instead of the bundled one",
+    )
+
+
+VERIFICATIONS = ("self_declared", "staff_verified", "measured")
+
+
+def _add_catalog_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    catalog = _command(commands, "catalog", "search and show devices of the catalog")
+    actions = _actions(catalog, "catalog_command")
+    search = _command(
+        actions,
+        "search",
+        "find devices by free text",
+        handler=_catalog_search,
+        json="print JSON (schemas/search-results.schema.json)",
+    )
+    search.add_argument("text", nargs="+", metavar="TEXT", help="what to look for, e.g. iphone 13 128")
     search.add_argument("--limit", type=int, default=10, help="at most this many results (default 10)")
     search.add_argument("--category", choices=[category.value for category in DeviceCategory])
     _add_catalog_options(search)
-    search.set_defaults(handler=_catalog_search)
-    show = catalog_commands.add_parser("show", help="show a model or variant by its id")
-    show.add_argument("device_id")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    show = _command(
+        actions,
+        "show",
+        "show a model or variant by its id",
+        handler=_catalog_show,
+        json="print JSON",
+        locale="the launch prices",
+    )
+    show.add_argument("device_id", metavar="DEVICE_ID", help="a model or variant id")
     _add_catalog_options(show)
-    show.set_defaults(handler=_catalog_show)
 
-    _add_questionnaire_commands(commands)
-    _add_quote_command(commands)
 
-    _add_offers_and_audit_commands(commands)
+def _add_grading_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    questionnaire = _command(
+        commands,
+        "questionnaire",
+        "print a questionnaire rendered for a locale",
+        handler=_questionnaire_command,
+        json="print JSON (schemas/rendered-questionnaire.schema.json)",
+        locale="the questions",
+    )
+    questionnaire.add_argument("category", metavar="CATEGORY", help="smartphone, tablet or smartwatch")
+    questionnaire.add_argument("--staff", action="store_true", help="include the staff-only checks")
+    _add_questionnaire_option(questionnaire)
+
+    grade = _command(
+        commands,
+        "grade",
+        "grade an answers file into a condition report",
+        handler=_grade_command,
+        json="print JSON (schemas/condition-report.schema.json)",
+        locale="the findings",
+    )
+    grade.add_argument("category", metavar="CATEGORY", help="smartphone, tablet or smartwatch")
+    grade.add_argument("answers_file", metavar="ANSWERS_FILE", help="the questionnaire answers (JSON)")
+    grade.add_argument("--verification", default="self_declared", choices=VERIFICATIONS)
+    grade.add_argument("--diagnostics", metavar="FILE", help="automated test results, merged in as measured")
+    _add_questionnaire_option(grade)
+
+
+def _add_quote_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    quote = _command(
+        commands,
+        "quote",
+        "issue, verify, show and redeem instant quotes",
+        description=(
+            "Instant quotes: create one for a device variant from questionnaire answers (a signed token "
+            "comes with it), verify a token offline, show a stored quote, redeem a token once."
+        ),
+    )
+    actions = _actions(quote, "quote_command")
+    create = _command(
+        actions,
+        "create",
+        "issue a quote for a device variant from questionnaire answers",
+        handler=_quote_create,
+        description=(
+            "Grade, price, sign and store a quote. DEVICE_ID is a storage variant "
+            "(apple-iphone-13-128gb); `tradein catalog show MODEL_ID` lists a model's variants."
+        ),
+        json="print JSON: the quote (schemas/quote.schema.json) and its token",
+        data_dir=True,
+        locale="the quote's texts and amounts",
+    )
+    create.add_argument("device_id", metavar="DEVICE_ID", help="the catalog variant id")
+    create.add_argument("--answers", required=True, metavar="FILE", help="the questionnaire answers (JSON)")
+    create.add_argument("--imei", help="the device's IMEI (needed for a guaranteed quote)")
+    create.add_argument("--market", default=None, help="the market to price in (default DE)")
+    create.add_argument("--channel", default="online", choices=["online", "store"])
+    create.add_argument("--verification", default="self_declared", choices=VERIFICATIONS)
+    create.add_argument("--diagnostics", metavar="FILE", help="automated test results, merged in as measured")
+    create.add_argument("--audience", default=None, help="the shop or store the quote is for")
+
+    verify = _command(
+        actions,
+        "verify",
+        "verify a quote token offline: signature, key, audience, expiry",
+        handler=_quote_verify,
+        description=(
+            "Verify a token with the quote keys of --data-dir (or $TRADEIN_QUOTE_KEYS). Never creates a key: "
+            "without one, it says where it looked."
+        ),
+        json="print JSON",
+        data_dir=True,
+    )
+    verify.add_argument("token", metavar="TOKEN")
+    verify.add_argument("--audience", default=None, help="the shop or store verifying")
+
+    show = _command(
+        actions,
+        "show",
+        "show a stored quote and its redemption",
+        handler=_quote_show,
+        description="Show a stored quote as it was issued (in its locale) and its redemption, if any.",
+        json="print JSON",
+        data_dir=True,
+    )
+    show.add_argument("quote_id", metavar="QUOTE_ID")
+
+    redeem = _command(
+        actions,
+        "redeem",
+        "redeem the quote a token names, once",
+        handler=_quote_redeem,
+        json="print JSON",
+        data_dir=True,
+    )
+    redeem.add_argument("token", metavar="TOKEN")
+    redeem.add_argument("--reference", default=None, help="the shop's reference for the redemption")
+    redeem.add_argument("--audience", default=None, help="the shop or store redeeming")
+
+
+def _add_offers_command(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    offers = _command(
+        commands,
+        "offers",
+        "device protection offers for a new device",
+        handler=_offers_command,
+        json="print JSON",
+        locale="the offers' texts and amounts",
+    )
+    offers.add_argument("device_id", metavar="DEVICE_ID", help="the new device's catalog id")
+    offers.add_argument("--price", required=True, help="the new device's price, e.g. 999")
+    offers.add_argument("--currency", default="EUR")
+    offers.add_argument("--market", default="DE", help="the customer's country (default DE)")
+    offers.add_argument("--condition", default="new", choices=["new", "refurbished"])
+    offers.add_argument("--with-trade-in", action="store_true", help="a trade-in is in the same checkout")
+    offers.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the purchase date (default today)")
+    offers.add_argument("--plans", metavar="FILE", help="a plan catalog instead of the bundled example")
+    _add_catalog_options(offers)
+
+
+def _add_order_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    orders = _command(commands, "orders", "trade-in orders: list, show, tick, diagram")
+    actions = _actions(orders, "orders_command")
+    listing = _command(
+        actions, "list", "the latest orders", handler=_orders_list, json="print JSON", data_dir=True
+    )
+    listing.add_argument("--limit", type=int, default=50, help="at most this many orders (default 50)")
+    show = _command(
+        actions,
+        "show",
+        "an order with each device's state and history",
+        handler=_orders_show,
+        json="print JSON",
+        data_dir=True,
+    )
+    show.add_argument("order_id", metavar="ORDER_ID")
+    _command(
+        actions,
+        "tick",
+        "apply the deadlines that are due (reminders, expiries)",
+        handler=_orders_tick,
+        json="print JSON",
+        data_dir=True,
+    )
+    _command(
+        actions,
+        "diagram",
+        "the order state machine as a Mermaid diagram",
+        handler=_orders_diagram,
+        json="print JSON",
+    )
+
+    ledger = _command(
+        commands,
+        "ledger",
+        "the settlement ledger: an order's ledger, the period report, bill-credit runs",
+    )
+    actions = _actions(ledger, "ledger_command")
+    show = _command(
+        actions,
+        "show",
+        "every entry and balance of an order",
+        handler=_ledger(_ledger_show),
+        json="print JSON",
+        data_dir=True,
+    )
+    show.add_argument("order_id", metavar="ORDER_ID")
+    report = _command(
+        actions,
+        "report",
+        "the shop's period report, with totals that tie out (exit 1 when they do not)",
+        handler=_ledger(_ledger_report),
+        data_dir=True,
+    )
+    report.add_argument(
+        "--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD", help="the first day"
+    )
+    report.add_argument(
+        "--to", dest="end", type=_day, required=True, metavar="YYYY-MM-DD", help="the day after the last"
+    )
+    report.add_argument("--format", choices=["csv", "json"], default="csv")
+    _json_format(report)
+    installments = _command(
+        actions,
+        "installments",
+        "the bill credits due by a period; --credit credits them, each once",
+        handler=_ledger(_ledger_installments),
+        json="print JSON",
+        data_dir=True,
+    )
+    installments.add_argument("--period", required=True, metavar="YYYY-MM", help="the billing period")
+    installments.add_argument("--credit", action="store_true", help="credit the installments due")
+    stop = _command(
+        actions,
+        "stop",
+        "stop the installments left of an order (the contract ended)",
+        handler=_ledger(_ledger_stop),
+        json="print JSON",
+        data_dir=True,
+    )
+    stop.add_argument("order_id", metavar="ORDER_ID")
+    stop.add_argument("--reason", default="contract_ended", help="why (default contract_ended)")
+
+
+def _add_audit_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    audit = _command(commands, "audit", "check and export the audit log")
+    actions = _actions(audit, "audit_command")
+    verify = _command(
+        actions,
+        "verify",
+        "verify the hash chain; report every modified, deleted, inserted or reordered entry",
+        handler=_audit_verify,
+        description=(
+            "Verify the audit log against the latest signed checkpoint and keep a new one. Exit 1 on a "
+            "problem. A progress bar shows on standard error when it is a terminal (or with --progress)."
+        ),
+        json="print JSON",
+        data_dir=True,
+    )
+    verify.add_argument(
+        "--no-checkpoint",
+        "--no-anchor",
+        action="store_true",
+        help="verify from the first entry without the latest signed checkpoint, and keep none",
+    )
+    verify.add_argument(
+        "--adopt",
+        action="store_true",
+        help="check the chain only, not the seals (once, for a log written before entries were sealed)",
+    )
+    verify.add_argument("--progress", action="store_true", help="show the progress bar even in a pipe")
+    export = _command(
+        actions,
+        "export",
+        "write the log, its signed checkpoints and public keys for an auditor (JSON or CSV)",
+        handler=_audit_export,
+        json="print the files written as JSON",
+        data_dir=True,
+    )
+    export.add_argument(
+        "output",
+        metavar="OUT",
+        help="the file to write (CSV: the checkpoints go beside it, .checkpoints.json)",
+    )
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+
+
+def _add_operator_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    db = _command(commands, "db", "the database schema: status and migrations")
+    actions = _actions(db, "db_command")
+    _command(
+        actions,
+        "status",
+        "the schema version, the latest, the migrations pending",
+        handler=_db_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    _command(
+        actions,
+        "migrate",
+        "apply the pending migrations",
+        handler=_db_command,
+        json="print JSON",
+        data_dir=True,
+    )
+
+    keys = _command(
+        commands,
+        "keys",
+        "API keys of the service: create, list, revoke, rotate",
+        description=(
+            "Each key belongs to a tenant (a shop, a store, a partner) of an organisation and has a role: "
+            "shop, store, back_office, provider or admin. The store keeps a key's SHA-256 digest only: "
+            "a new key is printed once."
+        ),
+    )
+    actions = _actions(keys, "keys_command")
+    create = _command(
+        actions,
+        "create",
+        "mint a key (printed once)",
+        handler=_keys_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    create.add_argument("--tenant", required=True, help="the shop, store or partner (a-z 0-9 . _ -)")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--organisation", help="the tenant's organisation (default: the tenant)")
+    create.add_argument("--label", help="a note: the terminal, the partner system")
+    listing = _command(
+        actions,
+        "list",
+        "every key with its scope and last use (never the key)",
+        handler=_keys_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    listing.add_argument("--organisation", help="only this organisation's keys")
+    revoke = _command(
+        actions, "revoke", "refuse a key from now on", handler=_keys_command, json="print JSON", data_dir=True
+    )
+    revoke.add_argument("key_id", metavar="KEY_ID", help="the key's id (key_...)")
+    rotate = _command(
+        actions,
+        "rotate",
+        "a successor key; the old one works --grace-days longer",
+        handler=_keys_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    rotate.add_argument("key_id", metavar="KEY_ID", help="the key's id (key_...)")
+    rotate.add_argument("--grace-days", type=float, default=7.0, help="days the old key keeps working")
+
+    webhooks = _command(commands, "webhooks", "webhook dead letters: list and replay")
+    actions = _actions(webhooks, "webhooks_command")
+    dead = _command(
+        actions, "dead", "the deliveries given up", handler=_webhooks_dead, json="print JSON", data_dir=True
+    )
+    dead.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    replay = _command(
+        actions,
+        "replay",
+        "queue dead deliveries again: by id, by event, or all",
+        handler=_webhooks_replay,
+        json="print JSON",
+        data_dir=True,
+    )
+    replay.add_argument("ids", nargs="*", metavar="DELIVERY_ID", help="delivery ids to replay")
+    replay.add_argument(
+        "--event", action="append", default=[], metavar="EVENT_ID", help="replay every delivery of this event"
+    )
+    replay.add_argument("--all-dead", action="store_true", help="replay every dead letter")
+
+
+def _add_serve_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    serve = _command(
+        commands,
+        "serve",
+        "run the trade-in service (HTTP API) on the embedded engine and store",
+        handler=_serve_command,
+        description=(
+            "Serve the trade-in HTTP API (OpenAPI document at /v1/openapi.json). API keys come from "
+            "--api-key or $TRADEIN_API_KEYS (client=key pairs separated by commas); the database from "
+            "--data-dir or $TRADEIN_DATABASE_URL. Runs on gunicorn (worker processes, timeouts, header "
+            "and body limits; put a buffering proxy in front of it on the internet); --dev runs the "
+            "threaded development server. /healthz, /readyz and /metrics need no key: firewall /metrics "
+            "or set $TRADEIN_METRICS_KEY."
+        ),
+        data_dir=True,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="the port (default 8080; 0: any free port, on the development server)",
+    )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="CLIENT=KEY",
+        help="accept this key for this client (repeatable; default: $TRADEIN_API_KEYS)",
+    )
+    serve.add_argument("--market", default="DE", help="the default market (default DE)")
+    serve.add_argument(
+        "--dev", action="store_true", help="the threaded development server instead of gunicorn"
+    )
+    server = serve.add_argument_group("gunicorn (production server)")
+    for flag, default, text in (
+        ("--workers", 2, "worker processes"),
+        ("--threads", 1, "threads per worker (more than 1: gunicorn's gthread workers)"),
+        ("--timeout", 30, "seconds a worker may spend on one request, body included, before it is restarted"),
+        ("--graceful-timeout", 30, "seconds workers have to finish their requests on a restart or stop"),
+        ("--keep-alive", 5, "seconds an idle keep-alive connection stays open"),
+        ("--limit-request-line", 8190, "longest request line, in bytes"),
+        ("--limit-request-fields", 100, "most header fields in a request"),
+        ("--limit-request-field-size", 8190, "longest header field, in bytes"),
+        ("--max-body-bytes", 1 << 20, "largest request body, in bytes (413 above it)"),
+    ):
+        server.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
+
+    worker = _command(
+        commands,
+        "worker",
+        "deliver webhooks and run the deadlines, until stopped (SIGTERM, Ctrl-C)",
+        handler=_worker_command,
+        description=(
+            "Claims due webhooks in batches (several workers on one PostgreSQL share them: FOR UPDATE SKIP "
+            "LOCKED), sends them concurrently with retries and dead letters, and runs tick() once per slot "
+            "across all workers. Endpoints come from $TRADEIN_WEBHOOK_URLS as for the service."
+        ),
+        data_dir=True,
+    )
+    worker.add_argument("--concurrency", type=int, default=8, help="sends at once (default 8)")
+    worker.add_argument("--batch", type=int, default=100, help="webhooks claimed per pass (default 100)")
+    worker.add_argument(
+        "--poll", type=float, default=1.0, help="seconds between passes when idle (default 1)"
+    )
+    worker.add_argument(
+        "--tick-every", type=float, default=60.0, help="seconds between deadline runs (0: none)"
+    )
+    worker.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per webhook request (default 10)"
+    )
+
+    openapi = _command(
+        commands,
+        "openapi",
+        "print or write the OpenAPI 3.1 document of the trade-in service",
+        handler=_openapi_command,
+        json="print JSON (it always is)",
+    )
+    openapi.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+
+
+def _add_certificate_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    certificate = _command(
+        commands,
+        "certificate",
+        "data erasure certificates: verify offline, print the published keys, render a PDF",
+        description=(
+            "A certificate file is the signed JSON document the shop issues (its QR code holds the same). "
+            "verify checks it offline with the issuer's published keys (--keys, or this installation's "
+            "keys in --data-dir) and, with --revocations, against the signed revocation list."
+        ),
+    )
+    actions = _actions(certificate, "certificate_command")
+
+    def add_key_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--keys",
+            metavar="JWKS_FILE",
+            help="the issuer's published keys (JWKS); default: this installation's keys in --data-dir",
+        )
+        parser.add_argument(
+            "--revocations", metavar="FILE", help="the issuer's signed revocation list, to check revocation"
+        )
+
+    verify = _command(
+        actions,
+        "verify",
+        "verify a certificate file offline: exit 0 only when it is valid",
+        handler=_certificate_verify,
+        description=(
+            "Prints valid, revoked or invalid with the reason (malformed, wrong_purpose, unknown_kid, "
+            "bad_signature, content) and every problem with its JSON path. Exit status 0 only when valid. "
+            "Never creates a key file: without --keys, the installation's key file must exist."
+        ),
+        json="print the outcome as JSON",
+        data_dir=True,
+    )
+    verify.add_argument("file", metavar="FILE", help="the signed certificate (JSON)")
+    add_key_options(verify)
+    _command(
+        actions,
+        "keys",
+        "print this installation's published keys (JWKS) for verifiers",
+        handler=_certificate_keys_command,
+        json="print JSON (it always is)",
+        data_dir=True,
+    )
+    pdf = _command(
+        actions,
+        "pdf",
+        "render a certificate file as an A4 PDF for the customer, with a QR code",
+        handler=_certificate_pdf_command,
+        description="Verifies the certificate first (as verify does) unless --no-verify.",
+        json="print the file written as JSON",
+        data_dir=True,
+        locale="the PDF (de, en, es, fr, it)",
+    )
+    pdf.add_argument("file", metavar="FILE", help="the signed certificate (JSON)")
+    pdf.add_argument("--output", "-o", metavar="OUT", help="the PDF to write (default: FILE with .pdf)")
+    pdf.add_argument("--no-verify", action="store_true", help="render without verifying the certificate")
+    add_key_options(pdf)
+
+
+def _add_co2_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    co2 = _command(
+        commands,
+        "co2",
+        "CO2e avoided by device reuse: per device, order and period, with cited factors",
+        description=(
+            "Avoided emissions (outside any Scope-3 inventory) with a low/central/high range; every term "
+            "cites its factor row and source (tradein_sdk/data/co2-factors.json, method tradein-co2-1)."
+        ),
+    )
+    actions = _actions(co2, "co2_command")
+    device = _command(
+        actions,
+        "device",
+        "the CO2 result of a catalog device",
+        handler=_co2_device_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    device.add_argument("device_id", metavar="DEVICE_ID", help="a catalog variant or model id")
+    device.add_argument("--outcome", choices=("reuse", "parts", "recycle"), default="reuse")
+    device.add_argument("--years", metavar="N", help="years of second life (default: the scenario's range)")
+    device.add_argument(
+        "--part",
+        action="append",
+        default=[],
+        metavar="PART",
+        help="a spare part replaced (battery, display, ...)",
+    )
+    order = _command(
+        actions,
+        "order",
+        "the CO2 result of an order's bought and recycled devices",
+        handler=_co2_order_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    order.add_argument("order_id", metavar="ORDER_ID")
+    report = _command(
+        actions,
+        "report",
+        "the signed report of a period (JSON), its devices (CSV) or a PDF with a chart",
+        handler=_co2_report_command,
+        description=(
+            "The signed report of a period (JSON), its devices (CSV) or a PDF with a chart. Progress goes to "
+            "standard error (when it is a terminal, or with --progress)."
+        ),
+        data_dir=True,
+        locale="the PDF",
+    )
+    report.add_argument(
+        "--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD", help="the first day"
+    )
+    report.add_argument(
+        "--to", dest="end", type=_day, required=True, metavar="YYYY-MM-DD", help="the last day"
+    )
+    report.add_argument("--company", help="whom the report is for (default: the organisation)")
+    report.add_argument("--format", choices=("json", "csv", "pdf"), default="json")
+    _json_format(report)
+    report.add_argument(
+        "--output", "-o", metavar="OUT", help="the file to write (default: stdout; PDF: a file)"
+    )
+    report.add_argument("--progress", action="store_true", help="report progress on stderr")
+    verify = _command(
+        actions,
+        "verify",
+        "verify a signed CO2 report offline",
+        handler=_co2_verify_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument(
+        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+    )
+
+
+def _add_fleet_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    fleet = _command(
+        commands,
+        "fleet",
+        "fleet trade-in for companies: accounts, asset lists, portfolio quotes, batches",
+        description="A company's devices traded in together: from its asset list to one credit note.",
+    )
+    actions = _actions(fleet, "fleet_command")
+    company = _command(
+        actions,
+        "company",
+        "open a company account",
+        handler=_fleet_company_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    company.add_argument("--name", required=True, help="the legal name")
+    company.add_argument("--street", required=True)
+    company.add_argument("--postcode", required=True)
+    company.add_argument("--city", required=True)
+    company.add_argument("--country", default="DE", help="ISO 3166 alpha-2 (default DE)")
+    company.add_argument("--vat-id", help="the VAT identification number (checked)")
+    company.add_argument("--tax-number", help="the national tax number")
+    company.add_argument(
+        "--vat-status",
+        choices=("regular", "small_business", "margin_scheme", "not_registered"),
+        default="regular",
+        help="how the company sells for VAT (default regular)",
+    )
+    company.add_argument("--contract", default="framework", help="the framework contract's reference")
+    company.add_argument("--factor", default="1", help="a factor on the shop's prices (default 1)")
+    company.add_argument(
+        "--validity-days", type=int, default=30, help="portfolio quote validity (default 30)"
+    )
+    company.add_argument(
+        "--pickup-days", type=int, default=5, help="pickup within N working days (default 5)"
+    )
+    company.add_argument(
+        "--payment-days", type=int, default=10, help="payment within N working days (default 10)"
+    )
+    company.add_argument(
+        "--holidays", default="DE", help="holiday calendar: country[-subdivision], e.g. DE-BY"
+    )
+    company.add_argument(
+        "--self-billing", metavar="VERSION", help="the self-billing agreement's version, accepted now"
+    )
+    company.add_argument("--contact", metavar="EMAIL", help="a contact e-mail (kept as personal data)")
+    _command(
+        actions,
+        "companies",
+        "list the company accounts",
+        handler=_fleet_companies_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    check = _command(
+        actions,
+        "check",
+        "check an asset list: every problem by row and column",
+        handler=_fleet_check_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    check.add_argument("file", metavar="FILE", help="a CSV or XLSX asset list")
+    check.add_argument("--default-grade", help="the grade of rows without answers or grade")
+    quote = _command(
+        actions,
+        "quote",
+        "price an asset list: one signed portfolio quote with a summary table",
+        handler=_fleet_quote_command,
+        description=(
+            "Price an asset list into one signed portfolio quote. Progress goes to standard error (when it "
+            "is a terminal, or with --progress)."
+        ),
+        json="print JSON (every line and the signed document)",
+        data_dir=True,
+    )
+    quote.add_argument("file", metavar="FILE", help="a CSV or XLSX asset list")
+    quote.add_argument("--company", required=True, help="the company account's id")
+    quote.add_argument("--default-grade", help="the grade of rows without answers or grade")
+    quote.add_argument(
+        "--skip-invalid", action="store_true", help="quote the good rows, list the rejected ones"
+    )
+    quote.add_argument("--dry-run", action="store_true", help="price without storing or signing")
+    quote.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    show = _command(
+        actions,
+        "show",
+        "a batch and its lines as they stand",
+        handler=_fleet_show_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    show.add_argument("batch_id", metavar="BATCH_ID")
+    report = _command(
+        actions,
+        "report",
+        "a batch's report: the asset-disposal export (CSV), XLSX, PDF or JSON",
+        handler=_fleet_report_command,
+        data_dir=True,
+        locale="the PDF",
+    )
+    report.add_argument("batch_id", metavar="BATCH_ID")
+    report.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), default="csv")
+    _json_format(report)
+    report.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+    documents = _command(
+        actions,
+        "documents",
+        "a batch's archived documents, or one of them (credit note PDF or XML, ...)",
+        handler=_fleet_document_command,
+        json="print the list as JSON (without KIND)",
+        data_dir=True,
+    )
+    documents.add_argument("batch_id", metavar="BATCH_ID")
+    documents.add_argument(
+        "kind",
+        nargs="?",
+        metavar="KIND",
+        help="credit_note_pdf, credit_note_xml, purchase_statement_pdf, handover_record, ...",
+    )
+    documents.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+    verify = _command(
+        actions,
+        "verify",
+        "verify a portfolio quote (`fleet quote --json`) or a hand-over record offline",
+        handler=_fleet_verify_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument(
+        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+    )
+
+
+def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    guarantees = _command(
+        commands,
+        "guarantees",
+        "forward trade-in: buy-back guarantees sold with new devices, and what they may cost",
+        description="Guaranteed buy-back prices; plans in tradein_sdk/data/guarantees/.",
+    )
+    actions = _actions(guarantees, "guarantees_command")
+    offers = _command(
+        actions,
+        "offers",
+        "the guarantees a device being bought may have",
+        handler=_guarantee_offers_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    offers.add_argument("device_id", metavar="DEVICE_ID")
+    offers.add_argument("--price", required=True, help="the purchase price, e.g. 899")
+    offers.add_argument("--currency", default="EUR")
+    offers.add_argument("--financed", help="the financed amount, for upgrade plans")
+    offers.add_argument("--channel", choices=("online", "store"), default="online")
+    offers.add_argument("--customer-case", choices=("consumer", "business"), default="consumer")
+    show = _command(
+        actions,
+        "show",
+        "a sold contract's signed document",
+        handler=_guarantee_show_command,
+        json="print JSON (it always is)",
+        data_dir=True,
+    )
+    show.add_argument("contract_id", metavar="CONTRACT_ID")
+    liability = _command(
+        actions,
+        "liability",
+        "outstanding guarantees by month: guaranteed, market value, expected cost, reserve",
+        handler=_guarantee_liability_command,
+        data_dir=True,
+    )
+    liability.add_argument(
+        "--as-of", type=_day, metavar="YYYY-MM-DD", help="the day of the view (default: today)"
+    )
+    liability.add_argument(
+        "--format", choices=("json", "csv", "png", "svg"), default="json", help="a chart as png or svg"
+    )
+    _json_format(liability)
+    liability.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+    status = _command(
+        actions,
+        "status",
+        "where a contract stands: open, in progress, exercised, lapsed",
+        handler=_guarantee_status_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    status.add_argument("contract_id", metavar="CONTRACT_ID")
+    status.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD", help="the day (default: today)")
+    calendar = _command(
+        actions,
+        "calendar",
+        "a buyer's guaranteed inflows per device, month and cost centre",
+        handler=_guarantee_calendar_command,
+        data_dir=True,
+    )
+    calendar.add_argument("customer_ref", metavar="CUSTOMER_REF", help="the buyer (a company's id)")
+    calendar.add_argument(
+        "--as-of", type=_day, metavar="YYYY-MM-DD", help="the day of the calendar (default: today)"
+    )
+    calendar.add_argument("--format", choices=("json", "csv"), default="json")
+    _json_format(calendar)
+    calendar.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
+    verify = _command(
+        actions,
+        "verify",
+        "verify a signed guarantee contract offline",
+        handler=_guarantee_verify_command,
+        json="print JSON",
+        data_dir=True,
+    )
+    verify.add_argument("file", metavar="FILE", help="the contract as `guarantees show` prints it")
+    verify.add_argument(
+        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+    )
+    _command(
+        actions,
+        "release-lapsed",
+        "release the contingent liability of guarantees that expired unexercised",
+        handler=_guarantee_release_command,
+        json="print JSON",
+        data_dir=True,
+    )
+
+
+def _add_validate_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    validate = _command(
+        commands,
+        "validate",
+        "check a document against its schema and rules",
+        description=(
+            "Check a document against its schema and the rules beyond it, every problem at once with its "
+            "JSON path (the rules are checked on the parts that match the schema). Exit 1 when invalid."
+        ),
+    )
+    documents = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT", title="documents")
+    for name, kind in VALIDATED_DOCUMENTS.items():
+        command = _command(
+            documents,
+            name,
+            f"validate a {kind} file",
+            handler=_validate_command,
+            json="print JSON: the problems and whether the rules were checked",
+        )
+        command.add_argument("file", metavar="FILE")
+
+
+def _add_completion_command(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    completion = _command(
+        commands,
+        "completion",
+        "print a shell completion script (bash, zsh, fish)",
+        handler=_completion_command,
+        description=(
+            'Print a completion script for the shell: eval "$(tradein completion bash)" in ~/.bashrc, '
+            'eval "$(tradein completion zsh)" in ~/.zshrc (after compinit), or '
+            "tradein completion fish > ~/.config/fish/completions/tradein.fish."
+        ),
+    )
+    completion.add_argument(
+        "shell", metavar="SHELL", choices=("bash", "zsh", "fish"), help="bash, zsh or fish"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``tradein`` command."""
+    parser = _Parser(
+        prog="tradein",
+        description="Device trade-in tools. Each command has its own --help.",
+        epilog=(
+            "Exit status: 0 success, 1 failure (error [code]: message on standard error), 2 usage error. "
+            "Locale: --locale, else $TRADEIN_LOCALE, else en."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"tradein-sdk {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    _add_catalog_commands(commands)
+    _add_grading_commands(commands)
+    _add_quote_commands(commands)
+    _add_offers_command(commands)
+    _add_order_commands(commands)
+    _add_audit_commands(commands)
     _add_certificate_commands(commands)
     _add_co2_commands(commands)
     _add_fleet_commands(commands)
     _add_guarantee_commands(commands)
-
-    validate = commands.add_parser("validate", help="check a document against its schema and rules")
-    validate_commands = validate.add_subparsers(dest="document", required=True, metavar="DOCUMENT")
-    validate_catalog = validate_commands.add_parser("catalog", help="validate a catalog file")
-    validate_catalog.add_argument("file")
-    validate_catalog.set_defaults(handler=_validate_with("catalog", catalog_problems))
-    validate_questionnaire = validate_commands.add_parser(
-        "questionnaire", help="validate a questionnaire file"
-    )
-    validate_questionnaire.add_argument("file")
-    validate_questionnaire.set_defaults(handler=_validate_questionnaire)
-    validate_pricebook = validate_commands.add_parser("pricebook", help="validate a price book file")
-    validate_pricebook.add_argument("file")
-    from tradein_sdk._domain.pricing import pricebook_problems  # noqa: PLC0415 - loaded by its sub-command only
-
-    validate_pricebook.set_defaults(handler=_validate_with("pricebook", pricebook_problems))
-    from tradein_sdk._domain.co2 import co2_factors_problems  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._domain.guarantees import guarantee_plans_problems  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._domain.insurance import insurance_plans_problems  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._domain.promotions import promotions_problems  # noqa: PLC0415 - loaded by its sub-command only
-
-    for name, kind, problems_of in (
-        ("co2-factors", "co2-factors", co2_factors_problems),
-        ("promotions", "promotions", promotions_problems),
-        ("plans", "insurance-plans", insurance_plans_problems),
-        ("guarantee-plans", "guarantee-plans", guarantee_plans_problems),
-    ):
-        command = validate_commands.add_parser(name, help=f"validate a {kind} file")
-        command.add_argument("file")
-        command.set_defaults(handler=_validate_with(kind, problems_of))
+    _add_validate_commands(commands)
+    _add_operator_commands(commands)
+    _add_serve_commands(commands)
+    _add_completion_command(commands)
     return parser
+
+
+QUOTE_ACTIONS = frozenset({"create", "verify", "show", "redeem", "-h", "--help"})
+
+
+def _with_aliases(arguments: list[str]) -> list[str]:
+    """Earlier spellings kept working: ``quote DEVICE_ID --answers FILE`` means ``quote create ...``.
+
+    Only a line with ``--answers`` is taken for the earlier spelling: a mistyped action stays an error.
+    """
+    old = arguments[:1] == ["quote"] and arguments[1:2] and arguments[1] not in QUOTE_ACTIONS
+    if old and not arguments[1].startswith("-") and any(a.split("=")[0] == "--answers" for a in arguments):
+        return ["quote", "create", *arguments[1:]]
+    return arguments
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point standard output at /dev/null so that the exit's flush stays silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (captured in tests): nothing will be flushed to a pipe
+        pass
+
+
+def _parse(arguments: Sequence[str]) -> argparse.Namespace:
+    args, extra = build_parser().parse_known_args(arguments)
+    if extra:  # named with the command they were given to, not with `tradein`
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)}", prog=args.command_prog)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tradein`` command with ``argv`` (default: the process arguments) and return its status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    arguments = _with_aliases(list(sys.argv[1:] if argv is None else argv))
+    prog = "tradein"
     try:
-        return handler(args)
-    except argparse.ArgumentTypeError as exc:
-        parser.error(str(exc))
+        try:
+            args = _parse(arguments)
+        except SystemExit as exc:  # --help and --version
+            sys.stdout.flush()
+            return exc.code if isinstance(exc.code, int) else 0
+        prog = args.command_prog
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        status = handler(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+        return status  # noqa: TRY300 - the flush belongs inside the try
+    except UsageError as exc:
+        where = exc.prog or prog
+        print(f"error [{exc.code}]: {where}: {_one_line(str(exc))} (see {where} --help)", file=sys.stderr)
+        return USAGE_STATUS
     except TradeInError as exc:
-        print(f"error [{exc.code}]: {exc}", file=sys.stderr)
+        print(f"error [{exc.code}]: {_one_line(str(exc))}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        _quiet_stdout()
+        return BROKEN_PIPE_STATUS
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return INTERRUPTED_STATUS
 
 
-if __name__ == "__main__":  # pragma: no cover - python -m tradein_sdk._cli
+if __name__ == "__main__":  # pragma: no cover - python -m tradein_sdk._cli (python -m tradein_sdk too)
     sys.exit(main())
