@@ -11,12 +11,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import attrs
+from flask import request
+
+from grading_questionnaire import RenderedQuestionnaire
+from tradein_sdk import AnswersInvalidError
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from werkzeug.datastructures import MultiDict
 
-    from grading_questionnaire import RenderedQuestion, RenderedQuestionnaire
+    from grading_questionnaire import RenderedQuestion
 
 YES, NO = "true", "false"
 
@@ -114,3 +120,41 @@ def form_value(value: object) -> str:
     if value is False:
         return NO
     return str(value)
+
+
+@attrs.frozen(kw_only=True)
+class QuestionnairePage:
+    """A questionnaire page and what its form gave: the answers, the problems, the quote when they fit.
+
+    Attributes:
+        rendered: the questionnaire in the shopper's locale.
+        answers: the answers read from the form (empty on a GET).
+        errors: question id → what is wrong with its answer.
+        quote_id: the instant quote issued for the answers (kept with the cart), else ``None``.
+    """
+
+    rendered: RenderedQuestionnaire
+    answers: dict[str, Any]
+    errors: dict[str, str]
+    quote_id: str | None = None
+
+
+def questionnaire_page(device_id: str, category: str) -> QuestionnairePage:
+    """The questionnaire for a device; on a POST its answers are read and quoted (the quote kept)."""
+    from examples.flask_shop.cart import keep_quote  # noqa: PLC0415 - the cart imports the views' helpers
+    from examples.flask_shop.extension import current_locale, shop  # noqa: PLC0415
+
+    trade_in = shop().trade_in
+    locale = current_locale()
+    rendered = trade_in.render_questionnaire(category, locale)
+    if request.method != "POST":
+        return QuestionnairePage(rendered=rendered, answers={}, errors={})
+    answers = answers_from_form(rendered, request.form)
+    try:
+        issued = trade_in.quote(device_id, answers, locale=locale)
+    except AnswersInvalidError as error:
+        return QuestionnairePage(
+            rendered=rendered, answers=answers, errors=problems_by_question(error.problems, locale)
+        )
+    keep_quote(issued.quote.id, issued.token)
+    return QuestionnairePage(rendered=rendered, answers=answers, errors={}, quote_id=issued.quote.id)

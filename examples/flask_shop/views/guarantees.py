@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from examples.flask_shop.cart import keep_quote, quote_tokens, remember_order
+from examples.flask_shop.cart import quote_tokens, remember_order
 from examples.flask_shop.extension import current_locale, format_date, shop, t
 from examples.flask_shop.guarantees import (
     ContractView,
@@ -29,12 +29,11 @@ from examples.flask_shop.guarantees import (
     sold_with,
     terms_of,
 )
-from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
+from examples.flask_shop.questionnaire import questionnaire_page
 from examples.flask_shop.views.checkout import VOUCHER_PROGRAM
-from examples.flask_shop.views.orders import MAX_CERTIFICATE_BYTES, load_order
+from examples.flask_shop.views.orders import MAX_CERTIFICATE_BYTES, load_order, unreadable
 from tradein_sdk import (
     CONTRACT_PURPOSE,
-    AnswersInvalidError,
     BankTransfer,
     DeviceNotFoundError,
     GuaranteeError,
@@ -115,26 +114,20 @@ def exercise(order_id: str, contract_id: str) -> ResponseReturnValue:
         entry = trade_in.catalog.lookup(view.contract.device)
     except DeviceNotFoundError:
         abort(404)
-    locale = current_locale()
-    rendered = trade_in.render_questionnaire(entry.model.category.value, locale)
-    answers: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        answers = answers_from_form(rendered, request.form)
-        try:
-            issued = trade_in.quote(view.contract.device, answers, locale=locale)
-        except AnswersInvalidError as error:
-            errors = problems_by_question(error.problems, locale)
-        else:
-            keep_quote(issued.quote.id, issued.token)
-            quote_id = issued.quote.id
-            return redirect(
-                url_for("guarantees.confirm", order_id=order.id, contract_id=contract_id, quote_id=quote_id)
-            )
+    form = questionnaire_page(view.contract.device, entry.model.category.value)
+    if form.quote_id is not None:
+        return redirect(
+            url_for("guarantees.confirm", order_id=order.id, contract_id=contract_id, quote_id=form.quote_id)
+        )
     page = render_template(
-        "guarantee_questions.html", order=order, view=view, rendered=rendered, answers=answers, errors=errors
+        "guarantee_questions.html",
+        order=order,
+        view=view,
+        rendered=form.rendered,
+        answers=form.answers,
+        errors=form.errors,
     )
-    return page, 422 if errors else 200
+    return page, 422 if form.errors else 200
 
 
 @bp.route("/orders/<order_id>/guarantees/<contract_id>/trade-in/<quote_id>", methods=["GET", "POST"])
@@ -241,7 +234,7 @@ def verify() -> ResponseReturnValue:
     text = request.form.get("text", "").strip()
     if not raw and text:
         raw = text.encode("utf-8")
-    error = _unreadable(raw)
+    error = unreadable(raw, "guarantee")
     if error is not None:
         return render_template("guarantee_verify.html", result=None, error=error, text=text), 400
     signing = shop().trade_in.signing_keys
@@ -259,18 +252,3 @@ def verify() -> ResponseReturnValue:
     else:
         result = {"ok": True, "contract": contract, "terms": terms_of(contract.offer, contract.device)}
     return render_template("guarantee_verify.html", result=result, error=None, text=text)
-
-
-def _unreadable(raw: bytes) -> str | None:
-    """Why ``raw`` cannot be checked as a contract (``None``: it is a JSON object)."""
-    if not raw.strip():
-        return t("guarantee.verify_empty")
-    if len(raw) > MAX_CERTIFICATE_BYTES:
-        return t("guarantee.verify_too_large")
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return t("guarantee.verify_not_json")
-    if not isinstance(document, dict):
-        return t("guarantee.verify_not_json")
-    return None

@@ -249,7 +249,7 @@ def verify() -> ResponseReturnValue:
     text = request.form.get("text", "").strip()
     if not raw and text:
         raw = text.encode("utf-8")
-    error = _unreadable(raw)
+    error = unreadable(raw, "certificate")
     if error is not None:
         return render_template("certificate_verify.html", check=None, error=error, text=text), 400
     trade_in = shop().trade_in
@@ -261,16 +261,21 @@ def verify() -> ResponseReturnValue:
     )
 
 
-def _unreadable(raw: bytes) -> str | None:
-    """Why ``raw`` cannot be checked as a certificate (``None``: it is a JSON object)."""
+def unreadable(raw: bytes, kind: str) -> str | None:
+    """Why an uploaded signed document cannot be checked (``None``: it is a JSON object).
+
+    Args:
+        raw: the upload.
+        kind: ``certificate`` or ``guarantee``: whose texts (``<kind>.verify_empty``...) say why.
+    """
     if not raw.strip():
-        return t("certificate.verify_empty")
+        return t(f"{kind}.verify_empty")
     if len(raw) > MAX_CERTIFICATE_BYTES:
-        return t("certificate.verify_too_large")
+        return t(f"{kind}.verify_too_large")
     try:
         document = json.loads(raw)
     except ValueError:
-        return t("certificate.verify_not_json")
+        return t(f"{kind}.verify_not_json")
     if not isinstance(document, dict):
-        return t("certificate.verify_not_json")
+        return t(f"{kind}.verify_not_json")
     return None

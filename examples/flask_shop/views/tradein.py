@@ -5,16 +5,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from examples.flask_shop.cart import Cart, keep_quote, quote_tokens
 from examples.flask_shop.extension import current_locale, shop, t
-from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
+from examples.flask_shop.questionnaire import questionnaire_page
 from examples.flask_shop.views.co2 import quote_co2
-from tradein_sdk import AnswersInvalidError, DeviceNotFoundError, TradeInError
+from tradein_sdk import DeviceNotFoundError, TradeInError
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -73,28 +73,20 @@ def storage(model_id: str) -> ResponseReturnValue:
 @bp.route("/devices/<device_id>", methods=["GET", "POST"])
 def questions(device_id: str) -> ResponseReturnValue:
     """The condition questionnaire, section by section; the answers give the instant quote."""
-    trade_in = shop().trade_in
     entry = _lookup(device_id)
     if entry.variant is None:
         return redirect(url_for("tradein.storage", model_id=entry.model.id))
-    locale = current_locale()
-    rendered = trade_in.render_questionnaire(entry.model.category.value, locale)
-    answers: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        answers = answers_from_form(rendered, request.form)
-        try:
-            issued = trade_in.quote(entry.variant.id, answers, locale=locale)
-        except AnswersInvalidError as error:
-            errors = problems_by_question(error.problems, locale)
-        else:
-            keep_quote(issued.quote.id, issued.token)
-            return redirect(url_for("tradein.quote", quote_id=issued.quote.id))
-    status = 422 if errors else 200
+    form = questionnaire_page(entry.variant.id, entry.model.category.value)
+    if form.quote_id is not None:
+        return redirect(url_for("tradein.quote", quote_id=form.quote_id))
     page = render_template(
-        "tradein_questions.html", entry=entry, rendered=rendered, answers=answers, errors=errors
+        "tradein_questions.html",
+        entry=entry,
+        rendered=form.rendered,
+        answers=form.answers,
+        errors=form.errors,
     )
-    return page, status
+    return page, 422 if form.errors else 200
 
 
 @bp.get("/quotes/<quote_id>")
