@@ -6,7 +6,8 @@ Two organisations share one service. ``carrier-x`` has the stores ``berlin`` (a 
 Some keys are configured (``tenant@organisation:role``), the stores' keys are minted in the store.
 
 Each key gets a bundle of data of its own, made over HTTP (fresh quotes, a pending checkout, orders walked
-to accepted, awaiting shipment, shipped, received, revised, confirmed and paid with bill credits), and each
+to accepted, awaiting shipment, shipped, received, revised, confirmed and paid with bill credits, buy-back
+guarantee contracts sold today and a year ago), and each
 of ``berlin``, ``paris`` and ``rome`` a *victim* bundle only the other tenants ever aim at. The provider's
 bundle is assigned to it; Rome's victim bundle is assigned to a provider of the same name in the other
 organisation. Webhook endpoints are registered and their deliveries dead-lettered.
@@ -35,7 +36,7 @@ import json
 import types
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -125,6 +126,7 @@ class Bundle:
     summary: Json = dataclasses.field(default_factory=dict)
     installments: list[str] = dataclasses.field(default_factory=list)
     fleet: dict[str, str] = dataclasses.field(default_factory=dict)
+    guarantees: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def tenant(self) -> str:
@@ -267,6 +269,8 @@ class World:
     """Organisation → its dead letters (delivery id, event id)."""
     made: dict[str, str] = dataclasses.field(default_factory=dict)
     """What the matrix made on the way (``<caller>/accepted``: the order its accept opened)."""
+    guarantee_owner: dict[str, tuple[str, str, str]] = dataclasses.field(default_factory=dict)
+    """Guarantee contract id → (tenant, organisation, customer reference)."""
     serial: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
 
     def call(
@@ -310,6 +314,13 @@ class World:
         who = BY_NAME[caller]
         self.order_owner[order["id"]] = (who.tenant, who.organisation)
         return str(order["id"])
+
+    def sold(self, caller: str, envelope: Json, customer: str) -> str:
+        """Note a contract ``caller`` sold to ``customer`` (owned by the caller's tenant and organisation)."""
+        who = BY_NAME[caller]
+        contract_id = str(envelope["payload"]["id"])
+        self.guarantee_owner[contract_id] = (who.tenant, who.organisation, customer)
+        return contract_id
 
 
 def make_world(trade_in: TradeIn, clock: FixedClock) -> World:
@@ -363,6 +374,30 @@ def new_quote(world: World, caller: str, answers: Json | None = None) -> Json:
     return {"id": issued["quote"]["id"], "token": issued["token"]}
 
 
+GUARANTEE_PLAN = "buyback-24"
+
+
+def guarantee_body(world: World, customer: str, *, a_year_ago: bool = False) -> Json:
+    """A buy-back guarantee sold with a new iPhone 13 at 899.00 EUR, today or a year ago (exercisable now)."""
+    body: Json = {
+        "plan_id": GUARANTEE_PLAN,
+        "device_id": IPHONE,
+        "price": {"amount": "899.00", "currency": "EUR"},
+        "customer_ref": customer,
+    }
+    if a_year_ago:
+        today = world.clock.now().date()
+        body["purchased_on"] = date(today.year - 1, today.month, 1).isoformat()
+    return body
+
+
+def sell_guarantee(world: World, bundle: Bundle, *, a_year_ago: bool = False) -> str:
+    """A contract ``bundle``'s seller sells to the bundle's customer, over HTTP."""
+    body = guarantee_body(world, bundle.customer, a_year_ago=a_year_ago)
+    envelope = world.must(bundle.seller, "POST", "/v1/guarantees/contracts", body, status=201)
+    return world.sold(bundle.seller, envelope, bundle.customer)
+
+
 def new_order(world: World, bundle: Bundle, *, answers: Json | None = None, devices: int = 1) -> str:
     """An order of ``bundle``'s seller, accepted with the bundle's customer, contact and a payout."""
     tokens = [new_quote(world, bundle.seller, answers)["token"] for _ in range(devices)]
@@ -395,8 +430,11 @@ def walk(world: World, bundle: Bundle, order_id: str, until: str, devices: tuple
 
 def make_bundle(world: World, bundle: Bundle) -> None:
     """Quotes, a pending checkout and orders in every state an operation needs, all over HTTP."""
-    for purpose in ("fresh", "redeem", "accept", "pending"):
+    for purpose in ("fresh", "redeem", "accept", "pending", "guarantee"):
         bundle.quotes[purpose] = new_quote(world, bundle.quoter)
+    bundle.guarantees["open"] = sell_guarantee(world, bundle)
+    bundle.guarantees["exercise"] = sell_guarantee(world, bundle, a_year_ago=True)
+    bundle.guarantees["redeem"] = sell_guarantee(world, bundle, a_year_ago=True)
     bundle.summary = world.must(
         bundle.quoter, "POST", "/v1/checkouts", checkout_request([bundle.quotes["pending"]["id"]]), status=201
     )
@@ -574,6 +612,10 @@ _SNAPSHOT_QUERIES = {
     ),
     "endpoints": "SELECT id, organisation, tenant, secrets, disabled_at FROM tradein_webhook_endpoints",
     "promotions": "SELECT promotion_id, redemptions, spent_minor FROM tradein_promotion_usage",
+    "guarantees": (
+        "SELECT id, exercised_at, exercise, order_id, closed_at, customer_ref, tenant, organisation"
+        " FROM tradein_guarantee_contracts"
+    ),
 }
 
 
@@ -611,6 +653,8 @@ def victim_snapshot(world: World) -> dict[str, Any]:
         for purpose, quote in bundle.quotes.items():
             stored = world.trade_in.get_quote(quote["id"])
             snapshot[f"{name}/quote/{purpose}"] = (stored.redemption, stored.quote.audience)
+        for purpose, contract_id in bundle.guarantees.items():
+            snapshot[f"{name}/guarantee/{purpose}"] = world.trade_in.guarantee_status(contract_id)
         personal = world.rows(
             "SELECT ref, data, erased_at FROM tradein_personal_data WHERE subject_ref = :customer"
             " AND tenant = :tenant ORDER BY ref",
@@ -640,6 +684,18 @@ def visible_orders(world: World, caller: Caller) -> set[str]:
     if caller.role in {Role.BACK_OFFICE, Role.ADMIN}:
         return {oid for oid, (_, org) in world.order_owner.items() if org == caller.organisation}
     return {oid for oid, (tenant, _) in world.order_owner.items() if tenant == caller.tenant}
+
+
+def visible_guarantees(world: World, caller: Caller) -> set[str]:
+    """The guarantee contracts ``caller``'s key may see (a provider: none, they belong to no order of it)."""
+    if caller.role is Role.PROVIDER:
+        return set()
+    by_organisation = caller.role in {Role.BACK_OFFICE, Role.ADMIN}
+    return {
+        contract_id
+        for contract_id, (tenant, organisation, _) in world.guarantee_owner.items()
+        if organisation == caller.organisation and (by_organisation or tenant == caller.tenant)
+    }
 
 
 def check_orders_page(world: World, caller: Caller, response: httpx.Response) -> list[str]:
@@ -763,6 +819,70 @@ def check_confirm(world: World, caller: Caller, response: httpx.Response) -> lis
     return []
 
 
+def check_sold(world: World, caller: Caller, response: httpx.Response) -> list[str]:
+    """A contract sold is the caller's tenant's and organisation's."""
+    contract_id = world.sold(caller.name, response.json(), COLLIDING_CUSTOMER)
+    (row,) = world.rows(
+        "SELECT tenant, organisation, customer_ref FROM tradein_guarantee_contracts WHERE id = :id",
+        id=contract_id,
+    )
+    world.guarantee_owner[contract_id] = (row.tenant, row.organisation, row.customer_ref)
+    if (row.tenant, row.organisation) != (caller.tenant, caller.organisation):
+        return [f"a guarantee sold by {caller.name} belongs to {tuple(row)}"]
+    return []
+
+
+def check_redeemed(world: World, caller: Caller, response: httpx.Response) -> list[str]:
+    """The order that exercises a guarantee is the caller's; the audit log records the key's actor."""
+    order_id = world.opened(caller.name, response.json())
+    (row,) = world.rows("SELECT tenant, organisation FROM tradein_orders WHERE id = :id", id=order_id)
+    problems = []
+    if (row.tenant, row.organisation) != (caller.tenant, caller.organisation):
+        problems.append(f"an order redeeming a guarantee for {caller.name} belongs to {tuple(row)}")
+    actors = audit_actors(world, order_id, "order.accepted")
+    if actors != [ACCEPTING_ACTOR[caller.role]]:
+        problems.append(f"a guarantee redeemed by {caller.name} is audited as by {actors}")
+    return problems
+
+
+def check_liability(world: World, caller: Caller, response: httpx.Response) -> list[str]:
+    """The liability counts exactly the outstanding contracts of the caller's scope."""
+    today = world.clock.now().date()
+    outstanding = {
+        row.id
+        for row in world.rows(
+            "SELECT id FROM tradein_guarantee_contracts WHERE exercised_at IS NULL AND expires_on >= :today",
+            today=today,
+        )
+    }
+    expected = len(outstanding & visible_guarantees(world, caller))
+    counted = response.json()["totals"]["contracts"]
+    if counted != expected:
+        return [f"guarantee_liability counts {counted} contracts, the scope has {expected} outstanding"]
+    return []
+
+
+def check_calendar(world: World, caller: Caller, response: httpx.Response) -> list[str]:
+    """A customer's calendar lists exactly the customer's contracts of the caller's scope."""
+    customer = response.json()["customer_ref"]
+    listed = {line["contract_id"] for line in response.json()["lines"]}
+    expected = {
+        contract_id
+        for contract_id in visible_guarantees(world, caller)
+        if world.guarantee_owner[contract_id][2] == customer
+    }
+    return _set_problems("guarantee_calendar", listed, expected)
+
+
+def _no_foreign_guarantees(cell: Cell) -> Callable[[httpx.Response], list[str]]:
+    def check(response: httpx.Response) -> list[str]:
+        listed = {line["contract_id"] for line in response.json()["lines"]}
+        foreign = listed - visible_guarantees(cell.world, cell.caller)
+        return [f"lists guarantees outside the scope: {sorted(foreign)[:3]}"] if foreign else []
+
+    return check
+
+
 def check_registered(world: World, caller: Caller, response: httpx.Response) -> list[str]:
     """A registered endpoint is the caller's organisation's."""
     endpoint = response.json()
@@ -803,6 +923,10 @@ OWN_CHECKS: dict[str, Callable[[World, Caller, httpx.Response], list[str]]] = {
     "register_webhook_endpoint": check_registered,
     "disable_webhook_endpoint": check_disabled,
     "dead_webhooks": check_dead,
+    "sell_guarantee": check_sold,
+    "redeem_guarantee": check_redeemed,
+    "guarantee_liability": check_liability,
+    "guarantee_calendar": check_calendar,
 }
 """What an own-data success must also hold (listings: exactly the caller's scope)."""
 
@@ -977,6 +1101,42 @@ def _co2_report(cell: Cell) -> Call:
     return Call("GET", "/v1/co2/report", params={"from": start, "to": end})
 
 
+def _guarantee(path: str = "", method: str = "GET", body: Json | None = None) -> Callable[[Cell], Call]:
+    """A request on the bundle's guarantee contract sold today."""
+    return lambda cell: Call(method, f"/v1/guarantees/contracts/{cell.bundle.guarantees['open']}{path}", body)
+
+
+def _exercise(cell: Cell) -> Call:
+    """Exercise the bundle's contract sold a year ago, as found in grade good."""
+    body = {"grade": "good", "locked": False, "market": {"amount": "100.00", "currency": "EUR"}}
+    return Call("POST", f"/v1/guarantees/contracts/{cell.bundle.guarantees['exercise']}/exercise", body)
+
+
+def _guarantee_promise(cell: Cell) -> Call:
+    """What redeeming the bundle's contract sold a year ago would promise (before it is redeemed)."""
+    path = f"/v1/guarantees/contracts/{cell.bundle.guarantees['redeem']}/promise"
+    return Call("POST", path, {"token": cell.quote("guarantee")["token"]})
+
+
+def _redeem_guarantee(cell: Cell) -> Call:
+    """Redeem the bundle's other contract sold a year ago with the bundle's fresh quote of the iPhone.
+
+    Another tenant's contract is not found before the token is looked at: 404.
+    """
+    path = f"/v1/guarantees/contracts/{cell.bundle.guarantees['redeem']}/redeem"
+    return Call(
+        "POST", path, {"token": cell.quote("guarantee")["token"], "contact": contact(cell.bundle.customer)}
+    )
+
+
+def _calendar(cell: Cell) -> Call:
+    """Own: the bundle's customer's calendar; another's: the victim's customer (nothing of theirs listed)."""
+    path = f"/v1/customers/{cell.bundle.customer}/guarantee-calendar"
+    if cell.own:
+        return Call("GET", path)
+    return Call("GET", path, other=frozenset({200}), other_check=_no_foreign_guarantees(cell))
+
+
 def _recipes() -> dict[str, Callable[[Cell], Call | None]]:
     """Every operation's request (``None``: the operation takes no data another tenant could own)."""
     return {
@@ -1129,6 +1289,27 @@ def _recipes() -> dict[str, Callable[[Cell], Call | None]]:
         "fleet_report_file": lambda cell: Call(
             "GET", f"/v1/fleet/batches/{cell.bundle.fleet['batch']}/report-file", params={"format": "csv"}
         ),
+        "offer_guarantees": _only_own(
+            Call(
+                "POST",
+                "/v1/guarantees/offers",
+                {"device_id": IPHONE, "price": {"amount": "899.00", "currency": "EUR"}},
+            )
+        ),
+        "sell_guarantee": _own_only(
+            lambda cell: Call(
+                "POST", "/v1/guarantees/contracts", guarantee_body(cell.world, COLLIDING_CUSTOMER)
+            )
+        ),
+        "guarantee": _guarantee(),
+        "guarantee_document": _guarantee("/document"),
+        "guarantee_status": _guarantee("/status"),
+        "exercise_guarantee": _exercise,
+        "guarantee_promise": _guarantee_promise,
+        "redeem_guarantee": _redeem_guarantee,
+        "guarantee_liability": _only_own(Call("GET", "/v1/guarantees/liability")),
+        "guarantee_calendar": _calendar,
+        "guarantee_consent": lambda cell: Call("GET", f"/v1/orders/{cell.order('paid')}/guarantee-consent"),
     }
 
 

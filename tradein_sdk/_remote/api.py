@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from grading_questionnaire import VerificationDepth
-from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary
+from tradein_sdk._domain.checkout import CheckoutRequest, CheckoutSummary, NewDevice
 from tradein_sdk._domain.co2 import DeviceCO2, OrderCO2
 from tradein_sdk._domain.co2 import Outcome as CO2Outcome
 from tradein_sdk._domain.converters import json_converter
@@ -49,6 +50,16 @@ from tradein_sdk._domain.fleet import (
 )
 from tradein_sdk._domain.fleet_import import AssetImport
 from tradein_sdk._domain.fleet_report import FleetReport
+from tradein_sdk._domain.guarantees import (
+    GuaranteeConsent,
+    GuaranteeContract,
+    GuaranteeExercise,
+    GuaranteeOffer,
+    InflowCalendar,
+    InflowLine,
+    Liability,
+    ResidualCurve,
+)
 from tradein_sdk._domain.insurance import InsuranceOffer
 from tradein_sdk._domain.ledger import Balance, LedgerEntry
 from tradein_sdk._domain.ledger_report import LedgerReport
@@ -229,6 +240,7 @@ class ConfirmCheckoutBody:
     customer_ref: str | None = None
     contact: dict[str, str] | None = None
     insurance_accepted: bool = False
+    guarantee_accepted: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -269,6 +281,12 @@ class LedgerReportQuery:
 
 _ID: Final = {"constraints": {"pattern": r"^[!-~]{1,64}$"}}
 """An id in a query or body: 1-64 printable ASCII characters."""
+FIELD_CONSTRAINTS: Final[dict[tuple[type, str], dict[str, Any]]] = {
+    (NewDevice, "device_category"): {"enum": [category.value for category in DeviceCategory]},
+}
+"""JSON Schema keywords a field of a library type must meet in a request (only ``enum`` for now): the service
+refuses another value (400 ``request_invalid`` naming the field) and the OpenAPI document states them. A new
+device's category is read as a :class:`DeviceCategory` when protection offers are computed."""
 
 
 class ManualEvent(StrEnum):
@@ -514,6 +532,115 @@ class ReplayBody:
     all_dead: bool = False
 
 
+_DAY: Final = {"constraints": {"format": "date"}}
+"""A day in a query or body: an ISO date, ``YYYY-MM-DD`` (checked before structuring, as its schema says)."""
+_CHANNEL: Final = {"constraints": {"pattern": "^(online|store)$"}}
+_CUSTOMER_CASE: Final = {"constraints": {"pattern": "^(consumer|business)$"}}
+_PLAN_ID: Final = {"constraints": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$"}}
+_GRADE: Final = {"constraints": {"pattern": "^(excellent|good|fair|damaged|faulty)$"}}
+_SHARE: Final = {
+    "constraints": {"pattern": r"^(0(\.[0-9]{1,12})?|1(\.0{1,12})?)$"},
+    "expected": "a share from 0 to 1 (a decimal string)",
+}
+_CURVE_FIGURES: Final = ("at_launch", "low", "central", "high", "minimum")
+
+
+@attrs.frozen(kw_only=True)
+class GuaranteeOffersBody:
+    """The body of ``POST /v1/guarantees/offers`` (it changes nothing)."""
+
+    device_id: str = attrs.field(metadata=_ID)
+    price: Money
+    purchased_on: date | None = attrs.field(default=None, metadata=_DAY)
+    channel: str = attrs.field(default="online", metadata=_CHANNEL)
+    customer_case: str = attrs.field(default="consumer", metadata=_CUSTOMER_CASE)
+    financed_amount: Money | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SellGuaranteeBody:
+    """The body of ``POST /v1/guarantees/contracts``: the customer accepted the plan's terms."""
+
+    plan_id: str = attrs.field(metadata=_PLAN_ID)
+    device_id: str = attrs.field(metadata=_ID)
+    price: Money
+    purchased_on: date | None = attrs.field(default=None, metadata=_DAY)
+    imei: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": r"^[0-9 -]{1,32}$"}})
+    channel: str = attrs.field(default="online", metadata=_CHANNEL)
+    customer_case: str = attrs.field(default="consumer", metadata=_CUSTOMER_CASE)
+    financed_amount: Money | None = None
+    customer_ref: str | None = attrs.field(default=None, metadata=_ID)
+    cost_centre: str | None = attrs.field(default=None, metadata={"constraints": {"maxLength": 120}})
+
+
+@attrs.frozen(kw_only=True)
+class AsOfQuery:
+    """The query of a guarantee's status or a buyer's calendar: the day (default: today)."""
+
+    as_of: date | None = attrs.field(default=None, metadata=_DAY)
+
+
+@attrs.frozen(kw_only=True)
+class ExerciseGuaranteeBody:
+    """The body of ``POST /v1/guarantees/contracts/{contract_id}/exercise``: the inspection's findings."""
+
+    grade: str | None = attrs.field(metadata=_GRADE)
+    locked: bool
+    market: Money
+    outstanding_balance: Money | None = None
+    new_contract: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class RedeemGuaranteeBody:
+    """The body of ``POST /v1/guarantees/contracts/{contract_id}/redeem``: today's quote of the device."""
+
+    token: str
+    payout: Payout | None = None
+    contact: dict[str, str] | None = None
+    outstanding_balance: Money | None = None
+    new_contract: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class GuaranteePromiseBody:
+    """The body of ``POST /v1/guarantees/contracts/{contract_id}/promise`` (it changes nothing)."""
+
+    token: str
+    outstanding_balance: Money | None = None
+    new_contract: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class LiabilityQuery:
+    """The query of ``GET /v1/guarantees/liability``: the day, the currency, the residual-value curve.
+
+    The curve's figures (:class:`~tradein_sdk.ResidualCurve`: the share at launch, the low, central and high
+    monthly retention, the floor share) are optional; a figure left out keeps the default curve's.
+    """
+
+    as_of: date | None = attrs.field(default=None, metadata=_DAY)
+    currency: str | None = attrs.field(default=None, metadata={"constraints": {"pattern": "^[A-Z]{3}$"}})
+    at_launch: Decimal | None = attrs.field(default=None, metadata=_SHARE)
+    low: Decimal | None = attrs.field(default=None, metadata=_SHARE)
+    central: Decimal | None = attrs.field(default=None, metadata=_SHARE)
+    high: Decimal | None = attrs.field(default=None, metadata=_SHARE)
+    minimum: Decimal | None = attrs.field(default=None, metadata=_SHARE)
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> LiabilityQuery:
+        """The query of the method's arguments (a client's call): the curve as its five figures."""
+        curve: ResidualCurve | None = arguments.get("curve")
+        figures = {} if curve is None else {name: getattr(curve, name) for name in _CURVE_FIGURES}
+        return cls(as_of=arguments.get("as_of"), currency=arguments.get("currency"), **figures)
+
+    def to_arguments(self) -> dict[str, Any]:
+        """The method's arguments of the query (the service's call): the figures given make the curve."""
+        figures = {name: getattr(self, name) for name in _CURVE_FIGURES if getattr(self, name) is not None}
+        curve = ResidualCurve(**figures) if figures else None
+        return {"as_of": self.as_of, "currency": self.currency, "curve": curve}
+
+
 def query_name(field: attrs.Attribute[Any]) -> str:
     """The name of a query field's parameter."""
     name: str = field.metadata.get("name", field.name)
@@ -673,6 +800,52 @@ def _object(data: Any) -> dict[str, Any]:  # noqa: ANN401 - any JSON value
     return data
 
 
+def _inflow_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of :meth:`InflowLine.to_json <tradein_sdk.InflowLine.to_json>` (``month`` is derived)."""
+    bands = [[band["starts_on"], band["ends_on"], band["amount"]] for band in data["bands"]]
+    return {**{name: value for name, value in data.items() if name != "month"}, "bands": bands}
+
+
+def _inflow_line(data: Mapping[str, Any]) -> InflowLine:
+    """Read :meth:`InflowLine.to_json <tradein_sdk.InflowLine.to_json>`."""
+    line: InflowLine = json_converter().structure(_inflow_fields(data), InflowLine)
+    return line
+
+
+def _inflow_calendar(data: Mapping[str, Any]) -> InflowCalendar:
+    """Read :meth:`InflowCalendar.to_json <tradein_sdk.InflowCalendar.to_json>` (totals recomputed)."""
+    fields = {
+        "customer_ref": data["customer_ref"],
+        "as_of": data["as_of"],
+        "currency": data["currency"],
+        "lines": [_inflow_fields(line) for line in data["lines"]],
+    }
+    calendar: InflowCalendar = json_converter().structure(fields, InflowCalendar)
+    return calendar
+
+
+def _liability(data: Mapping[str, Any]) -> Liability:
+    """Read :meth:`Liability.to_json <tradein_sdk.Liability.to_json>` (totals and reserves recomputed)."""
+    months = [
+        {
+            "month": month["month"],
+            "contracts": month["contracts"],
+            "guaranteed": month["guaranteed"],
+            "market": [month["market"][name] for name in ("low", "central", "high")],
+            "cost": [month["cost"][name] for name in ("low_market", "central", "high_market")],
+        }
+        for month in data["months"]
+    ]
+    fields = {
+        "as_of": data["as_of"],
+        "currency": data["currency"],
+        "months": months,
+        "accounting": data["accounting"],
+    }
+    liability: Liability = json_converter().structure(fields, Liability)
+    return liability
+
+
 # -- operations ------------------------------------------------------------------------------------------
 
 ANYONE: Final = frozenset(Role)
@@ -716,6 +889,9 @@ class Operation:
         read_only: it changes nothing (every GET; a POST that only computes or checks, such as grading or
             verifying a token): the service keeps no idempotency record for it, ignoring an
             ``Idempotency-Key``, and the clients send none (repeating it is safe as it is).
+        param_paths: ``(param, path)`` pairs: an error of the use case with that parameter (an unknown plan's
+            ``plan``) is about the request value at that JSON path (``$.plan_id``), which its problem
+            document then names (unless the error names its problems itself).
     """
 
     id: str
@@ -731,6 +907,7 @@ class Operation:
     form: Form | None = None
     roles: frozenset[Role] = attrs.field(default=None, converter=_roles)
     read_only: bool = attrs.field(default=attrs.Factory(_is_get, takes_self=True))
+    param_paths: tuple[tuple[str, str], ...] = ()
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -1434,6 +1611,115 @@ def _operations() -> tuple[Operation, ...]:
             summary="The report as CSV (the asset-disposal export), XLSX, PDF or JSON, in base64",
             query=ReportFileQuery,
             result=bytes,
+        ),
+        Operation(
+            id="offer_guarantees",
+            method="POST",
+            path="/v1/guarantees/offers",
+            tag="guarantees",
+            summary="The buy-back guarantees a device being bought may have, each explained band by band",
+            body=GuaranteeOffersBody,
+            result=tuple[GuaranteeOffer, ...],
+            read_only=True,
+            param_paths=(("device_id", "$.device_id"),),
+        ),
+        Operation(
+            id="sell_guarantee",
+            method="POST",
+            path="/v1/guarantees/contracts",
+            tag="guarantees",
+            summary="Sell a guarantee with a device (its terms accepted): the signed contract",
+            body=SellGuaranteeBody,
+            result=dict[str, Any],
+            status=201,
+            form=Form(name="SignedGuaranteeContract", write=_document_json, read=_object),
+            param_paths=(("plan", "$.plan_id"), ("device_id", "$.device_id")),
+        ),
+        Operation(
+            id="guarantee",
+            method="GET",
+            path="/v1/guarantees/contracts/{contract_id}",
+            tag="guarantees",
+            summary="A guarantee contract: its offer's terms, the device, the day of purchase",
+            result=GuaranteeContract,
+        ),
+        Operation(
+            id="guarantee_document",
+            method="GET",
+            path="/v1/guarantees/contracts/{contract_id}/document",
+            tag="guarantees",
+            summary="A guarantee contract's signed envelope, which the customer verifies offline",
+            result=dict[str, Any],
+            form=Form(name="SignedGuaranteeContract", write=_document_json, read=_object),
+        ),
+        Operation(
+            id="guarantee_status",
+            method="GET",
+            path="/v1/guarantees/contracts/{contract_id}/status",
+            tag="guarantees",
+            summary="Where a contract stands: open, in progress (its order), exercised or lapsed",
+            query=AsOfQuery,
+            result=InflowLine,
+            form=Form(name="GuaranteeInflowLine", write=_to_json, read=_inflow_line),
+        ),
+        Operation(
+            id="exercise_guarantee",
+            method="POST",
+            path="/v1/guarantees/contracts/{contract_id}/exercise",
+            tag="guarantees",
+            summary="Exercise a guarantee once, today, from the inspection of the returned device",
+            body=ExerciseGuaranteeBody,
+            result=GuaranteeExercise,
+            roles=frozenset({Role.STORE, Role.BACK_OFFICE}),
+        ),
+        Operation(
+            id="guarantee_promise",
+            method="POST",
+            path="/v1/guarantees/contracts/{contract_id}/promise",
+            tag="guarantees",
+            summary="What redeeming a guarantee would promise today for the device a quote token describes",
+            body=GuaranteePromiseBody,
+            result=GuaranteeExercise,
+            read_only=True,
+        ),
+        Operation(
+            id="redeem_guarantee",
+            method="POST",
+            path="/v1/guarantees/contracts/{contract_id}/redeem",
+            tag="guarantees",
+            summary="Open the trade-in order that exercises a guarantee, from today's quote of the device",
+            body=RedeemGuaranteeBody,
+            result=TradeInOrder,
+            status=201,
+        ),
+        Operation(
+            id="guarantee_liability",
+            method="GET",
+            path="/v1/guarantees/liability",
+            tag="guarantees",
+            summary="The outstanding guarantees by month of expected exercise: market, cost and reserve",
+            query=LiabilityQuery,
+            result=Liability,
+            form=Form(name="GuaranteeLiability", write=_to_json, read=_liability),
+            roles=frozenset({Role.SHOP, Role.BACK_OFFICE}),
+        ),
+        Operation(
+            id="guarantee_calendar",
+            method="GET",
+            path="/v1/customers/{customer_ref}/guarantee-calendar",
+            tag="guarantees",
+            summary="A buyer's calendar of guaranteed inflows: per device, and per month and cost centre",
+            query=AsOfQuery,
+            result=InflowCalendar,
+            form=Form(name="GuaranteeCalendar", write=_to_json, read=_inflow_calendar),
+        ),
+        Operation(
+            id="guarantee_consent",
+            method="GET",
+            path="/v1/orders/{order_id}/guarantee-consent",
+            tag="guarantees",
+            summary="The buy-back guarantee decision recorded at an order's checkout (null: none offered)",
+            result=GuaranteeConsent | None,
         ),
     )
 

@@ -74,6 +74,16 @@ if TYPE_CHECKING:
     )
     from tradein_sdk._domain.fleet_import import AssetImport
     from tradein_sdk._domain.fleet_report import FleetReport
+    from tradein_sdk._domain.guarantees import (
+        GuaranteeConsent,
+        GuaranteeContract,
+        GuaranteeExercise,
+        GuaranteeOffer,
+        InflowCalendar,
+        InflowLine,
+        Liability,
+        ResidualCurve,
+    )
     from tradein_sdk._domain.insurance import InsuranceOffer
     from tradein_sdk._domain.ledger import LedgerEntry
     from tradein_sdk._domain.ledger_report import LedgerReport
@@ -111,7 +121,10 @@ def _prepare(operation_id: str, arguments: dict[str, Any]) -> tuple[Operation, d
         **{name: quote(str(arguments.pop(name)), safe="") for name in operation.path_parameters}
     )
     if operation.query is not None:
-        query = converter.unstructure(operation.query(**arguments))
+        model = operation.query
+        # A query standing for other arguments (a curve as its figures) is made of them by its own method.
+        made = model.from_arguments(arguments) if hasattr(model, "from_arguments") else model(**arguments)
+        query = converter.unstructure(made)
         names = {field.name: query_name(field) for field in attrs.fields(operation.query)}
         request["params"] = {names[name]: value for name, value in query.items() if value is not None}
     elif operation.body_argument is not None:
@@ -634,6 +647,7 @@ class TradeInClient:
         customer_ref: str | None = None,
         contact: Mapping[str, str] | None = None,
         insurance_accepted: bool = False,
+        guarantee_accepted: bool = False,
         idempotency_key: str | None = None,
     ) -> ConfirmedCheckout:
         """Verify, recompute and commit a signed checkout summary.
@@ -1517,6 +1531,160 @@ class TradeInClient:
         result: bytes = self._call("fleet_report_file", locals())
         return result
 
+    def offer_guarantees(
+        self,
+        device_id: str,
+        price: Money,
+        *,
+        purchased_on: date | None = None,
+        channel: str = "online",
+        customer_case: str = "consumer",
+        financed_amount: Money | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[GuaranteeOffer, ...]:
+        """The buy-back guarantees a device being bought may have, each explained band by band.
+
+        The remote twin of :meth:`TradeIn.offer_guarantees <tradein_sdk.TradeIn.offer_guarantees>`.
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
+        """
+        result: tuple[GuaranteeOffer, ...] = self._call("offer_guarantees", locals())
+        return result
+
+    def sell_guarantee(
+        self,
+        plan_id: str,
+        device_id: str,
+        price: Money,
+        *,
+        purchased_on: date | None = None,
+        imei: str | None = None,
+        channel: str = "online",
+        customer_case: str = "consumer",
+        financed_amount: Money | None = None,
+        customer_ref: str | None = None,
+        cost_centre: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Sell a guarantee with a device (the customer accepted the plan's terms); the signed contract.
+
+        The remote twin of :meth:`TradeIn.sell_guarantee <tradein_sdk.TradeIn.sell_guarantee>`: the
+        envelope as the service signed it (verify it with the keys of :meth:`certificate_keys`, purpose
+        ``buyback-guarantee``). ``idempotency_key`` is sent on every attempt (a new UUID when omitted): a
+        retry never sells a second contract.
+        """
+        result: dict[str, Any] = self._call("sell_guarantee", locals())
+        return result
+
+    def guarantee(self, contract_id: str) -> GuaranteeContract:
+        """A guarantee contract.
+
+        The remote twin of :meth:`TradeIn.guarantee <tradein_sdk.TradeIn.guarantee>`.
+        """
+        result: GuaranteeContract = self._call("guarantee", locals())
+        return result
+
+    def guarantee_document(self, contract_id: str) -> dict[str, Any]:
+        """A guarantee contract's signed envelope (what the customer verifies offline).
+
+        The remote twin of :meth:`TradeIn.guarantee_document <tradein_sdk.TradeIn.guarantee_document>`.
+        """
+        result: dict[str, Any] = self._call("guarantee_document", locals())
+        return result
+
+    def guarantee_status(self, contract_id: str, *, as_of: date | None = None) -> InflowLine:
+        """Where a contract stands: open, in progress (with the order exercising it), exercised, or lapsed.
+
+        The remote twin of :meth:`TradeIn.guarantee_status <tradein_sdk.TradeIn.guarantee_status>`.
+        """
+        result: InflowLine = self._call("guarantee_status", locals())
+        return result
+
+    def exercise_guarantee(
+        self,
+        contract_id: str,
+        *,
+        grade: str | None,
+        locked: bool,
+        market: Money,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+        idempotency_key: str | None = None,
+    ) -> GuaranteeExercise:
+        """Exercise a guarantee once, on the service's day, from the inspection of the returned device.
+
+        The remote twin of :meth:`TradeIn.exercise_guarantee <tradein_sdk.TradeIn.exercise_guarantee>`
+        (a store's or the back office's key). ``idempotency_key`` is sent on every attempt (a new UUID
+        when omitted): a retry gets the first answer, never ``already_exercised``.
+        """
+        result: GuaranteeExercise = self._call("exercise_guarantee", locals())
+        return result
+
+    def guarantee_promise(
+        self,
+        contract_id: str,
+        token: str,
+        *,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+        idempotency_key: str | None = None,
+    ) -> GuaranteeExercise:
+        """What :meth:`redeem_guarantee` would promise today for the device a quote token describes.
+
+        The remote twin of :meth:`TradeIn.guarantee_promise <tradein_sdk.TradeIn.guarantee_promise>`.
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
+        """
+        result: GuaranteeExercise = self._call("guarantee_promise", locals())
+        return result
+
+    def guarantee_consent(self, order_id: str) -> GuaranteeConsent | None:
+        """The buy-back guarantee decision recorded at an order's checkout (``None``: none was offered).
+
+        The remote twin of :meth:`TradeIn.guarantee_consent <tradein_sdk.TradeIn.guarantee_consent>`.
+        """
+        result: GuaranteeConsent | None = self._call("guarantee_consent", locals())
+        return result
+
+    def redeem_guarantee(
+        self,
+        contract_id: str,
+        token: str,
+        *,
+        payout: PayoutDetails | None = None,
+        contact: Mapping[str, str] | None = None,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Open the trade-in order that exercises a guarantee: the device comes back the normal way.
+
+        The remote twin of :meth:`TradeIn.redeem_guarantee <tradein_sdk.TradeIn.redeem_guarantee>`; who
+        acts is the API key's (a shopper online, staff in a store). ``idempotency_key`` is sent on every
+        attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = self._call("redeem_guarantee", locals())
+        return result
+
+    def guarantee_liability(
+        self, *, as_of: date | None = None, currency: str | None = None, curve: ResidualCurve | None = None
+    ) -> Liability:
+        """The outstanding guarantees by month of expected exercise: guaranteed, market, cost, reserve.
+
+        The remote twin of :meth:`TradeIn.guarantee_liability <tradein_sdk.TradeIn.guarantee_liability>`
+        (a shop's or the back office's key): ``curve`` travels as its five figures.
+        """
+        result: Liability = self._call("guarantee_liability", locals())
+        return result
+
+    def guarantee_calendar(self, customer_ref: str, *, as_of: date | None = None) -> InflowCalendar:
+        """A buyer's calendar of guaranteed inflows: each device's planned month, amount and cost centre.
+
+        The remote twin of :meth:`TradeIn.guarantee_calendar <tradein_sdk.TradeIn.guarantee_calendar>`.
+        """
+        result: InflowCalendar = self._call("guarantee_calendar", locals())
+        return result
+
     def replay_webhooks(
         self,
         *,
@@ -1939,6 +2107,7 @@ class AsyncTradeInClient:
         customer_ref: str | None = None,
         contact: Mapping[str, str] | None = None,
         insurance_accepted: bool = False,
+        guarantee_accepted: bool = False,
         idempotency_key: str | None = None,
     ) -> ConfirmedCheckout:
         """Verify, recompute and commit a signed checkout summary.
@@ -2820,6 +2989,160 @@ class AsyncTradeInClient:
         The remote twin of :meth:`TradeIn.fleet_report_file <tradein_sdk.TradeIn.fleet_report_file>`.
         """
         result: bytes = await self._call("fleet_report_file", locals())
+        return result
+
+    async def offer_guarantees(
+        self,
+        device_id: str,
+        price: Money,
+        *,
+        purchased_on: date | None = None,
+        channel: str = "online",
+        customer_case: str = "consumer",
+        financed_amount: Money | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[GuaranteeOffer, ...]:
+        """The buy-back guarantees a device being bought may have, each explained band by band.
+
+        The remote twin of :meth:`TradeIn.offer_guarantees <tradein_sdk.TradeIn.offer_guarantees>`.
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
+        """
+        result: tuple[GuaranteeOffer, ...] = await self._call("offer_guarantees", locals())
+        return result
+
+    async def sell_guarantee(
+        self,
+        plan_id: str,
+        device_id: str,
+        price: Money,
+        *,
+        purchased_on: date | None = None,
+        imei: str | None = None,
+        channel: str = "online",
+        customer_case: str = "consumer",
+        financed_amount: Money | None = None,
+        customer_ref: str | None = None,
+        cost_centre: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Sell a guarantee with a device (the customer accepted the plan's terms); the signed contract.
+
+        The remote twin of :meth:`TradeIn.sell_guarantee <tradein_sdk.TradeIn.sell_guarantee>`: the
+        envelope as the service signed it (verify it with the keys of :meth:`certificate_keys`, purpose
+        ``buyback-guarantee``). ``idempotency_key`` is sent on every attempt (a new UUID when omitted): a
+        retry never sells a second contract.
+        """
+        result: dict[str, Any] = await self._call("sell_guarantee", locals())
+        return result
+
+    async def guarantee(self, contract_id: str) -> GuaranteeContract:
+        """A guarantee contract.
+
+        The remote twin of :meth:`TradeIn.guarantee <tradein_sdk.TradeIn.guarantee>`.
+        """
+        result: GuaranteeContract = await self._call("guarantee", locals())
+        return result
+
+    async def guarantee_document(self, contract_id: str) -> dict[str, Any]:
+        """A guarantee contract's signed envelope (what the customer verifies offline).
+
+        The remote twin of :meth:`TradeIn.guarantee_document <tradein_sdk.TradeIn.guarantee_document>`.
+        """
+        result: dict[str, Any] = await self._call("guarantee_document", locals())
+        return result
+
+    async def guarantee_status(self, contract_id: str, *, as_of: date | None = None) -> InflowLine:
+        """Where a contract stands: open, in progress (with the order exercising it), exercised, or lapsed.
+
+        The remote twin of :meth:`TradeIn.guarantee_status <tradein_sdk.TradeIn.guarantee_status>`.
+        """
+        result: InflowLine = await self._call("guarantee_status", locals())
+        return result
+
+    async def exercise_guarantee(
+        self,
+        contract_id: str,
+        *,
+        grade: str | None,
+        locked: bool,
+        market: Money,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+        idempotency_key: str | None = None,
+    ) -> GuaranteeExercise:
+        """Exercise a guarantee once, on the service's day, from the inspection of the returned device.
+
+        The remote twin of :meth:`TradeIn.exercise_guarantee <tradein_sdk.TradeIn.exercise_guarantee>`
+        (a store's or the back office's key). ``idempotency_key`` is sent on every attempt (a new UUID
+        when omitted): a retry gets the first answer, never ``already_exercised``.
+        """
+        result: GuaranteeExercise = await self._call("exercise_guarantee", locals())
+        return result
+
+    async def guarantee_promise(
+        self,
+        contract_id: str,
+        token: str,
+        *,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+        idempotency_key: str | None = None,
+    ) -> GuaranteeExercise:
+        """What :meth:`redeem_guarantee` would promise today for the device a quote token describes.
+
+        The remote twin of :meth:`TradeIn.guarantee_promise <tradein_sdk.TradeIn.guarantee_promise>`.
+        It changes nothing, so it carries no ``Idempotency-Key``; ``idempotency_key`` is accepted, like every
+        POST method's, and not sent.
+        """
+        result: GuaranteeExercise = await self._call("guarantee_promise", locals())
+        return result
+
+    async def guarantee_consent(self, order_id: str) -> GuaranteeConsent | None:
+        """The buy-back guarantee decision recorded at an order's checkout (``None``: none was offered).
+
+        The remote twin of :meth:`TradeIn.guarantee_consent <tradein_sdk.TradeIn.guarantee_consent>`.
+        """
+        result: GuaranteeConsent | None = await self._call("guarantee_consent", locals())
+        return result
+
+    async def redeem_guarantee(
+        self,
+        contract_id: str,
+        token: str,
+        *,
+        payout: PayoutDetails | None = None,
+        contact: Mapping[str, str] | None = None,
+        outstanding_balance: Money | None = None,
+        new_contract: bool = False,
+        idempotency_key: str | None = None,
+    ) -> TradeInOrder:
+        """Open the trade-in order that exercises a guarantee: the device comes back the normal way.
+
+        The remote twin of :meth:`TradeIn.redeem_guarantee <tradein_sdk.TradeIn.redeem_guarantee>`; who
+        acts is the API key's (a shopper online, staff in a store). ``idempotency_key`` is sent on every
+        attempt (a new UUID when omitted).
+        """
+        result: TradeInOrder = await self._call("redeem_guarantee", locals())
+        return result
+
+    async def guarantee_liability(
+        self, *, as_of: date | None = None, currency: str | None = None, curve: ResidualCurve | None = None
+    ) -> Liability:
+        """The outstanding guarantees by month of expected exercise: guaranteed, market, cost, reserve.
+
+        The remote twin of :meth:`TradeIn.guarantee_liability <tradein_sdk.TradeIn.guarantee_liability>`
+        (a shop's or the back office's key): ``curve`` travels as its five figures.
+        """
+        result: Liability = await self._call("guarantee_liability", locals())
+        return result
+
+    async def guarantee_calendar(self, customer_ref: str, *, as_of: date | None = None) -> InflowCalendar:
+        """A buyer's calendar of guaranteed inflows: each device's planned month, amount and cost centre.
+
+        The remote twin of :meth:`TradeIn.guarantee_calendar <tradein_sdk.TradeIn.guarantee_calendar>`.
+        """
+        result: InflowCalendar = await self._call("guarantee_calendar", locals())
         return result
 
     async def replay_webhooks(

@@ -30,13 +30,22 @@ import attrs
 from grading_questionnaire import ConditionReport, RenderedQuestionnaire
 from grading_questionnaire._resources import shared_dir
 from tradein_sdk._domain.converters import _is_param
+from tradein_sdk._domain.guarantees import InflowStatus, PlanKind
 from tradein_sdk._domain.ledger import EntryGroup, EntryKind
 from tradein_sdk._domain.ledger_report import CurrencyTotals, PromotionSpend
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.quotes import Quote
 from tradein_sdk._domain.search import SearchResults
 from tradein_sdk._domain.tenancy import Role
-from tradein_sdk._remote.api import PROBLEM_CONTENT_TYPE, Form, Operation, Payout, operations, query_name
+from tradein_sdk._remote.api import (
+    FIELD_CONSTRAINTS,
+    PROBLEM_CONTENT_TYPE,
+    Form,
+    Operation,
+    Payout,
+    operations,
+    query_name,
+)
 from tradein_sdk._version import __version__
 
 SCHEMA_ID_PREFIX: Final = "urn:tradein-sdk:schemas:"
@@ -132,7 +141,13 @@ class _Schemas:
             fields = attrs.fields(kind)
             schema: dict[str, Any] = {
                 "type": "object",
-                "properties": {field.name: self._field(field, hints[field.name]) for field in fields},
+                "properties": {
+                    field.name: {
+                        **self._field(field, hints[field.name]),
+                        **FIELD_CONSTRAINTS.get((kind, field.name), {}),
+                    }
+                    for field in fields
+                },
                 "additionalProperties": False,
             }
             required = [field.name for field in fields if field.default is attrs.NOTHING]
@@ -155,11 +170,12 @@ class _Schemas:
         schema = {"$ref": _COMPONENTS + named}
         return {"anyOf": [schema, {"type": "null"}]} if type(None) in typing.get_args(kind) else schema
 
-    def form(self, form: Form) -> dict[str, Any]:
-        """The schema of a result's JSON form of its own, as a component under the form's name."""
-        if form.name not in self.components:
-            self.components[form.name] = _FORMS[form.name](self)
-        return {"$ref": _COMPONENTS + form.name}
+    def form(self, form: Form | str) -> dict[str, Any]:
+        """The schema of a JSON form of its own (a Form or its name), as a component under its name."""
+        name = form if isinstance(form, str) else form.name
+        if name not in self.components:
+            self.components[name] = _FORMS[name](self)
+        return {"$ref": _COMPONENTS + name}
 
     def _param_schema(self) -> dict[str, Any]:
         """A text parameter (see :func:`tradein_sdk._domain.converters.unstructure_param`), as a component."""
@@ -539,11 +555,151 @@ def _signed_co2_report(_: _Schemas) -> dict[str, Any]:
     }
 
 
+def _signed_guarantee(_: _Schemas) -> dict[str, Any]:
+    day = _SIMPLE[date]
+    payload = {
+        "description": "The contract's document: its id, the device, the purchase, the plan and its terms "
+        "version, the price, the schedule in money and dates, the floor, the fallback, the window.",
+        "type": "object",
+        "required": [
+            "type",
+            "id",
+            "device",
+            "purchased_on",
+            "sold_at",
+            "plan",
+            "price",
+            "schedule",
+            "window",
+        ],
+        "properties": {
+            "type": {"const": "buyback-guarantee"},
+            "id": {"type": "string"},
+            "device": {"type": "string"},
+            "imei": {"type": ["string", "null"]},
+            "purchased_on": day,
+            "sold_at": {"type": "string"},
+            "plan": {"type": "object"},
+            "price": {"type": "object"},
+            "schedule": {"type": "array", "items": {"type": "object"}},
+            "window": {"type": "object"},
+        },
+    }
+    return {
+        "description": "A guarantee contract signed with Ed25519 (purpose buyback-guarantee); verify it "
+        "offline with the published keys (GET /v1/erasure-certificates/keys).",
+        "type": "object",
+        "required": ["payload", "signature"],
+        "additionalProperties": False,
+        "properties": {
+            "payload": payload,
+            "signature": {
+                "type": "object",
+                "required": ["alg", "kid", "purpose", "value"],
+                "properties": {
+                    "alg": {"const": "EdDSA"},
+                    "kid": {"type": "string"},
+                    "purpose": {"const": "buyback-guarantee"},
+                    "value": {"type": "string", "pattern": "^[A-Za-z0-9_-]{86}$"},
+                },
+            },
+        },
+    }
+
+
+def _inflow_line(schemas: _Schemas) -> dict[str, Any]:
+    """``GuaranteeInflowLine``: one contract of a buyer's calendar, or its status on its own."""
+    money, day, text = schemas.of(Money), _SIMPLE[date], {"type": "string"}
+    band = _object(
+        {"starts_on": day, "ends_on": day, "amount": money},
+        "What returning the device from `starts_on` until before `ends_on` brings.",
+    )
+    return _object(
+        {
+            "contract_id": text,
+            "device": text,
+            "imei": _nullable(text),
+            "cost_centre": _nullable(text),
+            "plan_id": text,
+            "kind": schemas.of(PlanKind),
+            "purchased_on": day,
+            "exercisable_from": day,
+            "expires_on": day,
+            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+            "expected": money,
+            "bands": {"type": "array", "items": band},
+            "status": schemas.of(InflowStatus),
+            "received": _nullable(money),
+            "received_on": _nullable(day),
+            "order_id": _nullable(text),
+        },
+        "Where a guarantee contract stands: the inflow planned for the month its window opens "
+        "(`expected`, a device meeting the floor), or received (`received` on `received_on`, by order "
+        "`order_id`).",
+    )
+
+
+def _guarantee_calendar(schemas: _Schemas) -> dict[str, Any]:
+    money = schemas.of(Money)
+    total = _object(
+        {
+            "month": {"type": "string"},
+            "cost_centre": _nullable({"type": "string"}),
+            "devices": {"type": "integer", "minimum": 0},
+            "expected": money,
+            "received": money,
+        },
+        "The inflows of one month and cost centre (lapsed contracts left out).",
+    )
+    return _object(
+        {
+            "customer_ref": {"type": "string"},
+            "as_of": _SIMPLE[date],
+            "currency": {"type": "string"},
+            "lines": {"type": "array", "items": schemas.form("GuaranteeInflowLine")},
+            "totals": {"type": "array", "items": total},
+        },
+        "A buyer's calendar of guaranteed inflows: one line per contract, totals per month and cost centre.",
+    )
+
+
+def _guarantee_liability(schemas: _Schemas) -> dict[str, Any]:
+    money = schemas.of(Money)
+    month = _object(
+        {
+            "month": {"type": "string"},
+            "contracts": {"type": "integer", "minimum": 0},
+            "guaranteed": money,
+            "market": _object(dict.fromkeys(("low", "central", "high"), money), "The expected market value."),
+            "cost": _object(
+                dict.fromkeys(("low_market", "central", "high_market"), money),
+                "The expected cost over the market (never negative), at a low, central and high market.",
+            ),
+            "reserve": money,
+        },
+        "The outstanding guarantees expected to be exercised in one month (`total` for the sums).",
+    )
+    return _object(
+        {
+            "as_of": _SIMPLE[date],
+            "currency": {"type": "string"},
+            "months": {"type": "array", "items": month},
+            "totals": month,
+            "accounting": {"type": "string"},
+        },
+        "The retailer's outstanding guarantees by month of expected exercise, with the reserve per month.",
+    )
+
+
 _FORMS: Final[Mapping[str, Callable[[_Schemas], dict[str, Any]]]] = {
     "DeviceCO2": _device_co2,
     "OrderCO2": _order_co2,
     "SignedCO2Report": _signed_co2_report,
     "SignedErasureCertificate": _signed_certificate,
+    "SignedGuaranteeContract": _signed_guarantee,
+    "GuaranteeInflowLine": _inflow_line,
+    "GuaranteeCalendar": _guarantee_calendar,
+    "GuaranteeLiability": _guarantee_liability,
     "SignedErasureCertificateOrNull": _signed_certificate_or_null,
     "ErasureCertificateBundle": _certificate_bundle,
     "SignedRevocationList": _signed_revocations,
@@ -806,8 +962,10 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Device trade-in over HTTP: catalog search, condition questionnaires and grading, signed "
-                "quotes, trade-in orders, checkout with upgrade credit and device protection offers, the "
-                "settlement ledger (bill-credit billing runs, period reports as JSON or CSV). "
+                "quotes, trade-in orders, checkout with upgrade credit, device protection offers and "
+                "buy-back guarantees, the settlement ledger (bill-credit billing runs, period reports as "
+                "JSON or CSV), forward trade-in (signed guarantee contracts, their exercise, the retailer's "
+                "liability, a buyer's calendar of inflows). "
                 "Each operation is the use case of the embedded `TradeIn` facade with the same name. "
                 "Errors are problem documents whose `code` is the library's error code."
             ),

@@ -71,9 +71,10 @@ from tradein_sdk._domain.converters import json_converter, structuring_problems
 from tradein_sdk._domain.outbox import WebhookEndpoint
 from tradein_sdk._domain.tenancy import Role, Scope
 from tradein_sdk._domain.webhooks import WebhookSecrets
-from tradein_sdk._errors import ConfigurationError, StoreError, TradeInError
+from tradein_sdk._errors import ConfigurationError, DocumentProblem, StoreError, TradeInError
 from tradein_sdk._ports import IdempotencyKeys, StoredResponse, Tenancy
 from tradein_sdk._remote.api import (
+    FIELD_CONSTRAINTS,
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_PREFIX,
     Operation,
@@ -569,7 +570,11 @@ class TradeInService:
             return _stored_quote_answer(facade, **arguments)
         if _takes_actor(method) and facade.scope is not None:
             arguments["actor"] = facade.scope.actor  # who acts is the key's role, never the body's say
-        result = method(**arguments)
+        try:
+            result = method(**arguments)
+        except TradeInError as exc:
+            _name_request_values(exc, operation)
+            raise
         form = operation.form
         if form is None:
             return _Answer(status=operation.status, body=_encode(json_converter().unstructure(result)))
@@ -833,6 +838,8 @@ def _strict_converter() -> cattrs.Converter:
     cattrs would read ``"no"`` as ``True`` (``bool("no")``), ``1.9`` as ``1`` and ``5`` as ``"5"``; a
     request must say what it means.
     """
+    from cattrs.gen import make_dict_structure_fn, override  # noqa: PLC0415 - cattrs loads with the first request
+
     converter = json_converter().copy()
 
     def strict(accepted: tuple[type, ...], name: str) -> Callable[[object, type], Any]:
@@ -850,7 +857,21 @@ def _strict_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, strict((int,), "an integer"))
     converter.register_structure_hook(float, strict((int, float), "a number"))
     converter.register_structure_hook(str, strict((str,), "a string"))
+    for (model, name), constraints in FIELD_CONSTRAINTS.items():  # after the hooks above: its fields use them
+        overrides: dict[str, Any] = {name: override(struct_hook=_one_of(tuple(constraints["enum"])))}
+        converter.register_structure_hook(model, make_dict_structure_fn(model, converter, **overrides))
     return converter
+
+
+def _one_of(values: tuple[str, ...]) -> Callable[[object, type], str]:
+    """A structure hook taking one of ``values`` (see :data:`.api.FIELD_CONSTRAINTS`)."""
+
+    def structure(value: object, _: type) -> str:
+        if not isinstance(value, str) or value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}, not {value!r:.40}")
+        return value
+
+    return structure
 
 
 def _json_type(value: object) -> str:
@@ -926,6 +947,9 @@ def _query_arguments(operation: Operation, pairs: Iterable[tuple[str, str]]) -> 
         if not renamed:
             raise
         raise _renamed(exc, renamed) from exc.__cause__
+    if hasattr(value, "to_arguments"):  # a query standing for other arguments (a curve's figures)
+        arguments: dict[str, Any] = value.to_arguments()
+        return arguments
     return {name: getattr(value, name) for name in fields}
 
 
@@ -1063,6 +1087,23 @@ def _json_safe(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
     return str(value)
+
+
+def _name_request_values(error: TradeInError, operation: Operation) -> None:
+    """Give an error the problems of the request values its parameters name (``operation.param_paths``).
+
+    An unknown plan (``plan``) is then a problem at ``$.plan_id``; an error that names its problems itself
+    keeps them.
+    """
+    if getattr(error, "problems", None):
+        return
+    problems = tuple(
+        DocumentProblem(path=path, message=str(error))
+        for param, path in operation.param_paths
+        if param in error.params
+    )
+    if problems:
+        error.__dict__["problems"] = problems
 
 
 def _error_answer(error: TradeInError, request_id: str | None = None) -> _Answer:
