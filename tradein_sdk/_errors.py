@@ -1279,7 +1279,7 @@ class GuaranteeError(TradeInError):
 
     Attributes:
         rule: ``expired``, ``not_yet_exercisable``, ``already_exercised``, ``new_contract_required``,
-            ``device_mismatch``, ``not_eligible`` or ``currency``.
+            ``device_mismatch``, ``not_eligible``, ``grade`` or ``currency``.
     """
 
     code = "guarantee_error"
@@ -1327,6 +1327,12 @@ class GuaranteeError(TradeInError):
             else N_("No guarantee plan {plan} exists.")
         )
         return cls(message, rule="not_eligible", plan=plan)
+
+    @classmethod
+    def unknown_grade(cls, grade: str, grades: tuple[str, ...]) -> GuaranteeError:
+        """``grade`` is not a pricing grade."""
+        message = N_("{grade} is not a pricing grade; the grades are {grades}.")
+        return cls(message, rule="grade", grade=grade, grades=", ".join(grades))
 
     @classmethod
     def currency(cls, currency: str, found: str) -> GuaranteeError:

@@ -764,8 +764,10 @@ class GuaranteeStore(Protocol):
         """Every contract of a customer (a company's id for a fleet), in order of purchase, with envelopes."""
         ...
 
-    def lapsed_guarantees(self, *, on: date, limit: int = 500) -> list[GuaranteeRecord]:
-        """Contracts expired before ``on`` whose contingent liability is still open in a checkout's ledger."""
+    def lapsed_guarantees(
+        self, *, on: date, limit: int = 500, scope: Scope | None = None
+    ) -> list[GuaranteeRecord]:
+        """Contracts (in ``scope``) expired before ``on``, their contingent liability open in a ledger."""
         ...
 
     def close_guarantee(

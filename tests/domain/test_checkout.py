@@ -179,6 +179,8 @@ def test_bill_credit_schedules_sum_exactly(cents: int, months: int, currency: st
         {"months": 12},
         {"quote_ids": ()},
         {"insurance_offer_id": "no/such/offer"},
+        {"new_device": attrs.evolve(GALAXY, device_category="laptop")},
+        {"guarantee_plan_id": "no-such-plan"},
     ],
     ids=[
         "deferred-discount",
@@ -188,6 +190,8 @@ def test_bill_credit_schedules_sum_exactly(cents: int, months: int, currency: st
         "months-without-bill-credits",
         "no-trade-in",
         "unknown-protection-offer",
+        "unknown-device-category",
+        "unknown-guarantee-plan",
     ],
 )
 def test_requests_that_do_not_hold_together(shop: TradeIn, changes: dict[str, Any]) -> None:

@@ -181,6 +181,7 @@ class CheckoutUseCases:
     def _compute(
         self, request: CheckoutRequest, *, checkout_id: str, now: datetime, quotes: list[Quote] | None = None
     ) -> CheckoutSummary:
+        request.check()  # before anything reads the request (the protection offers read its device category)
         quotes = self._open_quotes(request, now) if quotes is None else quotes
         spent = self._promotion_spend()
         return build_checkout(

@@ -653,15 +653,16 @@ class GuaranteeUseCases:
         """Release the contingent liability of guarantees that expired unexercised; how many were released.
 
         Each lapsed contract sold at a checkout gets a ``guarantee_released`` entry in that order's ledger,
-        once. The worker runs this daily; running it again changes nothing.
+        once. The worker runs it with every deadline run; running it again changes nothing. A scoped facade
+        releases its tenant's or organisation's contracts only.
         """
         from tradein_sdk._domain.guarantees import contract_from_document  # noqa: PLC0415 - loads with the first call
 
         store = self._port(GuaranteeStore)
         now = self.clock.now()
         released = 0
-        for lapsed in store.lapsed_guarantees(on=now.date(), limit=limit):
-            record = store.get_guarantee(lapsed.contract_id)
+        for lapsed in store.lapsed_guarantees(on=now.date(), limit=limit, **self._in_scope):
+            record = store.get_guarantee(lapsed.contract_id, **self._in_scope)
             contract = contract_from_document(json.loads(record.document)["payload"])
             done = store.close_guarantee(
                 record.contract_id,

@@ -34,6 +34,7 @@ import attrs
 
 from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._domain.converters import json_converter, structuring_problems
+from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.guarantees import GuaranteeOffer, highest_guaranteed
 from tradein_sdk._domain.insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
 from tradein_sdk._domain.money import Money
@@ -163,6 +164,12 @@ class CheckoutRequest:
         if self.months is not None and not 1 <= self.months <= 60:
             raise CheckoutInvalidError(
                 "bill credits run for 1 to 60 months, not {months}", months=self.months
+            )
+        if self.new_device.device_category not in {category.value for category in DeviceCategory}:
+            raise CheckoutInvalidError(
+                "new_device.device_category is {category}, not one of {known}",
+                category=self.new_device.device_category,
+                known=", ".join(category.value for category in DeviceCategory),
             )
 
 

@@ -693,7 +693,12 @@ def floor_reasons(offer: GuaranteeOffer, *, grade: str | None, locked: bool) -> 
         offer: the guarantee's terms.
         grade: the pricing grade at inspection, ``None`` when a knockout applies.
         locked: an account lock (Activation Lock, a Google or Samsung account) is on.
+
+    Raises:
+        GuaranteeError: ``grade`` is not one of :data:`GRADES` (rule ``grade``).
     """
+    if grade is not None and grade not in GRADES:
+        raise GuaranteeError.unknown_grade(grade, GRADES)
     reasons = []
     if grade is None:
         if offer.no_knockouts:

@@ -276,8 +276,10 @@ class GuaranteeMixin:
         with self._guard("read the customer's guarantees"), self._transaction(write=False) as conn:
             return [_record(row, document=row.document) for row in conn.execute(query)]
 
-    def lapsed_guarantees(self, *, on: date, limit: int = 500) -> list[GuaranteeRecord]:
-        """Contracts expired before ``on``, never exercised, whose contingent liability is still open."""
+    def lapsed_guarantees(
+        self, *, on: date, limit: int = 500, scope: Scope | None = None
+    ) -> list[GuaranteeRecord]:
+        """Contracts (in ``scope``) past their last day before ``on``, unexercised, their liability open."""
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
 
         table = guarantees_table()
@@ -289,6 +291,7 @@ class GuaranteeMixin:
                 table.c.expires_on < on,
                 table.c.sold_order_id.is_not(None),
                 table.c.exercised_at.is_(None),
+                *scope_conditions(table, scope),
             )
             .order_by(table.c.expires_on, table.c.id)
             .limit(limit)
