@@ -281,8 +281,8 @@ def test_quote_of_a_model_names_its_variants(capsys: pytest.CaptureFixture[str],
     )
     assert (status, out) == (1, "")
     assert err == (
-        "error [device_not_found]: samsung-galaxy-s23 is a model with 2 storage variants: a quote needs one "
-        "of them: samsung-galaxy-s23-128gb (128 GB), samsung-galaxy-s23-256gb (256 GB)\n"
+        "error [variant_required]: samsung-galaxy-s23 is a model with 2 storage variants; a quote needs one "
+        "of them: samsung-galaxy-s23-128gb (128 GB), samsung-galaxy-s23-256gb (256 GB).\n"
     )
     status, _, err = run(
         capsys, "quote", "create", "nokia-3310", "--answers", answers, "--data-dir", str(tmp_path)

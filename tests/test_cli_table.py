@@ -300,7 +300,7 @@ def test_json_output_is_json(capsys: pytest.CaptureFixture[str], world: World, p
 
 BAD_INPUT: list[tuple[tuple[str, ...], int, str]] = [
     # a model where a variant is needed, and an unknown id
-    (("quote", "create", "samsung-galaxy-s23", "--answers", "ANSWERS", *D), 1, "device_not_found"),
+    (("quote", "create", "samsung-galaxy-s23", "--answers", "ANSWERS", *D), 1, "variant_required"),
     (("quote", "create", "nokia-3310", "--answers", "ANSWERS", *D), 1, "device_not_found"),
     (("quote", "verify", "not-a-token", *D), 1, "token_malformed"),
     (("quote", "show", "q_missing", *D), 1, "quote_not_found"),

@@ -121,6 +121,7 @@ from tradein_sdk._errors import (
     TradeInError,
     UnprocessableEntityError,
     UnsupportedLocaleError,
+    VariantRequiredError,
     WithdrawalPeriodOverError,
 )
 from tradein_sdk._version import __version__
@@ -1060,6 +1061,7 @@ __all__ = [
     "UnsupportedLocaleError",
     "Valuation",
     "ValuationLine",
+    "VariantRequiredError",
     "VatTreatment",
     "VerificationMethod",
     "VerificationResult",

@@ -25,7 +25,6 @@ from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.tenancy import Role
 from tradein_sdk._errors import (
     ConfigurationError,
-    DeviceNotFoundError,
     DocumentInvalidError,
     DocumentProblem,
     TradeInError,
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from tradein_sdk._adapters.sql.store import SQLStore
     from tradein_sdk._app.facade import TradeIn
     from tradein_sdk._domain.co2 import DeviceCO2
-    from tradein_sdk._domain.devices import CatalogEntry
     from tradein_sdk._domain.erasure import CertificateCheck
     from tradein_sdk._domain.quotes import Quote
     from tradein_sdk._domain.signing import PublicKeys
@@ -64,21 +62,6 @@ class UsageError(Exception):
         """Create the error; ``prog`` is the command it is about (``tradein quote create``), when known."""
         super().__init__(message)
         self.prog = prog
-
-
-class _VariantNeededError(DeviceNotFoundError):
-    """A model id where a quote needs one of its storage variants (the code stays ``device_not_found``)."""
-
-    def __init__(self, entry: CatalogEntry) -> None:
-        variants = ", ".join(f"{variant.id} ({variant.storage_label})" for variant in entry.model.variants)
-        TradeInError.__init__(
-            self,
-            "{device_id} is a model with {count} storage variants: a quote needs one of them: {variants}",
-            device_id=entry.model.id,
-            count=len(entry.model.variants),
-            variants=variants,
-        )
-        self.device_id = entry.model.id
 
 
 class _Parser(argparse.ArgumentParser):
@@ -433,9 +416,6 @@ def _quote_create(args: argparse.Namespace) -> int:
     diagnostics = _read_json_file(args.diagnostics, "diagnostics") if args.diagnostics else None
     trade_in = _trade_in(args)
     try:
-        entry = trade_in.catalog.lookup(args.device_id)
-        if entry.variant is None and len(entry.model.variants) != 1:
-            raise _VariantNeededError(entry)
         issued = trade_in.quote(
             args.device_id,
             answers,

@@ -16,6 +16,7 @@ Every failure a caller of the public API can see is a :class:`TradeInError` with
     ├── UnsupportedLocaleError          unknown_locale
     ├── NotFoundError                   not_found
     │   ├── DeviceNotFoundError         device_not_found
+    │   │   └── VariantRequiredError    variant_required      (.variants: a quote needs one of them)
     │   ├── QuestionnaireNotFoundError  questionnaire_not_found
     │   ├── OrderNotFoundError          order_not_found
     │   ├── QuoteNotFoundError          quote_not_found
@@ -313,6 +314,30 @@ class DeviceNotFoundError(NotFoundError):
         """Create the error naming the identifier."""
         super().__init__(N_("No device is known as {device_id}."), device_id=device_id)
         self.device_id = device_id
+
+
+class VariantRequiredError(DeviceNotFoundError):
+    """A model's id where a quote needs one of its storage variants; the message lists them.
+
+    Attributes:
+        variants: the variants' ids, e.g. ``samsung-galaxy-s23-128gb``.
+    """
+
+    code = "variant_required"
+
+    def __init__(self, model_id: str, variants: tuple[tuple[str, str], ...]) -> None:
+        """Create the error naming the model and its ``(variant id, storage label)`` pairs."""
+        TradeInError.__init__(
+            self,
+            N_(
+                "{device_id} is a model with {count} storage variants; a quote needs one of them: {variants}."
+            ),
+            device_id=model_id,
+            count=len(variants),
+            variants=", ".join(f"{variant} ({storage})" for variant, storage in variants),
+        )
+        self.device_id = model_id
+        self.variants = tuple(variant for variant, _ in variants)
 
 
 class ConfigurationError(TradeInError):

@@ -57,6 +57,7 @@ from tradein_sdk._errors import (
     DeviceNotFoundError,
     InvalidIMEIError,
     QuoteTamperedError,
+    VariantRequiredError,
     canonical_locale,
     questionnaire_errors,
 )
@@ -483,7 +484,8 @@ class TradeIn(
             The stored quote and its signed token.
 
         Raises:
-            DeviceNotFoundError: the id is not a variant of the catalog.
+            DeviceNotFoundError: the id is not a variant of the catalog (``VariantRequiredError``, which lists
+                them, for a model of several variants).
             AnswersInvalidError: the answers do not fit the questionnaire, or name another platform than the
                 device's (``device_mismatch`` at ``$.platform``: an iPhone's answers must say iOS, so that
                 its Activation Lock question is asked).
@@ -496,7 +498,9 @@ class TradeIn(
         audience = checked_text(audience or self.audience, field="audience", maximum=MAX_AUDIENCE_LENGTH)
         entry = self.catalog.lookup(device_id)
         if entry.variant is None and len(entry.model.variants) != 1:
-            raise DeviceNotFoundError(device_id)  # a model with several variants: say which one
+            raise VariantRequiredError(
+                entry.model.id, tuple((variant.id, variant.storage_label) for variant in entry.model.variants)
+            )
         variant = entry.variant or entry.model.variants[0]
         model = entry.model
         locale = canonical_locale(locale or self.locale)
