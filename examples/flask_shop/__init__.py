@@ -6,14 +6,16 @@ seeds demo orders. For several workers use PostgreSQL::
 
     TRADEIN_DATABASE_URL=postgresql://shop@db/shop gunicorn -w 4 'examples.flask_shop:create_app()'
 
-Layout: :mod:`.extension` (the Flask extension: configuration, the facade, CSRF, locale, formatting,
-errors), :mod:`.cart` (the session cart: ids and signed tokens only), :mod:`.products` (new devices and
-their prices), :mod:`.questionnaire` (reading the condition questionnaire from a form), :mod:`.records`
-(the shop's own table of inspection reports), :mod:`.messages` (the shop's texts in de/en/fr),
-:mod:`.fleet` (the company portal's demo company, uploads and labels), :mod:`.seed` (demo data) and one
-blueprint per area in :mod:`.views` (the company portal: :mod:`.views.company` and
-:mod:`.views.staff_fleet`; the buy-back guarantee: :mod:`.guarantees` and :mod:`.views.guarantees`; the demo
-clock that shows it a year later: :mod:`.democlock` and :mod:`.views.demo`).
+Layout: :mod:`.extension` (the Flask extension: configuration, the facade, locale, formatting, errors and
+security: Flask-WTF's CSRF protection, the rate-limited staff sign-in, staff sessions on the server, the
+cookie's flags, the security headers), :mod:`.cart` (the session cart: ids and signed tokens only),
+:mod:`.products` (new devices and their prices), :mod:`.questionnaire` (reading the condition
+questionnaire from a form), :mod:`.records` (the shop's own table of inspection reports), :mod:`.messages`
+(the shop's texts in de/en/fr), :mod:`.fleet` (the company portal's demo company, uploads and labels),
+:mod:`.seed` (demo data) and one blueprint per area in :mod:`.views` (the company portal:
+:mod:`.views.company` and :mod:`.views.staff_fleet`; the buy-back guarantee: :mod:`.guarantees` and
+:mod:`.views.guarantees`; the demo clock that shows it a year later: :mod:`.democlock` and
+:mod:`.views.demo`).
 """
 
 from __future__ import annotations
@@ -86,9 +88,9 @@ def _enabled(value: object) -> bool:
     return str(value).strip().lower() not in {"0", "false", "no", "off", ""}
 
 
-def _bad_request(error: Exception) -> tuple[str, int]:
-    csrf = getattr(error, "description", "") == "csrf"
-    return render_template("error.html", message=None, code="csrf" if csrf else "bad_request"), 400
+def _bad_request(_: Exception) -> tuple[str, int]:
+    """A malformed request (a CSRF failure has its own page: :mod:`.extension`)."""
+    return render_template("error.html", message=None, code="bad_request"), 400
 
 
 def _not_found(_: Exception) -> tuple[str, int]:

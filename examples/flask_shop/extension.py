@@ -21,28 +21,60 @@ environment variable of the same name, then to the default), builds the facade a
                            later"), shown to anyone or to staff only (default: ``on`` when the shop seeds
                            demo data, else ``off``; see :mod:`.democlock`)
 ``SECRET_KEY``             signs the session cookie (default: generated once, kept in the data dir)
+``TRADEIN_SHOP_HTTPS``     the shop is served over HTTPS: the session cookie is ``Secure``, responses
+                           carry HSTS (off for the local demo; ``PREFERRED_URL_SCHEME=https`` too)
+``TRADEIN_STAFF_SESSION_LIFETIME``
+                           how long a staff sign-in lasts: a ``timedelta`` or seconds (8 hours)
+``TRADEIN_STAFF_LOGIN_LIMITS``
+                           wrong back office passwords allowed per client address, in Flask-Limiter's
+                           notation (``5 per minute; 20 per hour``)
+``RATELIMIT_STORAGE_URI``  where Flask-Limiter counts (``memory://``, one count per process; use
+                           ``redis://...`` or ``memcached://...`` for several workers)
+``TRADEIN_SESSION_CLOCK``  where the staff sessions' "now" comes from (a ``Clock``; the system clock,
+                           never the shop's or the demo clock, which move by months)
 =========================  ==========================================================================
 
-The extension also gives every template what it needs: ``t()`` for the shop's texts, ``csrf_token()``,
-and the ``money``, ``date``, ``datetime``, ``number`` and ``period`` (a billing month) filters (Babel, in
-the shopper's locale). Every POST must carry the session's CSRF token (form field ``csrf_token`` or header
-``X-CSRF-Token``), else 400. Library errors become a friendly, translated message.
+The extension also gives every template what it needs: ``t()`` for the shop's texts, ``csrf_token()``
+(Flask-WTF's), ``csp_nonce()`` (for an inline script or style a host's template adds), and the ``money``,
+``date``, ``datetime``, ``number`` and ``period`` (a billing month) filters (Babel, in the shopper's locale).
+Library errors become a friendly, translated message.
+
+Security, the Flask way:
+
+- CSRF is Flask-WTF's :class:`~flask_wtf.csrf.CSRFProtect` (``TradeInShop.csrf``): every POST carries the
+  session's token (form field ``csrf_token``, or header ``X-CSRFToken``/``X-CSRF-Token``), else the shop's
+  translated 400 page. A host application exempts its own webhook with ``shop_extension.csrf.exempt``.
+- The back office sign-in is rate limited per client address by Flask-Limiter (``TradeInShop.limiter``,
+  counting wrong passwords only; 429 with a translated page). Behind a proxy, apply Werkzeug's ``ProxyFix``
+  so the client's address is the one counted.
+- A staff sign-in is a session on the server (:class:`StaffSessions`, a table beside the shop's own):
+  checked on every request, ended by signing out (a copied cookie opens nothing) or by its lifetime.
+- The session cookie is ``SameSite=Lax`` and ``HttpOnly`` (and ``Secure`` with HTTPS); every response
+  carries a Content-Security-Policy (the shop's own scripts and styles only), ``X-Content-Type-Options``,
+  ``X-Frame-Options``, ``Referrer-Policy`` and ``Permissions-Policy``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
-import hmac
+import hashlib
 import json
 import os
 import secrets
 import tempfile
+import unicodedata
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import attrs
-from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session
+import sqlalchemy as sa
+from flask import Flask, current_app, flash, g, redirect, render_template, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from examples.flask_shop.democlock import DemoClock, demo_clock_mode
 from examples.flask_shop.messages import LANGUAGES, translate
@@ -66,11 +98,13 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from flask.typing import ResponseReturnValue
+    from werkzeug.exceptions import TooManyRequests
+    from werkzeug.wrappers import Response
+
+    from tradein_sdk import Clock
 
 EXTENSION_KEY = "tradein_shop"
 SHOP_TIME_ZONE = "Europe/Berlin"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
 DEMO_STAFF_PASSWORD = "demo"  # noqa: S105 - the demo's published password; set TRADEIN_STAFF_PASSWORD
 DEMO_ISSUER = Party(
     name="Demo Phone Shop GmbH",
@@ -81,6 +115,9 @@ DEMO_ISSUER = Party(
     vat_id="DE123456788",
 )
 """The shop's own company data on fleet credit notes (a demo: set ``TRADEIN_FLEET_ISSUER``)."""
+
+limiter = Limiter(get_remote_address, headers_enabled=True, key_prefix="tradein-shop")
+"""Flask-Limiter's limiter of the back office sign-in (``TradeInShop.limiter``, :func:`sign_in_limits`)."""
 
 DEFAULTS: dict[str, Any] = {
     "TRADEIN_DATA_DIR": None,
@@ -95,6 +132,11 @@ DEFAULTS: dict[str, Any] = {
     "TRADEIN_CLOCK": None,
     "TRADEIN_DEMO_CLOCK": None,
     "TRADEIN_FLEET_ISSUER": None,
+    "TRADEIN_SHOP_HTTPS": False,
+    "TRADEIN_STAFF_SESSION_LIFETIME": timedelta(hours=8),
+    "TRADEIN_STAFF_LOGIN_LIMITS": "5 per minute; 20 per hour",
+    "TRADEIN_SESSION_CLOCK": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
 }
 
 
@@ -108,6 +150,7 @@ class ShopState:
         products: the new devices the shop sells.
         locales: the locales the shop offers, the default first.
         staff_password: the back office password.
+        staff_sessions: the signed-in staff sessions, kept on the server.
         issuer: the shop's company data, as fleet credit notes name the buyer.
         demo_clock: the demo clock the facade tells time by, when ``TRADEIN_DEMO_CLOCK`` is not ``off``.
         demo_clock_mode: who may see and move it: ``on`` (anyone), ``staff`` or ``off``.
@@ -118,6 +161,7 @@ class ShopState:
     products: tuple[Product, ...]
     locales: tuple[str, ...]
     staff_password: str
+    staff_sessions: StaffSessions
     issuer: Party = DEMO_ISSUER
     demo_clock: DemoClock | None = None
     demo_clock_mode: str = "off"
@@ -132,6 +176,7 @@ class ShopState:
         """Release the database connections (when the process ends, or after a test)."""
         self.trade_in.close()
         self.records.close()
+        self.staff_sessions.dispose()
 
     def product(self, sku: str) -> Product | None:
         """The product with that article number, or ``None``."""
@@ -156,10 +201,20 @@ def t(key: str, **params: object) -> str:
 
 
 class TradeInShop:
-    """The Flask extension (see the module docstring)."""
+    """The Flask extension (see the module docstring).
+
+    Attributes:
+        csrf: its Flask-WTF ``CSRFProtect``: ``shop_extension.csrf.exempt(view)`` exempts a host's own
+            route (a webhook signed by its sender, say) from the CSRF check.
+        limiter: the Flask-Limiter ``Limiter`` of the sign-in (one per process, like the views it limits;
+            each application it is set up for counts in that application's ``RATELIMIT_STORAGE_URI``);
+            ``limiter.reset()`` clears the counts.
+    """
 
     def __init__(self, app: Flask | None = None) -> None:
         """Set up ``app`` now, or later with :meth:`init_app`."""
+        self.csrf: CSRFProtect = CSRFProtect()
+        self.limiter = limiter
         if app is not None:
             self.init_app(app)
 
@@ -175,7 +230,8 @@ class TradeInShop:
         default_locale = app.config["TRADEIN_LOCALE"]
         if default_locale in locales:
             locales = (default_locale, *(locale for locale in locales if locale != default_locale))
-        records = ShopRecords(app.config["TRADEIN_DATABASE_URL"] or f"sqlite:///{data_dir / 'shop.sqlite3'}")
+        shop_url = app.config["TRADEIN_DATABASE_URL"] or f"sqlite:///{data_dir / 'shop.sqlite3'}"
+        records = ShopRecords(shop_url)
         mode = demo_clock_mode(
             app.config["TRADEIN_DEMO_CLOCK"], demo=_enabled(app.config["TRADEIN_SEED_DEMO"])
         )
@@ -188,6 +244,11 @@ class TradeInShop:
             products=(),
             locales=locales,
             staff_password=str(app.config["TRADEIN_STAFF_PASSWORD"]),
+            staff_sessions=StaffSessions(
+                shop_url,
+                lifetime=_lifetime(app.config["TRADEIN_STAFF_SESSION_LIFETIME"]),
+                clock=app.config["TRADEIN_SESSION_CLOCK"],
+            ),
             issuer=_issuer(app.config["TRADEIN_FLEET_ISSUER"]),
             demo_clock=demo_clock,
             demo_clock_mode=mode,
@@ -195,10 +256,16 @@ class TradeInShop:
         state = attrs.evolve(state, products=products_for_sale(state.trade_in.catalog, state.trade_in.market))
         app.extensions[EXTENSION_KEY] = state
 
-        app.before_request(_select_locale)
-        app.before_request(_check_csrf)
+        _secure_cookies(app)
+        app.before_request(_select_locale)  # first: the error pages of the checks below are translated
+        app.before_request(_check_staff_session)
+        self.csrf.init_app(app)
+        self.limiter.init_app(app)
+        app.after_request(_security_headers)
         app.register_error_handler(TradeInError, _library_error)
-        app.jinja_env.globals.update(t=t, csrf_token=csrf_token, current_locale=current_locale)
+        app.register_error_handler(CSRFError, _csrf_error)
+        app.register_error_handler(429, _too_many_requests)
+        app.jinja_env.globals.update(t=t, csp_nonce=csp_nonce, current_locale=current_locale)
         app.jinja_env.filters.update(
             money=format_money,
             date=format_date,
@@ -353,27 +420,6 @@ def format_number(value: float | Decimal) -> str:
     return str(format_decimal(value, locale=current_locale()))
 
 
-# -- CSRF ---------------------------------------------------------------------------------------------------
-
-
-def csrf_token() -> str:
-    """The session's CSRF token (made on first use); every form carries it in a hidden field."""
-    token = session.get(CSRF_FIELD)
-    if not isinstance(token, str):
-        token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    return token
-
-
-def _check_csrf() -> None:
-    """Refuse (400) any unsafe request without the session's token."""
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
-        return
-    expected = session.get(CSRF_FIELD)
-    given = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), given.encode()):
-        abort(400, description="csrf")
-
-
 # -- errors -------------------------------------------------------------------------------------------------
 
 
@@ -385,3 +431,276 @@ def _library_error(error: TradeInError) -> ResponseReturnValue:
         flash(message, "error")
         return redirect(referrer)
     return render_template("error.html", message=message, code=error.code), 400
+
+
+def _csrf_error(_: CSRFError) -> ResponseReturnValue:
+    """A POST without the session's valid CSRF token: the shop's page (400), in the shopper's language."""
+    return render_template("error.html", message=None, code="csrf"), 400
+
+
+def _too_many_requests(_: TooManyRequests) -> ResponseReturnValue:
+    """A rate limit was reached (the sign-in's): the shop's page (429; Flask-Limiter adds Retry-After)."""
+    message = t("error.too_many_sign_ins") if request.endpoint == "staff.login" else None
+    return render_template("error.html", message=message, code="too_many_requests"), 429
+
+
+# -- redirects ----------------------------------------------------------------------------------------------
+
+
+def same_site_path(target: str | None) -> str | None:
+    r"""``target`` when it is a path of this site (``/staff/orders?state=received``), else ``None``.
+
+    Refused: anything with a scheme or a host (``https://evil.example``, ``javascript:...``), a path that
+    browsers read as another host (``//evil.example``, ``/\evil.example``), a relative path, and any control,
+    format or separator character (a tab or newline that browsers drop or that would split the header), also
+    when percent-encoded (``/%09/evil.example`` is ``//evil.example`` to a browser).
+    """
+    if not target:
+        return None
+    decoded = target
+    for _ in range(4):  # a few rounds of percent-decoding: %2509 is %09 is a tab
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    for text in (target, decoded):
+        if any(char == "\\" or _invisible(char) for char in text):
+            return None
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc or not text.startswith("/") or text.startswith("//"):
+            return None
+    return target
+
+
+def _invisible(char: str) -> bool:
+    """Control, format and separator characters (a space excepted)."""
+    return char != " " and unicodedata.category(char)[0] in {"C", "Z"}
+
+
+# -- staff sessions -----------------------------------------------------------------------------------------
+
+_sessions_metadata = sa.MetaData()
+_staff_sessions = sa.Table(
+    "flask_shop_staff_sessions",
+    _sessions_metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),  # SHA-256 of the id: the table holds no cookie
+    sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+class StaffSessions:
+    """The signed-in staff sessions, on the server: a small table on the shop's database.
+
+    A sign-in starts a session and the cookie carries its random id; every request checks that the session
+    is still there and has not expired; signing out deletes it. So a copy of the cookie opens the back office
+    only while the member of staff who signed in has not signed out, and for ``lifetime`` at most.
+    """
+
+    def __init__(self, url: str, *, lifetime: timedelta, clock: Clock | None = None) -> None:
+        """Connect to ``url`` (the shop's SQLite file or PostgreSQL) and create the table when missing."""
+        if url.startswith(("postgresql://", "postgres://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        self._engine = sa.create_engine(url, pool_pre_ping=True)
+        try:
+            _sessions_metadata.create_all(self._engine)
+        except sa.exc.DatabaseError:  # workers starting together: another one created it meanwhile
+            if not sa.inspect(self._engine).has_table(_staff_sessions.name):
+                raise
+        self.lifetime = lifetime
+        self.clock: Clock = clock or SystemClock()
+
+    def _now(self) -> datetime:
+        return self.clock.now().astimezone(UTC)
+
+    def start(self) -> str:
+        """Start a session; returns its id (for the cookie). Expired sessions are removed on the way."""
+        session_id = secrets.token_urlsafe(32)
+        now = self._now()
+        with self._engine.begin() as conn:
+            conn.execute(_staff_sessions.delete().where(_staff_sessions.c.expires_at <= now))
+            conn.execute(
+                _staff_sessions.insert().values(
+                    digest=_digest(session_id), signed_in_at=now, expires_at=now + self.lifetime
+                )
+            )
+        return session_id
+
+    def is_active(self, session_id: object) -> bool:
+        """Whether ``session_id`` is a session that was started, not ended and has not expired."""
+        if not isinstance(session_id, str) or not session_id:
+            return False
+        query = sa.select(_staff_sessions.c.expires_at).where(_staff_sessions.c.digest == _digest(session_id))
+        with self._engine.connect() as conn:
+            expires_at: datetime | None = conn.execute(query).scalar_one_or_none()
+        if expires_at is None:
+            return False
+        if expires_at.tzinfo is None:  # SQLite keeps the UTC time without its zone
+            expires_at = expires_at.replace(tzinfo=UTC)
+        return self._now() < expires_at
+
+    def end(self, session_id: object) -> None:
+        """End the session (signing out); an unknown or ended one is ignored."""
+        if isinstance(session_id, str) and session_id:
+            with self._engine.begin() as conn:
+                conn.execute(_staff_sessions.delete().where(_staff_sessions.c.digest == _digest(session_id)))
+
+    def end_all(self) -> int:
+        """End every staff session (after a password change, say); returns how many were open."""
+        with self._engine.begin() as conn:
+            return conn.execute(_staff_sessions.delete()).rowcount
+
+    def dispose(self) -> None:
+        """Release the connections."""
+        self._engine.dispose()
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _lifetime(value: object) -> timedelta:
+    """A ``timedelta``, or a number of seconds (``28800``, also as text)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        return timedelta(seconds=float(value))
+    raise ValueError(f"TRADEIN_STAFF_SESSION_LIFETIME: a timedelta or seconds, not {value!r}")
+
+
+def is_staff() -> bool:
+    """Whether this request comes from a signed-in member of staff (an active session on the server)."""
+    return bool(g.get("staff"))
+
+
+def sign_in_staff() -> None:
+    """Start a staff session for this browser (ending the one it had)."""
+    sessions = shop().staff_sessions
+    sessions.end(session.get("staff"))
+    session["staff"] = sessions.start()
+    g.staff = g.staff_signed_in = True
+
+
+def sign_out_staff() -> None:
+    """End this browser's staff session, on the server too."""
+    shop().staff_sessions.end(session.pop("staff", None))
+    g.staff = False
+
+
+def _check_staff_session() -> None:
+    """Before each request: a staff cookie counts only while its session is active on the server.
+
+    Otherwise the staff mark is removed from the cookie, so every page (not only the guarded ones) treats
+    the browser as signed out.
+    """
+    g.staff = False
+    if "staff" not in session or request.endpoint == "static":
+        return
+    if shop().staff_sessions.is_active(session["staff"]):
+        g.staff = True
+        return
+    session.pop("staff")
+    flash(t("staff.session_ended"), "info")
+
+
+# -- the sign-in's rate limit -------------------------------------------------------------------------------
+
+
+def sign_in_limits() -> str:
+    """The app's limits of wrong passwords per client address (``TRADEIN_STAFF_LOGIN_LIMITS``)."""
+    return str(current_app.config["TRADEIN_STAFF_LOGIN_LIMITS"])
+
+
+def failed_sign_in(_: Response) -> bool:
+    """Whether a sign-in request counts against the limit: every one that did not sign in."""
+    return not g.get("staff_signed_in")
+
+
+# -- cookies and security headers ---------------------------------------------------------------------------
+
+INLINE_HANDLERS = ("this.form.submit()",)
+"""The inline event handlers of the shop's templates, allowed by their hashes (the staff's state filter).
+
+A nonce cannot allow an attribute; ``'unsafe-hashes'`` with each handler's hash allows exactly these."""
+
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+DOCUMENT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+"""The policy of the library's self-contained printable pages: their own inline styles, no script at all."""
+
+DOCUMENT_ENDPOINTS = frozenset({"orders.label"})
+"""The views that answer with such a page (the shipping label: :meth:`~tradein_sdk.ShippingLabel.to_html`)."""
+
+OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
+"""The policy of everything that is no HTML page (JSON, CSV, PDF, images): nothing runs, nothing frames it."""
+
+
+def csp_nonce() -> str:
+    """The nonce of this response's Content-Security-Policy (made on first use).
+
+    A template's inline script or style carries it: ``<script nonce="{{ csp_nonce() }}">``.
+    """
+    nonce: str | None = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+    return nonce
+
+
+def _hash_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def content_security_policy(nonce: str | None = None) -> str:
+    """The policy of the shop's pages: its own scripts, styles, images and requests, nothing inline.
+
+    ``nonce`` allows a ``<script>`` or ``<style>`` carrying it (:func:`csp_nonce`).
+    """
+    nonces = [f"'nonce-{nonce}'"] if nonce else []
+    handlers = ["'unsafe-hashes'", *(_hash_source(handler) for handler in INLINE_HANDLERS)]
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *nonces, *handlers],
+        "style-src": ["'self'", *nonces],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def _https(config: Any) -> bool:  # noqa: ANN401 - a flask.Config
+    return _enabled(config["TRADEIN_SHOP_HTTPS"]) or config.get("PREFERRED_URL_SCHEME") == "https"
+
+
+def _secure_cookies(app: Flask) -> None:
+    """``SameSite=Lax`` unless set otherwise; ``Secure`` (and https URLs) when the shop runs on HTTPS."""
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if _https(app.config):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def _security_headers(response: Response) -> Response:
+    """After each request: the security headers (a view's or the host's own win)."""
+    headers = response.headers
+    if request.endpoint in DOCUMENT_ENDPOINTS:
+        policy = DOCUMENT_POLICY
+    elif response.mimetype == "text/html":
+        policy = content_security_policy(g.get("csp_nonce"))
+    else:
+        policy = OTHER_POLICY
+    headers.setdefault("Content-Security-Policy", policy)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")  # the CSRF check over HTTPS needs the Referer
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if _https(current_app.config):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response

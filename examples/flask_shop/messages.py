@@ -29,6 +29,23 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "nav.orders": ("My orders", "Meine Bestellungen", "Mes commandes"),
     "nav.store": ("Store mode", "Filialmodus", "Mode boutique"),
     "nav.back_office": ("Back office", "Backoffice", "Back-office"),
+    "nav.menu": ("Menu", "Menü", "Menu"),
+    "nav.shortcuts": ("Shortcuts", "Schnellzugriff", "Accès rapide"),
+    "nav.skip": ("Skip to content", "Zum Inhalt springen", "Aller au contenu"),
+    "nav.scroll_table": (
+        "{name} (scrolls sideways)",
+        "{name} (seitlich scrollbar)",
+        "{name} (défile horizontalement)",
+    ),
+    "label.paper": ("Paper", "Papier", "Papier"),
+    "label.paper_a4": ("A4 sheet", "A4-Blatt", "Feuille A4"),
+    "label.paper_a6": ("A6 label printer", "A6-Etikettendrucker", "Imprimante d’étiquettes A6"),
+    "label.print_hint": (
+        "Print this page with your browser (Ctrl+P or ⌘P). On an A4 sheet, cut the label out along the dashed line.",
+        "Drucken Sie diese Seite mit Ihrem Browser (Strg+P oder ⌘P). Auf einem A4-Blatt schneiden Sie das Etikett an der gestrichelten Linie aus.",
+        "Imprimez cette page avec votre navigateur (Ctrl+P ou ⌘P). Sur une feuille A4, découpez l’étiquette le long des pointillés.",
+    ),
+    "label.back": ("Back to the order", "Zurück zur Bestellung", "Retour à la commande"),
     "error.title": ("Something went wrong", "Da ist etwas schiefgelaufen", "Une erreur est survenue"),
     "error.csrf": (
         "This form has expired or did not come from this shop. Please go back, reload the page and try again.",
@@ -44,6 +61,16 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "The request could not be understood.",
         "Die Anfrage konnte nicht verarbeitet werden.",
         "La demande n’a pas pu être traitée.",
+    ),
+    "error.too_many_requests": (
+        "Too many requests. Please wait a few minutes and try again.",
+        "Zu viele Anfragen. Bitte warten Sie einige Minuten und versuchen Sie es dann noch einmal.",
+        "Trop de requêtes. Veuillez patienter quelques minutes puis réessayer.",
+    ),
+    "error.too_many_sign_ins": (
+        "Too many sign-in attempts. Please wait a few minutes and try again.",
+        "Zu viele Anmeldeversuche. Bitte warten Sie einige Minuten und versuchen Sie es dann noch einmal.",
+        "Trop de tentatives de connexion. Veuillez patienter quelques minutes puis réessayer.",
     ),
     "error.home": ("To the shop", "Zum Shop", "Vers la boutique"),
     "api.bad_request": (
@@ -504,6 +531,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Mot de passe de démo : demo (définir TRADEIN_STAFF_PASSWORD).",
     ),
     "staff.wrong_password": ("Wrong password.", "Falsches Passwort.", "Mot de passe incorrect."),
+    "staff.session_ended": (
+        "Your back office session has ended. Please sign in again.",
+        "Ihre Backoffice-Sitzung ist beendet. Bitte melden Sie sich erneut an.",
+        "Votre session du back-office a pris fin. Veuillez vous reconnecter.",
+    ),
     "staff.orders": ("Orders", "Bestellungen", "Commandes"),
     "staff.incoming": ("Incoming devices", "Eingehende Geräte", "Appareils entrants"),
     "staff.nothing_incoming": ("Nothing to inspect.", "Nichts zu prüfen.", "Rien à contrôler."),

@@ -1,11 +1,16 @@
-"""Write the README's screenshots of the shop: home, questionnaire, quote and checkout.
+"""Write the README's screenshots of the shop, on a desktop and on a phone.
 
 Run: ``.venv/bin/python -m examples.flask_shop.screenshots [OUTPUT_DIR]`` (default ``docs/screenshots``).
-Serves a fresh shop (demo data, German) from a thread and photographs it with Debian's Chromium.
+Serves a fresh shop (demo data, German) from a thread and photographs it with Debian's Chromium: on a
+1280×900 desktop ``home``, ``questionnaire``, ``quote``, ``checkout`` (the options: how the trade-in value
+is paid, the protection and the buy-back guarantee offers) and ``order`` (the order with its guarantee);
+on a 390×844 phone (one screen each, at twice the pixels) ``home-phone``, ``checkout-phone`` (at the
+protection offers) and ``order-phone``.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -17,45 +22,79 @@ from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
+    from playwright.sync_api import Browser, ViewportSize
 
-VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+WORN_IPHONE = example_answers("smartphone", "worn").answers | {"platform": "ios", "find_my_off": True}
 
 
 def main(output: Path) -> None:
-    """Photograph the four main pages into ``output``."""
+    """Photograph the shop's main pages into ``output``, on a desktop and on a phone."""
     missing = browser_missing()
     if missing is not None:
         raise SystemExit(f"cannot take screenshots: {missing}")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     output.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
     with tempfile.TemporaryDirectory() as data_dir:
         app = create_app({"TRADEIN_DATA_DIR": data_dir})
         with serving(app) as url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            page = browser.new_context(locale="de-DE", viewport=VIEWPORT, device_scale_factor=1).new_page()
-            page.goto(f"{url}/?lang=de_DE")
-            page.screenshot(path=str(output / "home.png"))
-            page.locator('article[data-sku="SM-S931BZKDEUB"] button').click()
-            page.goto(f"{url}/trade-in/devices/apple-iphone-13-128gb")
-            page.locator("label.choice:has(input[name=platform][value=ios])").click()
-            page.locator("label.choice:has(input[name=powers_on][value=true])").click()
-            page.screenshot(path=str(output / "questionnaire.png"))
-            answer_questionnaire(
-                page, example_answers("smartphone", "worn").answers | {"platform": "ios", "find_my_off": True}
-            )
-            page.wait_for_url("**/trade-in/quotes/**")
-            page.screenshot(path=str(output / "quote.png"))
-            page.get_by_role("button", name="Als Guthaben für ein neues Gerät nutzen").click()
-            page.get_by_role("link", name="Weiter zur Kasse").click()
-            page.locator('[data-offer-id="example-de/damage-cover/upfront_12"]').click()
-            page.get_by_role("button", name="Weiter").click()
-            page.screenshot(path=str(output / "checkout.png"), full_page=True)
+            written += _journey(browser, url, output, phone=False)
+            written += _journey(browser, url, output, phone=True)
             browser.close()
         app.extensions[EXTENSION_KEY].close()
-    for name in ("home", "questionnaire", "quote", "checkout"):
-        print(output / f"{name}.png")  # noqa: T201 - the script reports what it wrote
+    for path in written:
+        print(path)  # noqa: T201 - the script reports what it wrote
+
+
+def _journey(browser: Browser, url: str, output: Path, *, phone: bool) -> list[Path]:
+    """Buy a Galaxy S23 with an iPhone 13 traded in, protection and the buy-back guarantee; photograph it."""
+    context = browser.new_context(
+        locale="de-DE", viewport=PHONE if phone else DESKTOP, device_scale_factor=2 if phone else 1
+    )
+    page = context.new_page()
+    suffix = "-phone" if phone else ""
+    written: list[Path] = []
+
+    def shoot(name: str, *, full_page: bool, at: str | None = None) -> None:
+        """The page from its top (all of it on a desktop when ``full_page``), or a phone screen at ``at``."""
+        page.evaluate("window.scrollTo(0, 0)")
+        if phone and at is not None:
+            page.locator(at).first.evaluate("e => scrollTo(0, e.getBoundingClientRect().top - 64)")
+        path = output / f"{name}{suffix}.png"
+        page.screenshot(path=str(path), full_page=full_page and not phone)
+        written.append(path)
+
+    page.goto(f"{url}/?lang=de_DE")
+    shoot("home", full_page=False)
+    page.locator('article[data-sku="SM-S911BZKDEUB"] button').click()
+    page.goto(f"{url}/trade-in/devices/apple-iphone-13-128gb")
+    if not phone:
+        page.locator("label.choice:has(input[name=platform][value=ios])").click()
+        page.locator("label.choice:has(input[name=powers_on][value=true])").click()
+        shoot("questionnaire", full_page=False)
+    answer_questionnaire(page, WORN_IPHONE)
+    page.wait_for_url("**/trade-in/quotes/**")
+    if not phone:
+        shoot("quote", full_page=False)
+    page.get_by_role("button", name="Als Guthaben für ein neues Gerät nutzen").click()
+    page.get_by_role("link", name="Weiter zur Kasse").click()
+    page.locator('input[name=plan][value="discount"]').check()
+    page.locator('[data-offer-id="example-de/damage-cover/upfront_12"] input').check()
+    page.locator('[data-guarantee-plan="buyback-24"] input[name=guarantee]').check()
+    shoot("checkout", full_page=True, at="section:has([data-offer-id]) h2")
+    page.get_by_role("button", name="Weiter").click()
+    page.locator("input[name=protection_consent]").check()
+    page.locator("input[name=guarantee_consent]").check()
+    page.get_by_label("Name", exact=True).fill("Erika Mustermann")
+    page.locator('[data-testid="confirm"]').click()
+    page.wait_for_url(re.compile(r".*/orders/ord_\w+$"))
+    shoot("order", full_page=True)
+    context.close()
+    return written
 
 
 if __name__ == "__main__":

@@ -1,7 +1,28 @@
-// Demo Phone Shop: the typeahead and the step-by-step questionnaire. No framework, no build step.
-// The server renders everything and decides everything; this only makes it pleasant.
+// Demo Phone Shop: the phone's menu, the typeahead and the step-by-step questionnaire. No framework, no
+// build step. The server renders everything and decides everything; this only makes it pleasant.
+// Loaded without `defer`: the class below is set before the header is drawn (the menu starts folded).
 "use strict";
 document.documentElement.classList.add("js");
+
+// -- the header's menu on phones and tablets: a toggle button (aria-expanded), closed by Escape or a click away
+function setUpMenu(header) {
+  const toggle = header.querySelector(".menu-toggle");
+  const menu = document.getElementById(toggle.getAttribute("aria-controls"));
+  function setOpen(open, returnFocus) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    header.classList.toggle("open", open);
+    if (!open && returnFocus) toggle.focus();
+  }
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true", false));
+  header.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && header.classList.contains("open")) { event.preventDefault(); setOpen(false, true); }
+  });
+  document.addEventListener("click", (event) => { if (!header.contains(event.target)) setOpen(false, false); });
+  menu.addEventListener("focusout", (event) => {
+    if (event.relatedTarget && !header.contains(event.relatedTarget)) setOpen(false, false);
+  });
+  window.matchMedia("(min-width: 64em)").addEventListener("change", () => setOpen(false, false));
+}
 
 // -- typeahead: forms with data-typeahead="<url of search.json>" ------------------------------------------
 function setUpTypeahead(form) {
@@ -144,6 +165,7 @@ function setUpQuestionnaire(root) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-menu]").forEach(setUpMenu);
   document.querySelectorAll("form[data-typeahead]").forEach(setUpTypeahead);
   document.querySelectorAll("[data-questionnaire]").forEach(setUpQuestionnaire);
 });

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
-from examples.flask_shop.extension import format_date, shop, t
+from examples.flask_shop.extension import format_date, same_site_path, shop, t
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -45,8 +45,8 @@ def clock() -> ResponseReturnValue:
 
 def _back() -> str:
     """The page the control was on (a path of this shop), else the start page."""
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
+    target = same_site_path(request.form.get("next"))
+    if target is not None:
         return target
     referrer = request.referrer
     if referrer and urlsplit(referrer).netloc == request.host:

@@ -11,7 +11,10 @@ language), private to the order like the page. Anyone may check a certificate fi
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -56,6 +59,14 @@ TIMELINE = (
     DeviceState.PAID,
 )
 """The happy path, shown as the timeline's milestones; other states are shown as they happen."""
+
+PAPERS = {"a4": "size: 210mm 297mm; margin: 12mm;", "a6": "size: 105mm 148mm; margin: 5mm;"}
+"""The shipping label's papers and their ``@page`` rules: an A4 sheet (the label cut out along its dashed
+frame) or an A6 label printer."""
+
+_BARCODE = re.compile(r'<svg(?![^>]*viewBox)([^>]*?) width="([\d.]+)mm" height="([\d.]+)mm"')
+"""The label's barcode when it has a size in millimetres but no ``viewBox`` (it would be cut, not scaled)."""
+_PX_PER_MM = 96 / 25.4
 
 
 def load_order(order_id: str) -> TradeInOrder:
@@ -168,11 +179,43 @@ def order(order_id: str) -> ResponseReturnValue:
 
 @bp.get("/orders/<order_id>/label")
 def label(order_id: str) -> ResponseReturnValue:
-    """The printable shipping label (the library's self-contained HTML, with its barcode)."""
+    """The printable shipping label: the library's self-contained HTML (with its barcode), the shop's styles.
+
+    For an A4 sheet (``?paper=a4``, the default) or an A6 label printer (``?paper=a6``).
+    """
     found = load_order(order_id)
     if not any(device.state is DeviceState.AWAITING_SHIPMENT for device in found.devices):
         abort(404)
-    return shop().trade_in.issue_label(order_id).to_html(current_locale())
+    paper = request.args.get("paper", "")
+    if paper not in PAPERS:
+        paper = "a4"
+    document = shop().trade_in.issue_label(order_id).to_html(current_locale())
+    controls = render_template("_label_controls.html", order=found, paper=paper, papers=PAPERS)
+    return printable_label(document, paper=paper, controls=controls)
+
+
+@functools.cache
+def _label_css() -> str:
+    return (Path(__file__).parent.parent / "static" / "label.css").read_text(encoding="utf-8")
+
+
+def printable_label(document: str, *, paper: str, controls: str) -> str:
+    """The label's page with the shop's stylesheet (inline: the page loads nothing) and the screen's controls.
+
+    The barcode gets a ``viewBox``, so that it scales to the label's width instead of being cut off.
+    """
+    style = f"<style>{_label_css()}@page {{ {PAPERS[paper]} }}</style>"
+    head = f'<meta name="viewport" content="width=device-width, initial-scale=1">{style}</head>'
+    document = document.replace("</head>", head, 1).replace(
+        "<body>", f'<body class="paper-{paper}">{controls}', 1
+    )
+    return _BARCODE.sub(_scalable, document, count=1)
+
+
+def _scalable(svg: re.Match[str]) -> str:
+    """The barcode's ``<svg`` tag with a ``viewBox`` of its size in millimetres (as CSS pixels)."""
+    width, height = float(svg[2]) * _PX_PER_MM, float(svg[3]) * _PX_PER_MM
+    return f'<svg{svg[1]} viewBox="0 0 {width:.2f} {height:.2f}" preserveAspectRatio="xMidYMid meet"'
 
 
 @bp.post("/orders/<order_id>/devices/<device_id>/shipped")

@@ -1,11 +1,25 @@
-"""The shop front: new devices, the cart with its trade-in credits and the promotions that apply."""
+"""The shop front: new devices, the cart with its trade-in credits and the promotions that apply.
+
+Each product has a drawing made here (``/products/<sku>.svg``); ``/favicon.ico`` is where browsers look.
+"""
 
 from __future__ import annotations
 
+import zlib
 from typing import TYPE_CHECKING
 
 import attrs
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
 from examples.flask_shop.cart import DECLINED, Cart, quote_tokens
 from examples.flask_shop.extension import current_locale, shop, t
@@ -18,6 +32,9 @@ if TYPE_CHECKING:
 
 bp = Blueprint("shop", __name__)
 
+IMAGE_MAX_AGE = 86_400
+"""How long a browser keeps a product's drawing (seconds)."""
+
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
@@ -26,6 +43,27 @@ def home() -> ResponseReturnValue:
     category = request.args.get("category")
     products = [p for p in state.products if category in {None, "", p.model.category.value}]
     return render_template("home.html", products=products, category=category or "")
+
+
+@bp.get("/products/<sku>.svg")
+def product_image(sku: str) -> ResponseReturnValue:
+    """The product's drawing (``product.svg``: its form, camera and finish), made here without any network."""
+    product = shop().product(sku)
+    if product is None:
+        abort(404)
+    shade = zlib.crc32(product.variant.id.encode())  # the same finish for the same product, every time
+    response = current_app.response_class(
+        render_template("product.svg", product=product, shade=shade), mimetype="image/svg+xml"
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = IMAGE_MAX_AGE
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """The icon for browsers that ask for it at the root (the pages name ``static/favicon.svg`` too)."""
+    return send_from_directory(str(current_app.static_folder), "favicon.ico", mimetype="image/x-icon")
 
 
 @bp.post("/cart/device")

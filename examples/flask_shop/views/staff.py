@@ -4,8 +4,10 @@ Each order's page shows its ledger (every entry and the balances) and, for a dev
 records its data erasure and issues the signed certificate; the billing page credits the bill-credit
 installments due for a period, once; the report page sums the ledger over a date range (CSV and JSON).
 
-Signed-in staff only (``TRADEIN_STAFF_PASSWORD``; a real shop uses its own sign-in). Every form posts the
-session's CSRF token (checked by the extension for every POST).
+Signed-in staff only (``TRADEIN_STAFF_PASSWORD``; a real shop uses its own sign-in). A sign-in is a session
+on the server (ended by signing out, or after ``TRADEIN_STAFF_SESSION_LIFETIME``); wrong passwords are rate
+limited per client address (``TRADEIN_STAFF_LOGIN_LIMITS``); after it the shop goes back only to a page of
+its own. Every form posts the session's CSRF token (checked by the extension's ``CSRFProtect``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ from examples.flask_shop.extension import (
     DEMO_STAFF_PASSWORD,
     ShopState,
     current_locale,
+    failed_sign_in,
     format_period,
+    is_staff,
+    limiter,
+    same_site_path,
     shop,
+    sign_in_limits,
+    sign_in_staff,
+    sign_out_staff,
     t,
 )
 from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
@@ -118,36 +127,35 @@ STATE_SCAN_PAGES = 10
 
 
 def staff_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """Send anyone not signed in to the sign-in page."""
+    """Send anyone without an active staff session to the sign-in page (back to this page after it)."""
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        if not session.get("staff"):
-            return redirect(url_for("staff.login", next=request.path))
+        if not is_staff():
+            back = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("staff.login", next=back))
         return view(*args, **kwargs)
 
     return wrapper
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(sign_in_limits, methods=["POST"], deduct_when=failed_sign_in)
 def login() -> ResponseReturnValue:
-    """Sign in with the back office password."""
+    """Sign in with the back office password, then go back to ``?next=`` when it is a page of the shop."""
     if request.method == "POST":
         given = request.form.get("password", "")
         if hmac.compare_digest(given.encode(), shop().staff_password.encode()):
-            session["staff"] = True
-            target = request.args.get("next", "")
-            return redirect(
-                target if target.startswith("/") and not target.startswith("//") else url_for("staff.orders")
-            )
+            sign_in_staff()
+            return redirect(same_site_path(request.args.get("next")) or url_for("staff.orders"))
         flash(t("staff.wrong_password"), "error")
     return render_template("staff_login.html", demo=shop().staff_password == DEMO_STAFF_PASSWORD), 200
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out."""
-    session.pop("staff", None)
+    """Sign out: the session ends on the server too (a copy of the cookie opens nothing)."""
+    sign_out_staff()
     return redirect(url_for("shop.home"))
 
 
