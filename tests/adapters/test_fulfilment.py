@@ -73,3 +73,14 @@ def test_barcode_refuses_what_code128_cannot_encode(text: str) -> None:
     """Characters outside printable ASCII are refused before any drawing."""
     with pytest.raises(ValueError, match="cannot be encoded"):
         code128_svg(text)
+
+
+def test_the_barcode_scales_to_the_space_it_is_given() -> None:
+    """The barcode has a size in millimetres and a viewBox: a phone or an A6 label shrinks it whole."""
+    svg = code128_svg("ORD-2026-0001")
+    tag = svg[svg.index("<svg") : svg.index(">", svg.index("<svg"))]
+    width_mm = float(tag.split('width="')[1].split("mm")[0])
+    view_box = [float(part) for part in tag.split('viewBox="')[1].split('"')[0].split()]
+    assert view_box[:2] == [0, 0]
+    assert abs(view_box[2] - width_mm * 96 / 25.4) < 0.01
+    assert 'preserveAspectRatio="xMidYMid meet"' in tag

@@ -9,6 +9,7 @@ A provider adapter (a refurbisher's API) implements the same port.
 from __future__ import annotations
 
 import io
+import re
 from typing import TYPE_CHECKING
 
 from tradein_sdk._domain.shipping import LabelDevice, ReceivingAddress, ShippingLabel
@@ -25,7 +26,8 @@ def code128_svg(text: str) -> str:
         text: printable ASCII, such as an order reference.
 
     Returns:
-        The SVG document.
+        The SVG document, sized in millimetres with a ``viewBox``, so that it scales to the space it is
+        given (a phone, an A6 label) instead of being cut off.
 
     Raises:
         ValueError: ``text`` has characters Code 128 cannot encode.
@@ -46,7 +48,22 @@ def code128_svg(text: str) -> str:
             "quiet_zone": 4.0,
         },
     )
-    return buffer.getvalue().decode("utf-8")
+    svg = buffer.getvalue().decode("utf-8")
+    return _SVG_SIZE.sub(_with_view_box, svg, count=1)
+
+
+_SVG_SIZE = re.compile(r'<svg(?![^>]*viewBox)([^>]*?) width="([\d.]+)mm" height="([\d.]+)mm"')
+"""The root ``<svg`` tag python-barcode writes: a size in millimetres and no ``viewBox``."""
+_PX_PER_MM = 96 / 25.4
+
+
+def _with_view_box(svg: re.Match[str]) -> str:
+    """The ``<svg`` tag with a ``viewBox`` of its size in millimetres (in CSS pixels, its content's unit)."""
+    width, height = float(svg[2]) * _PX_PER_MM, float(svg[3]) * _PX_PER_MM
+    return (
+        f'<svg{svg[1]} width="{svg[2]}mm" height="{svg[3]}mm" viewBox="0 0 {width:.2f} {height:.2f}" '
+        'preserveAspectRatio="xMidYMid meet"'
+    )
 
 
 class LocalFulfilment:

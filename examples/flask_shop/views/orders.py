@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,10 +62,6 @@ TIMELINE = (
 PAPERS = {"a4": "size: 210mm 297mm; margin: 12mm;", "a6": "size: 105mm 148mm; margin: 5mm;"}
 """The shipping label's papers and their ``@page`` rules: an A4 sheet (the label cut out along its dashed
 frame) or an A6 label printer."""
-
-_BARCODE = re.compile(r'<svg(?![^>]*viewBox)([^>]*?) width="([\d.]+)mm" height="([\d.]+)mm"')
-"""The label's barcode when it has a size in millimetres but no ``viewBox`` (it would be cut, not scaled)."""
-_PX_PER_MM = 96 / 25.4
 
 
 def load_order(order_id: str) -> TradeInOrder:
@@ -200,22 +195,12 @@ def _label_css() -> str:
 
 
 def printable_label(document: str, *, paper: str, controls: str) -> str:
-    """The label's page with the shop's stylesheet (inline: the page loads nothing) and the screen's controls.
-
-    The barcode gets a ``viewBox``, so that it scales to the label's width instead of being cut off.
-    """
+    """The label's page with the shop's stylesheet (inline: it loads nothing) and the screen's controls."""
     style = f"<style>{_label_css()}@page {{ {PAPERS[paper]} }}</style>"
     head = f'<meta name="viewport" content="width=device-width, initial-scale=1">{style}</head>'
-    document = document.replace("</head>", head, 1).replace(
+    return document.replace("</head>", head, 1).replace(
         "<body>", f'<body class="paper-{paper}">{controls}', 1
     )
-    return _BARCODE.sub(_scalable, document, count=1)
-
-
-def _scalable(svg: re.Match[str]) -> str:
-    """The barcode's ``<svg`` tag with a ``viewBox`` of its size in millimetres (as CSS pixels)."""
-    width, height = float(svg[2]) * _PX_PER_MM, float(svg[3]) * _PX_PER_MM
-    return f'<svg{svg[1]} viewBox="0 0 {width:.2f} {height:.2f}" preserveAspectRatio="xMidYMid meet"'
 
 
 @bp.post("/orders/<order_id>/devices/<device_id>/shipped")
