@@ -13,8 +13,11 @@ its own. Every form posts the session's CSRF token (checked by the extension's `
 from __future__ import annotations
 
 import functools
+import heapq
 import hmac
 import json
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec
 
@@ -40,32 +43,47 @@ from examples.flask_shop.records import InspectionReport
 from examples.flask_shop.statement import kind_label, reason_text
 from examples.flask_shop.views.orders import order_details, promotion_titles
 from tradein_sdk import (
+    Actor,
     AnswersInvalidError,
+    DeviceEvent,
     DeviceState,
+    Disposition,
+    EventKind,
+    HoldReason,
     InvalidPeriodError,
     Money,
     OrderDeviceNotFoundError,
     OrderNotFoundError,
+    PayoutMethod,
+    PayoutRef,
     TradeInError,
     billing_period,
 )
+from tradein_sdk._domain.orders.machine import apply, transition_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from flask.typing import ResponseReturnValue
 
-    from tradein_sdk import InspectionDiff, LedgerEntry, TradeInOrder
+    from tradein_sdk import InspectionDiff, LedgerEntry, OrderDevice, TradeInOrder
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 P = ParamSpec("P")
 
-ACTIONS: dict[str, tuple[DeviceState, ...]] = {
-    "receive": (DeviceState.AWAITING_SHIPMENT, DeviceState.IN_TRANSIT),
-    "settle": (DeviceState.CONFIRMED, DeviceState.REVISION_ACCEPTED),
-    "returned": (DeviceState.RETURNING,),
+EVENT_FIELDS = {
+    "reason_given": "reason",
+    "staff_gives_reason": "reason",
+    "hold_reason_given": "hold_reason",
+    "disposition_given": "disposition",
 }
-"""The one-click actions of a device, by the states they apply to."""
+"""The guards of the transition table that ask the staff's form for a field, and that field."""
+
+SETTLE_EVENTS = (EventKind.PAY, EventKind.CREDIT)
+"""The events the one "settle" action triggers (the library picks the payout, see ``TradeIn.settle``)."""
+
+OWN_PAGE_EVENTS = (EventKind.INSPECT, *SETTLE_EVENTS)
+"""The staff events with a page or an action of their own (the inspection form, "settle")."""
 
 ERASABLE = (
     DeviceState.RECEIVED,
@@ -124,6 +142,9 @@ ORDERS_PAGE = 50
 
 STATE_SCAN_PAGES = 10
 """With a state filter, the most library pages one request reads to fill a page (the rest: "next")."""
+
+AUDIT_PAGE = 200
+"""How many audit entries the audit page lists (the newest; the verification covers every one)."""
 
 
 def staff_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
@@ -226,10 +247,13 @@ def _has_device_in(order: TradeInOrder, state: DeviceState) -> bool:
 def order(order_id: str) -> ResponseReturnValue:
     """One order: each device with its quote, inspection report, history and actions; the order's ledger."""
     titles = promotion_titles()
+    found = _order(order_id)
     return render_template(
         "staff_order.html",
-        **order_details(_order(order_id)),
-        actions=ACTIONS,
+        **order_details(found),
+        actions={device.id: staff_actions(found, device) for device in found.devices},
+        hold_reasons=list(HoldReason),
+        dispositions=list(Disposition),
         balance_fields=BALANCE_FIELDS,
         stop_reasons=STOP_REASONS,
         erasable=ERASABLE,
@@ -241,23 +265,117 @@ def order(order_id: str) -> ResponseReturnValue:
     )
 
 
+@dataclass(frozen=True)
+class StaffAction:
+    """An action the staff page offers for a device.
+
+    Attributes:
+        name: the event (``hold``), ``settle`` (pay or credit) or ``inspect`` (its own page).
+        fields: what its form asks for, as the library needs it: ``reason``, ``hold_reason``, ``disposition``.
+    """
+
+    name: str
+    fields: tuple[str, ...] = ()
+
+
+def staff_actions(order: TradeInOrder, device: OrderDevice) -> list[StaffAction]:
+    """The staff actions the library allows for ``device`` now, in the order of its transition table.
+
+    The candidates are the table's transitions staff may trigger from the device's state; the guards that
+    need a reason, a hold reason or a disposition become the form's fields. A candidate is kept when the
+    library accepts it now with its form filled in (a dry run of the event on the order, nothing stored):
+    the guards on the device and the time (the send-by date passed, a value to pay) decide. Inspecting has
+    its own page; paying and crediting are the one ``settle`` (the library picks which).
+    """
+    found: dict[str, StaffAction] = {}
+    for transition in transition_table():
+        if Actor.STAFF not in transition.actors or device.state not in transition.sources:
+            continue
+        name = "settle" if transition.event in SETTLE_EVENTS else transition.event.value
+        if name in found or not _allowed_now(order, device, transition.event):
+            continue
+        fields = (EVENT_FIELDS[guard.name] for guard in transition.guards if guard.name in EVENT_FIELDS)
+        found[name] = StaffAction(name, tuple(dict.fromkeys(fields)))
+    return list(found.values())
+
+
+def _allowed_now(order: TradeInOrder, device: OrderDevice, kind: EventKind) -> bool:
+    """Whether the library accepts ``kind`` by staff on ``device`` now, given what its form asks for."""
+    if kind is EventKind.INSPECT:
+        return True  # the inspection form brings the result the guard checks
+    payout = {
+        EventKind.PAY: PayoutRef(method=PayoutMethod.BANK_TRANSFER, reference="dry-run"),
+        EventKind.CREDIT: PayoutRef(method=PayoutMethod.VOUCHER, reference="dry-run"),
+    }.get(kind)
+    trial = DeviceEvent(
+        id=f"dry-run:{uuid.uuid4().hex}",
+        kind=kind,
+        device_id=device.id,
+        actor=Actor.STAFF,
+        reason="dry run",
+        hold_reason=next(iter(HoldReason)),
+        disposition=Disposition.RECYCLE,
+        payout=payout,
+    )
+    trade_in = shop().trade_in
+    try:
+        apply(order, trial, now=trade_in.clock.now(), policy=trade_in.policy)
+    except TradeInError:
+        return False
+    return True
+
+
 @bp.post("/orders/<order_id>/devices/<device_id>/<action>")
 @staff_required
 def act(order_id: str, device_id: str, action: str) -> ResponseReturnValue:
-    """Mark received, pay out or credit, or mark returned."""
+    """Settle (pay out or credit), or record a staff event of the transition table with its form's fields.
+
+    An event the library refuses (the state moved on, a reason missing) is flashed in the staff's language.
+    """
     trade_in = shop().trade_in
-    if action == "receive":
-        trade_in.record_event(order_id, device_id, "receive", actor="staff")
-    elif action == "settle":
-        trade_in.settle(order_id, device_id)
-        flash(_settled(order_id, device_id), "success")
-        return redirect(url_for("staff.order", order_id=order_id))
-    elif action == "returned":
-        trade_in.record_event(order_id, device_id, "returned", actor="staff")
-    else:
+    try:
+        if action == "settle":
+            trade_in.settle(order_id, device_id)
+            message = _settled(order_id, device_id)
+        else:
+            kind = _staff_event(action)
+            trade_in.record_event(order_id, device_id, kind, actor=Actor.STAFF, **_event_fields())
+            message = t("staff.event_done", action=t(f"staff.action_{kind.value}"))
+    except (OrderNotFoundError, OrderDeviceNotFoundError):
         abort(404)
-    flash(t(f"staff.done_{action}"), "success")
+    except TradeInError as error:
+        flash(error.localized(current_locale()), "error")
+    else:
+        flash(message, "success")
     return redirect(url_for("staff.order", order_id=order_id))
+
+
+def _staff_event(action: str) -> EventKind:
+    """The event ``action`` names, when staff trigger it from this page (else: not found)."""
+    try:
+        kind = EventKind(action)
+    except ValueError:
+        abort(404)
+    by_staff = any(row.event is kind and Actor.STAFF in row.actors for row in transition_table())
+    if kind in OWN_PAGE_EVENTS or not by_staff:
+        abort(404)
+    return kind
+
+
+def _event_fields() -> dict[str, Any]:
+    """The event's fields from the form: ``reason``, ``hold_reason``, ``disposition`` (unknown: 400)."""
+    fields: dict[str, Any] = {}
+    reason = request.form.get("reason", "").strip()
+    if reason:
+        fields["reason"] = reason[:500]
+    try:
+        if request.form.get("hold_reason"):
+            fields["hold_reason"] = HoldReason(request.form["hold_reason"])
+        if request.form.get("disposition"):
+            fields["disposition"] = Disposition(request.form["disposition"])
+    except ValueError:
+        abort(400)
+    return fields
 
 
 @bp.post("/orders/<order_id>/devices/<device_id>/erasure")
@@ -449,8 +567,19 @@ def tick() -> ResponseReturnValue:
 @bp.get("/audit")
 @staff_required
 def audit() -> ResponseReturnValue:
-    """Verify the audit log's hash chain."""
-    return render_template("staff_audit.html", verification=shop().trade_in.verify_audit())
+    """Verify the audit log's hash chain and list its latest :data:`AUDIT_PAGE` entries, newest first.
+
+    The list shows when, who (a role), what and the pseudonymous subject (an order id): never the details.
+    """
+    trade_in = shop().trade_in
+    latest = heapq.nlargest(
+        AUDIT_PAGE,
+        trade_in.store.audit_entries(),
+        key=lambda entry: (entry.recorded_at, entry.chain, entry.sequence),
+    )
+    return render_template(
+        "staff_audit.html", verification=trade_in.verify_audit(), entries=latest, limit=AUDIT_PAGE
+    )
 
 
 # -- billing and the period report ---------------------------------------------------------------------------
