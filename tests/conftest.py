@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from flask import Flask
+    from playwright.sync_api import Browser
 
 # No per-example deadline (see above); max_examples stay as each test sets them, else Hypothesis' default.
 settings.register_profile("tradein", deadline=None)
@@ -144,3 +145,21 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     app = create_app({"TESTING": True, "TRADEIN_DATA_DIR": str(tmp_path), "TRADEIN_SEED_DEMO": False})
     yield app
     shop_state(app).close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright; skipped with the reason when missing (failed when required)."""
+    from examples.flask_shop.browser import browser_missing, launch_chromium  # noqa: PLC0415
+
+    missing = browser_missing()
+    if missing is not None:
+        if os.environ.get("TRADEIN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required (TRADEIN_REQUIRE_BROWSER=1) but {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

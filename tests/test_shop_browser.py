@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from examples.flask_shop import create_app
-from examples.flask_shop.browser import answer_questionnaire, browser_missing, launch_chromium, serving
+from examples.flask_shop.browser import answer_questionnaire, serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
 from tradein_sdk import FixedClock
@@ -28,22 +27,6 @@ ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 FLAWLESS = example_answers("smartphone", "flawless").answers
 STAFF_CHECKS = {"liquid_indicator": "not_triggered", "blocklist_status": "clear", "authenticity": "genuine"}
 TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium through Playwright; skipped with the reason when missing (failed when required)."""
-    missing = browser_missing()
-    if missing is not None:
-        if os.environ.get("TRADEIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required (TRADEIN_REQUIRE_BROWSER=1) but {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ the pickup; staff opens the batch in the back office. Each page is photographed 
 
 from __future__ import annotations
 
-import os
 import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from examples.flask_shop import create_app
-from examples.flask_shop.browser import browser_missing, launch_chromium, serving
+from examples.flask_shop.browser import serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from examples.flask_shop.fleet import open_demo_company
 from tradein_sdk import FixedClock
@@ -40,22 +39,6 @@ VIEWPORTS: dict[str, ViewportSize] = {
     "phone": {"width": 390, "height": 844},
     "desktop": {"width": 1280, "height": 900},
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium through Playwright; skipped with the reason when missing (failed when required)."""
-    missing = browser_missing()
-    if missing is not None:
-        if os.environ.get("TRADEIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required (TRADEIN_REQUIRE_BROWSER=1) but {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

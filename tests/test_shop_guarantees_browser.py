@@ -11,7 +11,6 @@ into ``test-artifacts/`` (and every open page again when a step fails); no page 
 
 from __future__ import annotations
 
-import os
 import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from examples.flask_shop import create_app
-from examples.flask_shop.browser import answer_questionnaire, browser_missing, launch_chromium, serving
+from examples.flask_shop.browser import answer_questionnaire, serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
 from tradein_sdk import FixedClock, InflowStatus, Money, verify_document
@@ -51,22 +50,6 @@ def galaxy() -> dict[str, Any]:
     answers = dict(example_answers("smartphone", "worn").answers)
     answers.pop("find_my_off")
     return {**answers, "platform": "samsung", "google_account_removed": True, "samsung_account_removed": True}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium through Playwright; skipped with the reason when missing (failed when required)."""
-    missing = browser_missing()
-    if missing is not None:
-        if os.environ.get("TRADEIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required (TRADEIN_REQUIRE_BROWSER=1) but {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

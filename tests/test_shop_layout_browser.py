@@ -23,7 +23,6 @@ shipping label printed on A6 and on A4.
 from __future__ import annotations
 
 import io
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from examples.flask_shop import create_app
-from examples.flask_shop.browser import answer_questionnaire, browser_missing, launch_chromium, serving
+from examples.flask_shop.browser import answer_questionnaire, serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
 from tradein_sdk import DeviceState, FixedClock
@@ -173,22 +172,6 @@ class Demo:
 
 
 # -- the shop, the browser and the journeys that make every page exist --------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium through Playwright; skipped with the reason when missing (failed when required)."""
-    missing = browser_missing()
-    if missing is not None:
-        if os.environ.get("TRADEIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required (TRADEIN_REQUIRE_BROWSER=1) but {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

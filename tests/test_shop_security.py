@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -524,24 +523,6 @@ def test_a_host_application_exempts_its_own_webhook(tmp_path: Path) -> None:
 
 
 # -- in the browser -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium through Playwright; skipped with the reason when missing (failed when required)."""
-    from examples.flask_shop.browser import browser_missing, launch_chromium  # noqa: PLC0415
-
-    missing = browser_missing()
-    if missing is not None:
-        if os.environ.get("TRADEIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required (TRADEIN_REQUIRE_BROWSER=1) but {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
