@@ -71,6 +71,7 @@ def answer_questionnaire(page: Page, answers: Mapping[str, Any]) -> None:
     """
     while True:
         step = page.locator(".step.active")
+        step.wait_for()  # the page's script has set the questionnaire up (a slow machine is still loading)
         for question in step.locator(".question:not([hidden])").all():
             name = question.get_attribute("data-question") or ""
             if name not in answers:
