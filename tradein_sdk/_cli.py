@@ -33,7 +33,7 @@ from tradein_sdk._errors import (
 from tradein_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from datetime import date
 
     from grading_questionnaire import Questionnaire
@@ -1367,6 +1367,29 @@ def _invalid_document(args: argparse.Namespace, reason: str, detail: str) -> int
     return 1
 
 
+def _verified(
+    args: argparse.Namespace, document: Mapping[str, Any] | str | bytes, purpose: str
+) -> dict[str, Any] | int:
+    """A signed document's payload checked against the issuer's keys, or the exit status of an invalid one."""
+    from tradein_sdk._domain.signing import verify_document  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
+
+    try:
+        payload: dict[str, Any] = verify_document(document, _certificate_keys(args), purpose=purpose)
+    except SignatureInvalidError as exc:
+        return _invalid_document(args, exc.reason, exc.detail)
+    return payload
+
+
+def _add_verify_command(actions: Any, help_text: str, handler: Callable[[argparse.Namespace], int]) -> None:  # noqa: ANN401 - argparse's subparsers action
+    """The ``verify FILE [--keys JWKS_FILE]`` sub-command of a signed document kind."""
+    verify = _command(actions, "verify", help_text, handler=handler, json="print JSON", data_dir=True)
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument(
+        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+    )
+
+
 def _valid_document(args: argparse.Namespace, payload: object, text: str) -> int:
     if args.json:
         _print_json({"file": args.file, "valid": True, "payload": payload})
@@ -1377,13 +1400,10 @@ def _valid_document(args: argparse.Namespace, payload: object, text: str) -> int
 
 def _co2_verify_command(args: argparse.Namespace) -> int:
     from tradein_sdk._domain.co2 import REPORT_PURPOSE  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._domain.signing import verify_document  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
 
-    try:
-        payload = verify_document(_read_bytes(args.file), _certificate_keys(args), purpose=REPORT_PURPOSE)
-    except SignatureInvalidError as exc:
-        return _invalid_document(args, exc.reason, exc.detail)
+    payload = _verified(args, _read_bytes(args.file), REPORT_PURPOSE)
+    if isinstance(payload, int):
+        return payload
     totals = payload.get("totals", {})
     return _valid_document(
         args,
@@ -1681,18 +1701,16 @@ def _write_output(content: bytes, output: str | None, *, binary: bool) -> int:
 def _fleet_verify_command(args: argparse.Namespace) -> int:
     from tradein_sdk._app.fleet import lines_digest  # noqa: PLC0415 - loaded by its sub-command only
     from tradein_sdk._domain.fleet import HANDOVER_PURPOSE, PORTFOLIO_PURPOSE  # noqa: PLC0415
-    from tradein_sdk._domain.signing import envelope_kid, verify_document  # noqa: PLC0415
-    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
+    from tradein_sdk._domain.signing import envelope_kid  # noqa: PLC0415
 
     data = read_json_document(Path(args.file), kind="signed-document")
     envelope = data.get("signed", data) if isinstance(data, dict) else data
     if not isinstance(envelope, dict):
         return _invalid_document(args, "malformed", "not a signed document (a JSON object)")
     purpose = HANDOVER_PURPOSE if "handed_over_at" in str(envelope) else PORTFOLIO_PURPOSE
-    try:
-        payload = verify_document(envelope, _certificate_keys(args), purpose=purpose)
-    except SignatureInvalidError as exc:
-        return _invalid_document(args, exc.reason, exc.detail)
+    payload = _verified(args, envelope, purpose)
+    if isinstance(payload, int):
+        return payload
     lines = data.get("lines") if isinstance(data, dict) else None
     if purpose == PORTFOLIO_PURPOSE and isinstance(lines, list):
         from tradein_sdk._app.fleet import _line_json_text  # noqa: PLC0415
@@ -1807,13 +1825,10 @@ def _guarantee_calendar_command(args: argparse.Namespace) -> int:
 
 def _guarantee_verify_command(args: argparse.Namespace) -> int:
     from tradein_sdk._domain.guarantees import CONTRACT_PURPOSE  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._domain.signing import verify_document  # noqa: PLC0415 - loaded by its sub-command only
-    from tradein_sdk._errors import SignatureInvalidError  # noqa: PLC0415 - loaded by its sub-command only
 
-    try:
-        payload = verify_document(_read_bytes(args.file), _certificate_keys(args), purpose=CONTRACT_PURPOSE)
-    except SignatureInvalidError as exc:
-        return _invalid_document(args, exc.reason, exc.detail)
+    payload = _verified(args, _read_bytes(args.file), CONTRACT_PURPOSE)
+    if isinstance(payload, int):
+        return payload
     plan, window = payload.get("plan", {}), payload.get("window", {})
     return _valid_document(
         args,
@@ -2789,18 +2804,7 @@ def _add_co2_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subpa
         "--output", "-o", metavar="OUT", help="the file to write (default: stdout; PDF: a file)"
     )
     report.add_argument("--progress", action="store_true", help="report progress on stderr")
-    verify = _command(
-        actions,
-        "verify",
-        "verify a signed CO2 report offline",
-        handler=_co2_verify_command,
-        json="print JSON",
-        data_dir=True,
-    )
-    verify.add_argument("file", metavar="FILE")
-    verify.add_argument(
-        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
-    )
+    _add_verify_command(actions, "verify a signed CO2 report offline", _co2_verify_command)
 
 
 def _add_fleet_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
@@ -2925,17 +2929,10 @@ def _add_fleet_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's sub
         help="credit_note_pdf, credit_note_xml, purchase_statement_pdf, handover_record, ...",
     )
     documents.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
-    verify = _command(
+    _add_verify_command(
         actions,
-        "verify",
         "verify a portfolio quote (`fleet quote --json`) or a hand-over record offline",
-        handler=_fleet_verify_command,
-        json="print JSON",
-        data_dir=True,
-    )
-    verify.add_argument("file", metavar="FILE")
-    verify.add_argument(
-        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+        _fleet_verify_command,
     )
 
 
@@ -3009,17 +3006,10 @@ def _add_guarantee_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's
     calendar.add_argument("--format", choices=("json", "csv"), default="json")
     _json_format(calendar)
     calendar.add_argument("--output", "-o", metavar="OUT", help="the file to write (default: stdout)")
-    verify = _command(
+    _add_verify_command(
         actions,
-        "verify",
-        "verify a signed guarantee contract offline",
-        handler=_guarantee_verify_command,
-        json="print JSON",
-        data_dir=True,
-    )
-    verify.add_argument("file", metavar="FILE", help="the contract as `guarantees show` prints it")
-    verify.add_argument(
-        "--keys", metavar="JWKS_FILE", help="the issuer's published keys (default: --data-dir's)"
+        "verify a signed guarantee contract offline (as `guarantees show` prints it)",
+        _guarantee_verify_command,
     )
     _command(
         actions,
