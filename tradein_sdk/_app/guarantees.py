@@ -505,16 +505,7 @@ class GuaranteeUseCases:
         data = document.get("guarantee_consent")
         if not data:
             return None
-        return GuaranteeConsent(
-            decision=data["decision"],
-            plan_id=data["plan_id"],
-            terms_version=data["terms_version"],
-            offered=tuple(data["offered"]),
-            contract_id=data["contract_id"],
-            customer_ref=data["customer_ref"],
-            locale=data["locale"],
-            at=dt.datetime.fromisoformat(data["at"]),
-        )
+        return GuaranteeConsent.from_json(data)
 
     def _guaranteed_diff(self, order: TradeInOrder, device_id: str, diff: InspectionDiff) -> InspectionDiff:
         """The inspection of a device exercising a guarantee: its offer is what the guarantee pays.

@@ -650,6 +650,20 @@ class GuaranteeConsent:
             "at": self.at.isoformat(),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GuaranteeConsent:
+        """Read the JSON form :meth:`to_json` writes."""
+        return cls(
+            decision=data["decision"],
+            plan_id=data["plan_id"],
+            terms_version=data["terms_version"],
+            offered=tuple(data["offered"]),
+            contract_id=data["contract_id"],
+            customer_ref=data["customer_ref"],
+            locale=data["locale"],
+            at=dt.datetime.fromisoformat(data["at"]),
+        )
+
 
 def highest_guaranteed(offer: GuaranteeOffer) -> Money:
     """The most a contract of ``offer`` may pay (its contingent liability at the sale)."""
