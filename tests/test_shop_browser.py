@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from examples.flask_shop import create_app
-from examples.flask_shop.browser import answer_questionnaire, serving
+from examples.flask_shop.browser import answer_questionnaire, screenshots_on_failure, serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
 from tradein_sdk import FixedClock
@@ -36,18 +35,6 @@ def shop_url(tmp_path: Path) -> Iterator[str]:
     with serving(app) as url:
         yield url
     app.extensions[EXTENSION_KEY].close()
-
-
-@contextmanager
-def screenshots_on_failure(name: str, *pages: Page) -> Iterator[None]:
-    """Save a screenshot of every page to test-artifacts/ when the block fails."""
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        for index, page in enumerate(pages):
-            page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
-        raise
 
 
 def buy_with_trade_in(page: Page, url: str, *, plan: str, protection: bool) -> str:
@@ -102,7 +89,7 @@ def test_trade_in_checkout_revision_declined_and_second_order_paid(browser: Brow
     staff = browser.new_context(locale="de-DE").new_page()
     shopper.set_default_timeout(TIMEOUT_MS)
     staff.set_default_timeout(TIMEOUT_MS)
-    with screenshots_on_failure("trade-in-journey", shopper, staff):
+    with screenshots_on_failure(ARTIFACTS, "trade-in-journey", shopper, staff):
         first = buy_with_trade_in(shopper, shop_url, plan="discount", protection=True)
         assert shopper.locator('[data-testid="send-by"]').is_visible()
 
@@ -126,7 +113,7 @@ def test_questions_appear_as_answers_make_them_relevant(browser: Browser, shop_u
     """Choosing a platform shows its lock questions only; switching it swaps them."""
     page = browser.new_context(locale="de-DE").new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    with screenshots_on_failure("show-if", page):
+    with screenshots_on_failure(ARTIFACTS, "show-if", page):
         page.goto(f"{shop_url}/trade-in/devices/apple-iphone-13-128gb")
         page.locator("label.choice:has(input[name=platform][value=samsung])").click()
         assert page.locator('[data-question="samsung_account_removed"]').get_attribute("hidden") is None
@@ -228,7 +215,7 @@ def test_the_amount_promised_at_checkout_is_the_amount_paid(
     staff = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
     shopper.set_default_timeout(TIMEOUT_MS)
     staff.set_default_timeout(TIMEOUT_MS)
-    with screenshots_on_failure(f"promised-is-paid-{size}", shopper, staff):
+    with screenshots_on_failure(ARTIFACTS, f"promised-is-paid-{size}", shopper, staff):
         order_id, promised = _trade_in_and_check_out(shopper, url)
         assert promised == "177,00 €"
         assert _text(shopper, "ledger-promised-total") == promised
@@ -271,7 +258,7 @@ def test_staff_records_an_erasure_and_the_shopper_verifies_the_certificate(
     staff = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
     shopper.set_default_timeout(TIMEOUT_MS)
     staff.set_default_timeout(TIMEOUT_MS)
-    with screenshots_on_failure(f"erasure-certificate-{size}", shopper, staff):
+    with screenshots_on_failure(ARTIFACTS, f"erasure-certificate-{size}", shopper, staff):
         order_id, _ = _trade_in_and_check_out(shopper, url)
         staff.goto(f"{url}/staff/orders/{order_id}")
         staff.get_by_label("Passwort").fill("demo")

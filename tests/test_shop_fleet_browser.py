@@ -9,7 +9,6 @@ the pickup; staff opens the batch in the back office. Each page is photographed 
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from examples.flask_shop import create_app
-from examples.flask_shop.browser import serving
+from examples.flask_shop.browser import screenshots_on_failure, serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from examples.flask_shop.fleet import open_demo_company
 from tradein_sdk import FixedClock
@@ -59,18 +58,6 @@ def fleet_shop(tmp_path: Path) -> Iterator[tuple[str, TradeIn]]:
     app.extensions[EXTENSION_KEY].close()
 
 
-@contextmanager
-def screenshots_on_failure(name: str, *pages: Page) -> Iterator[None]:
-    """Save a screenshot of every page to test-artifacts/ when the block fails."""
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        for index, page in enumerate(pages):
-            page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
-        raise
-
-
 def keep(page: Page, name: str) -> None:
     """Photograph the whole page into test-artifacts/ (the artefact a reviewer looks at)."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -102,7 +89,7 @@ def test_a_company_uploads_its_list_sees_the_quote_and_books_the_pickup(  # noqa
     staff = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
     company.set_default_timeout(TIMEOUT_MS)
     staff.set_default_timeout(TIMEOUT_MS)
-    with screenshots_on_failure(f"fleet-{size}", company, staff):
+    with screenshots_on_failure(ARTIFACTS, f"fleet-{size}", company, staff):
         company.goto(f"{url}/?lang=de_DE")
         company.locator('[data-testid="business-link"]').click()
         company.locator('[data-company="Muster Logistik GmbH"]').click()

@@ -12,7 +12,6 @@ into ``test-artifacts/`` (and every open page again when a step fails); no page 
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from examples.flask_shop import create_app
-from examples.flask_shop.browser import answer_questionnaire, serving
+from examples.flask_shop.browser import answer_questionnaire, screenshots_on_failure, serving
 from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
 from tradein_sdk import FixedClock, InflowStatus, Money, verify_document
@@ -67,18 +66,6 @@ def guarantee_shop(tmp_path: Path) -> Iterator[tuple[str, TradeIn]]:
     with serving(app) as url:
         yield url, app.extensions[EXTENSION_KEY].trade_in
     app.extensions[EXTENSION_KEY].close()
-
-
-@contextmanager
-def screenshots_on_failure(name: str, *pages: Page) -> Iterator[None]:
-    """Save a screenshot of every page to test-artifacts/ when the block fails."""
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        for index, page in enumerate(pages):
-            page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
-        raise
 
 
 def keep(page: Page, name: str) -> None:
@@ -156,7 +143,7 @@ def test_a_guarantee_is_sold_shown_and_exercised_a_year_later(  # noqa: PLR0915 
     staff = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size]).new_page()
     shopper.set_default_timeout(TIMEOUT_MS)
     staff.set_default_timeout(TIMEOUT_MS)
-    with screenshots_on_failure(name, shopper, staff):
+    with screenshots_on_failure(ARTIFACTS, name, shopper, staff):
         order_url = choose_s23_with_guarantee(shopper, url, width, name)
         order_id = order_url.rsplit("/", 1)[1]
 

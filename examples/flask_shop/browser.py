@@ -17,6 +17,7 @@ from examples.flask_shop.questionnaire import form_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+    from pathlib import Path
 
     from flask import Flask
     from playwright.sync_api import Browser, Page, Playwright
@@ -90,3 +91,15 @@ def answer_questionnaire(page: Page, answers: Mapping[str, Any]) -> None:
             continue
         page.locator("[data-submit-row] button[type=submit]").click()
         return
+
+
+@contextmanager
+def screenshots_on_failure(folder: Path, name: str, *pages: Page) -> Iterator[None]:
+    """Save a screenshot of every page into ``folder`` (``<name>-<n>.png``) when the block fails."""
+    try:
+        yield
+    except BaseException:
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, page in enumerate(pages):
+            page.screenshot(path=str(folder / f"{name}-{index}.png"), full_page=True)
+        raise
