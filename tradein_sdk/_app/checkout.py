@@ -331,19 +331,12 @@ class CheckoutUseCases:
         )
         uses = self._promotion_uses(summary)
         terms = checkout_terms(summary, self.clawback_policy)
-        sold = self._checkout_guarantee(
+        envelope, records, guarantee_consent, guarantee_facts = self._checkout_guarantee(
             summary, accepted=guarantee_accepted, customer_ref=customer_ref, order_id=order.id, at=now
         )
-        envelope, records, guarantee_consent, guarantee_facts = sold
-        if records:
-            terms = attrs.evolve(
-                terms,
-                guarantees=tuple(
-                    (record.contract_id, highest_guaranteed(summary.guarantee))
-                    for record in records
-                    if summary.guarantee is not None
-                ),
-            )
+        if records and summary.guarantee is not None:  # the contract's highest amount, a contingent liability
+            contingent = highest_guaranteed(summary.guarantee)
+            terms = attrs.evolve(terms, guarantees=((records[0].contract_id, contingent),))
         opening = opening_entries(terms, order_id=order.id, now=now)
         stored = {
             "summary": summary.to_json(),
