@@ -25,9 +25,9 @@ from typing import Any
 
 from flask import Flask, render_template
 
-from examples.flask_shop.extension import TradeInShop, shop
-from examples.flask_shop.seed import seed_demo_data
-from examples.flask_shop.views import (
+from .extension import TradeInShop, shop
+from .seed import seed_demo_data
+from .views import (
     checkout,
     co2,
     company,
@@ -40,7 +40,7 @@ from examples.flask_shop.views import (
     store,
     tradein,
 )
-from examples.flask_shop.views import shop as shop_views
+from .views import shop as shop_views
 
 tradein_shop = TradeInShop()
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import make_server
 
-from examples.flask_shop.questionnaire import form_value
+from .questionnaire import form_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

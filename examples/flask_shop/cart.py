@@ -15,7 +15,7 @@ from flask import session
 from tradein_sdk import CheckoutRequest, CreditPlan, CreditTiming
 
 if TYPE_CHECKING:
-    from examples.flask_shop.products import Product
+    from .products import Product
 
 MAX_QUOTES = 8
 """How many quote tokens a session keeps (the newest)."""

@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from examples.flask_shop.records import ShopRecords
     from tradein_sdk import Clock
+
+    from .records import ShopRecords
 
 SETTING: Final = "demo_clock_offset_seconds"
 """The name of the offset in the shop's settings (whole seconds)."""

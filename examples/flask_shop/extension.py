@@ -76,10 +76,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from examples.flask_shop.democlock import DemoClock, demo_clock_mode
-from examples.flask_shop.messages import LANGUAGES, translate
-from examples.flask_shop.products import Product, products_for_sale
-from examples.flask_shop.records import ShopRecords
 from tradein_sdk import (
     KeyRing,
     LocalFulfilment,
@@ -92,6 +88,11 @@ from tradein_sdk import (
     TradeInError,
     load_promotions,
 )
+
+from .democlock import DemoClock, demo_clock_mode
+from .messages import LANGUAGES, translate
+from .products import Product, products_for_sale
+from .records import ShopRecords
 
 if TYPE_CHECKING:
     from datetime import date, datetime

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from flask import current_app, session
 
-from examples.flask_shop.extension import current_locale, shop, t
-from examples.flask_shop.messages import MESSAGES
-from examples.flask_shop.questionnaire import questions
 from tradein_sdk import Address, DeviceNotFoundError, FrameworkContract, Money, SelfBillingAgreement
 from tradein_sdk._domain.fleet_import import GRADES, WHOLE_ROW
+
+from .extension import current_locale, shop, t
+from .messages import MESSAGES
+from .questionnaire import questions
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from examples.flask_shop.extension import current_locale, format_date, shop, t
-from examples.flask_shop.messages import MESSAGES
 from tradein_sdk import (
     CONTRACT_PURPOSE,
     DeviceNotFoundError,
@@ -31,6 +29,9 @@ from tradein_sdk import (
     contract_from_document,
     verify_document,
 )
+
+from .extension import current_locale, format_date, shop, t
+from .messages import MESSAGES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -141,8 +141,8 @@ class QuestionnairePage:
 
 def questionnaire_page(device_id: str, category: str) -> QuestionnairePage:
     """The questionnaire for a device; on a POST its answers are read and quoted (the quote kept)."""
-    from examples.flask_shop.cart import keep_quote  # noqa: PLC0415 - the cart imports the views' helpers
-    from examples.flask_shop.extension import current_locale, shop  # noqa: PLC0415
+    from .cart import keep_quote  # noqa: PLC0415 - the cart imports the views' helpers
+    from .extension import current_locale, shop  # noqa: PLC0415
 
     trade_in = shop().trade_in
     locale = current_locale()

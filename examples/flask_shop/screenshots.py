@@ -16,10 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from examples.flask_shop import create_app
-from examples.flask_shop.browser import answer_questionnaire, browser_missing, launch_chromium, serving
-from examples.flask_shop.extension import EXTENSION_KEY
 from grading_questionnaire import example_answers
+
+from . import create_app
+from .browser import answer_questionnaire, browser_missing, launch_chromium, serving
+from .extension import EXTENSION_KEY
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ViewportSize

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from examples.flask_shop.fleet import is_demo, open_demo_company
 from grading_questionnaire import example_answers
 from tradein_sdk import BankTransfer, CheckoutRequest, CreditPlan, CreditTiming, PurchaseCredit
+
+from .fleet import is_demo, open_demo_company
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from examples.flask_shop.extension import ShopState
+    from .extension import ShopState
 
 DEMO_IBAN = "DE89 3704 0044 0532 0130 00"
 STAFF_CHECKS = ("liquid_indicator", "blocklist_status", "authenticity")
@@ -42,8 +43,8 @@ def seed_demo_data(state: ShopState, data_dir: Path) -> int:
 
 
 def _seed(state: ShopState) -> int:
-    from examples.flask_shop.guarantees import offers_for  # noqa: PLC0415
-    from examples.flask_shop.views.staff import record_inspection  # noqa: PLC0415
+    from .guarantees import offers_for  # noqa: PLC0415
+    from .views.staff import record_inspection  # noqa: PLC0415
 
     trade_in = state.trade_in
     product = state.products[0]

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from examples.flask_shop.extension import t
-from examples.flask_shop.messages import MESSAGES
 from tradein_sdk import Balance, EntryGroup, EntryKind, Money
+
+from .extension import t
+from .messages import MESSAGES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

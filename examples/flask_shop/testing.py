@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from examples.flask_shop.extension import DEMO_STAFF_PASSWORD, EXTENSION_KEY
+from .extension import DEMO_STAFF_PASSWORD, EXTENSION_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from flask.testing import FlaskClient
     from werkzeug.test import TestResponse
 
-    from examples.flask_shop.extension import ShopState
+    from .extension import ShopState
 
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 

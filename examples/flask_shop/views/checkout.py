@@ -23,9 +23,6 @@ from typing import TYPE_CHECKING
 import attrs
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from examples.flask_shop.cart import BILL_CREDIT_MONTHS, DECLINED, PLANS, Cart, remember_order
-from examples.flask_shop.extension import current_locale, shop, t
-from examples.flask_shop.guarantees import offers_for, terms_of
 from tradein_sdk import (
     BankTransfer,
     CheckoutChangedError,
@@ -36,11 +33,15 @@ from tradein_sdk import (
     Voucher,
 )
 
+from ..cart import BILL_CREDIT_MONTHS, DECLINED, PLANS, Cart, remember_order
+from ..extension import current_locale, shop, t
+from ..guarantees import offers_for, terms_of
+
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
     from werkzeug.wrappers import Response
 
-    from examples.flask_shop.products import Product
+    from ..products import Product
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, render_template
 
-from examples.flask_shop.extension import format_number, shop
 from tradein_sdk import TradeInError
+
+from ..extension import format_number, shop
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -27,24 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
-from examples.flask_shop.extension import current_locale, format_date, shop, t
-from examples.flask_shop.fleet import (
-    MAX_ASSET_BYTES,
-    VAT_STATUSES,
-    chosen_company_id,
-    column_text,
-    drop_upload,
-    grade_labels,
-    keep_upload,
-    line_reasons,
-    may_act_for,
-    offered_companies,
-    problem_text,
-    read_upload,
-    remember_company,
-    sample_csv,
-    shop_contract,
-)
 from tradein_sdk import (
     MAX_BOXES,
     MAX_SEAL_LENGTH,
@@ -65,6 +47,25 @@ from tradein_sdk import (
     check_vat_id,
 )
 from tradein_sdk._domain.fleet_import import GRADES
+
+from ..extension import current_locale, format_date, shop, t
+from ..fleet import (
+    MAX_ASSET_BYTES,
+    VAT_STATUSES,
+    chosen_company_id,
+    column_text,
+    drop_upload,
+    grade_labels,
+    keep_upload,
+    line_reasons,
+    may_act_for,
+    offered_companies,
+    problem_text,
+    read_upload,
+    remember_company,
+    sample_csv,
+    shop_contract,
+)
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

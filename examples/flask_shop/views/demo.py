@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
-from examples.flask_shop.extension import format_date, same_site_path, shop, t
+from ..extension import format_date, same_site_path, shop, t
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -19,19 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from examples.flask_shop.cart import quote_tokens, remember_order
-from examples.flask_shop.extension import current_locale, format_date, shop, t
-from examples.flask_shop.guarantees import (
-    ContractView,
-    contract_view,
-    error_text,
-    promise,
-    sold_with,
-    terms_of,
-)
-from examples.flask_shop.questionnaire import questionnaire_page
-from examples.flask_shop.views.checkout import VOUCHER_PROGRAM
-from examples.flask_shop.views.orders import MAX_CERTIFICATE_BYTES, load_order, unreadable
 from tradein_sdk import (
     CONTRACT_PURPOSE,
     BankTransfer,
@@ -48,6 +35,20 @@ from tradein_sdk import (
     contract_from_document,
     verify_document,
 )
+
+from ..cart import quote_tokens, remember_order
+from ..extension import current_locale, format_date, shop, t
+from ..guarantees import (
+    ContractView,
+    contract_view,
+    error_text,
+    promise,
+    sold_with,
+    terms_of,
+)
+from ..questionnaire import questionnaire_page
+from .checkout import VOUCHER_PROGRAM
+from .orders import MAX_CERTIFICATE_BYTES, load_order, unreadable
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -19,11 +19,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
-from examples.flask_shop.cart import my_orders
-from examples.flask_shop.extension import current_locale, format_datetime, shop, t
-from examples.flask_shop.guarantees import order_guarantees
-from examples.flask_shop.statement import statement
-from examples.flask_shop.views.co2 import order_co2
 from tradein_sdk import (
     CertificateCheck,
     DeviceState,
@@ -31,6 +26,12 @@ from tradein_sdk import (
     OrderNotFoundError,
     verify_certificate,
 )
+
+from ..cart import my_orders
+from ..extension import current_locale, format_datetime, shop, t
+from ..guarantees import order_guarantees
+from ..statement import statement
+from .co2 import order_co2
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -21,9 +21,10 @@ from flask import (
     url_for,
 )
 
-from examples.flask_shop.cart import DECLINED, Cart, quote_tokens
-from examples.flask_shop.extension import current_locale, shop, t
 from tradein_sdk import QuoteExpiredError, QuoteStateError, QuoteTokenError
+
+from ..cart import DECLINED, Cart, quote_tokens
+from ..extension import current_locale, shop, t
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -23,25 +23,6 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
-from examples.flask_shop.extension import (
-    DEMO_STAFF_PASSWORD,
-    ShopState,
-    current_locale,
-    failed_sign_in,
-    format_period,
-    is_staff,
-    limiter,
-    same_site_path,
-    shop,
-    sign_in_limits,
-    sign_in_staff,
-    sign_out_staff,
-    t,
-)
-from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
-from examples.flask_shop.records import InspectionReport
-from examples.flask_shop.statement import kind_label, reason_text
-from examples.flask_shop.views.orders import order_details, promotion_titles
 from tradein_sdk import (
     Actor,
     AnswersInvalidError,
@@ -60,6 +41,26 @@ from tradein_sdk import (
     billing_period,
 )
 from tradein_sdk._domain.orders.machine import apply, transition_table
+
+from ..extension import (
+    DEMO_STAFF_PASSWORD,
+    ShopState,
+    current_locale,
+    failed_sign_in,
+    format_period,
+    is_staff,
+    limiter,
+    same_site_path,
+    shop,
+    sign_in_limits,
+    sign_in_staff,
+    sign_out_staff,
+    t,
+)
+from ..questionnaire import answers_from_form, problems_by_question
+from ..records import InspectionReport
+from ..statement import kind_label, reason_text
+from .orders import order_details, promotion_titles
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping

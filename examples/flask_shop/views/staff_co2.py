@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from examples.flask_shop.extension import current_locale, shop, t
-from examples.flask_shop.views.staff import staff_required
+from ..extension import current_locale, shop, t
+from .staff import staff_required
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -16,11 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from examples.flask_shop.extension import current_locale, shop, t
-from examples.flask_shop.fleet import LOCK_QUESTIONS, STAFF_CHECKS
-from examples.flask_shop.records import InspectionReport
-from examples.flask_shop.views.company import batch_details, load_batch
-from examples.flask_shop.views.staff import staff_required
 from tradein_sdk import (
     BatchStateError,
     DeviceState,
@@ -29,6 +24,12 @@ from tradein_sdk import (
     LineStatus,
     TradeInError,
 )
+
+from ..extension import current_locale, shop, t
+from ..fleet import LOCK_QUESTIONS, STAFF_CHECKS
+from ..records import InspectionReport
+from .company import batch_details, load_batch
+from .staff import staff_required
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

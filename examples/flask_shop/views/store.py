@@ -10,10 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from examples.flask_shop.cart import keep_quote, quote_tokens
-from examples.flask_shop.extension import current_locale, shop, t
-from examples.flask_shop.questionnaire import answers_from_form, problems_by_question
-from examples.flask_shop.views.staff import staff_required
 from tradein_sdk import (
     Actor,
     AnswersInvalidError,
@@ -23,6 +19,11 @@ from tradein_sdk import (
     Voucher,
     parse_imei,
 )
+
+from ..cart import keep_quote, quote_tokens
+from ..extension import current_locale, shop, t
+from ..questionnaire import answers_from_form, problems_by_question
+from .staff import staff_required
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

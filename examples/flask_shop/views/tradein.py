@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import attrs
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from examples.flask_shop.cart import Cart, keep_quote, quote_tokens
-from examples.flask_shop.extension import current_locale, shop, t
-from examples.flask_shop.questionnaire import questionnaire_page
-from examples.flask_shop.views.co2 import quote_co2
 from tradein_sdk import DeviceNotFoundError, TradeInError
+
+from ..cart import Cart, keep_quote, quote_tokens
+from ..extension import current_locale, shop, t
+from ..questionnaire import questionnaire_page
+from .co2 import quote_co2
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
