@@ -11,11 +11,14 @@ import json
 import os
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import respx
 import sqlalchemy as sa
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from hypothesis import settings
 
 from tradein_sdk import FixedClock, TradeIn
@@ -24,7 +27,6 @@ from tradein_sdk._domain.catalog import BUNDLED_CATALOG
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from flask import Flask
     from playwright.sync_api import Browser
@@ -34,6 +36,23 @@ settings.register_profile("tradein", deadline=None)
 settings.load_profile("tradein")
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+SHOP_TRANSLATIONS = Path(__file__).resolve().parent.parent / "examples" / "flask_shop" / "translations"
+
+
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest's hook signature
+    """Compile the demo shop's catalogs where a ``.mo`` is missing or older than its ``.po`` (a fresh clone).
+
+    ``./scripts/test`` and the shop's wheel build compile them with ``pybabel compile``; this keeps a plain
+    ``pytest`` run on a new checkout from showing the shop in English only.
+    """
+    for po_path in SHOP_TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
 
 
 @pytest.fixture(scope="session")

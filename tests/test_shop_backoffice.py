@@ -170,7 +170,7 @@ def test_orders_list_tick_and_audit(app: Flask, staff: ShopClient) -> None:
     page = staff.get("/staff/").text
     assert page.count(f'data-order="{order_id}"') == 2  # incoming and in the list
     assert order_id not in staff.get("/staff/?state=paid").text
-    assert "0 Bestellung(en) geändert." in staff.get(staff.post("/staff/tick").location).text
+    assert "0 Bestellungen geändert." in staff.get(staff.post("/staff/tick").location).text
     assert 'data-testid="audit-ok"' in staff.get("/staff/audit").text
     assert staff.get("/staff/orders/ord_missing").status_code == 404
 
@@ -224,9 +224,9 @@ def test_tick_expires_an_order_whose_send_by_date_passed(tmp_path: Path, clock: 
         shopper, order_id = place_order(app)
         staff = ShopClient(app)
         staff.login_staff()
-        assert "0 Bestellung(en) geändert." in staff.get(staff.post("/staff/tick").location).text
+        assert "0 Bestellungen geändert." in staff.get(staff.post("/staff/tick").location).text
         clock.advance(days=15)
-        assert "1 Bestellung(en) geändert." in staff.get(staff.post("/staff/tick").location).text
+        assert "1 Bestellung geändert." in staff.get(staff.post("/staff/tick").location).text
         assert 'data-state="expired"' in shopper.get(f"/orders/{order_id}").text
         assert shop_state(app).trade_in.order(order_id).device("d1").state is DeviceState.EXPIRED
     finally:

@@ -10,8 +10,8 @@ Layout: :mod:`.extension` (the Flask extension: configuration, the facade, local
 security: Flask-WTF's CSRF protection, the rate-limited staff sign-in, staff sessions on the server, the
 cookie's flags, the security headers), :mod:`.cart` (the session cart: ids and signed tokens only),
 :mod:`.products` (new devices and their prices), :mod:`.questionnaire` (reading the condition
-questionnaire from a form), :mod:`.records` (the shop's own table of inspection reports), :mod:`.messages`
-(the shop's texts in de/en/fr), :mod:`.fleet` (the company portal's demo company, uploads and labels),
+questionnaire from a form), :mod:`.records` (the shop's own table of inspection reports), :mod:`.texts`
+(texts picked by a value; every text is gettext, catalogs in ``translations/``), :mod:`.fleet` (the company portal's demo company, uploads and labels),
 :mod:`.seed` (demo data) and one blueprint per area in :mod:`.views` (the company portal:
 :mod:`.views.company` and :mod:`.views.staff_fleet`; the buy-back guarantee: :mod:`.guarantees` and
 :mod:`.views.guarantees`; the demo clock that shows it a year later: :mod:`.democlock` and

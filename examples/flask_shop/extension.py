@@ -34,7 +34,13 @@ environment variable of the same name, then to the default), builds the facade a
                            never the shop's or the demo clock, which move by months)
 =========================  ==========================================================================
 
-The extension also gives every template what it needs: ``t()`` for the shop's texts, ``csrf_token()``
+The shop's texts are gettext messages (Flask-Babel): ``_("Order placed")`` in a template, ``gettext`` and
+``ngettext`` in Python, ``text(group, value)`` (:mod:`.texts`) where a value picks the text. Their catalogs
+are ``translations/<lang>/LC_MESSAGES/messages.po``, kept with the standard ``pybabel`` workflow (the
+README's shop section). The extension sets up Flask-Babel when the application has not (its locale is the
+shopper's, below; its catalogs are the shop's and the application's own ``BABEL_TRANSLATION_DIRECTORIES``).
+
+The extension also gives every template what it needs: ``text()``, ``csrf_token()``
 (Flask-WTF's), ``csp_nonce()`` (for an inline script or style a host's template adds), and the ``money``,
 ``date``, ``datetime``, ``number`` and ``period`` (a billing month) filters (Babel, in the shopper's locale).
 Library errors become a friendly, translated message.
@@ -72,6 +78,7 @@ from urllib.parse import unquote, urlsplit
 import attrs
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session
+from flask_babel import Babel, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -90,9 +97,9 @@ from tradein_sdk import (
 )
 
 from .democlock import DemoClock, demo_clock_mode
-from .messages import LANGUAGES, translate
 from .products import Product, products_for_sale
 from .records import ShopRecords
+from .texts import text
 
 if TYPE_CHECKING:
     from datetime import date, datetime
@@ -105,6 +112,10 @@ if TYPE_CHECKING:
     from tradein_sdk import Clock
 
 EXTENSION_KEY = "tradein_shop"
+TRANSLATIONS = Path(__file__).parent / "translations"
+"""The shop's gettext catalogs (``<lang>/LC_MESSAGES/messages.po`` and the compiled ``.mo``)."""
+LANGUAGES = {"de_DE": "Deutsch", "en_GB": "English", "fr_FR": "Français"}
+"""How each locale the shop offers names itself (in the language switch)."""
 SHOP_TIME_ZONE = "Europe/Berlin"
 DEMO_STAFF_PASSWORD = "demo"  # noqa: S105 - the demo's published password; set TRADEIN_STAFF_PASSWORD
 DEMO_ISSUER = Party(
@@ -196,11 +207,6 @@ def current_locale() -> str:
     return locale
 
 
-def t(key: str, **params: object) -> str:
-    """A shop text in the shopper's language."""
-    return translate(key, current_locale(), **params)
-
-
 class TradeInShop:
     """The Flask extension (see the module docstring).
 
@@ -257,6 +263,7 @@ class TradeInShop:
         state = attrs.evolve(state, products=products_for_sale(state.trade_in.catalog, state.trade_in.market))
         app.extensions[EXTENSION_KEY] = state
 
+        _set_up_babel(app, default_locale)
         _secure_cookies(app)
         app.before_request(_select_locale)  # first: the error pages of the checks below are translated
         app.before_request(_check_staff_session)
@@ -266,7 +273,7 @@ class TradeInShop:
         app.register_error_handler(TradeInError, _library_error)
         app.register_error_handler(CSRFError, _csrf_error)
         app.register_error_handler(429, _too_many_requests)
-        app.jinja_env.globals.update(t=t, csp_nonce=csp_nonce, current_locale=current_locale)
+        app.jinja_env.globals.update(text=text, csp_nonce=csp_nonce, current_locale=current_locale)
         app.jinja_env.filters.update(
             money=format_money,
             date=format_date,
@@ -281,6 +288,27 @@ class TradeInShop:
                 "demo_clock": shop().demo_clock if shop().demo_clock_shown() else None,
             }
         )
+
+
+def _set_up_babel(app: Flask, default_locale: str) -> None:
+    """Flask-Babel with the shop's catalogs, unless the application set it up itself.
+
+    The shop's catalogs come first in ``BABEL_TRANSLATION_DIRECTORIES``, the application's own
+    (``translations`` beside it, by default) after them, so a host's templates keep their texts. A host
+    that set up Flask-Babel before keeps its own locale selector (the shop's catalogs are added to it).
+    """
+    own = app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    directories = [
+        str(TRANSLATIONS),
+        *(part for part in own.split(";") if part and part != str(TRANSLATIONS)),
+    ]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", default_locale)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", SHOP_TIME_ZONE)
+    if "babel" not in app.extensions:
+        Babel(app, locale_selector=current_locale, timezone_selector=lambda: SHOP_TIME_ZONE)
+    elif str(TRANSLATIONS) not in app.extensions["babel"].translation_directories:
+        app.extensions["babel"].translation_directories.insert(0, str(TRANSLATIONS))
 
 
 def _enabled(value: object) -> bool:
@@ -441,7 +469,11 @@ def _csrf_error(_: CSRFError) -> ResponseReturnValue:
 
 def _too_many_requests(_: TooManyRequests) -> ResponseReturnValue:
     """A rate limit was reached (the sign-in's): the shop's page (429; Flask-Limiter adds Retry-After)."""
-    message = t("error.too_many_sign_ins") if request.endpoint == "staff.login" else None
+    message = (
+        gettext("Too many sign-in attempts. Please wait a few minutes and try again.")
+        if request.endpoint == "staff.login"
+        else None
+    )
     return render_template("error.html", message=message, code="too_many_requests"), 429
 
 
@@ -464,11 +496,11 @@ def same_site_path(target: str | None) -> str | None:
         if once == decoded:
             break
         decoded = once
-    for text in (target, decoded):
-        if any(char == "\\" or _invisible(char) for char in text):
+    for candidate in (target, decoded):
+        if any(char == "\\" or _invisible(char) for char in candidate):
             return None
-        parts = urlsplit(text)
-        if parts.scheme or parts.netloc or not text.startswith("/") or text.startswith("//"):
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc or not candidate.startswith("/") or candidate.startswith("//"):
             return None
     return target
 
@@ -601,7 +633,7 @@ def _check_staff_session() -> None:
         g.staff = True
         return
     session.pop("staff")
-    flash(t("staff.session_ended"), "info")
+    flash(gettext("Your back office session has ended. Please sign in again."), "info")
 
 
 # -- the sign-in's rate limit -------------------------------------------------------------------------------

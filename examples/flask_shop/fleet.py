@@ -25,13 +25,14 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Final
 
 from flask import current_app, session
+from flask_babel import gettext
 
 from tradein_sdk import Address, DeviceNotFoundError, FrameworkContract, Money, SelfBillingAgreement
 from tradein_sdk._domain.fleet_import import GRADES, WHOLE_ROW
 
-from .extension import current_locale, shop, t
-from .messages import MESSAGES
+from .extension import current_locale, shop
 from .questionnaire import questions
+from .texts import has_text, text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -274,13 +275,12 @@ def sample_csv(catalog: Catalog, locale: str) -> bytes:
 
 def problem_text(problem: ImportProblem) -> str:
     """What is wrong with a cell, in the page's language (the library's English text for a code not known)."""
-    key = f"fleet.problem_{problem.code}"
-    return t(key) if key in MESSAGES else problem.message
+    return text("fleet.problem", problem.code) if has_text("fleet.problem", problem.code) else problem.message
 
 
 def column_text(problem: ImportProblem) -> str:
     """The column a problem names, as the file writes it (or "whole row")."""
-    return t("fleet.whole_row") if problem.column == WHOLE_ROW else problem.column
+    return gettext("whole row") if problem.column == WHOLE_ROW else problem.column
 
 
 def grade_labels(category: str = "smartphone") -> dict[str, str]:
@@ -300,13 +300,13 @@ def line_reasons(view: BatchLineView, inspection: Any) -> list[str]:  # noqa: AN
     texts = {question.id: question.text for question in questions(rendered)}
     currency = view.line.amount.currency
     reasons = [
-        t(
-            "fleet.reason",
+        gettext(
+            "%(question)s: %(amount)s",
             question=texts.get(question, question),
             amount=Money(Decimal(impact), currency).format(locale),
         )
         for question, impact in inspection.impacts.items()
         if Decimal(impact) != 0
     ]
-    reasons.extend(t(f"fleet.mismatch_{reason.value}") for reason in inspection.mismatch)
+    reasons.extend(text("fleet.mismatch", reason.value) for reason in inspection.mismatch)
     return reasons

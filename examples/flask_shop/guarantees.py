@@ -30,8 +30,8 @@ from tradein_sdk import (
     verify_document,
 )
 
-from .extension import current_locale, format_date, shop, t
-from .messages import MESSAGES
+from .extension import current_locale, format_date, shop
+from .texts import has_text, text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -163,8 +163,7 @@ def offers_for(request: CheckoutRequest) -> tuple[GuaranteeOffer, ...]:
 
 def plan_name(offer: GuaranteeOffer) -> str:
     """The plan's name in the shopper's language (the shop's text for its plans, else the plan's own)."""
-    key = f"guarantee.plan_{offer.plan_id}"
-    return t(key) if key in MESSAGES else offer.name
+    return text("guarantee.plan", offer.plan_id) if has_text("guarantee.plan", offer.plan_id) else offer.name
 
 
 def device_name(device_id: str) -> str:
@@ -288,4 +287,4 @@ def error_text(error: GuaranteeError) -> str:
     day = str(error.params.get("day") or "")
     with contextlib.suppress(ValueError):
         day = format_date(date.fromisoformat(day), "long")
-    return t(f"guarantee.error_{rule}", day=day)
+    return text("guarantee.error", rule, day=day)

@@ -22,11 +22,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
+from flask_babel import ngettext
 
 from tradein_sdk import Balance, EntryGroup, EntryKind, Money
 
-from .extension import t
-from .messages import MESSAGES
+from .texts import has_text, text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -126,7 +126,7 @@ class Statement:
 
 def kind_label(kind: EntryKind) -> str:
     """An entry kind in the shopper's language."""
-    return t(f"ledger.kind_{kind.value}")
+    return text("ledger.kind", kind.value)
 
 
 def reason_text(entry: LedgerEntry, promotion_titles: Mapping[str, str]) -> str:
@@ -136,9 +136,9 @@ def reason_text(entry: LedgerEntry, promotion_titles: Mapping[str, str]) -> str:
         return ""
     if entry.kind in _PROMOTION_KINDS:
         return promotion_titles.get(reason, reason)
-    for key in (f"state.{reason}", f"ledger.stop_{reason}", f"ledger.reason_{reason}"):
-        if key in MESSAGES:
-            return t(key)
+    for group in ("state", "ledger.stop", "ledger.reason"):
+        if has_text(group, reason):
+            return text(group, reason)
     return reason
 
 
@@ -165,7 +165,12 @@ def statement(
             Line(
                 kind=EntryKind.INSTALLMENT_CREDITED,
                 device_id=device_id,
-                label=t("money.bill_credits", count=len(credited)),
+                label=ngettext(
+                    "Bill credits, %(count)s month",
+                    "Bill credits, %(count)s months",
+                    len(credited),
+                    count=len(credited),
+                ),
                 amount=Money.total((entry.amount for entry in credited), ledger.currency),
                 at=max(entry.at for entry in credited),
             )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
 from tradein_sdk import (
     BankTransfer,
@@ -34,7 +35,7 @@ from tradein_sdk import (
 )
 
 from ..cart import BILL_CREDIT_MONTHS, DECLINED, PLANS, Cart, remember_order
-from ..extension import current_locale, shop, t
+from ..extension import current_locale, shop
 from ..guarantees import offers_for, terms_of
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def _ready() -> tuple[Cart, Product] | None:
     current = Cart.load()
     product = shop().product(current.product_sku) if current.product_sku else None
     if product is None or not current.trade_ins:
-        flash(t("checkout.incomplete"), "error")
+        flash(gettext("Choose a new device and add a trade-in first."), "error")
         return None
     return current, product
 
@@ -71,7 +72,13 @@ def _priced() -> tuple[Cart, Product, CheckoutSummary] | Response:
         offer.plan_id for offer in offers_for(request_)
     }:  # the device changed, or the plan is no longer offered: choose again
         attrs.evolve(current, guarantee=DECLINED).save()
-        flash(t("checkout.guarantee_gone"), "error")
+        flash(
+            gettext(
+                "The buy-back guarantee you chose is not offered for this purchase any more. Please "
+                "choose again."
+            ),
+            "error",
+        )
         return redirect(url_for("checkout.options"))
     return current, product, shop().trade_in.checkout(request_)
 
@@ -110,10 +117,13 @@ def options() -> ResponseReturnValue:
             ).save()
             return redirect(url_for("checkout.review"))
         if not guarantee_known:
-            flash(t("checkout.choose_guarantee"), "error")
+            flash(gettext("Please choose a buy-back guarantee offered for this device, or none."), "error")
             chosen["guarantee"] = DECLINED
         if chosen["plan"] not in PLANS or chosen["protection"] not in known:
-            flash(t("checkout.choose_protection"), "error")
+            flash(
+                gettext("Please choose how you want your trade-in value and whether to protect your device."),
+                "error",
+            )
     return render_template(
         "checkout_options.html",
         cart=current,
@@ -158,7 +168,13 @@ def confirm() -> ResponseReturnValue:
         return priced
     current, _, summary = priced
     if not hmac.compare_digest(summary_digest(summary), request.form.get("digest", "")):
-        flash(t("checkout.changed"), "error")
+        flash(
+            gettext(
+                "Your order changed since you saw it (a price, a promotion or a choice). Please "
+                "check it again."
+            ),
+            "error",
+        )
         return redirect(url_for("checkout.review"))
     accepted = request.form.get("protection_consent") == "yes"
     guaranteed = request.form.get("guarantee_consent") == "yes"
@@ -177,24 +193,36 @@ def confirm() -> ResponseReturnValue:
     except InvalidPayoutError as error:
         return _back_to_review(error.localized(current_locale()))
     except CheckoutChangedError:
-        flash(t("checkout.changed"), "error")
+        flash(
+            gettext(
+                "Your order changed since you saw it (a price, a promotion or a choice). Please "
+                "check it again."
+            ),
+            "error",
+        )
         return redirect(url_for("checkout.review"))
     order = confirmed.order
     trade_in.issue_label(order.id)  # the send-by deadline starts now; the label is on the order page
     remember_order(order.id)
     Cart().save()
-    flash(t("checkout.thanks"), "success")
+    flash(gettext("Thank you! Print the label and send your old device."), "success")
     if confirmed.guarantee is not None:
-        flash(t("checkout.guarantee_signed", id=confirmed.guarantee["payload"]["id"]), "success")
+        flash(
+            gettext(
+                "Your buy-back guarantee %(id)s is signed; you find it on this page.",
+                id=confirmed.guarantee["payload"]["id"],
+            ),
+            "success",
+        )
     return redirect(url_for("orders.order", order_id=order.id))
 
 
 def _missing_consent(summary: CheckoutSummary, *, insurance: bool, guarantee: bool) -> str | None:
     """What the shopper still has to consent to (a message), or ``None``: the protection, the guarantee."""
     if summary.insurance is not None and not insurance:
-        return t("checkout.consent_needed")
+        return gettext("Please tick the box to take out the protection, or go back and choose no protection.")
     if summary.guarantee is not None and not guarantee:
-        return t("checkout.guarantee_consent_needed")
+        return gettext("Please accept the terms of the buy-back guarantee, or go back and choose none.")
     return None
 
 
@@ -216,11 +244,11 @@ def review_lines(summary: CheckoutSummary) -> tuple[list[tuple[str, str]], list[
     credit: list[tuple[str, str]] = []
     for trade_in in summary.trade_ins:
         credit.append(
-            (t("checkout.line_trade_in", device=trade_in.device_name), trade_in.quoted.format(locale))
+            (gettext("Trade-in: %(device)s", device=trade_in.device_name), trade_in.quoted.format(locale))
         )
         credit.extend(
             (
-                t("checkout.line_promotion", title=promotion.localized_title(locale)),
+                gettext("Promotion: %(title)s", title=promotion.localized_title(locale)),
                 promotion.boost.format(locale),
             )
             for promotion in trade_in.promotions

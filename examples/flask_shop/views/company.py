@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, ngettext
 
 from tradein_sdk import (
     MAX_BOXES,
@@ -48,7 +49,7 @@ from tradein_sdk import (
 )
 from tradein_sdk._domain.fleet_import import GRADES
 
-from ..extension import current_locale, format_date, shop, t
+from ..extension import current_locale, format_date, shop
 from ..fleet import (
     MAX_ASSET_BYTES,
     VAT_STATUSES,
@@ -132,7 +133,9 @@ def open_account() -> ResponseReturnValue:
     if form["vat_status"] not in VAT_STATUSES:
         abort(400)
     errors = {
-        name: t("fleet.required") for name in ("legal_name", "street", "postcode", "city") if not form[name]
+        name: gettext("Please fill this in.")
+        for name in ("legal_name", "street", "postcode", "city")
+        if not form[name]
     }
     business = form["vat_status"] != "not_registered"
     if form["vat_id"]:
@@ -141,9 +144,9 @@ def open_account() -> ResponseReturnValue:
         except InvalidVatIdError as error:
             errors["vat_id"] = error.localized(current_locale())
     elif business:
-        errors["vat_id"] = t("fleet.vat_id_needed")
+        errors["vat_id"] = gettext("A business needs its VAT ID for the credit note.")
     if business and not form["self_billing"]:
-        errors["self_billing"] = t("fleet.self_billing_needed")
+        errors["self_billing"] = gettext("A business can only be paid by credit note with this agreement.")
     if errors:
         return _start_page(form, errors)
     trade_in = shop().trade_in
@@ -173,10 +176,15 @@ def open_account() -> ResponseReturnValue:
     except InvalidTextError as error:
         field = error.field.removeprefix("address.")
         return _start_page(
-            form, {field if field in form else "legal_name": t("fleet.text_too_long", maximum=error.maximum)}
+            form,
+            {
+                field if field in form else "legal_name": gettext(
+                    "Use 1 to %(maximum)s characters.", maximum=error.maximum
+                )
+            },
         )
     remember_company(company.id)
-    flash(t("fleet.company_opened", name=company.legal_name), "success")
+    flash(gettext("The account of %(name)s is open.", name=company.legal_name), "success")
     return redirect(url_for("company.portal"))
 
 
@@ -260,16 +268,17 @@ def check_assets() -> ResponseReturnValue:
     upload = request.files.get("assets")
     data = upload.read(MAX_ASSET_BYTES + 1) if upload is not None and upload.filename else b""
     if not data.strip():
-        return _portal_page(company, {"assets": t("fleet.no_file")})
+        return _portal_page(company, {"assets": gettext("Please choose a file.")})
     if len(data) > MAX_ASSET_BYTES:
         return _portal_page(
-            company, {"assets": t("fleet.file_too_large", mb=MAX_ASSET_BYTES // (1024 * 1024))}
+            company,
+            {"assets": gettext("The file is larger than %(mb)s MB.", mb=MAX_ASSET_BYTES // (1024 * 1024))},
         )
     filename = (upload.filename if upload is not None else None) or "assets"
     try:
         imported = shop().trade_in.read_assets(data, filename=filename, default_grade=grade or None)
     except FleetError:
-        return _portal_page(company, {"assets": t("fleet.file_unreadable")})
+        return _portal_page(company, {"assets": gettext("The file cannot be read as CSV or XLSX.")})
     previous = session.get("fleet_upload") or {}
     if isinstance(previous, dict) and isinstance(previous.get("token"), str):
         drop_upload(previous["token"])
@@ -312,7 +321,7 @@ def quote() -> ResponseReturnValue:
     token = request.form.get("token", "")
     found = read_upload(token) if isinstance(kept, dict) and kept.get("token") == token else None
     if found is None:
-        flash(t("fleet.upload_gone"), "error")
+        flash(gettext("Please upload the list again."), "error")
         return redirect(url_for("company.portal"))
     data, filename = found
     trade_in = shop().trade_in
@@ -328,7 +337,7 @@ def quote() -> ResponseReturnValue:
         imported = trade_in.read_assets(data, filename=filename, default_grade=kept.get("grade") or None)
         return _check_page(company, imported, token, str(kept.get("name") or filename))
     except FleetError:
-        flash(t("fleet.nothing_to_quote"), "error")
+        flash(gettext("The list has no device to quote."), "error")
         return redirect(url_for("company.portal"))
     drop_upload(token)
     session.pop("fleet_upload", None)
@@ -446,11 +455,17 @@ def _batch_page(batch: FleetBatch, form: dict[str, str], errors: dict[str, str])
 def _seal_problem(seals: list[str], boxes: int) -> str | None:
     """What is wrong with the seal numbers given for ``boxes`` boxes (``None``: nothing)."""
     if len(seals) != boxes:
-        return t("fleet.seals_count", boxes=boxes, count=len(seals))
+        return ngettext(
+            "%(boxes)s box needs %(boxes)s seal number; %(count)s given.",
+            "%(boxes)s boxes need %(boxes)s seal numbers; %(count)s given.",
+            boxes,
+            boxes=boxes,
+            count=len(seals),
+        )
     if len(set(seals)) != len(seals):
-        return t("fleet.seals_unique")
+        return gettext("Each box has its own seal number.")
     if any(len(seal) > MAX_SEAL_LENGTH for seal in seals):
-        return t("fleet.seal_too_long")
+        return gettext("A seal number has at most 40 characters.")
     return None
 
 
@@ -462,13 +477,13 @@ def book(batch_id: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     boxes = int(form["boxes"]) if form["boxes"].isdigit() else 0
     if not 1 <= boxes <= MAX_BOXES:
-        errors["boxes"] = t("fleet.boxes_invalid")
+        errors["boxes"] = gettext("Give the number of boxes (1 to 500).")
     seals = [seal.strip() for seal in _SEALS.split(form["seals"]) if seal.strip()]
     seal_problem = _seal_problem(seals, boxes)
     if seal_problem is not None:
         errors["seals"] = seal_problem
     if not form["contact_name"]:
-        errors["contact_name"] = t("fleet.required")
+        errors["contact_name"] = gettext("Please fill this in.")
     payout = None
     try:
         payout = BankTransfer(iban=form["iban"], holder=form["holder"])
@@ -486,15 +501,40 @@ def book(batch_id: str) -> ResponseReturnValue:
         )
     except PickupTooSmallError as error:
         return _batch_page(
-            found, form, {"_": t("fleet.pickup_too_small", minimum=error.minimum, count=error.count)}
+            found,
+            form,
+            {
+                "_": gettext(
+                    "A pickup takes at least %(minimum)s devices; this quote has %(count)s. Send "
+                    "fewer devices by parcel instead.",
+                    minimum=error.minimum,
+                    count=error.count,
+                )
+            },
         )
     except BatchStateError:
         expired = shop().trade_in.clock.now() >= found.portfolio.valid_until
-        return _batch_page(found, form, {"_": t("fleet.quote_expired" if expired else "fleet.cannot_book")})
+        return _batch_page(
+            found,
+            form,
+            {
+                "_": gettext("This quote has expired. Please upload your list again for a new quote.")
+                if expired
+                else gettext("This quote can no longer be booked (it expired or was booked already).")
+            },
+        )
     except FleetError:
-        return _batch_page(found, form, {"_": t("fleet.booking_failed")})
+        return _batch_page(
+            found, form, {"_": gettext("The pickup could not be booked. Please check your entries.")}
+        )
     assert booked.manifest is not None  # noqa: S101 - a booked batch has its manifest
-    flash(t("fleet.booked", date=format_date(booked.manifest.pickup_on, "full")), "success")
+    flash(
+        gettext(
+            "Pickup booked: the carrier comes on %(date)s.",
+            date=format_date(booked.manifest.pickup_on, "full"),
+        ),
+        "success",
+    )
     return redirect(url_for("company.batch", batch_id=batch_id))
 
 

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
-from ..extension import format_date, same_site_path, shop, t
+from ..extension import format_date, same_site_path, shop
+from ..texts import text
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -39,7 +40,7 @@ def clock() -> ResponseReturnValue:
         now = demo_clock.one_month_later()
     else:
         now = demo_clock.reset()
-    flash(t(f"demo.moved_{move}", date=format_date(now, "long")), "success")
+    flash(text("demo.moved", move, date=format_date(now, "long")), "success")
     return redirect(_back())
 
 

@@ -18,6 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from tradein_sdk import (
     CONTRACT_PURPOSE,
@@ -37,7 +38,7 @@ from tradein_sdk import (
 )
 
 from ..cart import quote_tokens, remember_order
-from ..extension import current_locale, format_date, shop, t
+from ..extension import current_locale, format_date, shop
 from ..guarantees import (
     ContractView,
     contract_view,
@@ -47,6 +48,7 @@ from ..guarantees import (
     terms_of,
 )
 from ..questionnaire import questionnaire_page
+from ..texts import text
 from .checkout import VOUCHER_PROGRAM
 from .orders import MAX_CERTIFICATE_BYTES, load_order, unreadable
 
@@ -85,10 +87,14 @@ def _not_now(view: ContractView) -> str:
     """Why the contract cannot be exercised today, in the shopper's language."""
     status = view.status.status.value
     if status == "open" and view.today < view.opens_on:
-        return t("guarantee.error_not_yet_exercisable", day=format_date(view.opens_on, "long"))
+        return gettext(
+            "This buy-back guarantee can be used from %(day)s.", day=format_date(view.opens_on, "long")
+        )
     if status in {"open", "lapsed"}:
-        return t("guarantee.error_expired", day="")
-    return t("guarantee.error_already_exercised", day="")
+        return gettext("This buy-back guarantee has expired.", day="")
+    return gettext(
+        "This buy-back guarantee has been used already, or a trade-in with it is under way.", day=""
+    )
 
 
 @bp.get("/orders/<order_id>/guarantees/<contract_id>.json")
@@ -147,7 +153,7 @@ def confirm(order_id: str, contract_id: str, quote_id: str) -> ResponseReturnVal
     if view.contract.device not in {quote.device.variant_id, quote.device.model_id}:
         abort(404)
     if stored.redemption is not None:
-        return _back_to_order(order.id, contract_id, t("quote.used"))
+        return _back_to_order(order.id, contract_id, gettext("This quote has been used."))
     try:
         promised = promise(view, token)
     except GuaranteeError as error:
@@ -176,7 +182,7 @@ def confirm(order_id: str, contract_id: str, quote_id: str) -> ResponseReturnVal
 def _redeem(order: TradeInOrder, view: ContractView, token: str, form: dict[str, str]) -> Redirect | str:
     """Open the order exercising the guarantee: where to go next, or what to correct on the form."""
     if form["payout"] not in PAYOUTS:
-        return t("guarantee.choose_payout")
+        return gettext("Please choose how we pay you.")
     trade_in = shop().trade_in
     try:
         opened = trade_in.redeem_guarantee(view.id, token, payout=_payout(form))
@@ -189,7 +195,14 @@ def _redeem(order: TradeInOrder, view: ContractView, token: str, form: dict[str,
         return redirect(url_for("guarantees.exercise", order_id=order.id, contract_id=view.id))
     trade_in.issue_label(opened.id)  # the send-by deadline starts now; the label is on the order page
     remember_order(opened.id)
-    flash(t("guarantee.opened", amount=opened.devices[0].quoted.format(current_locale())), "success")
+    flash(
+        gettext(
+            "Your trade-in at the guaranteed price is open: we promise %(amount)s. Print the label "
+            "and send the device.",
+            amount=opened.devices[0].quoted.format(current_locale()),
+        ),
+        "success",
+    )
     return redirect(url_for("orders.order", order_id=opened.id))
 
 
@@ -229,15 +242,15 @@ def verify() -> ResponseReturnValue:
     a bad request (400) with a message saying so; a contract that does not verify says why.
     """
     if request.method == "GET":
-        return render_template("guarantee_verify.html", result=None, error=None, text="")
+        return render_template("guarantee_verify.html", result=None, error=None, pasted="")
     upload = request.files.get("contract")
     raw = upload.read(MAX_CERTIFICATE_BYTES + 1) if upload is not None and upload.filename else b""
-    text = request.form.get("text", "").strip()
-    if not raw and text:
-        raw = text.encode("utf-8")
+    pasted = request.form.get("text", "").strip()
+    if not raw and pasted:
+        raw = pasted.encode("utf-8")
     error = unreadable(raw, "guarantee")
     if error is not None:
-        return render_template("guarantee_verify.html", result=None, error=error, text=text), 400
+        return render_template("guarantee_verify.html", result=None, error=error, pasted=pasted), 400
     signing = shop().trade_in.signing_keys
     if signing is None:
         abort(404)
@@ -247,9 +260,13 @@ def verify() -> ResponseReturnValue:
         contract = contract_from_document(payload)
     except SignatureInvalidError as problem:
         reason = problem.reason if problem.reason in REASONS else "malformed"
-        result = {"ok": False, "reason": t(f"guarantee.reason_{reason}"), "code": reason}
+        result = {"ok": False, "reason": text("guarantee.reason", reason), "code": reason}
     except (KeyError, TypeError, ValueError):
-        result = {"ok": False, "reason": t("guarantee.reason_content"), "code": "content"}
+        result = {
+            "ok": False,
+            "reason": gettext("The signature is valid, but the contract cannot be read."),
+            "code": "content",
+        }
     else:
         result = {"ok": True, "contract": contract, "terms": terms_of(contract.offer, contract.device)}
-    return render_template("guarantee_verify.html", result=result, error=None, text=text)
+    return render_template("guarantee_verify.html", result=result, error=None, pasted=pasted)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
 from tradein_sdk import (
     CertificateCheck,
@@ -28,9 +29,10 @@ from tradein_sdk import (
 )
 
 from ..cart import my_orders
-from ..extension import current_locale, format_datetime, shop, t
+from ..extension import current_locale, format_datetime, shop
 from ..guarantees import order_guarantees
 from ..statement import statement
+from ..texts import text
 from .co2 import order_co2
 
 if TYPE_CHECKING:
@@ -135,14 +137,14 @@ def _certificate_id(envelope: Mapping[str, Any]) -> str:
 def check_reason(check: CertificateCheck) -> str:
     """Why a certificate is not valid, in the shopper's language (empty when it is valid)."""
     if check.revocation is not None:
-        return t(
-            "certificate.revoked_on",
+        return gettext(
+            "revoked on %(date)s (%(reason)s)",
             date=format_datetime(check.revocation.revoked_at, "long"),
             reason=check.revocation.reason.value,
         )
     if check.ok:
         return ""
-    return t(f"certificate.reason_{check.reason if check.reason in INVALID_REASONS else 'malformed'}")
+    return text("certificate.reason", check.reason if check.reason in INVALID_REASONS else "malformed")
 
 
 def promotion_titles() -> dict[str, str]:
@@ -209,7 +211,7 @@ def shipped(order_id: str, device_id: str) -> ResponseReturnValue:
     """The shopper says the parcel is handed over (a carrier's tracking would say so too)."""
     load_order(order_id)
     shop().trade_in.record_event(order_id, device_id, "ship", actor="shopper")
-    flash(t("order.shipped_thanks"), "success")
+    flash(gettext("Thanks! We will tell you when it arrives."), "success")
     return redirect(url_for("orders.order", order_id=order_id))
 
 
@@ -219,7 +221,12 @@ def revision(order_id: str, device_id: str) -> ResponseReturnValue:
     load_order(order_id)
     accept = request.form.get("decision") == "accept"
     shop().trade_in.respond_to_revision(order_id, device_id, accept=accept)
-    flash(t("order.revision_accepted" if accept else "order.revision_declined"), "success")
+    flash(
+        gettext("You accepted the new offer.")
+        if accept
+        else gettext("You declined; your device is on its way back to you, free of charge."),
+        "success",
+    )
     return redirect(url_for("orders.order", order_id=order_id))
 
 
@@ -272,21 +279,21 @@ def verify() -> ResponseReturnValue:
     that is not a JSON object (or nothing at all) is a bad request (400) with a message saying so.
     """
     if request.method == "GET":
-        return render_template("certificate_verify.html", check=None, error=None, text="")
+        return render_template("certificate_verify.html", check=None, error=None, pasted="")
     upload = request.files.get("certificate")
     raw = upload.read(MAX_CERTIFICATE_BYTES + 1) if upload is not None and upload.filename else b""
-    text = request.form.get("text", "").strip()
-    if not raw and text:
-        raw = text.encode("utf-8")
+    pasted = request.form.get("text", "").strip()
+    if not raw and pasted:
+        raw = pasted.encode("utf-8")
     error = unreadable(raw, "certificate")
     if error is not None:
-        return render_template("certificate_verify.html", check=None, error=error, text=text), 400
+        return render_template("certificate_verify.html", check=None, error=error, pasted=pasted), 400
     trade_in = shop().trade_in
     check = verify_certificate(
         raw, trade_in.certificate_keys(), revocations=trade_in.certificate_revocations()
     )
     return render_template(
-        "certificate_verify.html", check=check, error=None, text=text, reason=check_reason(check)
+        "certificate_verify.html", check=check, error=None, pasted=pasted, reason=check_reason(check)
     )
 
 
@@ -298,13 +305,13 @@ def unreadable(raw: bytes, kind: str) -> str | None:
         kind: ``certificate`` or ``guarantee``: whose texts (``<kind>.verify_empty``...) say why.
     """
     if not raw.strip():
-        return t(f"{kind}.verify_empty")
+        return text(f"{kind}.verify", "empty")
     if len(raw) > MAX_CERTIFICATE_BYTES:
-        return t(f"{kind}.verify_too_large")
+        return text(f"{kind}.verify", "too_large")
     try:
         document = json.loads(raw)
     except ValueError:
-        return t(f"{kind}.verify_not_json")
+        return text(f"{kind}.verify", "not_json")
     if not isinstance(document, dict):
-        return t(f"{kind}.verify_not_json")
+        return text(f"{kind}.verify", "not_json")
     return None

@@ -20,11 +20,12 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext
 
 from tradein_sdk import QuoteExpiredError, QuoteStateError, QuoteTokenError
 
 from ..cart import DECLINED, Cart, quote_tokens
-from ..extension import current_locale, shop, t
+from ..extension import current_locale, shop
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -77,7 +78,7 @@ def choose_device() -> ResponseReturnValue:
     if current.product_sku != product.sku:  # a guarantee is offered for one device: choose it again
         current = attrs.evolve(current, guarantee=DECLINED)
     attrs.evolve(current, product_sku=product.sku).save()
-    flash(t("cart.device_added", name=product.name), "success")
+    flash(gettext("%(name)s is in your cart.", name=product.name), "success")
     return redirect(url_for("shop.cart"))
 
 

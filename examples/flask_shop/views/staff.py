@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, ngettext
 
 from tradein_sdk import (
     Actor,
@@ -55,11 +56,11 @@ from ..extension import (
     sign_in_limits,
     sign_in_staff,
     sign_out_staff,
-    t,
 )
 from ..questionnaire import answers_from_form, problems_by_question
 from ..records import InspectionReport
 from ..statement import kind_label, reason_text
+from ..texts import text
 from .orders import order_details, promotion_titles
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def login() -> ResponseReturnValue:
         if hmac.compare_digest(given.encode(), shop().staff_password.encode()):
             sign_in_staff()
             return redirect(same_site_path(request.args.get("next")) or url_for("staff.orders"))
-        flash(t("staff.wrong_password"), "error")
+        flash(gettext("Wrong password."), "error")
     return render_template("staff_login.html", demo=shop().staff_password == DEMO_STAFF_PASSWORD), 200
 
 
@@ -341,7 +342,7 @@ def act(order_id: str, device_id: str, action: str) -> ResponseReturnValue:
         else:
             kind = _staff_event(action)
             trade_in.record_event(order_id, device_id, kind, actor=Actor.STAFF, **_event_fields())
-            message = t("staff.event_done", action=t(f"staff.action_{kind.value}"))
+            message = gettext("Done: %(action)s.", action=text("staff.action", kind.value))
     except (OrderNotFoundError, OrderDeviceNotFoundError):
         abort(404)
     except TradeInError as error:
@@ -394,7 +395,9 @@ def erasure(order_id: str, device_id: str) -> ResponseReturnValue:
     received = next((entry.at for entry in device.history if entry.to_state is DeviceState.RECEIVED), None)
     now = trade_in.clock.now()
     if received is not None and now.replace(microsecond=0) <= received.replace(microsecond=0):
-        flash(t("staff.erasure_too_soon"), "error")  # an erasure takes time: at least a second
+        flash(
+            gettext("The device was received just now: record its erasure once it is done."), "error"
+        )  # an erasure takes time: at least a second
         return redirect(url_for("staff.order", order_id=order_id))
     report = erasure_report(
         order_id,
@@ -411,7 +414,7 @@ def erasure(order_id: str, device_id: str) -> ResponseReturnValue:
     except TradeInError as error:
         flash(error.localized(current_locale()), "error")
     else:
-        flash(t("staff.erasure_recorded", id=issued.certificate.id), "success")
+        flash(gettext("Erasure recorded: certificate %(id)s issued.", id=issued.certificate.id), "success")
     return redirect(url_for("staff.order", order_id=order_id))
 
 
@@ -483,15 +486,18 @@ def _settled(order_id: str, device_id: str) -> str:
     ledger = shop().trade_in.ledger(order_id)
     balance = ledger.devices.get(device_id)
     if balance is None:
-        return t("staff.done_settle")
+        return gettext("Paid out.")
     if not balance.scheduled.is_zero():
         first = next((item.due_period for item in ledger.installments if item.device_id == device_id), None)
-        return t(
-            "staff.scheduled",
+        return gettext(
+            "Settled: %(amount)s scheduled as bill credits, from %(period)s.",
             amount=balance.scheduled.format(current_locale()),
             period=format_period(first),
         )
-    return t("staff.settled", amount=(balance.paid + balance.credited).format(current_locale()))
+    return gettext(
+        "Settled: %(amount)s paid and credited for this device in all.",
+        amount=(balance.paid + balance.credited).format(current_locale()),
+    )
 
 
 @bp.post("/orders/<order_id>/installments/stop")
@@ -503,7 +509,15 @@ def stop_installments(order_id: str) -> ResponseReturnValue:
     if reason not in STOP_REASONS:
         abort(400)
     stopped = shop().trade_in.stop_installments(order_id, reason=reason)
-    flash(t("staff.stopped", count=len(stopped)), "success")
+    flash(
+        ngettext(
+            "%(count)s installment stopped.",
+            "%(count)s installments stopped.",
+            len(stopped),
+            count=len(stopped),
+        ),
+        "success",
+    )
     return redirect(url_for("staff.order", order_id=order_id))
 
 
@@ -530,7 +544,12 @@ def inspect(order_id: str, device_id: str) -> ResponseReturnValue:
         except TradeInError as error:
             errors = {"_": error.localized(current_locale())}
         else:
-            flash(t("staff.inspected", offer=diff.revised_offer.format(current_locale())), "success")
+            flash(
+                gettext(
+                    "Inspection recorded; offer %(offer)s.", offer=diff.revised_offer.format(current_locale())
+                ),
+                "success",
+            )
             return redirect(url_for("staff.order", order_id=order_id))
     page = render_template(
         "staff_inspect.html",
@@ -561,7 +580,9 @@ def record_inspection(
 def tick() -> ResponseReturnValue:
     """Apply the deadlines that passed (expiry, silence on a revised offer); safe to run from anywhere."""
     changed = shop().trade_in.tick()
-    flash(t("staff.ticked", count=changed), "success")
+    flash(
+        ngettext("%(count)s order changed.", "%(count)s orders changed.", changed, count=changed), "success"
+    )
     return redirect(url_for("staff.orders"))
 
 
@@ -633,7 +654,11 @@ def report() -> ResponseReturnValue:
     start, end = _report_range()
     if start is None or end is None:
         page = render_template(
-            "staff_report.html", report=None, start=start, end=end, error=t("staff.bad_dates")
+            "staff_report.html",
+            report=None,
+            start=start,
+            end=end,
+            error=gettext("Choose a start and an end date (YYYY-MM-DD), the end not before the start."),
         )
         return page, 400
     result = shop().trade_in.ledger_report(start, end + timedelta(days=1))

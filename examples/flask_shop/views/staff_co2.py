@@ -13,8 +13,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext
 
-from ..extension import current_locale, shop, t
+from ..extension import current_locale, shop
+from ..texts import text
 from .staff import staff_required
 
 if TYPE_CHECKING:
@@ -28,13 +30,15 @@ def _period() -> tuple[date, date] | str:
     year = shop().trade_in.clock.now().date().year
     dates: dict[str, date] = {}
     for field, default in (("from", date(year, 1, 1)), ("to", date(year, 12, 31))):
-        text = request.args.get(field, "").strip()
+        typed = request.args.get(field, "").strip()
         try:
-            dates[field] = date.fromisoformat(text) if text else default
+            dates[field] = date.fromisoformat(typed) if typed else default
         except ValueError:
-            return t("carbon.bad_date", field=t(f"carbon.field_{field}"), value=text)
+            return gettext(
+                "“%(field)s” is not a date: %(value)s", field=text("carbon.field", field), value=typed
+            )
     if dates["to"] < dates["from"]:
-        return t("carbon.bad_order", field=t("carbon.field_to"))
+        return gettext("“%(field)s” is before the start of the period.", field=gettext("Until (inclusive)"))
     return dates["from"], dates["to"]
 
 

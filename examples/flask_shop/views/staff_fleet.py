@@ -15,6 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 
 from tradein_sdk import (
     BatchStateError,
@@ -25,9 +26,10 @@ from tradein_sdk import (
     TradeInError,
 )
 
-from ..extension import current_locale, shop, t
+from ..extension import current_locale, shop
 from ..fleet import LOCK_QUESTIONS, STAFF_CHECKS
 from ..records import InspectionReport
+from ..texts import text
 from .company import batch_details, load_batch
 from .staff import staff_required
 
@@ -102,10 +104,12 @@ def hand_over(batch_id: str) -> ResponseReturnValue:
     carrier = request.form.get("carrier", "").strip()
     expected = sorted(found.manifest.seals) if found.manifest is not None else []
     if sorted(seals) != expected:
-        flash(t("fleet.seals_differ", expected=", ".join(expected)), "error")
+        flash(
+            gettext("The seals are not the manifest’s (%(expected)s).", expected=", ".join(expected)), "error"
+        )
         return _back(batch_id)
     if not carrier:
-        flash(t("fleet.carrier_needed"), "error")
+        flash(gettext("Name the carrier."), "error")
         return _back(batch_id)
     try:
         shop().trade_in.hand_over(
@@ -114,7 +118,7 @@ def hand_over(batch_id: str) -> ResponseReturnValue:
     except TradeInError as error:
         _failed(error)
     else:
-        flash(t("fleet.handed_over"), "success")
+        flash(gettext("Hand-over recorded and signed."), "success")
     return _back(batch_id)
 
 
@@ -131,7 +135,17 @@ def receive(batch_id: str) -> ResponseReturnValue:
     else:
         missing = sum(1 for view in received.lines if view.status is LineStatus.MISSING)
         found = sum(1 for view in received.lines if view.status is LineStatus.RECEIVED)
-        flash(t("fleet.received", found=found, missing=missing, extras=len(received.extras)), "success")
+        flash(
+            ngettext(
+                "%(found)s device received, %(missing)s missing, %(extras)s not on the list.",
+                "%(found)s devices received, %(missing)s missing, %(extras)s not on the list.",
+                found,
+                found=found,
+                missing=missing,
+                extras=len(received.extras),
+            ),
+            "success",
+        )
     return _back(batch_id)
 
 
@@ -148,7 +162,7 @@ def decide_extra(batch_id: str) -> ResponseReturnValue:
     except TradeInError as error:
         _failed(error)
     else:
-        flash(t(f"fleet.extra_done_{decision}"), "success")
+        flash(text("fleet.extra_done", decision), "success")
     return _back(batch_id)
 
 
@@ -190,7 +204,11 @@ def inspect(batch_id: str, line: int) -> ResponseReturnValue:
             found.order_id, view.device_id, InspectionReport.from_diff(diff), now=state.trade_in.clock.now()
         )
     flash(
-        t("fleet.inspected", line=line, offer=diff.revised_offer.format(current_locale())),
+        gettext(
+            "Line %(line)s inspected: %(offer)s.",
+            line=line,
+            offer=diff.revised_offer.format(current_locale()),
+        ),
         "success",
     )
     return _back(batch_id)
@@ -205,7 +223,13 @@ def settle(batch_id: str) -> ResponseReturnValue:
         settled = shop().trade_in.settle_batch(batch_id, issuer=shop().issuer)
     except BatchStateError as error:
         if error.reason == "undecided":
-            flash(t("fleet.settle_undecided"), "error")
+            flash(
+                gettext(
+                    "Every device received must be inspected (and any revised offer answered) before "
+                    "settling."
+                ),
+                "error",
+            )
         else:
             _failed(error)
         return _back(batch_id)
@@ -214,5 +238,5 @@ def settle(batch_id: str) -> ResponseReturnValue:
         return _back(batch_id)
     settlement = settled.settlement or {}
     document = settlement.get("document", {})
-    flash(t("fleet.settled", number=str(document.get("number", ""))), "success")
+    flash(gettext("Settled: document %(number)s issued.", number=str(document.get("number", ""))), "success")
     return _back(batch_id)

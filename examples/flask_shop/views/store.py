@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from tradein_sdk import (
     Actor,
@@ -21,7 +22,7 @@ from tradein_sdk import (
 )
 
 from ..cart import keep_quote, quote_tokens
-from ..extension import current_locale, shop, t
+from ..extension import current_locale, shop
 from ..questionnaire import answers_from_form, problems_by_question
 from .staff import staff_required
 
@@ -129,5 +130,5 @@ def apply(quote_id: str) -> ResponseReturnValue:
     trade_in.record_event(order.id, "d1", "hand_over", actor="staff")
     trade_in.record_event(order.id, "d1", "confirm", actor="staff")
     trade_in.settle(order.id, "d1")
-    flash(t("store.applied", order=order.id), "success")
+    flash(gettext("Applied; order %(order)s.", order=order.id), "success")
     return redirect(url_for("store.quote", quote_id=quote_id))

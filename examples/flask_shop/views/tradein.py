@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from tradein_sdk import DeviceNotFoundError, TradeInError
 
 from ..cart import Cart, keep_quote, quote_tokens
-from ..extension import current_locale, shop, t
+from ..extension import current_locale, shop
 from ..questionnaire import questionnaire_page
 from .co2 import quote_co2
 
@@ -121,7 +122,7 @@ def add_to_cart(quote_id: str) -> ResponseReturnValue:
     if quote_id not in current.trade_ins:
         current = attrs.evolve(current, trade_ins=(*current.trade_ins, quote_id))
         current.save()
-    flash(t("cart.trade_in_added"), "success")
+    flash(gettext("Your trade-in credit is in the cart."), "success")
     return redirect(url_for("shop.cart") if current.product_sku else url_for("shop.home", _anchor="devices"))
 
 
@@ -159,7 +160,9 @@ def instant_quote() -> ResponseReturnValue:
     """
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("device_id"), str):
-        return jsonify({"error": "bad_request", "message": t("api.bad_request")}), 400
+        return jsonify(
+            {"error": "bad_request", "message": gettext('Send {"device_id": ..., "answers": {...}} as JSON.')}
+        ), 400
     locale = current_locale()
     try:
         issued = shop().trade_in.quote(body["device_id"], body.get("answers"), locale=locale)

@@ -1,0 +1,46 @@
+# Type hints for the parts of Flask-Babel the demo shop uses (the package ships without a py.typed marker).
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import tzinfo
+
+from babel import Locale
+from flask import Flask
+from flask_babel.speaklater import LazyString
+
+class BabelConfiguration:
+    translation_directories: list[str]
+    default_locale: str
+    default_domain: str
+
+class Babel:
+    def __init__(
+        self,
+        app: Flask | None = ...,
+        date_formats: dict[str, str] | None = ...,
+        configure_jinja: bool = ...,
+        *args: object,
+        **kwargs: object,
+    ) -> None: ...
+    def init_app(
+        self,
+        app: Flask,
+        default_locale: str = ...,
+        default_domain: str = ...,
+        default_translation_directories: str = ...,
+        default_timezone: str = ...,
+        locale_selector: Callable[[], str | Locale | None] | None = ...,
+        timezone_selector: Callable[[], str | tzinfo | None] | None = ...,
+    ) -> None: ...
+    def list_translations(self) -> list[Locale]: ...
+
+def get_locale() -> Locale | None: ...
+def get_timezone() -> tzinfo | None: ...
+def refresh() -> None: ...
+def force_locale(locale: str | Locale) -> AbstractContextManager[None]: ...
+def gettext(string: str, **variables: object) -> str: ...
+def ngettext(singular: str, plural: str, num: int, **variables: object) -> str: ...
+def pgettext(context: str, string: str, **variables: object) -> str: ...
+def npgettext(context: str, singular: str, plural: str, num: int, **variables: object) -> str: ...
+def lazy_gettext(string: str, **variables: object) -> LazyString: ...
+def lazy_pgettext(context: str, string: str, **variables: object) -> LazyString: ...
+def lazy_ngettext(singular: str, plural: str, num: int, **variables: object) -> LazyString: ...
