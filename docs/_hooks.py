@@ -1439,7 +1439,7 @@ ENVIRONMENT: Final[Mapping[str, Variable]] = {
 
 _READERS: Final = (
     ("examples/flask_shop/", "shop"),
-    ("tradein_sdk/_cli.py", "CLI"),
+    ("tradein_sdk/_cli/", "CLI"),
     ("tradein_sdk/_remote/service.py", "service"),
     ("tradein_sdk/_remote/client.py", "clients"),
     ("tradein_sdk/_remote/transport.py", "clients"),

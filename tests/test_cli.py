@@ -302,7 +302,7 @@ def test_quote_verify_without_keys_creates_none(
         assert err == (
             "error [configuration_error]: no quote key found in the data directory "
             f"{tmp_path / 'nothing-here'} (quote-keys.json is missing), so no token can be checked here: "
-            "give --data-dir DIR where the quotes were issued, or set $TRADEIN_QUOTE_KEYS\n"
+            "use the data directory where the quotes were issued, or set $TRADEIN_QUOTE_KEYS\n"
         )
     status, _, err = run(capsys, "quote", "show", "q_1")
     assert status == 1
@@ -929,7 +929,8 @@ def test_certificate_verify_without_keys_never_creates_a_key_file(
             capsys, "certificate", command, str(tmp_path / "certificate.json"), "--data-dir", str(empty)
         )
         assert (status, out) == (1, "")
-        assert err.startswith("error [configuration_error]: no signing keys at ")
+        assert err.startswith("error [configuration_error]: no signing keys found in the data directory ")
+        assert f"{empty} (signing-keys.json is missing)" in err
         assert "pass --keys JWKS_FILE" in err
         assert "Traceback" not in err
     status, _, err = run(capsys, "certificate", "keys", "--data-dir", str(empty))

@@ -469,9 +469,17 @@ class AuditLog(Protocol):
         ...
 
     def verify_audit(
-        self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None, seals: bool = True
+        self,
+        *,
+        anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
+        seals: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> AuditVerification:
-        """Verify the audit log's hash chain (and the seals after the anchors, when the store seals)."""
+        """Verify the audit log's hash chain (and the seals after the anchors, when the store seals).
+
+        ``progress``, when given, is called with (entries checked, entries in all) as the check goes, the
+        last time with the two equal.
+        """
         ...
 
     def audit_entries(self) -> Iterator[AuditEntry]:

@@ -31,6 +31,7 @@ from tradein_sdk._domain.orders.deadlines import due_actions, next_action_at, re
 from tradein_sdk._domain.orders.inspection import InspectionDiff, inspect_device
 from tradein_sdk._domain.orders.machine import apply, inspection_verdict
 from tradein_sdk._domain.orders.model import DeviceEvent, TradeInOrder, open_order
+from tradein_sdk._domain.orders.reference import order_id_from_reference, order_reference
 from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, EventKind
 from tradein_sdk._domain.pages import MAX_PAGE, OrderPage, make_cursor, read_cursor
 from tradein_sdk._domain.payouts import (
@@ -433,6 +434,9 @@ class OrderUseCases:
     def issue_label(self, order_id: str) -> ShippingLabel:
         """Issue the shipping label for every device not yet sent; the send-by deadline starts now.
 
+        The label carries the order's reference (:func:`~tradein_sdk.order_reference`), printed and in its
+        barcode; a carrier's tracking events name it (:meth:`record_tracking`).
+
         Returns:
             The printable label (``label.to_html(locale)``).
         """
@@ -456,7 +460,7 @@ class OrderUseCases:
         )
         names = {device.id: device.variant_id for device in order.devices}
         return self.fulfilment.issue_label(
-            order.id.upper().replace("_", "-"),
+            order_reference(order.id),
             [
                 LabelDevice(device_ref=f"{order.id}/{device.id}", display_name=names[device.id])
                 for device in waiting
@@ -680,7 +684,8 @@ class OrderUseCases:
         (lost, damaged) changes no state: staff decide.
 
         Args:
-            event: the tracking event; its ``order_ref`` is the reference printed on the label.
+            event: the tracking event; its ``order_ref`` is the reference printed on the label
+                (:func:`~tradein_sdk.order_reference`; a label printed before, ``ORD-...``, is read too).
 
         Returns:
             The order after the change.
@@ -689,7 +694,7 @@ class OrderUseCases:
             OrderNotFoundError: the reference names no order.
             IllegalTransitionError: the news does not fit the devices' states.
         """
-        order_id = event.order_ref.lower().replace("-", "_")
+        order_id = order_id_from_reference(event.order_ref)
         kinds = {
             TrackingStatus.HANDED_OVER: EventKind.SHIP,
             TrackingStatus.IN_TRANSIT: EventKind.SHIP,
@@ -839,7 +844,12 @@ class OrderUseCases:
             next_cursor=make_cursor(page[-1].created_at, page[-1].order_id) if more and page else None,
         )
 
-    def verify_audit(self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None) -> AuditVerification:
+    def verify_audit(
+        self,
+        *,
+        anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> AuditVerification:
         """Check the audit log's hash chain from its first entry: nothing changed, removed or inserted.
 
         With the installation's checkpoints (:meth:`TradeIn.embedded` keeps them beside the data) the latest
@@ -850,6 +860,10 @@ class OrderUseCases:
         Args:
             anchor: the ``heads`` of an earlier verification, kept outside the database; each chain must still
                 pass through its anchor, so a log cut back and rebuilt is found too.
+            progress: called with (entries checked, entries in all) as the check goes: with
+                :class:`SQLStore`, every 2,000 entries and once at the end, when the two are equal (the
+                entries checked never decrease; entries appended meanwhile raise the total). For a progress
+                bar on a long log; ``tradein audit verify`` draws one.
 
         Returns:
             Whether the chain holds, how many entries were checked, and each problem found.
@@ -863,7 +877,9 @@ class OrderUseCases:
         if anchor is None:
             latest = self.latest_checkpoint()
             anchor = None if latest is None else latest.heads
-        return self._port(AuditLog).verify_audit(anchor=anchor)
+        if progress is None:  # a store written before progress was a parameter still verifies
+            return self._port(AuditLog).verify_audit(anchor=anchor)
+        return self._port(AuditLog).verify_audit(anchor=anchor, progress=progress)
 
     def latest_checkpoint(self) -> AuditCheckpoint | None:
         """The latest signed audit checkpoint, its signature verified (``None``: none kept, or no keys).
@@ -952,7 +968,9 @@ class OrderUseCases:
             ) from exc
         return [output, sidecar]
 
-    def checkpoint_audit(self, *, adopt: bool = False) -> AuditVerification:
+    def checkpoint_audit(
+        self, *, adopt: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> AuditVerification:
         """Verify the audit log against the latest checkpoint and, when it holds, keep a new signed one.
 
         Run it regularly (``tradein audit verify`` does): entries up to a checkpoint are proven by it whatever
@@ -961,6 +979,8 @@ class OrderUseCases:
         Args:
             adopt: check the chain only, not the seals: for a log written before entries were sealed (once,
                 after upgrading; from then on every entry is sealed).
+            progress: called with (entries checked, entries in all) as the check goes, as for
+                :meth:`verify_audit`.
 
         Returns:
             The verification; a checkpoint was kept when it is ``ok``.
@@ -975,8 +995,11 @@ class OrderUseCases:
         if self.checkpoints is None or self.signing_keys is None:
             raise ConfigurationError("audit checkpoints need signing keys and a place to keep them")
         latest = self.latest_checkpoint()
-        verification = self._port(AuditLog).verify_audit(
-            anchor=None if latest is None else latest.heads, seals=not adopt
+        anchor = None if latest is None else latest.heads
+        verification = (
+            self._port(AuditLog).verify_audit(anchor=anchor, seals=not adopt)
+            if progress is None  # a store written before progress was a parameter still verifies
+            else self._port(AuditLog).verify_audit(anchor=anchor, seals=not adopt, progress=progress)
         )
         if verification.ok:
             now = self.clock.now()

@@ -766,25 +766,46 @@ class SigningKeys:
         return cls.load(file)
 
     @classmethod
-    def configured(cls, key_file: str | os.PathLike[str], environ: Mapping[str, str] = os.environ) -> Self:
+    def configured(
+        cls,
+        key_file: str | os.PathLike[str],
+        environ: Mapping[str, str] = os.environ,
+        *,
+        create: bool = True,
+    ) -> Self:
         """The signing keys of an installation, alike on every instance configured alike.
 
         ``TRADEIN_SIGNING_KEYS`` (the ring's JSON document) when it is set, which every instance of a
         service must share; else the key file, created on first use (:meth:`load_or_create`).
 
         Args:
-            key_file: the ring's file.
+            key_file: the ring's file (``signing-keys.json`` in the installation's data directory).
             environ: the environment to read (the process environment by default).
+            create: make the key file when it does not exist. ``False`` opens the keys read-only, to verify
+                what was signed before: nothing is created, and an installation without keys is an error.
 
         Returns:
             The ring.
 
         Raises:
-            ConfigurationError: the variable is set but not a ring, or the file cannot be used.
+            ConfigurationError: the variable is set but not a ring, or the file cannot be used; with
+                ``create=False``, no key file exists and the variable is not set (the message names the
+                data directory and the file).
         """
         text = environ.get(ENVIRONMENT_VARIABLE, "")
         if not text.strip():
-            return cls.load_or_create(key_file)
+            file = Path(key_file)
+            if create:
+                return cls.load_or_create(file)
+            if not file.exists():
+                raise ConfigurationError(
+                    "no signing keys found in the data directory {directory} ({file} is missing), and "
+                    "${variable} is not set",
+                    directory=str(file.parent),
+                    file=file.name,
+                    variable=ENVIRONMENT_VARIABLE,
+                )
+            return cls.load(file)
         try:
             document = loads_strict(text)
         except ValueError as exc:

@@ -314,18 +314,42 @@ class KeyRing:
         return cls(keys=[key], active_key_id=key.key_id)
 
     @classmethod
-    def configured(cls, key_file: Path, environ: Mapping[str, str] = os.environ) -> Self:
+    def configured(
+        cls, key_file: Path, environ: Mapping[str, str] = os.environ, *, create: bool = True
+    ) -> Self:
         """The keys of an installation, alike on every instance configured alike.
 
         ``TRADEIN_QUOTE_KEYS`` when it is set (every instance of a shop or service must share it), else the
         key file (:meth:`load_or_create`: made on first use, for a single instance).
 
+        Args:
+            key_file: the installation's key file (``quote-keys.json`` in its data directory).
+            environ: the environment to read (the process environment by default).
+            create: make the key file when it does not exist. ``False`` opens the keys read-only, to verify
+                tokens issued before: nothing is created, and an installation without keys is an error.
+
+        Returns:
+            The key ring.
+
         Raises:
-            ConfigurationError: the variable is set but malformed, or the key file is unreadable.
+            ConfigurationError: the variable is set but malformed, or the key file is unreadable; with
+                ``create=False``, no key file exists and the variable is not set (the message names the
+                data directory and the file).
         """
         if environ.get(ENVIRONMENT_VARIABLE, "").strip():
             return cls.from_environment(environ)
-        return cls.load_or_create(key_file)
+        if create:
+            return cls.load_or_create(key_file)
+        file = Path(key_file)
+        if not file.exists():
+            raise ConfigurationError(
+                "no quote key found in the data directory {directory} ({file} is missing), so no token can "
+                "be checked here: use the data directory where the quotes were issued, or set ${variable}",
+                directory=str(file.parent),
+                file=file.name,
+                variable=ENVIRONMENT_VARIABLE,
+            )
+        return cls._read(file)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:

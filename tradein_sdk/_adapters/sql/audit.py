@@ -41,7 +41,7 @@ from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import StoreError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from sqlalchemy import Connection, Engine, MetaData, Table
 
@@ -377,6 +377,7 @@ def verify_chain(
     anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     seals: AuditSeals | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AuditVerification:
     """Verify the audit log in the database, chain by chain in sequence order, ``batch_size`` rows at a time.
 
@@ -392,6 +393,10 @@ def verify_chain(
         max_problems: how many problems to list; the rest are only counted.
         seals: the installation's sealing keys: every entry after its chain's anchor must carry a valid
             seal (``unsealed``).
+        progress: called with (entries checked, entries in all) after every ``batch_size`` entries and
+            once at the end; the entries checked never decrease. The total is what the chains' head rows
+            count when the check starts (entries appended meanwhile raise it); the last call gives the
+            entries checked for both.
 
     Returns:
         The verification, with every problem located by sequence number and position.
@@ -406,11 +411,13 @@ def verify_chain(
     try:
         if isinstance(source, sa.Engine):
             with source.execution_options(tradein_read_only=True).connect() as conn:
-                check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(conn), sealed=sealed)
-                _stream(conn, check, batch_size)
+                recorded = _recorded_heads(conn)
+                check = _LogCheck(anchor, max_problems, recorded=recorded, sealed=sealed)
+                _stream(conn, check, batch_size, progress, _head_count(recorded))
         else:
-            check = _LogCheck(anchor, max_problems, recorded=_recorded_heads(source), sealed=sealed)
-            _stream(source, check, batch_size)
+            recorded = _recorded_heads(source)
+            check = _LogCheck(anchor, max_problems, recorded=recorded, sealed=sealed)
+            _stream(source, check, batch_size, progress, _head_count(recorded))
     except SQLAlchemyError as exc:
         raise StoreError("cannot verify the audit log: {reason}", reason=_reason(exc)) from exc
     return check.result()
@@ -449,7 +456,20 @@ def _recorded_heads(conn: Connection) -> list[AuditAnchor]:
     return [AuditAnchor(sequence=row.sequence, entry_hash=row.entry_hash, chain=row.chain) for row in rows]
 
 
-def _stream(conn: Connection, check: _LogCheck, batch_size: int) -> None:
+def _head_count(heads: Iterable[AuditAnchor]) -> int:
+    """How many entries the chains' head rows count (each chain numbers its entries from 1)."""
+    return sum(max(head.sequence, 0) for head in heads)
+
+
+def _stream(
+    conn: Connection,
+    check: _LogCheck,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> None:
+    """Check the rows; ``progress`` hears (entries checked, entries in all) every batch and at the end."""
+    done = 0
     for row in _rows(conn, batch_size):
         try:
             entry = _entry_from_row(row)
@@ -468,6 +488,12 @@ def _stream(conn: Connection, check: _LogCheck, batch_size: int) -> None:
             check.add(placeholder, None, str(exc))
         else:
             check.add(entry, *_recompute(entry))
+        done += 1
+        if progress is not None and done % batch_size == 0:
+            total = max(total, done)
+            progress(done, total)
+    if progress is not None and not (done and done % batch_size == 0 and total == done):
+        progress(done, done)  # the last call: every entry checked, of as many
 
 
 def _rows(conn: Connection, batch_size: int) -> Iterator[Any]:

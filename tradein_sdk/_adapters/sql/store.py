@@ -1792,7 +1792,11 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
         return True
 
     def verify_audit(
-        self, *, anchor: AuditAnchor | Iterable[AuditAnchor] | None = None, seals: bool = True
+        self,
+        *,
+        anchor: AuditAnchor | Iterable[AuditAnchor] | None = None,
+        seals: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> AuditVerification:
         """Verify the audit log's hash chain from its first entry, and the quotes against their issue.
 
@@ -1805,6 +1809,8 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
                 deletion or rewriting of the newest entries together with the head rows.
             seals: with the store's sealing keys, check that every entry after its chain's anchor is
                 sealed (``False``: the chain only, as for a log written before seals, to adopt it).
+            progress: called with (entries checked, entries in all) every 2,000 entries of the chain and
+                once at the end, when the two are equal (see :func:`verify_chain`).
 
         Returns:
             The verification, each problem located by sequence number and position.
@@ -1814,7 +1820,9 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
         """
         from tradein_sdk._adapters.sql.audit import verify_chain, verify_records  # noqa: PLC0415 - keeps the audit log out of `from tradein_sdk import TradeIn`
 
-        chain = verify_chain(self._engine, anchor=anchor, seals=self._audit_seals if seals else None)
+        chain = verify_chain(
+            self._engine, anchor=anchor, seals=self._audit_seals if seals else None, progress=progress
+        )
         return verify_records(self._engine, chain, quotes=self._t["quotes"], ledger=self._t["ledger"])
 
     def audit_entries(self) -> Iterator[AuditEntry]:
