@@ -7,10 +7,7 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
-import textwrap
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 
@@ -18,14 +15,11 @@ import grading_questionnaire
 import tradein_sdk
 import tradein_sdk.testing
 import tradein_sdk.webhooks
+from tests._doc_blocks import ROOT, Example, docs_examples, scratch_environment
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
-NOT_RUN = "# not run:"
-"""The first line of an example that needs a real external service, followed by the reason."""
-FENCE = re.compile(
-    r"^(?P<indent>[ ]*)```python(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ ]*$", re.MULTILINE | re.DOTALL
-)
+if TYPE_CHECKING:
+    from pathlib import Path
+
 DOCS_TOOLS = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
 PUBLIC_MODULES = (
     (tradein_sdk, "tradein_sdk"),
@@ -34,55 +28,24 @@ PUBLIC_MODULES = (
     (tradein_sdk.testing, "tradein_sdk.testing"),
 )
 
-
-class Example(NamedTuple):
-    """A ```python block of a page: where it starts and its code."""
-
-    page: str
-    line: int
-    code: str
-
-
-def docs_examples() -> list[Example]:
-    """Every ```python block of docs/**/*.md, dedented when it sits in an admonition or a tab."""
-    found = []
-    for path in sorted(DOCS.rglob("*.md")):
-        text = path.read_text(encoding="utf-8")
-        for match in FENCE.finditer(text):
-            code = textwrap.dedent(match["body"])
-            line = text.count("\n", 0, match.start("body")) + 1
-            found.append(Example(path.relative_to(ROOT).as_posix(), line, code))
-    return found
-
-
 EXAMPLES = docs_examples()
 
 
 def test_docs_have_examples() -> None:
     """The pages show runnable Python, and few examples are left unrun."""
     assert len(EXAMPLES) >= 20
-    skipped = [example for example in EXAMPLES if example.code.startswith(NOT_RUN)]
-    assert len(skipped) <= 3, [f"{example.page}:{example.line}" for example in skipped]
+    skipped = [example.id for example in EXAMPLES if example.not_run is not None]
+    assert len(skipped) <= 3, skipped
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{example.page}:{example.line}" for example in EXAMPLES])
-def test_docs_python_examples_run(example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("example", EXAMPLES, ids=[example.id for example in EXAMPLES])
+def test_docs_python_examples_run(example: Example, tmp_path: Path) -> None:
     """Every ```python block of the docs runs as written, on a clean environment, in a scratch folder."""
-    if example.code.startswith(NOT_RUN):
-        reason = example.code.split("\n", 1)[0].removeprefix(NOT_RUN).strip()
-        assert reason, f"{example.page}:{example.line}: say why the example is not run"
-        pytest.skip(f"not run: {reason}")
-    for name in list(os.environ):
-        if name.startswith("TRADEIN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setattr(
-        tempfile, "tempdir", str(tmp_path)
-    )  # the examples' mkdtemp() folders go with the test
-    monkeypatch.chdir(tmp_path)
-    # Blank lines first, so a traceback names the line of the page.
-    code = "\n" * (example.line - 1) + example.code
-    exec(compile(code, example.page, "exec"), {"__name__": "__docs__"})  # noqa: S102 - the docs' own examples
+    if example.not_run is not None:
+        assert example.not_run, f"{example.id}: say why the example is not run"
+        pytest.skip(f"not run: {example.not_run}")
+    with scratch_environment(tmp_path):
+        exec(example.compiled(), {"__name__": "__docs__"})  # noqa: S102 - the docs' own examples
 
 
 def missing_docs_tools() -> list[str]:

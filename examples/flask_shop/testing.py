@@ -83,8 +83,9 @@ def shop_state(app: Flask) -> ShopState:
     return state
 
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-"""The repository root, from which ``examples.flask_shop`` is importable."""
+ROOT = Path(__file__).resolve().parent.parent.parent if __package__ == "examples.flask_shop" else None
+"""The repository root, from which ``examples.flask_shop`` is importable; ``None`` when the shop is installed
+(as ``tradein_demo_shop``, importable from anywhere)."""
 
 
 @contextmanager
@@ -117,7 +118,7 @@ def gunicorn_serving(
             "--bind",
             f"127.0.0.1:{port}",
             "--pythonpath",
-            ",".join(str(path) for path in (ROOT, *pythonpath)),
+            ",".join(str(path) for path in (ROOT, *pythonpath) if path is not None) or ".",
             "--log-level",
             "warning",
             target,
