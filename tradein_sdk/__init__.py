@@ -27,6 +27,7 @@ from tradein_sdk._domain.devices import (
     DeviceModel,
     DeviceVariant,
     LaunchPrice,
+    format_storage,
 )
 from tradein_sdk._domain.identifiers import IMEI, is_valid_imei, normalize_serial_number, parse_imei
 from tradein_sdk._domain.money import Money, minor_units
@@ -324,7 +325,9 @@ if TYPE_CHECKING:
         OrderDevice,
         TradeInOrder,
         open_order,
+        open_purchase_order,
     )
+    from tradein_sdk._domain.orders.reference import order_id_from_reference, order_reference
     from tradein_sdk._domain.orders.vocabulary import Actor, DeviceState, Disposition, EventKind, HoldReason
     from tradein_sdk._domain.outbox import WebhookEndpoint
     from tradein_sdk._domain.outcome import OrderOutcome, order_outcome
@@ -701,7 +704,10 @@ _LAZY = {
     "load_promotions": "tradein_sdk._domain.promotions",
     "offers_for": "tradein_sdk._domain.insurance",
     "open_order": "tradein_sdk._domain.orders.model",
+    "open_purchase_order": "tradein_sdk._domain.orders.model",
+    "order_id_from_reference": "tradein_sdk._domain.orders.reference",
     "order_outcome": "tradein_sdk._domain.outcome",
+    "order_reference": "tradein_sdk._domain.orders.reference",
     "parse_erasure_report": "tradein_sdk._domain.erasure",
     "parse_insurance_plans": "tradein_sdk._domain.insurance",
     "parse_pricebook": "tradein_sdk._domain.pricing",
@@ -1093,6 +1099,7 @@ __all__ = [
     "erasure_report_problems",
     "evaluate_promotions",
     "example_guarantee_plans",
+    "format_storage",
     "grade_answers",
     "guarantee_offers",
     "guarantee_plans_problems",
@@ -1109,7 +1116,10 @@ __all__ = [
     "normalize_serial_number",
     "offers_for",
     "open_order",
+    "open_purchase_order",
+    "order_id_from_reference",
     "order_outcome",
+    "order_reference",
     "parse_co2_factors",
     "parse_erasure_report",
     "parse_guarantee_plans",

@@ -843,7 +843,7 @@ class PromotionExhaustedError(TradeInError):
 
 
 class CheckoutInvalidError(TradeInError):
-    """The checkout cannot be built as asked: a plan that does not fit its timing, no trade-in, no months."""
+    """The checkout cannot be built as asked: a plan that does not fit its timing, no months, a bad device."""
 
     code = "checkout_invalid"
 

@@ -181,5 +181,5 @@ def test_brand_length_message_is_translated() -> None:
     with pytest.raises(InvalidSerialNumberError) as caught:
         normalize_serial_number("C39XK0AB123", brand="Apple")
     assert caught.value.localized("fr") == (
-        "Un numéro de série Apple compte 10/12 caractères ; « C39XK0AB123 » en compte 11."
+        "Un numéro de série Apple compte 10/12 caractères\u00a0; «\u00a0C39XK0AB123\u00a0» en compte 11."
     )

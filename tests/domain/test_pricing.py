@@ -1126,13 +1126,13 @@ def test_a_document_that_is_not_an_object_is_refused() -> None:
 @pytest.mark.parametrize(
     ("locale", "code", "words"),
     [
-        ("de_DE", "launch_price", ("Einführungspreis", "256 GB")),
+        ("de_DE", "launch_price", ("Einführungspreis", "256\u00a0GB")),
         ("de_DE", "brand", ("Nachfrage", "Acme")),
         ("de_DE", "age", ("Monate", "2")),
         ("de_DE", "condition", ("Zustand", "good")),
         ("de_DE", "floor", ("Mindestpreis",)),
         ("de_DE", "rounding", ("Vielfaches", "5")),
-        ("fr_FR", "launch_price", ("Prix de lancement", "256 GB")),
+        ("fr_FR", "launch_price", ("Prix de lancement", "256\u202fGo")),
         ("fr_FR", "brand", ("appareils", "Acme")),
         ("fr_FR", "age", ("mois", "2")),
         ("fr_FR", "condition", ("État", "good")),

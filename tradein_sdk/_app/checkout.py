@@ -6,6 +6,12 @@ if anything differs (a quote used meanwhile, a promotion ended or used up), the 
 :class:`CheckoutChangedError` and nothing is written. Otherwise the quotes are claimed exactly once, the
 promotions' budgets reserved, the order opened and the summary (with its clawback terms and the insurance
 decision) stored, all in one transaction.
+
+A checkout without a trade-in (a new device bought outright) takes the same path: its order has no devices
+(:func:`~tradein_sdk._domain.orders.model.open_purchase_order`), and the summary, the protection and
+guarantee decisions, the guarantee contract and the order's ledger (premium, contingent liability) are
+stored with it in the same one transaction. A summary is confirmed once: the store refuses its id a second
+time (:class:`CheckoutChangedError`), so a repeated confirm never opens a second order.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from tradein_sdk._domain.guarantees import GuaranteeConsent, highest_guaranteed
 from tradein_sdk._domain.identifiers import checked_text
 from tradein_sdk._domain.insurance import ConsentDecision, InsuranceConsent, record_consent
 from tradein_sdk._domain.ledger import checkout_terms, opening_entries
-from tradein_sdk._domain.orders.model import TradeInOrder, open_order
+from tradein_sdk._domain.orders.model import TradeInOrder, open_order, open_purchase_order
 from tradein_sdk._domain.orders.vocabulary import Actor
 from tradein_sdk._domain.promotions import (
     PromotionOutcome,
@@ -81,7 +87,8 @@ class ConfirmedCheckout:
     """A confirmed checkout.
 
     Attributes:
-        order: the trade-in order opened for the traded devices.
+        order: the order opened for the traded devices; without a trade-in, an order without devices
+            (closed from the start) that the purchase's record, ledger and guarantee belong to.
         summary: the summary the shopper confirmed.
         consent: the protection decision recorded (accepted or declined), when offers were shown.
         guarantee: the signed buy-back guarantee contract (the envelope the customer verifies offline),
@@ -151,7 +158,8 @@ class CheckoutUseCases:
         """Compute and sign the checkout summary the shopper sees before committing.
 
         Args:
-            request: what the shopper chose (quote ids, the new device, credit timing and plan, protection).
+            request: what the shopper chose (quote ids, the new device, credit timing and plan, protection);
+                no quote ids for a new device bought outright.
 
         Returns:
             The signed summary; render ``summary.describe(locale)`` and ``summary.clawback.describe(locale)``.
@@ -290,7 +298,8 @@ class CheckoutUseCases:
             The order, the summary, the recorded protection decision, and the guarantee contract.
 
         Raises:
-            CheckoutChangedError: the summary was altered, expired, or no longer matches the prices now.
+            CheckoutChangedError: the summary was altered, expired, no longer matches the prices now, or was
+                confirmed already.
             ConfigurationError: a guarantee was accepted and the facade has no signing keys.
             QuoteAlreadyRedeemedError: a quote was used meanwhile (by a concurrent checkout); nothing written.
             PromotionExhaustedError: a promotion ran out meanwhile; nothing was written.
@@ -322,12 +331,17 @@ class CheckoutUseCases:
             consent = record_consent(
                 offer, decision=decision, customer_ref=customer_ref, locale=summary.request.locale, at=now
             )
-        order = open_order(
-            order_id=f"ord_{uuid.uuid4().hex[:20]}",
-            quotes=quotes,
-            now=now,
-            payout=reference,
-            instant_credit=summary.request.timing is CreditTiming.INSTANT,
+        order_id = f"ord_{uuid.uuid4().hex[:20]}"
+        order = (
+            open_order(
+                order_id=order_id,
+                quotes=quotes,
+                now=now,
+                payout=reference,
+                instant_credit=summary.request.timing is CreditTiming.INSTANT,
+            )
+            if quotes
+            else open_purchase_order(order_id=order_id, currency=summary.currency, now=now, payout=reference)
         )
         uses = self._promotion_uses(summary)
         terms = checkout_terms(summary, self.clawback_policy)

@@ -16,6 +16,11 @@ Credit timing and plans:
 
 When the trade-in is worth more than the purchase, the remainder follows the shop's rule (a voucher or a
 payout).
+
+Without a trade-in (``quote_ids=()``) the same checkout sells the new device outright: the price is due, with
+the protection premium and the buy-back guarantee's fee when chosen; there is no credit, so no promotion (a
+promotion is a bonus on a traded device), no clawback terms and no bill credits, and the credit choices
+(timing, plan, months, remainder rule) are not checked: they have nothing to apply to.
 """
 
 from __future__ import annotations
@@ -112,7 +117,7 @@ class CheckoutRequest:
     """What the shopper chose; a checkout is always recomputed from this, never from client amounts.
 
     Attributes:
-        quote_ids: the trade-in quotes (one device each).
+        quote_ids: the trade-in quotes (one device each); none for a purchase without a trade-in.
         new_device: the purchase.
         timing: instant or deferred credit.
         plan: discount, voucher, payout or bill credits.
@@ -144,12 +149,29 @@ class CheckoutRequest:
     def check(self) -> None:
         """Refuse combinations that cannot work.
 
+        The credit choices (timing, plan, months) are checked only with a trade-in: a purchase without one
+        has no credit for them to apply to, so a shop's form may keep its defaults or an earlier choice.
+
         Raises:
-            CheckoutInvalidError: a discount that is not instant, a payout or bill credits that are not
-                deferred, bill credits without a number of months, or no trade-in at all.
+            CheckoutInvalidError: a device category the library does not know or a negative price (each
+                named by its field), and with a trade-in: a discount that is not instant, a payout or bill
+                credits that are not deferred, bill credits without a number of months.
         """
-        if not self.quote_ids:
-            raise CheckoutInvalidError("a checkout needs at least one trade-in quote")
+        if self.new_device.device_category not in {category.value for category in DeviceCategory}:
+            raise CheckoutInvalidError(
+                "new_device.device_category is {category}, not one of {known}",
+                category=self.new_device.device_category,
+                known=", ".join(category.value for category in DeviceCategory),
+            )
+        if self.new_device.price.amount < 0:
+            raise CheckoutInvalidError(
+                "new_device.price must not be negative, not {price}", price=str(self.new_device.price)
+            )
+        if self.quote_ids:
+            self._check_credit()
+
+    def _check_credit(self) -> None:
+        """Refuse credit choices that do not fit together (a checkout with a trade-in)."""
         if self.plan is CreditPlan.DISCOUNT and self.timing is not CreditTiming.INSTANT:
             raise CheckoutInvalidError("a discount is deducted at checkout: its timing is instant")
         if (
@@ -164,12 +186,6 @@ class CheckoutRequest:
         if self.months is not None and not 1 <= self.months <= 60:
             raise CheckoutInvalidError(
                 "bill credits run for 1 to 60 months, not {months}", months=self.months
-            )
-        if self.new_device.device_category not in {category.value for category in DeviceCategory}:
-            raise CheckoutInvalidError(
-                "new_device.device_category is {category}, not one of {known}",
-                category=self.new_device.device_category,
-                known=", ".join(category.value for category in DeviceCategory),
             )
 
 
@@ -234,16 +250,20 @@ class ClawbackTerms:
         send_by_days: days to send the devices after the label is issued.
         return_window_days: days to ask for a rejected device back (the free-return remedy).
         devices: the terms per device, in quote order.
+        trade_in: the checkout trades devices in; a purchase without a trade-in (``False``) has no terms.
     """
 
     applies: bool
     send_by_days: int
     return_window_days: int
     devices: tuple[DeviceClawback, ...] = ()
+    trade_in: bool = True
 
     def describe(self, locale: str) -> tuple[str, ...]:
-        """The terms in the shopper's language, one sentence each."""
+        """The terms in the shopper's language, one sentence each (none without a trade-in)."""
         locale = canonical_locale(locale)
+        if not self.trade_in:
+            return ()
         if not self.applies:
             return (
                 translate(
@@ -295,8 +315,15 @@ def clawback_terms(
         per_device: per device, ``(quote id, credit, promotion share)``.
 
     Returns:
-        The terms; empty for deferred credit.
+        The terms; empty for deferred credit, and without a trade-in (no device, ``trade_in=False``).
     """
+    if not per_device:
+        return ClawbackTerms(
+            applies=False,
+            send_by_days=send_by_days,
+            return_window_days=policy.return_window_days,
+            trade_in=False,
+        )
     if timing is CreditTiming.DEFERRED:
         return ClawbackTerms(
             applies=False, send_by_days=send_by_days, return_window_days=policy.return_window_days
@@ -392,7 +419,7 @@ class CheckoutSummary:
         created_at: when it was built (promotion dates and deadlines count from it).
         request: what the shopper chose.
         currency: the currency of every amount.
-        trade_ins: the traded devices with their promotions.
+        trade_ins: the traded devices with their promotions (none for a device bought outright).
         total_credit: the sum of the trade-in credits.
         applied_now: the credit deducted from the price at checkout.
         remainder: credit beyond the price (paid as ``request.remainder_rule`` says).
@@ -515,7 +542,7 @@ def build_checkout(
     chosen, guarantee = _chosen_offers(request, insurance_offers, guarantee_offers)
     schedule = (
         BillCreditSchedule.spread(total_credit, request.months)
-        if request.plan is CreditPlan.BILL_CREDITS and request.months
+        if trade_ins and request.plan is CreditPlan.BILL_CREDITS and request.months
         else None
     )
 

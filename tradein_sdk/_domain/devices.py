@@ -34,6 +34,35 @@ _CATEGORY_LABELS = {
 }
 
 
+_GB_PER_TB = 1024
+
+
+def format_storage(storage_gb: int, locale: str) -> str:
+    """A storage size as a shopper in ``locale`` reads it, with CLDR's short units (through Babel).
+
+    A whole number of terabytes is shown in TB (1 TB is 1024 GB, as the catalog counts). The number and the
+    space before the unit are the locale's: ``128 GB`` in English, ``128 GB`` with a no-break space in
+    German, ``128 Go`` and ``1 To`` with a narrow no-break space in French.
+
+    Args:
+        storage_gb: the size in GB, as the catalog gives it.
+        locale: the shopper's locale (``fr_FR``, ``de``, ``en-GB``).
+
+    Returns:
+        The text shown; ids and :attr:`DeviceVariant.storage_label` stay as they are.
+
+    Raises:
+        UnsupportedLocaleError: the locale is not one Babel knows.
+    """
+    from babel.units import format_unit  # noqa: PLC0415 - Babel's unit data loads with the first size shown
+
+    if storage_gb >= _GB_PER_TB and storage_gb % _GB_PER_TB == 0:
+        size, unit = storage_gb // _GB_PER_TB, "digital-terabyte"
+    else:
+        size, unit = storage_gb, "digital-gigabyte"
+    return str(format_unit(size, unit, length="short", locale=canonical_locale(locale)))
+
+
 class DatePrecision(StrEnum):
     """How precisely a release date is known."""
 
@@ -96,10 +125,17 @@ class DeviceVariant:
 
     @property
     def storage_label(self) -> str:
-        """Storage for display: ``128 GB``, ``1 TB``."""
-        if self.storage_gb >= 1024 and self.storage_gb % 1024 == 0:
-            return f"{self.storage_gb // 1024} TB"
+        """Storage as an English label, the same in every locale: ``128 GB``, ``1 TB``.
+
+        A shopper reads :meth:`localized_storage`.
+        """
+        if self.storage_gb >= _GB_PER_TB and self.storage_gb % _GB_PER_TB == 0:
+            return f"{self.storage_gb // _GB_PER_TB} TB"
         return f"{self.storage_gb} GB"
+
+    def localized_storage(self, locale: str) -> str:
+        """Storage for a shopper in ``locale``: ``128 GB``, ``128 Go`` in French (:func:`format_storage`)."""
+        return format_storage(self.storage_gb, locale)
 
     def launch_price(self, market: str) -> LaunchPrice | None:
         """Return the launch price in ``market`` (``DE``, ``US``), or ``None`` when unknown."""
@@ -169,6 +205,15 @@ class CatalogEntry:
     def id(self) -> str:
         """The variant's identifier when there is a variant, else the model's."""
         return self.variant.id if self.variant is not None else self.model.id
+
+    def localized_name(self, locale: str) -> str:
+        """What a shopper in ``locale`` reads: ``Apple iPhone 13 128 Go`` in French.
+
+        The model's name alone when no variant was looked up.
+        """
+        if self.variant is None:
+            return self.model.display_name
+        return f"{self.model.display_name} {self.variant.localized_storage(locale)}"
 
 
 @attrs.frozen(kw_only=True)

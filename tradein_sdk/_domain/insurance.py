@@ -203,10 +203,18 @@ class InsurancePlan:
 
 @attrs.frozen(kw_only=True)
 class Insurer:
-    """The insurance undertaking that carries the risk."""
+    """The insurance undertaking that carries the risk.
+
+    Attributes:
+        name: its name, as named to the customer (never translated).
+        country: where it has its head office.
+        example: the insurer and its plans are made up (the bundled examples): the offer's texts say so,
+            in the customer's language.
+    """
 
     name: str
     country: str | None = None
+    example: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -726,7 +734,7 @@ def _price(
         sellable_until=sellable_until,
         texts=(),
     )
-    return attrs.evolve(offer, texts=_texts(offer))
+    return attrs.evolve(offer, texts=_texts(offer, example=plans.insurer.example))
 
 
 _COVERAGE_TEXTS = {
@@ -743,7 +751,7 @@ _DEDUCTIBLE_TEXTS = {
 }
 
 
-def _texts(offer: InsuranceOffer) -> tuple[OfferText, ...]:
+def _texts(offer: InsuranceOffer, *, example: bool = False) -> tuple[OfferText, ...]:
     texts = [
         OfferText(code="name", message_id=offer.name),
         OfferText(code="coverage", message_id=_COVERAGE_TEXTS[offer.coverage]),
@@ -785,7 +793,11 @@ def _texts(offer: InsuranceOffer) -> tuple[OfferText, ...]:
         texts.append(OfferText(code="deductible", message_id=N_("No excess to pay per claim.")))
     texts.extend(
         (
-            OfferText(code="insurer", message_id=N_("Insurer: {insurer}"), params={"insurer": offer.insurer}),
+            OfferText(
+                code="insurer",
+                message_id=N_("Insurer: {insurer} (example only)") if example else N_("Insurer: {insurer}"),
+                params={"insurer": offer.insurer},
+            ),
             OfferText(
                 code="optional",
                 message_id=N_("This insurance is optional: you can buy the device without it."),

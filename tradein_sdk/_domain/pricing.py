@@ -19,14 +19,16 @@ why.
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import math
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -34,6 +36,7 @@ from grading_questionnaire._extract import json_extractor
 from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import schema_problems
 from tradein_sdk._domain.converters import build_document
+from tradein_sdk._domain.devices import format_storage
 from tradein_sdk._domain.money import Money, minor_units
 from tradein_sdk._errors import DocumentProblem, PriceUnavailableError, canonical_locale
 
@@ -191,8 +194,62 @@ class ValuationLine:
     adjustment_id: str | None = None
 
     def describe(self, locale: str) -> str:
-        """The explanation in ``locale`` (``Age: 38 months since release``)."""
-        return translate(self.message_id, canonical_locale(locale), **self.params)
+        """The explanation in ``locale`` (``Age: 38 months since release``), its values formatted there."""
+        canonical = canonical_locale(locale)
+        return translate(
+            self.message_id, canonical, **shown_params(self.params, canonical, self.amount.currency)
+        )
+
+
+_STORAGE_PARAM = re.compile(r"(\d+) (GB|TB)")
+_ISO_4217_LENGTH = 3
+_GB_PER_TB = 1024
+
+
+def shown_params(params: Mapping[str, str], locale: str, currency: str) -> dict[str, str]:
+    """The parameters of a valuation line as a shopper in ``locale`` reads them.
+
+    A line keeps its parameters as plain text, the same in every language (they are part of the quote);
+    three are formatted when the line is shown: ``increment`` (an amount in the line's currency: ``5 €``,
+    ``€0.50``), ``currency`` (an ISO 4217 code, shown as the currency's name in the plural: ``euros``) and
+    ``storage`` (``128 GB``, shown as the locale writes it: ``128 Go`` in French). Anything else, or a value
+    that does not read as expected, is shown as it is.
+
+    Args:
+        params: the line's parameters.
+        locale: a canonical locale identifier.
+        currency: the line's currency.
+
+    Returns:
+        The parameters to fill the translated message with.
+    """
+    from babel.numbers import get_currency_name  # noqa: PLC0415 - Babel loads with the first line shown
+
+    shown = dict(params)
+    increment = shown.get("increment")
+    if increment is not None:
+        with contextlib.suppress(decimal.InvalidOperation, ValueError):  # not an amount: shown as it is
+            shown["increment"] = _amount_text(Decimal(increment), currency, locale)
+    code = shown.get("currency")
+    if code is not None and len(code) == _ISO_4217_LENGTH and code.isalpha():
+        shown["currency"] = str(get_currency_name(code.upper(), count=2, locale=locale))
+    storage = _STORAGE_PARAM.fullmatch(shown.get("storage", ""))
+    if storage is not None:
+        size = int(storage[1]) * (_GB_PER_TB if storage[2] == "TB" else 1)
+        shown["storage"] = format_storage(size, locale)
+    return shown
+
+
+def _amount_text(amount: Decimal, currency: str, locale: str) -> str:
+    """``amount`` in ``currency`` for ``locale``; a whole amount without minor units (``5 €``, ``€0.50``)."""
+    from babel import Locale  # noqa: PLC0415 - Babel loads with the first line shown
+    from babel.numbers import format_currency  # noqa: PLC0415
+
+    money = Money(amount, currency)
+    if amount != amount.to_integral_value():
+        return money.format(locale)
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace("0.00", "0")
+    return str(format_currency(amount, currency, format=pattern, locale=locale, currency_digits=False))
 
 
 @attrs.frozen(kw_only=True)
@@ -446,6 +503,29 @@ def _reference_value(
     running.move_to(value, "condition", N_("Condition: grade {grade}"), grade=grade)
 
 
+_WHOLE_ROUNDING: Final = {
+    # Translators: {currency} is the currency's name in the plural, from CLDR ("euros"; German "Euro").
+    RoundingMode.DOWN: N_("Rounded down to whole {currency}"),
+    # Translators: {currency} is the currency's name in the plural, from CLDR ("euros"; German "Euro").
+    RoundingMode.UP: N_("Rounded up to whole {currency}"),
+    # Translators: {currency} is the currency's name in the plural, from CLDR ("euros"; German "Euro").
+    RoundingMode.HALF_UP: N_("Rounded to whole {currency}"),
+}
+"""The rounding line's message when the book rounds to whole units of its currency."""
+_MULTIPLE_ROUNDING: Final = {
+    # Translators: {increment} is an amount of money ("5 €", "€0.50").
+    RoundingMode.DOWN: N_("Rounded down to a multiple of {increment}"),
+    # Translators: {increment} is an amount of money ("5 €", "€0.50").
+    RoundingMode.UP: N_("Rounded up to a multiple of {increment}"),
+    # Translators: {increment} is an amount of money ("5 €", "€0.50").
+    RoundingMode.HALF_UP: N_("Rounded to the nearest multiple of {increment}"),
+}
+"""The rounding line's message for any other increment."""
+# Translators: {increment} is an amount of money ("5 €"). The wording of quotes of earlier versions.
+LEGACY_ROUNDING: Final = N_("Rounded to a multiple of {increment}")
+"""The rounding line's message in quotes issued before: still translated when such a quote is shown."""
+
+
 def _adjust(book: PriceBook, running: _Running, report: ConditionReport) -> None:
     graded = running.total
     for adjustment in book.adjustments:
@@ -461,9 +541,11 @@ def _adjust(book: PriceBook, running: _Running, report: ConditionReport) -> None
         steps = (running.total / increment).to_integral_value(rounding=_DECIMAL_ROUNDING[book.rounding.mode])
         target = steps * increment
         if target != running.total:
-            running.move_to(
-                target, "rounding", N_("Rounded to a multiple of {increment}"), increment=str(increment)
-            )
+            if increment == 1:
+                message, params = _WHOLE_ROUNDING[book.rounding.mode], {"currency": book.currency}
+            else:
+                message, params = _MULTIPLE_ROUNDING[book.rounding.mode], {"increment": str(increment)}
+            running.move_to(target, "rounding", message, **params)
     if book.floor is not None and running.total < book.floor:
         running.move_to(book.floor, "floor", N_("Minimum price"))
     if book.cap is not None and running.total > book.cap:

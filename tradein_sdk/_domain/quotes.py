@@ -21,6 +21,7 @@ from grading_questionnaire._i18n import translate
 from grading_questionnaire._schemas import schema_problems
 from tradein_sdk._domain.converters import document_converter, document_text, json_converter
 from tradein_sdk._domain.money import Money
+from tradein_sdk._domain.pricing import shown_params
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem
 
 if TYPE_CHECKING:
@@ -284,12 +285,19 @@ def line_text(
     locale: str,
     questionnaire: Questionnaire,
     grade_labels: Mapping[str, str],
+    *,
+    currency: str,
 ) -> str:
-    """A valuation line in ``locale``, the pricing grade shown by its translated label."""
+    """A valuation line in ``locale``, its values shown as the locale writes them.
+
+    The pricing grade is shown by its translated label; amounts, currency names and storage sizes are
+    formatted there (:func:`~tradein_sdk._domain.pricing.shown_params`), ``currency`` being the line's.
+    """
+    shown = shown_params(params, locale, currency)
     grade = params.get("grade")
     if grade is not None and grade in grade_labels:
-        params = {**params, "grade": questionnaire.translate(grade_labels[grade], locale)}
-    return _translated(message_id, locale, tuple(params.items()))
+        shown["grade"] = questionnaire.translate(grade_labels[grade], locale)
+    return _translated(message_id, locale, tuple(shown.items()))
 
 
 @lru_cache(maxsize=4096)
@@ -304,7 +312,17 @@ def explain_lines(
     """The lines of a quote with their text in ``locale``, the pricing grade named by its translated label."""
     grade_labels = {grade.id: grade.label for grade in questionnaire.pricing_grades}
     return tuple(
-        attrs.evolve(line, text=line_text(line.message_id, line.params, locale, questionnaire, grade_labels))
+        attrs.evolve(
+            line,
+            text=line_text(
+                line.message_id,
+                line.params,
+                locale,
+                questionnaire,
+                grade_labels,
+                currency=line.amount.currency,
+            ),
+        )
         for line in lines
     )
 
@@ -353,7 +371,14 @@ def assemble_quote(
             code=line.code,
             message_id=line.message_id,
             params=dict(line.params),
-            text=line_text(line.message_id, line.params, locale, questionnaire, grade_labels),
+            text=line_text(
+                line.message_id,
+                line.params,
+                locale,
+                questionnaire,
+                grade_labels,
+                currency=line.amount.currency,
+            ),
             amount=line.amount,
             adjustment_id=line.adjustment_id,
         )

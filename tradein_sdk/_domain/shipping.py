@@ -13,7 +13,7 @@ from enum import StrEnum
 import attrs
 
 from grading_questionnaire._i18n import N_, translate
-from tradein_sdk._errors import canonical_locale
+from tradein_sdk._errors import ConfigurationError, canonical_locale
 
 
 class TrackingStatus(StrEnum):
@@ -29,17 +29,55 @@ class TrackingStatus(StrEnum):
     """Lost, damaged or returned to sender: staff must look at it."""
 
 
+_ALPHA_2 = 2
+
+
+def _country_code(value: str | None) -> str | None:
+    """An ISO 3166-1 alpha-2 code CLDR names, in capitals; ``None`` stays ``None``.
+
+    Raises:
+        ConfigurationError: the code is not one CLDR knows.
+    """
+    if value is None:
+        return None
+    from babel import Locale  # noqa: PLC0415 - Babel's territory names load with the first address
+
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if len(code) != _ALPHA_2 or not code.isascii() or code not in Locale.parse("en").territories:
+        raise ConfigurationError(
+            "the receiving address's country must be an ISO 3166-1 alpha-2 code such as DE, not {value!r}",
+            value=value,
+        )
+    return code
+
+
 @attrs.frozen(kw_only=True)
 class ReceivingAddress:
     """Where devices are sent: the shop's own returns desk or its provider's warehouse.
 
     Attributes:
         name: the addressee (``Phone Shop GmbH – Trade-in``).
-        lines: street, postcode and city, country: as printed, one entry a line.
+        lines: street, postcode and city: as printed, one entry a line.
+        country: the country as an ISO 3166-1 alpha-2 code (``DE``); the label prints its name in the
+            label's language (``Deutschland``, ``Germany``, ``Allemagne``), after the lines. ``None``: the
+            lines say everything (a country written in them is printed as written).
+
+    Raises:
+        ConfigurationError: ``country`` is not a code CLDR knows.
     """
 
     name: str
     lines: tuple[str, ...]
+    country: str | None = attrs.field(default=None, converter=_country_code)
+
+    def printed_lines(self, locale: str) -> tuple[str, ...]:
+        """The address as printed for ``locale``: the name, the lines, then the country's name from CLDR."""
+        if self.country is None:
+            return (self.name, *self.lines)
+        from babel import Locale  # noqa: PLC0415 - Babel's territory names load with the first label
+
+        country = str(Locale.parse(canonical_locale(locale)).territories[self.country])
+        return (self.name, *self.lines, country)
 
 
 @attrs.frozen(kw_only=True)
@@ -86,7 +124,7 @@ class ShippingLabel:
 
         locale = canonical_locale(locale)
         send_by = format_date(self.send_by.date(), format="long", locale=locale)
-        address = "<br>".join(html.escape(line) for line in (self.ship_to.name, *self.ship_to.lines))
+        address = "<br>".join(html.escape(line) for line in self.ship_to.printed_lines(locale))
         devices = "".join(
             f"<li>{html.escape(device.display_name)} ({html.escape(device.device_ref)})</li>"
             for device in self.devices

@@ -59,6 +59,7 @@ from tradein_sdk._domain.identifiers import is_known_id
 from tradein_sdk._domain.ledger import PROMOTION_KINDS, EntryKind, LedgerEntry
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import (
+    CheckoutChangedError,
     ConcurrentUpdateError,
     ConfigurationError,
     IdempotencyKeyInUseError,
@@ -875,6 +876,7 @@ class SQLStore(TenancyMixin, ErasureMixin, FleetMixin, GuaranteeMixin):
             QuoteExpiredError: a quote's validity ended; nothing was written.
             QuoteNotFoundError: a quote does not exist.
             GuaranteeError: a guarantee to claim is held by another order or exercised; nothing was written.
+            CheckoutChangedError: the checkout was stored with an order already; nothing was written.
             StoreError: the database failed; nothing was written.
         """
         import sqlalchemy as sa  # noqa: PLC0415 - sqlalchemy loads with the first statement
@@ -2012,6 +2014,11 @@ class _Guard:
 
         if isinstance(error, IntegrityError) and "redemptions" in str(error):
             raise QuoteAlreadyRedeemedError(str(error.params)) from error
+        if isinstance(error, IntegrityError) and "tradein_checkouts" in str(error):
+            # a checkout without a trade-in claims no quote: its summary's id is what is confirmed once
+            raise CheckoutChangedError(
+                "the checkout summary was confirmed already; show a new one"
+            ) from error
         if isinstance(error, SQLAlchemyError):
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise StoreError("cannot {action}: {reason}", action=self.action, reason=reason) from error

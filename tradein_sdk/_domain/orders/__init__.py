@@ -7,7 +7,9 @@ in money is netted from its ledger: :mod:`tradein_sdk._domain.ledger` and :mod:`
 
 Pure: no I/O, no database, no clock of its own (``now`` is always a parameter) and no randomness (event ids
 and payout references come from the caller). An order holds one or more devices, each with its own quote
-and its own path; ``order_outcome`` nets them (some paid, some returned, some recycled).
+and its own path; ``order_outcome`` nets them (some paid, some returned, some recycled). The order of a
+checkout without a trade-in has none (:func:`~.model.open_purchase_order`); :mod:`.reference` gives an
+order's human reference.
 
 A device changes state only through :func:`apply`, which looks the event up in one declarative table
 (:func:`transition_table`; :func:`transitions_mermaid` draws it). Time-driven transitions (expiry, silence

@@ -251,6 +251,9 @@ class OrderDevice:
 class TradeInOrder:
     """A trade-in order of one or more devices. Immutable: :func:`apply` returns a new order.
 
+    The order of a checkout without a trade-in (:func:`open_purchase_order`) has no devices: it is closed
+    from the start and carries the checkout's record and ledger.
+
     Attributes:
         id: the order's id.
         currency: the currency of every amount.
@@ -367,3 +370,25 @@ def open_order(
             for index, quote in enumerate(quotes, start=1)
         ),
     )
+
+
+def open_purchase_order(
+    *, order_id: str, currency: str, now: datetime, payout: PayoutRef | None = None
+) -> TradeInOrder:
+    """Open the order of a checkout without a trade-in: a new device bought outright.
+
+    It has no devices, so no event applies to it and it is closed from the start (nothing to send, inspect
+    or pay; no deadline, no reminder). It is what the checkout's record is stored with, what its ledger (a
+    protection premium, a buy-back guarantee's contingent liability) belongs to, and the order a guarantee
+    sold with the device names; :func:`open_order` still refuses an order without devices for quotes.
+
+    Args:
+        order_id: the order's id.
+        currency: the currency of the purchase.
+        now: the current time.
+        payout: a payout reference, should the shopper have given one (nothing is paid out to them).
+
+    Returns:
+        The order, without devices.
+    """
+    return TradeInOrder(id=order_id, currency=currency, created_at=as_utc(now), payout=payout, devices=())
