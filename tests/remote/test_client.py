@@ -37,6 +37,7 @@ from tradein_sdk import (
     TradeInError,
     TradeInOrder,
     UnprocessableEntityError,
+    order_reference,
 )
 from tradein_sdk._remote.api import EventBody, operations
 from tradein_sdk._remote.service import TradeInService, make_server
@@ -191,7 +192,8 @@ def test_a_whole_trade_in_over_http(remote: Remote, office: Remote) -> None:
     assert isinstance(order, TradeInOrder)
     assert remote.get_quote(first.quote.id).redemption is not None
     label = remote.issue_label(order.id)
-    assert [device.device_ref for device in label.devices] == [f"{order.id}/d1", f"{order.id}/d2"]
+    reference = order_reference(order.id)
+    assert [device.device_ref for device in label.devices] == [f"{reference}/d1", f"{reference}/d2"]
     assert "<svg" in label.barcode_svg
     for device in ("d1", "d2"):
         remote.ship(order.id, device, tracking="1Z999AA10123456784")

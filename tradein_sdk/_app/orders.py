@@ -41,7 +41,7 @@ from tradein_sdk._domain.payouts import (
     payout_ref,
 )
 from tradein_sdk._domain.shipping import LabelDevice, TrackingStatus
-from tradein_sdk._errors import ConcurrentUpdateError, ConfigurationError
+from tradein_sdk._errors import ConcurrentUpdateError, ConfigurationError, DeviceNotFoundError
 from tradein_sdk._ports import (
     AuditFact,
     AuditLog,
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from tradein_sdk._adapters.http.webhooks import WebhookSender
     from tradein_sdk._app.outbox import DeliveryReport
     from tradein_sdk._domain.audit import AuditAnchor, AuditVerification
+    from tradein_sdk._domain.catalog import Catalog
     from tradein_sdk._domain.checkpoints import AuditCheckpoint
     from tradein_sdk._domain.clock import Clock
     from tradein_sdk._domain.ledger import LedgerTerms, Posting
@@ -149,6 +150,7 @@ class OrderUseCases:
     policy: DeliveryPolicy
     fulfilment: Fulfilment
     locale: str
+    catalog: Catalog
     webhook_endpoints: tuple[WebhookEndpoint, ...]
     _webhook_senders: dict[str, WebhookSender]
     audience: str
@@ -458,15 +460,24 @@ class OrderUseCases:
         send_by = min(
             (device.send_by for device in waiting if device.send_by is not None), default=self.clock.now()
         )
-        names = {device.id: device.variant_id for device in order.devices}
+        reference = order_reference(order.id)
         return self.fulfilment.issue_label(
-            order_reference(order.id),
+            reference,
             [
-                LabelDevice(device_ref=f"{order.id}/{device.id}", display_name=names[device.id])
+                LabelDevice(
+                    device_ref=f"{reference}/{device.id}", display_name=self._label_name(device.variant_id)
+                )
                 for device in waiting
             ],
             send_by=send_by,
         )
+
+    def _label_name(self, variant_id: str) -> str:
+        """A device's name and storage on a label, in the facade's locale (its id when not in the catalog)."""
+        try:
+            return self.catalog.lookup(variant_id).localized_name(self.locale)
+        except DeviceNotFoundError:
+            return variant_id
 
     def inspect(
         self,

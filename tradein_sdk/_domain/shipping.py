@@ -133,7 +133,7 @@ class ShippingLabel:
         texts = {
             "title": translate(N_("Trade-in shipping label"), locale),
             "ship_to": translate(N_("Send to"), locale),
-            "reference": translate(N_("Order reference"), locale),
+            "reference": translate(N_("Order reference: {reference}"), locale, reference="\x00"),
             "send_by": translate(N_("Hand the parcel over by {date}."), locale, date=send_by),
             "contents": translate(N_("Contents"), locale),
             "advice": translate(
@@ -144,6 +144,10 @@ class ShippingLabel:
                 locale,
             ),
         }
+        # the reference in bold inside its translated sentence ("Référence de la commande : …")
+        reference = html.escape(texts["reference"]).replace(
+            "\x00", f"<strong>{html.escape(self.order_ref)}</strong>"
+        )
         return (
             f'<!doctype html><html lang="{locale[:2]}"><head><meta charset="utf-8">'
             f"<title>{html.escape(texts['title'])} {html.escape(self.order_ref)}</title>"
@@ -152,7 +156,7 @@ class ShippingLabel:
             ".barcode svg{max-width:100%}</style></head><body>"
             f"<h1>{html.escape(texts['title'])}</h1>"
             f'<h2>{html.escape(texts["ship_to"])}</h2><div class="address">{address}</div>'
-            f"<p>{html.escape(texts['reference'])}: <strong>{html.escape(self.order_ref)}</strong></p>"
+            f"<p>{reference}</p>"
             f'<div class="barcode">{svg}</div>'
             f"<p><strong>{html.escape(texts['send_by'])}</strong></p>"
             f"<h2>{html.escape(texts['contents'])}</h2><ul>{devices}</ul>"
