@@ -28,7 +28,7 @@ def place_order(app: Flask, plan: str = "discount") -> tuple[ShopClient, str]:
         answers_form(example_answers("smartphone", "flawless").answers),
     )
     client.post(f"{quoted.location}/cart")
-    client.post("/checkout/", {"plan": plan, "protection": "none"})
+    client.post("/checkout/", {"plan": plan, "protection": "none", "customer_case": "upgrade"})
     digest = find(r'name="digest" value="([^"]+)"', client.get("/checkout/review").text)
     bank = {"iban": "DE89 3704 0044 0532 0130 00", "holder": "Erika Mustermann"} if plan == "payout" else {}
     response = client.post("/checkout/confirm", {"digest": digest, **bank})

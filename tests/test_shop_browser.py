@@ -51,6 +51,7 @@ def buy_with_trade_in(page: Page, url: str, *, plan: str, protection: bool) -> s
     page.get_by_role("button", name="Als Guthaben für ein neues Gerät nutzen").click()
     page.get_by_role("link", name="Weiter zur Kasse").click()
     page.locator(f'input[name=plan][value="{plan}"]').check()
+    page.locator('input[name=customer_case][value="upgrade"]').check()
     if protection:
         page.locator('[data-offer-id="example-de/damage-cover/upfront_12"]').click()
     else:
@@ -110,17 +111,15 @@ def test_trade_in_checkout_revision_declined_and_second_order_paid(browser: Brow
 
 
 def test_questions_appear_as_answers_make_them_relevant(browser: Browser, shop_url: str) -> None:
-    """Choosing a platform shows its lock questions only; switching it swaps them."""
+    """The iPhone's platform (a fact, not asked) shows its lock question only; an answer hides a question."""
     page = browser.new_context(locale="de-DE").new_page()
     page.set_default_timeout(TIMEOUT_MS)
     with screenshots_on_failure(ARTIFACTS, "show-if", page):
         page.goto(f"{shop_url}/trade-in/devices/apple-iphone-13-128gb")
-        page.locator("label.choice:has(input[name=platform][value=samsung])").click()
-        assert page.locator('[data-question="samsung_account_removed"]').get_attribute("hidden") is None
-        assert page.locator('[data-question="find_my_off"]').get_attribute("hidden") is not None
-        page.locator("label.choice:has(input[name=platform][value=ios])").click()
         assert page.locator('[data-question="find_my_off"]').get_attribute("hidden") is None
-        assert page.locator('[data-question="samsung_account_removed"]').get_attribute("hidden") is not None
+        assert page.locator('[data-question="samsung_account_removed"]').count() == 0
+        page.locator("label.choice:has(input[name=powers_on][value=true])").click()
+        assert page.locator('[data-question="battery_health"]').get_attribute("hidden") is None
         page.locator("label.choice:has(input[name=powers_on][value=false])").click()
         assert page.locator('[data-question="battery_health"]').get_attribute("hidden") is not None
 
@@ -174,6 +173,7 @@ def _trade_in_and_check_out(shopper: Page, url: str) -> tuple[str, str]:
     shopper.get_by_role("button", name="Als Guthaben für ein neues Gerät nutzen").click()
     shopper.get_by_role("link", name="Weiter zur Kasse").click()
     shopper.locator('input[name=plan][value="payout"]').check()
+    shopper.locator('input[name=customer_case][value="upgrade"]').check()
     shopper.locator("input[name=protection][value=none]").check()
     shopper.get_by_role("button", name="Weiter").click()
     promised = _text(shopper, "promised-credit")

@@ -29,7 +29,12 @@ def client(app: Flask) -> ShopClient:
 
 def review(client: ShopClient, plan: str = "discount", protection: str = PROTECTION) -> str:
     """Choose the options and return the review page."""
-    assert client.post("/checkout/", {"plan": plan, "protection": protection}).status_code == 302
+    assert (
+        client.post(
+            "/checkout/", {"plan": plan, "protection": protection, "customer_case": "upgrade"}
+        ).status_code
+        == 302
+    )
     return client.get("/checkout/review").text
 
 
@@ -74,7 +79,9 @@ def test_options_show_plan_cards_with_tax_and_ipid(client: ShopClient) -> None:
 
 def test_options_refuse_an_unknown_offer(client: ShopClient) -> None:
     """An offer id the shop did not offer is refused."""
-    response = client.post("/checkout/", {"plan": "discount", "protection": "made-up"})
+    response = client.post(
+        "/checkout/", {"plan": "discount", "protection": "made-up", "customer_case": "upgrade"}
+    )
     assert response.status_code == 200
     assert "Bitte wählen Sie" in response.text
 

@@ -74,7 +74,7 @@ def place_order(app: Flask) -> tuple[ShopClient, str]:
     client = ShopClient(app)
     client.post("/cart/device", {"sku": "apple-iphone-16-128gb"})
     client.post(f"{quote(client)}/cart")
-    client.post("/checkout/", {"plan": "discount", "protection": "none"})
+    client.post("/checkout/", {"plan": "discount", "protection": "none", "customer_case": "upgrade"})
     digest = find(r'name="digest" value="([^"]+)"', client.get("/checkout/review").text)
     response = client.post("/checkout/confirm", {"digest": digest})
     return client, response.location.rsplit("/", 1)[1]

@@ -60,7 +60,7 @@ def place_order(app: Flask) -> tuple[ShopClient, str]:
         answers_form(example_answers("smartphone", "flawless").answers),
     )
     client.post(f"{quoted.location}/cart")
-    client.post("/checkout/", {"plan": "discount", "protection": "none"})
+    client.post("/checkout/", {"plan": "discount", "protection": "none", "customer_case": "upgrade"})
     digest = find(r'name="digest" value="([^"]+)"', client.get("/checkout/review").text)
     response = client.post("/checkout/confirm", {"digest": digest})
     return client, response.location.rsplit("/", 1)[1]

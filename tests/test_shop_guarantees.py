@@ -20,7 +20,7 @@ import pytest
 from examples.flask_shop import create_app
 from examples.flask_shop.testing import ShopClient, answers_form, find, shop_state
 from grading_questionnaire import example_answers
-from tradein_sdk import FixedClock, InflowStatus, Money, verify_document
+from tradein_sdk import FixedClock, InflowStatus, Money, order_reference, verify_document
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -97,7 +97,7 @@ def cart_with_s23(app: Flask, locale: str = "de_DE") -> ShopClient:
 
 def review(client: ShopClient, guarantee: str | None = PLAN) -> str:
     """Choose the options (a discount, no protection, ``guarantee``); the review page."""
-    options = {"plan": "discount", "protection": "none"}
+    options = {"plan": "discount", "protection": "none", "customer_case": "upgrade"}
     if guarantee is not None:
         options["guarantee"] = guarantee
     assert client.post("/checkout/", options).status_code == 302
@@ -226,7 +226,9 @@ def test_after_an_error_elsewhere_the_choice_is_kept(shop_app: Flask) -> None:
     assert "Bitte wählen Sie" in page.text
     assert f'name="guarantee" value="{PLAN}" checked' in page.text
     assert 'name="plan" value="payout" checked' in page.text
-    client.post("/checkout/", {"plan": "payout", "protection": "none", "guarantee": PLAN})
+    client.post(
+        "/checkout/", {"plan": "payout", "protection": "none", "customer_case": "upgrade", "guarantee": PLAN}
+    )
     reviewed = client.get("/checkout/review").text
     assert 'name="guarantee_consent" value="yes" required>' in reviewed  # never ticked for the shopper
     kept = client.post(
@@ -248,7 +250,10 @@ def test_a_plan_not_offered_is_refused_with_a_message(shop_app: Flask) -> None:
     """A made-up plan, or the upgrade plan (it needs financing), is refused on the page, never a 500."""
     client = cart_with_s23(shop_app)
     for plan in ("made-up", "upgrade-12"):
-        page = client.post("/checkout/", {"plan": "discount", "protection": "none", "guarantee": plan})
+        page = client.post(
+            "/checkout/",
+            {"plan": "discount", "protection": "none", "customer_case": "upgrade", "guarantee": plan},
+        )
         assert page.status_code == 200
         assert "Bitte wählen Sie eine für dieses Gerät angebotene Rückkaufgarantie oder keine." in page.text
         assert 'name="guarantee" value="none" checked' in page.text
@@ -356,7 +361,7 @@ def test_a_year_later_it_is_exercised_at_449_50(shop_app: Flask, staff: ShopClie
     assert device.guarantee.contract_id == contract_id
     old = client.get(f"/orders/{order_id}").text
     assert re.search(rf'data-contract="{contract_id}" data-status="in_progress"', old)
-    assert marked(old, "guarantee-order") == new_id
+    assert marked(old, "guarantee-order") == order_reference(new_id)
 
     assert staff.post(f"/staff/orders/{new_id}/devices/d1/receive").status_code == 302
     inspected = staff.post(

@@ -109,6 +109,7 @@ def choose_s23_with_guarantee(shopper: Page, url: str, width: int, name: str) ->
     assert "Eintauschen vom 4. Dezember 2027 bis zum 3. Januar 2029." in card.inner_text()
     assert shopper.locator("input[name=guarantee][value=none]").is_checked()  # nothing sold unasked
     shopper.locator('input[name=plan][value="discount"]').check()
+    shopper.locator('input[name=customer_case][value="upgrade"]').check()
     shopper.locator("input[name=protection][value=none]").check()
     card.locator("input[name=guarantee]").check()
     no_sideways_scroll(shopper, "the checkout options with the guarantee card", width)

@@ -216,6 +216,7 @@ def _buy_with_trade_in(
     page.get_by_role("button", name="Als Guthaben für ein neues Gerät nutzen").click()
     page.get_by_role("link", name="Weiter zur Kasse").click()
     page.locator('input[name=plan][value="discount"]').check()
+    page.locator('input[name=customer_case][value="upgrade"]').check()
     page.locator('[data-offer-id="example-de/damage-cover/upfront_12"] input').check()
     page.locator('[data-guarantee-plan="buyback-24"] input[name=guarantee]').check()
     page.get_by_role("button", name="Weiter").click()

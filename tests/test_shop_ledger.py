@@ -97,7 +97,12 @@ def checkout(
     client.post("/cart/device", {"sku": sku})
     quoted = client.post(f"/trade-in/devices/{device}", answers_form(answers or worn_galaxy()))
     client.post(f"{quoted.location}/cart")
-    assert client.post("/checkout/", {"plan": plan, "protection": "none"}).status_code == 302
+    assert (
+        client.post(
+            "/checkout/", {"plan": plan, "protection": "none", "customer_case": "upgrade"}
+        ).status_code
+        == 302
+    )
     review = client.get("/checkout/review").text
     promised = find(r'data-testid="promised-credit">([^<]+)<', review)
     bank = BANK if plan == "payout" else {}
@@ -283,12 +288,12 @@ def test_the_review_page_states_the_trade_in_value_once(shop_app: Flask) -> None
     client.post("/cart/device", {"sku": GALAXY_S25})
     quoted = client.post(f"/trade-in/devices/{GALAXY_S22}", answers_form(worn_galaxy()))
     client.post(f"{quoted.location}/cart")
-    client.post("/checkout/", {"plan": "discount", "protection": "none"})
+    client.post("/checkout/", {"plan": "discount", "protection": "none", "customer_case": "upgrade"})
     review = client.get("/checkout/review").text
     assert marked(review, "promised-credit") == eur("177.00")
     assert f"{eur('177.00')} heute vom Preis abgezogen" in review
     assert 'value="bill_credits"' in client.get("/checkout/").text
-    client.post("/checkout/", {"plan": "payout", "protection": "none"})
+    client.post("/checkout/", {"plan": "payout", "protection": "none", "customer_case": "upgrade"})
     deferred = client.get("/checkout/review").text
     promised = deferred.split('id="trade-in-value"', 1)[1].split("</section>", 1)[0]
     assert f'Ankauf: Samsung Galaxy S22</td><td class="num">{eur("127.00")}<' in promised

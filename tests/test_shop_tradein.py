@@ -111,16 +111,18 @@ def test_missing_answers_are_shown_at_their_question(client: ShopClient) -> None
     assert response.status_code == 422
     assert "question has-error" in response.text
     assert 'data-question="display_glass"' in response.text
-    assert 'value="ios" checked' in response.text  # what was answered stays
+    assert 'name="powers_on" value="true" checked' in response.text  # what was answered stays
+    assert 'name="platform" value="ios" data-fixed-answer' in response.text  # the iPhone's, not asked
 
 
-def test_answers_of_another_platform_are_shown_at_the_platform_question(client: ShopClient) -> None:
-    """Android answers for an iPhone are refused at the platform question, so Activation Lock is asked."""
+def test_answers_of_another_platform_are_read_as_the_devices_own(client: ShopClient) -> None:
+    """Android answers for an iPhone: the platform is the iPhone's (not asked), so Activation Lock is too."""
     answers = answers_form(example_answers("smartphone", "worn-samsung").answers)
     response = client.post(f"/trade-in/devices/{DEVICE}", answers)
     assert response.status_code == 422
-    assert 'data-question="platform"' in response.text
-    assert "passt nicht zum angefragten Gerät" in response.text
+    assert 'name="platform" value="ios" data-fixed-answer' in response.text
+    assert 'class="question has-error" data-question="find_my_off"' in response.text
+    assert 'data-question="samsung_account_removed"' not in response.text
 
 
 def test_knocked_out_device_gets_free_recycling(client: ShopClient) -> None:

@@ -9,13 +9,14 @@ seeds demo orders. For several workers use PostgreSQL::
 Layout: :mod:`.extension` (the Flask extension: configuration, the facade, locale, formatting, errors and
 security: Flask-WTF's CSRF protection, the rate-limited staff sign-in, staff sessions on the server, the
 cookie's flags, the security headers), :mod:`.cart` (the session cart: ids and signed tokens only),
-:mod:`.products` (new devices and their prices), :mod:`.questionnaire` (reading the condition
-questionnaire from a form), :mod:`.records` (the shop's own table of inspection reports), :mod:`.texts`
-(texts picked by a value; every text is gettext, catalogs in ``translations/``), :mod:`.fleet` (the company portal's demo company, uploads and labels),
-:mod:`.seed` (demo data) and one blueprint per area in :mod:`.views` (the company portal:
+:mod:`.products` (new devices and their prices), :mod:`.purchase` (what a confirmed checkout bought, for the
+confirmation page and the receipt), :mod:`.questionnaire` (reading the condition questionnaire from a form),
+:mod:`.records` (the shop's own table of inspection reports), :mod:`.texts` (texts a value picks; every text
+is gettext, the catalogs are in ``translations/``), :mod:`.fleet` (the company portal's demo company, uploads
+and labels), :mod:`.seed` (demo data) and one blueprint per area in :mod:`.views` (the company portal:
 :mod:`.views.company` and :mod:`.views.staff_fleet`; the buy-back guarantee: :mod:`.guarantees` and
 :mod:`.views.guarantees`; the demo clock that shows it a year later: :mod:`.democlock` and
-:mod:`.views.demo`).
+:mod:`.views.demo`; the sales tour: :mod:`.views.tour` and its demo data, :mod:`.tour_seed`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .views import (
     staff_co2,
     staff_fleet,
     store,
+    tour,
     tradein,
 )
 from .views import shop as shop_views
@@ -74,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         store.bp,
         guarantees.bp,
         demo.bp,
+        tour.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(400, _bad_request)

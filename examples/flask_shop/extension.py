@@ -42,7 +42,10 @@ shopper's, below; its catalogs are the shop's and the application's own ``BABEL_
 
 The extension also gives every template what it needs: ``text()``, ``csrf_token()``
 (Flask-WTF's), ``csp_nonce()`` (for an inline script or style a host's template adds), and the ``money``,
-``date``, ``datetime``, ``number`` and ``period`` (a billing month) filters (Babel, in the shopper's locale).
+``date``, ``datetime``, ``number`` and ``period`` (a billing month) filters (Babel, in the shopper's
+locale and the shop's time zone; a time shows no UTC offset, a French long date says « 1er »), ``reference``
+(an order's human reference, :func:`~tradein_sdk.order_reference`: the one form every page, label and
+e-mail writes) and ``device_name`` (a catalog id as its name with storage).
 Library errors become a friendly, translated message.
 
 Security, the Flask way:
@@ -62,17 +65,17 @@ Security, the Flask way:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
 import unicodedata
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import attrs
@@ -84,6 +87,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from tradein_sdk import (
+    DeviceNotFoundError,
     KeyRing,
     LocalFulfilment,
     Money,
@@ -94,6 +98,7 @@ from tradein_sdk import (
     TradeIn,
     TradeInError,
     load_promotions,
+    order_reference,
 )
 
 from .democlock import DemoClock, demo_clock_mode
@@ -280,6 +285,8 @@ class TradeInShop:
             datetime=format_datetime,
             number=format_number,
             period=format_period,
+            reference=order_reference,
+            device_name=device_name,
         )
         app.context_processor(
             lambda: {
@@ -349,7 +356,7 @@ def _build_trade_in(config: Any, data_dir: Path, *, clock: DemoClock | None = No
         promotions=load_promotions(config["TRADEIN_PROMOTIONS_FILE"] or EXAMPLE_PROMOTIONS),
         fulfilment=LocalFulfilment(
             ReceivingAddress(
-                name="Demo Phone Shop GmbH – Trade-in", lines=("Ankaufstraße 1", "10115 Berlin", "Germany")
+                name="Demo Phone Shop GmbH – Trade-in", lines=("Ankaufstraße 1", "10115 Berlin"), country="DE"
             )
         ),
     )
@@ -407,21 +414,88 @@ def format_money(value: Money | None) -> str:
 
 
 def format_date(value: date | datetime | None, style: str = "medium") -> str:
-    """A date in the shopper's locale."""
+    """A date in the shopper's locale; a moment is dated in the shop's time zone.
+
+    ``style`` is Babel's (``short``, ``medium``, ``long``, ``full``) or a pattern. French writes the first of
+    a month « 1er » in a date with the month's name (``1er février 2027``).
+    """
     from babel.dates import format_date as babel_date  # noqa: PLC0415
-
-    return "" if value is None else str(babel_date(value, format=style, locale=current_locale()))
-
-
-def format_datetime(value: datetime | None, style: str = "medium") -> str:
-    """A moment in the shopper's locale and the shop's time zone."""
-    from babel.dates import format_datetime as babel_datetime  # noqa: PLC0415
-    from babel.dates import get_timezone  # noqa: PLC0415
 
     if value is None:
         return ""
-    zone = get_timezone(SHOP_TIME_ZONE)
-    return str(babel_datetime(value, format=style, tzinfo=zone, locale=current_locale()))
+    day = _shop_date(value)
+    locale = current_locale()
+    return str(babel_date(day, format=_date_pattern(style, locale, day), locale=locale))
+
+
+def format_datetime(value: datetime | None, style: str = "medium") -> str:
+    """A moment in the shopper's locale and the shop's time zone: its date (as :func:`format_date`) and time.
+
+    The time is the locale's short one (hours and minutes), with no UTC offset or zone name: every time the
+    shop shows is the shop's own (:data:`SHOP_TIME_ZONE`). Date and time are joined as the locale joins them
+    at ``style``.
+    """
+    from babel.dates import format_date as babel_date  # noqa: PLC0415
+    from babel.dates import format_time, get_datetime_format, get_timezone  # noqa: PLC0415
+
+    if value is None:
+        return ""
+    locale = current_locale()
+    moment = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(
+        get_timezone(SHOP_TIME_ZONE)
+    )
+    day = moment.date()
+    joined = str(get_datetime_format(_STYLES.get(style, "medium"), locale=locale))
+    shown_date = str(babel_date(day, format=_date_pattern(style, locale, day), locale=locale))
+    shown_time = str(format_time(moment.time(), format="short", locale=locale))
+    return joined.replace("{1}", shown_date).replace("{0}", shown_time)
+
+
+_STYLES: dict[str, Literal["short", "medium", "long", "full"]] = {
+    "short": "short",
+    "medium": "medium",
+    "long": "long",
+    "full": "full",
+}
+"""Babel's named styles (any other ``style`` is a pattern)."""
+_DAY_BEFORE_MONTH_NAME = re.compile(r"(?<![d'])d(?= MMMM)")
+
+
+def _shop_date(value: date | datetime) -> date:
+    """The day ``value`` falls on in the shop's time zone (a date as it is; a moment without zone is UTC)."""
+    from datetime import datetime as moment_type  # noqa: PLC0415
+
+    from babel.dates import get_timezone  # noqa: PLC0415
+
+    if not isinstance(value, moment_type):
+        return value
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(get_timezone(SHOP_TIME_ZONE)).date()
+
+
+def _date_pattern(style: str, locale: str, day: date) -> str:
+    """Babel's date pattern of ``style`` in ``locale``; in French « 1er » for the 1st before a month name."""
+    from babel.dates import get_date_format  # noqa: PLC0415
+
+    known = _STYLES.get(style)
+    pattern = style if known is None else str(get_date_format(known, locale=locale).pattern)
+    if day.day == 1 and locale.startswith("fr"):
+        pattern = _DAY_BEFORE_MONTH_NAME.sub("d'er'", pattern)
+    return pattern
+
+
+def device_name(device_id: str) -> str:
+    """A catalog device's name with its storage (``Samsung Galaxy S23 128 GB``); the id when unknown.
+
+    The ``device_name`` filter: pages name a device by it, never by its catalog id.
+    """
+    try:
+        entry = shop().trade_in.catalog.lookup(device_id)
+    except DeviceNotFoundError:
+        return device_id
+    if entry.variant is None:
+        return entry.model.display_name
+    return f"{entry.model.display_name} {entry.variant.storage_label}"
 
 
 def format_period(period: str | None, style: str = "long") -> str:
@@ -651,11 +725,6 @@ def failed_sign_in(_: Response) -> bool:
 
 # -- cookies and security headers ---------------------------------------------------------------------------
 
-INLINE_HANDLERS = ("this.form.submit()",)
-"""The inline event handlers of the shop's templates, allowed by their hashes (the staff's state filter).
-
-A nonce cannot allow an attribute; ``'unsafe-hashes'`` with each handler's hash allows exactly these."""
-
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 DOCUMENT_POLICY = (
@@ -682,20 +751,16 @@ def csp_nonce() -> str:
     return nonce
 
 
-def _hash_source(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-
 def content_security_policy(nonce: str | None = None) -> str:
     """The policy of the shop's pages: its own scripts, styles, images and requests, nothing inline.
 
-    ``nonce`` allows a ``<script>`` or ``<style>`` carrying it (:func:`csp_nonce`).
+    ``nonce`` allows a ``<script>`` or ``<style>`` carrying it (:func:`csp_nonce`). No inline event handler
+    is allowed (no ``'unsafe-hashes'``): the templates carry none, ``shop.js`` adds the listeners.
     """
     nonces = [f"'nonce-{nonce}'"] if nonce else []
-    handlers = ["'unsafe-hashes'", *(_hash_source(handler) for handler in INLINE_HANDLERS)]
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", *nonces, *handlers],
+        "script-src": ["'self'", *nonces],
         "style-src": ["'self'", *nonces],
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],

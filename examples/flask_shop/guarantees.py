@@ -30,7 +30,7 @@ from tradein_sdk import (
     verify_document,
 )
 
-from .extension import current_locale, format_date, shop
+from .extension import current_locale, device_name, format_date, shop
 from .texts import has_text, text
 
 if TYPE_CHECKING:
@@ -164,17 +164,6 @@ def offers_for(request: CheckoutRequest) -> tuple[GuaranteeOffer, ...]:
 def plan_name(offer: GuaranteeOffer) -> str:
     """The plan's name in the shopper's language (the shop's text for its plans, else the plan's own)."""
     return text("guarantee.plan", offer.plan_id) if has_text("guarantee.plan", offer.plan_id) else offer.name
-
-
-def device_name(device_id: str) -> str:
-    """A catalog device's name with its storage (``Samsung Galaxy S23 128 GB``); the id when unknown."""
-    try:
-        entry = shop().trade_in.catalog.lookup(device_id)
-    except DeviceNotFoundError:
-        return device_id
-    if entry.variant is None:
-        return entry.model.display_name
-    return f"{entry.model.display_name} {entry.variant.storage_label}"
 
 
 def _category(device_id: str) -> str:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
 
 from tradein_sdk import Balance, EntryGroup, EntryKind, Money
 
@@ -205,9 +205,9 @@ def _line(entry: LedgerEntry, device_names: Mapping[str, str], promotion_titles:
     reason = reason_text(entry, promotion_titles)
     device = device_names.get(entry.device_id or "")
     if entry.kind is EntryKind.TRADE_IN_CREDIT and device:
-        label = f"{label}: {device}"
+        label = gettext("%(label)s: %(detail)s", label=label, detail=device)
     elif entry.kind is EntryKind.PROMOTION:
-        label = f"{label}: {reason}"
+        label = gettext("%(label)s: %(detail)s", label=label, detail=reason)
     elif entry.kind in _PROMOTION_KINDS:
         label = f"{label} – {reason}"
     elif entry.kind in _WITH_REASON and reason:

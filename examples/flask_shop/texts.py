@@ -429,6 +429,67 @@ TEXTS: dict[str, dict[str, LazyString]] = {
         "voucher": lazy_gettext("Shop voucher"),
         "bank": lazy_gettext("Bank transfer"),
     },
+    "customer_case": {
+        "new_contract": lazy_gettext("New contract"),
+        "new_contract_help": lazy_gettext("You take out a new mobile contract with this device."),
+        "upgrade": lazy_gettext("Contract upgrade"),
+        "upgrade_help": lazy_gettext("You renew your existing mobile contract and get this device with it."),
+        "none": lazy_gettext("No contract"),
+        "none_help": lazy_gettext("You buy the device outright, without a mobile contract."),
+    },
+    "customer_case.phrase": {
+        "new_contract": lazy_gettext("a new contract"),
+        "upgrade": lazy_gettext("a contract upgrade"),
+        "none": lazy_gettext("a purchase without a contract"),
+    },
+    "hint.battery_health": {
+        "smartphone.ios": lazy_gettext(
+            "Shown under Settings › Battery › Battery Health on the iPhone. Leave it empty if your iPhone does not show it."
+        ),
+        "smartphone.samsung": lazy_gettext(
+            "On a Samsung Galaxy, look under Settings › Battery › Battery information. Leave it empty if your phone does not show it."
+        ),
+        "smartphone.android": lazy_gettext(
+            "Many Android phones show it in the battery settings (Settings › Battery › Battery health). Leave it empty if your phone does not show it."
+        ),
+        "smartwatch.samsung": lazy_gettext(
+            "Few Galaxy and Wear OS watches show it. Leave it empty if your watch does not show it."
+        ),
+        "smartwatch.wearos": lazy_gettext(
+            "Few Galaxy and Wear OS watches show it. Leave it empty if your watch does not show it."
+        ),
+    },
+    "recycle.fix": {
+        "activation_lock_on": lazy_gettext(
+            "Turn off Find My (Activation Lock) on the device, then get a new quote: then we can pay for it."
+        ),
+        "google_frp_on": lazy_gettext(
+            "Remove the Google account from the device, then get a new quote: then we can pay for it."
+        ),
+        "samsung_account_on": lazy_gettext(
+            "Remove the Samsung account from the device, then get a new quote: then we can pay for it."
+        ),
+    },
+    "mismatch.reason": {
+        "imei_differs": lazy_gettext(
+            "The device we received is not the one in your order: its IMEI differs."
+        ),
+        "model_differs": lazy_gettext("We received another model than the one in your order."),
+        "variant_differs": lazy_gettext("We received another storage size than the one in your order."),
+        "lock_not_removable": lazy_gettext(
+            "Activation Lock or an account lock is still on, so we cannot buy the device."
+        ),
+        "blocklisted": lazy_gettext("The device is reported lost or stolen, so we cannot buy it."),
+    },
+    "mismatch.next": {
+        "return": lazy_gettext(
+            "We will send the device back to you free of charge. If you prefer, we recycle it for free instead."
+        ),
+        "lock": lazy_gettext("Once it is back with you, turn the lock off and get a new quote."),
+        "blocklisted": lazy_gettext(
+            "We cannot send it back until this is cleared up. If the device is yours, please bring your proof of purchase to our store and give your order reference %(reference)s."
+        ),
+    },
 }
 """Texts by group and value: ``TEXTS["state"]["paid"]``."""
 

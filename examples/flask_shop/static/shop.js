@@ -1,5 +1,6 @@
-// Demo Phone Shop: the phone's menu, the typeahead and the step-by-step questionnaire. No framework, no
-// build step. The server renders everything and decides everything; this only makes it pleasant.
+// Demo Phone Shop: the phone's menu, the typeahead, the step-by-step questionnaire, filters that apply on
+// change. No framework, no build step. The server renders everything and decides everything; this only
+// makes it pleasant. No template has an inline handler (the CSP allows none): every listener is added here.
 // Loaded without `defer`: the class below is set before the header is drawn (the menu starts folded).
 "use strict";
 document.documentElement.classList.add("js");
@@ -117,13 +118,16 @@ function readAnswer(question) {
 function setUpQuestionnaire(root) {
   const form = root.closest("form");
   const questions = [...root.querySelectorAll(".question")];
+  // answers the shop gave itself (the device's platform): known before any question is answered
+  const fixed = {};
+  root.querySelectorAll("input[data-fixed-answer]").forEach((input) => { fixed[input.name] = input.value; });
   const steps = [...root.querySelectorAll(".step")];
   const ranks = {};
   questions.forEach((q) => { if (q.dataset.options) ranks[q.dataset.question] = JSON.parse(q.dataset.options); });
   let current = 0;
 
   function applyShowIf() {
-    const answers = {};
+    const answers = { ...fixed };
     for (const question of questions) {
       const condition = question.dataset.showIf ? JSON.parse(question.dataset.showIf) : null;
       const visible = holds(condition, answers, ranks);
@@ -164,8 +168,15 @@ function setUpQuestionnaire(root) {
   show(firstError >= 0 ? firstError : 0);
 }
 
+// -- a filter that applies as soon as it changes: <select data-submit-on-change> (no inline handler: the CSP
+// allows the shop's own scripts only)
+function submitOnChange(field) {
+  field.addEventListener("change", () => field.form.requestSubmit());
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-menu]").forEach(setUpMenu);
+  document.querySelectorAll("[data-submit-on-change]").forEach(submitOnChange);
   document.querySelectorAll("form[data-typeahead]").forEach(setUpTypeahead);
   document.querySelectorAll("[data-questionnaire]").forEach(setUpQuestionnaire);
 });

@@ -7,12 +7,18 @@ the guarantee promised (see :mod:`.views.guarantees` for exercising one).
 A device staff erased carries its data erasure certificate: the signed JSON and its PDF (in the shopper's
 language), private to the order like the page. Anyone may check a certificate file on the public page
 ``/certificates/verify``, against the shop's published keys and revocation list.
+
+Each device's timeline is its real history (:func:`timeline`): the order placed, the states it passed in
+order, then the states still expected, greyed. A device that does not match its order says why and what
+happens next; unless it is reported stolen, the shopper may let the shop recycle it instead of getting it
+back. The shipping label names each device and the order by its reference, never by their ids.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +29,16 @@ from flask_babel import gettext
 from tradein_sdk import (
     CertificateCheck,
     DeviceState,
+    LabelDevice,
     OrderDeviceNotFoundError,
     OrderNotFoundError,
+    PayoutMethod,
+    order_reference,
     verify_certificate,
 )
 
 from ..cart import my_orders
-from ..extension import current_locale, format_datetime, shop
+from ..extension import current_locale, device_name, format_datetime, shop
 from ..guarantees import order_guarantees
 from ..statement import statement
 from ..texts import text
@@ -40,7 +49,7 @@ if TYPE_CHECKING:
 
     from flask.typing import ResponseReturnValue
 
-    from tradein_sdk import TradeInOrder
+    from tradein_sdk import OrderDevice, ShippingLabel, TradeInOrder
 
 bp = Blueprint("orders", __name__)
 """The order pages (under ``/orders``) and the public certificate check (``/certificates/verify``)."""
@@ -51,16 +60,42 @@ INVALID_REASONS = ("malformed", "wrong_purpose", "unknown_kid", "bad_signature",
 MAX_CERTIFICATE_BYTES = 256 * 1024
 """The largest certificate file or text the verification page reads (a certificate is about 2 kB)."""
 
-TIMELINE = (
-    DeviceState.ACCEPTED,
+_AHEAD = (
     DeviceState.AWAITING_SHIPMENT,
     DeviceState.IN_TRANSIT,
     DeviceState.RECEIVED,
     DeviceState.INSPECTED,
     DeviceState.CONFIRMED,
-    DeviceState.PAID,
 )
-"""The happy path, shown as the timeline's milestones; other states are shown as they happen."""
+EXPECTED: Mapping[DeviceState, tuple[DeviceState | None, ...]] = {
+    DeviceState.ACCEPTED: (*_AHEAD, None),
+    DeviceState.AWAITING_SHIPMENT: (*_AHEAD[1:], None),
+    DeviceState.IN_TRANSIT: (*_AHEAD[2:], None),
+    DeviceState.RECEIVED: (*_AHEAD[3:], None),
+    DeviceState.RELEASED: (*_AHEAD[3:], None),
+    DeviceState.INSPECTED: (DeviceState.CONFIRMED, None),
+    DeviceState.CONFIRMED: (None,),
+    DeviceState.REVISION_ACCEPTED: (None,),
+    DeviceState.REVISION_DECLINED: (DeviceState.RETURNING, DeviceState.RETURNED),
+    DeviceState.RETURNING: (DeviceState.RETURNED,),
+}
+"""The states still expected after a state, greyed on the timeline (``None``: paid or credited, as the order
+pays). A state whose next one is the shopper's or the staff's decision (a new offer, a hold, a mismatch)
+expects nothing: the page says what happens next instead."""
+
+OFF_PATH = frozenset(
+    {
+        DeviceState.EXPIRED,
+        DeviceState.CANCELLED,
+        DeviceState.ON_HOLD,
+        DeviceState.MISMATCH,
+        DeviceState.REVISION_DECLINED,
+        DeviceState.SURRENDERED,
+        DeviceState.RETURNING,
+        DeviceState.RETURNED,
+    }
+)
+"""States off the way to a payment, marked on the timeline."""
 
 PAPERS = {"a4": "size: 210mm 297mm; margin: 12mm;", "a6": "size: 105mm 148mm; margin: 5mm;"}
 """The shipping label's papers and their ``@page`` rules: an A4 sheet (the label cut out along its dashed
@@ -75,6 +110,45 @@ def load_order(order_id: str) -> TradeInOrder:
         return shop().trade_in.order(order_id)
     except OrderNotFoundError:
         abort(404)
+
+
+@attrs.frozen(kw_only=True)
+class Step:
+    """A step of a device's timeline.
+
+    Attributes:
+        state: the state reached (``accepted``: the order placed).
+        status: ``done``, ``done current`` (where the device is) or ``next`` (expected, not reached).
+        at: when it was reached (``None``: not yet).
+        off_path: the state is off the way to a payment (a hold, a return...).
+    """
+
+    state: DeviceState
+    status: str
+    at: datetime | None = None
+    off_path: bool = False
+
+
+def timeline(order: TradeInOrder, device: OrderDevice) -> list[Step]:
+    """A device's timeline from its history: the order placed, each state passed, then those expected.
+
+    A state appears only once it happened, in the order it happened (a new offer before the payment);
+    the states still expected follow greyed, ending in a payment or a credit as the order pays.
+    """
+    settled = (
+        DeviceState.PAID
+        if order.payout is None or order.payout.method is PayoutMethod.BANK_TRANSFER
+        else DeviceState.CREDITED
+    )
+    steps = [Step(state=DeviceState.ACCEPTED, status="done", at=order.created_at)]
+    steps += [
+        Step(state=entry.to_state, status="done", at=entry.at, off_path=entry.to_state in OFF_PATH)
+        for entry in device.history
+        if entry.to_state is not DeviceState.ACCEPTED
+    ]
+    steps[-1] = attrs.evolve(steps[-1], status="done current")
+    steps += [Step(state=state or settled, status="next") for state in EXPECTED.get(device.state, ())]
+    return steps
 
 
 def order_details(order: TradeInOrder) -> dict[str, Any]:
@@ -169,7 +243,7 @@ def order(order_id: str) -> ResponseReturnValue:
     return render_template(
         "order.html",
         **order_details(found),
-        timeline=TIMELINE,
+        timelines={device.id: timeline(found, device) for device in found.devices},
         awaiting=any(device.state is DeviceState.AWAITING_SHIPMENT for device in found.devices),
         co2=order_co2(found.id),
     )
@@ -187,9 +261,31 @@ def label(order_id: str) -> ResponseReturnValue:
     paper = request.args.get("paper", "")
     if paper not in PAPERS:
         paper = "a4"
-    document = shop().trade_in.issue_label(order_id).to_html(current_locale())
+    issued = shop().trade_in.issue_label(order_id)
+    document = named_label(issued, shop().trade_in.order(order_id)).to_html(current_locale())
     controls = render_template("_label_controls.html", order=found, paper=paper, papers=PAPERS)
     return printable_label(document, paper=paper, controls=controls)
+
+
+def named_label(label: ShippingLabel, order: TradeInOrder) -> ShippingLabel:
+    """The label with each device named (``Apple iPhone 13 128 GB``) and marked by the order's reference.
+
+    The library's label lists the devices waiting for shipment, in the order's order; each is shown with
+    the reference printed above the barcode (and its place in the order when the parcel holds several).
+    """
+    waiting = [device for device in order.devices if device.state is DeviceState.AWAITING_SHIPMENT]
+    if len(waiting) != len(label.devices):
+        return label
+    reference = order_reference(order.id)
+    place = {device.id: number for number, device in enumerate(order.devices, start=1)}
+    devices = tuple(
+        LabelDevice(
+            device_ref=reference if len(waiting) == 1 else f"{reference} · {place[device.id]}",
+            display_name=device_name(device.variant_id),
+        )
+        for device in waiting
+    )
+    return attrs.evolve(label, devices=devices)
 
 
 @functools.cache
@@ -212,6 +308,25 @@ def shipped(order_id: str, device_id: str) -> ResponseReturnValue:
     load_order(order_id)
     shop().trade_in.record_event(order_id, device_id, "ship", actor="shopper")
     flash(gettext("Thanks! We will tell you when it arrives."), "success")
+    return redirect(url_for("orders.order", order_id=order_id))
+
+
+@bp.post("/orders/<order_id>/devices/<device_id>/recycle")
+def recycle(order_id: str, device_id: str) -> ResponseReturnValue:
+    """The shopper lets the shop recycle a device that does not match, free of charge, instead of its return.
+
+    409 for any other device, and for one reported lost or stolen (that one is not the shopper's to give).
+    """
+    found = load_order(order_id)
+    try:
+        device = found.device(device_id)
+    except OrderDeviceNotFoundError:
+        abort(404)
+    stolen = device.inspection is not None and "blocklisted" in device.inspection.mismatch
+    if device.state is not DeviceState.MISMATCH or stolen:
+        abort(409)
+    shop().trade_in.record_event(order_id, device_id, "recycle", actor="shopper")
+    flash(gettext("Thank you: we will recycle your device free of charge."), "success")
     return redirect(url_for("orders.order", order_id=order_id))
 
 

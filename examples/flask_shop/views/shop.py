@@ -1,5 +1,8 @@
 """The shop front: new devices, the cart with its trade-in credits and the promotions that apply.
 
+A cart may hold a new device alone (bought outright) or with trade-ins; its summary is the library's either
+way. A promotion for contract customers only is shown with that condition in words (the checkout asks).
+
 Each product has a drawing made here (``/products/<sku>.svg``); ``/favicon.ico`` is where browsers look.
 """
 
@@ -22,10 +25,11 @@ from flask import (
 )
 from flask_babel import gettext
 
-from tradein_sdk import QuoteExpiredError, QuoteStateError, QuoteTokenError
+from tradein_sdk import CheckoutInvalidError, QuoteExpiredError, QuoteStateError, QuoteTokenError
 
 from ..cart import DECLINED, Cart, quote_tokens
 from ..extension import current_locale, shop
+from ..purchase import contract_condition
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -92,7 +96,10 @@ def remove_trade_in(quote_id: str) -> ResponseReturnValue:
 
 @bp.get("/cart")
 def cart() -> ResponseReturnValue:
-    """The cart: the new device, each trade-in credit, and the promotions that apply or do not."""
+    """The cart: the new device, each trade-in credit, the promotions that apply or do not, the summary.
+
+    A device alone is priced too (bought outright): its summary is the price, and the checkout is open.
+    """
     state = shop()
     current = Cart.load()
     product = state.product(current.product_sku) if current.product_sku else None
@@ -101,11 +108,27 @@ def cart() -> ResponseReturnValue:
         current = attrs.evolve(current, trade_ins=tuple(quote.id for quote in quotes))
         current.save()
     preview: CheckoutSummary | None = None
-    if product is not None and quotes:
-        preview = state.trade_in.checkout(
-            attrs.evolve(current, protection=None, guarantee=DECLINED).request(product, current_locale())
-        )
-    return render_template("cart.html", cart=current, product=product, quotes=quotes, preview=preview)
+    if product is not None:
+        try:
+            preview = state.trade_in.checkout(
+                attrs.evolve(current, protection=None, guarantee=DECLINED).request(product, current_locale())
+            )
+        except CheckoutInvalidError:  # a library that sells nothing without a trade-in: no summary yet
+            preview = None
+    promotion_ids = {
+        promotion_id
+        for trade_in in (preview.trade_ins if preview else ())
+        for promotion_id in [p.promotion_id for p in trade_in.promotions]
+        + [p.promotion_id for p in trade_in.rejected]
+    }
+    conditions = {
+        promotion_id: condition
+        for promotion_id in promotion_ids
+        if (condition := contract_condition(promotion_id)) is not None
+    }
+    return render_template(
+        "cart.html", cart=current, product=product, quotes=quotes, preview=preview, conditions=conditions
+    )
 
 
 def _valid_quote(quote_id: str) -> Quote | None:

@@ -18,6 +18,7 @@ from tradein_sdk import (
     DeviceNotFoundError,
     InvalidIMEIError,
     Voucher,
+    order_reference,
     parse_imei,
 )
 
@@ -130,5 +131,5 @@ def apply(quote_id: str) -> ResponseReturnValue:
     trade_in.record_event(order.id, "d1", "hand_over", actor="staff")
     trade_in.record_event(order.id, "d1", "confirm", actor="staff")
     trade_in.settle(order.id, "d1")
-    flash(gettext("Applied; order %(order)s.", order=order.id), "success")
+    flash(gettext("Applied; order %(order)s.", order=order_reference(order.id)), "success")
     return redirect(url_for("store.quote", quote_id=quote_id))

@@ -1,6 +1,10 @@
 """The trade-in: find the old device, pick its storage, answer the questionnaire, see the instant quote.
 
 ``POST /api/quotes`` is the same instant quote as JSON, for a shop frontend that renders it itself.
+
+A quote the shop cannot pay for (recycling only) says why in words (the questionnaire's knockout texts, never
+their codes), how to lift a lock the shopper can lift (with the question's hint: where to switch it off) and
+get a new quote, and that the device can still be recycled free of charge.
 """
 
 from __future__ import annotations
@@ -16,17 +20,26 @@ from tradein_sdk import DeviceNotFoundError, TradeInError
 from ..cart import Cart, keep_quote, quote_tokens
 from ..extension import current_locale, shop
 from ..questionnaire import questionnaire_page
+from ..questionnaire import questions as all_questions
+from ..texts import text
 from .co2 import quote_co2
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
 
-    from tradein_sdk import CatalogEntry, Quote
+    from tradein_sdk import CatalogEntry, Quote, QuoteLine
 
 bp = Blueprint("tradein", __name__, url_prefix="/trade-in")
 api = Blueprint("api", __name__, url_prefix="/api")
 
 SEARCH_LIMIT = 8
+
+RECYCLE_FIXES = {
+    "activation_lock_on": "find_my_off",
+    "google_frp_on": "google_account_removed",
+    "samsung_account_on": "samsung_account_removed",
+}
+"""The knockouts a shopper can lift at home (a lock), each with the question whose hint says how."""
 
 
 @bp.get("/")
@@ -99,14 +112,16 @@ def quote(quote_id: str) -> ResponseReturnValue:
     trade_in = shop().trade_in
     stored = trade_in.get_quote(quote_id)
     in_cart = quote_id in Cart.load().trade_ins
+    reasons, fixes = _recycle_help(stored.quote)
     return render_template(
         "tradein_quote.html",
         quote=stored.quote,
-        lines=trade_in.explain(stored.quote, current_locale()),
+        lines=shown_lines(trade_in.explain(stored.quote, current_locale())),
         used=stored.redemption is not None,
         in_cart=in_cart,
         grade=_grade_label(stored.quote),
-        reasons=_recycle_reasons(stored.quote),
+        reasons=reasons,
+        fixes=fixes,
         co2=quote_co2(quote_id),
     )
 
@@ -140,12 +155,43 @@ def _grade_label(quote: Quote) -> str | None:
     return next((grade.text for grade in rendered.pricing_grades if grade.id == quote.pricing_grade), None)
 
 
-def _recycle_reasons(quote: Quote) -> list[str]:
+@attrs.frozen(kw_only=True)
+class RecycleFix:
+    """What a shopper can do about a knockout: lift a lock, then get a new quote.
+
+    Attributes:
+        text: what to do, in the shopper's language.
+        how: where on the device (the question's hint), or ``None``.
+    """
+
+    text: str
+    how: str | None = None
+
+
+def _recycle_help(quote: Quote) -> tuple[list[str], list[RecycleFix]]:
+    """Why a quote is recycling only (the questionnaire's texts) and which of its knockouts can be lifted."""
     if not quote.recycle_only:
-        return []
+        return [], []
     rendered = shop().trade_in.render_questionnaire(quote.device.category, current_locale())
     messages = {finding.knockout: finding.text for finding in rendered.findings if finding.knockout}
-    return [messages.get(code, code) for code in quote.recycle_reasons]
+    hints = {question.id: question.help for question in all_questions(rendered)}
+    reasons = [messages[code] for code in quote.recycle_reasons if code in messages]
+    fixes = [
+        RecycleFix(text=text("recycle.fix", code), how=hints.get(RECYCLE_FIXES[code]))
+        for code in quote.recycle_reasons
+        if code in RECYCLE_FIXES
+    ]
+    return reasons, fixes
+
+
+def shown_lines(lines: tuple[QuoteLine, ...]) -> list[QuoteLine]:
+    """A quote's lines as a shopper reads them: the recycling line in words, without knockout codes."""
+    return [
+        attrs.evolve(line, text=gettext("No price: we can recycle the device free of charge."))
+        if line.code == "recycle_only"
+        else line
+        for line in lines
+    ]
 
 
 # -- JSON ---------------------------------------------------------------------------------------------------
@@ -185,7 +231,9 @@ def instant_quote() -> ResponseReturnValue:
             "amount_text": quote.amount.format(locale),
             "expires_at": quote.expires_at.isoformat(),
             "recycle_only": quote.recycle_only,
-            "lines": [{"text": line.text, "amount": line.amount.to_json()} for line in quote.lines],
+            "lines": [
+                {"text": line.text, "amount": line.amount.to_json()} for line in shown_lines(quote.lines)
+            ],
             "token": issued.token,
         }
     )
