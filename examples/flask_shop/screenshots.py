@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-WORN_IPHONE = example_answers("smartphone", "worn").answers | {"platform": "ios", "find_my_off": True}
+WORN_IPHONE = example_answers("smartphone", "worn").answers | {"find_my_off": True}
 
 
 def main(output: Path) -> None:
@@ -52,7 +52,7 @@ def main(output: Path) -> None:
 
 
 def _journey(browser: Browser, url: str, output: Path, *, phone: bool) -> list[Path]:
-    """Buy a Galaxy S23 with an iPhone 13 traded in, protection and the buy-back guarantee; photograph it."""
+    """The sales tour; buy a Galaxy S23 with an iPhone 13 traded in, protection and the guarantee; photograph it."""
     context = browser.new_context(
         locale="de-DE", viewport=PHONE if phone else DESKTOP, device_scale_factor=2 if phone else 1
     )
@@ -69,12 +69,13 @@ def _journey(browser: Browser, url: str, output: Path, *, phone: bool) -> list[P
         page.screenshot(path=str(path), full_page=full_page and not phone)
         written.append(path)
 
+    page.goto(f"{url}/tour?lang=de_DE")
+    shoot("tour", full_page=False)
     page.goto(f"{url}/?lang=de_DE")
     shoot("home", full_page=False)
     page.locator('article[data-sku="SM-S911BZKDEUB"] button').click()
     page.goto(f"{url}/trade-in/devices/apple-iphone-13-128gb")
     if not phone:
-        page.locator("label.choice:has(input[name=platform][value=ios])").click()
         page.locator("label.choice:has(input[name=powers_on][value=true])").click()
         shoot("questionnaire", full_page=False)
     answer_questionnaire(page, WORN_IPHONE)
@@ -95,6 +96,9 @@ def _journey(browser: Browser, url: str, output: Path, *, phone: bool) -> list[P
     page.locator('[data-testid="confirm"]').click()
     page.wait_for_url(re.compile(r".*/orders/ord_\w+$"))
     shoot("order", full_page=True)
+    page.locator('[data-testid="thanks-receipt-link"]').click()
+    page.wait_for_url(re.compile(r".*/receipt$"))
+    shoot("receipt", full_page=True)
     context.close()
     return written
 
