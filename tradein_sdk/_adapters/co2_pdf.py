@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from grading_questionnaire._i18n import translate
 from tradein_sdk._adapters.pdf import _ENCODING, _FONT, _heading, _printable, _table
 from tradein_sdk._domain.co2 import SCOPE3_NOTES
+from tradein_sdk._domain.dates import long_date
 from tradein_sdk._errors import ConfigurationError, DocumentInvalidError, DocumentProblem, canonical_locale
 
 if TYPE_CHECKING:
@@ -226,9 +228,14 @@ class _Texts:
         return value
 
     def note(self, key: str, text: str) -> str:
-        """A Scope-3 note of the document, translated when it is the domain's own text, else as written."""
-        translated = _LABELS.get(self.language, {}).get(f"note.{key}")
-        return translated if translated and text == SCOPE3_NOTES.get(key) else text
+        """A Scope-3 note of the document, translated when it is the domain's own text, else as written.
+
+        The domain's English text is translated (the labels, else the catalogs); a note the document already
+        holds in a language (:func:`co2_report_document`'s ``locale``) is kept as written.
+        """
+        if text != SCOPE3_NOTES.get(key):
+            return text
+        return _LABELS.get(self.language, {}).get(f"note.{key}") or translate(text, self.locale)
 
     def number(self, value: float | Decimal | str, pattern: str = "#,##0.##") -> str:
         """A number in the locale's digits and separators."""
@@ -250,9 +257,7 @@ class _Texts:
 
     def day(self, value: str) -> str:
         """An ISO date, long form (``March 31, 2026``)."""
-        from babel.dates import format_date  # noqa: PLC0415 - Babel's dates load with the first report
-
-        return str(format_date(date.fromisoformat(value), "long", locale=self.locale))
+        return long_date(date.fromisoformat(value), self.locale)
 
     def moment(self, value: str) -> str:
         """An ISO time (``...Z``) in UTC, medium form."""

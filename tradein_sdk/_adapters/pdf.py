@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._domain.dates import long_date
 from tradein_sdk._domain.erasure import (
     CustodyStep,
     ErasureCertificate,
@@ -410,7 +411,7 @@ def _certificate_text(
     certificate: ErasureCertificate, *, kid: str, locale: str, complete: bool
 ) -> _CertificateText:
     """The certificate's texts in ``locale``: labels and vocabulary translated, times by Babel (UTC)."""
-    from babel.dates import format_date, format_datetime  # noqa: PLC0415 - Babel's dates load with the first document
+    from babel.dates import format_datetime  # noqa: PLC0415 - Babel's dates load with the first document
 
     def t(message: str, **params: object) -> str:
         return translate(message, locale, **params)
@@ -451,7 +452,7 @@ def _certificate_text(
         ),
         facts=(
             (t(N_("Certificate ID")), certificate.id),
-            (t(N_("Issued on")), str(format_date(certificate.issued_at.date(), "long", locale=locale))),
+            (t(N_("Issued on")), long_date(certificate.issued_at.date(), locale)),
             (t(N_("Issuer")), certificate.issuer),
             (t(N_("Order reference")), f"{certificate.order_id} / {certificate.device_id}"),
         ),

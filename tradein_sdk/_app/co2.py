@@ -71,6 +71,7 @@ class CO2UseCases:
         catalog: Catalog
         clock: Clock
         organisation: str
+        locale: str
         signing_keys: SigningKeys | None
         _co2_factors: CO2Factors | None
 
@@ -254,16 +255,33 @@ class CO2UseCases:
         """
         return self._signed_co2_report(self.co2_entries(start, end), start=start, end=end, company=company)
 
-    def co2_report_document(self, start: date, end: date, *, company: str | None = None) -> dict[str, Any]:
+    def co2_report_document(
+        self, start: date, end: date, *, company: str | None = None, locale: str | None = None
+    ) -> dict[str, Any]:
         """The CO2 report of a period unsigned, for a page or a chart (:meth:`co2_report` signs the same).
+
+        Args:
+            start: the period's first day.
+            end: the period's last day.
+            company: whom the report is for (default: the organisation).
+            locale: the language of the report's avoided-emissions note (default: the facade's locale).
 
         Raises:
             InvalidPeriodError: ``end`` is before ``start``.
+            UnsupportedLocaleError: ``locale`` is not a locale Babel knows.
         """
-        return self._co2_document(self.co2_entries(start, end), start=start, end=end, company=company)
+        return self._co2_document(
+            self.co2_entries(start, end), start=start, end=end, company=company, locale=locale
+        )
 
     def _co2_document(
-        self, entries: Sequence[CO2Entry], *, start: date, end: date, company: str | None
+        self,
+        entries: Sequence[CO2Entry],
+        *,
+        start: date,
+        end: date,
+        company: str | None,
+        locale: str | None = None,
     ) -> dict[str, Any]:
         from tradein_sdk._domain.co2 import co2_report_document  # noqa: PLC0415 - loads with the first use
 
@@ -274,6 +292,7 @@ class CO2UseCases:
             start=start,
             end=end,
             generated_at=self.clock.now(),
+            locale=locale or self.locale,
         )
 
     def _signed_co2_report(

@@ -114,7 +114,9 @@ def _co2_report_command(args: argparse.Namespace) -> int:
         elif args.format == "pdf":  # a rendering of the figures; the signed JSON is what an auditor checks
             from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - loaded by its sub-command only
 
-            document = trade_in._co2_document(entries, start=start, end=end, company=args.company)  # noqa: SLF001
+            document = trade_in._co2_document(  # noqa: SLF001
+                entries, start=start, end=end, company=args.company, locale=_locale(args)
+            )
             data = co2_report_pdf(document, locale=_locale(args))
         else:
             envelope = trade_in._signed_co2_report(  # noqa: SLF001 - the CLI reads the entries with progress

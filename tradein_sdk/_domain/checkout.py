@@ -39,6 +39,7 @@ import attrs
 
 from grading_questionnaire._i18n import N_, translate
 from tradein_sdk._domain.converters import json_converter, structuring_problems
+from tradein_sdk._domain.dates import long_date
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.guarantees import GuaranteeOffer, highest_guaranteed
 from tradein_sdk._domain.insurance import InsuranceOffer, PremiumTerm, PurchaseCondition
@@ -397,8 +398,6 @@ class CheckoutLine:
 
     def describe(self, locale: str) -> str:
         """The line's text in ``locale``."""
-        from babel.dates import format_date  # noqa: PLC0415 - Babel's date data loads with the first line shown
-
         locale = canonical_locale(locale)
         params = {
             name: translate(value, locale) if name in self.translated else value
@@ -406,7 +405,7 @@ class CheckoutLine:
         }
         params.update({name: amount.format(locale) for name, amount in self.money.items()})
         for name, day in self.dates.items():
-            params[name] = str(format_date(day, "long", locale=locale))
+            params[name] = long_date(day, locale)
         return translate(self.message_id, locale, **params)
 
 

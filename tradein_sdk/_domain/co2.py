@@ -46,10 +46,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import content_hash, json_path, schema_problems
 from tradein_sdk._domain.catalog import read_json_document
 from tradein_sdk._domain.clock import as_utc
-from tradein_sdk._errors import CO2Error, DocumentInvalidError, DocumentProblem
+from tradein_sdk._errors import CO2Error, DocumentInvalidError, DocumentProblem, canonical_locale
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -1163,7 +1164,7 @@ class OrderCO2:
 
 
 SCOPE3_NOTES: Final[Mapping[str, str]] = {
-    "avoided_emissions": (
+    "avoided_emissions": N_(
         "Avoided emissions are an impact outside the reporting company's inventory, against a reference "
         "scenario (WBCSD Guidance on Avoided Emissions, 2023). They are reported apart from scopes 1, 2 "
         "and 3 and never added to or subtracted from them."
@@ -1192,6 +1193,7 @@ def co2_report_document(
     start: date,
     end: date,
     generated_at: datetime,
+    locale: str = "en",
 ) -> dict[str, Any]:
     """The report of a company and period as a JSON document (the payload a signature covers).
 
@@ -1207,7 +1209,9 @@ def co2_report_document(
         start: the period's first day.
         end: the period's last day.
         generated_at: when the report was made.
+        locale: the language of the avoided-emissions note (English by default).
     """
+    locale = canonical_locale(locale)
     totals = co2_totals(entry.result for entry in entries)
     months: dict[str, list[DeviceCO2]] = defaultdict(list)
     categories: dict[str, list[DeviceCO2]] = defaultdict(list)
@@ -1231,7 +1235,7 @@ def co2_report_document(
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "generated_at": as_utc(generated_at).isoformat().replace("+00:00", "Z"),
         "avoided_emissions": {
-            "note": SCOPE3_NOTES["avoided_emissions"],
+            "note": translate(SCOPE3_NOTES["avoided_emissions"], locale),
             "kg": totals.avoided.to_json(),
             "full_displacement_kg": _text(totals.avoided_full_displacement),
             "devices_reused": totals.by_outcome.get(Outcome.REUSE.value, 0),

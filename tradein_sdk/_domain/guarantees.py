@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from grading_questionnaire._i18n import N_, normalize_locale, translate
+from tradein_sdk._domain.dates import long_date
 from tradein_sdk._domain.identifiers import spreadsheet_cell
 from tradein_sdk._domain.money import Money
 from tradein_sdk._errors import DocumentInvalidError, DocumentProblem, GuaranteeError
@@ -325,8 +326,6 @@ class ScheduleLine:
 
     def describe(self, locale: str) -> str:
         """The line in the customer's language: the months, their days and the amount."""
-        from babel.dates import format_date  # noqa: PLC0415 - Babel's date data loads with the first line shown
-
         locale = normalize_locale(locale)
         last = self.ends_on - dt.timedelta(days=1)
         return translate(
@@ -334,8 +333,8 @@ class ScheduleLine:
             locale,
             start=str(self.from_month),
             end=str(self.to_month - 1),
-            first=str(format_date(self.starts_on, "medium", locale=locale)),
-            last=str(format_date(last, "medium", locale=locale)),
+            first=long_date(self.starts_on, locale, width="medium"),
+            last=long_date(last, locale, width="medium"),
             amount=self.amount.format(locale),
         )
 

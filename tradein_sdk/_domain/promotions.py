@@ -55,6 +55,7 @@ from grading_questionnaire._i18n import N_, translate
 from grading_questionnaire._schemas import json_path, schema_problems
 from tradein_sdk._domain.catalog import read_json_document
 from tradein_sdk._domain.converters import build_document, structure_document, structuring_problems
+from tradein_sdk._domain.dates import long_date
 from tradein_sdk._domain.devices import DeviceCategory
 from tradein_sdk._domain.money import Money
 from tradein_sdk._domain.params import ExplanationParam, Phrase, Weekday
@@ -331,7 +332,7 @@ def format_param(  # noqa: PLR0911 - one return per kind of parameter
     Returns:
         The text shown.
     """
-    from babel.dates import format_date, get_day_names  # noqa: PLC0415 - Babel loads on first use
+    from babel.dates import get_day_names  # noqa: PLC0415 - Babel loads on first use
     from babel.lists import format_list  # noqa: PLC0415 - Babel loads on first use
     from babel.numbers import format_decimal, format_percent  # noqa: PLC0415 - Babel loads on first use
 
@@ -347,7 +348,7 @@ def format_param(  # noqa: PLR0911 - one return per kind of parameter
     if isinstance(value, Weekday):
         return str(get_day_names("wide", locale=locale)[tuple(Weekday).index(value)])
     if isinstance(value, date):
-        return str(format_date(value, "long", locale=locale))
+        return long_date(value, locale)
     if isinstance(value, Decimal):
         return str(format_percent(value / 100, locale=locale, decimal_quantization=False))
     if isinstance(value, int):

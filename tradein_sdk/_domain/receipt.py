@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._domain.dates import long_date
 from tradein_sdk._domain.identifiers import spreadsheet_cell
 from tradein_sdk._domain.ledger import EntryKind, balances
 from tradein_sdk._domain.money import Money
@@ -424,8 +425,6 @@ def receipt_text(receipt: PurchaseReceipt) -> ReceiptText:
     Returns:
         Its texts, for :func:`receipt_html` or a PDF renderer.
     """
-    from babel.dates import format_date  # noqa: PLC0415 - Babel's dates load with the first receipt
-
     locale = receipt.locale
 
     def t(message: str, **params: object) -> str:
@@ -460,7 +459,7 @@ def receipt_text(receipt: PurchaseReceipt) -> ReceiptText:
         title=t(N_("Purchase receipt")),
         facts=(
             (t(N_("Receipt number")), receipt.number),
-            (t(N_("Date of purchase")), str(format_date(receipt.purchased_at.date(), "long", locale=locale))),
+            (t(N_("Date of purchase")), long_date(receipt.purchased_at.date(), locale)),
             (t(N_("Order reference")), f"{receipt.order_id} / {receipt.device_id}"),
         ),
         buyer_heading=t(N_("Buyer")),

@@ -13,6 +13,7 @@ from enum import StrEnum
 import attrs
 
 from grading_questionnaire._i18n import N_, translate
+from tradein_sdk._domain.dates import long_date
 from tradein_sdk._errors import ConfigurationError, canonical_locale
 
 
@@ -120,10 +121,8 @@ class ShippingLabel:
         Returns:
             An HTML document with the barcode inline; nothing is loaded from elsewhere.
         """
-        from babel.dates import format_date  # noqa: PLC0415 - Babel's dates load with the first label
-
         locale = canonical_locale(locale)
-        send_by = format_date(self.send_by.date(), format="long", locale=locale)
+        send_by = long_date(self.send_by.date(), locale)
         address = "<br>".join(html.escape(line) for line in self.ship_to.printed_lines(locale))
         devices = "".join(
             f"<li>{html.escape(device.display_name)} ({html.escape(device.device_ref)})</li>"
