@@ -154,8 +154,9 @@ def test_a_guarantee_is_sold_shown_and_exercised_a_year_later(  # noqa: PLR0915 
         contract_id = text(shopper, "guarantee-id")
         assert contract_id == contract.get_attribute("data-contract")
         assert text(shopper, "guarantee-signature") == "Signatur gültig"
-        assert "Sie können es vom 4. Juni 2027 bis zum 3. Januar 2029 eintauschen." in text(
-            shopper, "guarantee-state"
+        assert (
+            "Sie können es vom 4. Dezember 2027 bis zum 3. Januar 2029 eintauschen; schon ab dem 4. Juni 2027"
+            in text(shopper, "guarantee-state")
         )
         assert shopper.locator('[data-testid="guarantee-exercise"]').count() == 0
         no_sideways_scroll(shopper, "the order page with the contract", width)

@@ -52,7 +52,7 @@ def main(output: Path) -> None:
 
 
 def _journey(browser: Browser, url: str, output: Path, *, phone: bool) -> list[Path]:
-    """The sales tour; buy a Galaxy S23 with an iPhone 13 traded in, protection and the guarantee; photograph it."""
+    """Photograph the sales tour, then buy a Galaxy S23 with an iPhone 13 traded in and the options."""
     context = browser.new_context(
         locale="de-DE", viewport=PHONE if phone else DESKTOP, device_scale_factor=2 if phone else 1
     )

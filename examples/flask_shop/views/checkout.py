@@ -350,14 +350,6 @@ def confirm() -> ResponseReturnValue:
     Cart().save()
     session.pop(KEPT_FORM, None)
     session[JUST_PLACED] = order.id  # the order page thanks the shopper, once
-    if confirmed.guarantee is not None:
-        flash(
-            gettext(
-                "Your buy-back guarantee %(id)s is signed; you find it on this page.",
-                id=confirmed.guarantee["payload"]["id"],
-            ),
-            "success",
-        )
     return redirect(url_for("orders.order", order_id=order.id))
 
 

@@ -40,6 +40,7 @@ from tradein_sdk import (
 from ..cart import my_orders
 from ..extension import current_locale, device_name, format_datetime, shop
 from ..guarantees import order_guarantees
+from ..records import localized_reports
 from ..statement import statement
 from ..texts import text
 from .co2 import order_co2
@@ -161,7 +162,7 @@ def order_details(order: TradeInOrder) -> dict[str, Any]:
         "order": order,
         "quotes": quotes,
         "names": names,
-        "reports": state.records.reports(order.id),
+        "reports": localized_reports(state.records.reports(order.id), state.trade_in, current_locale()),
         "clawbacks": state.trade_in.clawbacks(order.id),
         "ledger": ledger,
         "statement": statement(ledger, device_names=names, promotion_titles=promotion_titles()),

@@ -567,10 +567,14 @@ def inspect(order_id: str, device_id: str) -> ResponseReturnValue:
 def record_inspection(
     state: ShopState, order_id: str, device_id: str, answers: Mapping[str, Any], *, imei: str | None = None
 ) -> InspectionDiff:
-    """Inspect a device and keep the report the shopper will see (in the language they quoted in)."""
+    """Inspect a device and keep the report the shopper will see (shown in each reader's language)."""
     diff = state.trade_in.inspect(order_id, device_id, answers, imei=imei)
+    category = state.trade_in.get_quote(diff.quote_id).quote.device.category
     state.records.add_report(
-        order_id, device_id, InspectionReport.from_diff(diff), now=state.trade_in.clock.now()
+        order_id,
+        device_id,
+        InspectionReport.from_diff(diff, category=category),
+        now=state.trade_in.clock.now(),
     )
     return diff
 
@@ -662,7 +666,9 @@ def report() -> ResponseReturnValue:
         )
         return page, 400
     result = shop().trade_in.ledger_report(start, end + timedelta(days=1))
-    return render_template("staff_report.html", report=result, start=start, end=end, error=None)
+    return render_template(
+        "staff_report.html", report=result, start=start, end=end, error=None, titles=promotion_titles()
+    )
 
 
 @bp.get("/report.<kind>")

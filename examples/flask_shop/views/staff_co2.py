@@ -64,7 +64,7 @@ def report() -> ResponseReturnValue:
         )
         return page, 400
     start, end = found
-    payload: dict[str, Any] = shop().trade_in.co2_report_document(start, end)
+    payload: dict[str, Any] = shop().trade_in.co2_report_document(start, end, locale=current_locale())
     return render_template(
         "staff_co2.html",
         error=None,
@@ -82,7 +82,8 @@ def chart() -> ResponseReturnValue:
     start, end = _period_or_400()
     from tradein_sdk._adapters.co2_pdf import co2_chart_png  # noqa: PLC0415 - the renderer loads with the first chart
 
-    payload = shop().trade_in.co2_report_document(start, end)  # a chart needs no signature
+    # a chart needs no signature
+    payload = shop().trade_in.co2_report_document(start, end, locale=current_locale())
     return Response(co2_chart_png(payload, locale=current_locale()), mimetype="image/png")
 
 
@@ -105,7 +106,7 @@ def download(kind: str) -> ResponseReturnValue:
     else:
         from tradein_sdk._adapters.co2_pdf import co2_report_pdf  # noqa: PLC0415 - the PDF renderer loads with it
 
-        payload = trade_in.co2_report_document(start, end)
+        payload = trade_in.co2_report_document(start, end, locale=current_locale())
         body, mimetype = co2_report_pdf(payload, locale=current_locale()), "application/pdf"
     name = f"co2-{start.isoformat()}-{end.isoformat()}.{kind}"
     return Response(
