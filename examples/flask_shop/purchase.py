@@ -23,7 +23,9 @@ from flask import session
 from flask_babel import gettext
 
 from tradein_sdk import (
+    CheckoutLine,
     CheckoutSummary,
+    DeviceNotFoundError,
     DeviceState,
     InsuranceOffer,
     Money,
@@ -36,8 +38,9 @@ from .extension import current_locale, shop
 from .guarantees import Terms, sold_with, terms_of
 from .texts import text
 
-HIDDEN_LINES = frozenset({"deferred_credit", "remainder", "credit_total"})
-"""Summary lines shown as the trade-in value table instead (their amount is inside their sentence)."""
+CREDIT_LINES = frozenset({"deferred_credit", "remainder"})
+"""Summary lines of credit paid after inspection: their amount is inside their sentence, so pages show them as
+the trade-in value table instead (:func:`charged_line`)."""
 
 JUST_PLACED = "just_placed"
 """The session's key naming the order just confirmed (its page thanks the shopper once)."""
@@ -234,6 +237,15 @@ def purchase_of(order: TradeInOrder, *, thanks: bool = False) -> Purchase | None
     )
 
 
+def charged_line(line: CheckoutLine) -> bool:
+    """Whether a summary line belongs to what is due (review page, purchase block, receipt).
+
+    Credit paid after inspection (:data:`CREDIT_LINES`, and a promotion without an amount of its own) is
+    shown in the trade-in value table instead.
+    """
+    return line.code not in CREDIT_LINES and not (line.code == "promotion" and line.amount is None)
+
+
 def purchase_lines(summary: CheckoutSummary) -> tuple[Line, ...]:
     """What the purchase costs, line by line: today's lines first, as the summary orders them, then monthly.
 
@@ -244,7 +256,7 @@ def purchase_lines(summary: CheckoutSummary) -> tuple[Line, ...]:
     lines = [
         Line(code=line.code, text=described, amount=amount, monthly=line.monthly)
         for line, (described, amount) in zip(summary.lines, summary.describe(locale), strict=True)
-        if line.code not in HIDDEN_LINES and not (line.code == "promotion" and line.amount is None)
+        if charged_line(line) and line.code != "credit_total"  # the value table has the total
     ]
     return tuple(sorted(lines, key=lambda line: line.monthly))
 
@@ -353,10 +365,18 @@ def _iban(order: TradeInOrder) -> str | None:
 
 
 def trade_in_names(order: TradeInOrder) -> list[str]:
-    """The names of the devices an order trades in (``Samsung Galaxy S22 · 128 GB``), in order."""
-    trade_in = shop().trade_in
+    """The names of the devices an order trades in (``Samsung Galaxy S22 · 128 GB``), in order.
+
+    From the catalog by each device's variant (no quote read per device: "My orders" lists many orders).
+    """
+    catalog = shop().trade_in.catalog
     names = []
     for device in order.devices:
-        quote = trade_in.get_quote(device.quote_id).quote
-        names.append(f"{quote.device.display_name} · {quote.device.storage_gb} GB")
+        try:
+            entry = catalog.lookup(device.variant_id)
+        except DeviceNotFoundError:
+            names.append(device.variant_id)
+            continue
+        storage = f" · {entry.variant.storage_gb} GB" if entry.variant is not None else ""
+        names.append(f"{entry.model.display_name}{storage}")
     return names

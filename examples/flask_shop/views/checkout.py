@@ -59,6 +59,7 @@ from ..extension import current_locale, shop
 from ..guarantees import offers_for, terms_of
 from ..purchase import (
     JUST_PLACED,
+    charged_line,
     contract_condition,
     premium_term,
     purchase_of,
@@ -387,8 +388,7 @@ def review_lines(summary: CheckoutSummary) -> tuple[list[tuple[str, str]], list[
     due = [
         (text, amount)
         for line, (text, amount) in zip(summary.lines, summary.describe(locale), strict=True)
-        if line.code not in {"deferred_credit", "remainder"}
-        and not (line.code == "promotion" and line.amount is None)
+        if charged_line(line)
     ]
     credit: list[tuple[str, str]] = []
     for trade_in in summary.trade_ins:
